@@ -1,0 +1,50 @@
+// Cucumber profiles. `driverlab run` picks one (default, or hyperv when a lab file is named);
+// `cucumber-js -p <name>` works the same.
+import { rmSync } from 'node:fs';
+
+const resultsDir = 'reports/allure-results';
+
+// Clean the Allure results at the start of every run, once: in the coordinator, never in a worker.
+if (!process.env.CUCUMBER_WORKER_ID) {
+  rmSync(resultsDir, { recursive: true, force: true });
+}
+
+const common = {
+  paths: ['features/**/*.feature'],
+  import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
+  format: [
+    'progress',
+    // Allure gets a file target of its own: two formatters on stdout silently drop one.
+    ['allure-cucumberjs/reporter', 'reports/allure-formatter.log'],
+    ['message', 'reports/cucumber-messages.ndjson'],
+    ['junit', 'reports/junit.xml'],
+  ],
+  formatOptions: {
+    resultsDir,
+    junit: { suiteName: 'driverlab' },
+    labels: [
+      { pattern: [/^@epic:(.*)$/], name: 'epic' },
+      { pattern: [/^@severity:(.*)$/], name: 'severity' },
+      { pattern: [/^@owner:(.*)$/], name: 'owner' },
+    ],
+    links: {
+      issue: { pattern: [/^@issue:(.*)$/], urlTemplate: '%s' },
+    },
+  },
+  worldParameters: { lab: 'lab/labs/embedded.yaml' },
+};
+
+/** The embedded simulated lab: runs anywhere Node runs. */
+export default common;
+
+/** A real Hyper-V lab: the lab file comes from DRIVERLAB_LAB (`driverlab run --lab FILE` sets it). */
+export const hyperv = {
+  ...common,
+  worldParameters: { lab: process.env.DRIVERLAB_LAB ?? '', requireLabFile: true },
+};
+
+/** The nightly selection: everything that is not work in progress or manual. */
+export const nightly = { ...common, tags: 'not @wip and not @manual' };
+
+/** The release gate: the scenarios release managers gate on. */
+export const gating = { ...common, tags: '@gating and not @wip' };

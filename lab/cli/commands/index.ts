@@ -1,0 +1,9 @@
+/**
+ * Every `driverlab` subcommand, in the order `driverlab --help` lists them. A new command is a
+ * module in this folder exporting a Command, and one line here.
+ */
+import type { Command } from '../command.js';
+import { reportCommand } from './report.js';
+import { runCommand } from './run.js';
+
+export const commands: readonly Command[] = [runCommand, reportCommand];

@@ -1,0 +1,207 @@
+/**
+ * `driverlab run`: runs the features through cucumber-js (a child process, so that lab/ stays
+ * free of Cucumber), then reads the Allure results, writes reports/summary.json, generates the
+ * HTML report and prints one summary line.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { execa } from 'execa';
+import { loadLabFile } from '../../config/lab-file.js';
+import { describeError } from '../../errors.js';
+import { cucumberBin, paths } from '../../paths.js';
+import { formatSummary, type RunSummary, readAllureResults, summarise } from '../../report/allure-results.js';
+import { generateHtmlReport } from '../../report/html.js';
+import { type CliIo, type Command, EXIT, positiveInteger, UsageError } from '../command.js';
+
+const PROFILES = ['default', 'hyperv', 'nightly', 'gating'] as const;
+
+/** cucumber-js options passed through untouched: name → whether it takes a value. */
+const CUCUMBER_OPTIONS: ReadonlyMap<string, boolean> = new Map([
+  ['--dry-run', false],
+  ['-d', false],
+  ['--fail-fast', false],
+  ['--format', true],
+  ['-f', true],
+  ['--format-options', true],
+  ['--name', true],
+  ['--order', true],
+  ['--retry', true],
+  ['--retry-tag-filter', true],
+  ['--shard', true],
+  ['--strict', false],
+  ['--no-strict', false],
+  ['--world-parameters', true],
+  ['--backtrace', false],
+  ['-b', false],
+  ['--language', true],
+]);
+
+const HELP = `Usage: driverlab run [options] [feature paths…]
+
+Runs the features on a lab: the embedded simulated lab unless a lab file is named.
+
+Options:
+  --lab FILE        the lab file to run on (default: $DRIVERLAB_LAB, else the embedded lab)
+  --tags EXPR       a Cucumber tag expression, e.g. '@special-pool and not @wip'
+  --parallel N      N Cucumber workers, each leasing its own VM from the lab
+  --profile NAME    one of ${PROFILES.join(', ')} (default: hyperv when a lab file is named, else default)
+  --no-report       skip the HTML report (results and summary are still written)
+  -h, --help        this text
+
+Any of these cucumber-js options are passed through: ${[...CUCUMBER_OPTIONS.keys()].filter((o) => o.startsWith('--')).join(', ')}.
+
+Writes reports/allure-results/, reports/cucumber-messages.ndjson, reports/junit.xml,
+reports/summary.json and reports/allure-report/index.html, then prints one summary line.
+Exit code: 0 when every scenario passed, 1 when any failed or broke, 2 for a wrong command line.`;
+
+interface RunOptions {
+  lab: string | undefined;
+  tags: string | undefined;
+  parallel: number | undefined;
+  profile: (typeof PROFILES)[number] | undefined;
+  report: boolean;
+  passthrough: string[];
+}
+
+function parseRunArgs(args: string[]): RunOptions {
+  const options: RunOptions = {
+    lab: undefined,
+    tags: undefined,
+    parallel: undefined,
+    profile: undefined,
+    report: true,
+    passthrough: [],
+  };
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] as string;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? splitOnce(arg, '=') : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined || (inline === undefined && v.startsWith('-') && v.length > 1)) {
+        throw new UsageError(
+          `The option '${flag}' of 'driverlab run' needs a value; run 'driverlab run --help' to see its usage.`,
+        );
+      }
+      return v;
+    };
+    switch (flag) {
+      case '--lab':
+        options.lab = value();
+        break;
+      case '--tags':
+      case '-t':
+        options.tags = value();
+        break;
+      case '--parallel':
+        options.parallel = positiveInteger('run', 'parallel', value());
+        break;
+      case '--profile':
+      case '-p': {
+        const p = value();
+        if (!(PROFILES as readonly string[]).includes(p)) {
+          throw new UsageError(
+            `'driverlab run' has no profile '${p}'; choose one of ${PROFILES.join(', ')}.`,
+          );
+        }
+        options.profile = p as RunOptions['profile'];
+        break;
+      }
+      case '--no-report':
+        options.report = false;
+        break;
+      default: {
+        if (!flag.startsWith('-') || flag === '-') {
+          options.passthrough.push(arg);
+          break;
+        }
+        const takesValue = CUCUMBER_OPTIONS.get(flag);
+        if (takesValue === undefined) {
+          throw new UsageError(
+            `'driverlab run' has no option '${flag}' and cucumber-js does not take it either; run 'driverlab run --help' to see the options.`,
+          );
+        }
+        options.passthrough.push(flag);
+        if (takesValue) options.passthrough.push(value());
+      }
+    }
+  }
+  return options;
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const options = parseRunArgs(args);
+  const labArg = options.lab ?? io.env.DRIVERLAB_LAB;
+  const lab = labArg ? (isAbsolute(labArg) ? labArg : resolve(io.cwd, labArg)) : undefined;
+  // A bad lab file is a configuration error, raised before cucumber or any VM starts.
+  if (lab) await loadLabFile(lab);
+  const profile = options.profile ?? (lab ? 'hyperv' : 'default');
+
+  const cucumber = cucumberBin();
+  const cucumberArgs = [cucumber, '--profile', profile];
+  if (options.tags) cucumberArgs.push('--tags', options.tags);
+  if (options.parallel) cucumberArgs.push('--parallel', String(options.parallel));
+  cucumberArgs.push(...options.passthrough);
+
+  const env: NodeJS.ProcessEnv = { ...io.env };
+  if (lab) env.DRIVERLAB_LAB = lab;
+  const child = await execa(process.execPath, cucumberArgs, {
+    cwd: paths.root,
+    env,
+    stdio: 'inherit',
+    reject: false,
+  });
+
+  const { results, unreadable } = await readAllureResults(paths.allureResults);
+  for (const u of unreadable)
+    io.stderr(`driverlab: the result file '${u.file}' could not be read (${u.reason}).\n`);
+  const summary = summarise(results);
+  await writeSummary(summary, child.exitCode ?? 1, profile, lab);
+
+  let reportNote = 'no HTML report (--no-report)';
+  if (options.report) {
+    try {
+      const index = await generateHtmlReport({ results: paths.allureResults, output: paths.allureReport });
+      reportNote = `report: ${relative(index)}`;
+    } catch (error) {
+      io.stderr(`driverlab: ${describeError(error)}\n`);
+      reportNote = 'the HTML report could not be generated';
+    }
+  }
+  io.stdout(`driverlab: ${formatSummary(summary)}; ${reportNote}\n`);
+
+  const clean = summary.failed + summary.broken + summary.unknown === 0 && unreadable.length === 0;
+  return child.exitCode === 0 && clean ? EXIT.ok : EXIT.problem;
+}
+
+async function writeSummary(
+  summary: RunSummary,
+  cucumberExitCode: number,
+  profile: string,
+  lab: string | undefined,
+) {
+  await mkdir(paths.reports, { recursive: true });
+  const body = {
+    ...summary,
+    cucumberExitCode,
+    profile,
+    lab: lab ?? 'embedded',
+    finishedAt: new Date().toISOString(),
+  };
+  await writeFile(paths.summary, `${JSON.stringify(body, null, 2)}\n`);
+}
+
+function relative(path: string): string {
+  return path.startsWith(paths.root) ? path.slice(paths.root.length + 1) : path;
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the features on a lab and write the Allure results and report',
+  help: HELP,
+  run,
+};

@@ -1,0 +1,144 @@
+/**
+ * The part of an embedded lab file that only the simulator reads: what each simulated guest is
+ * (OS, memory, accounts, filters, writers, NICs), how each catalog driver misbehaves, and which lab
+ * faults each VM injects on purpose.
+ *
+ * A real Hyper-V lab file has none of this; everything here describes the world the embedded lab
+ * host simulates, never harness behaviour.
+ */
+import { z } from 'zod';
+
+const secretRef = z.union([z.strictObject({ env: z.string() }), z.strictObject({ file: z.string() })]);
+const altitude = z
+  .string()
+  .regex(/^\d{1,6}(\.\d{1,6})?$/, "an altitude as a string of digits such as '328000' or '149998.99'");
+const hexOrNumber = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^0x[0-9a-fA-F]+$/, 'a hex string such as 0x800'),
+]);
+
+/** A lab fault a VM injects on purpose, to prove the harness reports it as the lab's fault. */
+export const LabFault = z.discriminatedUnion('kind', [
+  /** The Heartbeat integration service never reports OK after a boot. */
+  z.strictObject({ kind: z.literal('heartbeat-never') }),
+  /** Booting takes this long (lab seconds) instead of the guest's bootSeconds. */
+  z.strictObject({ kind: z.literal('slow-boot'), bootSeconds: z.number().positive() }),
+  /** PowerShell Direct answers "The credential is invalid." whatever credential is given. */
+  z.strictObject({ kind: z.literal('psdirect-credential-refused') }),
+  /** The named checkpoint (the baseline when absent) does not exist. */
+  z.strictObject({ kind: z.literal('checkpoint-missing'), checkpoint: z.string().optional() }),
+  /** The system disk is full: a bugcheck writes no dump and event 1001 says so. */
+  z.strictObject({ kind: z.literal('disk-full') }),
+  /** The host's PowerShell process exits after this many operations (default: the first). */
+  z.strictObject({
+    kind: z.literal('host-shell-dies'),
+    afterOperations: z.number().int().nonnegative().default(0),
+  }),
+]);
+export type LabFault = z.infer<typeof LabFault>;
+
+/** How a simulated driver misbehaves; the simulated kernel turns these into crashes or hangs. */
+export const DriverFault = z.discriminatedUnion('kind', [
+  /** Writes `overrunBytes` past the end of an `allocationBytes` pool block when `trigger` runs. */
+  z.strictObject({
+    kind: z.literal('pool-overrun'),
+    trigger: z.string(),
+    allocationBytes: hexOrNumber,
+    overrunBytes: z.number().int().positive(),
+    /** The pool tag the driver allocates with; 'None' for ExAllocatePool without a tag. */
+    tag: z
+      .string()
+      .regex(/^[\x20-\x7e]{1,4}$/, 'a pool tag of 1 to 4 printable characters')
+      .default('None'),
+    poolType: z.enum(['NonPaged', 'Paged']).default('NonPaged'),
+    /** The byte the overrun writes (0x4f in the seed's NotMyFault case). */
+    pattern: z.number().int().min(0).max(255).default(0x4f),
+  }),
+  /** Its image-load notification routine issues I/O (FltGetVolumeGuidName) while special APCs are disabled. */
+  z.strictObject({
+    kind: z.literal('io-with-apcs-disabled'),
+    /** The routine that issues the I/O from the callback. */
+    call: z.string().default('FltGetVolumeGuidName'),
+    /** How many IRPs the callback issues before the completion APC runs on a dead stack. */
+    irps: z.number().int().positive().default(3),
+  }),
+  /** As an NDIS miniport it never returns NBLs, so a PnP remove hangs. */
+  z.strictObject({
+    kind: z.literal('nbl-leak-on-remove'),
+    adapter: z.string(),
+    pendingNbls: z.number().int().positive(),
+    totalNbls: z.number().int().positive(),
+  }),
+]);
+export type DriverFault = z.infer<typeof DriverFault>;
+
+/** A file-system filter the simulated driver registers as, when it is one. */
+export const FilterDeclaration = z.strictObject({
+  kind: z.enum(['minifilter', 'legacy']),
+  altitude,
+  loadOrderGroup: z.string(),
+  /** Boot-start filters load at boot in load-order-group order; others when their service starts. */
+  startType: z.enum(['boot', 'system', 'auto', 'demand']).default('demand'),
+});
+
+export const SimulatedDriver = z.strictObject({
+  faults: z.array(DriverFault).default([]),
+  filter: FilterDeclaration.optional(),
+  /** Build shown by `lm` and in IMAGE_VERSION. */
+  version: z.string().default('1.0.0.0'),
+});
+export type SimulatedDriver = z.infer<typeof SimulatedDriver>;
+
+export const GuestDeclaration = z.strictObject({
+  os: z
+    .strictObject({
+      product: z.string().default('Windows 10'),
+      build: z.number().int().positive().default(19041),
+      processors: z.number().int().positive().default(4),
+      /** Windows 2003/XP count MiChargeCommitmentFailures[2], later builds [3] (seed rule). */
+      family: z.enum(['xp-2003', 'vista-and-later']).default('vista-and-later'),
+      sku: z.enum(['client', 'server']).default('client'),
+    })
+    .default({
+      product: 'Windows 10',
+      build: 19041,
+      processors: 4,
+      family: 'vista-and-later',
+      sku: 'client',
+    }),
+  /** Accounts PowerShell Direct accepts. */
+  accounts: z.array(z.strictObject({ user: z.string(), password: secretRef })).min(1),
+  /** Lab seconds for a boot, a checkpoint restore and a guest command. */
+  timings: z
+    .strictObject({
+      bootSeconds: z.number().positive().default(40),
+      restoreSeconds: z.number().positive().default(8),
+      commandSeconds: z.number().positive().default(0.3),
+      shutdownSeconds: z.number().positive().default(10),
+    })
+    .default({ bootSeconds: 40, restoreSeconds: 8, commandSeconds: 0.3, shutdownSeconds: 10 }),
+  memory: z
+    .strictObject({
+      physicalMb: z.number().int().positive().default(8192),
+      pageFileInitialMb: z.number().int().positive().default(4096),
+      pageFileMaximumMb: z.number().int().positive().default(8192),
+    })
+    .default({ physicalMb: 8192, pageFileInitialMb: 4096, pageFileMaximumMb: 8192 }),
+  /** The guest's IP addresses, as Get-VMNetworkAdapter reports them. */
+  addresses: z.array(z.string()).default([]),
+  /** Filters installed in the baseline image (FileInfo, luafv, …). */
+  filters: z.array(z.strictObject({ name: z.string() }).extend(FilterDeclaration.shape)).default([]),
+  /** NDIS TrackNblOwner registry value in the baseline. */
+  trackNblOwner: z.union([z.literal(0), z.literal(1)]).optional(),
+});
+export type GuestDeclaration = z.infer<typeof GuestDeclaration>;
+
+export const EmbeddedDeclaration = z.strictObject({
+  /** The simulated guest behind each VM, by VM name. */
+  guests: z.record(z.string(), GuestDeclaration),
+  /** How each catalog driver behaves in the simulated kernel, by driver name. */
+  drivers: z.record(z.string(), SimulatedDriver).default({}),
+  /** Lab faults each VM injects, by VM name. */
+  faults: z.record(z.string(), z.array(LabFault)).default({}),
+});
+export type EmbeddedDeclaration = z.infer<typeof EmbeddedDeclaration>;

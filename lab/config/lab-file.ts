@@ -1,0 +1,279 @@
+/**
+ * The lab file (`lab/labs/*.yaml`): which hosts, which VMs, which drivers, which debugger, how
+ * long things may take — and, for the embedded lab, what the simulated guests are and which lab
+ * faults they inject.
+ *
+ * Strict zod schemas: an unknown key is an error, so a typo cannot silently fall back to a default.
+ * Errors name the file and the dotted path and say what is allowed. Secrets appear only as
+ * references (an environment variable or a secret file), never as values.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigurationError } from '../errors.js';
+import { EmbeddedDeclaration } from './embedded.js';
+import { formatZodIssues, withAllowedKeys } from './zod-errors.js';
+
+/** A secret by reference: `{ env: NAME }` or `{ file: path }` (relative to the lab file). */
+export const SecretRef = z.union([
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }),
+  z.strictObject({ file: z.string().min(1) }),
+]);
+export type SecretRef = z.infer<typeof SecretRef>;
+
+export const Credential = z.strictObject({
+  user: z.string().min(1),
+  password: SecretRef,
+});
+export type Credential = z.infer<typeof Credential>;
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a name of letters, digits, _ . - (at most 64)');
+const ipv4 = z
+  .string()
+  .regex(
+    /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/,
+    'an IPv4 address such as 192.168.0.2',
+  );
+
+/** KDNET: the guest sends to hostIp:port; the debugger on the host listens on port. */
+export const NetDebugTransport = z.strictObject({
+  transport: z.literal('net'),
+  hostIp: ipv4,
+  /** kd accepts 49152–65535; Microsoft recommends 50000–50039, one per target/host pair. */
+  port: z.number().int().min(49152).max(65535),
+  /** A pre-provisioned KDNET key; scenarios that run `bcdedit /dbgsettings` capture their own. */
+  key: SecretRef.optional(),
+  /** PCI bus.device.function of the debug NIC, when the guest has several. */
+  busparams: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, 'b.d.f in decimal, such as 0.25.0')
+    .optional(),
+});
+
+/** A VM COM port exposed as a named pipe (Set-VMComPort), read by kd as com:pipe. */
+export const PipeDebugTransport = z.strictObject({
+  transport: z.literal('pipe'),
+  /** The pipe name without \\.\pipe\ — e.g. win11-a_com1. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a pipe name of letters, digits, _ . -'),
+  comPort: z.union([z.literal(1), z.literal(2)]).default(1),
+});
+
+export const DebugTransport = z.discriminatedUnion('transport', [NetDebugTransport, PipeDebugTransport]);
+export type DebugTransport = z.infer<typeof DebugTransport>;
+
+export const HostConfig = z.strictObject({
+  name,
+  /** 'localhost' runs the operations in the local shell; any other name goes through Invoke-Command -ComputerName. */
+  computerName: z.string().min(1).default('localhost'),
+  /** Credential for a remote host; the current identity is used when absent. */
+  credential: Credential.optional(),
+  /** The PowerShell to start: 'pwsh' (7.x), 'powershell' (Windows PowerShell 5.1) or a full path. */
+  shell: z.string().min(1).default('powershell'),
+});
+export type HostConfig = z.infer<typeof HostConfig>;
+
+export const VmConfig = z.strictObject({
+  name,
+  /** The host (by name) the VM lives on; may be left out when the lab has one host. */
+  host: name.optional(),
+  /** The checkpoint every scenario starts from. */
+  baseline: z.string().min(1),
+  guestCredential: Credential,
+  debug: DebugTransport.optional(),
+});
+export type VmConfig = z.infer<typeof VmConfig>;
+
+/** A command line run in the guest: the program, then its arguments, each a separate string. */
+export const GuestCommandLine = z.array(z.string()).min(1);
+
+export const DriverConfig = z.strictObject({
+  /** The name scenarios use: "myfault". */
+  name,
+  /** The driver binary: "myfault.sys". */
+  binary: z.string().regex(/^[^\\/:*?"<>|]+\.sys$/i, 'a file name ending in .sys'),
+  /** The service name the driver is installed under. */
+  service: z.string().min(1),
+  /** The package folder on the host (relative to the lab file), copied into the guest to install. */
+  package: z.string().min(1),
+  /** The INF inside the package, when it is installed with pnputil; sc create is used otherwise. */
+  inf: z.string().optional(),
+  /** Named ways to exercise the driver in the guest, e.g. overrun: [C:\Tools\notmyfault64.exe, …]. */
+  triggers: z.record(z.string(), GuestCommandLine).default({}),
+  /** Another catalog entry that is the fixed build of this driver. */
+  fixedBy: name.optional(),
+});
+export type DriverConfig = z.infer<typeof DriverConfig>;
+
+export const DebuggerConfig = z.strictObject({
+  /** kd.exe's full path, or 'embedded' for the simulated debugger executable. */
+  executable: z.string().min(1),
+  /** The symbol path passed with -y. */
+  symbols: z.string().optional(),
+  /** Extra environment for the debugger process (e.g. _NT_SYMBOL_PATH). */
+  env: z.record(z.string(), z.string()).default({}),
+  /** Where kd writes its -logo transcript; a temporary directory when absent. */
+  logDir: z.string().optional(),
+});
+export type DebuggerConfig = z.infer<typeof DebuggerConfig>;
+
+const seconds = z.number().positive();
+/** Timeouts in seconds of lab time. */
+export const Timeouts = z.strictObject({
+  boot: seconds.default(180),
+  shutdown: seconds.default(120),
+  restore: seconds.default(120),
+  readiness: seconds.default(300),
+  guestCommand: seconds.default(120),
+  hostOperation: seconds.default(120),
+  kdConnect: seconds.default(120),
+  kdCommand: seconds.default(60),
+  bugcheck: seconds.default(300),
+});
+export type Timeouts = z.infer<typeof Timeouts>;
+
+const common = {
+  name: z.string().min(1),
+  description: z.string().optional(),
+  hosts: z.array(HostConfig).min(1),
+  vms: z.array(VmConfig).min(1),
+  drivers: z.array(DriverConfig).default([]),
+  debugger: DebuggerConfig,
+  timeouts: Timeouts.default(Timeouts.parse({})),
+};
+
+export const HypervLabFile = z.strictObject({
+  kind: z.literal('hyperv'),
+  ...common,
+});
+
+export const EmbeddedLabFile = z.strictObject({
+  kind: z.literal('embedded'),
+  ...common,
+  /** How fast lab time runs: `factor` lab ms per wall ms; `graceMs` the least wall time any timeout gets. */
+  clock: z.strictObject({
+    factor: z.number().positive().max(100_000),
+    graceMs: z.number().int().min(0).default(3000),
+  }),
+  /** The simulated guests and the lab faults they inject. */
+  embedded: EmbeddedDeclaration,
+});
+
+export const LabFileSchema = z.discriminatedUnion('kind', [HypervLabFile, EmbeddedLabFile]);
+export type LabFileData = z.infer<typeof LabFileSchema>;
+export type EmbeddedLabFileData = z.infer<typeof EmbeddedLabFile>;
+
+/** A lab file as read: its data plus where it came from (relative paths resolve against `dir`). */
+export interface LabFile {
+  path: string;
+  dir: string;
+  data: LabFileData;
+}
+
+/** Reads and validates a lab file; every problem becomes one ConfigurationError naming file and path. */
+export async function loadLabFile(path: string): Promise<LabFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigurationError(
+      `The lab file '${path}' cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}); check the path given with --lab or DRIVERLAB_LAB.`,
+      { cause: error },
+    );
+  }
+  return parseLabFile(text, path);
+}
+
+/** Validates lab file text; `path` is used for messages and to resolve relative paths. */
+export function parseLabFile(text: string, path: string): LabFile {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const where = first?.linePos?.[0]
+      ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}`
+      : '';
+    throw new ConfigurationError(
+      `The lab file '${path}' is not valid YAML${where}: ${first?.message.split('\n')[0] ?? 'unknown problem'}; fix the syntax and run again.`,
+      { cause: doc.errors },
+    );
+  }
+  const input: unknown = doc.toJS();
+  const parsed = LabFileSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = withAllowedKeys(LabFileSchema, parsed.error.issues);
+    throw new ConfigurationError(
+      `The lab file '${path}' is not valid: ${formatZodIssues(issues, input)}; see lab/labs/README.md for every key.`,
+      { cause: parsed.error },
+    );
+  }
+  checkReferences(parsed.data, path);
+  return { path, dir: dirname(path), data: parsed.data };
+}
+
+/** Cross-references zod cannot see: VM → host, unique names, unique debug endpoints. */
+function checkReferences(data: LabFileData, path: string): void {
+  const problems: string[] = [];
+  const hostNames = new Set(data.hosts.map((h) => h.name));
+  unique(
+    data.hosts.map((h) => h.name),
+    'hosts',
+    'host name',
+    problems,
+  );
+  unique(
+    data.vms.map((v) => v.name),
+    'vms',
+    'VM name',
+    problems,
+  );
+  unique(
+    data.drivers.map((d) => d.name),
+    'drivers',
+    'driver name',
+    problems,
+  );
+  data.vms.forEach((vm, i) => {
+    if (vm.host === undefined && data.hosts.length > 1) {
+      problems.push(`vms.${i}.host is missing; with ${data.hosts.length} hosts each VM must name its host`);
+    } else if (vm.host !== undefined && !hostNames.has(vm.host)) {
+      problems.push(
+        `vms.${i}.host names '${vm.host}', which is not one of the hosts (${[...hostNames].join(', ')})`,
+      );
+    }
+  });
+  const endpoints = new Map<string, string>();
+  for (const vm of data.vms) {
+    if (vm.debug?.transport !== 'net') continue;
+    const key = `${vm.host ?? ''}|${vm.debug.hostIp}:${vm.debug.port}`;
+    const other = endpoints.get(key);
+    if (other) {
+      problems.push(
+        `VMs '${other}' and '${vm.name}' both debug to ${vm.debug.hostIp}:${vm.debug.port}; KDNET needs one port per target/host pair`,
+      );
+    }
+    endpoints.set(key, vm.name);
+  }
+  data.drivers.forEach((d, i) => {
+    if (d.fixedBy !== undefined && !data.drivers.some((o) => o.name === d.fixedBy)) {
+      problems.push(`drivers.${i}.fixedBy names '${d.fixedBy}', which is not in the driver catalog`);
+    }
+  });
+  if (problems.length > 0) {
+    throw new ConfigurationError(`The lab file '${path}' is not valid: ${problems.join('; ')}.`);
+  }
+}
+
+function unique(values: string[], at: string, what: string, problems: string[]): void {
+  const seen = new Set<string>();
+  values.forEach((v, i) => {
+    if (seen.has(v.toLowerCase())) problems.push(`${at}.${i}: the ${what} '${v}' is used twice`);
+    seen.add(v.toLowerCase());
+  });
+}
+
+/** A path from the lab file, resolved against the lab file's directory. */
+export function resolveLabPath(lab: LabFile, path: string): string {
+  return isAbsolute(path) ? path : resolve(lab.dir, path);
+}

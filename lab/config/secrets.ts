@@ -1,0 +1,74 @@
+/**
+ * Secrets by reference. A lab file never holds a secret, only where to find it: an environment
+ * variable or a secret file. Every value resolved here is registered with the redactor, so it can
+ * be taken out of every transcript and attachment.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import type { SecretRef } from './lab-file.js';
+
+/** Replaces every registered secret in a text with a placeholder naming what it was. */
+export class Redactor {
+  private readonly secrets = new Map<string, string>();
+
+  /** Registers a secret value under a label ("KDNET key of VM 'win11-a'"); short values are ignored. */
+  add(value: string, label: string): void {
+    if (value.length >= 4) this.secrets.set(value, label);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    // Longest first, so a secret that contains another is replaced whole.
+    for (const [value, label] of [...this.secrets].sort((a, b) => b[0].length - a[0].length)) {
+      out = out.split(value).join(`«redacted: ${label}»`);
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.secrets.size;
+  }
+}
+
+export interface SecretContext {
+  /** Directory secret files are relative to (the lab file's). */
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+  redactor: Redactor;
+}
+
+/** Resolves a reference; `what` names the secret in messages ("the guest password of VM 'win11-a'"). */
+export function resolveSecret(ref: SecretRef, what: string, context: SecretContext): string {
+  let value: string;
+  if ('env' in ref) {
+    const v = context.env[ref.env];
+    if (v === undefined || v === '') {
+      throw new ConfigurationError(
+        `${capitalise(what)} is read from the environment variable ${ref.env}, which is not set; set it, or point the lab file at a secret file with { file: … }.`,
+      );
+    }
+    value = v;
+  } else {
+    const path = isAbsolute(ref.file) ? ref.file : resolve(context.baseDir, ref.file);
+    try {
+      value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new ConfigurationError(
+        `${capitalise(what)} is read from the secret file '${path}', which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}); create it or fix the reference in the lab file.`,
+        { cause: error },
+      );
+    }
+    if (value === '') {
+      throw new ConfigurationError(
+        `${capitalise(what)} is read from the secret file '${path}', which is empty; put the secret in it.`,
+      );
+    }
+  }
+  context.redactor.add(value, what);
+  return value;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,167 @@
+/**
+ * zod issues as sentence parts that name the dotted path and say what is allowed:
+ * "vms.0.debug.port must be at most 65535 (got 70000)", "hosts.0 has an unknown key 'shel'
+ * (allowed: name, computerName, credential, shell)".
+ */
+import type { z } from 'zod';
+
+type Issue = z.core.$ZodIssue;
+
+export function formatZodIssues(issues: readonly Issue[], input?: unknown): string {
+  return issues
+    .slice(0, 8)
+    .map((issue) => formatIssue(issue, input))
+    .join('; ')
+    .concat(issues.length > 8 ? `; and ${issues.length - 8} more problems` : '');
+}
+
+export function dottedPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(the top level)' : path.map(String).join('.');
+}
+
+function formatIssue(issue: Issue, input: unknown): string {
+  const at = dottedPath(issue.path);
+  const got = describeValue(valueAt(input, issue.path));
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const keys = issue.keys.map((k) => `'${k}'`).join(', ');
+      const plural = issue.keys.length > 1 ? 'unknown keys' : 'an unknown key';
+      return `${at} has ${plural} ${keys}${allowedKeysNote(issue)}`;
+    }
+    case 'invalid_type': {
+      if (issue.input === undefined) return `${at} is missing (${article(issue.expected)} is required)`;
+      return `${at} must be ${article(issue.expected)}, not ${describeValue(issue.input)}`;
+    }
+    case 'too_big':
+      return `${at} must be at most ${String(issue.maximum)}${unit(issue.origin)}${got ? ` (got ${got})` : ''}`;
+    case 'too_small':
+      return `${at} must be at least ${String(issue.minimum)}${unit(issue.origin)}${got ? ` (got ${got})` : ''}`;
+    case 'invalid_format':
+      return `${at} must be ${issue.message && !/^Invalid/.test(issue.message) ? issue.message : `in ${issue.format} format`}${got ? ` (got ${got})` : ''}`;
+    case 'invalid_value':
+      return `${at} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got ? ` (got ${got})` : ''}`;
+    case 'invalid_union': {
+      const note = (issue as { note?: string }).note;
+      if (note === 'No matching discriminator') {
+        const discriminator = (issue as { discriminator?: string }).discriminator;
+        return `${at}${discriminator ? `.${discriminator}` : ''} is not one of the allowed kinds${got ? ` (got ${got})` : ''}`;
+      }
+      const branches = issue.errors.map((branch) => branch.map((i) => formatIssue(i, input)).join(', '));
+      return `${at} matches none of the allowed forms (${branches.join(' | ')})`;
+    }
+    case 'not_multiple_of':
+      return `${at} must be a multiple of ${String(issue.divisor)}`;
+    case 'invalid_key':
+      return `${at} has an invalid key (${issue.issues.map((i) => formatIssue(i, input)).join(', ')})`;
+    case 'invalid_element':
+      return `${at} has an invalid element (${issue.issues.map((i) => formatIssue(i, input)).join(', ')})`;
+    default:
+      return `${at}: ${issue.message}`;
+  }
+}
+
+function allowedKeysNote(issue: Issue): string {
+  const allowed = (issue as { allowed?: string[] }).allowed;
+  return allowed && allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : '';
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function unit(origin: string): string {
+  if (origin === 'string') return ' characters';
+  if (origin === 'array' || origin === 'set') return ' items';
+  return '';
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return '';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'a list';
+  return 'an object';
+}
+
+/**
+ * Adds the allowed keys to "unrecognized_keys" issues by walking the schema along the issue's
+ * path, so the message can say what is allowed. Call with the schema that produced the issues.
+ */
+export function withAllowedKeys(schema: z.ZodType, issues: readonly Issue[]): Issue[] {
+  return issues.map((issue) => {
+    if (issue.code !== 'unrecognized_keys') return issue;
+    const shape = objectShapeAt(schema, issue.path);
+    return shape ? ({ ...issue, allowed: Object.keys(shape) } as Issue) : issue;
+  });
+}
+
+type AnyDef = { type: string; [key: string]: unknown };
+
+function defOf(schema: unknown): AnyDef | undefined {
+  return (schema as { _zod?: { def?: AnyDef } })?._zod?.def;
+}
+
+function unwrap(schema: unknown): unknown {
+  let current = schema;
+  for (let i = 0; i < 10; i += 1) {
+    const def = defOf(current);
+    if (!def) return current;
+    if (
+      ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(def.type)
+    ) {
+      current = def.innerType;
+    } else if (def.type === 'pipe') {
+      current = def.in;
+    } else if (def.type === 'lazy') {
+      current = (def.getter as () => unknown)();
+    } else {
+      return current;
+    }
+  }
+  return current;
+}
+
+function expand(schemas: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const s of schemas) {
+    const inner = unwrap(s);
+    const def = defOf(inner);
+    if (def?.type === 'union') out.push(...expand(def.options as unknown[]));
+    else if (def) out.push(inner);
+  }
+  return out;
+}
+
+function objectShapeAt(schema: unknown, path: readonly PropertyKey[]): Record<string, unknown> | undefined {
+  let candidates = expand([schema]);
+  for (const key of path) {
+    const next: unknown[] = [];
+    for (const c of candidates) {
+      const def = defOf(c);
+      if (def?.type === 'object') {
+        const child = (def.shape as Record<string, unknown>)[String(key)];
+        if (child) next.push(child);
+      } else if (def?.type === 'array' && typeof key === 'number') {
+        next.push(def.element);
+      } else if (def?.type === 'record') {
+        next.push(def.valueType);
+      }
+    }
+    candidates = expand(next);
+  }
+  for (const c of candidates) {
+    const def = defOf(c);
+    if (def?.type === 'object') return def.shape as Record<string, unknown>;
+  }
+  return undefined;
+}

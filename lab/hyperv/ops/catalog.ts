@@ -1,0 +1,298 @@
+/**
+ * The operations the Hyper-V adapter can run on a lab host, by name: what each takes (params, one
+ * JSON document) and what it answers (result, one JSON document).
+ *
+ * This catalog is the contract between the adapter (which turns an operation into a PowerShell
+ * script, lab/hyperv/) and whatever answers it — a real Hyper-V host, or the embedded simulated lab
+ * host (lab/sim/host/), which reads the same operation name and JSON out of the same script text.
+ *
+ * Results are described in their canonical form: enums as names, times as ISO 8601 strings. The
+ * scripts produce that form themselves (Windows PowerShell 5.1 would otherwise write enums as
+ * numbers and dates as "\/Date(…)\/"); the reply parser still accepts the raw 5.1 and 7.x forms.
+ */
+import { z } from 'zod';
+
+const vmName = z.string().min(1).max(100).describe('the VM name as Hyper-V knows it');
+const checkpointName = z.string().min(1).max(100).describe('the checkpoint (snapshot) name');
+const guestPath = z.string().min(1).max(32767).describe('a path inside the guest');
+const hostPath = z.string().min(1).max(32767).describe('a path on the Hyper-V host');
+
+/** A guest credential as it travels to the script: the password is resolved from its reference. */
+export const GuestCredentialParam = z.strictObject({
+  user: z.string().min(1),
+  password: z.string().min(1),
+});
+
+export const VmRecord = z.object({
+  name: z.string(),
+  id: z.string(),
+  state: z.string(),
+  heartbeat: z.string().nullable(),
+  uptimeSeconds: z.number().nonnegative(),
+  status: z.string().nullable(),
+  generation: z.number().int().nullable(),
+});
+export type VmRecord = z.infer<typeof VmRecord>;
+
+export const CheckpointRecord = z.object({
+  name: z.string(),
+  id: z.string(),
+  vmName: z.string(),
+  created: z.string(),
+  parentName: z.string().nullable(),
+  checkpointType: z.string(),
+});
+export type CheckpointRecord = z.infer<typeof CheckpointRecord>;
+
+export const GuestEventRecord = z.object({
+  id: z.number().int(),
+  provider: z.string(),
+  level: z.string(),
+  logName: z.string(),
+  timeCreated: z.string(),
+  message: z.string(),
+  properties: z.array(z.string()),
+  binaryHex: z.string().nullable(),
+});
+
+export interface OperationSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  /** True when the operation runs inside the guest through PowerShell Direct. */
+  guest: boolean;
+  params: P;
+  result: R;
+}
+
+function op<P extends z.ZodType, R extends z.ZodType>(spec: OperationSpec<P, R>): OperationSpec<P, R> {
+  return spec;
+}
+
+const withVm = { vmName };
+const withGuest = { vmName, credential: GuestCredentialParam };
+
+export const operations = {
+  'Get-VM': op({
+    name: 'Get-VM',
+    description: "Reads a VM's power state, heartbeat, uptime and status.",
+    guest: false,
+    params: z.strictObject(withVm),
+    result: VmRecord,
+  }),
+  'Start-VM': op({
+    name: 'Start-VM',
+    description: 'Starts a VM (Off or Saved) and returns its state once Hyper-V reports it running.',
+    guest: false,
+    params: z.strictObject(withVm),
+    result: VmRecord,
+  }),
+  'Stop-VM': op({
+    name: 'Stop-VM',
+    description:
+      'Shuts a VM down through the guest (-Force), or turns it off like pulling the power (-TurnOff).',
+    guest: false,
+    params: z.strictObject({ ...withVm, turnOff: z.boolean().default(false) }),
+    result: VmRecord,
+  }),
+  'Restart-VM': op({
+    name: 'Restart-VM',
+    description: 'Hard-restarts a VM (Restart-VM -Force), like powering it down and up again.',
+    guest: false,
+    params: z.strictObject(withVm),
+    result: VmRecord,
+  }),
+  'Checkpoint-VM': op({
+    name: 'Checkpoint-VM',
+    description: 'Takes a standard checkpoint of a VM under the given name.',
+    guest: false,
+    params: z.strictObject({ ...withVm, checkpointName }),
+    result: CheckpointRecord,
+  }),
+  'Get-VMCheckpoint': op({
+    name: 'Get-VMCheckpoint',
+    description: "Lists a VM's checkpoints, or the one with the given name.",
+    guest: false,
+    params: z.strictObject({ ...withVm, checkpointName: checkpointName.optional() }),
+    result: z.object({ checkpoints: z.array(CheckpointRecord) }),
+  }),
+  'Restore-VMCheckpoint': op({
+    name: 'Restore-VMCheckpoint',
+    description: 'Restores a VM to a checkpoint without asking for confirmation (-Confirm:$false).',
+    guest: false,
+    params: z.strictObject({ ...withVm, checkpointName }),
+    result: VmRecord,
+  }),
+  'Remove-VMCheckpoint': op({
+    name: 'Remove-VMCheckpoint',
+    description: 'Deletes a checkpoint of a VM.',
+    guest: false,
+    params: z.strictObject({ ...withVm, checkpointName }),
+    result: z.object({ removed: z.string() }),
+  }),
+  'Get-VMHeartbeat': op({
+    name: 'Get-VMHeartbeat',
+    description: 'Reads the Heartbeat integration service: whether it is enabled and its status.',
+    guest: false,
+    params: z.strictObject(withVm),
+    result: z.object({ enabled: z.boolean(), status: z.string().nullable(), state: z.string() }),
+  }),
+  'Test-VMPowerShellDirect': op({
+    name: 'Test-VMPowerShellDirect',
+    description: 'Runs a trivial script block in the guest through PowerShell Direct to prove it answers.',
+    guest: true,
+    params: z.strictObject(withGuest),
+    result: z.object({ computerName: z.string(), bootTime: z.string() }),
+  }),
+  'Invoke-GuestCommand': op({
+    name: 'Invoke-GuestCommand',
+    description:
+      'Runs a program with arguments in the guest (PowerShell Direct) and returns stdout, stderr and exit code.',
+    guest: true,
+    params: z.strictObject({
+      ...withGuest,
+      file: z.string().min(1).max(32767),
+      arguments: z.array(z.string().max(32767)).max(256).default([]),
+      timeoutSeconds: z.number().positive().max(86400),
+    }),
+    result: z.object({
+      stdout: z.string(),
+      stderr: z.string(),
+      exitCode: z.number().int(),
+      durationMs: z.number(),
+    }),
+  }),
+  'Copy-VMFile': op({
+    name: 'Copy-VMFile',
+    description: 'Copies a host file into the guest through the Guest Service Interface (-FileSource Host).',
+    guest: false,
+    params: z.strictObject({ ...withVm, sourcePath: hostPath, destinationPath: guestPath }),
+    result: z.object({ copied: z.string(), bytes: z.number().int().nonnegative() }),
+  }),
+  'Copy-GuestFileToHost': op({
+    name: 'Copy-GuestFileToHost',
+    description:
+      'Copies a guest file to the host through a PowerShell Direct session (Copy-Item -FromSession).',
+    guest: true,
+    params: z.strictObject({ ...withGuest, guestPath, hostPath }),
+    result: z.object({ copied: z.string(), bytes: z.number().int().nonnegative() }),
+  }),
+  'Set-VMComPort': op({
+    name: 'Set-VMComPort',
+    description: 'Points a VM COM port at a named pipe for kernel debugging over com:pipe.',
+    guest: false,
+    params: z.strictObject({
+      ...withVm,
+      number: z.union([z.literal(1), z.literal(2)]),
+      pipeName: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+    }),
+    result: z.object({ number: z.number().int(), path: z.string() }),
+  }),
+  'Debug-VM': op({
+    name: 'Debug-VM',
+    description:
+      'Injects a non-maskable interrupt into a running VM (Debug-VM -InjectNonMaskableInterrupt -Force).',
+    guest: false,
+    params: z.strictObject(withVm),
+    result: z.object({ injected: z.boolean() }),
+  }),
+  'Get-VMNetworkAdapter': op({
+    name: 'Get-VMNetworkAdapter',
+    description: "Lists a VM's network adapters with the IP addresses the guest reports.",
+    guest: false,
+    params: z.strictObject(withVm),
+    result: z.object({
+      adapters: z.array(
+        z.object({
+          name: z.string(),
+          switchName: z.string().nullable(),
+          macAddress: z.string(),
+          ipAddresses: z.array(z.string()),
+        }),
+      ),
+    }),
+  }),
+  'Get-GuestEvents': op({
+    name: 'Get-GuestEvents',
+    description: 'Reads guest event-log records (Get-WinEvent) with their insertion strings and binary data.',
+    guest: true,
+    params: z.strictObject({
+      ...withGuest,
+      logName: z.string().min(1),
+      ids: z.array(z.number().int().nonnegative()).max(64).default([]),
+      providerName: z.string().optional(),
+      since: z.string().optional(),
+      maxEvents: z.number().int().positive().max(10000).default(200),
+    }),
+    result: z.object({ events: z.array(GuestEventRecord) }),
+  }),
+  'Get-GuestRegistryValue': op({
+    name: 'Get-GuestRegistryValue',
+    description: 'Reads a registry value in the guest.',
+    guest: true,
+    params: z.strictObject({ ...withGuest, path: z.string().min(1), valueName: z.string() }),
+    result: z.object({
+      exists: z.boolean(),
+      type: z.string().nullable(),
+      value: z.union([z.string(), z.number(), z.null()]),
+    }),
+  }),
+  'Set-GuestRegistryValue': op({
+    name: 'Set-GuestRegistryValue',
+    description: 'Writes a registry value in the guest, creating the key when needed.',
+    guest: true,
+    params: z.strictObject({
+      ...withGuest,
+      path: z.string().min(1),
+      valueName: z.string(),
+      type: z.enum(['DWord', 'QWord', 'String']),
+      value: z.union([z.string(), z.number()]),
+    }),
+    result: z.object({ written: z.boolean() }),
+  }),
+  'New-GuestFiles': op({
+    name: 'New-GuestFiles',
+    description: 'Creates a number of empty files in a guest directory (for scenarios about file counts).',
+    guest: true,
+    params: z.strictObject({
+      ...withGuest,
+      directory: guestPath,
+      count: z.number().int().positive().max(1_000_000),
+      prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,32}$/)
+        .default('file'),
+    }),
+    result: z.object({ created: z.number().int().nonnegative() }),
+  }),
+  'Remove-GuestItem': op({
+    name: 'Remove-GuestItem',
+    description: 'Removes a guest file or directory, recursively.',
+    guest: true,
+    params: z.strictObject({ ...withGuest, path: guestPath }),
+    result: z.object({ removed: z.boolean() }),
+  }),
+  'Get-HostInfo': op({
+    name: 'Get-HostInfo',
+    description:
+      'Describes the host: computer name, PowerShell edition and version, whether the Hyper-V module is there.',
+    guest: false,
+    params: z.strictObject({}),
+    result: z.object({
+      computerName: z.string(),
+      psEdition: z.string(),
+      psVersion: z.string(),
+      hyperVModule: z.boolean(),
+      osVersion: z.string(),
+    }),
+  }),
+} as const;
+
+export type OperationName = keyof typeof operations;
+export type OperationParams<N extends OperationName> = z.input<(typeof operations)[N]['params']>;
+export type OperationResult<N extends OperationName> = z.infer<(typeof operations)[N]['result']>;
+
+export const operationNames = Object.keys(operations) as OperationName[];
+
+export function isOperationName(name: string): name is OperationName {
+  return Object.hasOwn(operations, name);
+}

@@ -1,0 +1,179 @@
+/**
+ * The lab ports: what a scenario can ask of a lab, independent of how the lab does it.
+ *
+ * There is one implementation (the Hyper-V adapter, lab/hyperv/), which talks PowerShell either to
+ * a real Hyper-V host or to the embedded simulated lab host. Every object describes itself
+ * ("VM 'win11-a' on host 'lab-01'") for error messages and report step titles.
+ *
+ * All durations are lab milliseconds (see lab/clock.ts).
+ */
+import type { LabClock } from './clock.js';
+import type { DriverConfig, LabFile, Timeouts, VmConfig } from './config/lab-file.js';
+import type { Redactor } from './config/secrets.js';
+
+export interface Describable {
+  /** "VM 'win11-a' on host 'lab-01'": used in messages and report step titles. */
+  describe(): string;
+}
+
+/**
+ * Where the lab tells the report what it does: named steps and evidence. support/ turns these into
+ * Allure steps and attachments; lab/ never imports Allure.
+ */
+export interface Narrator {
+  step<T>(title: string, body: () => Promise<T>): Promise<T>;
+  attach(name: string, content: string | Uint8Array, mediaType: string): Promise<void>;
+}
+
+/** A narrator that reports nothing (CLI, unit tests). */
+export const silentNarrator: Narrator = {
+  step: (_title, body) => body(),
+  attach: async () => {},
+};
+
+/** Hyper-V VMState names (documented names; see domain brief §1.2). Other names pass through as strings. */
+export type VmState =
+  | 'Off'
+  | 'Running'
+  | 'Starting'
+  | 'Stopping'
+  | 'Saved'
+  | 'Paused'
+  | 'Saving'
+  | 'Pausing'
+  | 'Resuming'
+  | 'Reset'
+  | 'Other'
+  | (string & {});
+
+export interface VmStatus {
+  name: string;
+  state: VmState;
+  /** Heartbeat integration service status name (OkApplicationsHealthy, NoContact, …) or null when off. */
+  heartbeat: string | null;
+  uptimeSeconds: number;
+}
+
+export interface CheckpointInfo {
+  name: string;
+  vmName: string;
+  /** ISO 8601. */
+  created: string;
+  parent: string | null;
+}
+
+export interface GuestCommandResult {
+  /** The command line as run, for messages and transcripts. */
+  command: readonly string[];
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  /** Lab milliseconds the command took. */
+  durationMs: number;
+}
+
+export interface ReadyReport {
+  /** Lab milliseconds until the heartbeat was OK and PowerShell Direct answered. */
+  waitedMs: number;
+  heartbeat: string;
+}
+
+export interface GuestEventQuery {
+  logName: 'System' | 'Application' | (string & {});
+  ids?: number[];
+  providerName?: string;
+  /** Only events at or after this ISO time. */
+  since?: string;
+  maxEvents?: number;
+}
+
+/** A guest event as Get-WinEvent reports it, with its insertion strings and binary data. */
+export interface GuestEvent {
+  id: number;
+  provider: string;
+  level: string;
+  logName: string;
+  timeCreated: string;
+  message: string;
+  /** Insertion strings ($e.Properties[n].Value), as strings. */
+  properties: string[];
+  /** The event's binary data as lowercase hex, or null when it has none. */
+  binaryHex: string | null;
+}
+
+export interface RegistryValue {
+  exists: boolean;
+  type: string | null;
+  value: string | number | null;
+}
+
+export interface Host extends Describable {
+  readonly name: string;
+  readonly computerName: string;
+}
+
+export interface Guest extends Describable {
+  /** Runs a program with its arguments (each a separate string) and returns its output and exit code. */
+  run(command: readonly string[], options?: { timeoutMs?: number }): Promise<GuestCommandResult>;
+  /** Copies a host file into the guest (Copy-VMFile). */
+  copyIn(hostPath: string, guestPath: string): Promise<void>;
+  /** Copies a guest file to the host (PowerShell Direct Copy-Item -FromSession). */
+  copyOut(guestPath: string, hostPath: string): Promise<void>;
+  /** Restarts the guest OS and waits until it is ready again. */
+  reboot(options?: { timeoutMs?: number }): Promise<ReadyReport>;
+  events(query: GuestEventQuery): Promise<GuestEvent[]>;
+  registryValue(path: string, name: string): Promise<RegistryValue>;
+  setRegistryValue(
+    path: string,
+    name: string,
+    type: 'DWord' | 'String' | 'QWord',
+    value: string | number,
+  ): Promise<void>;
+  /** Creates `count` empty files in a guest directory (for scenarios about file counts). */
+  createFiles(directory: string, count: number): Promise<number>;
+  /** Removes a guest file or directory (recursively). */
+  remove(path: string): Promise<void>;
+}
+
+export interface Vm extends Describable {
+  readonly name: string;
+  readonly host: Host;
+  readonly config: VmConfig;
+  readonly guest: Guest;
+  status(): Promise<VmStatus>;
+  isRunning(): Promise<boolean>;
+  start(): Promise<VmStatus>;
+  stop(options?: { turnOff?: boolean }): Promise<VmStatus>;
+  /** A hard restart (Restart-VM -Force). */
+  restart(): Promise<VmStatus>;
+  checkpoints(): Promise<CheckpointInfo[]>;
+  checkpoint(name: string): Promise<CheckpointInfo>;
+  restore(name: string): Promise<VmStatus>;
+  removeCheckpoint(name: string): Promise<void>;
+  /** Waits, bounded, for the Heartbeat integration service and then a PowerShell Direct answer. */
+  waitUntilReady(options?: { timeoutMs?: number }): Promise<ReadyReport>;
+  /** Debug-VM -InjectNonMaskableInterrupt. */
+  injectNmi(): Promise<void>;
+  /** Set-VMComPort: exposes COM `port` as the named pipe \\.\pipe\<pipeName>. */
+  setComPipe(port: 1 | 2, pipeName: string): Promise<void>;
+  /** The guest's IP addresses as Hyper-V reports them. */
+  addresses(): Promise<string[]>;
+}
+
+export interface Lab extends Describable {
+  readonly name: string;
+  readonly kind: 'hyperv' | 'embedded';
+  readonly file: LabFile;
+  readonly clock: LabClock;
+  readonly redactor: Redactor;
+  readonly timeouts: Timeouts;
+  vms(): readonly Vm[];
+  /** The VM by name; a ConfigurationError names the VMs the lab has when there is no such VM. */
+  vm(name: string): Vm;
+  /** The VM a Cucumber worker uses: one VM per worker, so parallel workers never share a VM. */
+  lease(workerIndex: number): Vm;
+  /** A driver from the lab's catalog; a ConfigurationError lists the catalog when there is none. */
+  driver(name: string): DriverConfig;
+  /** Stops the lab's PowerShell sessions and anything else it started. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,90 @@
+import { strict as expect } from 'node:assert';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { checkLayout, importsOf, loadRules } from './check-layout.js';
+
+const rules = loadRules(join(dirname(fileURLToPath(import.meta.url)), 'layout-rules.json'));
+const roots: string[] = [];
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'driverlab-layout-'));
+  roots.push(root);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+after(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+describe('the layout check', () => {
+  it('passes a tree that keeps the rules', () => {
+    const root = tree({
+      'lab/errors.ts': "import { z } from 'zod';\nexport const x = z.string();\n",
+      'lab/parsers/pool.ts': "import { z } from 'zod';\nimport { hex } from './hex.js';\n",
+      'lab/parsers/hex.ts': 'export const hex = 1;\n',
+      'steps/vm.steps.ts':
+        "import { Given } from '@cucumber/cucumber';\nimport type { LabWorld } from '../support/world.js';\n",
+      'support/world.ts':
+        "import * as allure from 'allure-js-commons';\nimport { x } from '../lab/errors.js';\n",
+      'features/vm/a.feature': 'Feature: a\n',
+    });
+    expect.deepEqual(checkLayout(root, rules), []);
+  });
+
+  it('fails on a planted Cucumber import in lab/ and names the import and the rule', () => {
+    const root = tree({ 'lab/hyperv/bad.ts': "import { Given } from '@cucumber/cucumber';\n" });
+    const violations = checkLayout(root, rules);
+    expect.equal(violations.length, 1);
+    expect.equal(
+      violations[0]?.message,
+      "lab/hyperv/bad.ts imports '@cucumber/cucumber', but files in lab/ may not import @cucumber/, because lab/ is a plain TypeScript library with no Cucumber or Allure import, so it runs under node --test and serves the CLI; move the code that needs it to support/ or steps/.",
+    );
+  });
+
+  it('fails when a parser reaches for I/O or for the rest of lab/', () => {
+    const root = tree({
+      'lab/parsers/stack.ts':
+        "import { readFileSync } from 'node:fs';\nimport { LabCompromisedError } from '../errors.js';\n",
+    });
+    const messages = checkLayout(root, rules).map((v) => v.message);
+    expect.equal(messages.length, 2);
+    expect.match(
+      messages[0] ?? '',
+      /^lab\/parsers\/stack\.ts imports 'node:fs', but files in lab\/parsers\/ may import only zod, lab\/parsers\//,
+    );
+    expect.match(messages[1] ?? '', /imports '\.\.\/errors\.js'/);
+  });
+
+  it('fails when a step imports Allure directly, and on multi-line and dynamic imports', () => {
+    const root = tree({
+      'steps/debugger.steps.ts':
+        "import {\n  step,\n} from 'allure-js-commons';\nconst m = await import('execa');\n",
+    });
+    const messages = checkLayout(root, rules).map((v) => v.message);
+    expect.equal(messages.length, 2);
+    expect.match(messages[0] ?? '', /imports 'allure-js-commons', but files in steps\/ may import only/);
+    expect.match(messages[1] ?? '', /imports 'execa'/);
+  });
+
+  it('fails on code in features/ and on a path with the word the Allure status depends on', () => {
+    const root = tree({ 'features/steps.ts': 'export {};\n', 'support/asserts.ts': 'export {};\n' });
+    const messages = checkLayout(root, rules).map((v) => v.message);
+    expect.equal(messages.length, 2);
+    expect.ok(messages.some((m) => m.startsWith("features/steps.ts is a '.ts' file in features/")));
+    expect.ok(messages.some((m) => m.startsWith("support/asserts.ts has 'assert' in its path")));
+  });
+
+  it('reads imports but not the ones inside comments', () => {
+    expect.deepEqual(
+      importsOf("// import x from 'nope';\n/* import y from 'nope2' */\nimport z from 'yes';\n"),
+      ['yes'],
+    );
+  });
+});

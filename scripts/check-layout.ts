@@ -1,0 +1,139 @@
+/**
+ * The layout check: the import rules of docs/architecture.md (scripts/layout-rules.json) applied
+ * to every source file. Prints one sentence per violation naming the file, the import and the rule,
+ * and exits 1; prints a one-line confirmation and exits 0 when the tree keeps the rules.
+ *
+ * Usage: node --import tsx scripts/check-layout.ts [root]
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, join, normalize, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const Room = z.strictObject({
+  room: z.string(),
+  mayImport: z.array(z.string()).optional(),
+  mayNotImport: z.array(z.string()).optional(),
+  allowedExtensions: z.array(z.string()).optional(),
+  why: z.string(),
+});
+export const LayoutRules = z.strictObject({
+  $comment: z.string().optional(),
+  sourceExtensions: z.array(z.string()),
+  skip: z.array(z.string()),
+  rooms: z.array(Room),
+  forbiddenPathWords: z.array(z.strictObject({ word: z.string(), why: z.string() })),
+});
+export type LayoutRules = z.infer<typeof LayoutRules>;
+
+export interface Violation {
+  file: string;
+  message: string;
+}
+
+const IMPORT_PATTERNS = [
+  /\b(?:import|export)\s+(?:type\s+)?[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
+  /\bimport\s*['"]([^'"]+)['"]/g,
+  /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+];
+
+/** The specifiers a source file imports (static, side-effect, dynamic with a literal, require). */
+export function importsOf(source: string): string[] {
+  const withoutComments = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const found = new Set<string>();
+  for (const pattern of IMPORT_PATTERNS) {
+    for (const m of withoutComments.matchAll(pattern)) found.add(m[1] as string);
+  }
+  return [...found];
+}
+
+function* walk(root: string, dir: string, skip: string[]): Generator<string> {
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    const rel = relative(root, full).split(sep).join('/');
+    const isDir = statSync(full).isDirectory();
+    if (skip.some((s) => `${rel}/`.startsWith(s) || (name.startsWith('.') && name !== '.ci'))) continue;
+    if (isDir) yield* walk(root, full, skip);
+    else yield rel;
+  }
+}
+
+/** What an import names, as a project path ("lab/errors.ts") or a package name ("zod", "node:fs"). */
+function target(file: string, specifier: string): string {
+  if (specifier.startsWith('.'))
+    return normalize(join(dirname(file), specifier))
+      .split(sep)
+      .join('/');
+  return specifier;
+}
+
+function matches(targetPath: string, pattern: string): boolean {
+  return targetPath === pattern.replace(/\/$/, '') || targetPath.startsWith(pattern);
+}
+
+export function checkLayout(root: string, rules: LayoutRules): Violation[] {
+  const violations: Violation[] = [];
+  const rooms = [...rules.rooms].sort((a, b) => b.room.length - a.room.length);
+  for (const file of walk(root, root, rules.skip)) {
+    for (const { word, why } of rules.forbiddenPathWords) {
+      if (file.toLowerCase().includes(word)) {
+        violations.push({
+          file,
+          message: `${file} has '${word}' in its path, which the layout forbids because ${why}; rename it.`,
+        });
+      }
+    }
+    const room = rooms.find((r) => file.startsWith(r.room));
+    if (!room) continue;
+    const ext = extname(file);
+    if (room.allowedExtensions && !room.allowedExtensions.includes(ext)) {
+      violations.push({
+        file,
+        message: `${file} is a '${ext || 'no extension'}' file in ${room.room}, which may hold only ${room.allowedExtensions.join(', ')} files, because ${room.why}; move it out.`,
+      });
+      continue;
+    }
+    if (!rules.sourceExtensions.includes(ext)) continue;
+    for (const specifier of importsOf(readFileSync(join(root, file), 'utf8'))) {
+      const to = target(file, specifier);
+      const local = specifier.startsWith('.');
+      if (room.mayImport) {
+        const ownRoom = local && matches(to, room.room);
+        const allowed = ownRoom || room.mayImport.some((p) => matches(to, p));
+        if (!allowed) {
+          violations.push({
+            file,
+            message: `${file} imports '${specifier}', but files in ${room.room} may import only ${room.mayImport.join(', ')}, because ${room.why}; move the code that needs it elsewhere.`,
+          });
+        }
+      }
+      for (const p of room.mayNotImport ?? []) {
+        if (matches(to, p)) {
+          violations.push({
+            file,
+            message: `${file} imports '${specifier}', but files in ${room.room} may not import ${p}, because ${room.why}; move the code that needs it to support/ or steps/.`,
+          });
+        }
+      }
+    }
+  }
+  return violations;
+}
+
+export function loadRules(path: string): LayoutRules {
+  return LayoutRules.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === normalize(process.argv[1]);
+if (isMain) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = process.argv[2] ?? join(here, '..');
+  const violations = checkLayout(root, loadRules(join(here, 'layout-rules.json')));
+  for (const v of violations) console.error(v.message);
+  if (violations.length > 0) {
+    console.error(`The layout check found ${violations.length} violation(s) of docs/architecture.md.`);
+    process.exit(1);
+  }
+  console.log('The layout check passed: every import keeps the rules of docs/architecture.md.');
+}

@@ -1,0 +1,53 @@
+/**
+ * The lab of this Cucumber worker: opened once per worker (BeforeAll), shared by its scenarios,
+ * closed at the end (AfterAll). Each worker leases its own VM, so workers never share a VM.
+ */
+
+import { isAbsolute, resolve } from 'node:path';
+import { loadLabFile } from '../lab/config/lab-file.js';
+import { ConfigurationError, HarnessLogicError } from '../lab/errors.js';
+import { HypervLab } from '../lab/hyperv/lab.js';
+import { paths } from '../lab/paths.js';
+
+let current: HypervLab | undefined;
+
+/** Which worker this process is: CUCUMBER_WORKER_ID in parallel runs, 0 otherwise. */
+export function workerIndex(): number {
+  const id = Number(process.env.CUCUMBER_WORKER_ID ?? '0');
+  return Number.isInteger(id) && id >= 0 ? id : 0;
+}
+
+/** The lab file this run uses: DRIVERLAB_LAB when set, else the profile's world parameter. */
+export function labFilePath(parameter: string | undefined, required: boolean): string {
+  const chosen = process.env.DRIVERLAB_LAB || parameter || '';
+  if (chosen === '') {
+    if (required) {
+      throw new ConfigurationError(
+        'The hyperv profile needs a lab file, but none was named; run driverlab run --lab <file>, or set DRIVERLAB_LAB.',
+      );
+    }
+    return paths.embeddedLab;
+  }
+  return isAbsolute(chosen) ? chosen : resolve(paths.root, chosen);
+}
+
+export async function openLab(labPath: string): Promise<HypervLab> {
+  if (current) return current;
+  current = new HypervLab(await loadLabFile(labPath), { workerIndex: workerIndex() });
+  return current;
+}
+
+export function theLab(): HypervLab {
+  if (!current) {
+    throw new HarnessLogicError(
+      'A step asked for the lab before it was opened; the BeforeAll hook that opens it did not run or failed.',
+    );
+  }
+  return current;
+}
+
+export async function closeLab(): Promise<void> {
+  const lab = current;
+  current = undefined;
+  await lab?.close();
+}
