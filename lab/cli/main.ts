@@ -72,7 +72,9 @@ export async function main(
       return EXIT.usage;
     }
     if (error instanceof DriverlabError) {
-      io.stderr(`driverlab ${command.name}: ${describeError(error)}\n`);
+      // The message is the whole sentence; the chain of causes is for whoever debugs driverlab.
+      const detail = io.env.DRIVERLAB_DEBUG ? `\n${describeError(error)}` : '';
+      io.stderr(`driverlab ${command.name}: ${error.message}${detail}\n`);
       return EXIT.problem;
     }
     io.stderr(

@@ -7,7 +7,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { execa } from 'execa';
 import { loadLabFile } from '../../config/lab-file.js';
-import { describeError } from '../../errors.js';
 import { cucumberBin, paths } from '../../paths.js';
 import { formatSummary, type RunSummary, readAllureResults, summarise } from '../../report/allure-results.js';
 import { generateHtmlReport } from '../../report/html.js';
@@ -168,7 +167,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       const index = await generateHtmlReport({ results: paths.allureResults, output: paths.allureReport });
       reportNote = `report: ${relative(index)}`;
     } catch (error) {
-      io.stderr(`driverlab: ${describeError(error)}\n`);
+      io.stderr(`driverlab: ${error instanceof Error ? error.message : String(error)}\n`);
       reportNote = 'the HTML report could not be generated';
     }
   }

@@ -1,0 +1,28 @@
+/**
+ * A CliIo that records what a command printed, for tests of commands run through main().
+ */
+import type { CliIo } from './command.js';
+
+export interface CapturedIo extends CliIo {
+  out: string;
+  err: string;
+}
+
+export function captureIo(
+  options: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): CapturedIo {
+  const io: CapturedIo = {
+    out: '',
+    err: '',
+    stdout: (t) => {
+      io.out += t;
+    },
+    stderr: (t) => {
+      io.err += t;
+    },
+    readStdin: async () => options.stdin ?? '',
+    cwd: options.cwd ?? process.cwd(),
+    env: options.env ?? {},
+  };
+  return io;
+}
