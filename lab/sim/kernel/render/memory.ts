@@ -50,7 +50,7 @@ export function renderDisplay(
     }
     let line = `${tick(at)}  ${cells.join(' ')}`;
     if (kind === 'dc')
-      line = `${line.padEnd(19 + 36)}  ${readBytes(state, at, n * 4)
+      line = `${line.padEnd(19 + 35)}  ${readBytes(state, at, n * 4)
         .map(printable)
         .join('')}`;
     lines.push(line);

@@ -12,17 +12,21 @@ import { rawSite, renderK, rows } from './stack.js';
 
 const MS_PER_TICK = 15.6001;
 
+/** "0:00:04:03.002" (days:hours:minutes:seconds.ms), as !thread prints a wait's age. */
 function duration(ms: number): string {
   const total = Math.floor(ms);
+  const d = Math.floor(total / 86400000);
+  return `${d}:${clock(total % 86400000)}`;
+}
+
+/** "00:00:26.863" (hours:minutes:seconds.ms), as !thread prints user and kernel time. */
+function clock(ms: number): string {
+  const total = Math.floor(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
   const h = Math.floor(total / 3600000);
   const m = Math.floor((total % 3600000) / 60000);
   const s = Math.floor((total % 60000) / 1000);
-  const frac = total % 1000;
-  return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}.${String(frac).padStart(3, '0')}`;
-}
-
-function clock(ms: number): string {
-  return duration(ms).replace(/^(\d+):/, (_, h: string) => `${h.padStart(2, '0')}:`);
+  return `${two(h)}:${two(m)}:${two(s)}.${String(total % 1000).padStart(3, '0')}`;
 }
 
 /** `!thread [address] [flags]`. */

@@ -46,7 +46,8 @@ export function renderPool(args: string, state: KernelState, context: RenderCont
         `${hex16(at)}: Unable to get contents of special pool block`,
       ].join('\n');
     if (page === dataPage) {
-      const mark = at >= addr(block.data) ? '*' : ' ';
+      // A special-pool page holds one allocation: whatever address in it, that block is the one.
+      const mark = '*';
       return [
         `Pool page ${hex16(at)} region is Special pool`,
         `${mark}${hex16(dataPage)} size: ${bare(block.size).padStart(4)} data: ${block.data} (${block.poolType}) ${mark}${block.tag}`,
