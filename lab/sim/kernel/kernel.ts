@@ -31,7 +31,16 @@ import {
 } from './contract.js';
 import { addr, hash64, hex16, pick, tagValue } from './hex.js';
 import { DRIVER_SITES, driverImageSize, NT, SYSTEM_IMAGES } from './layout.js';
-import type { Crash, KernelState, Module, Process, Registers, Site, Thread } from './state.js';
+import {
+  type Crash,
+  type KernelState,
+  type Module,
+  type Process,
+  type Registers,
+  type Site,
+  type Thread,
+  zeroRegisters,
+} from './state.js';
 import { lookupSymbol, moduleNamed, siteAddress } from './symbols.js';
 
 const PAGE = 0x1000n;
@@ -303,30 +312,6 @@ function args4(a: bigint, b: bigint, c: bigint, d: bigint): Crash['args'] {
   return [hex16(a), hex16(b), hex16(c), hex16(d)];
 }
 
-function emptyRegisters(): Registers {
-  const zero = hex16(0n);
-  return {
-    rax: zero,
-    rbx: zero,
-    rcx: zero,
-    rdx: zero,
-    rsi: zero,
-    rdi: zero,
-    rip: zero,
-    rsp: zero,
-    rbp: zero,
-    r8: zero,
-    r9: zero,
-    r10: zero,
-    r11: zero,
-    r12: zero,
-    r13: zero,
-    r14: zero,
-    r15: zero,
-    efl: 0x10202,
-  };
-}
-
 /** Where a pool walk meets the corrupt header: the kind of thread decides the stop code. */
 type Encounter =
   | { kind: 'syscall'; process: string; callers: Site[]; tag: string }
@@ -415,7 +400,7 @@ function meetCorruption(state: KernelState, encounter: Encounter): KernelOutcome
   const contextAddress = addr(thread.stackCurrent) + 0x908n;
   const listHead = (lookupSymbol(state, 'nt!NonPagedPoolDescriptor') ?? 0n) + 0x1000n;
   const registers: Registers = {
-    ...emptyRegisters(),
+    ...zeroRegisters(0x10202),
     rax: hex16(patternQword),
     rbx: hex16(listHead),
     rcx: hex16(listHead + 0x6b800n),

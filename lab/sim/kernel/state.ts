@@ -201,6 +201,31 @@ export const Registers = z.strictObject({
 });
 export type Registers = z.infer<typeof Registers>;
 
+/** All registers zero, with the given flags. */
+export function zeroRegisters(efl: number): Registers {
+  const zero = '0000000000000000';
+  return {
+    rax: zero,
+    rbx: zero,
+    rcx: zero,
+    rdx: zero,
+    rsi: zero,
+    rdi: zero,
+    rip: zero,
+    rsp: zero,
+    rbp: zero,
+    r8: zero,
+    r9: zero,
+    r10: zero,
+    r11: zero,
+    r12: zero,
+    r13: zero,
+    r14: zero,
+    r15: zero,
+    efl,
+  };
+}
+
 export const Crash = z.strictObject({
   code: z.number().int().nonnegative(),
   args: z.tuple([address, address, address, address]),

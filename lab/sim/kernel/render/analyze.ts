@@ -106,6 +106,17 @@ function details(state: KernelState): string[] {
   ];
 }
 
+function culpritLines(culprit: Culprit): string[] {
+  return [
+    `SYMBOL_NAME:  ${culprit.symbol}`,
+    '',
+    `MODULE_NAME: ${culprit.module}`,
+    '',
+    `IMAGE_NAME:  ${culprit.image}`,
+    '',
+  ];
+}
+
 /** `!analyze -v`. */
 export function renderAnalyzeVerbose(state: KernelState, context: RenderContext): string {
   const crash = state.crash;
@@ -149,14 +160,7 @@ export function renderAnalyzeVerbose(state: KernelState, context: RenderContext)
   const thread = currentThread(state);
   if (thread) out.push('STACK_TEXT:  ', ...stackText(rows(state, thread, context)), '', '');
   if (culprit) {
-    out.push(
-      `SYMBOL_NAME:  ${culprit.symbol}`,
-      '',
-      `MODULE_NAME: ${culprit.module}`,
-      '',
-      `IMAGE_NAME:  ${culprit.image}`,
-      '',
-    );
+    out.push(...culpritLines(culprit));
     if (culprit.version) out.push(`IMAGE_VERSION:  ${culprit.version}`, '');
     out.push(
       `STACK_COMMAND:  ${crash?.context ? '.cxr; .ecxr ; kb' : 'kb'}`,
@@ -189,12 +193,7 @@ export function renderAnalyze(state: KernelState): string {
   out.push(`PROCESS_NAME:  ${processName(state)}`, '');
   if (culprit)
     out.push(
-      `SYMBOL_NAME:  ${culprit.symbol}`,
-      '',
-      `MODULE_NAME: ${culprit.module}`,
-      '',
-      `IMAGE_NAME:  ${culprit.image}`,
-      '',
+      ...culpritLines(culprit),
       `FAILURE_BUCKET_ID:  ${culprit.bucket}`,
       '',
       `FAILURE_ID_HASH:  ${guidOf(culprit.bucket)}`,

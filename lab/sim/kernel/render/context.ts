@@ -4,7 +4,7 @@
  * register scope `.cxr` sets.
  */
 import { addr, hex16, u64 } from '../hex.js';
-import type { KernelState, Registers, Site, Thread } from '../state.js';
+import { type KernelState, type Registers, type Site, type Thread, zeroRegisters } from '../state.js';
 import { siteAddress } from '../symbols.js';
 
 export interface RenderContext {
@@ -54,27 +54,7 @@ export function framesOf(state: KernelState, thread: Thread, context: RenderCont
 export function registersOf(state: KernelState, context: RenderContext): Registers {
   const crash = state.crash;
   if (context.cxr && crash?.context && crash.context.address === context.cxr) return crash.context.registers;
-  const zero = hex16(0n);
-  const base: Registers = {
-    rax: zero,
-    rbx: zero,
-    rcx: zero,
-    rdx: zero,
-    rsi: zero,
-    rdi: zero,
-    rip: zero,
-    rsp: zero,
-    rbp: zero,
-    r8: zero,
-    r9: zero,
-    r10: zero,
-    r11: zero,
-    r12: zero,
-    r13: zero,
-    r14: zero,
-    r15: zero,
-    efl: 0x246,
-  };
+  const base = zeroRegisters(0x246);
   if (context.cxr) return base;
   const thread = currentThread(state);
   if (!thread) return base;
