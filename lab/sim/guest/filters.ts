@@ -227,7 +227,7 @@ export interface FltmcContext {
 }
 
 function hresult(code: number): string {
-  return `0x${(0x80070000 | code).toString(16).padStart(8, '0')}`;
+  return `0x${((0x80070000 | code) >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /** Runs `fltmc <args>`. */

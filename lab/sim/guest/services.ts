@@ -68,18 +68,18 @@ function scFailure(what: string, error: Win32Error): ToolResult {
   };
 }
 
-function typeLine(s: ServiceState, trailing: string): string {
-  return s.type === 'kernel' ? `1  KERNEL_DRIVER${trailing}` : `2  FILE_SYSTEM_DRIVER${trailing}`;
+function typeLine(s: ServiceState): string {
+  return s.type === 'kernel' ? '1  KERNEL_DRIVER' : '2  FILE_SYSTEM_DRIVER';
 }
 
-/** The status block of sc query / start / stop (trailing spaces as sc writes them). */
+/** The status block of sc query / start / stop. */
 export function statusBlock(s: ServiceState, options: { started?: boolean; stoppable: boolean }): string {
   const running = s.state === 'running';
   const lines = [
     '',
-    `SERVICE_NAME: ${s.name} `,
-    `        TYPE               : ${typeLine(s, '  ')}`,
-    `        STATE              : ${running ? '4  RUNNING ' : '1  STOPPED '}`,
+    `SERVICE_NAME: ${s.name}`,
+    `        TYPE               : ${typeLine(s)}`,
+    `        STATE              : ${running ? '4  RUNNING' : '1  STOPPED'}`,
   ];
   if (running) {
     lines.push(
@@ -101,15 +101,15 @@ function configBlock(s: ServiceState): string {
     '[SC] QueryServiceConfig SUCCESS',
     '',
     `SERVICE_NAME: ${s.name}`,
-    `        TYPE               : ${typeLine(s, ' ')}`,
+    `        TYPE               : ${typeLine(s)}`,
     `        START_TYPE         : ${START_CODES[s.start]}   ${START_NAMES[s.start]}`,
     `        ERROR_CONTROL      : ${s.errorControl}   ${['IGNORE', 'NORMAL', 'SEVERE', 'CRITICAL'][s.errorControl] ?? 'NORMAL'}`,
     `        BINARY_PATH_NAME   : ${s.binaryPath.replace(/^C:\\Windows\\/i, '\\SystemRoot\\')}`,
     `        LOAD_ORDER_GROUP   : ${s.group}`,
     '        TAG                : 0',
     `        DISPLAY_NAME       : ${s.displayName}`,
-    '        DEPENDENCIES       : ',
-    '        SERVICE_START_NAME : ',
+    '        DEPENDENCIES       :',
+    '        SERVICE_START_NAME :',
   );
 }
 
