@@ -89,6 +89,15 @@ export async function guestUnderTest(
   };
 }
 
+/** The files of a catalog driver's package folder in the embedded lab file. */
+export async function packageFiles(driver: string): Promise<{ name: string; bytes: Uint8Array }[]> {
+  const lab = await loadLabFile(paths.embeddedLab);
+  const entry = lab.data.drivers.find((d) => d.name === driver);
+  if (!entry) throw new Error(`no driver ${driver}`);
+  const folder = resolveLabPath(lab, entry.package);
+  return readdirSync(folder).map((name) => ({ name, bytes: readFileSync(join(folder, name)) }));
+}
+
 /** A fixture beside the guest model, with CRLF line ends as the tools print them. */
 export function fixture(name: string): string {
   const text = readFileSync(join(paths.root, 'lab', 'sim', 'guest', 'fixtures', name), 'utf8');

@@ -780,8 +780,11 @@ export class SimVm {
       await this.options.persist?.();
       return never<ToolResult>();
     }
+    const host = this.guestHost();
     try {
-      return await this.guestOs.run(file, args, this.guestHost());
+      // Every guest command starts a process: image-load notify routines run (with special APCs disabled).
+      await host.kernel({ kind: 'image-load', image: file });
+      return await this.guestOs.run(file, args, host);
     } catch (error) {
       if (error instanceof GuestDown) throw remoteSessionEnded();
       if (error instanceof NoKernelError) throw simulatorLimit(`${error.message}.`);
