@@ -50,7 +50,9 @@ export async function runHost(options: HostRunOptions): Promise<void> {
   let busy = false;
   let closed = false;
 
+  let stopped = false;
   const finish = async (code: number): Promise<never> => {
+    stopped = true;
     try {
       await host?.save();
     } catch (error) {
@@ -84,6 +86,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
         if (vmName !== null && sim.countOperation(vmName) === 'die') {
           // The host-shell-dies fault: the shell goes away mid-operation, without a reply.
           await finish(1);
+          return;
         }
         try {
           reply('output', await handle(sim, read.name, read.input.params));
@@ -110,7 +113,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
     if (busy || !host) return;
     busy = true;
     try {
-      while (lines.length > 0) {
+      while (lines.length > 0 && !stopped) {
         const line = lines.shift() as string;
         try {
           await answer(line, host);
@@ -122,7 +125,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
     } finally {
       busy = false;
     }
-    if (closed) await finish(0);
+    if (closed && !stopped) await finish(0);
   };
 
   createInterface({ input: options.input ?? process.stdin, crlfDelay: Number.POSITIVE_INFINITY })
@@ -133,7 +136,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
     .on('close', () => {
       closed = true;
       // Mid-operation (a guest command that never completes) or idle: save and leave now.
-      if (busy || lines.length === 0 || !host) void finish(0);
+      if (!stopped && (busy || lines.length === 0 || !host)) void finish(0);
     });
 
   try {
@@ -148,6 +151,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
       `driverlab embedded lab host: cannot open the lab (${error instanceof Error ? error.message : String(error)}).`,
     );
     exit(1);
+    return;
   }
   await pump();
 }

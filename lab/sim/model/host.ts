@@ -99,7 +99,13 @@ function readState(path: string): HostStateFile | null {
   } catch {
     return null;
   }
-  const parsed = HostStateShape.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`the state file '${path}' is not one this host wrote (it is not JSON: ${String(error)})`);
+  }
+  const parsed = HostStateShape.safeParse(json);
   if (!parsed.success) {
     throw new Error(
       `the state file '${path}' is not one this host wrote (${parsed.error.issues[0]?.message ?? 'unknown shape'})`,

@@ -7,12 +7,13 @@ import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LabClock } from '../../clock.js';
 import type { LabFault } from '../../config/embedded.js';
-import type { DebugTarget, KernelAction, KernelFacts, KernelOutcome, TargetEvent } from '../contract.js';
+import type { DebugTarget, KernelAction, KernelOutcome, TargetEvent } from '../contract.js';
 import { guestUnderTest, packageFiles } from '../guest/testing.js';
 import { SimulatedPowerShellError } from '../host/errors.js';
+import { kernelDoubles } from '../host/testing/kernel-double.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
 import { readDump } from './dump.js';
-import type { JsonValue, KernelFactory, SimKernel } from './kernel.js';
+import type { KernelFactory } from './kernel.js';
 import { SimTime } from './time.js';
 import { DURATIONS, SimVm } from './vm.js';
 
@@ -37,47 +38,6 @@ function manualClock(): LabClock & { advance(ms: number): void; slept: number[] 
   };
 }
 
-/** A test double of the kernel interface: answers actions with the outcomes the test sets. */
-class KernelDouble implements SimKernel {
-  readonly applied: KernelAction[] = [];
-  facts: KernelFacts | null = null;
-  constructor(private readonly outcomes: (a: KernelAction) => KernelOutcome) {}
-  boot(facts: KernelFacts): void {
-    this.facts = facts;
-  }
-  apply(action: KernelAction): KernelOutcome {
-    this.applied.push(action);
-    return this.outcomes(action);
-  }
-  serialise(): JsonValue {
-    return { applied: this.applied.map((a) => a.kind), verifierFlags: this.facts?.verifier.flags ?? null };
-  }
-  readonly debugger = {
-    identity: () => ({
-      product: 'Windows 10',
-      build: 19041,
-      processors: 4,
-      arch: 'x64' as const,
-      kernelBase: '0',
-      psLoadedModuleList: '0',
-      uptimeSeconds: 0,
-    }),
-    announce: (o: KernelOutcome): TargetEvent[] =>
-      o.kind === 'bugcheck'
-        ? [
-            {
-              kind: 'bugcheck',
-              text: `*** Fatal System Error: 0x${o.bugcheck.code.toString(16).padStart(8, '0')}`,
-            },
-          ]
-        : [],
-    breakIn: () => 'Break instruction exception - code 80000003 (first chance)',
-    execute: async (c: string) => `executed ${c}`,
-    currentProcessor: () => 0,
-    answerVerifier: async () => '',
-  };
-}
-
 const OVERRUN: KernelOutcome = {
   kind: 'bugcheck',
   bugcheck: {
@@ -87,25 +47,7 @@ const OVERRUN: KernelOutcome = {
   },
 };
 
-function kernels(outcomes: (a: KernelAction) => KernelOutcome = () => ({ kind: 'none' })) {
-  const made: KernelDouble[] = [];
-  const factory: KernelFactory = {
-    create: () => {
-      const k = new KernelDouble(outcomes);
-      made.push(k);
-      return k;
-    },
-    restore: (_name, state) => {
-      const k = new KernelDouble(outcomes);
-      k.applied.push(
-        ...((state as { applied: string[] }).applied ?? []).map((kind) => ({ kind }) as KernelAction),
-      );
-      made.push(k);
-      return k;
-    },
-  };
-  return { factory, made, latest: () => made[made.length - 1] as KernelDouble };
-}
+const kernels = kernelDoubles;
 
 /** A test double of the debug link: records what the VM opens and tells it. */
 function links(attached: () => boolean) {
