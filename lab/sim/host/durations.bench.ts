@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadLabFile } from '../../config/lab-file.js';
-import { HypervLab } from '../../hyperv/lab.js';
+import { HypervLab, type HypervVm } from '../../hyperv/lab.js';
 import type { OperationName } from '../../hyperv/ops/catalog.js';
 import { paths } from '../../paths.js';
 import { SimHost } from '../model/host.js';
@@ -79,11 +79,7 @@ try {
       await avm.stop({ turnOff: true });
       await avm.start();
       const clock = adapter.clock;
-      const { host: labHost } = avm as unknown as {
-        host: {
-          run: (n: 'Get-VMHeartbeat', p: { vmName: string }, s: string) => Promise<{ status: string | null }>;
-        };
-      };
+      const labHost = (avm as HypervVm).host;
       while (
         (await labHost.run('Get-VMHeartbeat', { vmName }, avm.describe())).status !== 'OkApplicationsHealthy'
       ) {
