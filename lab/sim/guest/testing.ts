@@ -89,6 +89,20 @@ export async function guestUnderTest(
   };
 }
 
+/** `reg add` of NDIS TrackNblOwner = 1, as a scenario turns NBL owner tracking on. */
+export const TRACK_NBL_OWNER: [string, ...string[]] = [
+  'reg',
+  'add',
+  'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters',
+  '/v',
+  'TrackNblOwner',
+  '/t',
+  'REG_DWORD',
+  '/d',
+  '1',
+  '/f',
+];
+
 /** The files of a catalog driver's package folder in the embedded lab file. */
 export async function packageFiles(driver: string): Promise<{ name: string; bytes: Uint8Array }[]> {
   const lab = await loadLabFile(paths.embeddedLab);

@@ -5,7 +5,7 @@
 import { deepStrictEqual, equal, match, ok } from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { KDNET_KEY } from './ids.js';
-import { fixture, guestUnderTest } from './testing.js';
+import { fixture, guestUnderTest, TRACK_NBL_OWNER } from './testing.js';
 
 const lines = (text: string) => text.replace(/\r\n$/, '').split('\r\n');
 
@@ -555,18 +555,7 @@ describe('the rest of the guest', () => {
   test('TrackNblOwner set with reg takes effect at the next boot', async () => {
     const g = await guestUnderTest();
     equal(g.guest.state.trackNblOwner, 0);
-    const r = await g.run(
-      'reg',
-      'add',
-      'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters',
-      '/v',
-      'TrackNblOwner',
-      '/t',
-      'REG_DWORD',
-      '/d',
-      '1',
-      '/f',
-    );
+    const r = await g.run(...TRACK_NBL_OWNER);
     equal(r.stdout, 'The operation completed successfully.\r\n');
     equal(g.guest.state.trackNblOwner, 0);
     g.reboot();

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import type { LabClock } from '../../clock.js';
 import type { LabFault } from '../../config/embedded.js';
 import type { DebugTarget, KernelAction, KernelOutcome, TargetEvent } from '../contract.js';
-import { guestUnderTest, packageFiles } from '../guest/testing.js';
+import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/testing.js';
 import { SimulatedPowerShellError } from '../host/errors.js';
 import { kernelDoubles } from '../host/testing/kernel-double.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
@@ -281,17 +281,7 @@ describe('checkpoints', () => {
     await run('bcdedit', '/dbgsettings', 'NET', 'HOSTIP:127.0.0.11', 'PORT:50011');
     await run('bcdedit', '/debug', 'on');
     await run('verifier', '/flags', '0x410', '/all');
-    await run(
-      'reg',
-      'add',
-      'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters',
-      '/v',
-      'TrackNblOwner',
-      '/t',
-      'REG_DWORD',
-      '/d',
-      '1',
-    );
+    await run(...TRACK_NBL_OWNER);
     await vm.createFiles(CREDENTIAL, 'C:\\Windows\\Microsoft.NET\\bloat', 20_000, 'f');
     await run('vssadmin', 'list', 'writers');
     vm.guest.fs.writeFile('C:\\Drivers\\x\\x.sys', Buffer.from('x'), '2024-03-01T10:00:00Z');
@@ -497,17 +487,7 @@ describe('kernel outcomes', () => {
     const k = kernels();
     const { vm, clock, run } = await vmUnderTest({ kernels: k.factory });
     await run('verifier', '/flags', '0x410', '/all');
-    await run(
-      'reg',
-      'add',
-      'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters',
-      '/v',
-      'TrackNblOwner',
-      '/t',
-      'REG_DWORD',
-      '/d',
-      '1',
-    );
+    await run(...TRACK_NBL_OWNER);
     equal(k.latest().facts?.verifier.flags, 0);
     await vm.restart();
     clock.advance(40_000);
