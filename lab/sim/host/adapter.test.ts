@@ -43,6 +43,16 @@ async function openLab(file = paths.embeddedLab): Promise<HypervLab> {
   return lab;
 }
 
+/** A lab whose host process has a kernel double that bugchecks on an NMI (see testing/). */
+async function openLabWithKernelDouble(file: string): Promise<HypervLab> {
+  process.env.DRIVERLAB_SIM_HOST_ENTRY = 'lab/sim/host/testing/host-with-kernel-double.ts';
+  try {
+    return await openLab(file);
+  } finally {
+    delete process.env.DRIVERLAB_SIM_HOST_ENTRY;
+  }
+}
+
 async function sentence(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
@@ -315,13 +325,7 @@ describe('lab faults, through the adapter', () => {
       'Test-VMPowerShellDirect',
     ),
   }, async () => {
-    process.env.DRIVERLAB_SIM_HOST_ENTRY = 'lab/sim/host/testing/host-with-kernel-double.ts';
-    let lab: HypervLab;
-    try {
-      lab = await openLab(FAULTS_LAB);
-    } finally {
-      delete process.env.DRIVERLAB_SIM_HOST_ENTRY;
-    }
+    const lab = await openLabWithKernelDouble(FAULTS_LAB);
     const vm = lab.vm('disk-full');
     await vm.injectNmi();
     await vm.waitUntilReady({ timeoutMs: 300_000 });
@@ -342,13 +346,7 @@ describe('lab faults, through the adapter', () => {
   test('a dump the guest wrote comes out as a real host file', {
     skip: missing('Debug-VM', 'Copy-GuestFileToHost', 'Get-VMHeartbeat', 'Test-VMPowerShellDirect'),
   }, async () => {
-    process.env.DRIVERLAB_SIM_HOST_ENTRY = 'lab/sim/host/testing/host-with-kernel-double.ts';
-    let lab: HypervLab;
-    try {
-      lab = await openLab();
-    } finally {
-      delete process.env.DRIVERLAB_SIM_HOST_ENTRY;
-    }
+    const lab = await openLabWithKernelDouble(paths.embeddedLab);
     const vm = lab.vm('win11-a');
     await vm.injectNmi();
     await vm.waitUntilReady({ timeoutMs: 300_000 });
