@@ -408,7 +408,7 @@ export class Bcd {
   }
 
   private dbgsettings_(args: readonly string[]): ToolResult {
-    if (args.length === 0) {
+    if (args.length === 0 || (args.length === 1 && args[0]?.toLowerCase() === 'show')) {
       return ok(text(...this.renderEntry(this.dbgsettings, false), SUCCESS));
     }
     const [type, ...options] = args;

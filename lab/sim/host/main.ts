@@ -2,6 +2,11 @@
  * The embedded simulated lab host: started by node-powershell in place of pwsh
  * (`node dist/sim/host.mjs --lab=<file> --worker=<n> --state=<file> -NoProfile -NonInteractive -NoExit -Command -`),
  * it reads standard input line by line and answers as a Hyper-V host's PowerShell would.
+ *
+ * The simulated kernel (a KernelFactory, lab/sim/model/kernel.ts) and the debug link (a
+ * DebugLinkFactory, lab/sim/model/debug-link.ts) plug in here as runHost's `kernels` and `links`.
+ * Without a kernel the VMs still run; what only a kernel can decide (a catalog trigger, an NMI)
+ * is refused with a sentence that says so.
  */
 import { readFileSync } from 'node:fs';
 import { parseLabFile } from '../../config/lab-file.js';
@@ -33,5 +38,12 @@ try {
   fail(error instanceof Error ? error.message : String(error));
 }
 if (lab.data.kind !== 'embedded') fail(`the lab file '${labPath}' is not an embedded lab`);
+
+// A bug must not take the shell down silently: say it where PowerShell reports errors, and go on.
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(
+    `driverlab embedded lab host: ${reason instanceof Error ? reason.stack : String(reason)}\n`,
+  );
+});
 
 void runHost({ lab, statePath: argument('state') ?? null });

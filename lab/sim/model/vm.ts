@@ -13,7 +13,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LabFault } from '../../config/embedded.js';
 import type { BugcheckInfo, DebugTarget, KernelAction, KernelOutcome, TargetIdentity } from '../contract.js';
-import { formatGuestPath, GuestFileSystem, GuestPathError, parseGuestPath } from '../guest/fs.js';
+import { GuestPathError } from '../guest/fs.js';
 import {
   baselineGuest,
   GuestDown,
@@ -927,14 +927,3 @@ export class SimVm {
     return this.state.power === 'Running' && this.state.phase === 'up' ? declared : [];
   }
 }
-
-/** A guest path in canonical form, for messages. */
-export function displayGuestPath(path: string): string {
-  try {
-    return formatGuestPath(parseGuestPath(path));
-  } catch {
-    return path;
-  }
-}
-
-export { GuestFileSystem };
