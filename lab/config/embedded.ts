@@ -69,6 +69,34 @@ export const DriverFault = z.discriminatedUnion('kind', [
     pendingNbls: z.number().int().positive(),
     totalNbls: z.number().int().positive(),
   }),
+  /**
+   * As a storage miniport its requests time out when `trigger` runs; needs no kernel: the guest
+   * logs what Windows logs. 129: storport timed the request out and reset the device (source: the
+   * miniport's service name). 153: the miniport timed it out and the disk class driver retried it
+   * (source: Disk), with the SCSI status, SRB status and opcode in the event's binary data.
+   */
+  z.strictObject({
+    kind: z.literal('storage-timeout'),
+    trigger: z.string(),
+    event: z.union([z.literal(129), z.literal(153)]),
+    /** How many events one run of the trigger logs. */
+    count: z.number().int().positive().max(1000).default(1),
+    /** The storport device the 129 reset names. */
+    port: z
+      .string()
+      .regex(/^\\Device\\RaidPort\d+$/, 'a storport device such as \\Device\\RaidPort1')
+      .default('\\Device\\RaidPort1'),
+    disk: z.number().int().nonnegative().default(0),
+    /** The disk's PDO name, as the 153 message shows it. */
+    pdo: z.string().default('\\Device\\00000034'),
+    /** The logical block address of the first retried request. */
+    lba: hexOrNumber.default('0x1c8f0'),
+    scsiStatus: z.number().int().min(0).max(255).default(0x00),
+    /** SRB_STATUS_* with its flag bits; 0x09 is SRB_STATUS_TIMEOUT. */
+    srbStatus: z.number().int().min(0).max(255).default(0x09),
+    /** SCSIOP_*; 0x28 is READ(10). */
+    opcode: z.number().int().min(0).max(255).default(0x28),
+  }),
 ]);
 export type DriverFault = z.infer<typeof DriverFault>;
 
@@ -79,6 +107,8 @@ export const FilterDeclaration = z.strictObject({
   loadOrderGroup: z.string(),
   /** Boot-start filters load at boot in load-order-group order; others when their service starts. */
   startType: z.enum(['boot', 'system', 'auto', 'demand']).default('demand'),
+  /** The volumes a minifilter attaches an instance to (fltmc's Num Instances); all when absent. */
+  volumes: z.array(z.string()).optional(),
 });
 
 export const SimulatedDriver = z.strictObject({
@@ -126,6 +156,22 @@ export const GuestDeclaration = z.strictObject({
     .default({ physicalMb: 8192, pageFileInitialMb: 4096, pageFileMaximumMb: 8192 }),
   /** The guest's IP addresses, as Get-VMNetworkAdapter reports them. */
   addresses: z.array(z.string()).default([]),
+  /** The guest's computer name (Test-VMPowerShellDirect answers it); the VM name upper-cased when absent. */
+  computerName: z.string().optional(),
+  /** Volumes filter instances attach to, as fltmc names them ('C:', '\\Device\\Mup', or '' for unnamed). */
+  volumes: z.array(z.string()).default(['C:']),
+  /** PnP devices present in the baseline, which catalog driver packages install on by hardware ID. */
+  devices: z
+    .array(
+      z.strictObject({
+        instanceId: z.string().min(1),
+        description: z.string().min(1),
+        /** Hardware IDs, most specific first; an INF model matching one of them installs on the device. */
+        hardwareIds: z.array(z.string().min(1)).min(1),
+        class: z.string().default('Net'),
+      }),
+    )
+    .default([]),
   /** Filters installed in the baseline image (FileInfo, luafv, …). */
   filters: z.array(z.strictObject({ name: z.string() }).extend(FilterDeclaration.shape)).default([]),
   /** NDIS TrackNblOwner registry value in the baseline. */
@@ -133,9 +179,20 @@ export const GuestDeclaration = z.strictObject({
 });
 export type GuestDeclaration = z.infer<typeof GuestDeclaration>;
 
+/** A user-mode test tool in the guest image that the guest model runs itself (not a catalog driver). */
+export const GuestTool = z.strictObject({
+  /** The program's guest path, e.g. C:\\Tools\\commithog.exe. */
+  program: z.string().regex(/^[A-Za-z]:\\/, 'a guest path such as C:\\Tools\\commithog.exe'),
+  /** `commit`: commits the number of megabytes given as its one argument, then exits and releases it. */
+  kind: z.literal('commit'),
+});
+export type GuestTool = z.infer<typeof GuestTool>;
+
 export const EmbeddedDeclaration = z.strictObject({
   /** The simulated guest behind each VM, by VM name. */
   guests: z.record(z.string(), GuestDeclaration),
+  /** User-mode tools present in every guest image, by name. */
+  tools: z.record(z.string(), GuestTool).default({}),
   /** How each catalog driver behaves in the simulated kernel, by driver name. */
   drivers: z.record(z.string(), SimulatedDriver).default({}),
   /** Lab faults each VM injects, by VM name. */

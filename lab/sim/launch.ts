@@ -7,27 +7,39 @@
  * nightly run starts a debugger per scenario, so they run as esbuild bundles in dist/sim/, rebuilt
  * whenever a source they were built from is newer than the bundle.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { ShellCommand } from '../hyperv/session.js';
 import { projectRoot } from '../paths.js';
 
-export type SimEntry = 'host' | 'kd';
+/** A named entry, or any TypeScript entry of the project by path (see DRIVERLAB_SIM_HOST_ENTRY). */
+export type SimEntry = 'host' | 'kd' | { source: string };
 
-const ENTRIES: Record<SimEntry, string> = {
+const ENTRIES: Record<'host' | 'kd', string> = {
   host: 'lab/sim/host/main.ts',
   kd: 'lab/sim/kd/main.ts',
 };
 
 const outDir = join(projectRoot, 'dist', 'sim');
 
+function source(entry: SimEntry): string {
+  return typeof entry === 'string' ? ENTRIES[entry] : entry.source;
+}
+
+function bundleName(entry: SimEntry): string {
+  if (typeof entry === 'string') return entry;
+  return `entry-${createHash('sha256').update(resolve(projectRoot, entry.source)).digest('hex').slice(0, 12)}`;
+}
+
 function bundlePath(entry: SimEntry): string {
-  return join(outDir, `${entry}.mjs`);
+  return join(outDir, `${bundleName(entry)}.mjs`);
 }
 
 function inputsPath(entry: SimEntry): string {
-  return join(outDir, `${entry}.inputs.json`);
+  return join(outDir, `${bundleName(entry)}.inputs.json`);
 }
 
 function isFresh(entry: SimEntry): boolean {
@@ -52,7 +64,7 @@ export function ensureSimBundle(entry: SimEntry): string {
   if (isFresh(entry)) return bundle;
   mkdirSync(outDir, { recursive: true });
   const result = buildSync({
-    entryPoints: [join(projectRoot, ENTRIES[entry])],
+    entryPoints: [resolve(projectRoot, source(entry))],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -71,7 +83,7 @@ export function ensureSimBundle(entry: SimEntry): string {
   // Written under a temporary name and renamed, so a parallel worker never starts a half-written bundle.
   const temp = `${bundle}.${process.pid}.tmp`;
   const file = result.outputFiles.find((f) => f.path === bundle) ?? result.outputFiles[0];
-  if (!file) throw new Error(`esbuild produced no output for ${ENTRIES[entry]}`);
+  if (!file) throw new Error(`esbuild produced no output for ${source(entry)}`);
   mkdirSync(dirname(bundle), { recursive: true });
   writeFileSync(temp, file.contents);
   renameSync(temp, bundle);
@@ -81,11 +93,26 @@ export function ensureSimBundle(entry: SimEntry): string {
   return bundle;
 }
 
-/** The command that starts the embedded lab host in place of pwsh, for one lab file and worker. */
+/** Where embedded lab hosts keep their VMs between host processes. */
+export const embeddedStateDir = join(tmpdir(), 'driverlab-embedded');
+
+/**
+ * The command that starts the embedded lab host in place of pwsh, for one lab file and worker.
+ *
+ * Each call names a new state file (owned by this process, by pid): the host processes one lab
+ * session starts — the first, and any the adapter starts after a timeout or a crash — keep the
+ * same simulated VMs in it. DRIVERLAB_SIM_HOST_ENTRY names another host entry to bundle (a
+ * TypeScript file of the project that calls runHost, e.g. with another simulated kernel).
+ */
 export function embeddedHostCommand(labFile: string, workerIndex: number): ShellCommand {
+  const custom = process.env.DRIVERLAB_SIM_HOST_ENTRY;
+  const entry: SimEntry = custom
+    ? { source: isAbsolute(custom) ? custom : resolve(projectRoot, custom) }
+    : 'host';
+  const state = join(embeddedStateDir, `lab-${process.pid}-${randomBytes(6).toString('hex')}.json`);
   return {
     file: process.execPath,
-    leadingArgs: [ensureSimBundle('host'), `--lab=${labFile}`, `--worker=${workerIndex}`],
+    leadingArgs: [ensureSimBundle(entry), `--lab=${labFile}`, `--worker=${workerIndex}`, `--state=${state}`],
   };
 }
 

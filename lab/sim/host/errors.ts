@@ -26,3 +26,96 @@ export function vmNotFound(name: string, cmdlet: string): SimulatedPowerShellErr
     'InvalidArgument',
   );
 }
+
+const VIRTUALIZATION = 'Microsoft.HyperV.PowerShell.VirtualizationException';
+
+/** Hyper-V cmdlet names as they appear in FullyQualifiedErrorIds. */
+export type HyperVCmdlet =
+  | 'GetVM'
+  | 'StartVM'
+  | 'StopVM'
+  | 'RestartVM'
+  | 'CheckpointVM'
+  | 'GetVMSnapshot'
+  | 'RestoreVMSnapshot'
+  | 'RemoveVMSnapshot'
+  | 'DebugVM'
+  | 'CopyVMFile'
+  | 'SetVMComPort'
+  | 'GetVMNetworkAdapter'
+  | 'GetVMIntegrationService';
+
+/** "The operation cannot be performed while the virtual machine is in its current state." (§1.11). */
+export function invalidState(cmdlet: HyperVCmdlet): SimulatedPowerShellError {
+  return new SimulatedPowerShellError(
+    'The operation cannot be performed while the virtual machine is in its current state.',
+    `InvalidState,Microsoft.HyperV.PowerShell.Commands.${cmdlet}`,
+    VIRTUALIZATION,
+    'InvalidOperation',
+  );
+}
+
+/** "Unable to find a snapshot matching the given criteria." (§1.4; category ObjectNotFound). */
+export function snapshotNotFound(cmdlet: HyperVCmdlet): SimulatedPowerShellError {
+  return new SimulatedPowerShellError(
+    'Unable to find a snapshot matching the given criteria.',
+    `ObjectNotFound,Microsoft.HyperV.PowerShell.Commands.${cmdlet}`,
+    VIRTUALIZATION,
+    'ObjectNotFound',
+  );
+}
+
+/** Debug-VM on a VM that is not running (Microsoft's LIS tests match this text). */
+export function nmiRefused(): SimulatedPowerShellError {
+  return new SimulatedPowerShellError(
+    'Cannot inject a non-maskable interrupt into the virtual machine.',
+    'InvalidState,Microsoft.HyperV.PowerShell.Commands.DebugVM',
+    VIRTUALIZATION,
+    'InvalidOperation',
+  );
+}
+
+/** PowerShell Direct with a credential the guest refuses (§1.6). */
+export function credentialInvalid(): SimulatedPowerShellError {
+  return new SimulatedPowerShellError(
+    'The credential is invalid.',
+    'InvalidCredentials,Microsoft.PowerShell.Commands.InvokeCommandCommand',
+    'System.Management.Automation.Remoting.PSDirectException',
+    'InvalidArgument',
+  );
+}
+
+/** PowerShell Direct to a VM that is off or whose OS is not up (§1.6). */
+export function remoteSessionEnded(): SimulatedPowerShellError {
+  return new SimulatedPowerShellError(
+    'An error has occurred which Windows PowerShell cannot handle. A remote session might have ended.',
+    'PSSessionStateBroken',
+    'System.Management.Automation.Remoting.PSRemotingTransportException',
+    'OpenError',
+  );
+}
+
+/** Copy-Item / Remove-Item on a path that is not there. */
+export function pathNotFound(
+  path: string,
+  cmdlet: 'CopyItemCommand' | 'RemoveItemCommand' | 'CopyVMFile',
+): SimulatedPowerShellError {
+  return new SimulatedPowerShellError(
+    `Cannot find path '${path}' because it does not exist.`,
+    cmdlet === 'CopyVMFile'
+      ? 'PathNotFound,Microsoft.HyperV.PowerShell.Commands.CopyVMFile'
+      : `PathNotFound,Microsoft.PowerShell.Commands.${cmdlet}`,
+    'System.Management.Automation.ItemNotFoundException',
+    'ObjectNotFound',
+  );
+}
+
+/** Something the simulated lab itself cannot do (no kernel plugged in, a host file it cannot write). */
+export function simulatorLimit(message: string): SimulatedPowerShellError {
+  return new SimulatedPowerShellError(
+    message,
+    'EmbeddedLabLimit',
+    'System.NotSupportedException',
+    'NotImplemented',
+  );
+}

@@ -1,16 +1,18 @@
 /**
- * The simulated host's answer to each operation: same name, same JSON in, same JSON out as the
- * operation's script on a real Hyper-V host.
+ * The simulated host's answer to each operation of the catalog (lab/hyperv/ops/catalog.ts): same
+ * name, the same params, the same result shape in canonical form (enum names, ISO times) as the
+ * operation's script on a real Hyper-V host — and for failures the {error, fqid, type, category}
+ * the script reports, with the texts Hyper-V and PowerShell use.
  */
+import type { z } from 'zod';
 import type { OperationName, OperationResult, VmRecord } from '../../hyperv/ops/catalog.js';
 import { operations } from '../../hyperv/ops/catalog.js';
 import type { SimHost } from '../model/host.js';
-import type { SimVm } from '../model/vm.js';
+import type { CheckpointState, SimVm } from '../model/vm.js';
 import { SimulatedPowerShellError, vmNotFound } from './errors.js';
 
-// Params arrive validated by the catalog schema (see handle), so each handler reads them as that shape.
-// biome-ignore lint/suspicious/noExplicitAny: the per-operation param type is enforced by handle() at run time.
-type Handler<N extends OperationName> = (host: SimHost, params: any) => Promise<OperationResult<N>>;
+type Params<N extends OperationName> = z.infer<(typeof operations)[N]['params']>;
+type Handler<N extends OperationName> = (host: SimHost, params: Params<N>) => Promise<OperationResult<N>>;
 
 function vmOf(host: SimHost, name: string, cmdlet: string): SimVm {
   const vm = host.vm(name);
@@ -18,47 +20,185 @@ function vmOf(host: SimHost, name: string, cmdlet: string): SimVm {
   return vm;
 }
 
-function record(vm: SimVm): VmRecord {
+async function record(vm: SimVm): Promise<VmRecord> {
+  const status = await vm.status();
   return {
     name: vm.name,
-    id: vm.id,
-    state: vm.state,
-    heartbeat: vm.heartbeat(),
-    uptimeSeconds: Math.round(vm.uptimeSeconds() * 1000) / 1000,
+    id: vm.state.id,
+    state: status.power,
+    heartbeat: status.heartbeat,
+    uptimeSeconds: Math.round(status.uptimeSeconds * 1000) / 1000,
     status: 'Operating normally',
     generation: 2,
   };
 }
 
-export const handlers: { [N in OperationName]?: Handler<N> } = {
+function checkpointRecord(vm: SimVm, c: CheckpointState): OperationResult<'Checkpoint-VM'> {
+  return {
+    name: c.name,
+    id: c.id,
+    vmName: vm.name,
+    created: c.created,
+    parentName: vm.parentName(c),
+    checkpointType: 'Standard',
+  };
+}
+
+const MAC_PREFIX = '00155D';
+
+export const handlers: { [N in OperationName]: Handler<N> } = {
   'Get-VM': async (host, p) => record(vmOf(host, p.vmName, 'GetVM')),
   'Start-VM': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'StartVM');
-    if (vm.state === 'Off' || vm.state === 'Saved') await vm.start();
+    await vm.start();
     return record(vm);
   },
   'Stop-VM': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'StopVM');
-    if (vm.state !== 'Off') await vm.stop(p.turnOff);
+    await vm.stop(p.turnOff);
     return record(vm);
+  },
+  'Restart-VM': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'RestartVM');
+    await vm.restart();
+    return record(vm);
+  },
+  'Checkpoint-VM': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'CheckpointVM');
+    return checkpointRecord(vm, await vm.checkpoint(p.checkpointName));
+  },
+  'Get-VMCheckpoint': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'GetVMSnapshot');
+    await vm.settle();
+    return { checkpoints: vm.checkpoints(p.checkpointName).map((c) => checkpointRecord(vm, c)) };
+  },
+  'Restore-VMCheckpoint': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'RestoreVMSnapshot');
+    await vm.restore(p.checkpointName);
+    return record(vm);
+  },
+  'Remove-VMCheckpoint': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'RemoveVMSnapshot');
+    return { removed: await vm.removeCheckpoint(p.checkpointName) };
   },
   'Get-VMHeartbeat': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'GetVMIntegrationService');
-    return { enabled: true, status: vm.heartbeat(), state: vm.state };
+    const status = await vm.status();
+    return { enabled: true, status: status.heartbeat, state: status.power };
   },
+  'Test-VMPowerShellDirect': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
+    return vm.probe(p.credential);
+  },
+  'Invoke-GuestCommand': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
+    const started = host.time.now();
+    const r = await vm.invoke(p.credential, p.file, p.arguments);
+    return {
+      stdout: r.stdout,
+      stderr: r.stderr,
+      exitCode: r.exitCode,
+      durationMs: Math.round(host.time.now() - started),
+    };
+  },
+  'Copy-VMFile': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'CopyVMFile');
+    return { copied: p.destinationPath, bytes: await vm.copyIn(p.sourcePath, p.destinationPath) };
+  },
+  'Copy-GuestFileToHost': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
+    return { copied: p.hostPath, bytes: await vm.copyOut(p.credential, p.guestPath, p.hostPath) };
+  },
+  'Set-VMComPort': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'SetVMComPort');
+    return { number: p.number, path: await vm.setComPort(p.number, p.pipeName) };
+  },
+  'Debug-VM': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'DebugVM');
+    await vm.injectNmi();
+    return { injected: true };
+  },
+  'Get-VMNetworkAdapter': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'GetVMNetworkAdapter');
+    const declared = host.data.embedded.guests[vm.name]?.addresses ?? [];
+    const index = host.data.vms.findIndex((v) => v.name === vm.name);
+    return {
+      adapters: [
+        {
+          name: 'Network Adapter',
+          switchName: 'Default Switch',
+          macAddress: `${MAC_PREFIX}${(0x010100 + index).toString(16).toUpperCase().padStart(6, '0')}`,
+          ipAddresses: await vm.addresses(declared),
+        },
+      ],
+    };
+  },
+  'Get-GuestEvents': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
+    const events = await vm.events(p.credential, {
+      logName: p.logName,
+      ids: p.ids,
+      ...(p.providerName !== undefined ? { providerName: p.providerName } : {}),
+      ...(p.since !== undefined ? { since: p.since } : {}),
+      maxEvents: p.maxEvents,
+    });
+    return {
+      events: events.map((e) => ({
+        id: e.id,
+        provider: e.provider,
+        level: e.level,
+        logName: e.logName,
+        timeCreated: e.timeCreated,
+        message: e.message,
+        properties: e.properties,
+        binaryHex: e.binaryHex,
+      })),
+    };
+  },
+  'Get-GuestRegistryValue': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
+    return vm.registryValue(p.credential, p.path, p.valueName);
+  },
+  'Set-GuestRegistryValue': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
+    await vm.setRegistryValue(p.credential, p.path, p.valueName, p.type, p.value);
+    return { written: true };
+  },
+  'New-GuestFiles': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
+    return { created: await vm.createFiles(p.credential, p.directory, p.count, p.prefix) };
+  },
+  'Remove-GuestItem': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
+    return { removed: await vm.removeItem(p.credential, p.path) };
+  },
+  'Get-HostInfo': async (host) => ({
+    computerName: (host.data.hosts[0]?.name ?? 'localhost').toUpperCase(),
+    psEdition: 'Desktop',
+    psVersion: '5.1',
+    hyperVModule: true,
+    osVersion: 'driverlab embedded lab host (simulated Hyper-V)',
+  }),
 };
 
-/** Runs one operation against the simulated host; validates params with the catalog's schema. */
+/** Runs one operation against the simulated host; params are validated with the catalog's schema. */
 export async function handle(host: SimHost, name: OperationName, params: unknown): Promise<unknown> {
-  const handler = handlers[name] as Handler<OperationName> | undefined;
-  if (!handler) {
+  const parsed = operations[name].params.safeParse(params);
+  if (!parsed.success) {
+    // What PowerShell says when a script reads a property the JSON document does not have.
     throw new SimulatedPowerShellError(
-      `The embedded lab host does not simulate ${name}.`,
-      'NotImplemented',
-      'System.NotImplementedException',
-      'NotImplemented',
+      `Cannot bind the parameters of ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'} ${i.message}`).join('; ')}.`,
+      `ParameterBindingFailed,${name}`,
+      'System.Management.Automation.ParameterBindingException',
+      'InvalidArgument',
     );
   }
-  const parsed = operations[name].params.parse(params);
-  return handler(host, parsed);
+  const handler = handlers[name] as Handler<OperationName>;
+  return handler(host, parsed.data as Params<OperationName>);
+}
+
+/** The VM an operation acts on, when it has one (for counting operations per VM). */
+export function operationVm(params: unknown): string | null {
+  const vmName = (params as { vmName?: unknown } | null)?.vmName;
+  return typeof vmName === 'string' ? vmName : null;
 }

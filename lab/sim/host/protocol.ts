@@ -44,8 +44,20 @@ export function readOperationScript(script: string): HostLine {
   } catch {
     return { kind: 'refused', reason: `the ${name} script's data block is not JSON` };
   }
+  if (input === null || typeof input !== 'object') {
+    return { kind: 'refused', reason: `the ${name} script's data block is not a JSON object` };
+  }
   const target = { computerName: input.computerName ?? null, credential: input.credential ?? null };
-  if (buildScript(name, input.params, target) !== script) {
+  let expected: string;
+  try {
+    expected = buildScript(name, input.params, target);
+  } catch (error) {
+    return {
+      kind: 'refused',
+      reason: `the driverlab script builder cannot make the ${name} script here (${error instanceof Error ? error.message : String(error)})`,
+    };
+  }
+  if (expected !== script) {
     return {
       kind: 'refused',
       reason: `the ${name} script differs from what the driverlab script builder makes`,

@@ -1,27 +1,258 @@
 /**
- * The simulated Hyper-V host: the VMs of one embedded lab file, on one lab clock.
+ * The simulated Hyper-V host: the VMs of one embedded lab file, on one lab clock, and the state
+ * file that carries them across host processes.
+ *
+ * The adapter restarts its PowerShell after a timeout (a timed-out command keeps running in a real
+ * shell) — on a real host the VMs do not notice, so here the host process saves its VMs after every
+ * operation and a new process picks them up, lab time included. One state file belongs to one lab
+ * session (see lab/sim/launch.ts); files of sessions whose owner process is gone are cleaned up.
  */
-import type { LabClock } from '../../clock.js';
-import type { EmbeddedLabFileData } from '../../config/lab-file.js';
-import { SimVm } from './vm.js';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { z } from 'zod';
+import { type LabClock, scaledClock } from '../../clock.js';
+import type { LabFault } from '../../config/embedded.js';
+import type { EmbeddedLabFileData, LabFile } from '../../config/lab-file.js';
+import { Redactor, resolveSecret } from '../../config/secrets.js';
+import type { GuestEnvironment } from '../guest/guest.js';
+import type { DebugLinkFactory } from './debug-link.js';
+import type { KernelFactory } from './kernel.js';
+import { continuedClock, SimTime } from './time.js';
+import { SimVm, type VmState } from './vm.js';
+
+export interface SimHostOptions {
+  lab: LabFile;
+  /** Where the VMs are kept between host processes; null keeps them in memory only (tests). */
+  statePath: string | null;
+  /** The lab clock before continuation (tests pass their own). */
+  clock?: LabClock;
+  kernels?: KernelFactory;
+  links?: DebugLinkFactory;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What the state file holds. */
+interface HostStateFile {
+  version: 1;
+  savedAtLab: number;
+  savedAtWall: number;
+  calendarOrigin: number;
+  vms: Record<string, VmState>;
+  /** Operations answered per VM, and the host-shell-dies faults already fired. */
+  operations: Record<string, number>;
+  shellDeaths: string[];
+}
+
+const container = z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]);
+const GuestStateShape = z.looseObject({
+  vmName: z.string(),
+  computerName: z.string(),
+  bootCount: z.number(),
+  bootTime: z.string().nullable(),
+  fs: z.looseObject({ drives: z.record(z.string(), z.looseObject({ kind: z.literal('dir') })) }),
+  registry: z.looseObject({ keys: z.record(z.string(), container) }),
+  bcd: z.looseObject({ entries: z.array(z.unknown()), current: z.string() }),
+  verifier: z.looseObject({ flags: z.number() }),
+  trackNblOwner: z.number(),
+  services: z.record(z.string(), container),
+  nextServiceOrder: z.number(),
+  packages: z.array(z.unknown()),
+  devices: z.array(z.unknown()),
+  filters: z.looseObject({ items: z.array(z.unknown()) }),
+  events: z.looseObject({ records: z.array(z.unknown()), nextRecordId: z.number() }),
+  commit: z.looseObject({ pageFileMb: z.number() }),
+});
+const power = z.enum(['Off', 'Starting', 'Running', 'Stopping', 'Saved', 'Paused']);
+const phase = z.enum(['off', 'booting', 'up', 'shutting-down', 'frozen', 'dumping', 'halted']);
+const VmStateShape = z.looseObject({
+  id: z.string(),
+  power,
+  phase,
+  phaseEndsAt: z.number().nullable(),
+  runningSince: z.number().nullable(),
+  guest: GuestStateShape,
+  checkpoints: z.array(
+    z.looseObject({
+      id: z.string(),
+      name: z.string(),
+      created: z.string(),
+      parentId: z.string().nullable(),
+      snapshot: z.looseObject({ power, phase, guest: GuestStateShape }),
+    }),
+  ),
+  currentCheckpoint: z.string().nullable(),
+});
+const HostStateShape = z.strictObject({
+  version: z.literal(1),
+  savedAtLab: z.number(),
+  savedAtWall: z.number(),
+  calendarOrigin: z.number(),
+  vms: z.record(z.string(), VmStateShape),
+  operations: z.record(z.string(), z.number()),
+  shellDeaths: z.array(z.string()),
+});
+
+function readState(path: string): HostStateFile | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`the state file '${path}' is not one this host wrote (it is not JSON: ${String(error)})`);
+  }
+  const parsed = HostStateShape.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(
+      `the state file '${path}' is not one this host wrote (${parsed.error.issues[0]?.message ?? 'unknown shape'})`,
+    );
+  }
+  return parsed.data as unknown as HostStateFile;
+}
+
+/** Removes state files whose owning process (the pid in the name) has ended. */
+export function removeOrphanStateFiles(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^lab-(\d+)-[0-9a-f]+\.json(\.\d+\.tmp)?$/.exec(name);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(dir, name), { force: true });
+    }
+  }
+}
 
 export class SimHost {
   readonly vms = new Map<string, SimVm>();
+  readonly time: SimTime;
+  readonly data: EmbeddedLabFileData;
+  private operations: Record<string, number>;
+  private shellDeaths: Set<string>;
 
-  constructor(
-    readonly lab: EmbeddedLabFileData,
-    readonly clock: LabClock,
+  private constructor(
+    private readonly options: SimHostOptions,
+    saved: HostStateFile | null,
   ) {
-    for (const vm of lab.vms) {
-      const guest = lab.embedded.guests[vm.name];
-      if (!guest) continue;
-      const sim = new SimVm(vm.name, guest, clock);
-      sim.poweredOnAndBooted();
-      this.vms.set(vm.name.toLowerCase(), sim);
+    const data = options.lab.data;
+    if (data.kind !== 'embedded')
+      throw new Error(`the lab file '${options.lab.path}' is not an embedded lab`);
+    this.data = data;
+    const base = options.clock ?? scaledClock(data.clock);
+    const offset = saved ? saved.savedAtLab + Math.max(0, Date.now() - saved.savedAtWall) * base.factor : 0;
+    this.time = new SimTime(continuedClock(base, offset), saved?.calendarOrigin ?? Date.now());
+    this.operations = saved?.operations ?? {};
+    this.shellDeaths = new Set(saved?.shellDeaths ?? []);
+  }
+
+  /** Opens the host: the saved VMs when the state file has them, else every VM fresh at its baseline. */
+  static async open(options: SimHostOptions): Promise<SimHost> {
+    if (options.statePath) removeOrphanStateFiles(dirname(options.statePath));
+    const saved = options.statePath ? readState(options.statePath) : null;
+    const host = new SimHost(options, saved);
+    const redactor = new Redactor();
+    const secrets = { baseDir: options.lab.dir, env: options.env ?? process.env, redactor };
+    for (const vm of host.data.vms) {
+      const declaration = host.data.embedded.guests[vm.name];
+      if (!declaration) continue;
+      const faults: LabFault[] = host.data.embedded.faults[vm.name] ?? [];
+      const env: GuestEnvironment = {
+        vmName: vm.name,
+        declaration,
+        drivers: host.data.drivers,
+        simulated: host.data.embedded.drivers,
+        tools: host.data.embedded.tools,
+        diskFull: faults.some((f) => f.kind === 'disk-full'),
+      };
+      const accounts = declaration.accounts.map((a) => ({
+        user: a.user,
+        password: resolveSecret(
+          a.password,
+          `the password of guest account '${a.user}' of VM '${vm.name}'`,
+          secrets,
+        ),
+      }));
+      const sim = new SimVm(
+        {
+          name: vm.name,
+          env,
+          time: host.time,
+          faults,
+          accounts,
+          timings: declaration.timings,
+          ...(options.kernels ? { kernels: options.kernels } : {}),
+          ...(options.links ? { links: options.links } : {}),
+          persist: () => host.save(),
+        },
+        saved?.vms[vm.name],
+      );
+      if (!saved?.vms[vm.name]) {
+        const missing = faults.find((f) => f.kind === 'checkpoint-missing');
+        const withoutBaseline = missing !== undefined && (missing.checkpoint ?? vm.baseline) === vm.baseline;
+        await sim.poweredOnAndBooted(withoutBaseline ? null : vm.baseline);
+      }
+      host.vms.set(vm.name.toLowerCase(), sim);
     }
+    await host.save();
+    return host;
   }
 
   vm(name: string): SimVm | undefined {
     return this.vms.get(name.toLowerCase());
+  }
+
+  faults(vmName: string): LabFault[] {
+    return (
+      this.data.embedded.faults[
+        this.data.vms.find((v) => v.name.toLowerCase() === vmName.toLowerCase())?.name ?? ''
+      ] ?? []
+    );
+  }
+
+  /**
+   * Counts an operation on a VM and says whether the host shell must die now (the host-shell-dies
+   * fault fires once, when the VM has seen `afterOperations` operations).
+   */
+  countOperation(vmName: string): 'die' | 'go-on' {
+    const key = vmName.toLowerCase();
+    const seen = this.operations[key] ?? 0;
+    this.operations[key] = seen + 1;
+    const fault = this.faults(vmName).find((f) => f.kind === 'host-shell-dies');
+    if (fault?.kind === 'host-shell-dies' && !this.shellDeaths.has(key) && seen >= fault.afterOperations) {
+      this.shellDeaths.add(key);
+      return 'die';
+    }
+    return 'go-on';
+  }
+
+  /** Writes the state file (atomically: a temporary file renamed over it). */
+  async save(): Promise<void> {
+    const path = this.options.statePath;
+    if (!path) return;
+    const vms: Record<string, VmState> = {};
+    for (const vm of this.vms.values()) vms[vm.name] = vm.state;
+    const state: HostStateFile = {
+      version: 1,
+      savedAtLab: this.time.now(),
+      savedAtWall: Date.now(),
+      calendarOrigin: this.time.calendarOrigin,
+      vms,
+      operations: this.operations,
+      shellDeaths: [...this.shellDeaths],
+    };
+    mkdirSync(dirname(path), { recursive: true });
+    const temp = join(dirname(path), `${basename(path)}.${process.pid}.tmp`);
+    writeFileSync(temp, JSON.stringify(state));
+    renameSync(temp, path);
   }
 }

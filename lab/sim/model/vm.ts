@@ -1,64 +1,929 @@
 /**
  * A simulated Hyper-V VM: its power state machine (Off, Starting, Running, Stopping, Saved,
- * Paused), its uptime and its Heartbeat integration service, on the lab clock.
+ * Paused) with the refusals real Hyper-V gives, its guest OS (lab/sim/guest) and kernel, its
+ * checkpoints (standard checkpoints of the whole guest), the Heartbeat integration service and
+ * PowerShell Direct, guest reboots and crashes, on the lab clock.
+ *
+ * Time-driven transitions (a boot finishing, a shutdown completing, a dump being written) are not
+ * timers: the VM settles whatever lab time has made due whenever it is looked at, so its state is
+ * plain JSON that survives the host process and restores from checkpoints.
  */
 import { randomUUID } from 'node:crypto';
-import type { LabClock } from '../../clock.js';
-import type { GuestDeclaration } from '../../config/embedded.js';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { LabFault } from '../../config/embedded.js';
+import type { BugcheckInfo, DebugTarget, KernelAction, KernelOutcome, TargetIdentity } from '../contract.js';
+import { GuestPathError } from '../guest/fs.js';
+import {
+  baselineGuest,
+  GuestDown,
+  type GuestEnvironment,
+  type GuestHost,
+  GuestOs,
+  type GuestState,
+  NoKernelError,
+} from '../guest/guest.js';
+import { randomGuid } from '../guest/ids.js';
+import type { RegistryKind } from '../guest/registry.js';
+import type { ToolResult } from '../guest/tool.js';
+import {
+  credentialInvalid,
+  type HyperVCmdlet,
+  invalidState,
+  nmiRefused,
+  pathNotFound,
+  remoteSessionEnded,
+  SimulatedPowerShellError,
+  simulatorLimit,
+  snapshotNotFound,
+} from '../host/errors.js';
+import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
+import { renderDump } from './dump.js';
+import type { JsonValue, KernelFactory, SimKernel } from './kernel.js';
+import type { SimTime } from './time.js';
 
 export type PowerState = 'Off' | 'Starting' | 'Running' | 'Stopping' | 'Saved' | 'Paused';
 
+/**
+ * What the guest OS is doing while the VM has power: booting, up, shutting down, stopped in the
+ * debugger (frozen), writing a crash dump, or halted on a bugcheck screen (AutoReboot off).
+ */
+export type GuestPhase = 'off' | 'booting' | 'up' | 'shutting-down' | 'frozen' | 'dumping' | 'halted';
+
+export interface CrashState {
+  code: number;
+  name: string;
+  args: string[];
+  reportId: string;
+  at: number;
+}
+
+/** The part of a VM a checkpoint captures: everything but the checkpoint tree, times made relative. */
+export interface VmSnapshot {
+  power: PowerState;
+  phase: GuestPhase;
+  phaseRemainingMs: number | null;
+  afterShutdown: 'reboot' | 'off' | null;
+  uptimeMs: number;
+  frozenFrom: { phase: GuestPhase; remainingMs: number | null } | null;
+  shutdownInMs: { reboot: boolean; inMs: number } | null;
+  guest: GuestState;
+  kernel: JsonValue | null;
+  crash: CrashState | null;
+  hang: { what: string } | null;
+  bootDebug: EffectiveDebugSettings | null;
+}
+
+export interface CheckpointState {
+  id: string;
+  name: string;
+  created: string;
+  parentId: string | null;
+  snapshot: VmSnapshot;
+}
+
+/** A VM as the host's state file keeps it. */
+export interface VmState {
+  id: string;
+  power: PowerState;
+  phase: GuestPhase;
+  phaseEndsAt: number | null;
+  afterShutdown: 'reboot' | 'off' | null;
+  /** Lab time the VM was last powered on or reset; null when off. */
+  runningSince: number | null;
+  /** Saved or Paused: how much of the current phase was left, and the uptime, when it was frozen. */
+  suspended: { remainingMs: number | null; uptimeMs: number } | null;
+  frozenFrom: { phase: GuestPhase; remainingMs: number | null } | null;
+  scheduledShutdown: { reboot: boolean; at: number } | null;
+  guest: GuestState;
+  kernel: JsonValue | null;
+  crash: CrashState | null;
+  hang: { what: string } | null;
+  bootDebug: EffectiveDebugSettings | null;
+  /** COM port pipes as configured, and as in effect since the last cold start. */
+  comPorts: { 1: string | null; 2: string | null };
+  effectiveComPorts: { 1: string | null; 2: string | null };
+  checkpoints: CheckpointState[];
+  currentCheckpoint: string | null;
+}
+
+export interface VmOptions {
+  name: string;
+  env: GuestEnvironment;
+  time: SimTime;
+  faults: readonly LabFault[];
+  /** Accounts PowerShell Direct accepts (resolved passwords). */
+  accounts: { user: string; password: string }[];
+  timings: { bootSeconds: number; restoreSeconds: number; commandSeconds: number; shutdownSeconds: number };
+  kernels?: KernelFactory;
+  links?: DebugLinkFactory;
+  /** Called when state changed outside an operation (debugger activity), or before a guest command hangs. */
+  persist?: () => Promise<void>;
+}
+
+/** Lab milliseconds for what the guest timings in the lab file do not cover. */
+export const DURATIONS = {
+  powerOn: 2000,
+  checkpoint: 3000,
+  /** Writing MEMORY.DMP after a bugcheck, before the automatic reboot. */
+  dump: 12000,
+  resume: 4000,
+  /** Copy-VMFile / Copy-Item throughput: lab milliseconds per megabyte. */
+  copyPerMb: 20,
+} as const;
+
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
+
+/** Guest tools that wait on Plug and Play or the service manager, so a hung PnP remove blocks them. */
+const PNP_BOUND = new Set(['pnputil', 'sc', 'shutdown', 'fltmc']);
+
 export class SimVm {
-  readonly id = randomUUID();
-  state: PowerState = 'Off';
-  /** Lab time the VM last entered Running; null when not running. */
-  private runningSince: number | null = null;
-  /** Lab time the guest OS finished booting (heartbeat OK); null while booting or off. */
-  private bootedAt: number | null = null;
+  readonly name: string;
+  readonly state: VmState;
+  private guestOs: GuestOs;
+  private kernel: SimKernel | null = null;
+  private link: DebugLink | null = null;
+  private readonly target: DebugTarget;
 
   constructor(
-    readonly name: string,
-    readonly guest: GuestDeclaration,
-    private readonly clock: LabClock,
-  ) {}
+    private readonly options: VmOptions,
+    state?: VmState,
+  ) {
+    this.name = options.name;
+    this.state = state ?? this.freshState();
+    this.guestOs = new GuestOs(this.state.guest, options.env);
+    if (this.state.kernel !== null && options.kernels) {
+      this.kernel = options.kernels.restore(this.name, this.state.kernel);
+    }
+    this.target = this.debugTarget();
+    if (this.state.bootDebug?.debug && this.state.power !== 'Off') this.openLink();
+  }
+
+  private get time(): SimTime {
+    return this.options.time;
+  }
+
+  private fault<K extends LabFault['kind']>(kind: K): Extract<LabFault, { kind: K }> | undefined {
+    return this.options.faults.find((f): f is Extract<LabFault, { kind: K }> => f.kind === kind);
+  }
+
+  private freshState(): VmState {
+    return {
+      id: randomUUID(),
+      power: 'Off',
+      phase: 'off',
+      phaseEndsAt: null,
+      afterShutdown: null,
+      runningSince: null,
+      suspended: null,
+      frozenFrom: null,
+      scheduledShutdown: null,
+      guest: baselineGuest(this.options.env, this.time.iso()),
+      kernel: null,
+      crash: null,
+      hang: null,
+      bootDebug: null,
+      comPorts: { 1: null, 2: null },
+      effectiveComPorts: { 1: null, 2: null },
+      checkpoints: [],
+      currentCheckpoint: null,
+    };
+  }
+
+  /** The embedded lab's starting point: powered on, booted, and the baseline checkpoint taken. */
+  async poweredOnAndBooted(baseline: string | null): Promise<void> {
+    const s = this.state;
+    s.power = 'Running';
+    s.runningSince = this.time.now();
+    await this.beginBoot(this.time.now());
+    s.phaseEndsAt = this.time.now();
+    await this.settle();
+    if (baseline !== null) this.takeCheckpoint(baseline);
+  }
+
+  get guest(): GuestOs {
+    return this.guestOs;
+  }
+
+  get hasKernel(): boolean {
+    return this.options.kernels !== undefined;
+  }
+
+  /** The settings the last boot read from the BCD (for the debug link), or null before a boot. */
+  get bootDebugSettings(): EffectiveDebugSettings | null {
+    return this.state.bootDebug;
+  }
+
+  // ---------------------------------------------------------------- observation
 
   uptimeSeconds(): number {
-    return this.runningSince === null ? 0 : (this.clock.now() - this.runningSince) / 1000;
+    const s = this.state;
+    if (s.suspended) return s.suspended.uptimeMs / 1000;
+    return s.runningSince === null ? 0 : Math.max(0, this.time.now() - s.runningSince) / 1000;
   }
 
-  /** Heartbeat status name as Hyper-V reports it, or null when the VM is off. */
+  /** Heartbeat status as Hyper-V names it, or null when the VM is not running. */
   heartbeat(): string | null {
-    if (this.state !== 'Running') return null;
-    return this.bootedAt !== null && this.clock.now() >= this.bootedAt
-      ? 'OkApplicationsHealthy'
-      : 'NoContact';
+    const s = this.state;
+    if (s.power === 'Paused' || s.power === 'Saved' || s.power === 'Off') return null;
+    if (s.power !== 'Running') return 'NoContact';
+    if (this.fault('heartbeat-never')) return 'NoContact';
+    if (s.phase === 'up') return 'OkApplicationsHealthy';
+    return s.phase === 'booting' ? 'NoContact' : 'LostCommunication';
   }
 
-  isBooted(): boolean {
-    return this.heartbeat() === 'OkApplicationsHealthy';
+  async status(): Promise<{ power: PowerState; heartbeat: string | null; uptimeSeconds: number }> {
+    await this.settle();
+    return { power: this.state.power, heartbeat: this.heartbeat(), uptimeSeconds: this.uptimeSeconds() };
   }
 
-  /** Powers the VM on; the guest OS becomes ready bootSeconds later (lab time). */
+  /** Settles the transitions lab time has made due (boot done, shutdown done, dump written). */
+  async settle(): Promise<void> {
+    const s = this.state;
+    for (let step = 0; step < 64; step += 1) {
+      const now = this.time.now();
+      if (s.scheduledShutdown && s.power === 'Running' && s.phase === 'up' && now >= s.scheduledShutdown.at) {
+        const { reboot, at } = s.scheduledShutdown;
+        s.scheduledShutdown = null;
+        this.beginShutdown(at, reboot ? 'reboot' : 'off');
+        continue;
+      }
+      if (s.power !== 'Running' || s.phaseEndsAt === null || now < s.phaseEndsAt) return;
+      const at = s.phaseEndsAt;
+      s.phaseEndsAt = null;
+      if (s.phase === 'booting') {
+        s.phase = 'up';
+        this.guestOs.bootCompleted(this.time.iso(at));
+      } else if (s.phase === 'shutting-down') {
+        this.closeLink('reboot');
+        this.guestOs.poweredOff(null);
+        if (s.afterShutdown === 'reboot') await this.beginBoot(at);
+        else this.powerOff();
+      } else if (s.phase === 'dumping') {
+        this.closeLink('bugcheck-reboot');
+        this.guestOs.poweredOff(null);
+        if (this.guestOs.autoReboot()) await this.beginBoot(at);
+        else s.phase = 'halted';
+      }
+    }
+  }
+
+  private bootMs(): number {
+    const slow = this.fault('slow-boot');
+    return (slow ? slow.bootSeconds : this.options.timings.bootSeconds) * 1000;
+  }
+
+  /** A boot starts at lab time `at`: the guest applies what was pending; the kernel boots with it. */
+  private async beginBoot(at: number): Promise<void> {
+    const s = this.state;
+    s.phase = 'booting';
+    s.phaseEndsAt = at + this.bootMs();
+    s.crash = null;
+    s.hang = null;
+    s.frozenFrom = null;
+    s.scheduledShutdown = null;
+    const boot = this.guestOs.boot();
+    s.bootDebug = { ...boot.debug, bootedAt: at, comPipes: { ...s.effectiveComPorts } };
+    if (this.options.kernels) {
+      this.kernel = this.options.kernels.create(this.name);
+      this.kernel.boot(boot.facts);
+      for (const driver of boot.drivers) {
+        const outcome = await this.kernel.apply({ kind: 'driver-loaded', driver });
+        if (outcome.kind === 'bugcheck') {
+          this.syncKernel();
+          this.crash(outcome, at);
+          return;
+        }
+        if (outcome.kind === 'hang') {
+          // A driver that never returns from loading: the boot never completes.
+          s.hang = { what: outcome.what };
+          s.phaseEndsAt = null;
+          break;
+        }
+      }
+    } else {
+      this.kernel = null;
+    }
+    this.syncKernel();
+    if (s.bootDebug.debug) this.openLink();
+  }
+
+  private beginShutdown(at: number, then: 'reboot' | 'off'): void {
+    const s = this.state;
+    s.phase = 'shutting-down';
+    s.afterShutdown = then;
+    s.phaseEndsAt = at + this.options.timings.shutdownSeconds * 1000;
+    this.link?.notify({ kind: 'going-down', reason: then === 'reboot' ? 'reboot' : 'power-off' });
+  }
+
+  private powerOff(): void {
+    const s = this.state;
+    s.power = 'Off';
+    s.phase = 'off';
+    s.phaseEndsAt = null;
+    s.afterShutdown = null;
+    s.runningSince = null;
+    s.suspended = null;
+    s.frozenFrom = null;
+    s.scheduledShutdown = null;
+    s.crash = null;
+    s.hang = null;
+    this.kernel = null;
+    s.kernel = null;
+  }
+
+  private syncKernel(): void {
+    this.state.kernel = this.kernel ? this.kernel.serialise() : null;
+  }
+
+  // ---------------------------------------------------------------- the debug link
+
+  private openLink(): void {
+    this.link?.close();
+    this.link = null;
+    const settings = this.state.bootDebug;
+    if (!this.options.links || !settings?.debug) return;
+    this.link = this.options.links.open({ name: this.name, target: this.target }, settings);
+  }
+
+  private closeLink(reason: 'reboot' | 'power-off' | 'bugcheck-reboot'): void {
+    if (!this.link) return;
+    this.link.notify({ kind: 'going-down', reason });
+    this.link.close();
+    this.link = null;
+  }
+
+  private debugTarget(): DebugTarget {
+    const kd = () => {
+      const d = this.kernel?.debugger;
+      if (!d) throw new Error(`VM '${this.name}' has no simulated kernel that can answer a debugger.`);
+      return d;
+    };
+    const changed = async () => {
+      this.syncKernel();
+      await this.options.persist?.();
+    };
+    return {
+      identity: (): TargetIdentity => kd().identity(this.uptimeSeconds()),
+      isStopped: () => this.state.phase === 'frozen',
+      breakIn: async () => {
+        await this.settle();
+        const s = this.state;
+        if (s.phase !== 'frozen' && s.power === 'Running') {
+          const remaining = s.phaseEndsAt === null ? null : Math.max(0, s.phaseEndsAt - this.time.now());
+          s.frozenFrom = { phase: s.phase, remainingMs: remaining };
+          s.phase = 'frozen';
+          s.phaseEndsAt = null;
+        }
+        const out = kd().breakIn();
+        await changed();
+        return out;
+      },
+      execute: async (command) => {
+        const out = await kd().execute(command);
+        await changed();
+        return out;
+      },
+      currentProcessor: () => kd().currentProcessor(),
+      resume: async () => {
+        const s = this.state;
+        if (s.phase !== 'frozen') return;
+        const now = this.time.now();
+        if (s.crash) this.writeDump(now);
+        else if (s.frozenFrom) {
+          s.phase = s.frozenFrom.phase;
+          s.phaseEndsAt = s.frozenFrom.remainingMs === null ? null : now + s.frozenFrom.remainingMs;
+          s.frozenFrom = null;
+        }
+        await changed();
+      },
+      reboot: async () => {
+        this.closeLink('reboot');
+        this.guestOs.poweredOff(null);
+        await this.beginBoot(this.time.now());
+        await changed();
+      },
+      answerVerifier: async (choice) => {
+        const out = await kd().answerVerifier(choice);
+        await changed();
+        return out;
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- kernel outcomes
+
+  /** A bugcheck: with a debugger attached the target stops; without, the dump is written and the VM reboots. */
+  private crash(outcome: Extract<KernelOutcome, { kind: 'bugcheck' }>, at: number): void {
+    const b: BugcheckInfo = outcome.bugcheck;
+    const s = this.state;
+    s.crash = {
+      code: b.code,
+      name: b.name,
+      args: b.args.map((a) =>
+        typeof a === 'bigint' ? a.toString(16) : a.replace(/^0x/i, '').replace(/`/g, ''),
+      ),
+      reportId: randomGuid(),
+      at,
+    };
+    s.scheduledShutdown = null;
+    if (this.link?.attached()) {
+      s.phase = 'frozen';
+      s.phaseEndsAt = null;
+      s.frozenFrom = null;
+      for (const event of this.kernel?.debugger?.announce(outcome) ?? []) this.link.notify(event);
+      return;
+    }
+    this.writeDump(at);
+  }
+
+  /** Writes MEMORY.DMP and a minidump (the guest decides whether it can), then the VM reboots. */
+  private writeDump(at: number): void {
+    const s = this.state;
+    const c = s.crash as CrashState;
+    const content = (kind: 'kernel' | 'mini') =>
+      renderDump({
+        kind,
+        vmName: this.name,
+        crashTime: this.time.iso(c.at),
+        bugcheck: { code: c.code, name: c.name, args: c.args },
+        kernel: this.kernel ? this.kernel.serialise() : null,
+      });
+    this.guestOs.recordCrash({
+      code: c.code,
+      args: c.args,
+      reportId: c.reportId,
+      crashTime: this.time.date(c.at),
+      kernelDump: content('kernel'),
+      miniDump: content('mini'),
+    });
+    s.phase = 'dumping';
+    s.phaseEndsAt = at + DURATIONS.dump;
+  }
+
+  /** The GuestHost a guest command runs with: kernel decisions and shutdown scheduling. */
+  private guestHost(): GuestHost {
+    return {
+      nowIso: () => this.time.iso(),
+      hasKernel: () => this.kernel !== null,
+      kernel: async (action: KernelAction) => {
+        if (!this.kernel) return;
+        const outcome = await this.kernel.apply(action);
+        this.syncKernel();
+        if (outcome.kind === 'bugcheck') {
+          this.crash(outcome, this.time.now());
+          throw new GuestDown(`VM '${this.name}' bugchecked with 0x${outcome.bugcheck.code.toString(16)}`);
+        }
+        if (outcome.kind === 'hang') {
+          this.state.hang = { what: outcome.what };
+          await this.options.persist?.();
+          return never<void>();
+        }
+      },
+      scheduleShutdown: (reboot, delaySeconds) => {
+        if (this.state.scheduledShutdown) return 'already-scheduled';
+        this.state.scheduledShutdown = { reboot, at: this.time.now() + delaySeconds * 1000 };
+        return 'scheduled';
+      },
+      abortShutdown: () => {
+        if (!this.state.scheduledShutdown) return false;
+        this.state.scheduledShutdown = null;
+        return true;
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- power operations
+
+  private refuseDuringTransition(cmdlet: HyperVCmdlet): void {
+    if (this.state.power === 'Starting' || this.state.power === 'Stopping') throw invalidState(cmdlet);
+  }
+
+  /** Start-VM: Off boots, Saved resumes, Running is left as it is; Paused and transitions are refused. */
   async start(): Promise<void> {
-    this.state = 'Starting';
-    await this.clock.sleep(1000);
-    this.state = 'Running';
-    this.runningSince = this.clock.now();
-    this.bootedAt = this.runningSince + this.guest.timings.bootSeconds * 1000;
+    await this.settle();
+    const s = this.state;
+    this.refuseDuringTransition('StartVM');
+    if (s.power === 'Running') return;
+    if (s.power === 'Paused') throw invalidState('StartVM');
+    const fromSaved = s.power === 'Saved';
+    s.power = 'Starting';
+    await this.time.sleep(fromSaved ? DURATIONS.resume : DURATIONS.powerOn);
+    s.power = 'Running';
+    const now = this.time.now();
+    if (fromSaved && s.suspended) {
+      s.runningSince = now - s.suspended.uptimeMs;
+      s.phaseEndsAt = s.suspended.remainingMs === null ? null : now + s.suspended.remainingMs;
+      s.suspended = null;
+      if (s.bootDebug?.debug) this.openLink();
+      return;
+    }
+    s.effectiveComPorts = { ...s.comPorts };
+    s.runningSince = now;
+    await this.beginBoot(now);
   }
 
+  /** Stop-VM -Force (through the guest when it is up) or -TurnOff (pull the power). */
   async stop(turnOff: boolean): Promise<void> {
-    this.state = 'Stopping';
-    if (!turnOff) await this.clock.sleep(this.guest.timings.shutdownSeconds * 1000);
-    this.state = 'Off';
-    this.runningSince = null;
-    this.bootedAt = null;
+    await this.settle();
+    const s = this.state;
+    this.refuseDuringTransition('StopVM');
+    if (s.power === 'Off') return;
+    if ((s.power === 'Saved' || s.power === 'Paused') && !turnOff) throw invalidState('StopVM');
+    if (!turnOff && s.power === 'Running' && s.phase === 'up') {
+      s.power = 'Stopping';
+      this.link?.notify({ kind: 'going-down', reason: 'power-off' });
+      await this.time.sleep(this.options.timings.shutdownSeconds * 1000);
+      this.closeLink('power-off');
+      this.guestOs.poweredOff(null);
+      this.powerOff();
+      return;
+    }
+    // Pulling the power (or -Force on a guest that cannot shut down): an unclean shutdown.
+    const wasRunning = s.power === 'Running' && s.phase !== 'off';
+    this.closeLink('power-off');
+    this.guestOs.poweredOff(wasRunning ? { bugcheckCode: 0 } : null);
+    this.powerOff();
   }
 
-  /** Puts the VM in the running, booted state at once (the embedded lab's starting point). */
-  poweredOnAndBooted(): void {
-    this.state = 'Running';
-    this.runningSince = this.clock.now();
-    this.bootedAt = this.runningSince;
+  /** Restart-VM -Force: a hard reset of a running VM. */
+  async restart(): Promise<void> {
+    await this.settle();
+    const s = this.state;
+    if (s.power !== 'Running') throw invalidState('RestartVM');
+    this.closeLink('reboot');
+    this.guestOs.poweredOff({ bugcheckCode: 0 });
+    s.runningSince = this.time.now();
+    await this.beginBoot(this.time.now());
+  }
+
+  /** Save-VM: memory to disk, the VM stops. */
+  async save(): Promise<void> {
+    await this.settle();
+    const s = this.state;
+    if (s.power !== 'Running') throw invalidState('StopVM');
+    this.suspend();
+    this.link?.close();
+    this.link = null;
+    s.power = 'Saved';
+  }
+
+  /** Suspend-VM. */
+  async pause(): Promise<void> {
+    await this.settle();
+    if (this.state.power !== 'Running') throw invalidState('StopVM');
+    this.suspend();
+    this.state.power = 'Paused';
+  }
+
+  /** Resume-VM. */
+  async resume(): Promise<void> {
+    const s = this.state;
+    if (s.power !== 'Paused' || !s.suspended) throw invalidState('StartVM');
+    const now = this.time.now();
+    s.power = 'Running';
+    s.runningSince = now - s.suspended.uptimeMs;
+    s.phaseEndsAt = s.suspended.remainingMs === null ? null : now + s.suspended.remainingMs;
+    s.suspended = null;
+  }
+
+  private suspend(): void {
+    const s = this.state;
+    const now = this.time.now();
+    s.suspended = {
+      remainingMs: s.phaseEndsAt === null ? null : Math.max(0, s.phaseEndsAt - now),
+      uptimeMs: this.uptimeSeconds() * 1000,
+    };
+    s.phaseEndsAt = null;
+  }
+
+  /** Debug-VM -InjectNonMaskableInterrupt: only a running VM takes one. */
+  async injectNmi(): Promise<void> {
+    await this.settle();
+    if (this.state.power !== 'Running') throw nmiRefused();
+    if (!this.kernel) {
+      throw simulatorLimit(
+        `The embedded lab host has no simulated kernel plugged in, so an NMI to VM '${this.name}' cannot be decided.`,
+      );
+    }
+    if (this.state.phase === 'frozen' || this.state.phase === 'dumping' || this.state.phase === 'halted')
+      return;
+    const outcome = await this.kernel.apply({ kind: 'nmi' });
+    this.syncKernel();
+    if (outcome.kind === 'bugcheck') this.crash(outcome, this.time.now());
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+
+  private snapshot(): VmSnapshot {
+    const s = this.state;
+    const now = this.time.now();
+    this.syncKernel();
+    return structuredClone({
+      power: s.power,
+      phase: s.phase,
+      phaseRemainingMs: s.suspended
+        ? s.suspended.remainingMs
+        : s.phaseEndsAt === null
+          ? null
+          : Math.max(0, s.phaseEndsAt - now),
+      afterShutdown: s.afterShutdown,
+      uptimeMs: this.uptimeSeconds() * 1000,
+      frozenFrom: s.frozenFrom,
+      shutdownInMs: s.scheduledShutdown
+        ? { reboot: s.scheduledShutdown.reboot, inMs: Math.max(0, s.scheduledShutdown.at - now) }
+        : null,
+      guest: s.guest,
+      kernel: s.kernel,
+      crash: s.crash,
+      hang: s.hang,
+      bootDebug: s.bootDebug,
+    });
+  }
+
+  private takeCheckpoint(name: string): CheckpointState {
+    const checkpoint: CheckpointState = {
+      id: randomUUID(),
+      name,
+      created: this.time.iso(),
+      parentId: this.state.currentCheckpoint,
+      snapshot: this.snapshot(),
+    };
+    this.state.checkpoints.push(checkpoint);
+    this.state.currentCheckpoint = checkpoint.id;
+    return checkpoint;
+  }
+
+  /** Checkpoint-VM: a standard checkpoint of the whole VM, memory included when it runs. */
+  async checkpoint(name: string): Promise<CheckpointState> {
+    await this.settle();
+    this.refuseDuringTransition('CheckpointVM');
+    await this.time.sleep(DURATIONS.checkpoint);
+    return this.takeCheckpoint(name);
+  }
+
+  checkpoints(name?: string): CheckpointState[] {
+    const all = this.state.checkpoints;
+    if (name === undefined) return all;
+    const pattern = new RegExp(
+      `^${name
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+      'i',
+    );
+    const found = all.filter((c) => pattern.test(c.name));
+    if (found.length === 0) throw snapshotNotFound('GetVMSnapshot');
+    return found;
+  }
+
+  parentName(checkpoint: CheckpointState): string | null {
+    return this.state.checkpoints.find((c) => c.id === checkpoint.parentId)?.name ?? null;
+  }
+
+  private findCheckpoint(name: string, cmdlet: HyperVCmdlet): CheckpointState {
+    const matches = this.state.checkpoints.filter((c) => c.name.toLowerCase() === name.toLowerCase());
+    const found = matches[matches.length - 1];
+    if (!found) throw snapshotNotFound(cmdlet);
+    return found;
+  }
+
+  /** Restore-VMCheckpoint: the whole VM returns to the checkpoint; a running one comes back running. */
+  async restore(name: string): Promise<void> {
+    await this.settle();
+    this.refuseDuringTransition('RestoreVMSnapshot');
+    const checkpoint = this.findCheckpoint(name, 'RestoreVMSnapshot');
+    await this.time.sleep(this.options.timings.restoreSeconds * 1000);
+    this.closeLink('power-off');
+    const snap = structuredClone(checkpoint.snapshot);
+    const s = this.state;
+    const now = this.time.now();
+    s.power = snap.power;
+    s.phase = snap.phase;
+    s.afterShutdown = snap.afterShutdown;
+    s.frozenFrom = snap.frozenFrom;
+    s.crash = snap.crash;
+    s.hang = snap.hang;
+    s.bootDebug = snap.bootDebug;
+    s.kernel = snap.kernel;
+    s.scheduledShutdown = snap.shutdownInMs
+      ? { reboot: snap.shutdownInMs.reboot, at: now + snap.shutdownInMs.inMs }
+      : null;
+    if (snap.power === 'Saved' || snap.power === 'Paused') {
+      s.suspended = { remainingMs: snap.phaseRemainingMs, uptimeMs: snap.uptimeMs };
+      s.phaseEndsAt = null;
+      s.runningSince = null;
+    } else {
+      s.suspended = null;
+      s.phaseEndsAt = snap.phaseRemainingMs === null ? null : now + snap.phaseRemainingMs;
+      s.runningSince = snap.power === 'Off' ? null : now - snap.uptimeMs;
+    }
+    s.guest = snap.guest;
+    this.guestOs = new GuestOs(s.guest, this.options.env);
+    this.kernel =
+      s.kernel !== null && this.options.kernels ? this.options.kernels.restore(this.name, s.kernel) : null;
+    s.currentCheckpoint = checkpoint.id;
+    if (s.power === 'Running' && s.bootDebug?.debug) this.openLink();
+  }
+
+  /** Remove-VMCheckpoint: its children move to its parent. */
+  async removeCheckpoint(name: string): Promise<string> {
+    await this.settle();
+    const checkpoint = this.findCheckpoint(name, 'RemoveVMSnapshot');
+    const s = this.state;
+    for (const c of s.checkpoints) if (c.parentId === checkpoint.id) c.parentId = checkpoint.parentId;
+    if (s.currentCheckpoint === checkpoint.id) s.currentCheckpoint = checkpoint.parentId;
+    s.checkpoints = s.checkpoints.filter((c) => c !== checkpoint);
+    return checkpoint.name;
+  }
+
+  // ---------------------------------------------------------------- PowerShell Direct and the guest
+
+  /** The checks of a PowerShell Direct session: the credential, then a guest that is up. */
+  private async session(credential: { user: string; password: string }): Promise<void> {
+    await this.settle();
+    const s = this.state;
+    if (s.power !== 'Running' || s.phase !== 'up') throw remoteSessionEnded();
+    if (this.fault('psdirect-credential-refused')) throw credentialInvalid();
+    const user = credential.user.replace(/^\.\\|^[^\\]+\\/, '');
+    const known = this.options.accounts.some(
+      (a) => a.user.toLowerCase() === user.toLowerCase() && a.password === credential.password,
+    );
+    if (!known) throw credentialInvalid();
+  }
+
+  /** Test-VMPowerShellDirect: the guest's name and boot time. */
+  async probe(credential: {
+    user: string;
+    password: string;
+  }): Promise<{ computerName: string; bootTime: string }> {
+    await this.session(credential);
+    await this.time.sleep(this.options.timings.commandSeconds * 1000);
+    return {
+      computerName: this.state.guest.computerName,
+      bootTime: this.state.guest.bootTime ?? this.time.iso(),
+    };
+  }
+
+  /** Invoke-GuestCommand: runs a program in the guest; a bugcheck ends the session, a hang never answers. */
+  async invoke(
+    credential: { user: string; password: string },
+    file: string,
+    args: readonly string[],
+  ): Promise<ToolResult> {
+    await this.session(credential);
+    await this.time.sleep(this.options.timings.commandSeconds * 1000);
+    await this.settle();
+    if (this.state.power !== 'Running' || this.state.phase !== 'up') throw remoteSessionEnded();
+    const tool = (file.split(/[\\/]/).pop() ?? file).toLowerCase().replace(/\.exe$/, '');
+    if (this.state.hang && PNP_BOUND.has(tool)) {
+      await this.options.persist?.();
+      return never<ToolResult>();
+    }
+    const host = this.guestHost();
+    try {
+      // Every guest command starts a process: image-load notify routines run (with special APCs disabled).
+      await host.kernel({ kind: 'image-load', image: file });
+      return await this.guestOs.run(file, args, host);
+    } catch (error) {
+      if (error instanceof GuestDown) throw remoteSessionEnded();
+      if (error instanceof NoKernelError) throw simulatorLimit(`${error.message}.`);
+      throw error;
+    }
+  }
+
+  /** Copy-VMFile -FileSource Host: reads the real host file into the guest. */
+  async copyIn(sourcePath: string, destinationPath: string): Promise<number> {
+    await this.settle();
+    if (this.state.power !== 'Running' || this.state.phase !== 'up') throw invalidState('CopyVMFile');
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(sourcePath);
+    } catch {
+      throw pathNotFound(sourcePath, 'CopyVMFile');
+    }
+    await this.time.sleep(Math.ceil((bytes.byteLength / 1_048_576) * DURATIONS.copyPerMb));
+    try {
+      this.guestOs.fs.writeFile(destinationPath, bytes, this.time.iso());
+    } catch (error) {
+      if (error instanceof GuestPathError) {
+        throw new SimulatedPowerShellError(
+          `Failed to copy the source file '${sourcePath}' to the destination '${destinationPath}' in the guest: ${error.message}`,
+          'CopyFileFailed,Microsoft.HyperV.PowerShell.Commands.CopyVMFile',
+          'Microsoft.HyperV.PowerShell.VirtualizationException',
+          'InvalidArgument',
+        );
+      }
+      throw error;
+    }
+    return bytes.byteLength;
+  }
+
+  /** Copy-Item -FromSession: writes a real host file with the guest file's bytes (a dump comes out whole). */
+  async copyOut(
+    credential: { user: string; password: string },
+    guestPath: string,
+    hostPath: string,
+  ): Promise<number> {
+    await this.session(credential);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.guestOs.fs.readFile(guestPath);
+    } catch {
+      throw pathNotFound(guestPath, 'CopyItemCommand');
+    }
+    await this.time.sleep(Math.ceil((bytes.byteLength / 1_048_576) * DURATIONS.copyPerMb));
+    try {
+      await mkdir(dirname(hostPath), { recursive: true });
+      await writeFile(hostPath, bytes);
+    } catch (error) {
+      throw new SimulatedPowerShellError(
+        `Could not write the host file '${hostPath}': ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+        'CopyItemFailed,Microsoft.PowerShell.Commands.CopyItemCommand',
+        'System.IO.IOException',
+        'WriteError',
+      );
+    }
+    return bytes.byteLength;
+  }
+
+  async registryValue(
+    credential: { user: string; password: string },
+    path: string,
+    name: string,
+  ): Promise<{ exists: boolean; type: string | null; value: string | number | null }> {
+    await this.session(credential);
+    const v = this.guestOs.registry.get(path, name);
+    if (!v) return { exists: false, type: null, value: null };
+    const value = Array.isArray(v.data) ? v.data.join('\n') : v.data;
+    return { exists: true, type: v.kind, value };
+  }
+
+  async setRegistryValue(
+    credential: { user: string; password: string },
+    path: string,
+    name: string,
+    kind: RegistryKind,
+    value: string | number,
+  ): Promise<void> {
+    await this.session(credential);
+    if ((kind === 'DWord' || kind === 'QWord') && typeof value !== 'number') {
+      const n = /^0x[0-9a-f]+$/i.test(value) ? Number.parseInt(value.slice(2), 16) : Number(value);
+      if (!Number.isInteger(n)) {
+        throw new SimulatedPowerShellError(
+          `Cannot convert value "${value}" to type "System.Int32".`,
+          'InvalidCastFromStringToInteger',
+          'System.Management.Automation.PSInvalidCastException',
+          'InvalidArgument',
+        );
+      }
+      this.guestOs.registry.set(path, name, kind, n);
+    } else {
+      this.guestOs.registry.set(path, name, kind, value);
+    }
+  }
+
+  async events(
+    credential: { user: string; password: string },
+    filter: { logName: string; ids: number[]; providerName?: string; since?: string; maxEvents: number },
+  ) {
+    await this.session(credential);
+    return this.guestOs.log.query(filter);
+  }
+
+  async createFiles(
+    credential: { user: string; password: string },
+    directory: string,
+    count: number,
+    prefix: string,
+  ): Promise<number> {
+    await this.session(credential);
+    await this.time.sleep(this.options.timings.commandSeconds * 1000 + count * 0.05);
+    return this.guestOs.fs.generate(directory, prefix, count, this.time.iso());
+  }
+
+  async removeItem(credential: { user: string; password: string }, path: string): Promise<boolean> {
+    await this.session(credential);
+    await this.time.sleep(this.options.timings.commandSeconds * 1000);
+    try {
+      return this.guestOs.fs.remove(path);
+    } catch (error) {
+      if (error instanceof GuestPathError) return false;
+      throw error;
+    }
+  }
+
+  /** Set-VMComPort: takes effect at the next cold start (a Generation 2 VM cannot hot-add a UART). */
+  async setComPort(port: 1 | 2, pipeName: string): Promise<string> {
+    await this.settle();
+    const path = `\\\\.\\pipe\\${pipeName}`;
+    this.state.comPorts[port] = path;
+    return path;
+  }
+
+  /** The guest's addresses as KVP reports them: only while the guest is up. */
+  async addresses(declared: string[]): Promise<string[]> {
+    await this.settle();
+    return this.state.power === 'Running' && this.state.phase === 'up' ? declared : [];
   }
 }

@@ -1,0 +1,864 @@
+/**
+ * The simulated guest OS of one VM: its whole state as plain JSON (file system, registry, BCD,
+ * verifier, services and drivers, devices, filter stack, event log, commit charge), the boot that
+ * applies what is pending, and the tools a guest command runs (bcdedit, verifier, pnputil, sc,
+ * fltmc, vssadmin, shutdown, reg, cmd, catalog triggers and test tools).
+ *
+ * The guest never decides a crash: whatever a driver does is a KernelAction handed to the VM's
+ * kernel through the GuestHost; storage timeouts (events 129/153) are the one misbehaviour the
+ * guest renders itself, since Windows logs them without crashing.
+ */
+
+import type { GuestDeclaration, GuestTool, SimulatedDriver } from '../../config/embedded.js';
+import type { DriverConfig } from '../../config/lab-file.js';
+import type { KernelAction, KernelFacts, LoadedDriver } from '../contract.js';
+import { Bcd, type BcdState, type BootDebugSettings, baselineBcd } from './bcd.js';
+import {
+  bugcheckReport,
+  diskRetry,
+  EventLog,
+  type EventLogState,
+  storportReset,
+  uncleanShutdown,
+  vssSystemWriterFailures,
+} from './events.js';
+import { FilterStack, type FilterStackState, fltmc, freshStack } from './filters.js';
+import { type FileSystemState, formatGuestPath, GuestFileSystem, parseGuestPath } from './fs.js';
+import type { InfPackage } from './inf.js';
+import { type DeviceState, type DriverPackageState, pnputil } from './pnputil.js';
+import { canonicalKeyPath, GuestRegistry, KEYS, type RegistryState } from './registry.js';
+import { type ServiceState, START_CODES, sc, startTypeOf, WIN32, type Win32Error } from './services.js';
+import { CRLF, fail, notRecognized, ok, type ToolResult, text } from './tool.js';
+import { isVerified, pendingSettings, type VerifierActive, verifier } from './verifier.js';
+import { vssadmin } from './vss.js';
+
+export interface PendingCrashReport {
+  code: number;
+  args: string[];
+  dumpPath: string | null;
+  reportId: string;
+}
+
+export interface GuestState {
+  vmName: string;
+  computerName: string;
+  bootCount: number;
+  /** ISO time the running OS finished booting, or null while it has not. */
+  bootTime: string | null;
+  fs: FileSystemState;
+  registry: RegistryState;
+  bcd: BcdState;
+  verifier: VerifierActive;
+  /** NDIS TrackNblOwner in effect since the last boot. */
+  trackNblOwner: number;
+  services: Record<string, ServiceState>;
+  nextServiceOrder: number;
+  packages: DriverPackageState[];
+  devices: DeviceState[];
+  filters: FilterStackState;
+  events: EventLogState;
+  commit: { pageFileMb: number };
+  /** The bugcheck the next boot reports (event 1001), if the last shutdown was one. */
+  pendingReport: PendingCrashReport | null;
+  /** The last shutdown was not clean (power cut or crash): the next boot logs Kernel-Power 41. */
+  unclean: { bugcheckCode: number } | null;
+}
+
+/** What the guest knows of the lab file: its declaration, the driver catalog, the test tools. */
+export interface GuestEnvironment {
+  vmName: string;
+  declaration: GuestDeclaration;
+  drivers: DriverConfig[];
+  simulated: Record<string, SimulatedDriver>;
+  tools: Record<string, GuestTool>;
+  /** Lab fault: the system disk is full, so no dump can be written. */
+  diskFull: boolean;
+}
+
+/** What the VM lends the guest while a command runs. */
+export interface GuestHost {
+  nowIso(): string;
+  /**
+   * Hands an action to the kernel. Resolves when nothing comes of it; a bugcheck rejects with
+   * GuestDown (the VM has already reacted); a hang never settles.
+   */
+  kernel(action: KernelAction): Promise<void>;
+  /** Whether a kernel is plugged in to decide actions. */
+  hasKernel(): boolean;
+  scheduleShutdown(reboot: boolean, delaySeconds: number): 'scheduled' | 'already-scheduled';
+  abortShutdown(): boolean;
+}
+
+/** The guest stopped answering in the middle of a command (a bugcheck). */
+export class GuestDown extends Error {}
+
+/** A guest command needs a kernel decision but no simulated kernel is plugged in. */
+export class NoKernelError extends Error {}
+
+export interface BootResult {
+  facts: KernelFacts;
+  debug: BootDebugSettings;
+  /** Drivers loaded during boot, in load order. */
+  drivers: LoadedDriver[];
+}
+
+/** The load order of the groups drivers belong to (ServiceGroupOrder, file-system filters bottom first). */
+const GROUP_ORDER = [
+  'system reserved',
+  'boot bus extender',
+  'system bus extender',
+  'scsi miniport',
+  'port',
+  'primary disk',
+  'scsi class',
+  'fsfilter infrastructure',
+  'fsfilter system',
+  'fsfilter bottom',
+  'fsfilter copy protection',
+  'fsfilter security enhancer',
+  'fsfilter open file',
+  'fsfilter physical quota management',
+  'fsfilter virtualization',
+  'fsfilter encryption',
+  'fsfilter compression',
+  'fsfilter imaging',
+  'fsfilter hsm',
+  'fsfilter cluster file system',
+  'fsfilter system recovery',
+  'fsfilter quota management',
+  'fsfilter content screener',
+  'fsfilter continuous backup',
+  'fsfilter replication',
+  'fsfilter anti-virus',
+  'fsfilter undelete',
+  'fsfilter activity monitor',
+  'fsfilter top',
+  'filter',
+  'boot file system',
+  'base',
+  'file system',
+  'ndis wrapper',
+  'ndis',
+  'tdi',
+  'extended base',
+];
+
+function groupRank(group: string): number {
+  const i = GROUP_ORDER.indexOf(group.toLowerCase());
+  return i < 0 ? GROUP_ORDER.length : i;
+}
+
+const DRIVERS_DIR = 'C:\\Windows\\System32\\drivers';
+
+/** The stand-in for a driver binary in the simulated guest: a text image naming its file and version. */
+export function driverImage(fileName: string, version: string): string {
+  return `driverlab simulated driver image${CRLF}FileName: ${fileName}${CRLF}FileVersion: ${version}${CRLF}`;
+}
+
+function imageVersion(image: string): string | undefined {
+  return /^FileVersion:\s*(\S+)\s*$/m.exec(image)?.[1];
+}
+
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() ?? path;
+}
+
+/** Splits a command line as cmd /c passes it on (quotes group, are removed). */
+function splitCommandLine(line: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quoted = false;
+  let has = false;
+  for (const ch of line) {
+    if (ch === '"') {
+      quoted = !quoted;
+      has = true;
+    } else if (/\s/.test(ch) && !quoted) {
+      if (has) out.push(current);
+      current = '';
+      has = false;
+    } else {
+      current += ch;
+      has = true;
+    }
+  }
+  if (has) out.push(current);
+  return out;
+}
+
+/** The baseline image of a VM's guest: what a fresh test VM from the golden image holds. */
+export function baselineGuest(env: GuestEnvironment, nowIso: string): GuestState {
+  const decl = env.declaration;
+  const fs = GuestFileSystem.create(nowIso);
+  const registry = GuestRegistry.empty();
+  registry.set(KEYS.crashControl, 'CrashDumpEnabled', 'DWord', 7);
+  registry.set(KEYS.crashControl, 'DumpFile', 'ExpandString', '%SystemRoot%\\MEMORY.DMP');
+  registry.set(KEYS.crashControl, 'MinidumpDir', 'ExpandString', '%SystemRoot%\\Minidump');
+  registry.set(KEYS.crashControl, 'Overwrite', 'DWord', 1);
+  registry.set(KEYS.crashControl, 'AutoReboot', 'DWord', 1);
+  registry.set(KEYS.crashControl, 'LogEvent', 'DWord', 1);
+  registry.createKey(KEYS.ndisParameters);
+  if (decl.trackNblOwner !== undefined)
+    registry.set(KEYS.ndisParameters, 'TrackNblOwner', 'DWord', decl.trackNblOwner);
+  registry.set(KEYS.memoryManagement, 'PagingFiles', 'MultiString', [
+    `C:\\pagefile.sys ${decl.memory.pageFileInitialMb} ${decl.memory.pageFileMaximumMb}`,
+  ]);
+  const services: Record<string, ServiceState> = {};
+  let order = 0;
+  for (const f of decl.filters) {
+    const binary = `${f.name.toLowerCase()}.sys`;
+    fs.writeFile(
+      `${DRIVERS_DIR}\\${binary}`,
+      Buffer.from(driverImage(binary, `10.0.${decl.os.build}.1`)),
+      nowIso,
+    );
+    services[f.name.toLowerCase()] = {
+      name: f.name,
+      displayName: f.name,
+      type: 'filesys',
+      start: f.startType,
+      errorControl: 1,
+      binaryPath: `${DRIVERS_DIR}\\${binary}`,
+      group: f.loadOrderGroup,
+      state: 'stopped',
+      exitCode: 1077,
+      deletePending: false,
+      order: order++,
+      filter: { kind: f.kind, altitude: f.altitude, ...(f.volumes ? { volumes: f.volumes } : {}) },
+    };
+  }
+  return {
+    vmName: env.vmName,
+    computerName: decl.computerName ?? env.vmName.toUpperCase(),
+    bootCount: 0,
+    bootTime: null,
+    fs: fs.state,
+    registry: registry.state,
+    bcd: baselineBcd(env.vmName, decl.os.product),
+    verifier: { flags: 0, drivers: [], counters: {} },
+    trackNblOwner: 0,
+    services,
+    nextServiceOrder: order,
+    packages: [],
+    devices: decl.devices.map((d) => ({ ...d, service: null, present: true })),
+    filters: freshStack(),
+    events: EventLog.empty().state,
+    commit: { pageFileMb: decl.memory.pageFileInitialMb },
+    pendingReport: null,
+    unclean: null,
+  };
+}
+
+export class GuestOs {
+  readonly fs: GuestFileSystem;
+  readonly registry: GuestRegistry;
+  readonly bcd: Bcd;
+  readonly log: EventLog;
+  readonly stack: FilterStack;
+
+  constructor(
+    readonly state: GuestState,
+    readonly env: GuestEnvironment,
+  ) {
+    this.fs = new GuestFileSystem(state.fs);
+    this.registry = new GuestRegistry(state.registry);
+    this.bcd = new Bcd(state.bcd);
+    this.log = new EventLog(state.events);
+    this.stack = new FilterStack(state.filters);
+  }
+
+  // ---------------------------------------------------------------- boot
+
+  /** A boot begins: pending settings apply, boot drivers load. Returns what the kernel boots with. */
+  boot(): BootResult {
+    const s = this.state;
+    s.bootCount += 1;
+    s.bootTime = null;
+    for (const [key, service] of Object.entries(s.services)) {
+      if (service.deletePending) delete s.services[key];
+      else {
+        service.state = 'stopped';
+        service.exitCode = 1077;
+      }
+    }
+    const pending = pendingSettings(this.registry);
+    s.verifier = { flags: pending?.flags ?? 0, drivers: pending?.drivers ?? [], counters: {} };
+    const nbl = this.registry.number(KEYS.ndisParameters, 'TrackNblOwner');
+    // Client SKUs track NBL owners by default, servers do not (seed: the TrackNblOwner case).
+    s.trackNblOwner = nbl ?? (this.env.declaration.os.sku === 'client' ? 1 : 0);
+    s.commit.pageFileMb = this.env.declaration.memory.pageFileInitialMb;
+    s.filters.items = freshStack().items;
+    const debug = this.bcd.boot();
+    const bootServices = Object.values(s.services)
+      .filter((sv) => START_CODES[sv.start] <= START_CODES.auto)
+      .filter(
+        (sv) =>
+          sv.filter !== undefined || !s.devices.some((d) => d.service === sv.name) || this.deviceBound(sv),
+      )
+      .sort(
+        (a, b) =>
+          START_CODES[a.start] - START_CODES[b.start] ||
+          groupRank(a.group) - groupRank(b.group) ||
+          a.order - b.order,
+      );
+    const drivers: LoadedDriver[] = [];
+    for (const service of bootServices) {
+      if (this.startService(service) === null) drivers.push(this.loadedDriver(service));
+    }
+    // PnP drivers start on their devices.
+    for (const device of s.devices.filter((d) => d.present && d.service)) {
+      const service = s.services[(device.service as string).toLowerCase()];
+      if (service && service.state !== 'running' && this.startService(service) === null) {
+        drivers.push(this.loadedDriver(service));
+      }
+    }
+    const decl = this.env.declaration;
+    return {
+      facts: {
+        vmName: this.env.vmName,
+        os: { ...decl.os },
+        verifier: {
+          flags: s.verifier.flags,
+          drivers: s.verifier.drivers === 'all' ? 'all' : [...s.verifier.drivers],
+        },
+        trackNblOwner: s.trackNblOwner,
+        memory: { ...decl.memory },
+        diskFull: this.env.diskFull,
+      },
+      debug,
+      drivers,
+    };
+  }
+
+  private deviceBound(service: ServiceState): boolean {
+    return this.state.devices.some((d) => d.present && d.service === service.name);
+  }
+
+  /** The boot finished: the OS is up; Kernel-Power 41 and event 1001 report the crash before it. */
+  bootCompleted(nowIso: string): void {
+    const s = this.state;
+    s.bootTime = nowIso;
+    if (s.unclean) {
+      this.log.write(uncleanShutdown(s.unclean.bugcheckCode), nowIso);
+      s.unclean = null;
+    }
+    if (s.pendingReport) {
+      const r = s.pendingReport;
+      if (this.registry.number(KEYS.crashControl, 'LogEvent') !== 0) {
+        this.log.write(
+          bugcheckReport({ code: r.code, args: r.args, dumpPath: r.dumpPath, reportId: r.reportId }),
+          nowIso,
+        );
+      }
+      s.pendingReport = null;
+    }
+  }
+
+  /** The guest lost power or crashed: nothing of the running OS survives but its disk. */
+  poweredOff(unclean: { bugcheckCode: number } | null): void {
+    this.state.bootTime = null;
+    if (unclean) this.state.unclean = unclean;
+    for (const service of Object.values(this.state.services)) service.state = 'stopped';
+    for (const device of this.state.devices)
+      if (!device.present && device.service !== null) device.present = true;
+  }
+
+  // ---------------------------------------------------------------- crash dumps
+
+  /** Where a kernel dump goes (CrashControl DumpFile, expanded), or null when dumps are off. */
+  dumpPath(): string | null {
+    if (this.registry.number(KEYS.crashControl, 'CrashDumpEnabled') === 0) return null;
+    const file = this.registry.string(KEYS.crashControl, 'DumpFile') ?? '%SystemRoot%\\MEMORY.DMP';
+    return formatGuestPath(parseGuestPath(file));
+  }
+
+  autoReboot(): boolean {
+    return this.registry.number(KEYS.crashControl, 'AutoReboot') !== 0;
+  }
+
+  /**
+   * A bugcheck: writes MEMORY.DMP and a minidump (unless the disk is full or dumps are off) and
+   * remembers what the next boot reports. Returns the paths written.
+   */
+  recordCrash(options: {
+    code: number;
+    args: string[];
+    reportId: string;
+    crashTime: Date;
+    kernelDump: Uint8Array;
+    miniDump: Uint8Array;
+  }): string[] {
+    const path = this.dumpPath();
+    const written: string[] = [];
+    const iso = options.crashTime.toISOString();
+    if (path && !this.env.diskFull) {
+      this.fs.writeFile(path, options.kernelDump, iso);
+      const minidir = formatGuestPath(
+        parseGuestPath(this.registry.string(KEYS.crashControl, 'MinidumpDir') ?? '%SystemRoot%\\Minidump'),
+      );
+      const t = options.crashTime;
+      const stamp = `${String(t.getUTCMonth() + 1).padStart(2, '0')}${String(t.getUTCDate()).padStart(2, '0')}${String(t.getUTCFullYear() % 100).padStart(2, '0')}`;
+      const mini = `${minidir}\\${stamp}-${String(10000 + this.state.bootCount * 131).slice(-5)}-01.dmp`;
+      this.fs.writeFile(mini, options.miniDump, iso);
+      written.push(path, mini);
+    }
+    this.state.pendingReport = {
+      code: options.code,
+      args: options.args,
+      dumpPath: written.length > 0 ? path : null,
+      reportId: options.reportId,
+    };
+    this.state.unclean = { bugcheckCode: options.code };
+    return written;
+  }
+
+  // ---------------------------------------------------------------- drivers
+
+  /** The catalog entry a binary is, by file name and (when several share it) version. */
+  identify(binary: string, version: string | undefined): DriverConfig | undefined {
+    const candidates = this.env.drivers.filter((d) => d.binary.toLowerCase() === binary.toLowerCase());
+    if (candidates.length <= 1 || version === undefined) return candidates[0];
+    return (
+      candidates.find((d) => (this.env.simulated[d.name]?.version ?? '1.0.0.0') === version) ?? candidates[0]
+    );
+  }
+
+  loadedDriver(service: ServiceState): LoadedDriver {
+    const binary = baseName(service.binaryPath);
+    let version: string | undefined;
+    try {
+      version = imageVersion(this.fs.readText(service.binaryPath));
+    } catch {
+      version = undefined;
+    }
+    const entry = this.identify(binary, version);
+    const sim = entry ? this.env.simulated[entry.name] : undefined;
+    const filter = service.filter
+      ? {
+          kind: service.filter.kind,
+          altitude: service.filter.altitude,
+          loadOrderGroup: service.group,
+          startType: service.start === 'disabled' ? ('demand' as const) : service.start,
+          ...(service.filter.volumes ? { volumes: service.filter.volumes } : {}),
+        }
+      : undefined;
+    return {
+      name: entry?.name ?? service.name,
+      binary,
+      service: service.name,
+      version: version ?? sim?.version ?? '1.0.0.0',
+      faults: sim?.faults ?? [],
+      ...(filter ? { filter } : {}),
+    };
+  }
+
+  /** Marks a service's driver loaded (filter stack, verifier counters); an error when it cannot load. */
+  private startService(service: ServiceState): Win32Error | null {
+    if (!this.fs.exists(service.binaryPath)) {
+      service.exitCode = 2;
+      return WIN32.fileNotFound;
+    }
+    service.state = 'running';
+    service.exitCode = 0;
+    if (service.filter) {
+      this.stack.load({
+        name: service.name,
+        kind: service.filter.kind,
+        altitude: service.filter.altitude,
+        volumes: service.filter.volumes ?? this.env.declaration.volumes,
+        ...(service.filter.instance ? { instance: service.filter.instance } : {}),
+      });
+    }
+    const binary = baseName(service.binaryPath);
+    if (isVerified(this.state.verifier, binary)) {
+      const key = binary.toLowerCase();
+      const c = this.state.verifier.counters[key] ?? { loads: 0, unloads: 0 };
+      c.loads += 1;
+      this.state.verifier.counters[key] = c;
+    }
+    return null;
+  }
+
+  private isStoppable(service: ServiceState): boolean {
+    return service.filter?.kind !== 'legacy';
+  }
+
+  private async loadService(service: ServiceState, host: GuestHost): Promise<Win32Error | null> {
+    const error = this.startService(service);
+    if (error) return error;
+    await host.kernel({ kind: 'driver-loaded', driver: this.loadedDriver(service) });
+    return null;
+  }
+
+  private async unloadService(service: ServiceState, host: GuestHost): Promise<Win32Error | null> {
+    service.state = 'stopped';
+    service.exitCode = 0;
+    if (service.filter) this.stack.unload(service.name);
+    const binary = baseName(service.binaryPath);
+    const c = this.state.verifier.counters[binary.toLowerCase()];
+    if (c) c.unloads += 1;
+    await host.kernel({ kind: 'driver-unloaded', driver: this.loadedDriver(service).name });
+    return null;
+  }
+
+  /** Creates or updates the services an INF adds, and copies its files to the drivers folder. */
+  private installServices(inf: InfPackage, infPath: string, nowIso: string): void {
+    const dir = infPath.slice(0, Math.max(infPath.lastIndexOf('\\'), infPath.lastIndexOf('/')));
+    for (const file of inf.files) {
+      if (/\.sys$/i.test(file))
+        this.fs.writeFile(`${DRIVERS_DIR}\\${file}`, this.fs.readFile(`${dir}\\${file}`), nowIso);
+    }
+    for (const svc of inf.services) {
+      const existing = this.state.services[svc.name.toLowerCase()];
+      const entry = this.identify(svc.binary, inf.version);
+      const declared = entry ? this.env.simulated[entry.name]?.filter : undefined;
+      const isFilter = svc.serviceType === 2;
+      const filter = isFilter
+        ? {
+            kind: declared?.kind ?? (svc.altitude ? ('minifilter' as const) : ('legacy' as const)),
+            altitude: svc.altitude ?? declared?.altitude ?? '0',
+            ...(declared?.volumes ? { volumes: declared.volumes } : {}),
+            ...(svc.instance ? { instance: svc.instance } : {}),
+          }
+        : undefined;
+      const next: ServiceState = {
+        name: svc.name,
+        displayName: svc.displayName,
+        type: isFilter ? 'filesys' : 'kernel',
+        start: startTypeOf(svc.startType),
+        errorControl: svc.errorControl,
+        binaryPath: `${DRIVERS_DIR}\\${svc.binary}`,
+        group: svc.loadOrderGroup,
+        state: existing?.state ?? 'stopped',
+        exitCode: existing?.exitCode ?? 1077,
+        deletePending: false,
+        order: existing?.order ?? this.state.nextServiceOrder++,
+        ...(filter ? { filter } : {}),
+      };
+      this.state.services[svc.name.toLowerCase()] = next;
+    }
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /** Runs a program with arguments as PowerShell Direct would; resolves with its output and exit code. */
+  async run(file: string, args: readonly string[], host: GuestHost): Promise<ToolResult> {
+    const trigger = this.findTrigger(file, args);
+    if (trigger) return this.runTrigger(trigger.driver, trigger.trigger, host);
+    const tool = Object.values(this.env.tools).find((t) => t.program.toLowerCase() === file.toLowerCase());
+    if (tool) return this.runTool(tool, args, host);
+    const name = baseName(file)
+      .toLowerCase()
+      .replace(/\.(exe|com)$/, '');
+    const now = host.nowIso();
+    switch (name) {
+      case 'bcdedit':
+        return this.bcd.run(args);
+      case 'verifier':
+        return verifier(args, { registry: this.registry, active: this.state.verifier });
+      case 'sc':
+        return sc(args, {
+          services: this.state.services,
+          nextOrder: () => this.state.nextServiceOrder++,
+          created: (s) => {
+            let version: string | undefined;
+            try {
+              version = imageVersion(this.fs.readText(s.binaryPath));
+            } catch {
+              version = undefined;
+            }
+            const entry = this.identify(baseName(s.binaryPath), version);
+            const declared = entry ? this.env.simulated[entry.name]?.filter : undefined;
+            if (s.type === 'filesys' && declared) {
+              s.filter = {
+                kind: declared.kind,
+                altitude: declared.altitude,
+                ...(declared.volumes ? { volumes: declared.volumes } : {}),
+              };
+              if (s.group === '') s.group = declared.loadOrderGroup;
+            }
+          },
+          start: (s) => this.loadService(s, host),
+          stop: (s) => this.unloadService(s, host),
+          isStoppable: (s) => this.isStoppable(s),
+        });
+      case 'fltmc':
+        return fltmc(args, {
+          stack: this.stack,
+          build: this.env.declaration.os.build,
+          loadService: async (n) => {
+            const s = this.state.services[n.toLowerCase()];
+            if (!s) return WIN32.fileNotFound;
+            if (s.state === 'running')
+              return { code: 0x1f, message: 'A device attached to the system is not functioning.' };
+            return this.loadService(s, host);
+          },
+          unloadService: async (n) => {
+            const s = this.state.services[n.toLowerCase()];
+            if (s?.state !== 'running' || !s.filter) return WIN32.fileNotFound;
+            if (!this.isStoppable(s)) return WIN32.invalidControl;
+            return this.unloadService(s, host);
+          },
+        });
+      case 'pnputil':
+        return pnputil(args, {
+          readFile: (p) => {
+            try {
+              return this.fs.readText(p);
+            } catch {
+              return null;
+            }
+          },
+          exists: (p) => this.fs.exists(p),
+          packages: this.state.packages,
+          devices: this.state.devices,
+          installServices: (inf, path) => this.installServices(inf, path, now),
+          installOnDevice: async (device, serviceName) => {
+            device.service = serviceName;
+            const s = this.state.services[serviceName.toLowerCase()];
+            if (s && s.state !== 'running') await this.loadService(s, host);
+          },
+          removeDevice: async (device) => {
+            const s = device.service ? this.state.services[device.service.toLowerCase()] : undefined;
+            if (s && s.state === 'running') {
+              await host.kernel({ kind: 'pnp-remove', driver: this.loadedDriver(s).name });
+              device.present = false;
+              const stillUsed = this.state.devices.some((d) => d.present && d.service === s.name);
+              if (!stillUsed) await this.unloadService(s, host);
+            } else {
+              device.present = false;
+            }
+          },
+        });
+      case 'vssadmin':
+        return vssadmin(args, {
+          fs: this.fs,
+          vmName: this.env.vmName,
+          bootCount: this.state.bootCount,
+          systemWriterFailed: (instance) => {
+            for (const e of vssSystemWriterFailures(instance)) this.log.write(e, now);
+          },
+        });
+      case 'shutdown':
+        return this.shutdown(args, host);
+      case 'reg':
+        return this.reg(args);
+      case 'hostname':
+        return ok(text(this.state.computerName));
+      case 'cmd': {
+        const at = args.findIndex((a) => /^\/[ck]$/i.test(a));
+        if (at < 0) return ok('');
+        const words = splitCommandLine(args.slice(at + 1).join(' '));
+        const [program, ...rest] = words;
+        return program ? this.run(program, rest, host) : ok('');
+      }
+      default:
+        return notRecognized(baseName(file).replace(/\.(exe|com)$/i, ''));
+    }
+  }
+
+  private findTrigger(
+    file: string,
+    args: readonly string[],
+  ): { driver: DriverConfig; trigger: string } | undefined {
+    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+    for (const driver of this.env.drivers) {
+      for (const [trigger, command] of Object.entries(driver.triggers)) {
+        const [program, ...expected] = command;
+        if (!program) continue;
+        const programMatches = same(program, file) || (!/[\\/]/.test(file) && same(baseName(program), file));
+        if (
+          programMatches &&
+          expected.length === args.length &&
+          expected.every((e, i) => same(e, args[i] as string))
+        ) {
+          return { driver, trigger };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private async runTrigger(driver: DriverConfig, trigger: string, host: GuestHost): Promise<ToolResult> {
+    const faults = this.env.simulated[driver.name]?.faults ?? [];
+    const storage = faults.filter((f) => f.kind === 'storage-timeout' && f.trigger === trigger);
+    const service = Object.values(this.state.services).find(
+      (s) => baseName(s.binaryPath).toLowerCase() === driver.binary.toLowerCase() && s.state === 'running',
+    );
+    const now = host.nowIso();
+    let sequence = this.log.state.nextRecordId;
+    for (const f of storage) {
+      if (f.kind !== 'storage-timeout' || !service) continue;
+      for (let i = 0; i < f.count; i += 1) {
+        if (f.event === 129) this.log.write(storportReset(service.name, f.port), now);
+        else {
+          const lba = BigInt(typeof f.lba === 'number' ? f.lba : f.lba) + BigInt(i * 8);
+          this.log.write(
+            diskRetry({
+              disk: f.disk,
+              pdo: f.pdo,
+              lba,
+              scsiStatus: f.scsiStatus,
+              srbStatus: f.srbStatus,
+              opcode: f.opcode,
+              sequence: sequence++,
+            }),
+            now,
+          );
+        }
+      }
+    }
+    const needsKernel = faults.some((f) => f.kind !== 'storage-timeout') || storage.length === 0;
+    if (needsKernel) {
+      if (!host.hasKernel()) {
+        throw new NoKernelError(
+          `The embedded lab host has no simulated kernel plugged in, so trigger '${trigger}' of driver '${driver.name}' cannot be decided`,
+        );
+      }
+      await host.kernel({ kind: 'trigger', driver: driver.name, trigger });
+    }
+    return ok('');
+  }
+
+  /** A test tool from the lab file: `commit` commits the megabytes given, then exits. */
+  private async runTool(tool: GuestTool, args: readonly string[], host: GuestHost): Promise<ToolResult> {
+    const name = baseName(tool.program);
+    const mb = Number(args[0]);
+    if (args.length !== 1 || !Number.isInteger(mb) || mb <= 0) {
+      return fail('', 87, text(`Usage: ${name} <megabytes>`));
+    }
+    const mem = this.env.declaration.memory;
+    // Windows keeps roughly a quarter of RAM committed for itself in an idle guest.
+    const base = Math.round(mem.physicalMb / 4);
+    let limit = mem.physicalMb + this.state.commit.pageFileMb;
+    if (base + mb > limit) {
+      // The page file grows up to its maximum before a commit fails (seed: commitment failures).
+      this.state.commit.pageFileMb = Math.min(mem.pageFileMaximumMb, base + mb - mem.physicalMb);
+      limit = mem.physicalMb + this.state.commit.pageFileMb;
+    }
+    const granted = Math.max(0, Math.min(mb, limit - base));
+    if (host.hasKernel()) await host.kernel({ kind: 'commit', megabytes: mb });
+    if (granted < mb) {
+      return fail(
+        text(
+          `${name}: committed ${granted} MB of the ${mb} MB requested (commit limit ${limit} MB: ${mem.physicalMb} MB RAM + ${this.state.commit.pageFileMb} MB page file).`,
+          'The paging file is too small for this operation to complete.',
+        ),
+        1455,
+      );
+    }
+    return ok(text(`${name}: committed ${mb} MB (commit charge ${base + mb} MB of a ${limit} MB limit).`));
+  }
+
+  private shutdown(args: readonly string[], host: GuestHost): ToolResult {
+    const lower = args.map((a) => a.toLowerCase().replace(/^-/, '/'));
+    if (lower.includes('/a')) {
+      return host.abortShutdown()
+        ? ok('')
+        : fail(text('Unable to abort the system shutdown because no shutdown was in progress.(1116)'), 1116);
+    }
+    const reboot = lower.includes('/r') || lower.includes('/g');
+    const off = lower.includes('/s') || lower.includes('/p') || lower.includes('/sg');
+    if (!reboot && !off) {
+      return ok(
+        text(
+          'Usage: shutdown [/i | /l | /s | /sg | /r | /g | /a | /p | /h | /e | /o] [/hybrid] [/soft] [/fw] [/f]',
+          '    [/m \\\\computer][/t xxx][/d [p|u:]xx:yy [/c "comment"]]',
+        ),
+      );
+    }
+    let delay = 30;
+    const t = lower.indexOf('/t');
+    if (t >= 0) {
+      const v = Number(args[t + 1]);
+      if (!Number.isInteger(v) || v < 0 || v > 315360000)
+        return fail(text('The parameter is incorrect.(87)'), 87);
+      delay = v;
+    }
+    if (lower.includes('/p')) delay = 0;
+    return host.scheduleShutdown(reboot, delay) === 'scheduled'
+      ? ok('')
+      : fail(text('A system shutdown has already been scheduled.(1190)'), 1190);
+  }
+
+  /** `reg query|add|delete` for the values scenarios set (TrackNblOwner, CrashControl …). */
+  private reg(args: readonly string[]): ToolResult {
+    const [verb, key, ...rest] = args;
+    const option = (name: string) => {
+      const i = rest.findIndex((a) => a.toLowerCase() === name);
+      return i >= 0 ? rest[i + 1] : undefined;
+    };
+    const missing = fail(
+      '',
+      1,
+      text('ERROR: The system was unable to find the specified registry key or value.'),
+    );
+    if (!verb || !key) return fail('', 1, text('ERROR: Invalid syntax.', 'Type "REG /?" for usage.'));
+    let canonical: string;
+    try {
+      canonical = canonicalKeyPath(key);
+    } catch {
+      return fail('', 1, text('ERROR: Invalid key name.', 'Type "REG /?" for usage.'));
+    }
+    const name = option('/v');
+    switch (verb.toLowerCase()) {
+      case 'query': {
+        if (!this.registry.keyExists(canonical)) return missing;
+        const values = Object.values(this.state.registry.keys[canonical.toLowerCase()]?.values ?? {}).filter(
+          (v) => name === undefined || v.name.toLowerCase() === name.toLowerCase(),
+        );
+        if (name !== undefined && values.length === 0) return missing;
+        const kinds = {
+          DWord: 'REG_DWORD',
+          QWord: 'REG_QWORD',
+          String: 'REG_SZ',
+          ExpandString: 'REG_EXPAND_SZ',
+          MultiString: 'REG_MULTI_SZ',
+          Binary: 'REG_BINARY',
+        };
+        const lines = ['', this.state.registry.keys[canonical.toLowerCase()]?.path ?? canonical];
+        for (const v of values) {
+          const data =
+            typeof v.data === 'number'
+              ? `0x${v.data.toString(16)}`
+              : Array.isArray(v.data)
+                ? v.data.join('\\0')
+                : v.data;
+          lines.push(`    ${v.name}    ${kinds[v.kind]}    ${data}`);
+        }
+        lines.push('');
+        return ok(text(...lines));
+      }
+      case 'add': {
+        const type = (option('/t') ?? 'REG_SZ').toUpperCase();
+        const data = option('/d') ?? '';
+        if (name === undefined) {
+          this.registry.createKey(canonical);
+          return ok(text('The operation completed successfully.'));
+        }
+        if (type === 'REG_DWORD' || type === 'REG_QWORD') {
+          const n = /^0x[0-9a-f]+$/i.test(data) ? Number.parseInt(data.slice(2), 16) : Number(data);
+          if (!Number.isInteger(n) || n < 0)
+            return fail('', 1, text('ERROR: Invalid syntax.', 'Type "REG ADD /?" for usage.'));
+          this.registry.set(canonical, name, type === 'REG_DWORD' ? 'DWord' : 'QWord', n);
+        } else if (type === 'REG_SZ' || type === 'REG_EXPAND_SZ') {
+          this.registry.set(canonical, name, type === 'REG_SZ' ? 'String' : 'ExpandString', data);
+        } else {
+          return fail('', 1, text('ERROR: Invalid syntax.', 'Type "REG ADD /?" for usage.'));
+        }
+        return ok(text('The operation completed successfully.'));
+      }
+      case 'delete':
+        if (
+          name !== undefined
+            ? !this.registry.deleteValue(canonical, name)
+            : !this.registry.deleteKey(canonical)
+        ) {
+          return missing;
+        }
+        return ok(text('The operation completed successfully.'));
+      default:
+        return fail('', 1, text('ERROR: Invalid syntax.', 'Type "REG /?" for usage.'));
+    }
+  }
+}

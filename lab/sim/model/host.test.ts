@@ -1,0 +1,91 @@
+/**
+ * The simulated host keeps its VMs across host processes: a state file per lab session, read back
+ * through a schema, lab time continued; files of sessions whose process is gone are removed.
+ */
+import { deepStrictEqual, equal, ok, rejects } from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { scaledClock } from '../../clock.js';
+import { loadLabFile } from '../../config/lab-file.js';
+import { paths } from '../../paths.js';
+import { SimHost } from './host.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'driverlab-simhost-'));
+  dirs.push(d);
+  return d;
+}
+
+describe('the simulated host', () => {
+  test('a second host process finds the VMs the first left, lab time continued', async () => {
+    const lab = await loadLabFile(paths.embeddedLab);
+    const statePath = join(tempDir(), `lab-${process.pid}-0123abcd.json`);
+    const first = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
+    const vm = first.vm('win11-a');
+    ok(vm);
+    await vm.stop(true);
+    await vm.checkpoint('mine');
+    await vm.guest.run('bcdedit', ['/set', '{current}', 'description', 'remembered'], {
+      nowIso: () => '',
+      hasKernel: () => false,
+      kernel: async () => {},
+      scheduleShutdown: () => 'scheduled',
+      abortShutdown: () => false,
+    });
+    await first.save();
+    const leftAt = first.time.now();
+    const second = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
+    const again = second.vm('WIN11-A');
+    ok(again);
+    equal(again.state.power, 'Off');
+    deepStrictEqual(
+      again.checkpoints().map((c) => c.name),
+      ['baseline', 'mine'],
+    );
+    ok((await again.guest.bcd.enumerate('{current}')).stdout.includes('remembered'));
+    ok(second.time.now() >= leftAt, 'lab time goes on from where the first process left it');
+    equal(second.time.calendarOrigin, first.time.calendarOrigin);
+    equal(second.vm('win11-b')?.state.power, 'Running');
+  });
+
+  test('state files of lab sessions whose process has ended are removed; a live one is kept', async () => {
+    const lab = await loadLabFile(paths.embeddedLab);
+    const dir = tempDir();
+    const dead = join(dir, 'lab-2147483646-deadbeef.json');
+    const live = join(dir, `lab-${process.pid}-feedface.json`);
+    writeFileSync(dead, '{}');
+    writeFileSync(live, '{}');
+    await SimHost.open({ lab, statePath: join(dir, `lab-${process.pid}-00000001.json`) });
+    ok(!existsSync(dead));
+    ok(existsSync(live));
+  });
+
+  test('a state file this host did not write is refused with a sentence', async () => {
+    const lab = await loadLabFile(paths.embeddedLab);
+    const statePath = join(tempDir(), `lab-${process.pid}-0badf11e.json`);
+    writeFileSync(statePath, JSON.stringify({ version: 1, vms: 'no' }));
+    await rejects(SimHost.open({ lab, statePath }), /is not one this host wrote/);
+  });
+
+  test('checkpoint-missing: the baseline is not there from the start', async () => {
+    const lab = await loadLabFile(paths.embeddedLab);
+    if (lab.data.kind !== 'embedded') throw new Error('embedded');
+    lab.data.embedded.faults['win11-b'] = [{ kind: 'checkpoint-missing' }];
+    const host = await SimHost.open({ lab, statePath: null });
+    deepStrictEqual(host.vm('win11-b')?.checkpoints(), []);
+    deepStrictEqual(
+      host
+        .vm('win11-a')
+        ?.checkpoints()
+        .map((c) => c.name),
+      ['baseline'],
+    );
+  });
+});

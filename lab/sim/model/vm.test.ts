@@ -1,0 +1,534 @@
+/**
+ * The simulated VM: power state machine and refusals, checkpoints of the whole guest, heartbeat,
+ * reboots, and the VM's reactions to kernel outcomes — driven with a test double of the kernel
+ * interface and a clock the test moves.
+ */
+import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { LabClock } from '../../clock.js';
+import type { LabFault } from '../../config/embedded.js';
+import type { DebugTarget, KernelAction, KernelOutcome, TargetEvent } from '../contract.js';
+import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/testing.js';
+import { SimulatedPowerShellError } from '../host/errors.js';
+import { kernelDoubles } from '../host/testing/kernel-double.js';
+import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
+import { readDump } from './dump.js';
+import type { KernelFactory } from './kernel.js';
+import { SimTime } from './time.js';
+import { DURATIONS, SimVm } from './vm.js';
+
+/** A lab clock the test moves; sleeping moves it too (after yielding, so other work can run). */
+function manualClock(): LabClock & { advance(ms: number): void; slept: number[] } {
+  let now = 0;
+  const slept: number[] = [];
+  return {
+    factor: 1,
+    graceMs: 0,
+    now: () => now,
+    sleep: async (ms) => {
+      slept.push(ms);
+      await new Promise((r) => setImmediate(r));
+      now += ms;
+    },
+    wallTimeout: (ms) => ms,
+    advance: (ms) => {
+      now += ms;
+    },
+    slept,
+  };
+}
+
+const OVERRUN: KernelOutcome = {
+  kind: 'bugcheck',
+  bugcheck: {
+    code: 0xd6,
+    name: 'DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION',
+    args: [0xfffff9800b5ff000n, 1n, 0xfffff88004f834ebn, 0n],
+  },
+};
+
+const kernels = kernelDoubles;
+
+/** A test double of the debug link: records what the VM opens and tells it. */
+function links(attached: () => boolean) {
+  const opened: { settings: EffectiveDebugSettings; target: DebugTarget }[] = [];
+  const told: TargetEvent[] = [];
+  const factory: DebugLinkFactory = {
+    open: (vm, settings) => {
+      opened.push({ settings, target: vm.target });
+      const link: DebugLink = { attached, notify: (e) => told.push(e), close: () => {} };
+      return link;
+    },
+  };
+  return { factory, opened, told };
+}
+
+const CREDENTIAL = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };
+
+async function vmUnderTest(
+  options: {
+    faults?: LabFault[];
+    kernels?: KernelFactory;
+    links?: DebugLinkFactory;
+    diskFull?: boolean;
+  } = {},
+) {
+  const g = await guestUnderTest({ diskFull: options.diskFull ?? false });
+  const clock = manualClock();
+  const persisted: number[] = [];
+  const vm = new SimVm({
+    name: 'win11-a',
+    env: g.env,
+    time: new SimTime(clock, Date.parse('2024-03-01T10:00:00Z')),
+    faults: options.faults ?? [],
+    accounts: [CREDENTIAL],
+    timings: g.env.declaration.timings,
+    ...(options.kernels ? { kernels: options.kernels } : {}),
+    ...(options.links ? { links: options.links } : {}),
+    persist: async () => {
+      persisted.push(clock.now());
+    },
+  });
+  await vm.poweredOnAndBooted('baseline');
+  const run = (file: string, ...args: string[]) => vm.invoke(CREDENTIAL, file, args);
+  return { vm, clock, run, persisted };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    ok(error instanceof SimulatedPowerShellError, String(error));
+    return error.message;
+  }
+  throw new Error('the operation was not refused');
+}
+
+const STATE = 'The operation cannot be performed while the virtual machine is in its current state.';
+const SESSION_ENDED =
+  'An error has occurred which Windows PowerShell cannot handle. A remote session might have ended.';
+
+describe('power state machine', () => {
+  test('the VM starts running and booted, with its baseline checkpoint', async () => {
+    const { vm } = await vmUnderTest();
+    deepStrictEqual(await vm.status(), {
+      power: 'Running',
+      heartbeat: 'OkApplicationsHealthy',
+      uptimeSeconds: 0,
+    });
+    deepStrictEqual(
+      vm.checkpoints().map((c) => c.name),
+      ['baseline'],
+    );
+  });
+
+  test('off, start, boot: the heartbeat comes only once the guest has booted', async () => {
+    const { vm, clock } = await vmUnderTest();
+    await vm.stop(true);
+    deepStrictEqual(await vm.status(), { power: 'Off', heartbeat: null, uptimeSeconds: 0 });
+    await vm.start();
+    equal(vm.heartbeat(), 'NoContact');
+    await rejects(vm.probe(CREDENTIAL), { message: SESSION_ENDED });
+    clock.advance(39_000);
+    equal((await vm.status()).heartbeat, 'NoContact');
+    clock.advance(1_000);
+    equal((await vm.status()).heartbeat, 'OkApplicationsHealthy');
+    ok((await vm.probe(CREDENTIAL)).bootTime);
+  });
+
+  test('Hyper-V’s refusals: transitions, restart of an off VM, start of a paused VM', async () => {
+    const { vm } = await vmUnderTest();
+    const starting = vm.stop(false);
+    await new Promise((r) => setImmediate(r));
+    equal(vm.state.power, 'Stopping');
+    equal(await refusal(vm.start()), STATE);
+    equal(await refusal(vm.checkpoint('during')), STATE);
+    await starting;
+    equal(vm.state.power, 'Off');
+    equal(await refusal(vm.restart()), STATE);
+    await vm.stop(true);
+    equal(vm.state.power, 'Off', 'stopping an off VM leaves it off');
+    await vm.start();
+    await vm.pause();
+    equal(vm.state.power, 'Paused');
+    equal(await refusal(vm.start()), STATE);
+    equal(await refusal(vm.stop(false)), STATE);
+    await vm.resume();
+    equal(vm.state.power, 'Running');
+  });
+
+  test('a graceful stop takes the guest’s shutdown time; turning off is at once and unclean', async () => {
+    const { vm, clock } = await vmUnderTest();
+    const t0 = clock.now();
+    await vm.stop(false);
+    equal(clock.now() - t0, 10_000);
+    await vm.start();
+    clock.advance(40_000);
+    await vm.settle();
+    const t1 = clock.now();
+    await vm.stop(true);
+    equal(clock.now(), t1);
+    await vm.start();
+    clock.advance(40_000);
+    await vm.settle();
+    deepStrictEqual(
+      vm.guest.log.query({ logName: 'System', ids: [41] }).map((e) => e.provider),
+      ['Microsoft-Windows-Kernel-Power'],
+    );
+  });
+
+  test('a saved VM resumes where it was: the guest is still up, nothing reboots', async () => {
+    const { vm, run } = await vmUnderTest();
+    await run('bcdedit', '/set', '{current}', 'description', 'kept in memory');
+    const bootTime = vm.state.guest.bootTime;
+    await vm.save();
+    deepStrictEqual(await vm.status(), {
+      power: 'Saved',
+      heartbeat: null,
+      uptimeSeconds: vm.uptimeSeconds(),
+    });
+    equal(await refusal(vm.injectNmi()), 'Cannot inject a non-maskable interrupt into the virtual machine.');
+    await vm.start();
+    equal(vm.heartbeat(), 'OkApplicationsHealthy');
+    equal(vm.state.guest.bootTime, bootTime);
+  });
+
+  test('an NMI is refused unless the VM runs', async () => {
+    const k = kernels();
+    const { vm } = await vmUnderTest({ kernels: k.factory });
+    await vm.stop(true);
+    equal(await refusal(vm.injectNmi()), 'Cannot inject a non-maskable interrupt into the virtual machine.');
+    await vm.start();
+    await vm.injectNmi();
+    deepStrictEqual(k.latest().applied.at(-1), { kind: 'nmi' });
+  });
+
+  test('without a kernel plugged in, an NMI says so instead of pretending', async () => {
+    const { vm } = await vmUnderTest();
+    match(await refusal(vm.injectNmi()), /has no simulated kernel plugged in/);
+  });
+});
+
+describe('reboots', () => {
+  test('shutdown /r /t 0: the PS Direct session drops, the VM boots again with a new boot time', async () => {
+    const { vm, clock, run } = await vmUnderTest();
+    const before = (await vm.probe(CREDENTIAL)).bootTime;
+    const r = await run('shutdown', '/r', '/t', '0');
+    equal(r.exitCode, 0);
+    await rejects(vm.probe(CREDENTIAL), { message: SESSION_ENDED });
+    equal(vm.state.power, 'Running');
+    equal(vm.heartbeat(), 'LostCommunication');
+    clock.advance(10_000);
+    await vm.settle();
+    equal(vm.state.phase, 'booting');
+    equal(vm.heartbeat(), 'NoContact');
+    clock.advance(40_000);
+    const after = (await vm.probe(CREDENTIAL)).bootTime;
+    ok(after > before, `${after} after ${before}`);
+    equal(vm.state.guest.bootCount, 2);
+  });
+
+  test('Restart-VM is a hard reset: a new boot at once, logged as unclean', async () => {
+    const { vm, clock } = await vmUnderTest();
+    await vm.restart();
+    equal(vm.heartbeat(), 'NoContact');
+    clock.advance(40_000);
+    await vm.settle();
+    equal(vm.heartbeat(), 'OkApplicationsHealthy');
+    equal(vm.guest.log.query({ logName: 'System', ids: [41] }).length, 1);
+  });
+
+  test('each boot records the BCD debug settings and opens the debug link with them', async () => {
+    const l = links(() => false);
+    const { vm, clock, run } = await vmUnderTest({ links: l.factory });
+    equal(vm.bootDebugSettings?.debug, false);
+    equal(l.opened.length, 0);
+    await run(
+      'bcdedit',
+      '/dbgsettings',
+      'NET',
+      'HOSTIP:127.0.0.11',
+      'PORT:50011',
+      'KEY:1.2.3.4',
+      'busparams:0.25.0',
+    );
+    await run('bcdedit', '/debug', 'on');
+    await run('bcdedit', '/set', 'loadoptions', 'NO_KDNIC');
+    equal(vm.bootDebugSettings?.debug, false, 'BCD changes wait for the next boot');
+    await run('shutdown', '/r', '/t', '0');
+    clock.advance(10_000);
+    await vm.settle();
+    const s = vm.bootDebugSettings;
+    deepStrictEqual(s && [s.debug, s.debugtype, s.hostip, s.port, s.key, s.busparams, s.loadoptions], [
+      true,
+      'NET',
+      '127.0.0.11',
+      50011,
+      '1.2.3.4',
+      '0.25.0',
+      'NO_KDNIC',
+    ]);
+    equal(l.opened.length, 1);
+    equal(l.opened[0]?.settings.port, 50011);
+    deepStrictEqual(l.told, [], 'the link opened after the old OS went down');
+  });
+});
+
+describe('checkpoints', () => {
+  test('restoring the baseline brings back the whole guest: BCD, verifier, registry, files, drivers, filters, events', async () => {
+    const { vm, run } = await vmUnderTest();
+    const baseline = structuredClone(vm.state.guest);
+    await run('bcdedit', '/dbgsettings', 'NET', 'HOSTIP:127.0.0.11', 'PORT:50011');
+    await run('bcdedit', '/debug', 'on');
+    await run('verifier', '/flags', '0x410', '/all');
+    await run(...TRACK_NBL_OWNER);
+    await vm.createFiles(CREDENTIAL, 'C:\\Windows\\Microsoft.NET\\bloat', 20_000, 'f');
+    await run('vssadmin', 'list', 'writers');
+    vm.guest.fs.writeFile('C:\\Drivers\\x\\x.sys', Buffer.from('x'), '2024-03-01T10:00:00Z');
+    await run('sc', 'create', 'x', 'type=', 'kernel', 'binPath=', 'C:\\Drivers\\x\\x.sys');
+    await run('sc', 'start', 'x');
+    ok(JSON.stringify(vm.state.guest) !== JSON.stringify(baseline));
+    await vm.restore('baseline');
+    deepStrictEqual(vm.state.guest, baseline);
+    equal(
+      (await vm.status()).heartbeat,
+      'OkApplicationsHealthy',
+      'a standard checkpoint of a running VM comes back running',
+    );
+    match((await run('vssadmin', 'list', 'writers')).stdout, /'System Writer'/);
+  });
+
+  test('the kernel state comes back with the checkpoint', async () => {
+    const k = kernels();
+    const { vm, run } = await vmUnderTest({ kernels: k.factory });
+    await run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun');
+    await vm.checkpoint('after-trigger');
+    await run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun');
+    await vm.restore('after-trigger');
+    // The boot loaded FileInfo and luafv; the command started a process, then ran the trigger.
+    deepStrictEqual(
+      k.latest().applied.map((a) => a.kind),
+      ['driver-loaded', 'driver-loaded', 'image-load', 'trigger'],
+    );
+  });
+
+  test('a checkpoint taken while off comes back off; the tree keeps parents; removal re-parents', async () => {
+    const { vm } = await vmUnderTest();
+    await vm.stop(true);
+    const off = await vm.checkpoint('off');
+    equal(vm.parentName(off), 'baseline');
+    await vm.start();
+    await vm.restore('off');
+    equal(vm.state.power, 'Off');
+    await vm.restore('baseline');
+    equal(vm.state.power, 'Running');
+    const child = await vm.checkpoint('child');
+    equal(vm.parentName(child), 'baseline');
+    await vm.removeCheckpoint('baseline');
+    equal(vm.parentName(child), null);
+    deepStrictEqual(
+      vm.checkpoints().map((c) => c.name),
+      ['off', 'child'],
+    );
+  });
+
+  test('a checkpoint that is not there: Hyper-V’s text, for restore, remove and a named Get', async () => {
+    const { vm } = await vmUnderTest();
+    const text = 'Unable to find a snapshot matching the given criteria.';
+    equal(await refusal(vm.restore('nope')), text);
+    equal(await refusal(vm.removeCheckpoint('nope')), text);
+    equal(await refusal(Promise.resolve().then(() => vm.checkpoints('nope'))), text);
+    deepStrictEqual(
+      vm.checkpoints('base*').map((c) => c.name),
+      ['baseline'],
+    );
+  });
+
+  test('a restore takes the guest’s restore time; a guest command its command time', async () => {
+    const { vm, clock, run } = await vmUnderTest();
+    let t = clock.now();
+    await vm.restore('baseline');
+    equal(clock.now() - t, 8_000);
+    t = clock.now();
+    await run('bcdedit', '/enum');
+    equal(clock.now() - t, 300);
+    t = clock.now();
+    await vm.checkpoint('c');
+    equal(clock.now() - t, DURATIONS.checkpoint);
+  });
+});
+
+describe('kernel outcomes', () => {
+  const overrun = (a: KernelAction): KernelOutcome => (a.kind === 'trigger' ? OVERRUN : { kind: 'none' });
+
+  test('a bugcheck without a debugger: the session ends, MEMORY.DMP and a minidump are written, the VM reboots, 1001 is logged', async () => {
+    const k = kernels(overrun);
+    const { vm, clock, run } = await vmUnderTest({ kernels: k.factory });
+    await rejects(run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'), {
+      message: SESSION_ENDED,
+    });
+    equal(vm.state.phase, 'dumping');
+    equal(vm.heartbeat(), 'LostCommunication');
+    await rejects(vm.probe(CREDENTIAL), { message: SESSION_ENDED });
+    clock.advance(DURATIONS.dump + 40_000);
+    await vm.settle();
+    equal(vm.heartbeat(), 'OkApplicationsHealthy');
+    const dump = readDump(vm.guest.fs.readFile('C:\\Windows\\MEMORY.DMP'));
+    deepStrictEqual(
+      [dump.kind, dump.bugcheck.code, dump.bugcheck.args],
+      ['kernel', 0xd6, ['fffff9800b5ff000', '1', 'fffff88004f834eb', '0']],
+    );
+    deepStrictEqual(dump.kernel, {
+      applied: ['driver-loaded', 'driver-loaded', 'image-load', 'trigger'],
+      verifierFlags: 0,
+    });
+    const minidumps = vm.guest.fs.list('C:\\Windows\\Minidump');
+    equal(minidumps.length, 1);
+    match(minidumps[0]?.name ?? '', /^\d{6}-\d{5}-01\.dmp$/);
+    const [report] = vm.guest.log.query({ logName: 'System', ids: [1001] });
+    equal(report?.provider, 'Microsoft-Windows-WER-SystemErrorReporting');
+    const text = report?.message.replace(/\s+/g, ' ') ?? '';
+    match(
+      text,
+      /^The computer has rebooted from a bugcheck\. The bugcheck was: 0x000000d6 \(0xfffff9800b5ff000, 0x0000000000000001, 0xfffff88004f834eb, 0x0000000000000000\)\. A dump was saved in: C:\\Windows\\MEMORY\.DMP\. Report Id: [0-9a-f-]{36}\.$/,
+    );
+    deepStrictEqual(report?.properties.slice(0, 2), [
+      '0x000000d6 (0xfffff9800b5ff000, 0x0000000000000001, 0xfffff88004f834eb, 0x0000000000000000)',
+      'C:\\Windows\\MEMORY.DMP',
+    ]);
+  });
+
+  test('disk full: no dump is written and 1001 says so', async () => {
+    const k = kernels(overrun);
+    const { vm, clock, run } = await vmUnderTest({ kernels: k.factory, diskFull: true });
+    await rejects(run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'));
+    clock.advance(DURATIONS.dump + 40_000);
+    await vm.settle();
+    ok(!vm.guest.fs.exists('C:\\Windows\\MEMORY.DMP'));
+    equal(vm.guest.fs.list('C:\\Windows\\Minidump').length, 0);
+    const [report] = vm.guest.log.query({ logName: 'System', ids: [1001] });
+    match(report?.message ?? '', /A dump was not saved\./);
+    equal(report?.properties[1], '');
+  });
+
+  test('with a debugger attached the target stops in the bugcheck; `g` lets it write the dump and reboot', async () => {
+    const k = kernels(overrun);
+    const l = links(() => true);
+    const { vm, clock, run } = await vmUnderTest({ kernels: k.factory, links: l.factory });
+    await run('bcdedit', '/debug', 'on');
+    await run('shutdown', '/r', '/t', '0');
+    clock.advance(50_000);
+    await vm.settle();
+    const target = l.opened[0]?.target as DebugTarget;
+    await rejects(run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'), {
+      message: SESSION_ENDED,
+    });
+    ok(target.isStopped());
+    deepStrictEqual(l.told.at(-1), { kind: 'bugcheck', text: '*** Fatal System Error: 0x000000d6' });
+    clock.advance(600_000);
+    await vm.settle();
+    equal(vm.state.phase, 'frozen', 'a stopped target waits for the debugger, however long');
+    ok(!vm.guest.fs.exists('C:\\Windows\\MEMORY.DMP'));
+    await target.resume();
+    equal(vm.state.phase, 'dumping');
+    ok(vm.guest.fs.exists('C:\\Windows\\MEMORY.DMP'));
+    clock.advance(DURATIONS.dump + 40_000);
+    await vm.settle();
+    equal(vm.heartbeat(), 'OkApplicationsHealthy');
+  });
+
+  test('a break-in stops the target and `g` lets it go on where it was', async () => {
+    const k = kernels();
+    const l = links(() => true);
+    const { vm, clock, run } = await vmUnderTest({ kernels: k.factory, links: l.factory });
+    await run('bcdedit', '/debug', 'on');
+    await run('shutdown', '/r', '/t', '0');
+    clock.advance(20_000);
+    await vm.settle();
+    const target = l.opened[0]?.target as DebugTarget;
+    equal(await target.breakIn(), 'Break instruction exception - code 80000003 (first chance)');
+    clock.advance(600_000);
+    await vm.settle();
+    equal(vm.state.phase, 'frozen');
+    equal(await target.execute('k'), 'executed k');
+    await target.resume();
+    equal(vm.state.phase, 'booting');
+    clock.advance(30_000);
+    await vm.settle();
+    equal(vm.heartbeat(), 'OkApplicationsHealthy');
+  });
+
+  test('a hang: that guest command never completes; PnP-bound tools hang too, others answer; a restore clears it', async () => {
+    const k = kernels((a) =>
+      a.kind === 'pnp-remove'
+        ? { kind: 'hang', what: 'PnP remove of My Ethernet 1Gb 4-port Adapter' }
+        : { kind: 'none' },
+    );
+    const { vm, run, persisted } = await vmUnderTest({ kernels: k.factory });
+    const folder = 'C:\\Drivers\\myminiport';
+    for (const file of await packageFiles('myminiport'))
+      vm.guest.fs.writeFile(`${folder}\\${file.name}`, file.bytes, '');
+    await run('pnputil', '/add-driver', `${folder}\\myminiport.inf`, '/install');
+    const timeout = (ms: number) => new Promise((r) => setTimeout(() => r('still running'), ms));
+    const remove = run(
+      'pnputil',
+      '/remove-device',
+      'PCI\\VEN_1111&DEV_1111&SUBSYS_169D103C&REV_01\\4&2263a140&0&0010',
+    );
+    equal(await Promise.race([remove, timeout(50)]), 'still running');
+    ok(persisted.length > 0, 'the VM is saved before the command hangs');
+    equal(await Promise.race([run('sc', 'query', 'MyMiniPortDriver'), timeout(50)]), 'still running');
+    equal((await run('bcdedit', '/enum')).exitCode, 0);
+    await vm.restore('baseline');
+    equal((await run('sc', 'query', 'MyMiniPortDriver')).exitCode, 1060);
+  });
+
+  test('the kernel boots with the facts of each boot: verifier and NDIS settings as of that boot', async () => {
+    const k = kernels();
+    const { vm, clock, run } = await vmUnderTest({ kernels: k.factory });
+    await run('verifier', '/flags', '0x410', '/all');
+    await run(...TRACK_NBL_OWNER);
+    equal(k.latest().facts?.verifier.flags, 0);
+    await vm.restart();
+    clock.advance(40_000);
+    await vm.settle();
+    const facts = k.latest().facts;
+    deepStrictEqual(facts && [facts.verifier, facts.trackNblOwner, facts.diskFull], [
+      { flags: 0x410, drivers: 'all' },
+      1,
+      false,
+    ]);
+  });
+});
+
+describe('lab faults in the model', () => {
+  test('heartbeat-never: the guest is up, the heartbeat says NoContact', async () => {
+    const { vm } = await vmUnderTest({ faults: [{ kind: 'heartbeat-never' }] });
+    equal(vm.heartbeat(), 'NoContact');
+    ok(await vm.probe(CREDENTIAL));
+  });
+
+  test('slow-boot: a boot takes the fault’s time', async () => {
+    const { vm, clock } = await vmUnderTest({ faults: [{ kind: 'slow-boot', bootSeconds: 600 }] });
+    await vm.restart();
+    clock.advance(599_000);
+    equal((await vm.status()).heartbeat, 'NoContact');
+    clock.advance(1_000);
+    equal((await vm.status()).heartbeat, 'OkApplicationsHealthy');
+  });
+
+  test('psdirect-credential-refused: every PowerShell Direct call says the credential is invalid', async () => {
+    const { vm, run } = await vmUnderTest({ faults: [{ kind: 'psdirect-credential-refused' }] });
+    equal(await refusal(run('bcdedit')), 'The credential is invalid.');
+    equal(await refusal(vm.probe(CREDENTIAL)), 'The credential is invalid.');
+  });
+
+  test('a wrong password is refused the same way', async () => {
+    const { vm } = await vmUnderTest();
+    equal(
+      await refusal(vm.probe({ user: 'Administrator', password: 'wrong' })),
+      'The credential is invalid.',
+    );
+    ok(await vm.probe({ user: '.\\Administrator', password: CREDENTIAL.password }));
+  });
+});
