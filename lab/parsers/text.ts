@@ -1,0 +1,147 @@
+/**
+ * What every parser does first: turn pasted text into clean lines that remember where they came
+ * from. Pasted debugger output arrives with CRLF, trailing spaces, a common indentation (blog
+ * posts, mail), `> ` quote prefixes, markdown-escaped backticks, and noise the debugger prints
+ * between real output lines (symbol errors, "Page … not present in the dump file").
+ */
+import { excerptOf, ParseError } from './errors.js';
+
+export interface Line {
+  /** The line without the common indentation, quote prefix and trailing spaces. */
+  text: string;
+  /** 1-based line number in the original input. */
+  no: number;
+}
+
+/** Lines the debugger prints between the lines of a command's output; they carry no value. */
+const NOISE: readonly RegExp[] = [
+  /^\*\*\* (?:ERROR|WARNING): /,
+  /^\*\*\*\s{2,}.*\*\*\*$/,
+  /^\*{5,}\s+Symbol Loading Error Summary/,
+  /^Page [0-9a-f`]+ (?:too large to be )?not present in the dump file/i,
+  /^(?:Unable to load image |DBGHELP: |SYMSRV: |DBGENG: |GetPointerFromAddress: |GetUlongFromAddress: |Unable to get |WARNING: Stack unwind information not available|WARNING: Frame IP not in any known module)/,
+  /^Browse full module list$/,
+  /^KD: Scanning for held locks\.*$/,
+  /^\.\.\.$/,
+];
+
+/** True for a line the debugger prints as noise (symbol errors, missing dump pages, elisions). */
+export function isNoise(text: string): boolean {
+  for (const pattern of NOISE) if (pattern.test(text)) return true;
+  return false;
+}
+
+const PROMPT = /^(?:(\d+): )?(l?kd)> ?(.*)$/;
+const USER_PROMPT = /^\d+:\d{3}(?::[\w-]+)?> ?(.*)$/;
+const SHELL_PROMPT = /^(?:(?:[A-Za-z]:\\[^>]*|PS [^>]*)> ?(.*)|> ([A-Za-z].*))$/;
+
+/** The command after a debugger or shell prompt (`3: kd> k`, `lkd> lm`, `C:\>fltmc`), or null. */
+export function promptCommand(text: string): string | null {
+  const kd = PROMPT.exec(text);
+  if (kd) return (kd[3] ?? '').trim();
+  const user = USER_PROMPT.exec(text);
+  if (user) return (user[1] ?? '').trim();
+  const shell = SHELL_PROMPT.exec(text);
+  if (shell) return (shell[1] ?? shell[2] ?? '').trim();
+  return null;
+}
+
+/**
+ * Splits and cleans pasted text. Blank lines stay (some outputs use them as separators); noise
+ * lines and a leading prompt line (the command that was typed) are removed.
+ */
+export function prepare(text: string, options: { keepPrompt?: boolean } = {}): Line[] {
+  const raw = text.split(/\r\n|\r|\n/);
+  let lines = raw.map((t, i) => ({ text: cleanLine(t), no: i + 1 }));
+  lines = stripQuotes(lines);
+  lines = stripIndent(lines);
+  const out: Line[] = [];
+  let promptSeen = options.keepPrompt === true;
+  for (const line of lines) {
+    if (line.text !== '' && isNoise(line.text)) continue;
+    if (!promptSeen && line.text !== '') {
+      promptSeen = true;
+      if (promptCommand(line.text) !== null) continue;
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+/**
+ * One line as text: no-break spaces (web pages render runs of spaces as alternating NBSP and
+ * space) become spaces, zero-width characters go, markdown-escaped backticks are unescaped,
+ * trailing white space is cut.
+ */
+export function cleanLine(text: string): string {
+  return text
+    .replace(/\u00a0/g, ' ')
+    .replace(/[\u200b\ufeff]/g, '')
+    .replace(/\\`/g, '`')
+    .replace(/[ \t\f\v]+$/, '');
+}
+
+/** Removes one or more `>` quote levels when every non-blank line carries them. */
+function stripQuotes(lines: Line[]): Line[] {
+  let current = lines;
+  for (let depth = 0; depth < 4; depth += 1) {
+    const filled = current.filter((l) => l.text.trim() !== '');
+    if (filled.length === 0 || !filled.every((l) => /^\s*>( |$)/.test(l.text))) return current;
+    current = current.map((l) => ({ ...l, text: l.text.replace(/^\s*> ?/, '') }));
+  }
+  return current;
+}
+
+/** Expands leading tabs and removes the indentation all non-blank lines share. */
+function stripIndent(lines: Line[]): Line[] {
+  const expanded = lines.map((l) => {
+    const lead = /^[ \t]*/.exec(l.text)?.[0] ?? '';
+    return lead.includes('\t') ? { ...l, text: lead.replace(/\t/g, '    ') + l.text.slice(lead.length) } : l;
+  });
+  let common = Number.POSITIVE_INFINITY;
+  for (const l of expanded) {
+    if (l.text.trim() === '') continue;
+    const n = /^ */.exec(l.text)?.[0].length ?? 0;
+    if (n < common) common = n;
+  }
+  if (!Number.isFinite(common) || common === 0) return expanded;
+  return expanded.map((l) => ({ ...l, text: l.text.slice(Math.min(common, /^ */.exec(l.text)?.[0].length ?? 0)) }));
+}
+
+/** Non-blank lines only. */
+export function filled(lines: readonly Line[]): Line[] {
+  return lines.filter((l) => l.text.trim() !== '');
+}
+
+/** A share of letters outside ASCII that says the text is not English debugger output. */
+export function looksLocalized(text: string): boolean {
+  const letters = text.match(/\p{L}/gu) ?? [];
+  if (letters.length === 0) return false;
+  const foreign = letters.filter((c) => c.charCodeAt(0) > 0x7f).length;
+  return foreign >= 3 && foreign / letters.length > 0.02;
+}
+
+/** Raises the parse errors of one kind with the same wording and the same localized-text check. */
+export class Reader {
+  constructor(
+    readonly kind: string,
+    readonly command: string,
+    readonly source: string,
+  ) {}
+
+  /** An error for the input as a whole (nothing recognisable in it). */
+  fail(reason: string, line?: Line): ParseError {
+    if (looksLocalized(this.source)) {
+      return new ParseError(this.kind, this.command, {
+        reason: `the text is not in English (${reason}), and only English output is read so that nothing is half-read`,
+        line: line?.no ?? null,
+        excerpt: excerptOf(line?.text ?? this.source.split(/\r?\n/).find((l) => l.trim() !== '') ?? ''),
+      });
+    }
+    return new ParseError(this.kind, this.command, {
+      reason,
+      line: line?.no ?? null,
+      excerpt: excerptOf(line?.text ?? this.source.split(/\r?\n/).find((l) => l.trim() !== '') ?? ''),
+    });
+  }
+}
