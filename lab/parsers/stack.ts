@@ -134,14 +134,15 @@ export function readFrames(lines: readonly Line[], start: number, reader: Reader
       frames.push(frame);
       continue;
     }
-    const later = lines.slice(i + 1).some((l) => l.text.trim() !== '' && parseFrameRow(l.text, numbered, callSiteOnly) !== null);
     const rest = filled(lines.slice(i + 1));
     if (rest.length === 0 && frames.length > 0 && looksLikeCutRow(line.text)) {
       truncated = true;
       i = lines.length;
       break;
     }
-    if (strict && later) throw reader.fail('a line inside the stack is not a stack frame', line);
+    if (strict && rest.some((l) => parseFrameRow(l.text, numbered, callSiteOnly) !== null)) {
+      throw reader.fail('a line inside the stack is not a stack frame', line);
+    }
     break;
   }
   if (architecture === null && frames[0]?.childSp) architecture = (frames[0].childSp?.length ?? 0) > 10 ? 'x64' : 'x86';
