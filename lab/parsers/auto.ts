@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ParseError } from './errors.js';
-import { linesOf, type StreamOptions, type TextSource } from './lines.js';
+import { linesInBatches, type StreamOptions, type TextSource } from './lines.js';
 import { type CommandKind, commandParsers, kindOfCommand } from './registry.js';
 
 export const TranscriptCommand = z.object({
@@ -78,21 +78,27 @@ export async function* parseTranscriptStream(source: TextSource, options: Stream
   let command: string | null = null;
   let output: string[] = [];
   let filledOutput = false;
-  for await (const line of linesOf(source, options)) {
+  let done: TranscriptCommand[] = [];
+  const onLine = (line: string) => {
     const c = line.charCodeAt(0);
     // Cheap pre-check: a prompt line starts with a digit, 'k', 'l', '>' or white space.
     if ((c >= 48 && c <= 57) || c === 107 || c === 108 || c === 62 || c === 32 || c === 9) {
       const p = PROMPT.exec(line);
       if (p) {
-        if (command !== null || filledOutput) yield parseCommandOutput(command, output.join('\n'));
+        if (command !== null || filledOutput) done.push(parseCommandOutput(command, output.join('\n')));
         command = (p[1] ?? '').trim();
         output = [];
         filledOutput = false;
-        continue;
+        return;
       }
     }
     output.push(line);
     if (!filledOutput && line.trim() !== '') filledOutput = true;
-  }
+  };
+  yield* linesInBatches(source, options, onLine, () => {
+    const out = done;
+    done = [];
+    return out;
+  });
   if (command !== null || filledOutput) yield parseCommandOutput(command, output.join('\n'));
 }

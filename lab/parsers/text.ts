@@ -14,21 +14,29 @@ export interface Line {
 }
 
 /** Lines the debugger prints between the lines of a command's output; they carry no value. */
-const NOISE: readonly RegExp[] = [
-  /^\*\*\* (?:ERROR|WARNING): /,
-  /^\*\*\*\s{2,}.*\*\*\*$/,
-  /^\*{5,}\s+Symbol Loading Error Summary/,
-  /^Page [0-9a-f`]+ (?:too large to be )?not present in the dump file/i,
-  /^(?:Unable to load image |DBGHELP: |SYMSRV: |DBGENG: |GetPointerFromAddress: |GetUlongFromAddress: |Unable to get |WARNING: Stack unwind information not available|WARNING: Frame IP not in any known module)/,
-  /^Browse full module list$/,
-  /^KD: Scanning for held locks\.*$/,
-  /^\.\.\.$/,
-];
+const NOISE = new RegExp(
+  [
+    /\*\*\* (?:ERROR|WARNING): /,
+    /\*\*\*\s{2,}.*\*\*\*$/,
+    /\*{5,}\s+Symbol Loading Error Summary/,
+    /Page [0-9a-fA-F`]+ (?:too large to be )?not present in the dump file/,
+    /(?:Unable to load image |DBGHELP: |SYMSRV: |DBGENG: |GetPointerFromAddress: |GetUlongFromAddress: |Unable to get |WARNING: Stack unwind information not available|WARNING: Frame IP not in any known module)/,
+    /Browse full module list$/,
+    /KD: Scanning for held locks\.*$/,
+    /\.\.\.$/,
+  ]
+    .map((r) => `(?:${r.source})`)
+    .join('|')
+    .replace(/^/, '^(?:')
+    .concat(')'),
+);
+
+/** First characters a noise line can start with; a cheap test before the pattern. */
+const NOISE_START = new Set(['*', 'P', 'U', 'D', 'S', 'G', 'W', 'B', 'K', '.']);
 
 /** True for a line the debugger prints as noise (symbol errors, missing dump pages, elisions). */
 export function isNoise(text: string): boolean {
-  for (const pattern of NOISE) if (pattern.test(text)) return true;
-  return false;
+  return NOISE_START.has(text.charAt(0)) && NOISE.test(text);
 }
 
 const PROMPT = /^(?:(\d+): )?(l?kd)> ?(.*)$/;
@@ -68,12 +76,15 @@ export function prepare(text: string, options: { keepPrompt?: boolean } = {}): L
   return out;
 }
 
+const NEEDS_CLEANING = /[\u00a0\u200b\ufeff\\]|[ \t\f\v]$/;
+
 /**
  * One line as text: no-break spaces (web pages render runs of spaces as alternating NBSP and
  * space) become spaces, zero-width characters go, markdown-escaped backticks are unescaped,
  * trailing white space is cut.
  */
 export function cleanLine(text: string): string {
+  if (!NEEDS_CLEANING.test(text)) return text;
   return text
     .replace(/\u00a0/g, ' ')
     .replace(/[\u200b\ufeff]/g, '')
@@ -83,6 +94,8 @@ export function cleanLine(text: string): string {
 
 /** Removes one or more `>` quote levels when every non-blank line carries them. */
 function stripQuotes(lines: Line[]): Line[] {
+  const first = lines.find((l) => l.text !== '');
+  if (!first || !/^\s*>/.test(first.text)) return lines;
   let current = lines;
   for (let depth = 0; depth < 4; depth += 1) {
     const filled = current.filter((l) => l.text.trim() !== '');
@@ -93,19 +106,37 @@ function stripQuotes(lines: Line[]): Line[] {
 }
 
 /** Expands leading tabs and removes the indentation all non-blank lines share. */
-function stripIndent(lines: Line[]): Line[] {
-  const expanded = lines.map((l) => {
-    const lead = /^[ \t]*/.exec(l.text)?.[0] ?? '';
-    return lead.includes('\t') ? { ...l, text: lead.replace(/\t/g, '    ') + l.text.slice(lead.length) } : l;
-  });
-  let common = Number.POSITIVE_INFINITY;
-  for (const l of expanded) {
-    if (l.text.trim() === '') continue;
-    const n = /^ */.exec(l.text)?.[0].length ?? 0;
-    if (n < common) common = n;
+function stripIndent(input: Line[]): Line[] {
+  let lines = input;
+  if (lines.some((l) => leadingTab(l.text))) {
+    lines = lines.map((l) => {
+      if (!leadingTab(l.text)) return l;
+      const lead = /^[ \t]*/.exec(l.text)?.[0] ?? '';
+      return { text: lead.replace(/\t/g, '    ') + l.text.slice(lead.length), no: l.no };
+    });
   }
-  if (!Number.isFinite(common) || common === 0) return expanded;
-  return expanded.map((l) => ({ ...l, text: l.text.slice(Math.min(common, /^ */.exec(l.text)?.[0].length ?? 0)) }));
+  let common = Number.POSITIVE_INFINITY;
+  for (const l of lines) {
+    const n = leadingSpaces(l.text);
+    if (n < l.text.length && n < common) common = n;
+  }
+  if (!Number.isFinite(common) || common === 0) return lines;
+  return lines.map((l) => ({ text: l.text.slice(Math.min(common, leadingSpaces(l.text))), no: l.no }));
+}
+
+function leadingTab(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 9) return true;
+    if (c !== 32) return false;
+  }
+  return false;
+}
+
+function leadingSpaces(text: string): number {
+  let n = 0;
+  while (n < text.length && text.charCodeAt(n) === 32) n += 1;
+  return n;
 }
 
 /** Non-blank lines only. */

@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { ParseError, excerptOf } from './errors.js';
-import { Frame, parseCallSite } from './frame.js';
+import { type CallSite, Frame, parseCallSite } from './frame.js';
 import { Hex, hexOrNull } from './hex.js';
-import { linesOf, type StreamOptions, type TextSource } from './lines.js';
+import { LineSplitter, piecesOf, type StreamOptions, type TextSource } from './lines.js';
 import { cleanLine, filled, isNoise, prepare, promptCommand, Reader } from './text.js';
 
 export const IrpLogEntry = z.object({
@@ -64,7 +64,7 @@ export class IrpLogScanner {
       return done;
     }
     if (this.current !== null) {
-      const frame = frameLine(text);
+      const frame = this.frameLine(text);
       if (frame !== null) {
         this.current.stack.push(frame);
         return null;
@@ -88,6 +88,33 @@ export class IrpLogScanner {
     return done;
   }
 
+  /**
+   * Call sites repeat throughout a log (the same drivers, the same paths), so each distinct call
+   * site text is read once; the cache is bounded to keep memory flat.
+   */
+  private readonly sites = new Map<string, CallSite | null>();
+
+  /** `fffff80003573a68 nt!IovAllocateIrp+0x28` → a frame with the code address; null if not one. */
+  private frameLine(text: string): Frame | null {
+    const space = text.indexOf(' ');
+    if (space < 8 || space > 17) return null;
+    let address = text.slice(0, space);
+    if (!LOWER_HEX.test(address)) {
+      const h = hexOrNull(address);
+      if (h === null) return null;
+      address = h.slice(2);
+    }
+    const siteText = text.slice(space + 1);
+    let site = this.sites.get(siteText);
+    if (site === undefined) {
+      site = callSiteOf(siteText);
+      if (this.sites.size >= 8192) this.sites.clear();
+      this.sites.set(siteText, site);
+    }
+    if (site === null) return null;
+    return { module: site.module, function: site.function, offset: site.offset, address: `0x${address}` };
+  }
+
   private bad(text: string, no: number): null {
     this.pendingBad = { text, no };
     return null;
@@ -100,46 +127,36 @@ export class IrpLogScanner {
   }
 }
 
-/** `fffff80003573a68 nt!IovAllocateIrp+0x28` → a frame with the code address; null if not one. */
-function frameLine(text: string): Frame | null {
-  const space = text.indexOf(' ');
-  if (space < 8 || space > 17) return null;
-  let address = text.slice(0, space);
-  if (address.indexOf('`') !== -1) address = address.replace('`', '');
-  if (!LOWER_HEX.test(address)) {
-    const h = hexOrNull(address);
-    if (h === null) return null;
-    address = h.slice(2);
-  }
-  const site = text.slice(space + 1);
-  // Fast path for `module!function+0xoffset` and `module+0xoffset` / `module +0xoffset`.
-  const bang = site.indexOf('!');
+/** The call site of a log frame line: fast path for `module!function+0x…` and `module +0x…`. */
+function callSiteOf(site: string): CallSite | null {
   const plus = site.lastIndexOf('+0x');
-  if (plus > 0 && site.indexOf(' ') === -1 && site.indexOf('(') === -1 && site.indexOf('`') === -1) {
-    const offset = site.slice(plus + 3);
-    if (LOWER_HEX.test(offset)) {
-      if (bang > 0 && bang < plus) {
-        return { module: site.slice(0, bang), function: site.slice(bang + 1, plus), offset: `0x${offset}`, address: `0x${address}` };
+  if (plus > 0 && site.indexOf('(') === -1 && site.indexOf('`') === -1 && site.indexOf('[') === -1) {
+    const offset = site.slice(plus + 1);
+    if (LOWER_HEX.test(offset.slice(2))) {
+      const bang = site.indexOf('!');
+      if (bang > 0 && bang < plus && site.indexOf(' ') === -1) {
+        return { module: site.slice(0, bang), function: site.slice(bang + 1, plus), offset };
       }
-      if (bang === -1) return { module: site.slice(0, plus), function: null, offset: `0x${offset}`, address: `0x${address}` };
+      const module = site.charCodeAt(plus - 1) === 32 ? site.slice(0, plus - 1) : site.slice(0, plus);
+      if (bang === -1 && module !== '' && module.indexOf(' ') === -1) return { module, function: null, offset };
     }
   }
   const slow = parseCallSite(site);
-  if (slow === null) return null;
-  return { module: slow.module, function: slow.function, offset: slow.offset, address: `0x${address}` };
+  return slow === null ? null : { module: slow.module, function: slow.function, offset: slow.offset };
 }
 
 /** Parses a whole `!verifier 100` log held in memory. */
 export function parseVerifierIrpLog(text: string): IrpLogResult {
   const scanner = new IrpLogScanner(text);
   const entries: IrpLogEntry[] = [];
-  for (const line of prepare(text)) {
+  const lines = prepare(text);
+  if (filled(lines).length === 0) throw new Reader('verifier-irplog', COMMAND, text).fail('it is empty');
+  for (const line of lines) {
     const done = scanner.push(line.text, line.no);
     if (done) entries.push(done);
   }
   const last = scanner.end();
   if (last) entries.push(last);
-  if (filled(prepare(text)).length === 0) throw new Reader('verifier-irplog', COMMAND, text).fail('it is empty');
   return IrpLogResult.parse({ entries, truncated: scanner.truncated });
 }
 
@@ -150,12 +167,23 @@ export function parseVerifierIrpLog(text: string): IrpLogResult {
  */
 export async function* parseIrpLogStream(source: TextSource, options: StreamOptions = {}): AsyncGenerator<IrpLogEntry> {
   const scanner = new IrpLogScanner();
+  const splitter = new LineSplitter();
   let no = 0;
-  for await (const line of linesOf(source, options)) {
+  const done: IrpLogEntry[] = [];
+  const onLine = (line: string) => {
     no += 1;
-    const done = scanner.push(line, no);
-    if (done) yield done;
+    const entry = scanner.push(line, no);
+    if (entry) done.push(entry);
+  };
+  for await (const item of source as AsyncIterable<string | Uint8Array>) {
+    for (const piece of options.lines === true ? [item] : piecesOf(item)) {
+      splitter.feed(piece, onLine, options.lines === true);
+      for (let i = 0; i < done.length; i += 1) yield done[i] as IrpLogEntry;
+      done.length = 0;
+    }
   }
+  splitter.end(onLine);
+  for (const entry of done) yield entry;
   const last = scanner.end();
   if (last) yield last;
 }
