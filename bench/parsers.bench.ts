@@ -59,7 +59,8 @@ function irpEntry(i: number): string {
     'baddriver+0x3600c',
   ];
   let text = `IRP ${irp}, Thread ${thread}, IRQL = ${i % 3}, KernelApcDisable = -${(i % 5) + 1}, SpecialApcDisable = ${i % 2 === 0 ? -1 : 0}\n`;
-  for (let f = 0; f < frames.length; f += 1) text += `fffff800${hex(0x03573a68 + f * 0x1000 + (i % 16), 8)} ${frames[f]}\n`;
+  for (let f = 0; f < frames.length; f += 1)
+    text += `fffff800${hex(0x03573a68 + f * 0x1000 + (i % 16), 8)} ${frames[f]}\n`;
   return `${text}\n`;
 }
 
@@ -92,12 +93,15 @@ interface Measured {
   rssRiseMb: number;
 }
 
-async function measure(path: string, stream: (source: AsyncIterable<string>) => AsyncIterable<unknown>): Promise<Measured> {
+async function measure(
+  path: string,
+  stream: (source: AsyncIterable<Uint8Array>) => AsyncIterable<unknown>,
+): Promise<Measured> {
   const baseline = process.memoryUsage.rss();
   let peak = baseline;
   let items = 0;
   const start = performance.now();
-  const source = createReadStream(path, { encoding: 'latin1', highWaterMark: MB }) as AsyncIterable<string>;
+  const source = createReadStream(path, { highWaterMark: MB }) as AsyncIterable<Uint8Array>;
   for await (const _ of stream(source)) {
     items += 1;
     if ((items & 255) === 0) {
@@ -124,21 +128,29 @@ async function one(
   title: string,
   path: string,
   grepPattern: string,
-  stream: (source: AsyncIterable<string>) => AsyncIterable<unknown>,
+  stream: (source: AsyncIterable<Uint8Array>) => AsyncIterable<unknown>,
 ): Promise<void> {
   const size = statSync(path).size / MB;
   const m = await measure(path, stream);
   const mbps = size / m.seconds;
   const grep = grepSeconds(grepPattern, path);
-  ctx.print(`${title}: ${size.toFixed(1)} MB, ${m.items} items in ${m.seconds.toFixed(2)} s = ${mbps.toFixed(1)} MB/s`);
+  ctx.print(
+    `${title}: ${size.toFixed(1)} MB, ${m.items} items in ${m.seconds.toFixed(2)} s = ${mbps.toFixed(1)} MB/s`,
+  );
   if (grep === null) ctx.print(`  grep is not available here, so the ratio is not measured`);
   else {
     const grepMbps = size / grep.seconds;
     const ratio = mbps / grepMbps;
-    ctx.print(`  grep -c '${grepPattern}': ${grep.count} lines in ${grep.seconds.toFixed(3)} s = ${grepMbps.toFixed(0)} MB/s`);
-    ctx.print(`  ratio parser/grep: ${ratio.toFixed(3)} (target >= ${RATIO_TARGET}: ${ratio >= RATIO_TARGET ? 'met' : 'NOT met'})`);
+    ctx.print(
+      `  grep -c '${grepPattern}': ${grep.count} lines in ${grep.seconds.toFixed(3)} s = ${grepMbps.toFixed(0)} MB/s`,
+    );
+    ctx.print(
+      `  ratio parser/grep: ${ratio.toFixed(3)} (target >= ${RATIO_TARGET}: ${ratio >= RATIO_TARGET ? 'met' : 'NOT met'})`,
+    );
   }
-  ctx.print(`  peak RSS rise while streaming: ${m.rssRiseMb.toFixed(1)} MB (target <= ${RSS_TARGET_MB} MB: ${m.rssRiseMb <= RSS_TARGET_MB ? 'met' : 'NOT met'})`);
+  ctx.print(
+    `  peak RSS rise while streaming: ${m.rssRiseMb.toFixed(1)} MB (target <= ${RSS_TARGET_MB} MB: ${m.rssRiseMb <= RSS_TARGET_MB ? 'met' : 'NOT met'})`,
+  );
 }
 
 /** Generates the inputs in the temp directory, measures, prints, and removes them. */
@@ -150,7 +162,9 @@ export async function run(ctx: BenchContext): Promise<void> {
     const pieces = transcriptPieces();
     generate(transcript, 20 * MB, (i) => pieces[i % pieces.length] ?? '');
     await one(ctx, '!verifier 100 log (parseIrpLogStream)', log, 'IRP ', (s) => parseIrpLogStream(s));
-    await one(ctx, 'mixed transcript (parseTranscriptStream)', transcript, 'kd> ', (s) => parseTranscriptStream(s));
+    await one(ctx, 'mixed transcript (parseTranscriptStream)', transcript, 'kd> ', (s) =>
+      parseTranscriptStream(s),
+    );
   } finally {
     rmSync(log, { force: true });
     rmSync(transcript, { force: true });

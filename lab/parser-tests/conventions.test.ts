@@ -18,8 +18,16 @@ describe('conventions: frames and hex values', () => {
     expect.deepEqual(site('baddriver+0x12be1'), ['baddriver', null, '0x12be1']);
     expect.deepEqual(site('baddriver +0x36523'), ['baddriver', null, '0x36523']);
     expect.deepEqual(site('0x000007fc`4fe22c5a'), [null, null, null]);
-    expect.deepEqual(site("nt! ?? ::FNODOBFM::`string'+0x33c2b"), ['nt', "?? ::FNODOBFM::`string'", '0x33c2b']);
-    expect.deepEqual(site('nt!MmAccessFault+0xffffffff`fff9c15c'), ['nt', 'MmAccessFault', '0xfffffffffff9c15c']);
+    expect.deepEqual(site("nt! ?? ::FNODOBFM::`string'+0x33c2b"), [
+      'nt',
+      "?? ::FNODOBFM::`string'",
+      '0x33c2b',
+    ]);
+    expect.deepEqual(site('nt!MmAccessFault+0xffffffff`fff9c15c'), [
+      'nt',
+      'MmAccessFault',
+      '0xfffffffffff9c15c',
+    ]);
     expect.equal(parseCallSite('0x000007fc`4fe22c5a')?.address, '0x000007fc4fe22c5a');
   });
 
@@ -51,7 +59,11 @@ describe('pasted-text noise', () => {
 
   it('skips symbol errors and missing dump pages between the rows', () => {
     const lines = original.split('\n');
-    lines.splice(8, 0, '    *** ERROR: Module load completed but symbols could not be loaded for myfault.sys');
+    lines.splice(
+      8,
+      0,
+      '    *** ERROR: Module load completed but symbols could not be loaded for myfault.sys',
+    );
     lines.splice(14, 0, '    Page 1a2b3 not present in the dump file. Type ".hh dbgerr004" for details');
     expect.deepEqual(parsers.stack.parse(lines.join('\n')), expected);
   });
@@ -112,7 +124,8 @@ describe('cut-off and unreadable input', () => {
     for (const [kind, parser] of Object.entries(parsers)) {
       expect.throws(
         () => parser.parse(''),
-        (e: unknown) => e instanceof ParseError && e.message.endsWith('.') && e.message.split('; ').length === 2,
+        (e: unknown) =>
+          e instanceof ParseError && e.message.endsWith('.') && e.message.split('; ').length === 2,
         `kind ${kind}`,
       );
     }

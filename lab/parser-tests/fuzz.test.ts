@@ -47,11 +47,19 @@ type Op =
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant('truncate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
-  fc.record({ t: fc.constant('insert' as const), at: fc.nat(), line: fc.oneof(fc.constantFrom(...NOISE), fc.string({ maxLength: 60 })) }),
+  fc.record({
+    t: fc.constant('insert' as const),
+    at: fc.nat(),
+    line: fc.oneof(fc.constantFrom(...NOISE), fc.string({ maxLength: 60 })),
+  }),
   fc.record({ t: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),
   fc.record({ t: fc.constant('delete' as const), at: fc.nat() }),
   fc.record({ t: fc.constant('repeat' as const), at: fc.nat() }),
-  fc.record({ t: fc.constant('bytes' as const), at: fc.nat(), bytes: fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }) }),
+  fc.record({
+    t: fc.constant('bytes' as const),
+    at: fc.nat(),
+    bytes: fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+  }),
   fc.record({ t: fc.constant('crlf' as const) }),
   fc.record({ t: fc.constant('indent' as const), by: fc.constantFrom('  ', '\t', '> ', '    ', ' \u00a0') }),
 );
@@ -110,23 +118,27 @@ describe('fuzzing every parser with mutated real fixtures', () => {
       let maxWall = 0;
       let refused = 0;
       fc.assert(
-        fc.property(fc.nat({ max: sources.length - 1 }), fc.array(op, { minLength: 1, maxLength: 4 }), (index, ops) => {
-          const input = mutate(sources[index] ?? '', ops);
-          const start = performance.now();
-          const cpu = process.cpuUsage();
-          try {
-            parser.parse(input);
-          } catch (error) {
-            if (!(error instanceof ParseError)) throw error;
-            refused += 1;
-          } finally {
-            const used = process.cpuUsage(cpu);
-            const took = (used.user + used.system) / 1000;
-            if (took > max) max = took;
-            const wall = performance.now() - start;
-            if (wall > maxWall) maxWall = wall;
-          }
-        }),
+        fc.property(
+          fc.nat({ max: sources.length - 1 }),
+          fc.array(op, { minLength: 1, maxLength: 4 }),
+          (index, ops) => {
+            const input = mutate(sources[index] ?? '', ops);
+            const start = performance.now();
+            const cpu = process.cpuUsage();
+            try {
+              parser.parse(input);
+            } catch (error) {
+              if (!(error instanceof ParseError)) throw error;
+              refused += 1;
+            } finally {
+              const used = process.cpuUsage(cpu);
+              const took = (used.user + used.system) / 1000;
+              if (took > max) max = took;
+              const wall = performance.now() - start;
+              if (wall > maxWall) maxWall = wall;
+            }
+          },
+        ),
         { numRuns: RUNS, seed: 20240521 + kind.length },
       );
       t.diagnostic(

@@ -57,7 +57,12 @@ describe('analyze: the 2019 and 2024 layouts', () => {
         ['myfault', null, '0x12d0'],
       ],
     );
-    expect.deepEqual(a.stack?.[0]?.args, ['0x000000000000000a', '0xffff8001acdc6010', '0x0000000000000002', '0x0000000000000000']);
+    expect.deepEqual(a.stack?.[0]?.args, [
+      '0x000000000000000a',
+      '0xffff8001acdc6010',
+      '0x0000000000000002',
+      '0x0000000000000000',
+    ]);
     expect.equal(a.stack?.[11]?.address, '0x00007ffcaa52f454');
   });
 
@@ -76,11 +81,25 @@ describe('stack: 64- and 32-bit, numbered, with arguments, source and inline fra
   it('reads kvn with trap frame annotation and bare addresses', () => {
     const s = parsers.stack.parse(fixture('stack.kvn-x64-trap-frame'));
     expect.equal(s.frames.length, 18);
-    expect.deepEqual(s.frames.map((f) => f.number), Array.from({ length: 18 }, (_, i) => i));
-    expect.deepEqual([s.frames[5]?.module, s.frames[5]?.function, s.frames[5]?.offset], ['nt', "?? ::NNGAKEGL::`string'", '0x221d']);
-    expect.deepEqual([s.frames[11]?.module, s.frames[11]?.function, s.frames[11]?.offset], ['nt', 'KiGeneralProtectionFault', '0x10a']);
+    expect.deepEqual(
+      s.frames.map((f) => f.number),
+      Array.from({ length: 18 }, (_, i) => i),
+    );
+    expect.deepEqual(
+      [s.frames[5]?.module, s.frames[5]?.function, s.frames[5]?.offset],
+      ['nt', "?? ::NNGAKEGL::`string'", '0x221d'],
+    );
+    expect.deepEqual(
+      [s.frames[11]?.module, s.frames[11]?.function, s.frames[11]?.offset],
+      ['nt', 'KiGeneralProtectionFault', '0x10a'],
+    );
     expect.equal(s.frames[12]?.address, '0xfffffa8003f9c621');
-    expect.deepEqual(s.frames[17]?.args, ['0x0000000000000000', '0x0000000000000000', '0x0000000000000000', '0xfffffa8003f9c610']);
+    expect.deepEqual(s.frames[17]?.args, [
+      '0x0000000000000000',
+      '0x0000000000000000',
+      '0x0000000000000000',
+      '0xfffffa8003f9c610',
+    ]);
   });
 
   it('reads a 32-bit kb (ChildEBP, three arguments)', () => {
@@ -129,7 +148,8 @@ describe('stack: 64- and 32-bit, numbered, with arguments, source and inline fra
       offset: '0x1c',
       inline: true,
       number: 2,
-      source: 'd:\\\\agent\\\\_work\\\\3\\\\s\\\\src\\\\vctools\\\\crt\\\\vcstartup\\\\src\\\\startup\\\\exe_common.inl @ 78',
+      source:
+        'd:\\\\agent\\\\_work\\\\3\\\\s\\\\src\\\\vctools\\\\crt\\\\vcstartup\\\\src\\\\startup\\\\exe_common.inl @ 78',
     });
   });
 });
@@ -137,7 +157,10 @@ describe('stack: 64- and 32-bit, numbered, with arguments, source and inline fra
 describe('irp, locks, lm, poolused, pool (32-bit), verifier', () => {
   it('reads the Windows 10 !irp layout', () => {
     const irp = parsers.irp.parse(fixture('irp.win10-two-stacks'));
-    expect.deepEqual([irp.address, irp.stackCount, irp.currentLocation, irp.thread, irp.mdl], ['0xac598dc8', 2, 1, '0x8d1c7bc0', null]);
+    expect.deepEqual(
+      [irp.address, irp.stackCount, irp.currentLocation, irp.thread, irp.mdl],
+      ['0xac598dc8', 2, 1, '0x8d1c7bc0', null],
+    );
     expect.equal(irp.stackLocations.length, 2);
     expect.deepEqual(irp.stackLocations[0], {
       current: true,
@@ -159,7 +182,10 @@ describe('irp, locks, lm, poolused, pool (32-bit), verifier', () => {
 
   it('reads the Vista !irp layout: 8 stacks in the header, all 8 locations shown', () => {
     const irp = parsers.irp.parse(fixture('irp.vista-eight-stacks'));
-    expect.deepEqual([irp.stackCount, irp.currentLocation, irp.mdl, irp.thread], [8, 5, '0x82b020d8', '0x8c622118']);
+    expect.deepEqual(
+      [irp.stackCount, irp.currentLocation, irp.mdl, irp.thread],
+      [8, 5, '0x82b020d8', '0x8c622118'],
+    );
     expect.equal(irp.stackLocations.length, 8);
     expect.deepEqual(
       irp.stackLocations.map((l) => [l.current, l.major.code, l.minor.code, l.driver, l.completionSymbol]),
@@ -180,7 +206,9 @@ describe('irp, locks, lm, poolused, pool (32-bit), verifier', () => {
     const l = parsers.locks.parse(fixture('locks.actual-thread'));
     expect.equal(l.resources.length, 3);
     expect.equal(l.resources[0]?.owners.length, 4);
-    expect.deepEqual(l.resources[1]?.owners, [{ thread: '0x80ed0020', printedThread: '0x80ed0023', count: 1, owner: true }]);
+    expect.deepEqual(l.resources[1]?.owners, [
+      { thread: '0x80ed0020', printedThread: '0x80ed0023', count: 1, owner: true },
+    ]);
     expect.deepEqual([l.totalLocks, l.heldLocks], [2263, 3]);
   });
 
@@ -199,7 +227,8 @@ describe('irp, locks, lm, poolused, pool (32-bit), verifier', () => {
       name: 'nt',
       symbols: 'pdb symbols',
       symbolFlag: null,
-      symbolFile: 'D:\\Windows Kits\\10\\Debuggers\\x64\\sym\\ntkrnlmp.pdb\\2E37F962D699492CAAF3F9F4E9770B1D2\\ntkrnlmp.pdb',
+      symbolFile:
+        'D:\\Windows Kits\\10\\Debuggers\\x64\\sym\\ntkrnlmp.pdb\\2E37F962D699492CAAF3F9F4E9770B1D2\\ntkrnlmp.pdb',
       details: {},
     });
   });
@@ -226,17 +255,46 @@ describe('irp, locks, lm, poolused, pool (32-bit), verifier', () => {
   it('reads !poolused: descriptions glued to the last number are split at the header column', () => {
     const p = parsers.poolused.parse(fixture('poolused.tag-summary'));
     const row = (tag: string) => p.rows.find((r) => r.tag === tag);
-    expect.deepEqual(row('ohci'), { tag: 'ohci', nonPagedAllocs: 1, nonPagedUsed: 136, pagedAllocs: 0, pagedUsed: 0, description: '1394 OHCI host controller driver' });
-    expect.deepEqual(row('Wmip'), { tag: 'Wmip', nonPagedAllocs: 146, nonPagedUsed: 3504, pagedAllocs: 182, pagedUsed: 18600, description: 'Wmi General purpose allocation' });
-    expect.deepEqual(row('AGP'), { tag: 'AGP', nonPagedAllocs: 1, nonPagedUsed: 344, pagedAllocs: 2, pagedUsed: 384, description: "UNKNOWN pooltag 'AGP ', please update pooltag.txt" });
+    expect.deepEqual(row('ohci'), {
+      tag: 'ohci',
+      nonPagedAllocs: 1,
+      nonPagedUsed: 136,
+      pagedAllocs: 0,
+      pagedUsed: 0,
+      description: '1394 OHCI host controller driver',
+    });
+    expect.deepEqual(row('Wmip'), {
+      tag: 'Wmip',
+      nonPagedAllocs: 146,
+      nonPagedUsed: 3504,
+      pagedAllocs: 182,
+      pagedUsed: 18600,
+      description: 'Wmi General purpose allocation',
+    });
+    expect.deepEqual(row('AGP'), {
+      tag: 'AGP',
+      nonPagedAllocs: 1,
+      nonPagedUsed: 344,
+      pagedAllocs: 2,
+      pagedUsed: 384,
+      description: "UNKNOWN pooltag 'AGP ', please update pooltag.txt",
+    });
     expect.deepEqual(row('rx..')?.pagedUsed, 0);
     expect.equal(p.rows.length, 35);
-    expect.deepEqual(p.total, { nonPagedAllocs: 3570214, nonPagedUsed: 209120008, pagedAllocs: 38769, pagedUsed: 13066104 });
+    expect.deepEqual(p.total, {
+      nonPagedAllocs: 3570214,
+      nonPagedUsed: 209120008,
+      pagedAllocs: 38769,
+      pagedUsed: 13066104,
+    });
   });
 
   it('reads a 32-bit paged pool block', () => {
     const p = parsers.pool.parse(fixture('pool.paged-x86-bug-tag'));
-    expect.deepEqual(p.blocks.map((b) => [b.address, b.size, b.previousSize, b.state, b.tag, b.current]), [['0x9655d468', '0xb0', '0x8', 'allocated', 'Bug_', true]]);
+    expect.deepEqual(
+      p.blocks.map((b) => [b.address, b.size, b.previousSize, b.state, b.tag, b.current]),
+      [['0x9655d468', '0xb0', '0x8', 'allocated', 'Bug_', true]],
+    );
   });
 
   it('reads !verifier 0xf: level, enabled options, statistics and the two verified drivers', () => {
@@ -254,10 +312,13 @@ describe('irp, locks, lm, poolused, pool (32-bit), verifier', () => {
     ]);
     expect.equal(v.statistics.AcquireSpinLocks, '0x362');
     expect.equal(v.statistics['Peak nonpaged pool allocations'], '0x10f for 00048E40 bytes');
-    expect.deepEqual(v.drivers.map((d) => [d.entry, d.state, d.module]), [
-      ['0xfffffa8003b6f670', 'Loaded', 'videoprt.sys'],
-      ['0xfffffa8003b6f620', 'Loaded', 'usbport.sys'],
-    ]);
+    expect.deepEqual(
+      v.drivers.map((d) => [d.entry, d.state, d.module]),
+      [
+        ['0xfffffa8003b6f670', 'Loaded', 'videoprt.sys'],
+        ['0xfffffa8003b6f620', 'Loaded', 'usbport.sys'],
+      ],
+    );
   });
 
   it('reads verifier /querysettings', () => {
@@ -276,19 +337,38 @@ describe('tools: fltmc, vssadmin, bcdedit, events, the bug check banner', () => 
     const doc = parsers['fltmc-filters'].parse(fixture('fltmc-filters.blocking-legacy-doc'));
     expect.deepEqual(doc.filters[2], { name: 'AVMiniFilter', instances: 3, altitude: '328000', frame: 0 });
     const recent = parsers['fltmc-filters'].parse(fixture('fltmc-filters.recent-client'));
-    expect.deepEqual(recent.filters.map((f) => [f.name, f.instances, f.altitude, f.frame]), [
-      ['bindflt', 1, '409800', 0],
-      ['UCPD', 5, '385250.5', 0],
-      ['WdFilter', 5, '328010', 0],
-      ['FileInfo', 5, '40500', 0],
-    ]);
+    expect.deepEqual(
+      recent.filters.map((f) => [f.name, f.instances, f.altitude, f.frame]),
+      [
+        ['bindflt', 1, '409800', 0],
+        ['UCPD', 5, '385250.5', 0],
+        ['WdFilter', 5, '328010', 0],
+        ['FileInfo', 5, '40500', 0],
+      ],
+    );
   });
 
   it('reads fltmc instances by column spans: empty volume, instance names with spaces', () => {
     const r = parsers['fltmc-instances'].parse(fixture('fltmc-instances.recent-client'));
     expect.equal(r.instances.length, 6);
-    expect.deepEqual(r.instances[1], { filter: 'FileInfo', volume: null, altitude: '40500', instance: 'FileInfo', frame: 0, supportedFeatures: '0000000f', volumeStatus: null });
-    expect.deepEqual(r.instances[3], { filter: 'UCPD', volume: 'C:', altitude: '385250.5', instance: 'UCPD - Top Instance', frame: 0, supportedFeatures: '0000000f', volumeStatus: null });
+    expect.deepEqual(r.instances[1], {
+      filter: 'FileInfo',
+      volume: null,
+      altitude: '40500',
+      instance: 'FileInfo',
+      frame: 0,
+      supportedFeatures: '0000000f',
+      volumeStatus: null,
+    });
+    expect.deepEqual(r.instances[3], {
+      filter: 'UCPD',
+      volume: 'C:',
+      altitude: '385250.5',
+      instance: 'UCPD - Top Instance',
+      frame: 0,
+      supportedFeatures: '0000000f',
+      volumeStatus: null,
+    });
     expect.equal(r.instances[5]?.volume, '\\Device\\NamedPipe');
   });
 
@@ -311,7 +391,10 @@ describe('tools: fltmc, vssadmin, bcdedit, events, the bug check banner', () => 
 
   it('reads bcdedit /dbgsettings and the Key= line of a new key', () => {
     const s = parsers['bcdedit-dbgsettings'].parse(fixture('bcdedit-dbgsettings.net-masked-key'));
-    expect.deepEqual([s.debugtype, s.hostip, s.port, s.key, s.dhcp, s.busparams, s.completed], ['NET', '169.168.1.1', 50085, 'XXXXXX.XXXXX.XXXXX.XXXXX', true, null, true]);
+    expect.deepEqual(
+      [s.debugtype, s.hostip, s.port, s.key, s.dhcp, s.busparams, s.completed],
+      ['NET', '169.168.1.1', 50085, 'XXXXXX.XXXXX.XXXXX.XXXXX', true, null, true],
+    );
     const k = parsers['bcdedit-dbgsettings'].parse(fixture('bcdedit-dbgsettings.net-new-key'));
     expect.equal(k.key, '3ma3qyz02ptls.23uxbvnd0e2zh.1gnwiqb6v3mpb.mjltos9cf63x');
     expect.equal(k.completed, false);
@@ -319,10 +402,13 @@ describe('tools: fltmc, vssadmin, bcdedit, events, the bug check banner', () => 
 
   it('reads bcdedit /enum entries', () => {
     const e = parsers['bcdedit-enum'].parse(fixture('bcdedit-enum.vhd-store'));
-    expect.deepEqual(e.entries.map((x) => [x.title, x.identifier]), [
-      ['Windows Boot Manager', '{bootmgr}'],
-      ['Windows Boot Loader', '{default}'],
-    ]);
+    expect.deepEqual(
+      e.entries.map((x) => [x.title, x.identifier]),
+      [
+        ['Windows Boot Manager', '{bootmgr}'],
+        ['Windows Boot Loader', '{default}'],
+      ],
+    );
     expect.equal(e.entries[0]?.elements.timeout, '30');
     expect.equal(e.entries[1]?.elements.path, '\\Windows\\system32\\winload.exe');
     const d = parsers['bcdedit-enum'].parse(fixture('bcdedit-enum.debug-entry'));
@@ -356,10 +442,13 @@ describe('tools: fltmc, vssadmin, bcdedit, events, the bug check banner', () => 
 
   it('splits a live session and reports g and u as unparsed', () => {
     const { commands } = parsers.auto.parse(fixture('auto.kdcom-breakpoint-session'));
-    expect.deepEqual(commands.map((c) => [c.command, c.kind]), [
-      ['g', null],
-      ['u @rip', null],
-      ['lmDvm kdcom', 'lm'],
-    ]);
+    expect.deepEqual(
+      commands.map((c) => [c.command, c.kind]),
+      [
+        ['g', null],
+        ['u @rip', null],
+        ['lmDvm kdcom', 'lm'],
+      ],
+    );
   });
 });

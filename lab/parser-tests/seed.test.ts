@@ -6,10 +6,18 @@ import { describe, it } from 'node:test';
 import { parsers } from '../parsers/index.js';
 import { fixture } from './fixtures.js';
 
-const f = (module: string | null, fn: string | null, offset: string | null) => ({ module, function: fn, offset });
+const f = (module: string | null, fn: string | null, offset: string | null) => ({
+  module,
+  function: fn,
+  offset,
+});
 const pick = <T extends object>(frames: T[]) =>
   frames.map((fr) => {
-    const { module, function: fn, offset } = fr as unknown as { module: string | null; function: string | null; offset: string | null };
+    const {
+      module,
+      function: fn,
+      offset,
+    } = fr as unknown as { module: string | null; function: string | null; offset: string | null };
     return f(module, fn, offset);
   });
 
@@ -21,7 +29,10 @@ describe('seed: Missing System Writer (events 8193)', () => {
     expect.equal(e?.eventId, 8193);
     expect.equal(e?.provider, 'VSS');
     expect.equal(e?.level, 'Error');
-    expect.match(e?.message ?? '', /^Volume Shadow Copy Service error: Unexpected error calling routine XML document is too long\./);
+    expect.match(
+      e?.message ?? '',
+      /^Volume Shadow Copy Service error: Unexpected error calling routine XML document is too long\./,
+    );
     expect.deepEqual(e?.decoded, {
       type: 'vss',
       operation: 'Writer Exposing its Metadata',
@@ -50,7 +61,10 @@ describe('seed: Special Pool for buffer overruns', () => {
       name: null,
       args: ['0xfffff9800b5ff000', '0x0000000000000001', '0xfffff88004f834eb', '0x0000000000000000'],
     });
-    expect.match(a.description ?? '', /^N bytes of memory was allocated and more than N bytes are being referenced\./);
+    expect.match(
+      a.description ?? '',
+      /^N bytes of memory was allocated and more than N bytes are being referenced\./,
+    );
     expect.equal(a.stack, null);
     expect.equal(a.imageName, null);
   });
@@ -93,10 +107,42 @@ describe('seed: Special Pool for buffer overruns', () => {
     expect.deepEqual(parsers.pte.parse(fixture('pte.special-pool-guard-page')), {
       va: '0xfffff9800b5ff000',
       levels: [
-        { level: 'PXE', address: '0xfffff6fb7dbedf98', contents: '0x0000000001b8f863', pfn: '0x1b8f', flags: '---DA--KWEV', valid: true, note: null },
-        { level: 'PPE', address: '0xfffff6fb7dbf3000', contents: '0x000000000138e863', pfn: '0x138e', flags: '---DA--KWEV', valid: true, note: null },
-        { level: 'PDE', address: '0xfffff6fb7e6002d0', contents: '0x000000001a6a1863', pfn: '0x1a6a1', flags: '---DA--KWEV', valid: true, note: null },
-        { level: 'PTE', address: '0xfffff6fcc005aff8', contents: '0x0000000000000000', pfn: null, flags: null, valid: false, note: null },
+        {
+          level: 'PXE',
+          address: '0xfffff6fb7dbedf98',
+          contents: '0x0000000001b8f863',
+          pfn: '0x1b8f',
+          flags: '---DA--KWEV',
+          valid: true,
+          note: null,
+        },
+        {
+          level: 'PPE',
+          address: '0xfffff6fb7dbf3000',
+          contents: '0x000000000138e863',
+          pfn: '0x138e',
+          flags: '---DA--KWEV',
+          valid: true,
+          note: null,
+        },
+        {
+          level: 'PDE',
+          address: '0xfffff6fb7e6002d0',
+          contents: '0x000000001a6a1863',
+          pfn: '0x1a6a1',
+          flags: '---DA--KWEV',
+          valid: true,
+          note: null,
+        },
+        {
+          level: 'PTE',
+          address: '0xfffff6fcc005aff8',
+          contents: '0x0000000000000000',
+          pfn: null,
+          flags: null,
+          valid: false,
+          note: null,
+        },
       ],
     });
   });
@@ -153,7 +199,12 @@ describe('seed: Pool corruption part 1 (buffer overflows)', () => {
 
   it('reads the 2013 !analyze -v of stop 0x3B', () => {
     const a = parsers.analyze.parse(fixture('analyze.stop-3b-pool-corruption'));
-    expect.deepEqual(a.bugcheck.args, ['0x00000000c0000005', '0xfffff8009267244a', '0xfffff88004763560', '0x0000000000000000']);
+    expect.deepEqual(a.bugcheck.args, [
+      '0x00000000c0000005',
+      '0xfffff8009267244a',
+      '0xfffff88004763560',
+      '0x0000000000000000',
+    ]);
     expect.equal(a.description, 'An exception happened while executing a system service routine.');
   });
 
@@ -166,7 +217,9 @@ describe('seed: Pool corruption part 1 (buffer overflows)', () => {
       [['0xfffffa8001a1b000', '0x810', '0x0', 'allocated', 'None', false]],
     );
     expect.ok(p.diagnostics.includes('Bad previous allocation size @fffffa8001a1b810, last size was 81'));
-    expect.ok(p.diagnostics.includes('[ fffffa8001a1b000 --> fffffa8001a1b010 (size = 0x10 bytes)]: Corrupt region'));
+    expect.ok(
+      p.diagnostics.includes('[ fffffa8001a1b000 --> fffffa8001a1b010 (size = 0x10 bytes)]: Corrupt region'),
+    );
     expect.equal(p.diagnostics.at(-1), 'None found');
   });
 });
@@ -204,8 +257,14 @@ describe('seed: Another Who Done It (APCs disabled)', () => {
     expect.equal(t.image, 'csrss.exe');
     expect.equal(t.attachedProcess, null);
     expect.equal(t.stack.length, 11);
-    expect.deepEqual(t.stack[1] && f(t.stack[1].module, t.stack[1].function, t.stack[1].offset), f('nt', 'MmAccessFault', '0xfffffffffff9c15c'));
-    expect.deepEqual(t.stack[7] && f(t.stack[7].module, t.stack[7].function, t.stack[7].offset), f('nt', 'MiMapViewOfSection', '0xfffffffffff36baa'));
+    expect.deepEqual(
+      t.stack[1] && f(t.stack[1].module, t.stack[1].function, t.stack[1].offset),
+      f('nt', 'MmAccessFault', '0xfffffffffff9c15c'),
+    );
+    expect.deepEqual(
+      t.stack[7] && f(t.stack[7].module, t.stack[7].function, t.stack[7].offset),
+      f('nt', 'MiMapViewOfSection', '0xfffffffffff36baa'),
+    );
     expect.equal(t.stack[10]?.address, '0x7761159a');
   });
 
@@ -213,7 +272,14 @@ describe('seed: Another Who Done It (APCs disabled)', () => {
     const log = parsers['verifier-irplog'].parse(fixture('verifier-irplog.apc-disabled'));
     expect.equal(log.truncated, false);
     expect.deepEqual(
-      log.entries.map((e) => [e.irp, e.thread, e.irql, e.kernelApcDisable, e.specialApcDisable, e.stack.length]),
+      log.entries.map((e) => [
+        e.irp,
+        e.thread,
+        e.irql,
+        e.kernelApcDisable,
+        e.specialApcDisable,
+        e.stack.length,
+      ]),
       [
         ['0xfffff9800a3f4ee0', '0xfffffa80064c9b50', 0, -4, -1, 13],
         ['0xfffff9800a250c60', '0xfffffa80064c9b50', 0, -5, -1, 13],
@@ -221,12 +287,42 @@ describe('seed: Another Who Done It (APCs disabled)', () => {
       ],
     );
     const first = log.entries[0]?.stack ?? [];
-    expect.deepEqual(first[0], { module: 'nt', function: 'IovAllocateIrp', offset: '0x28', address: '0xfffff80003573a68' });
-    expect.deepEqual(first[3], { module: 'fltmgr', function: 'FltGetVolumeGuidName', offset: '0x18c', address: '0xfffff880010f8bcc' });
-    expect.deepEqual(first[4], { module: 'baddriver', function: null, offset: '0x12be1', address: '0xfffff88004e4fbe1' });
-    expect.deepEqual(first[5], { module: 'baddriver', function: null, offset: '0x36523', address: '0xfffff88004e73523' });
-    expect.deepEqual(first[12], { module: 'baddriver', function: null, offset: '0x21638', address: '0xfffff88004e5e638' });
-    expect.deepEqual(log.entries[1]?.stack[3], { module: 'mountmgr', function: 'MountMgrSendDeviceControl', offset: '0x73', address: '0xfffff8800101eec7' });
+    expect.deepEqual(first[0], {
+      module: 'nt',
+      function: 'IovAllocateIrp',
+      offset: '0x28',
+      address: '0xfffff80003573a68',
+    });
+    expect.deepEqual(first[3], {
+      module: 'fltmgr',
+      function: 'FltGetVolumeGuidName',
+      offset: '0x18c',
+      address: '0xfffff880010f8bcc',
+    });
+    expect.deepEqual(first[4], {
+      module: 'baddriver',
+      function: null,
+      offset: '0x12be1',
+      address: '0xfffff88004e4fbe1',
+    });
+    expect.deepEqual(first[5], {
+      module: 'baddriver',
+      function: null,
+      offset: '0x36523',
+      address: '0xfffff88004e73523',
+    });
+    expect.deepEqual(first[12], {
+      module: 'baddriver',
+      function: null,
+      offset: '0x21638',
+      address: '0xfffff88004e5e638',
+    });
+    expect.deepEqual(log.entries[1]?.stack[3], {
+      module: 'mountmgr',
+      function: 'MountMgrSendDeviceControl',
+      offset: '0x73',
+      address: '0xfffff8800101eec7',
+    });
   });
 });
 
@@ -241,7 +337,13 @@ describe('seed: Commitment failures', () => {
     expect.deepEqual(vm.counters['NonPagedPool 1 Used'], { pages: 22308, kb: 89232 });
     expect.deepEqual(vm.counters['Free System PTEs'], { pages: 33460257, kb: 133841028 });
     expect.deepEqual(vm.pageFiles, [
-      { path: '\\??\\C:\\pagefile.sys', currentKb: 50331648, freeKb: 50306732, minimumKb: 50331648, maximumKb: 50331648 },
+      {
+        path: '\\??\\C:\\pagefile.sys',
+        currentKb: 50331648,
+        freeKb: 50306732,
+        minimumKb: 50331648,
+        maximumKb: 50331648,
+      },
     ]);
   });
 });
@@ -279,11 +381,16 @@ describe('seed: TrackNblOwner to the rescue', () => {
     const t = parsers.thread.parse(fixture('thread.ndis-pnp-wait'));
     expect.equal(t.state, 'WAIT: (Executive) KernelMode Non-Alertable');
     expect.deepEqual(t.waitObjects, [{ address: '0xfffff88002b0f118', type: 'SynchronizationEvent' }]);
-    expect.deepEqual(t.irps, [{ address: '0xfffffa8016527510', typeSize: '(0006,0310)', flags: '0x00000000', mdl: '0x00000000' }]);
+    expect.deepEqual(t.irps, [
+      { address: '0xfffffa8016527510', typeSize: '(0006,0310)', flags: '0x00000000', mdl: '0x00000000' },
+    ]);
     expect.equal(t.process, '0xfffffa800cd56040');
     expect.equal(t.image, 'System');
     expect.equal(t.stack.length, 23);
-    expect.deepEqual(pick(t.stack.slice(3, 5)), [f('nt', "??::FNODOBFM::`string'", '0x12ff6'), f('tcpip', 'FlPnpEvent', '0x17d')]);
+    expect.deepEqual(pick(t.stack.slice(3, 5)), [
+      f('nt', "??::FNODOBFM::`string'", '0x12ff6'),
+      f('tcpip', 'FlPnpEvent', '0x17d'),
+    ]);
     expect.deepEqual(pick(t.stack.slice(19, 20)), [f('nt', "?? ::NNGAKEGL::`string'", '0x5ab9b')]);
     expect.deepEqual(pick(t.stack.slice(-1)), [f('nt', 'KiStartSystemThread', '0x16')]);
   });
@@ -329,7 +436,17 @@ describe('seed: TrackNblOwner to the rescue', () => {
     expect.equal(m.name, 'My Ethernet 1Gb 4-port Adapter');
     expect.equal(m.ndisHandle, '0xfffffa80142d31a0');
     expect.deepEqual(
-      [m.state, m.devicePnp, m.operationalStatus, m.operationalFlags, m.adminStatus, m.media, m.power, m.references, m.totalResets],
+      [
+        m.state,
+        m.devicePnp,
+        m.operationalStatus,
+        m.operationalFlags,
+        m.adminStatus,
+        m.media,
+        m.power,
+        m.references,
+        m.totalResets,
+      ],
       ['Running', 'QUERY_REMOVED', 'DORMANT', 'DORMANT_PAUSED', 'ADMIN_UP', 'Connected', 'D0', 9, 0],
     );
     expect.equal(m.fields['Ndis API version'], 'v6.20');
@@ -364,7 +481,7 @@ describe('seed: whole sessions through auto', () => {
         ['?0000bd38', null, null],
       ],
     );
-    expect.equal((commands[0]?.value as { commitFailures: number }).commitFailures, 48440);
+    expect.equal((commands[0]?.value as { commitFailures: number } | undefined)?.commitFailures, 48440);
   });
 
   it('splits the special pool session and reads every command it knows', () => {
@@ -379,6 +496,6 @@ describe('seed: whole sessions through auto', () => {
         ['!pool fffff9800b5ff000-1000', 'pool', null],
       ],
     );
-    expect.equal((commands[1]?.value as { frames: unknown[] }).frames.length, 11);
+    expect.equal((commands[1]?.value as { frames: unknown[] } | undefined)?.frames.length, 11);
   });
 });

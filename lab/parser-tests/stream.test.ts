@@ -47,7 +47,10 @@ describe('streaming', () => {
   it('parseIrpLogStream throws ParseError with the line number of a line that is not a log line', async () => {
     const lines = fixture('verifier-irplog.apc-disabled').split('\n');
     lines.splice(4, 0, '    not an IRP log line');
-    await expect.rejects(collect(parseIrpLogStream([lines.join('\n')])), (e: unknown) => e instanceof ParseError && e.line === 5);
+    await expect.rejects(
+      collect(parseIrpLogStream([lines.join('\n')])),
+      (e: unknown) => e instanceof ParseError && e.line === 5,
+    );
   });
 
   it('parseTranscriptStream yields the commands parseTranscript reads, for any chunking', async () => {

@@ -46,7 +46,8 @@ export function parseAnalyze(text: string): AnalyzeResult {
   const lines = prepare(text);
   const hasBanner = lines.some((l) => /Bugcheck Analysis/.test(l.text));
   const hasArgs = lines.some((l) => ARG.test(l.text.trim()));
-  if (!hasBanner && !hasArgs) throw reader.fail('it has neither the "Bugcheck Analysis" banner nor Arg1..Arg4 lines', filled(lines)[0]);
+  if (!hasBanner && !hasArgs)
+    throw reader.fail('it has neither the "Bugcheck Analysis" banner nor Arg1..Arg4 lines', filled(lines)[0]);
   let code: string | null = null;
   let name: string | null = null;
   const args: (string | null)[] = [null, null, null, null];

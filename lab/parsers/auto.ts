@@ -51,7 +51,8 @@ export function parseTranscript(text: string): TranscriptResult {
   for (const line of text.split(/\r\n|\r|\n/)) {
     const p = PROMPT.exec(line);
     if (p) {
-      if (command !== null || output.some((l) => l.trim() !== '')) commands.push(parseCommandOutput(command, output.join('\n')));
+      if (command !== null || output.some((l) => l.trim() !== ''))
+        commands.push(parseCommandOutput(command, output.join('\n')));
       command = (p[1] ?? '').trim();
       output = [];
       any = true;
@@ -59,12 +60,18 @@ export function parseTranscript(text: string): TranscriptResult {
     }
     output.push(line);
   }
-  if (command !== null || output.some((l) => l.trim() !== '')) commands.push(parseCommandOutput(command, output.join('\n')));
+  if (command !== null || output.some((l) => l.trim() !== ''))
+    commands.push(parseCommandOutput(command, output.join('\n')));
   if (!any) {
     throw new ParseError('auto', 'a kd session (commands after kd> prompts)', {
       reason: 'it has no debugger prompt ("kd> ", "0: kd> ", "lkd> ")',
       line: null,
-      excerpt: text.split(/\r?\n/).find((l) => l.trim() !== '')?.trim().slice(0, 70) ?? '',
+      excerpt:
+        text
+          .split(/\r?\n/)
+          .find((l) => l.trim() !== '')
+          ?.trim()
+          .slice(0, 70) ?? '',
     });
   }
   return TranscriptResult.parse({ commands });
@@ -74,7 +81,10 @@ export function parseTranscript(text: string): TranscriptResult {
  * Streams a transcript: yields each command as soon as the next prompt appears, so memory holds
  * one command's output at a time.
  */
-export async function* parseTranscriptStream(source: TextSource, options: StreamOptions = {}): AsyncGenerator<TranscriptCommand> {
+export async function* parseTranscriptStream(
+  source: TextSource,
+  options: StreamOptions = {},
+): AsyncGenerator<TranscriptCommand> {
   let command: string | null = null;
   let output: string[] = [];
   let filledOutput = false;

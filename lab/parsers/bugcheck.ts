@@ -50,7 +50,10 @@ export function parseBugcheckBanner(text: string): BugcheckBannerResult {
     }
     const dotArgs = /^Arguments ((?:[0-9a-fA-F`]+\s*){4})$/.exec(t);
     if (dotArgs && code !== null) {
-      args = (dotArgs[1] ?? '').trim().split(/\s+/).map((a) => hexOrNull(a));
+      args = (dotArgs[1] ?? '')
+        .trim()
+        .split(/\s+/)
+        .map((a) => hexOrNull(a));
       continue;
     }
     const d = /^Driver at fault:\s*(.*)$/.exec(t);
@@ -60,7 +63,10 @@ export function parseBugcheckBanner(text: string): BugcheckBannerResult {
     if (/^Break instruction exception - code 80000003/.test(t)) breakInstruction = true;
   }
   if (code === null && !breakInstruction) {
-    throw reader.fail('it has neither "*** Fatal System Error: 0x…", ".bugcheck" output nor "Break instruction exception"', lines[0]);
+    throw reader.fail(
+      'it has neither "*** Fatal System Error: 0x…", ".bugcheck" output nor "Break instruction exception"',
+      lines[0],
+    );
   }
   if (code !== null && args.length !== 4) args = [null, null, null, null];
   return BugcheckBannerResult.parse({

@@ -15,7 +15,8 @@ export function spansOf(dashed: string): Span[] | null {
   if (!/^[\s-]*-[\s-]*$/.test(dashed)) return null;
   const spans: Span[] = [];
   const re = /-+/g;
-  for (let m = re.exec(dashed); m !== null; m = re.exec(dashed)) spans.push({ start: m.index, end: m.index + m[0].length });
+  for (let m = re.exec(dashed); m !== null; m = re.exec(dashed))
+    spans.push({ start: m.index, end: m.index + m[0].length });
   return spans.length > 0 ? spans : null;
 }
 

@@ -76,7 +76,8 @@ export function parseEvent(text: string): EventResult {
   else {
     const lines = prepare(text);
     const first = filled(lines)[0];
-    if (first && /,/.test(first.text) && /(?:^|,)"?(?:Event ID|Id|EventID)"?(?:,|$)/i.test(first.text)) raws = fromCsv(filled(lines), reader);
+    if (first && /,/.test(first.text) && /(?:^|,)"?(?:Event ID|Id|EventID)"?(?:,|$)/i.test(first.text))
+      raws = fromCsv(filled(lines), reader);
     else raws = fromText(lines, reader);
   }
   if (raws.length === 0) throw reader.fail('it holds no event', filled(prepare(text))[0]);
@@ -132,11 +133,23 @@ function fromText(lines: Line[], reader: Reader): RawEvent[] {
       inXml = true;
       continue;
     }
-    if (field && (target !== undefined || starts || (!inMessage && !inXml && OTHER_FIELDS.test(name ?? '')))) {
+    if (
+      field &&
+      (target !== undefined || starts || (!inMessage && !inXml && OTHER_FIELDS.test(name ?? '')))
+    ) {
       const repeated = target !== undefined && current !== null && hasField(current, target);
       if (current === null || starts || repeated) {
         if (current) events.push(current);
-        current = { eventId: null, provider: null, level: null, time: null, computer: null, message: '', binary: null, properties: null };
+        current = {
+          eventId: null,
+          provider: null,
+          level: null,
+          time: null,
+          computer: null,
+          message: '',
+          binary: null,
+          properties: null,
+        };
         inXml = false;
       }
       inMessage = target === 'message';
@@ -196,7 +209,7 @@ function fromCsv(lines: Line[], reader: Reader): RawEvent[] {
   const records: { text: string; line: Line }[] = [];
   for (const line of lines) {
     const last = records[records.length - 1];
-    if (last && ((last.text.match(/"/g)?.length ?? 0) % 2 === 1)) last.text += `\n${line.text}`;
+    if (last && (last.text.match(/"/g)?.length ?? 0) % 2 === 1) last.text += `\n${line.text}`;
     else records.push({ text: line.text, line });
   }
   const [head, ...rows] = records;
@@ -213,7 +226,8 @@ function fromCsv(lines: Line[], reader: Reader): RawEvent[] {
   return rows.map(({ text, line }) => {
     const cells = splitCsv(text);
     if (iMessage < 0 && cells.length > header.length) iMessage = header.length;
-    if (cells.length < header.filter((h) => h !== '').length) throw reader.fail('a CSV row has fewer cells than the header', line);
+    if (cells.length < header.filter((h) => h !== '').length)
+      throw reader.fail('a CSV row has fewer cells than the header', line);
     const cell = (i: number) => (i < 0 ? null : (cells[i] ?? '').trim() || null);
     return {
       eventId: cell(iId),
@@ -233,20 +247,28 @@ function fromJson(text: string, reader: Reader): RawEvent[] {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw reader.fail(`it starts like JSON but is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw reader.fail(
+      `it starts like JSON but is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   const list = Array.isArray(data) ? data : [data];
   return list.map((item) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) throw reader.fail('a JSON event is not an object');
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      throw reader.fail('a JSON event is not an object');
     const record = item as Record<string, unknown>;
     const get = (...names: string[]): unknown => {
       for (const [k, v] of Object.entries(record)) if (names.includes(k.toLowerCase())) return v;
       return undefined;
     };
-    const str = (v: unknown): string | null => (v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    const str = (v: unknown): string | null =>
+      v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
     const props = get('properties');
     const properties = Array.isArray(props)
-      ? props.map((p) => (p !== null && typeof p === 'object' && 'Value' in p ? str((p as { Value: unknown }).Value) ?? '' : (str(p) ?? '')))
+      ? props.map((p) =>
+          p !== null && typeof p === 'object' && 'Value' in p
+            ? (str((p as { Value: unknown }).Value) ?? '')
+            : (str(p) ?? ''),
+        )
       : null;
     return {
       eventId: str(get('id', 'eventid', 'event id')),
@@ -281,11 +303,17 @@ function decode(eventId: number, e: RawEvent): EventDecoded | null {
     };
   }
   if (eventId === 153) {
-    const m = /The IO operation at logical block address (0x[0-9a-fA-F]+|\d+) for Disk (\d+)(?: \(PDO name: ([^)]+)\))? was retried\./.exec(flat);
+    const m =
+      /The IO operation at logical block address (0x[0-9a-fA-F]+|\d+) for Disk (\d+)(?: \(PDO name: ([^)]+)\))? was retried\./.exec(
+        flat,
+      );
     if (!m) return null;
     // UNCERTAIN (domain brief U10): bytes 29, 30, 31 counted from 0 hold SCSI status, SRB status, opcode.
     const bytes = e.binary !== null && /^(?:[0-9a-fA-F]{2})+$/.test(e.binary) ? e.binary : null;
-    const byte = (n: number) => (bytes !== null && bytes.length >= (n + 1) * 2 ? Number.parseInt(bytes.slice(n * 2, n * 2 + 2), 16) : null);
+    const byte = (n: number) =>
+      bytes !== null && bytes.length >= (n + 1) * 2
+        ? Number.parseInt(bytes.slice(n * 2, n * 2 + 2), 16)
+        : null;
     const scsi = byte(29);
     const srb = byte(30);
     const op = byte(31);
@@ -298,7 +326,11 @@ function decode(eventId: number, e: RawEvent): EventDecoded | null {
       srbStatus:
         srb === null
           ? null
-          : { ...named(srb, {}), name: SRB_STATUS[srb & ~0xc0] ?? null, flags: SRB_FLAGS.filter((f) => (srb & f.bit) !== 0).map((f) => f.name) },
+          : {
+              ...named(srb, {}),
+              name: SRB_STATUS[srb & ~0xc0] ?? null,
+              flags: SRB_FLAGS.filter((f) => (srb & f.bit) !== 0).map((f) => f.name),
+            },
       scsiOpcode: op === null ? null : named(op, SCSI_OPCODE),
     };
   }

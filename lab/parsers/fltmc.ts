@@ -13,7 +13,12 @@ const FrameNo = z.union([z.number().int().nonnegative(), z.literal('legacy')]);
 
 export const FltmcFiltersResult = z.object({
   filters: z.array(
-    z.object({ name: z.string(), instances: z.number().int().nullable(), altitude: Altitude, frame: FrameNo }),
+    z.object({
+      name: z.string(),
+      instances: z.number().int().nullable(),
+      altitude: Altitude,
+      frame: FrameNo,
+    }),
   ),
   truncated: z.boolean(),
 });
@@ -44,8 +49,10 @@ function readTable(lines: Line[], reader: Reader, expect: RegExp): Table {
   const dashAt = lines.findIndex((l) => spansOf(l.text) !== null);
   const dashed = lines[dashAt];
   const headerLine = lines[dashAt - 1];
-  if (dashAt < 1 || !dashed || !headerLine) throw reader.fail('it has no header line over a dashed line', lines[0]);
-  if (!expect.test(headerLine.text.trim())) throw reader.fail('the header line does not name the expected columns', headerLine);
+  if (dashAt < 1 || !dashed || !headerLine)
+    throw reader.fail('it has no header line over a dashed line', lines[0]);
+  if (!expect.test(headerLine.text.trim()))
+    throw reader.fail('the header line does not name the expected columns', headerLine);
   const spans = spansOf(dashed.text) as Span[];
   const header = cellsOf(headerLine.text, spans).map((h) => h.trim());
   const rows = lines.slice(dashAt + 1).map((line) => ({ cells: cellsOf(line.text, spans), line }));
@@ -67,7 +74,11 @@ export function parseFltmcFilters(text: string): FltmcFiltersResult {
   table.rows.forEach(({ cells, line }, n) => {
     const [name = '', instances = '', altitude = '', frame = ''] = cells;
     const f = frameOf(frame.trim());
-    const ok = name !== '' && /^\d+(?:\.\d+)?$/.test(altitude.trim()) && f !== null && (instances === '' || /^\d+$/.test(instances.trim()));
+    const ok =
+      name !== '' &&
+      /^\d+(?:\.\d+)?$/.test(altitude.trim()) &&
+      f !== null &&
+      (instances === '' || /^\d+$/.test(instances.trim()));
     if (!ok) {
       if (n === table.rows.length - 1) {
         truncated = true;
@@ -75,7 +86,12 @@ export function parseFltmcFilters(text: string): FltmcFiltersResult {
       }
       throw reader.fail('a row does not have a filter name, an altitude and a frame in its columns', line);
     }
-    filters.push({ name: name.trim(), instances: instances === '' ? null : Number(instances), altitude: altitude.trim(), frame: f as number | 'legacy' });
+    filters.push({
+      name: name.trim(),
+      instances: instances === '' ? null : Number(instances),
+      altitude: altitude.trim(),
+      frame: f as number | 'legacy',
+    });
   });
   return FltmcFiltersResult.parse({ filters, truncated });
 }
@@ -98,13 +114,17 @@ export function parseFltmcInstances(text: string): FltmcInstancesResult {
   table.rows.forEach(({ cells, line }, n) => {
     const at = (i: number) => (i < 0 ? '' : (cells[i] ?? '').trim());
     const f = frameOf(at(iFrame));
-    const ok = at(iFilter) !== '' && /^\d+(?:\.\d+)?$/.test(at(iAltitude)) && at(iInstance) !== '' && f !== null;
+    const ok =
+      at(iFilter) !== '' && /^\d+(?:\.\d+)?$/.test(at(iAltitude)) && at(iInstance) !== '' && f !== null;
     if (!ok) {
       if (n === table.rows.length - 1) {
         truncated = true;
         return;
       }
-      throw reader.fail('a row does not have a filter, an altitude, an instance name and a frame in its columns', line);
+      throw reader.fail(
+        'a row does not have a filter, an altitude, an instance name and a frame in its columns',
+        line,
+      );
     }
     instances.push({
       filter: at(iFilter),

@@ -36,7 +36,8 @@ export interface CallSite {
   source?: string;
 }
 
-const ANNOTATION = /\s*\((?:FPO|CONV|TrapFrame|ExceptionFrame|Inline Function|KTRAP_FRAME|No parameter info)[^()]*(?:\([^()]*\))?[^()]*\)$/i;
+const ANNOTATION =
+  /\s*\((?:FPO|CONV|TrapFrame|ExceptionFrame|Inline Function|KTRAP_FRAME|No parameter info)[^()]*(?:\([^()]*\))?[^()]*\)$/i;
 const SOURCE = /\s+\[([^\]]*@\s*\d+)\]$/;
 const OFFSET = /\s*\+\s*(0x[0-9a-fA-F`]+|[0-9a-fA-F`]+)$/;
 const BARE = /^(?:0x[0-9a-fA-F`]+|[0-9a-fA-F]{8}`?[0-9a-fA-F]{0,8})$/;
@@ -58,7 +59,11 @@ export function parseCallSite(raw: string): CallSite | null {
   const withSource = (c: CallSite): CallSite => (source === undefined ? c : { ...c, source });
   if (BARE.test(text)) {
     const address = hexOrNull(text);
-    return withSource(address === null ? { module: null, function: null, offset: null } : { module: null, function: null, offset: null, address });
+    return withSource(
+      address === null
+        ? { module: null, function: null, offset: null }
+        : { module: null, function: null, offset: null, address },
+    );
   }
   const bang = text.indexOf('!');
   if (bang > 0) {
@@ -78,7 +83,8 @@ export function parseCallSite(raw: string): CallSite | null {
   if (off && off.index > 0) {
     const offset = hexOrNull(off[1] ?? '');
     const module = text.slice(0, off.index).trim();
-    if (offset !== null && module !== '' && !/\s/.test(module)) return withSource({ module, function: null, offset });
+    if (offset !== null && module !== '' && !/\s/.test(module))
+      return withSource({ module, function: null, offset });
   }
   if (/\s/.test(text)) return withSource({ module: null, function: text, offset: null });
   return withSource({ module: text, function: null, offset: null });

@@ -25,7 +25,13 @@ export function isKind(text: string): text is Kind {
 }
 
 export { AnalyzeResult, Bugcheck } from './analyze.js';
-export { parseCommandOutput, parseTranscript, parseTranscriptStream, TranscriptCommand, TranscriptResult } from './auto.js';
+export {
+  parseCommandOutput,
+  parseTranscript,
+  parseTranscriptStream,
+  TranscriptCommand,
+  TranscriptResult,
+} from './auto.js';
 export { BcdDbgSettingsResult, BcdEnumResult } from './bcdedit.js';
 export { BugcheckBannerResult } from './bugcheck.js';
 export { ParseError } from './errors.js';

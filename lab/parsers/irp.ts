@@ -45,7 +45,8 @@ export const IrpResult = z.object({
 });
 export type IrpResult = z.infer<typeof IrpResult>;
 
-const HEADER = /^Irp is (active|not active|.+?) with (\d+) stacks?(?: (\d+) is current \(= (0x[0-9a-fA-F`]+)\))?/;
+const HEADER =
+  /^Irp is (active|not active|.+?) with (\d+) stacks?(?: (\d+) is current \(= (0x[0-9a-fA-F`]+)\))?/;
 const NEW_LOC = /^(>)?\[(\w+)\(([0-9a-fA-F]+)\), (\S+)\(([0-9a-fA-F]+)\)\]$/;
 const OLD_LOC = /^(>)?\[\s*([0-9a-fA-F]+),\s*([0-9a-fA-F]+)\]\s+(.*)$/;
 const VALUES =
@@ -93,19 +94,24 @@ export function parseIrp(text: string): IrpResult {
     if (/^cmd\s+flg\s+cl\s+Device\s+File\s+Completion-Context$/.test(t)) continue;
     const fresh = NEW_LOC.exec(t);
     if (fresh) {
-      if (stage !== null && pending !== null) throw reader.fail('a stack location ends before its Args line', line);
+      if (stage !== null && pending !== null)
+        throw reader.fail('a stack location ends before its Args line', line);
       finish();
       pending = {
         current: fresh[1] === '>',
         major: { name: fresh[2] ?? null, code: hexOrNull(fresh[3] ?? '') as string },
-        minor: { name: fresh[4] === 'N/A' ? null : (fresh[4] ?? null), code: hexOrNull(fresh[5] ?? '') as string },
+        minor: {
+          name: fresh[4] === 'N/A' ? null : (fresh[4] ?? null),
+          code: hexOrNull(fresh[5] ?? '') as string,
+        },
       };
       stage = 'values';
       continue;
     }
     const old = OLD_LOC.exec(t);
     if (old) {
-      if (stage !== null && pending !== null) throw reader.fail('a stack location ends before its Args line', line);
+      if (stage !== null && pending !== null)
+        throw reader.fail('a stack location ends before its Args line', line);
       finish();
       pending = {
         current: old[1] === '>',
@@ -134,7 +140,10 @@ export function parseIrp(text: string): IrpResult {
     const args = ARGS.exec(t);
     if (pending !== null && (stage === 'driver' || stage === 'args') && args) {
       const p: Partial<IrpStackLocation> = pending;
-      p.args = (args[1] ?? '').trim().split(/\s+/).map((a) => hexOrNull(a) as string);
+      p.args = (args[1] ?? '')
+        .trim()
+        .split(/\s+/)
+        .map((a) => hexOrNull(a) as string);
       if (p.driver === undefined) p.driver = null;
       if (p.completionSymbol === undefined) p.completionSymbol = null;
       stage = null;
@@ -187,7 +196,10 @@ function applyValues(target: Partial<IrpStackLocation>, text: string): boolean {
   target.file = hexOrNull(v[4] ?? '') as string;
   target.completionRoutine = hexOrNull(v[5] ?? '') as string;
   target.context = hexOrNull(v[6] ?? '') as string;
-  target.invokeOn = ((v[7] ?? '').trim().split(/\s+/).filter((s) => s !== '') as ('Success' | 'Error' | 'Cancel')[]);
+  target.invokeOn = (v[7] ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((s) => s !== '') as ('Success' | 'Error' | 'Cancel')[];
   target.pending = v[8] !== undefined;
   return true;
 }

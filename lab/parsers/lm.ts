@@ -27,7 +27,8 @@ export const LmResult = z.object({
 });
 export type LmResult = z.infer<typeof LmResult>;
 
-const ROW = /^([0-9a-fA-F]{8}`?(?:[0-9a-fA-F]{8})?)\s+([0-9a-fA-F]{8}`?(?:[0-9a-fA-F]{8})?)\s+(\S+)(?:\s+(.*))?$/;
+const ROW =
+  /^([0-9a-fA-F]{8}`?(?:[0-9a-fA-F]{8})?)\s+([0-9a-fA-F]{8}`?(?:[0-9a-fA-F]{8})?)\s+(\S+)(?:\s+(.*))?$/;
 const SYMBOLS = /^(?:([A-Z#]) )?\(([^)]+)\)\s*(.*)$/;
 
 /** Parses `lm` output. */
@@ -85,13 +86,19 @@ export function parseLm(text: string): LmResult {
       last.details[detail[1] ?? ''] = detail[2] ?? '';
       continue;
     }
-    if (last && line.text !== t && /^(?:Browse all global symbols|Image was built with|Information from resource tables)/.test(t)) continue;
+    if (
+      last &&
+      line.text !== t &&
+      /^(?:Browse all global symbols|Image was built with|Information from resource tables)/.test(t)
+    )
+      continue;
     if (i === lines.length - 1 && (modules.length > 0 || sawHeader)) {
       truncated = true;
       continue;
     }
     throw reader.fail('a line is not a module line of lm ("start end name (symbols)")', line);
   }
-  if (!sawHeader && modules.length === 0 && unloaded.length === 0) throw reader.fail('it has no "start end module name" header and no module line', lines[0]);
+  if (!sawHeader && modules.length === 0 && unloaded.length === 0)
+    throw reader.fail('it has no "start end module name" header and no module line', lines[0]);
   return LmResult.parse({ modules, unloaded, truncated });
 }

@@ -35,13 +35,17 @@ export const LocksResult = z.object({
 });
 export type LocksResult = z.infer<typeof LocksResult>;
 
-const RESOURCE = /^Resource @ (?:(\S+) \((0x[0-9a-fA-F`]+)\)|(0x[0-9a-fA-F`]+|[0-9a-fA-F`]{8,17}))\s+(Shared (\d+) owning threads?|Exclusively owned|Available)$/;
-const THREAD = /([0-9a-fA-F`]{8,17})-([0-9a-fA-F]{2})(<\*>)?(?:\s+\*\*\* Actual Thread ([0-9a-fA-F`]{8,17}))?/g;
+const RESOURCE =
+  /^Resource @ (?:(\S+) \((0x[0-9a-fA-F`]+)\)|(0x[0-9a-fA-F`]+|[0-9a-fA-F`]{8,17}))\s+(Shared (\d+) owning threads?|Exclusively owned|Available)$/;
+const THREAD =
+  /([0-9a-fA-F`]{8,17})-([0-9a-fA-F]{2})(<\*>)?(?:\s+\*\*\* Actual Thread ([0-9a-fA-F`]{8,17}))?/g;
 
 /** Parses `!locks` output. */
 export function parseLocks(text: string): LocksResult {
   const reader = new Reader('locks', '!locks', text);
-  const lines = filled(prepare(text)).filter((l) => !/^\*{4} DUMP OF ALL RESOURCE OBJECTS \*{4}$/.test(l.text.trim()));
+  const lines = filled(prepare(text)).filter(
+    (l) => !/^\*{4} DUMP OF ALL RESOURCE OBJECTS \*{4}$/.test(l.text.trim()),
+  );
   const resources: LockResource[] = [];
   let total: number | null = null;
   let held: number | null = null;
@@ -105,6 +109,7 @@ export function parseLocks(text: string): LocksResult {
     }
     throw reader.fail('a line is neither a resource, its owners, nor the lock summary', line);
   }
-  if (resources.length === 0 && total === null) throw reader.fail('it shows no resource and no lock summary', lines[0]);
+  if (resources.length === 0 && total === null)
+    throw reader.fail('it shows no resource and no lock summary', lines[0]);
   return LocksResult.parse({ resources, totalLocks: total, heldLocks: held, truncated });
 }

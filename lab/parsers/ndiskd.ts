@@ -13,7 +13,9 @@ export const PendingNblsResult = z.object({
   freed: z.number().int().nullable(),
   pending: z.number().int().nullable(),
   total: z.number().int().nullable(),
-  rows: z.array(z.object({ nbl: Hex, heldBy: Hex, holderName: z.string(), holderType: z.string().nullable() })),
+  rows: z.array(
+    z.object({ nbl: Hex, heldBy: Hex, holderName: z.string(), holderType: z.string().nullable() }),
+  ),
   /** True when the listed rows are all the pending NBLs the summary counts. */
   complete: z.boolean(),
   /** Lines the output holds that are not NBL rows or phase lines, as printed. */
@@ -72,7 +74,8 @@ export function parsePendingNbls(text: string): PendingNblsResult {
     }
     notes.push(t);
   }
-  if (!sawPhase && rows.length === 0) throw reader.fail('it has neither PHASE lines nor "Pending Nbl" rows', lines[0]);
+  if (!sawPhase && rows.length === 0)
+    throw reader.fail('it has neither PHASE lines nor "Pending Nbl" rows', lines[0]);
   return PendingNblsResult.parse({
     trackingEnabled: true,
     pools,
@@ -115,23 +118,34 @@ export function parseMiniport(text: string): MiniportResult {
   for (const line of lines.slice(1) as Line[]) {
     const t = line.text.trim();
     if (/^[A-Z0-9_]+(?:,\s*[A-Z0-9_]+)*,?$/.test(t)) {
-      flags.push(...t.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+      flags.push(
+        ...t
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+      );
       continue;
     }
-    const kv = /^([A-Za-z][A-Za-z /]*?[A-Za-z])\s{2,}(\S.*)$|^(Operational (?:status|flags)|Ndis handle|Media type)\s+(\S.*)$/.exec(t);
+    const kv =
+      /^([A-Za-z][A-Za-z /]*?[A-Za-z])\s{2,}(\S.*)$|^(Operational (?:status|flags)|Ndis handle|Media type)\s+(\S.*)$/.exec(
+        t,
+      );
     if (kv) {
       fields[(kv[1] ?? kv[3] ?? '').trim()] = (kv[2] ?? kv[4] ?? '').trim();
       continue;
     }
     throw reader.fail('a line is not a "Label   value" line of !ndiskd.miniport', line);
   }
-  if (!('Ndis handle' in fields) && !('Miniport' in fields)) throw reader.fail('it has no "Ndis handle" or "Miniport" line', first);
-  const num = (k: string) => (fields[k] !== undefined && /^\d+$/.test(fields[k] ?? '') ? Number(fields[k]) : null);
+  if (!('Ndis handle' in fields) && !('Miniport' in fields))
+    throw reader.fail('it has no "Ndis handle" or "Miniport" line', first);
+  const num = (k: string) =>
+    fields[k] !== undefined && /^\d+$/.test(fields[k] ?? '') ? Number(fields[k]) : null;
   const str = (k: string) => fields[k] ?? null;
   return MiniportResult.parse({
     name: first.text.trim(),
     fields,
-    ndisHandle: fields['Ndis handle'] === undefined ? null : hexOrNull(fields['Ndis handle'].split(/\s+/)[0] ?? ''),
+    ndisHandle:
+      fields['Ndis handle'] === undefined ? null : hexOrNull(fields['Ndis handle'].split(/\s+/)[0] ?? ''),
     state: str('Miniport'),
     devicePnp: str('Device PnP'),
     operationalStatus: str('Operational status'),

@@ -40,9 +40,11 @@ export type PoolResult = z.infer<typeof PoolResult>;
 const PAGE = /^Pool page ([0-9a-fA-F`]+) region is (.+)$/;
 const BLOCK =
   /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) previous size:\s*([0-9a-fA-F]+)\s+\((Allocated|Free)\s*\)\s*(\*)?(.{1,4}?)?(\s+\(Protected\))?\s*$/;
-const SPECIAL = /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) data: ([0-9a-fA-F`]+) \((\w+)\)\s*(\*)?(.{1,4})?\s*$/;
+const SPECIAL =
+  /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) data: ([0-9a-fA-F`]+) \((\w+)\)\s*(\*)?(.{1,4})?\s*$/;
 const DESCRIPTION = /^(?:Pooltag .{1,4}\s*:|Owning component\s*:)\s*(.*)$/;
-const CORRUPT = /An error \(or corruption\) in the pool was detected|is __inVALID|is freed \(or corrupt\) pool/;
+const CORRUPT =
+  /An error \(or corruption\) in the pool was detected|is __inVALID|is freed \(or corrupt\) pool/;
 
 /** Parses `!pool` output. */
 export function parsePool(text: string): PoolResult {
@@ -101,7 +103,9 @@ export function parsePool(text: string): PoolResult {
     if (
       diagnostics.length > 0 ||
       corrupt ||
-      /^[0-9a-fA-F`]{8,17}(?::| doesn't| is )|^if the entire page|^Bad (?:previous|allocation)|^\*\*\* |^Pool page \[|^Analyzing|^\[ |^Scanning|^None found/.test(t)
+      /^[0-9a-fA-F`]{8,17}(?::| doesn't| is )|^if the entire page|^Bad (?:previous|allocation)|^\*\*\* |^Pool page \[|^Analyzing|^\[ |^Scanning|^None found/.test(
+        t,
+      )
     ) {
       diagnostics.push(t);
       continue;

@@ -47,7 +47,12 @@ export function parsePoolUsed(text: string): PoolUsedResult {
     }
     const tot = /^TOTAL\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/.exec(t);
     if (tot) {
-      total = { nonPagedAllocs: Number(tot[1]), nonPagedUsed: Number(tot[2]), pagedAllocs: Number(tot[3]), pagedUsed: Number(tot[4]) };
+      total = {
+        nonPagedAllocs: Number(tot[1]),
+        nonPagedUsed: Number(tot[2]),
+        pagedAllocs: Number(tot[3]),
+        pagedUsed: Number(tot[4]),
+      };
       continue;
     }
     if (usedEnd !== null) {
@@ -61,7 +66,10 @@ export function parsePoolUsed(text: string): PoolUsedResult {
       truncated = true;
       continue;
     }
-    throw reader.fail(usedEnd === null ? 'it has no "Tag Allocs Used Allocs Used" header' : 'a line is not a pool tag row', line);
+    throw reader.fail(
+      usedEnd === null ? 'it has no "Tag Allocs Used Allocs Used" header' : 'a line is not a pool tag row',
+      line,
+    );
   }
   if (usedEnd === null) throw reader.fail('it has no "Tag Allocs Used Allocs Used" header', lines[0]);
   return PoolUsedResult.parse({ sortedBy, rows, total, truncated });

@@ -51,11 +51,13 @@ export function parsePte(text: string): PteResult {
       note: null,
     });
   }
-  if (levels.length === 0) throw reader.fail('the line for the paging levels names none of PXE, PPE, PDE, PTE', at);
+  if (levels.length === 0)
+    throw reader.fail('the line for the paging levels names none of PXE, PPE, PDE, PTE', at);
   const contains = lines[i + 1];
   if (contains) {
     const values = [...contains.text.matchAll(/contains ([0-9a-fA-F`]+)/g)].map((m) => hexOrNull(m[1] ?? ''));
-    if (values.length === 0) throw reader.fail('the line after the paging levels has no "contains" values', contains);
+    if (values.length === 0)
+      throw reader.fail('the line after the paging levels has no "contains" values', contains);
     values.forEach((v, n) => {
       const level = levels[n];
       if (level) level.contents = v;

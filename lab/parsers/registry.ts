@@ -3,7 +3,7 @@
  */
 import type { z } from 'zod';
 import { AnalyzeResult, parseAnalyze } from './analyze.js';
-import { parseBcdDbgSettings, parseBcdEnum, BcdDbgSettingsResult, BcdEnumResult } from './bcdedit.js';
+import { BcdDbgSettingsResult, BcdEnumResult, parseBcdDbgSettings, parseBcdEnum } from './bcdedit.js';
 import { BugcheckBannerResult, parseBugcheckBanner } from './bugcheck.js';
 import { EventResult, parseEvent } from './event.js';
 import { FltmcFiltersResult, FltmcInstancesResult, parseFltmcFilters, parseFltmcInstances } from './fltmc.js';
@@ -35,28 +35,84 @@ function entry<T>(parse: (text: string) => T, schema: z.ZodType<T>, description:
 }
 
 export const commandParsers = {
-  analyze: entry(parseAnalyze, AnalyzeResult, '!analyze -v: bug check code, name, arguments, culprit, STACK_TEXT'),
-  stack: entry(parseStack, StackResult, 'k, kb, kn, kp, kv, kc or a STACK_TEXT block (64- and 32-bit): frames'),
+  analyze: entry(
+    parseAnalyze,
+    AnalyzeResult,
+    '!analyze -v: bug check code, name, arguments, culprit, STACK_TEXT',
+  ),
+  stack: entry(
+    parseStack,
+    StackResult,
+    'k, kb, kn, kp, kv, kc or a STACK_TEXT block (64- and 32-bit): frames',
+  ),
   pool: entry(parsePool, PoolResult, '!pool: page, region, blocks, corruption'),
   pte: entry(parsePte, PteResult, '!pte: PXE/PPE/PDE/PTE address, contents, pfn, flags, valid'),
   thread: entry(parseThread, ThreadResult, '!thread: thread, cid, process, IRP list, stack'),
   irp: entry(parseIrp, IrpResult, '!irp: stack count, current location, visible stack locations'),
-  verifier: entry(parseVerifier, VerifierResult, '!verifier (flag table): verify level, enabled options, statistics'),
-  'verifier-irplog': entry(parseVerifierIrpLog, IrpLogResult, '!verifier 100: IRP log entries with IRQL, APC-disable counts, stacks'),
-  'verifier-query': entry(parseVerifierQuery, VerifierQueryResult, 'verifier /querysettings or /query: flags, options, drivers'),
+  verifier: entry(
+    parseVerifier,
+    VerifierResult,
+    '!verifier (flag table): verify level, enabled options, statistics',
+  ),
+  'verifier-irplog': entry(
+    parseVerifierIrpLog,
+    IrpLogResult,
+    '!verifier 100: IRP log entries with IRQL, APC-disable counts, stacks',
+  ),
+  'verifier-query': entry(
+    parseVerifierQuery,
+    VerifierQueryResult,
+    'verifier /querysettings or /query: flags, options, drivers',
+  ),
   vm: entry(parseVm, VmResult, '!vm: memory counters, page files, commit charge and commit failures'),
-  locks: entry(parseLocks, LocksResult, '!locks: ERESOURCE locks, mode, owners (with the Actual Thread correction)'),
+  locks: entry(
+    parseLocks,
+    LocksResult,
+    '!locks: ERESOURCE locks, mode, owners (with the Actual Thread correction)',
+  ),
   lm: entry(parseLm, LmResult, 'lm: loaded modules (start, end, name, symbols) and unloaded modules'),
   poolused: entry(parsePoolUsed, PoolUsedResult, '!poolused: allocations and bytes per pool tag'),
-  pendingnbls: entry(parsePendingNbls, PendingNblsResult, '!ndiskd.pendingnbls: pending NBLs and who holds them'),
+  pendingnbls: entry(
+    parsePendingNbls,
+    PendingNblsResult,
+    '!ndiskd.pendingnbls: pending NBLs and who holds them',
+  ),
   miniport: entry(parseMiniport, MiniportResult, '!ndiskd.miniport: a miniport state, PnP state, flags'),
-  'bugcheck-banner': entry(parseBugcheckBanner, BugcheckBannerResult, '*** Fatal System Error banner, a break-in, or .bugcheck: code and parameters'),
-  'fltmc-filters': entry(parseFltmcFilters, FltmcFiltersResult, 'fltmc filters: name, instances, altitude, frame'),
-  'fltmc-instances': entry(parseFltmcInstances, FltmcInstancesResult, 'fltmc instances: filter, volume, altitude, instance, frame'),
-  'vssadmin-writers': entry(parseVssadminWriters, VssWritersResult, 'vssadmin list writers: name, ids, state, last error'),
-  'bcdedit-dbgsettings': entry(parseBcdDbgSettings, BcdDbgSettingsResult, 'bcdedit /dbgsettings: debugtype, hostip, port, key, dhcp, busparams'),
-  'bcdedit-enum': entry(parseBcdEnum, BcdEnumResult, 'bcdedit /enum: boot entries with identifier and elements'),
-  event: entry(parseEvent, EventResult, 'events 129, 153, 8193/8194, 1001 and others as text, Event Viewer copy, CSV or JSON'),
+  'bugcheck-banner': entry(
+    parseBugcheckBanner,
+    BugcheckBannerResult,
+    '*** Fatal System Error banner, a break-in, or .bugcheck: code and parameters',
+  ),
+  'fltmc-filters': entry(
+    parseFltmcFilters,
+    FltmcFiltersResult,
+    'fltmc filters: name, instances, altitude, frame',
+  ),
+  'fltmc-instances': entry(
+    parseFltmcInstances,
+    FltmcInstancesResult,
+    'fltmc instances: filter, volume, altitude, instance, frame',
+  ),
+  'vssadmin-writers': entry(
+    parseVssadminWriters,
+    VssWritersResult,
+    'vssadmin list writers: name, ids, state, last error',
+  ),
+  'bcdedit-dbgsettings': entry(
+    parseBcdDbgSettings,
+    BcdDbgSettingsResult,
+    'bcdedit /dbgsettings: debugtype, hostip, port, key, dhcp, busparams',
+  ),
+  'bcdedit-enum': entry(
+    parseBcdEnum,
+    BcdEnumResult,
+    'bcdedit /enum: boot entries with identifier and elements',
+  ),
+  event: entry(
+    parseEvent,
+    EventResult,
+    'events 129, 153, 8193/8194, 1001 and others as text, Event Viewer copy, CSV or JSON',
+  ),
 } satisfies Record<string, ParserEntry<unknown>>;
 
 export type CommandKind = keyof typeof commandParsers;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { Frame, parseCallSite } from './frame.js';
-import { Hex, hexOrNull } from './hex.js';
+import { type Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
 export const StackResult = z.object({
@@ -18,7 +18,8 @@ export type StackResult = z.infer<typeof StackResult>;
 const HEADER = /^\s*(?:#\s+)?(?:Child-SP|ChildEBP|Call Site|RetAddr)\b/;
 const ADDRESS = /^[0-9a-fA-F]{8}(?:`[0-9a-fA-F]{8}|[0-9a-fA-F]{8})?$/;
 const INLINE_OLD = /^-{3,}inline function-{3,}\s+(.*)$/i;
-const INLINE_NUMBERED = /^([0-9a-fA-F]{2,4})\s+\(Inline(?: Function)?\)\s+[-`]+\s+(?:[-`]+\s+)?(?::\s+)?(.*)$/;
+const INLINE_NUMBERED =
+  /^([0-9a-fA-F]{2,4})\s+\(Inline(?: Function)?\)\s+[-`]+\s+(?:[-`]+\s+)?(?::\s+)?(.*)$/;
 const INLINE_UNNUMBERED = /^\(Inline(?: Function)?\)\s+[-`]+\s+(?:[-`]+\s+)?(?::\s+)?(.*)$/;
 
 /** True for a header line of a stack listing. */
@@ -35,7 +36,8 @@ export function parseFrameRow(text: string, numbered: boolean | null, callSiteOn
   const inlineOld = INLINE_OLD.exec(trimmed);
   if (inlineOld) return inlineFrame(inlineOld[1] ?? '', undefined);
   const inlineNumbered = INLINE_NUMBERED.exec(trimmed);
-  if (inlineNumbered) return inlineFrame(inlineNumbered[2] ?? '', Number.parseInt(inlineNumbered[1] ?? '0', 16));
+  if (inlineNumbered)
+    return inlineFrame(inlineNumbered[2] ?? '', Number.parseInt(inlineNumbered[1] ?? '0', 16));
   const inlineBare = INLINE_UNNUMBERED.exec(trimmed);
   if (inlineBare) return inlineFrame(inlineBare[1] ?? '', undefined);
   const tokens = trimmed.split(/\s+/);
@@ -71,7 +73,10 @@ export function parseFrameRow(text: string, numbered: boolean | null, callSiteOn
   if (addresses.length >= 2) {
     frame.childSp = hexOrNull(addresses[0] ?? '');
     frame.retAddr = hexOrNull(addresses[1] ?? '');
-    const args = addresses.slice(2).map((a) => hexOrNull(a)).filter((a): a is Hex => a !== null);
+    const args = addresses
+      .slice(2)
+      .map((a) => hexOrNull(a))
+      .filter((a): a is Hex => a !== null);
     if (args.length > 0) frame.args = args;
   }
   if (site.source !== undefined) frame.source = site.source;
@@ -110,7 +115,12 @@ export interface FrameBlock {
  * at the end of the input such a line is a cut-off row (dropped, `truncated`); when `strict`, a
  * non-frame line followed by more frames is an error.
  */
-export function readFrames(lines: readonly Line[], start: number, reader: Reader, strict: boolean): FrameBlock {
+export function readFrames(
+  lines: readonly Line[],
+  start: number,
+  reader: Reader,
+  strict: boolean,
+): FrameBlock {
   let i = start;
   while (i < lines.length && (lines[i]?.text.trim() ?? '') === '') i += 1;
   let numbered: boolean | null = null;
@@ -145,13 +155,16 @@ export function readFrames(lines: readonly Line[], start: number, reader: Reader
     }
     break;
   }
-  if (architecture === null && frames[0]?.childSp) architecture = (frames[0].childSp?.length ?? 0) > 10 ? 'x64' : 'x86';
+  if (architecture === null && frames[0]?.childSp)
+    architecture = (frames[0].childSp?.length ?? 0) > 10 ? 'x64' : 'x86';
   return { frames, truncated, architecture, end: i };
 }
 
 /** A row that starts like a frame row (an address or a frame number) but does not finish. */
 function looksLikeCutRow(text: string): boolean {
-  return /^\s*(?:[0-9a-fA-F]{2,4}\s+)?[0-9a-fA-F`]{1,17}(?:\s|$)/.test(text) || /^\s*[0-9a-fA-F]{2,4}$/.test(text);
+  return (
+    /^\s*(?:[0-9a-fA-F]{2,4}\s+)?[0-9a-fA-F`]{1,17}(?:\s|$)/.test(text) || /^\s*[0-9a-fA-F]{2,4}$/.test(text)
+  );
 }
 
 /** Parses the output of a `k`-family command or a `STACK_TEXT:` block. */
@@ -168,5 +181,9 @@ export function parseStack(text: string): StackResult {
   const rest = filled(lines.slice(block.end));
   if (block.frames.length === 0) throw reader.fail('it holds no stack frame', filled(lines)[0]);
   if (rest.length > 0) throw reader.fail('a line after the stack is not a stack frame', rest[0]);
-  return StackResult.parse({ architecture: block.architecture, frames: block.frames, truncated: block.truncated });
+  return StackResult.parse({
+    architecture: block.architecture,
+    frames: block.frames,
+    truncated: block.truncated,
+  });
 }

@@ -37,7 +37,8 @@ export type ThreadResult = z.infer<typeof ThreadResult>;
 
 const HEAD =
   /^THREAD ([0-9a-fA-F`]+)\s+Cid ([0-9a-fA-F]+\.[0-9a-fA-F]+)\s+Teb: ([0-9a-fA-F`]+)\s+Win32Thread: ([0-9a-fA-F`]+)\s*(.*)$/;
-const IRP = /^([0-9a-fA-F`]{8,17}): (\([0-9a-fA-F]+,[0-9a-fA-F]+\))\s+Flags: ([0-9a-fA-F]+)\s+Mdl: ([0-9a-fA-F`]+)$/;
+const IRP =
+  /^([0-9a-fA-F`]{8,17}): (\([0-9a-fA-F]+,[0-9a-fA-F]+\))\s+Flags: ([0-9a-fA-F]+)\s+Mdl: ([0-9a-fA-F`]+)$/;
 
 /** Parses `!thread` output. */
 export function parseThread(text: string): ThreadResult {

@@ -96,9 +96,11 @@ export function parseVerifier(text: string): VerifierResult {
       continue;
     }
     if (section === 'other') continue;
-    if (i === lines.length - 1 && flags !== null) return VerifierResult.parse({ flags, enabled, disabled, statistics, drivers, truncated: true });
+    if (i === lines.length - 1 && flags !== null)
+      return VerifierResult.parse({ flags, enabled, disabled, statistics, drivers, truncated: true });
     throw reader.fail('a line is not part of the !verifier summary', line);
   }
-  if (flags === null) throw reader.fail('it has no "Verify Level …" or "Verify Flags Level …" line', lines[0]);
+  if (flags === null)
+    throw reader.fail('it has no "Verify Level …" or "Verify Flags Level …" line', lines[0]);
   return VerifierResult.parse({ flags, enabled, disabled, statistics, drivers, truncated: false });
 }

@@ -23,7 +23,14 @@ export const VmResult = z.object({
   /** From the `********** N commit requests have failed **********` line; null when the line is absent. */
   commitFailures: z.number().int().nullable(),
   /** Per-process commit lines `!vm` prints after the counters. */
-  processes: z.array(z.object({ pid: z.string(), image: z.string(), commitPages: z.number().int(), commitKb: z.number().int() })),
+  processes: z.array(
+    z.object({
+      pid: z.string(),
+      image: z.string(),
+      commitPages: z.number().int(),
+      commitKb: z.number().int(),
+    }),
+  ),
   truncated: z.boolean(),
 });
 export type VmResult = z.infer<typeof VmResult>;
@@ -54,7 +61,13 @@ export function parseVm(text: string): VmResult {
     }
     const pf = /^Page File: (.+)$/.exec(t);
     if (pf) {
-      pageFiles.push({ path: (pf[1] ?? '').trim(), currentKb: null, freeKb: null, minimumKb: null, maximumKb: null });
+      pageFiles.push({
+        path: (pf[1] ?? '').trim(),
+        currentKb: null,
+        freeKb: null,
+        minimumKb: null,
+        maximumKb: null,
+      });
       continue;
     }
     const file = pageFiles[pageFiles.length - 1];
@@ -77,7 +90,12 @@ export function parseVm(text: string): VmResult {
     }
     const proc = /^([0-9a-fA-F]+) (\S.*?)\s+(\d+) \(\s*(\d+) Kb\)$/.exec(t);
     if (proc) {
-      processes.push({ pid: proc[1] ?? '', image: proc[2] ?? '', commitPages: Number(proc[3]), commitKb: Number(proc[4]) });
+      processes.push({
+        pid: proc[1] ?? '',
+        image: proc[2] ?? '',
+        commitPages: Number(proc[3]),
+        commitKb: Number(proc[4]),
+      });
       continue;
     }
     if (i === lines.length - 1 && (seenBanner || Object.keys(counters).length > 0)) {
@@ -86,7 +104,8 @@ export function parseVm(text: string): VmResult {
     }
     throw reader.fail('a line is not a counter of !vm ("Name: pages ( Kb)")', line);
   }
-  if (!seenBanner && Object.keys(counters).length === 0) throw reader.fail('it has no "*** Virtual Memory Usage ***" banner and no counter', lines[0]);
+  if (!seenBanner && Object.keys(counters).length === 0)
+    throw reader.fail('it has no "*** Virtual Memory Usage ***" banner and no counter', lines[0]);
   return VmResult.parse({
     counters,
     pageFiles,

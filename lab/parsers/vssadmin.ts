@@ -27,7 +27,13 @@ export function parseVssadminWriters(text: string): VssWritersResult {
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     const t = line.text.trim();
-    if (/^vssadmin \d/.test(t) || /^\(C\) Copyright/.test(t) || /^Waiting for responses\./.test(t) || /^These may be delayed/.test(t)) continue;
+    if (
+      /^vssadmin \d/.test(t) ||
+      /^\(C\) Copyright/.test(t) ||
+      /^Waiting for responses\./.test(t) ||
+      /^These may be delayed/.test(t)
+    )
+      continue;
     const name = /^Writer name: '(.*)'$/.exec(t);
     if (name) {
       writers.push({ name: name[1] ?? '', id: null, instanceId: null, state: null, lastError: null });
@@ -40,11 +46,16 @@ export function parseVssadminWriters(text: string): VssWritersResult {
     const last = /^Last error: (.+)$/.exec(t);
     if (w && id && w.id === null) w.id = id[1] ?? null;
     else if (w && inst && w.instanceId === null) w.instanceId = inst[1] ?? null;
-    else if (w && state && w.state === null) w.state = { code: Number(state[1]), text: (state[2] ?? '').trim() };
+    else if (w && state && w.state === null)
+      w.state = { code: Number(state[1]), text: (state[2] ?? '').trim() };
     else if (w && last && w.lastError === null) w.lastError = (last[1] ?? '').trim();
     else if (i === lines.length - 1 && w) truncated = true;
-    else throw reader.fail('a line is not a field of a writer block ("Writer name:", "Writer Id:", "State:", "Last error:")', line);
+    else
+      throw reader.fail(
+        'a line is not a field of a writer block ("Writer name:", "Writer Id:", "State:", "Last error:")',
+        line,
+      );
   }
-  if (writers.length === 0) throw reader.fail("it has no \"Writer name: '…'\" line", lines[0]);
+  if (writers.length === 0) throw reader.fail('it has no "Writer name: \'…\'" line', lines[0]);
   return VssWritersResult.parse({ writers, truncated });
 }

@@ -57,18 +57,28 @@ describe('driverlab parse', () => {
   it('reads standard input when no file is named', async () => {
     const c = capture('    8: kd> !locks\n    84372 total locks, 2 locks currently held\n');
     expect.equal(await main(['parse', 'locks'], c.io), 0);
-    expect.deepEqual(JSON.parse(c.out()), { resources: [], totalLocks: 84372, heldLocks: 2, truncated: false });
+    expect.deepEqual(JSON.parse(c.out()), {
+      resources: [],
+      totalLocks: 84372,
+      heldLocks: 2,
+      truncated: false,
+    });
   });
 
   it('prints a transcript as {commands: [{command, kind, value, error}]}', async () => {
     const c = capture();
     expect.equal(await main(['parse', 'auto', join(FIXTURES, 'auto.commit-failures-session.txt')], c.io), 0);
-    const { commands } = JSON.parse(c.out()) as { commands: { command: string; kind: string | null; value: unknown; error: unknown }[] };
-    expect.deepEqual(commands.map((x) => Object.keys(x)), [
-      ['command', 'kind', 'value', 'error'],
-      ['command', 'kind', 'value', 'error'],
-      ['command', 'kind', 'value', 'error'],
-    ]);
+    const { commands } = JSON.parse(c.out()) as {
+      commands: { command: string; kind: string | null; value: unknown; error: unknown }[];
+    };
+    expect.deepEqual(
+      commands.map((x) => Object.keys(x)),
+      [
+        ['command', 'kind', 'value', 'error'],
+        ['command', 'kind', 'value', 'error'],
+        ['command', 'kind', 'value', 'error'],
+      ],
+    );
     expect.deepEqual(commands.slice(1), [
       { command: 'dc nt!MiChargeCommitmentFailures L4', kind: null, value: null, error: null },
       { command: '?0000bd38', kind: null, value: null, error: null },
@@ -78,25 +88,40 @@ describe('driverlab parse', () => {
   it('says which kind it does not know, with a suggestion, exit 2', async () => {
     const c = capture();
     expect.equal(await main(['parse', 'stak', 'x.txt'], c.io), 2);
-    expect.equal(c.err(), "'stak' is not a parser kind of 'driverlab parse'; run 'driverlab parse --help' to see the kinds. Did you mean 'stack'?\n");
+    expect.equal(
+      c.err(),
+      "'stak' is not a parser kind of 'driverlab parse'; run 'driverlab parse --help' to see the kinds. Did you mean 'stack'?\n",
+    );
   });
 
   it('asks for a kind and refuses a second file or an unknown option, exit 2', async () => {
     const none = capture();
     expect.equal(await main(['parse'], none.io), 2);
-    expect.match(none.err(), /^'driverlab parse' needs a kind \(one of analyze, stack, .*\); run 'driverlab parse --help' for what each reads\.\n$/);
+    expect.match(
+      none.err(),
+      /^'driverlab parse' needs a kind \(one of analyze, stack, .*\); run 'driverlab parse --help' for what each reads\.\n$/,
+    );
     const two = capture();
     expect.equal(await main(['parse', 'lm', 'a.txt', 'b.txt'], two.io), 2);
-    expect.equal(two.err(), "'driverlab parse' takes one input file, not also 'b.txt'; pass one file or '-' for standard input.\n");
+    expect.equal(
+      two.err(),
+      "'driverlab parse' takes one input file, not also 'b.txt'; pass one file or '-' for standard input.\n",
+    );
     const opt = capture();
     expect.equal(await main(['parse', '--json', 'lm'], opt.io), 2);
-    expect.equal(opt.err(), "'driverlab parse' has no option '--json'; run 'driverlab parse --help' to see its usage.\n");
+    expect.equal(
+      opt.err(),
+      "'driverlab parse' has no option '--json'; run 'driverlab parse --help' to see its usage.\n",
+    );
   });
 
   it('says when the input file cannot be read, exit 1', async () => {
     const c = capture();
     expect.equal(await main(['parse', 'lm', 'missing.txt'], c.io), 1);
-    expect.equal(c.err(), "The input file 'missing.txt' could not be read (ENOENT); check the path and that it is a readable text file.\n");
+    expect.equal(
+      c.err(),
+      "The input file 'missing.txt' could not be read (ENOENT); check the path and that it is a readable text file.\n",
+    );
   });
 
   it('lists every kind with a one-line description in --help', async () => {

@@ -33,15 +33,21 @@ async function parse(args: string[], io: CliIo): Promise<number> {
   const { positionals } = parseCommandArgs('parse', args, {});
   const [kind, file, extra] = positionals;
   if (kind === undefined) {
-    throw new UsageError(`'driverlab parse' needs a kind (one of ${kinds.join(', ')}); run 'driverlab parse --help' for what each reads.`);
+    throw new UsageError(
+      `'driverlab parse' needs a kind (one of ${kinds.join(', ')}); run 'driverlab parse --help' for what each reads.`,
+    );
   }
   if (!isKind(kind)) {
     const like = closest(kind, kinds);
     const hint = like.length > 0 ? ` Did you mean '${like.join("' or '")}'?` : '';
-    throw new UsageError(`'${kind}' is not a parser kind of 'driverlab parse'; run 'driverlab parse --help' to see the kinds.${hint}`);
+    throw new UsageError(
+      `'${kind}' is not a parser kind of 'driverlab parse'; run 'driverlab parse --help' to see the kinds.${hint}`,
+    );
   }
   if (extra !== undefined) {
-    throw new UsageError(`'driverlab parse' takes one input file, not also '${extra}'; pass one file or '-' for standard input.`);
+    throw new UsageError(
+      `'driverlab parse' takes one input file, not also '${extra}'; pass one file or '-' for standard input.`,
+    );
   }
   let text: string;
   if (file === undefined || file === '-') text = await io.readStdin();
@@ -51,7 +57,9 @@ async function parse(args: string[], io: CliIo): Promise<number> {
       text = await readFile(path, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'an I/O error';
-      io.stderr(`The input file '${file}' could not be read (${code}); check the path and that it is a readable text file.\n`);
+      io.stderr(
+        `The input file '${file}' could not be read (${code}); check the path and that it is a readable text file.\n`,
+      );
       return EXIT.problem;
     }
   }
