@@ -95,21 +95,15 @@ export function parseThread(text: string): ThreadResult {
     if (att) attached = hexOrNull(att[1] ?? '');
     // The remaining header lines (DeviceMap, Wait Start TickCount, Priority …) carry no field here.
   }
-  if (stackAt < 0) {
-    return ThreadResult.parse({
-      ...headFields(head),
-      waitObjects,
-      irps,
-      process,
-      image,
-      attachedProcess: attached,
-      stack: [],
-      truncated: false,
-    });
+  let stack: Frame[] = [];
+  let truncated = false;
+  if (stackAt >= 0) {
+    const block = readFrames(lines, stackAt, reader, true);
+    const rest = filled(lines.slice(block.end));
+    if (rest.length > 0) throw reader.fail('a line after the stack is not a stack frame', rest[0]);
+    stack = block.frames;
+    truncated = block.truncated;
   }
-  const block = readFrames(lines, stackAt, reader, true);
-  const rest = filled(lines.slice(block.end));
-  if (rest.length > 0) throw reader.fail('a line after the stack is not a stack frame', rest[0]);
   return ThreadResult.parse({
     ...headFields(head),
     waitObjects,
@@ -117,8 +111,8 @@ export function parseThread(text: string): ThreadResult {
     process,
     image,
     attachedProcess: attached,
-    stack: block.frames,
-    truncated: block.truncated,
+    stack,
+    truncated,
   });
 }
 
