@@ -60,14 +60,33 @@ export function promptCommand(text: string): string | null {
  */
 export function prepare(text: string, options: { keepPrompt?: boolean } = {}): Line[] {
   const raw = text.split(/\r\n|\r|\n/);
-  let lines = raw.map((t, i) => ({ text: cleanLine(t), no: i + 1 }));
-  lines = stripQuotes(lines);
-  lines = stripIndent(lines);
+  const texts: string[] = new Array(raw.length);
+  let quoted = true;
+  let any = false;
+  let tabs = false;
+  for (let i = 0; i < raw.length; i += 1) {
+    const t = cleanLine(raw[i] as string);
+    texts[i] = t;
+    if (t === '') continue;
+    const lead = leadingBlank(t);
+    if (lead === t.length) continue;
+    any = true;
+    if (t.charCodeAt(lead) !== 62 /* > */ || (t.length > lead + 1 && t.charCodeAt(lead + 1) !== 32))
+      quoted = false;
+    if (!tabs && t.slice(0, lead).indexOf('\t') !== -1) tabs = true;
+  }
+  let lines: Line[] = texts.map((t, i) => ({ text: t, no: i + 1 }));
+  if (any && quoted) lines = stripQuotes(lines);
+  lines = stripIndent(lines, tabs);
   const out: Line[] = [];
   let promptSeen = options.keepPrompt === true;
   for (const line of lines) {
-    if (line.text !== '' && isNoise(line.text)) continue;
-    if (!promptSeen && line.text !== '') {
+    if (line.text === '') {
+      out.push(line);
+      continue;
+    }
+    if (isNoise(line.text)) continue;
+    if (!promptSeen) {
       promptSeen = true;
       if (promptCommand(line.text) !== null) continue;
     }
@@ -76,7 +95,25 @@ export function prepare(text: string, options: { keepPrompt?: boolean } = {}): L
   return out;
 }
 
-const NEEDS_CLEANING = /[\u00a0\u200b\ufeff\\]|[ \t\f\v]$/;
+/** Count of spaces and tabs a line starts with. */
+function leadingBlank(text: string): number {
+  let n = 0;
+  while (n < text.length && (text.charCodeAt(n) === 32 || text.charCodeAt(n) === 9)) n += 1;
+  return n;
+}
+
+/** True when a line has something `cleanLine` changes (checked by hand: a regex here cost 5x). */
+function needsCleaning(text: string): boolean {
+  const n = text.length;
+  if (n === 0) return false;
+  const last = text.charCodeAt(n - 1);
+  if (last === 32 || last === 9 || last === 11 || last === 12) return true;
+  for (let i = 0; i < n; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 92 || c === 0xa0 || c === 0x200b || c === 0xfeff) return true;
+  }
+  return false;
+}
 
 /**
  * One line as text: no-break spaces (web pages render runs of spaces as alternating NBSP and
@@ -84,7 +121,7 @@ const NEEDS_CLEANING = /[\u00a0\u200b\ufeff\\]|[ \t\f\v]$/;
  * trailing white space is cut.
  */
 export function cleanLine(text: string): string {
-  if (!NEEDS_CLEANING.test(text)) return text;
+  if (!needsCleaning(text)) return text;
   return text
     .replace(/\u00a0/g, ' ')
     .replace(/[\u200b\ufeff]/g, '')
@@ -94,8 +131,6 @@ export function cleanLine(text: string): string {
 
 /** Removes one or more `>` quote levels when every non-blank line carries them. */
 function stripQuotes(lines: Line[]): Line[] {
-  const first = lines.find((l) => l.text !== '');
-  if (!first || !/^\s*>/.test(first.text)) return lines;
   let current = lines;
   for (let depth = 0; depth < 4; depth += 1) {
     const filled = current.filter((l) => l.text.trim() !== '');
@@ -106,9 +141,9 @@ function stripQuotes(lines: Line[]): Line[] {
 }
 
 /** Expands leading tabs and removes the indentation all non-blank lines share. */
-function stripIndent(input: Line[]): Line[] {
+function stripIndent(input: Line[], tabs: boolean): Line[] {
   let lines = input;
-  if (lines.some((l) => leadingTab(l.text))) {
+  if (tabs || lines.some((l) => leadingTab(l.text))) {
     lines = lines.map((l) => {
       if (!leadingTab(l.text)) return l;
       const lead = /^[ \t]*/.exec(l.text)?.[0] ?? '';
