@@ -4,6 +4,7 @@
  * adds `KEY_VALUES_STRING` with `Key  : …` / `Value: …` pairs and `BUGCHECK_CODE`).
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Frame } from './frame.js';
 import { Hex, hexOrNull } from './hex.js';
 import { readFrames } from './stack.js';
@@ -121,7 +122,7 @@ export function parseAnalyze(text: string): AnalyzeResult {
     const v = keyValues[key];
     return v === undefined || v === '' ? null : v;
   };
-  return AnalyzeResult.parse({
+  return built(AnalyzeResult, {
     bugcheck: { code, name, args },
     description: description.length > 0 ? description.join('\n') : null,
     imageName: field('IMAGE_NAME'),

@@ -24,8 +24,15 @@ export type TranscriptResult = z.infer<typeof TranscriptResult>;
 
 const PROMPT = /^\s*(?:> ?)?(?:\d+: )?l?kd> ?(.*)$/;
 
-/** Parses one command's output (already split from the transcript). */
-export function parseCommandOutput(command: string | null, output: string): TranscriptCommand {
+/**
+ * Parses one command's output (already split from the transcript); `validate: false` skips the
+ * schema pass over the value (the streaming path, see built.ts).
+ */
+export function parseCommandOutput(
+  command: string | null,
+  output: string,
+  validate = true,
+): TranscriptCommand {
   let kind: CommandKind | null = command === null ? null : kindOfCommand(command);
   if (command === null) {
     if (output.trim() === '') return { command, kind: null, value: null, error: null };
@@ -35,7 +42,7 @@ export function parseCommandOutput(command: string | null, output: string): Tran
   const parser = commandParsers[kind];
   try {
     const text = kind === 'irp' && command !== null ? `${command}\n${output}` : output;
-    return { command, kind, value: parser.parse(text), error: null };
+    return { command, kind, value: validate ? parser.parse(text) : parser.read(text), error: null };
   } catch (error) {
     if (error instanceof ParseError) return { command, kind, value: null, error: error.message };
     throw error;
@@ -95,7 +102,8 @@ export async function* parseTranscriptStream(
     if ((c >= 48 && c <= 57) || c === 107 || c === 108 || c === 62 || c === 32 || c === 9) {
       const p = PROMPT.exec(line);
       if (p) {
-        if (command !== null || filledOutput) done.push(parseCommandOutput(command, output.join('\n')));
+        if (command !== null || filledOutput)
+          done.push(parseCommandOutput(command, output.join('\n'), false));
         command = (p[1] ?? '').trim();
         output = [];
         filledOutput = false;
@@ -110,5 +118,5 @@ export async function* parseTranscriptStream(
     done = [];
     return out;
   });
-  if (command !== null || filledOutput) yield parseCommandOutput(command, output.join('\n'));
+  if (command !== null || filledOutput) yield parseCommandOutput(command, output.join('\n'), false);
 }

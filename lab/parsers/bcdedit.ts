@@ -4,6 +4,7 @@
  * title underlined with dashes, and continues multi-value elements on indented lines.
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
 export const BcdDbgSettingsResult = z.object({
@@ -54,7 +55,7 @@ export function parseBcdDbgSettings(text: string): BcdDbgSettingsResult {
   if (Object.keys(settings).length === 0) throw reader.fail('it has no setting line', lines[0]);
   const port = settings.port;
   const dhcp = settings.dhcp;
-  return BcdDbgSettingsResult.parse({
+  return built(BcdDbgSettingsResult, {
     debugtype: settings.debugtype ?? null,
     hostip: settings.hostip ?? null,
     port: port !== undefined && /^\d+$/.test(port) ? Number(port) : null,
@@ -124,5 +125,5 @@ export function parseBcdEnum(text: string): BcdEnumResult {
     throw reader.fail('a line is not a "name   value" element of a boot entry', line);
   }
   if (entries.length === 0) throw reader.fail('it has no boot entry', lines[0]);
-  return BcdEnumResult.parse({ entries, truncated });
+  return built(BcdEnumResult, { entries, truncated });
 }

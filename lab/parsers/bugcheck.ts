@@ -4,6 +4,7 @@
  * Also reads `.bugcheck` (`Bugcheck code 0000000a` / `Arguments …`).
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, prepare, Reader } from './text.js';
 
@@ -69,7 +70,7 @@ export function parseBugcheckBanner(text: string): BugcheckBannerResult {
     );
   }
   if (code !== null && args.length !== 4) args = [null, null, null, null];
-  return BugcheckBannerResult.parse({
+  return built(BugcheckBannerResult, {
     isBugcheck: code !== null,
     code,
     args,

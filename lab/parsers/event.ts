@@ -5,6 +5,7 @@
  * 153 (disk retry), 129 (storport reset) and 1001 (bugcheck) are decoded from their message and data.
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { SCSI_OPCODE, SCSI_STATUS, SRB_FLAGS, SRB_STATUS } from './storage-codes.js';
 import { filled, type Line, prepare, Reader } from './text.js';
@@ -94,7 +95,7 @@ export function parseEvent(text: string): EventResult {
       decoded: decode(eventId, r),
     };
   });
-  return EventResult.parse({ events });
+  return built(EventResult, { events });
 }
 
 const TEXT_FIELDS: Record<string, keyof RawEvent | 'skip'> = {

@@ -4,6 +4,7 @@
  * spaces (`UCPD - Top Instance`).
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { cellsOf, type Span, spansOf } from './columns.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
@@ -93,7 +94,7 @@ export function parseFltmcFilters(text: string): FltmcFiltersResult {
       frame: f as number | 'legacy',
     });
   });
-  return FltmcFiltersResult.parse({ filters, truncated });
+  return built(FltmcFiltersResult, { filters, truncated });
 }
 
 /** Parses `fltmc instances` output (with or without the Volume Name column). */
@@ -136,5 +137,5 @@ export function parseFltmcInstances(text: string): FltmcInstancesResult {
       volumeStatus: at(iStatus) === '' ? null : at(iStatus),
     });
   });
-  return FltmcInstancesResult.parse({ instances, truncated });
+  return built(FltmcInstancesResult, { instances, truncated });
 }

@@ -9,6 +9,7 @@ export const parsers = {
   ...commandParsers,
   auto: {
     parse: parseTranscript,
+    read: parseTranscript,
     schema: TranscriptResult,
     description: 'a whole kd transcript: split at its prompts, each command parsed by its kind',
   } satisfies ParserEntry<TranscriptResult>,

@@ -4,6 +4,7 @@
  * line) and the older one (`>[  3,34]  40 e1 …` on one line).
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
@@ -173,7 +174,7 @@ export function parseIrp(text: string): IrpResult {
       pending = null;
     }
   }
-  return IrpResult.parse({
+  return built(IrpResult, {
     address,
     active: h[1] === 'active',
     stackCount: Number(h[2]),

@@ -3,6 +3,7 @@
  * the unloaded modules list.
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
@@ -100,5 +101,5 @@ export function parseLm(text: string): LmResult {
   }
   if (!sawHeader && modules.length === 0 && unloaded.length === 0)
     throw reader.fail('it has no "start end module name" header and no module line', lines[0]);
-  return LmResult.parse({ modules, unloaded, truncated });
+  return built(LmResult, { modules, unloaded, truncated });
 }

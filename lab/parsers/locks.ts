@@ -3,6 +3,7 @@
  * followed by `*** Actual Thread <address>`, the actual address is the owner.
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
@@ -111,5 +112,5 @@ export function parseLocks(text: string): LocksResult {
   }
   if (resources.length === 0 && total === null)
     throw reader.fail('it shows no resource and no lock summary', lines[0]);
-  return LocksResult.parse({ resources, totalLocks: total, heldLocks: held, truncated });
+  return built(LocksResult, { resources, totalLocks: total, heldLocks: held, truncated });
 }

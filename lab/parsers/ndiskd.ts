@@ -3,6 +3,7 @@
  * and `!ndiskd.miniport <handle>` (a miniport's state).
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
@@ -28,7 +29,7 @@ export function parsePendingNbls(text: string): PendingNblsResult {
   const reader = new Reader('pendingnbls', '!ndiskd.pendingnbls', text);
   const lines = filled(prepare(text));
   if (lines.some((l) => /requires NBL tracking to be enabled/.test(l.text))) {
-    return PendingNblsResult.parse({
+    return built(PendingNblsResult, {
       trackingEnabled: false,
       pools: null,
       freed: null,
@@ -76,7 +77,7 @@ export function parsePendingNbls(text: string): PendingNblsResult {
   }
   if (!sawPhase && rows.length === 0)
     throw reader.fail('it has neither PHASE lines nor "Pending Nbl" rows', lines[0]);
-  return PendingNblsResult.parse({
+  return built(PendingNblsResult, {
     trackingEnabled: true,
     pools,
     freed,
@@ -141,7 +142,7 @@ export function parseMiniport(text: string): MiniportResult {
   const num = (k: string) =>
     fields[k] !== undefined && /^\d+$/.test(fields[k] ?? '') ? Number(fields[k]) : null;
   const str = (k: string) => fields[k] ?? null;
-  return MiniportResult.parse({
+  return built(MiniportResult, {
     name: first.text.trim(),
     fields,
     ndisHandle:

@@ -3,6 +3,7 @@
  * corrupt (the output then changes shape: diagnostics instead of a block list).
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
@@ -116,7 +117,7 @@ export function parsePool(text: string): PoolResult {
     }
     throw reader.fail('a line is neither a pool block nor a message !pool prints', line);
   }
-  return PoolResult.parse({
+  return built(PoolResult, {
     page: hexOrNull(pageMatch[1] ?? ''),
     region: pageMatch[2]?.trim() ?? null,
     blocks,

@@ -4,6 +4,7 @@
  * end is taken from the header's last `Used` column.
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
 export const PoolUsedRow = z.object({
@@ -72,7 +73,7 @@ export function parsePoolUsed(text: string): PoolUsedResult {
     );
   }
   if (usedEnd === null) throw reader.fail('it has no "Tag Allocs Used Allocs Used" header', lines[0]);
-  return PoolUsedResult.parse({ sortedBy, rows, total, truncated });
+  return built(PoolUsedResult, { sortedBy, rows, total, truncated });
 }
 
 function readRow(text: string, usedEnd: number): z.infer<typeof PoolUsedRow> | null {

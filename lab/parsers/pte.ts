@@ -3,6 +3,7 @@
  * contents, and the PFN and flags of the third line (or "not valid").
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, prepare, Reader } from './text.js';
 
@@ -86,5 +87,5 @@ export function parsePte(text: string): PteResult {
     const lastLevel = levels[n - 1];
     if (rest.length > 0 && lastLevel) lastLevel.note = rest.join('\n');
   }
-  return PteResult.parse({ va, levels });
+  return built(PteResult, { va, levels });
 }

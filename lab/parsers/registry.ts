@@ -23,15 +23,17 @@ import { parseVm, VmResult } from './vm.js';
 import { parseVssadminWriters, VssWritersResult } from './vssadmin.js';
 
 export interface ParserEntry<T = unknown> {
-  /** Text in, validated value out; throws ParseError when the text cannot be read. */
+  /** Text in, zod-validated value out; throws ParseError when the text cannot be read. */
   parse(text: string): T;
+  /** The same value without the schema pass (for streaming, see built.ts); throws ParseError too. */
+  read(text: string): T;
   schema: z.ZodType<T>;
   /** One line for `driverlab parse --help`. */
   description: string;
 }
 
-function entry<T>(parse: (text: string) => T, schema: z.ZodType<T>, description: string): ParserEntry<T> {
-  return { parse, schema, description };
+function entry<T>(read: (text: string) => T, schema: z.ZodType<T>, description: string): ParserEntry<T> {
+  return { parse: (text) => schema.parse(read(text)), read, schema, description };
 }
 
 export const commandParsers = {

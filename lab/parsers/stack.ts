@@ -3,6 +3,7 @@
  * (ChildEBP): a list of frames.
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Frame, parseCallSite } from './frame.js';
 import { type Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
@@ -181,7 +182,7 @@ export function parseStack(text: string): StackResult {
   const rest = filled(lines.slice(block.end));
   if (block.frames.length === 0) throw reader.fail('it holds no stack frame', filled(lines)[0]);
   if (rest.length > 0) throw reader.fail('a line after the stack is not a stack frame', rest[0]);
-  return StackResult.parse({
+  return built(StackResult, {
     architecture: block.architecture,
     frames: block.frames,
     truncated: block.truncated,

@@ -2,6 +2,7 @@
  * `!thread [address [flags]]`: the thread, its process, its IRP list and its stack.
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Frame } from './frame.js';
 import { Hex, hexOrNull } from './hex.js';
 import { isStackHeader, readFrames } from './stack.js';
@@ -104,7 +105,7 @@ export function parseThread(text: string): ThreadResult {
     stack = block.frames;
     truncated = block.truncated;
   }
-  return ThreadResult.parse({
+  return built(ThreadResult, {
     ...headFields(head),
     waitObjects,
     irps,
@@ -118,7 +119,7 @@ export function parseThread(text: string): ThreadResult {
 
 function headFields(head: RegExpExecArray) {
   return {
-    address: hexOrNull(head[1] ?? ''),
+    address: hexOrNull(head[1] ?? '') as string,
     cid: head[2] ?? null,
     teb: hexOrNull(head[3] ?? ''),
     win32Thread: hexOrNull(head[4] ?? ''),

@@ -4,6 +4,7 @@
  * The log can be tens of megabytes, so the same line scanner also serves a streaming entry point.
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { excerptOf, ParseError } from './errors.js';
 import { type CallSite, Frame, parseCallSite } from './frame.js';
 import { Hex, hexOrNull } from './hex.js';
@@ -253,7 +254,7 @@ export function parseVerifierIrpLog(text: string): IrpLogResult {
   }
   if (text.trim() === '') throw new Reader('verifier-irplog', COMMAND, text).fail('it is empty');
   take(scanner.end());
-  return IrpLogResult.parse({ entries, truncated: scanner.truncated });
+  return built(IrpLogResult, { entries, truncated: scanner.truncated });
 }
 
 /**

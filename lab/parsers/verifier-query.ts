@@ -5,6 +5,7 @@
  * other tools, and `No drivers are currently verified.`; any other line is refused.
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
@@ -77,5 +78,5 @@ export function parseVerifierQuery(text: string): VerifierQueryResult {
   if (flags === null && Object.keys(options).length === 0 && drivers === null) {
     throw reader.fail('it shows no verifier flags, no option and no driver list', lines[0]);
   }
-  return VerifierQueryResult.parse({ flags, options, drivers, statistics, lowResourcesOptions });
+  return built(VerifierQueryResult, { flags, options, drivers, statistics, lowResourcesOptions });
 }

@@ -6,6 +6,7 @@
  * descriptions, so rows are read leniently and unknown lines in it are refused).
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
@@ -97,10 +98,10 @@ export function parseVerifier(text: string): VerifierResult {
     }
     if (section === 'other') continue;
     if (i === lines.length - 1 && flags !== null)
-      return VerifierResult.parse({ flags, enabled, disabled, statistics, drivers, truncated: true });
+      return built(VerifierResult, { flags, enabled, disabled, statistics, drivers, truncated: true });
     throw reader.fail('a line is not part of the !verifier summary', line);
   }
   if (flags === null)
     throw reader.fail('it has no "Verify Level …" or "Verify Flags Level …" line', lines[0]);
-  return VerifierResult.parse({ flags, enabled, disabled, statistics, drivers, truncated: false });
+  return built(VerifierResult, { flags, enabled, disabled, statistics, drivers, truncated: false });
 }

@@ -3,6 +3,7 @@
  * charge and the count of failed commit requests.
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
 export const VmCounter = z.object({ pages: z.number().int(), kb: z.number().int() });
@@ -106,7 +107,7 @@ export function parseVm(text: string): VmResult {
   }
   if (!seenBanner && Object.keys(counters).length === 0)
     throw reader.fail('it has no "*** Virtual Memory Usage ***" banner and no counter', lines[0]);
-  return VmResult.parse({
+  return built(VmResult, {
     counters,
     pageFiles,
     committedPages: counters['Committed pages']?.pages ?? null,

@@ -3,6 +3,7 @@
  * state (`[1] Stable` with `Last error: Timed out`) is reported as it is, never "fixed".
  */
 import { z } from 'zod';
+import { built } from './built.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
 export const VssWriter = z.object({
@@ -57,5 +58,5 @@ export function parseVssadminWriters(text: string): VssWritersResult {
       );
   }
   if (writers.length === 0) throw reader.fail('it has no "Writer name: \'…\'" line', lines[0]);
-  return VssWritersResult.parse({ writers, truncated });
+  return built(VssWritersResult, { writers, truncated });
 }
