@@ -39,7 +39,7 @@ export interface CallSite {
 const ANNOTATION =
   /\s*\((?:FPO|CONV|TrapFrame|ExceptionFrame|Inline Function|KTRAP_FRAME|No parameter info)[^()]*(?:\([^()]*\))?[^()]*\)$/i;
 const SOURCE = /\s+\[([^\]]*@\s*\d+)\]$/;
-const OFFSET = /\s*\+\s*(0x[0-9a-fA-F`]+|[0-9a-fA-F`]+)$/;
+const OFFSET = /\s*\+\s*((?:0[xX])?[0-9a-fA-F`]+)$/;
 const BARE = /^(?:0x[0-9a-fA-F`]+|[0-9a-fA-F]{8}`?[0-9a-fA-F]{0,8})$/;
 
 /**
@@ -50,44 +50,55 @@ export function parseCallSite(raw: string): CallSite | null {
   let text = raw.trim();
   if (text === '' || !balanced(text)) return null;
   let source: string | undefined;
-  const src = SOURCE.exec(text);
-  if (src) {
-    source = src[1];
-    text = text.slice(0, src.index).trimEnd();
+  if (text.charCodeAt(text.length - 1) === 93 /* ] */) {
+    const src = SOURCE.exec(text);
+    if (src) {
+      source = src[1];
+      text = text.slice(0, src.index).trimEnd();
+    }
   }
-  for (let i = 0; i < 3 && ANNOTATION.test(text); i += 1) text = text.replace(ANNOTATION, '');
-  const withSource = (c: CallSite): CallSite => (source === undefined ? c : { ...c, source });
+  if (text.charCodeAt(text.length - 1) === 41 /* ) */) {
+    for (let i = 0; i < 3 && ANNOTATION.test(text); i += 1) text = text.replace(ANNOTATION, '');
+  }
+  const site = readSite(text);
+  if (source !== undefined) site.source = source;
+  return site;
+}
+
+function readSite(text: string): CallSite {
   if (BARE.test(text)) {
     const address = hexOrNull(text);
-    return withSource(
-      address === null
-        ? { module: null, function: null, offset: null }
-        : { module: null, function: null, offset: null, address },
-    );
+    return address === null
+      ? { module: null, function: null, offset: null }
+      : { module: null, function: null, offset: null, address };
   }
   const bang = text.indexOf('!');
+  const plus = text.lastIndexOf('+');
   if (bang > 0) {
     const module = text.slice(0, bang);
     let rest = text.slice(bang + 1).trim();
     let offset: string | null = null;
-    const off = OFFSET.exec(rest);
-    if (off && off.index > 0) {
-      offset = hexOrNull((off[1] ?? '').replace(/^0X/, '0x'));
-      if (offset !== null) rest = rest.slice(0, off.index).trimEnd();
+    if (plus > bang) {
+      const off = OFFSET.exec(rest);
+      if (off && off.index > 0) {
+        offset = hexOrNull(off[1] ?? '');
+        if (offset !== null) rest = rest.slice(0, off.index).trimEnd();
+      }
     }
     const paren = rest.indexOf('(');
     if (paren > 0 && rest.endsWith(')') && /[\w>]/.test(rest[paren - 1] ?? '')) rest = rest.slice(0, paren);
-    return withSource({ module, function: rest === '' ? null : rest, offset });
+    return { module, function: rest === '' ? null : rest, offset };
   }
-  const off = OFFSET.exec(text);
-  if (off && off.index > 0) {
-    const offset = hexOrNull(off[1] ?? '');
-    const module = text.slice(0, off.index).trim();
-    if (offset !== null && module !== '' && !/\s/.test(module))
-      return withSource({ module, function: null, offset });
+  if (plus > 0) {
+    const off = OFFSET.exec(text);
+    if (off && off.index > 0) {
+      const offset = hexOrNull(off[1] ?? '');
+      const module = text.slice(0, off.index).trim();
+      if (offset !== null && module !== '' && !/\s/.test(module)) return { module, function: null, offset };
+    }
   }
-  if (/\s/.test(text)) return withSource({ module: null, function: text, offset: null });
-  return withSource({ module: text, function: null, offset: null });
+  if (/\s/.test(text)) return { module: null, function: text, offset: null };
+  return { module: text, function: null, offset: null };
 }
 
 /** False for a call site cut off inside its parameter list or source brackets. */

@@ -16,9 +16,33 @@ export function isHex(text: string): boolean {
 
 /** The normalised form of a printed hex value, or null when the text is not one. */
 export function hexOrNull(text: string): Hex | null {
-  if (!HEX_TEXT.test(text)) return null;
-  const digits = (text.startsWith('0x') || text.startsWith('0X') ? text.slice(2) : text).replace('`', '');
-  return `0x${digits.toLowerCase()}`;
+  // By hand rather than by pattern: this runs for nearly every value every parser reads.
+  let from = 0;
+  if (
+    text.length > 2 &&
+    text.charCodeAt(0) === 48 &&
+    (text.charCodeAt(1) === 120 || text.charCodeAt(1) === 88)
+  )
+    from = 2;
+  let tick = -1;
+  let upper = false;
+  for (let i = from; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)) continue;
+    if (c >= 65 && c <= 70) {
+      upper = true;
+      continue;
+    }
+    if (c === 96 && tick === -1 && i > from && i < text.length - 1) {
+      tick = i;
+      continue;
+    }
+    return null;
+  }
+  if (text.length === from) return null;
+  let digits = tick === -1 ? text.slice(from) : text.slice(from, tick) + text.slice(tick + 1);
+  if (upper) digits = digits.toLowerCase();
+  return `0x${digits}`;
 }
 
 /** A whole decimal number, or null. */

@@ -34,34 +34,53 @@ export function isStackHeader(text: string): boolean {
  */
 export function parseFrameRow(text: string, numbered: boolean | null, callSiteOnly = false): Frame | null {
   const trimmed = text.trim();
-  const inlineOld = INLINE_OLD.exec(trimmed);
-  if (inlineOld) return inlineFrame(inlineOld[1] ?? '', undefined);
-  const inlineNumbered = INLINE_NUMBERED.exec(trimmed);
-  if (inlineNumbered)
-    return inlineFrame(inlineNumbered[2] ?? '', Number.parseInt(inlineNumbered[1] ?? '0', 16));
-  const inlineBare = INLINE_UNNUMBERED.exec(trimmed);
-  if (inlineBare) return inlineFrame(inlineBare[1] ?? '', undefined);
-  const tokens = trimmed.split(/\s+/);
-  let i = 0;
+  if (trimmed.indexOf('nline') !== -1) {
+    const inlineOld = INLINE_OLD.exec(trimmed);
+    if (inlineOld) return inlineFrame(inlineOld[1] ?? '', undefined);
+    const inlineNumbered = INLINE_NUMBERED.exec(trimmed);
+    if (inlineNumbered)
+      return inlineFrame(inlineNumbered[2] ?? '', Number.parseInt(inlineNumbered[1] ?? '0', 16));
+    const inlineBare = INLINE_UNNUMBERED.exec(trimmed);
+    if (inlineBare) return inlineFrame(inlineBare[1] ?? '', undefined);
+  }
+  // Walk the leading tokens by hand: an optional frame number, then addresses and ':' separators.
+  let pos = 0;
   let number: number | undefined;
-  const first = tokens[0] ?? '';
-  if ((numbered === true || numbered === null) && /^[0-9a-fA-F]{2,4}$/.test(first) && tokens.length > 1) {
-    number = Number.parseInt(first, 16);
-    i = 1;
-  } else if (numbered === true) return null;
   const addresses: string[] = [];
   let separators = 0;
-  for (; i < tokens.length; i += 1) {
-    const token = tokens[i] ?? '';
+  let first = true;
+  while (pos < trimmed.length) {
+    let end = pos;
+    while (end < trimmed.length && trimmed.charCodeAt(end) !== 32 && trimmed.charCodeAt(end) !== 9) end += 1;
+    const token = trimmed.slice(pos, end);
+    let next = end;
+    while (next < trimmed.length && (trimmed.charCodeAt(next) === 32 || trimmed.charCodeAt(next) === 9))
+      next += 1;
+    if (first) {
+      first = false;
+      if (
+        (numbered === true || numbered === null) &&
+        token.length >= 2 &&
+        token.length <= 4 &&
+        isHexToken(token) &&
+        next < trimmed.length
+      ) {
+        number = Number.parseInt(token, 16);
+        pos = next;
+        continue;
+      }
+      if (numbered === true) return null;
+    }
     if (token === ':') {
       separators += 1;
+      pos = next;
       continue;
     }
     if (!ADDRESS.test(token)) break;
     addresses.push(token);
+    pos = next;
   }
-  const siteStart = tokenOffset(trimmed, i);
-  const site = parseCallSite(siteStart === null ? '' : trimmed.slice(siteStart));
+  const site = parseCallSite(trimmed.slice(pos));
   if (site === null) return null;
   if (addresses.length === 0 && separators === 0) {
     // kc prints the call site alone (after a `Call Site` header); elsewhere a row needs addresses.
@@ -74,14 +93,25 @@ export function parseFrameRow(text: string, numbered: boolean | null, callSiteOn
   if (addresses.length >= 2) {
     frame.childSp = hexOrNull(addresses[0] ?? '');
     frame.retAddr = hexOrNull(addresses[1] ?? '');
-    const args = addresses
-      .slice(2)
-      .map((a) => hexOrNull(a))
-      .filter((a): a is Hex => a !== null);
-    if (args.length > 0) frame.args = args;
+    if (addresses.length > 2) {
+      const args: Hex[] = [];
+      for (let i = 2; i < addresses.length; i += 1) {
+        const a = hexOrNull(addresses[i] ?? '');
+        if (a !== null) args.push(a);
+      }
+      if (args.length > 0) frame.args = args;
+    }
   }
   if (site.source !== undefined) frame.source = site.source;
   return frame;
+}
+
+function isHexToken(token: string): boolean {
+  for (let i = 0; i < token.length; i += 1) {
+    const c = token.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
+  }
+  return true;
 }
 
 function inlineFrame(text: string, number: number | undefined): Frame | null {
@@ -91,16 +121,6 @@ function inlineFrame(text: string, number: number | undefined): Frame | null {
   if (number !== undefined) frame.number = number;
   if (site.source !== undefined) frame.source = site.source;
   return frame;
-}
-
-function tokenOffset(text: string, index: number): number | null {
-  const re = /\S+/g;
-  let n = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    if (n === index) return m.index;
-    n += 1;
-  }
-  return null;
 }
 
 export interface FrameBlock {

@@ -64,43 +64,51 @@ export function prepare(text: string, options: { keepPrompt?: boolean } = {}): L
   let quoted = true;
   let any = false;
   let tabs = false;
+  let common = Number.POSITIVE_INFINITY;
   for (let i = 0; i < raw.length; i += 1) {
     const t = cleanLine(raw[i] as string);
     texts[i] = t;
     if (t === '') continue;
-    const lead = leadingBlank(t);
+    let lead = 0;
+    while (lead < t.length) {
+      const c = t.charCodeAt(lead);
+      if (c === 9) tabs = true;
+      else if (c !== 32) break;
+      lead += 1;
+    }
     if (lead === t.length) continue;
     any = true;
+    if (lead < common) common = lead;
     if (t.charCodeAt(lead) !== 62 /* > */ || (t.length > lead + 1 && t.charCodeAt(lead + 1) !== 32))
       quoted = false;
-    if (!tabs && t.slice(0, lead).indexOf('\t') !== -1) tabs = true;
   }
-  let lines: Line[] = texts.map((t, i) => ({ text: t, no: i + 1 }));
-  if (any && quoted) lines = stripQuotes(lines);
-  lines = stripIndent(lines, tabs);
-  const out: Line[] = [];
   let promptSeen = options.keepPrompt === true;
-  for (const line of lines) {
-    if (line.text === '') {
-      out.push(line);
-      continue;
-    }
-    if (isNoise(line.text)) continue;
-    if (!promptSeen) {
-      promptSeen = true;
-      if (promptCommand(line.text) !== null) continue;
+  const out: Line[] = [];
+  const keep = (line: Line) => {
+    if (line.text !== '') {
+      if (isNoise(line.text)) return;
+      if (!promptSeen) {
+        promptSeen = true;
+        if (promptCommand(line.text) !== null) return;
+      }
     }
     out.push(line);
+  };
+  if ((any && quoted) || tabs) {
+    // Quote prefixes and tab indentation: the general path.
+    let lines: Line[] = texts.map((t, i) => ({ text: t, no: i + 1 }));
+    if (any && quoted) lines = stripQuotes(lines);
+    for (const line of stripIndent(lines, tabs)) keep(line);
+    return out;
+  }
+  const cut = Number.isFinite(common) ? common : 0;
+  for (let i = 0; i < texts.length; i += 1) {
+    const t = texts[i] as string;
+    keep({ text: cut === 0 || t.length === 0 ? t : t.slice(Math.min(cut, leadingSpaces(t))), no: i + 1 });
   }
   return out;
 }
 
-/** Count of spaces and tabs a line starts with. */
-function leadingBlank(text: string): number {
-  let n = 0;
-  while (n < text.length && (text.charCodeAt(n) === 32 || text.charCodeAt(n) === 9)) n += 1;
-  return n;
-}
 
 /** True when a line has something `cleanLine` changes (checked by hand: a regex here cost 5x). */
 function needsCleaning(text: string): boolean {
@@ -122,11 +130,18 @@ function needsCleaning(text: string): boolean {
  */
 export function cleanLine(text: string): string {
   if (!needsCleaning(text)) return text;
-  return text
-    .replace(/\u00a0/g, ' ')
-    .replace(/[\u200b\ufeff]/g, '')
-    .replace(/\\`/g, '`')
-    .replace(/[ \t\f\v]+$/, '');
+  let t = text;
+  if (t.indexOf('\u00a0') !== -1) t = t.replaceAll('\u00a0', ' ');
+  if (t.indexOf('\u200b') !== -1) t = t.replaceAll('\u200b', '');
+  if (t.indexOf('\ufeff') !== -1) t = t.replaceAll('\ufeff', '');
+  if (t.indexOf('\\`') !== -1) t = t.replaceAll('\\`', '`');
+  let end = t.length;
+  while (end > 0) {
+    const c = t.charCodeAt(end - 1);
+    if (c !== 32 && c !== 9 && c !== 11 && c !== 12) break;
+    end -= 1;
+  }
+  return end === t.length ? t : t.slice(0, end);
 }
 
 /** Removes one or more `>` quote levels when every non-blank line carries them. */
