@@ -97,9 +97,8 @@ export async function* parseTranscriptStream(
   let filledOutput = false;
   let done: TranscriptCommand[] = [];
   const onLine = (line: string) => {
-    const c = line.charCodeAt(0);
-    // Cheap pre-check: a prompt line starts with a digit, 'k', 'l', '>' or white space.
-    if ((c >= 48 && c <= 57) || c === 107 || c === 108 || c === 62 || c === 32 || c === 9) {
+    // Cheap pre-check before the pattern: a prompt line holds "kd>".
+    if (line.indexOf('kd>') !== -1) {
       const p = PROMPT.exec(line);
       if (p) {
         if (command !== null || filledOutput)

@@ -109,7 +109,6 @@ export function prepare(text: string, options: { keepPrompt?: boolean } = {}): L
   return out;
 }
 
-
 /** True when a line has something `cleanLine` changes (checked by hand: a regex here cost 5x). */
 function needsCleaning(text: string): boolean {
   const n = text.length;
