@@ -1,0 +1,172 @@
+/**
+ * Parser throughput on large generated inputs, against `grep -c` on the same file in the same
+ * run, and how far peak RSS rises above the process's baseline while streaming.
+ *
+ *   - a 50 MB `!verifier 100` IRP log, read by parseIrpLogStream;
+ *   - a 20 MB transcript mixing the real fixtures' commands, read by parseTranscriptStream.
+ *
+ * Targets: parser MB/s ≥ 0.10 × grep MB/s; RSS rise ≤ 32 MB.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, createReadStream, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseIrpLogStream, parseTranscriptStream } from '../lab/parsers/index.js';
+import type { BenchContext } from './run.js';
+
+const MB = 1024 * 1024;
+const FIXTURES = fileURLToPath(new URL('../lab/parsers/fixtures/', import.meta.url));
+const RATIO_TARGET = 0.1;
+const RSS_TARGET_MB = 32;
+
+/** Writes generated text to a file in pieces until it reaches `bytes`. */
+function generate(path: string, bytes: number, piece: (i: number) => string): void {
+  const fd = openSync(path, 'w');
+  try {
+    let written = 0;
+    let buffer = '';
+    for (let i = 0; written + buffer.length < bytes; i += 1) {
+      buffer += piece(i);
+      if (buffer.length > 4 * MB) {
+        written += writeSync(fd, buffer);
+        buffer = '';
+      }
+    }
+    writeSync(fd, buffer);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+
+/** One IRP log entry shaped like the seed's, with addresses that vary from entry to entry. */
+function irpEntry(i: number): string {
+  const irp = `fffff980${hex((i * 0x2b0) & 0xffffffff, 8)}`;
+  const thread = `fffffa80${hex(0x064c9b50 + (i % 64) * 0x1000, 8)}`;
+  const frames = [
+    'nt!IovAllocateIrp+0x28',
+    'nt!IoBuildDeviceIoControlRequest+0x32',
+    'nt!IovBuildDeviceIoControlRequest+0x4e',
+    'mountmgr!MountMgrSendDeviceControl+0x73',
+    'mountmgr!QueryDeviceInformation+0x207',
+    'nt!IovCallDriver+0x566',
+    'fltmgr!FltGetVolumeGuidName+0x1ac',
+    'baddriver +0x12be1',
+    'baddriver +0x36523',
+    'baddriver+0x3600c',
+  ];
+  let text = `IRP ${irp}, Thread ${thread}, IRQL = ${i % 3}, KernelApcDisable = -${(i % 5) + 1}, SpecialApcDisable = ${i % 2 === 0 ? -1 : 0}\n`;
+  for (let f = 0; f < frames.length; f += 1)
+    text += `fffff800${hex(0x03573a68 + f * 0x1000 + (i % 16), 8)} ${frames[f]}\n`;
+  return `${text}\n`;
+}
+
+/** The real fixtures of commands kd prints, each behind a prompt, in rotation. */
+function transcriptPieces(): string[] {
+  const pick = [
+    ['3: kd> !analyze -v', 'analyze.new-layout-d1'],
+    ['3: kd> kvn', 'stack.kvn-x64-trap-frame'],
+    ['3: kd> !pool fffffa8003f42000', 'pool.nonpaged-page'],
+    ['3: kd> lm', 'lm.kernel-x64-head'],
+    ['3: kd> !thread', 'thread.ndis-pnp-wait'],
+    ['3: kd> !verifier 100', 'verifier-irplog.apc-disabled'],
+    ['3: kd> !locks', 'locks.pnp-device-tree'],
+    ['3: kd> !vm 1', 'vm.commit-failures'],
+    ['3: kd> !irp 0x831f4a00', 'irp.vista-eight-stacks'],
+    ['3: kd> u @rip', 'auto.kdcom-breakpoint-session'],
+  ] as const;
+  return pick.map(([prompt, name]) => {
+    const body = readFileSync(`${FIXTURES}${name}.txt`, 'utf8')
+      .split('\n')
+      .filter((l) => !/^\s*(?:\d+: )?kd> /.test(l))
+      .join('\n');
+    return `${prompt}\n${body}\n`;
+  });
+}
+
+interface Measured {
+  seconds: number;
+  items: number;
+  rssRiseMb: number;
+}
+
+async function measure(
+  path: string,
+  stream: (source: AsyncIterable<Uint8Array>) => AsyncIterable<unknown>,
+): Promise<Measured> {
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  let items = 0;
+  const start = performance.now();
+  const source = createReadStream(path, { highWaterMark: MB }) as AsyncIterable<Uint8Array>;
+  for await (const _ of stream(source)) {
+    items += 1;
+    if ((items & 255) === 0) {
+      const rss = process.memoryUsage.rss();
+      if (rss > peak) peak = rss;
+    }
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const rss = process.memoryUsage.rss();
+  if (rss > peak) peak = rss;
+  return { seconds, items, rssRiseMb: (peak - baseline) / MB };
+}
+
+function grepSeconds(pattern: string, path: string): { seconds: number; count: number } | null {
+  const start = performance.now();
+  const r = spawnSync('grep', ['-c', pattern, path], { encoding: 'utf8' });
+  const seconds = (performance.now() - start) / 1000;
+  if (r.error) return null;
+  return { seconds, count: Number(r.stdout.trim()) };
+}
+
+async function one(
+  ctx: BenchContext,
+  title: string,
+  path: string,
+  grepPattern: string,
+  stream: (source: AsyncIterable<Uint8Array>) => AsyncIterable<unknown>,
+): Promise<void> {
+  const size = statSync(path).size / MB;
+  const m = await measure(path, stream);
+  const mbps = size / m.seconds;
+  const grep = grepSeconds(grepPattern, path);
+  ctx.print(
+    `${title}: ${size.toFixed(1)} MB, ${m.items} items in ${m.seconds.toFixed(2)} s = ${mbps.toFixed(1)} MB/s`,
+  );
+  if (grep === null) ctx.print(`  grep is not available here, so the ratio is not measured`);
+  else {
+    const grepMbps = size / grep.seconds;
+    const ratio = mbps / grepMbps;
+    ctx.print(
+      `  grep -c '${grepPattern}': ${grep.count} lines in ${grep.seconds.toFixed(3)} s = ${grepMbps.toFixed(0)} MB/s`,
+    );
+    ctx.print(
+      `  ratio parser/grep: ${ratio.toFixed(3)} (target >= ${RATIO_TARGET}: ${ratio >= RATIO_TARGET ? 'met' : 'NOT met'})`,
+    );
+  }
+  ctx.print(
+    `  peak RSS rise while streaming: ${m.rssRiseMb.toFixed(1)} MB (target <= ${RSS_TARGET_MB} MB: ${m.rssRiseMb <= RSS_TARGET_MB ? 'met' : 'NOT met'})`,
+  );
+}
+
+/** Generates the inputs in the temp directory, measures, prints, and removes them. */
+export async function run(ctx: BenchContext): Promise<void> {
+  const log = join(tmpdir(), `driverlab-bench-irplog-${process.pid}.txt`);
+  const transcript = join(tmpdir(), `driverlab-bench-transcript-${process.pid}.txt`);
+  try {
+    generate(log, 50 * MB, irpEntry);
+    const pieces = transcriptPieces();
+    generate(transcript, 20 * MB, (i) => pieces[i % pieces.length] ?? '');
+    await one(ctx, '!verifier 100 log (parseIrpLogStream)', log, 'IRP ', (s) => parseIrpLogStream(s));
+    await one(ctx, 'mixed transcript (parseTranscriptStream)', transcript, 'kd> ', (s) =>
+      parseTranscriptStream(s),
+    );
+  } finally {
+    rmSync(log, { force: true });
+    rmSync(transcript, { force: true });
+  }
+}

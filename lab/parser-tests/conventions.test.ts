@@ -1,0 +1,133 @@
+/**
+ * The contract other tools rely on: hex and frame conventions, pasted-text noise seen through,
+ * cut-off rows dropped with `truncated`, and unreadable or localized text refused with a sentence.
+ */
+import { strict as expect } from 'node:assert';
+import { describe, it } from 'node:test';
+import { ParseError, parseCallSite, parsers } from '../parsers/index.js';
+import { fixture } from './fixtures.js';
+
+describe('conventions: frames and hex values', () => {
+  it('split call sites as the issue specifies', () => {
+    const site = (text: string) => {
+      const s = parseCallSite(text);
+      return s && [s.module, s.function, s.offset];
+    };
+    expect.deepEqual(site('nt!KeBugCheckEx'), ['nt', 'KeBugCheckEx', null]);
+    expect.deepEqual(site('nt!KiPageFault+0x16e'), ['nt', 'KiPageFault', '0x16e']);
+    expect.deepEqual(site('baddriver+0x12be1'), ['baddriver', null, '0x12be1']);
+    expect.deepEqual(site('baddriver +0x36523'), ['baddriver', null, '0x36523']);
+    expect.deepEqual(site('0x000007fc`4fe22c5a'), [null, null, null]);
+    expect.deepEqual(site("nt! ?? ::FNODOBFM::`string'+0x33c2b"), [
+      'nt',
+      "?? ::FNODOBFM::`string'",
+      '0x33c2b',
+    ]);
+    expect.deepEqual(site('nt!MmAccessFault+0xffffffff`fff9c15c'), [
+      'nt',
+      'MmAccessFault',
+      '0xfffffffffff9c15c',
+    ]);
+    expect.equal(parseCallSite('0x000007fc`4fe22c5a')?.address, '0x000007fc4fe22c5a');
+  });
+
+  it('write hex as 0x + lowercase, backticks removed, leading zeros kept', () => {
+    const s = parsers.stack.parse(fixture('stack.k-special-pool'));
+    expect.equal(s.frames[0]?.childSp, '0xfffff88004822658');
+    const pte = parsers.pte.parse(fixture('pte.special-pool-guard-page'));
+    expect.equal(pte.levels[0]?.address, '0xfffff6fb7dbedf98');
+    expect.equal(pte.levels[3]?.contents, '0x0000000000000000');
+  });
+});
+
+describe('pasted-text noise', () => {
+  const original = fixture('stack.k-special-pool');
+  const expected = parsers.stack.parse(original);
+
+  it('sees through CRLF, tabs instead of spaces, trailing spaces and a processor-numbered prompt', () => {
+    const crlf = original.replace(/\n/g, '  \r\n').replace(/^ {4}/gm, '\t').replace('kd> k', '3: kd> k');
+    expect.deepEqual(parsers.stack.parse(crlf), expected);
+  });
+
+  it('sees through "> " quote prefixes and markdown-escaped backticks', () => {
+    const quoted = original
+      .split('\n')
+      .map((l) => `> ${l.replace(/`/g, '\\`')}`)
+      .join('\n');
+    expect.deepEqual(parsers.stack.parse(quoted), expected);
+  });
+
+  it('skips symbol errors and missing dump pages between the rows', () => {
+    const lines = original.split('\n');
+    lines.splice(
+      8,
+      0,
+      '    *** ERROR: Module load completed but symbols could not be loaded for myfault.sys',
+    );
+    lines.splice(14, 0, '    Page 1a2b3 not present in the dump file. Type ".hh dbgerr004" for details');
+    expect.deepEqual(parsers.stack.parse(lines.join('\n')), expected);
+  });
+
+  it('reads the lkd> prompt of local kernel debugging in a transcript', () => {
+    const { commands } = parsers.auto.parse(`lkd> k\n${original.replace(/^\s*kd> k\s*$/m, '')}`);
+    expect.equal(commands[0]?.kind, 'stack');
+    expect.deepEqual(commands[0]?.value, expected);
+  });
+});
+
+describe('cut-off and unreadable input', () => {
+  it('drops a cut-off last row and says truncated', () => {
+    const lines = fixture('stack.stack-text-apc-trap').trimEnd().split('\n');
+    lines[lines.length - 1] = '    00000000`0015dea8 000000';
+    const s = parsers.stack.parse(lines.join('\n'));
+    expect.equal(s.truncated, true);
+    expect.equal(s.frames.length, 9);
+  });
+
+  it('drops a cut-off last IRP log frame line and says truncated', () => {
+    const text = `${fixture('verifier-irplog.apc-disabled').trimEnd()}\n    fffff88004e7`;
+    const log = parsers['verifier-irplog'].parse(text);
+    expect.equal(log.truncated, true);
+    expect.equal(log.entries[2]?.stack.length, 13);
+  });
+
+  it('refuses a line in the middle that is not a frame, naming the line', () => {
+    const lines = fixture('stack.k-special-pool').split('\n');
+    lines.splice(10, 0, '    this is not a frame');
+    expect.throws(
+      () => parsers.stack.parse(lines.join('\n')),
+      (e: unknown) =>
+        e instanceof ParseError &&
+        e.kind === 'stack' &&
+        e.line === 11 &&
+        e.message ===
+          "The stack parser could not read this text because a line inside the stack is not a stack frame at line 11 (it reads 'this is not a frame'); give it the complete, English output of k (or kb, kn, kp, kv, kc).",
+    );
+  });
+
+  it('refuses localized output instead of half-reading it', () => {
+    const german = [
+      "Verfassername: 'System Writer'",
+      '   Verfasserkennung: {e8132975-6f93-4464-a53e-1050253ae220}',
+      '   Verfasserinstanzkennung: {7e631031-c695-4229-9da1-a7de057e64cb}',
+      '   Status: [1] Stabil',
+      '   Letzter Fehler: Kein Fehler',
+      "Verfassername: 'Registrierungsverfasser für Äöü'",
+    ].join('\n');
+    expect.throws(
+      () => parsers['vssadmin-writers'].parse(german),
+      (e: unknown) => e instanceof ParseError && /is not in English/.test(e.message) && e.line === 1,
+    );
+  });
+
+  it('refuses empty input for every kind with one sentence', () => {
+    for (const [kind, parser] of Object.entries(parsers)) {
+      expect.throws(
+        () => parser.parse(''),
+        (e: unknown) =>
+          e instanceof ParseError && e.message.endsWith('.') && e.message.split('; ').length === 2,
+        `kind ${kind}`,
+      );
+    }
+  });
+});

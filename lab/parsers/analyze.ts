@@ -1,0 +1,137 @@
+/**
+ * `!analyze -v` (and `!analyze`): the bug check, its culprit and its stack, in the 2013 layout
+ * (title, description, `Arguments:`, `UPPER_CASE_KEY:  value` lines) and the 2024 layout (which
+ * adds `KEY_VALUES_STRING` with `Key  : …` / `Value: …` pairs and `BUGCHECK_CODE`).
+ */
+import { z } from 'zod';
+import { built } from './built.js';
+import { Frame } from './frame.js';
+import { Hex, hexOrNull } from './hex.js';
+import { readFrames } from './stack.js';
+import { filled, type Line, prepare, Reader } from './text.js';
+
+export const Bugcheck = z.object({
+  /** `0x` + the code as printed in the title or BUGCHECK_CODE (`0xd1`, `0x1000007e`); null if not shown. */
+  code: Hex.nullable(),
+  /** The bug check name from the title line (`DRIVER_IRQL_NOT_LESS_OR_EQUAL`); null if not shown. */
+  name: z.string().nullable(),
+  /** Arg1..Arg4; an argument the text does not show is null. */
+  args: z.array(Hex.nullable()).length(4),
+});
+export type Bugcheck = z.infer<typeof Bugcheck>;
+
+export const AnalyzeResult = z.object({
+  bugcheck: Bugcheck,
+  /** The description lines under the title (the text printed before `Arguments:`). */
+  description: z.string().nullable(),
+  imageName: z.string().nullable(),
+  moduleName: z.string().nullable(),
+  symbolName: z.string().nullable(),
+  failureBucketId: z.string().nullable(),
+  processName: z.string().nullable(),
+  /** STACK_TEXT frames; null when the output has no STACK_TEXT. */
+  stack: z.array(Frame).nullable(),
+  stackTruncated: z.boolean(),
+  /** Every other `KEY: value` line (first line of the value) and every `Key : … / Value: …` pair. */
+  keyValues: z.record(z.string(), z.string()),
+});
+export type AnalyzeResult = z.infer<typeof AnalyzeResult>;
+
+const TITLE = /^([A-Z][A-Z0-9_]+) \(([0-9a-fA-F]+)\)$/;
+const ARG = /^Arg([1-4]): ([0-9a-fA-F`]+)(?:, ?(.*))?$/;
+const KEY = /^([A-Z][A-Z0-9_]{2,}):\s*(.*)$/;
+
+/** Parses `!analyze -v` output; refuses text with neither an analysis banner nor Arg lines. */
+export function parseAnalyze(text: string): AnalyzeResult {
+  const reader = new Reader('analyze', '!analyze -v', text);
+  const lines = prepare(text);
+  const hasBanner = lines.some((l) => /Bugcheck Analysis/.test(l.text));
+  const hasArgs = lines.some((l) => ARG.test(l.text.trim()));
+  if (!hasBanner && !hasArgs)
+    throw reader.fail('it has neither the "Bugcheck Analysis" banner nor Arg1..Arg4 lines', filled(lines)[0]);
+  let code: string | null = null;
+  let name: string | null = null;
+  const args: (string | null)[] = [null, null, null, null];
+  const description: string[] = [];
+  const keyValues: Record<string, string> = {};
+  let stack: Frame[] | null = null;
+  let stackTruncated = false;
+  let phase: 'head' | 'description' | 'details' = 'head';
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i] as Line;
+    const t = line.text.trim();
+    if (t === '' || /^\*[\s*]*(?:Bugcheck Analysis[\s*]*)?$/.test(t)) continue;
+    const title = TITLE.exec(t);
+    if (title && phase === 'head') {
+      name = title[1] ?? null;
+      code = hexOrNull(title[2] ?? '');
+      phase = 'description';
+      continue;
+    }
+    const arg = ARG.exec(t);
+    if (arg && phase !== 'details') {
+      args[Number(arg[1]) - 1] = hexOrNull(arg[2] ?? '');
+      phase = 'description';
+      continue;
+    }
+    if (t === 'Arguments:') {
+      phase = 'description';
+      continue;
+    }
+    if (/^Debugging Details:$/.test(t) || /^-{6,}$/.test(t)) {
+      phase = 'details';
+      continue;
+    }
+    if (/^Key\s*:\s*/.test(t)) {
+      const value = lines[i + 1]?.text.trim() ?? '';
+      const v = /^Value\s*:\s*(.*)$/.exec(value);
+      if (v) {
+        keyValues[t.replace(/^Key\s*:\s*/, '')] = v[1] ?? '';
+        i += 1;
+        continue;
+      }
+    }
+    if (/^STACK_TEXT:/.test(t) && line.text.startsWith('STACK_TEXT')) {
+      const block = readFrames(lines, i + 1, reader, false);
+      stack = block.frames;
+      stackTruncated = block.truncated;
+      i = block.end - 1;
+      phase = 'details';
+      continue;
+    }
+    const kv = KEY.exec(t);
+    if (kv && line.text === t) {
+      const key = kv[1] ?? '';
+      if (!(key in keyValues)) keyValues[key] = (kv[2] ?? '').trim();
+      phase = 'details';
+      continue;
+    }
+    if (phase === 'description' && args.every((a) => a === null)) description.push(t);
+    else if (phase === 'head') {
+      // 2013 pastes lose the title line: the description then starts right under the banner.
+      description.push(t);
+      phase = 'description';
+    }
+  }
+  if (code === null && keyValues.BUGCHECK_CODE) code = hexOrNull(keyValues.BUGCHECK_CODE);
+  for (let n = 1; n <= 4; n += 1) {
+    const p = keyValues[`BUGCHECK_P${n}`];
+    if (args[n - 1] === null && p !== undefined) args[n - 1] = hexOrNull(p);
+  }
+  const field = (key: string): string | null => {
+    const v = keyValues[key];
+    return v === undefined || v === '' ? null : v;
+  };
+  return built(AnalyzeResult, {
+    bugcheck: { code, name, args },
+    description: description.length > 0 ? description.join('\n') : null,
+    imageName: field('IMAGE_NAME'),
+    moduleName: field('MODULE_NAME'),
+    symbolName: field('SYMBOL_NAME'),
+    failureBucketId: field('FAILURE_BUCKET_ID'),
+    processName: field('PROCESS_NAME'),
+    stack,
+    stackTruncated,
+    keyValues,
+  });
+}

@@ -1,0 +1,144 @@
+/**
+ * Every single-command parser by kind: what `driverlab parse <kind>` and `parse auto` dispatch to.
+ */
+import type { z } from 'zod';
+import { AnalyzeResult, parseAnalyze } from './analyze.js';
+import { BcdDbgSettingsResult, BcdEnumResult, parseBcdDbgSettings, parseBcdEnum } from './bcdedit.js';
+import { BugcheckBannerResult, parseBugcheckBanner } from './bugcheck.js';
+import { EventResult, parseEvent } from './event.js';
+import { FltmcFiltersResult, FltmcInstancesResult, parseFltmcFilters, parseFltmcInstances } from './fltmc.js';
+import { IrpResult, parseIrp } from './irp.js';
+import { LmResult, parseLm } from './lm.js';
+import { LocksResult, parseLocks } from './locks.js';
+import { MiniportResult, PendingNblsResult, parseMiniport, parsePendingNbls } from './ndiskd.js';
+import { PoolResult, parsePool } from './pool.js';
+import { PoolUsedResult, parsePoolUsed } from './poolused.js';
+import { PteResult, parsePte } from './pte.js';
+import { parseStack, StackResult } from './stack.js';
+import { parseThread, ThreadResult } from './thread.js';
+import { parseVerifier, VerifierResult } from './verifier.js';
+import { IrpLogResult, parseVerifierIrpLog } from './verifier-irplog.js';
+import { parseVerifierQuery, VerifierQueryResult } from './verifier-query.js';
+import { parseVm, VmResult } from './vm.js';
+import { parseVssadminWriters, VssWritersResult } from './vssadmin.js';
+
+export interface ParserEntry<T = unknown> {
+  /** Text in, zod-validated value out; throws ParseError when the text cannot be read. */
+  parse(text: string): T;
+  /** The same value without the schema pass (for streaming, see built.ts); throws ParseError too. */
+  read(text: string): T;
+  schema: z.ZodType<T>;
+  /** One line for `driverlab parse --help`. */
+  description: string;
+}
+
+function entry<T>(read: (text: string) => T, schema: z.ZodType<T>, description: string): ParserEntry<T> {
+  return { parse: (text) => schema.parse(read(text)), read, schema, description };
+}
+
+export const commandParsers = {
+  analyze: entry(
+    parseAnalyze,
+    AnalyzeResult,
+    '!analyze -v: bug check code, name, arguments, culprit, STACK_TEXT',
+  ),
+  stack: entry(
+    parseStack,
+    StackResult,
+    'k, kb, kn, kp, kv, kc or a STACK_TEXT block (64- and 32-bit): frames',
+  ),
+  pool: entry(parsePool, PoolResult, '!pool: page, region, blocks, corruption'),
+  pte: entry(parsePte, PteResult, '!pte: PXE/PPE/PDE/PTE address, contents, pfn, flags, valid'),
+  thread: entry(parseThread, ThreadResult, '!thread: thread, cid, process, IRP list, stack'),
+  irp: entry(parseIrp, IrpResult, '!irp: stack count, current location, visible stack locations'),
+  verifier: entry(
+    parseVerifier,
+    VerifierResult,
+    '!verifier (flag table): verify level, enabled options, statistics',
+  ),
+  'verifier-irplog': entry(
+    parseVerifierIrpLog,
+    IrpLogResult,
+    '!verifier 100: IRP log entries with IRQL, APC-disable counts, stacks',
+  ),
+  'verifier-query': entry(
+    parseVerifierQuery,
+    VerifierQueryResult,
+    'verifier /querysettings or /query: flags, options, drivers',
+  ),
+  vm: entry(parseVm, VmResult, '!vm: memory counters, page files, commit charge and commit failures'),
+  locks: entry(
+    parseLocks,
+    LocksResult,
+    '!locks: ERESOURCE locks, mode, owners (with the Actual Thread correction)',
+  ),
+  lm: entry(parseLm, LmResult, 'lm: loaded modules (start, end, name, symbols) and unloaded modules'),
+  poolused: entry(parsePoolUsed, PoolUsedResult, '!poolused: allocations and bytes per pool tag'),
+  pendingnbls: entry(
+    parsePendingNbls,
+    PendingNblsResult,
+    '!ndiskd.pendingnbls: pending NBLs and who holds them',
+  ),
+  miniport: entry(parseMiniport, MiniportResult, '!ndiskd.miniport: a miniport state, PnP state, flags'),
+  'bugcheck-banner': entry(
+    parseBugcheckBanner,
+    BugcheckBannerResult,
+    '*** Fatal System Error banner, a break-in, or .bugcheck: code and parameters',
+  ),
+  'fltmc-filters': entry(
+    parseFltmcFilters,
+    FltmcFiltersResult,
+    'fltmc filters: name, instances, altitude, frame',
+  ),
+  'fltmc-instances': entry(
+    parseFltmcInstances,
+    FltmcInstancesResult,
+    'fltmc instances: filter, volume, altitude, instance, frame',
+  ),
+  'vssadmin-writers': entry(
+    parseVssadminWriters,
+    VssWritersResult,
+    'vssadmin list writers: name, ids, state, last error',
+  ),
+  'bcdedit-dbgsettings': entry(
+    parseBcdDbgSettings,
+    BcdDbgSettingsResult,
+    'bcdedit /dbgsettings: debugtype, hostip, port, key, dhcp, busparams',
+  ),
+  'bcdedit-enum': entry(
+    parseBcdEnum,
+    BcdEnumResult,
+    'bcdedit /enum: boot entries with identifier and elements',
+  ),
+  event: entry(
+    parseEvent,
+    EventResult,
+    'events 129, 153, 8193/8194, 1001 and others as text, Event Viewer copy, CSV or JSON',
+  ),
+} satisfies Record<string, ParserEntry<unknown>>;
+
+export type CommandKind = keyof typeof commandParsers;
+
+/** The kind that parses the output of a debugger command line, or null for commands without one. */
+export function kindOfCommand(command: string): CommandKind | null {
+  const c = command.trim();
+  const word = (c.split(/\s+/)[0] ?? '').toLowerCase();
+  if (/^!analyze$/.test(word)) return 'analyze';
+  if (/^k[bcdnpv]*l?(?:\d+)?$/i.test(word) && word !== 'kd') return 'stack';
+  if (word === '!pool') return 'pool';
+  if (word === '!pte') return 'pte';
+  if (word === '!thread') return 'thread';
+  if (word === '!irp') return 'irp';
+  if (word === '!verifier') {
+    const flag = c.split(/\s+/)[1];
+    return flag !== undefined && /^(?:0x)?100$/i.test(flag) ? 'verifier-irplog' : 'verifier';
+  }
+  if (word === '!vm') return 'vm';
+  if (word === '!locks' || word === '!kdext.locks') return 'locks';
+  if (/^lm[a-z]*$/i.test(word)) return 'lm';
+  if (word === '!poolused') return 'poolused';
+  if (word === '!ndiskd.pendingnbls' || word === '!pendingnbls') return 'pendingnbls';
+  if (word === '!ndiskd.miniport' || word === '!miniport') return 'miniport';
+  if (word === '.bugcheck') return 'bugcheck-banner';
+  return null;
+}

@@ -1,0 +1,210 @@
+/**
+ * `k`, `kb`, `kn`, `kp`, `kv`, `kc` and `STACK_TEXT:` blocks, 64-bit (Child-SP) and 32-bit
+ * (ChildEBP): a list of frames.
+ */
+import { z } from 'zod';
+import { built } from './built.js';
+import { Frame, parseCallSite } from './frame.js';
+import { type Hex, hexOrNull } from './hex.js';
+import { filled, type Line, prepare, Reader } from './text.js';
+
+export const StackResult = z.object({
+  /** x64 when the header or the addresses are 64-bit, x86 for ChildEBP stacks, null if not shown. */
+  architecture: z.enum(['x64', 'x86']).nullable(),
+  frames: z.array(Frame),
+  truncated: z.boolean(),
+});
+export type StackResult = z.infer<typeof StackResult>;
+
+const HEADER = /^\s*(?:#\s+)?(?:Child-SP|ChildEBP|Call Site|RetAddr)\b/;
+const ADDRESS = /^[0-9a-fA-F]{8}(?:`[0-9a-fA-F]{8}|[0-9a-fA-F]{8})?$/;
+const INLINE_OLD = /^-{3,}inline function-{3,}\s+(.*)$/i;
+const INLINE_NUMBERED =
+  /^([0-9a-fA-F]{2,4})\s+\(Inline(?: Function)?\)\s+[-`]+\s+(?:[-`]+\s+)?(?::\s+)?(.*)$/;
+const INLINE_UNNUMBERED = /^\(Inline(?: Function)?\)\s+[-`]+\s+(?:[-`]+\s+)?(?::\s+)?(.*)$/;
+
+/** True for a header line of a stack listing. */
+export function isStackHeader(text: string): boolean {
+  return HEADER.test(text) && /Call Site|RetAddr|Args to Child/.test(text);
+}
+
+/**
+ * Reads one frame row, or returns null when the line is not one. `numbered` says whether the
+ * header had a `#` column (kn).
+ */
+export function parseFrameRow(text: string, numbered: boolean | null, callSiteOnly = false): Frame | null {
+  const trimmed = text.trim();
+  if (trimmed.indexOf('nline') !== -1) {
+    const inlineOld = INLINE_OLD.exec(trimmed);
+    if (inlineOld) return inlineFrame(inlineOld[1] ?? '', undefined);
+    const inlineNumbered = INLINE_NUMBERED.exec(trimmed);
+    if (inlineNumbered)
+      return inlineFrame(inlineNumbered[2] ?? '', Number.parseInt(inlineNumbered[1] ?? '0', 16));
+    const inlineBare = INLINE_UNNUMBERED.exec(trimmed);
+    if (inlineBare) return inlineFrame(inlineBare[1] ?? '', undefined);
+  }
+  // Walk the leading tokens by hand: an optional frame number, then addresses and ':' separators.
+  let pos = 0;
+  let number: number | undefined;
+  const addresses: string[] = [];
+  let separators = 0;
+  let first = true;
+  while (pos < trimmed.length) {
+    let end = pos;
+    while (end < trimmed.length && trimmed.charCodeAt(end) !== 32 && trimmed.charCodeAt(end) !== 9) end += 1;
+    const token = trimmed.slice(pos, end);
+    let next = end;
+    while (next < trimmed.length && (trimmed.charCodeAt(next) === 32 || trimmed.charCodeAt(next) === 9))
+      next += 1;
+    if (first) {
+      first = false;
+      if (
+        (numbered === true || numbered === null) &&
+        token.length >= 2 &&
+        token.length <= 4 &&
+        isHexToken(token) &&
+        next < trimmed.length
+      ) {
+        number = Number.parseInt(token, 16);
+        pos = next;
+        continue;
+      }
+      if (numbered === true) return null;
+    }
+    if (token === ':') {
+      separators += 1;
+      pos = next;
+      continue;
+    }
+    if (!ADDRESS.test(token)) break;
+    addresses.push(token);
+    pos = next;
+  }
+  const site = parseCallSite(trimmed.slice(pos));
+  if (site === null) return null;
+  if (addresses.length === 0 && separators === 0) {
+    // kc prints the call site alone (after a `Call Site` header); elsewhere a row needs addresses.
+    if (!callSiteOnly || (site.module === null && site.address === undefined)) return null;
+  }
+  if (addresses.length === 1) return null;
+  const frame: Frame = { module: site.module, function: site.function, offset: site.offset };
+  if (site.address !== undefined) frame.address = site.address;
+  if (number !== undefined) frame.number = number;
+  if (addresses.length >= 2) {
+    frame.childSp = hexOrNull(addresses[0] ?? '');
+    frame.retAddr = hexOrNull(addresses[1] ?? '');
+    if (addresses.length > 2) {
+      const args: Hex[] = [];
+      for (let i = 2; i < addresses.length; i += 1) {
+        const a = hexOrNull(addresses[i] ?? '');
+        if (a !== null) args.push(a);
+      }
+      if (args.length > 0) frame.args = args;
+    }
+  }
+  if (site.source !== undefined) frame.source = site.source;
+  return frame;
+}
+
+function isHexToken(token: string): boolean {
+  for (let i = 0; i < token.length; i += 1) {
+    const c = token.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
+  }
+  return true;
+}
+
+function inlineFrame(text: string, number: number | undefined): Frame | null {
+  const site = parseCallSite(text);
+  if (site === null) return null;
+  const frame: Frame = { module: site.module, function: site.function, offset: site.offset, inline: true };
+  if (number !== undefined) frame.number = number;
+  if (site.source !== undefined) frame.source = site.source;
+  return frame;
+}
+
+export interface FrameBlock {
+  frames: Frame[];
+  truncated: boolean;
+  architecture: 'x64' | 'x86' | null;
+  /** Index (into `lines`) of the first line after the block. */
+  end: number;
+}
+
+/**
+ * Reads the frame rows from `lines[start]` on (after any header) until a line that is not a frame:
+ * at the end of the input such a line is a cut-off row (dropped, `truncated`); when `strict`, a
+ * non-frame line followed by more frames is an error.
+ */
+export function readFrames(
+  lines: readonly Line[],
+  start: number,
+  reader: Reader,
+  strict: boolean,
+): FrameBlock {
+  let i = start;
+  while (i < lines.length && (lines[i]?.text.trim() ?? '') === '') i += 1;
+  let numbered: boolean | null = null;
+  let callSiteOnly = false;
+  let architecture: 'x64' | 'x86' | null = null;
+  const header = lines[i];
+  if (header && isStackHeader(header.text)) {
+    numbered = /^\s*#/.test(header.text);
+    callSiteOnly = /^\s*(?:#\s+)?Call Site\s*$/.test(header.text);
+    if (/ChildEBP/.test(header.text)) architecture = 'x86';
+    else if (/Child-SP/.test(header.text)) architecture = 'x64';
+    i += 1;
+  }
+  const frames: Frame[] = [];
+  let truncated = false;
+  for (; i < lines.length; i += 1) {
+    const line = lines[i] as Line;
+    if (line.text.trim() === '') continue;
+    const frame = parseFrameRow(line.text, numbered, callSiteOnly);
+    if (frame) {
+      frames.push(frame);
+      continue;
+    }
+    const rest = filled(lines.slice(i + 1));
+    if (rest.length === 0 && frames.length > 0 && looksLikeCutRow(line.text)) {
+      truncated = true;
+      i = lines.length;
+      break;
+    }
+    if (strict && rest.some((l) => parseFrameRow(l.text, numbered, callSiteOnly) !== null)) {
+      throw reader.fail('a line inside the stack is not a stack frame', line);
+    }
+    break;
+  }
+  if (architecture === null && frames[0]?.childSp)
+    architecture = (frames[0].childSp?.length ?? 0) > 10 ? 'x64' : 'x86';
+  return { frames, truncated, architecture, end: i };
+}
+
+/** A row that starts like a frame row (an address or a frame number) but does not finish. */
+function looksLikeCutRow(text: string): boolean {
+  return (
+    /^\s*(?:[0-9a-fA-F]{2,4}\s+)?[0-9a-fA-F`]{1,17}(?:\s|$)/.test(text) || /^\s*[0-9a-fA-F]{2,4}$/.test(text)
+  );
+}
+
+/** Parses the output of a `k`-family command or a `STACK_TEXT:` block. */
+export function parseStack(text: string): StackResult {
+  const reader = new Reader('stack', 'k (or kb, kn, kp, kv, kc)', text);
+  const lines = prepare(text);
+  let start = 0;
+  while (start < lines.length && (lines[start]?.text.trim() ?? '') === '') start += 1;
+  if (/^STACK_TEXT:/.test(lines[start]?.text ?? '')) {
+    const after = (lines[start]?.text ?? '').replace(/^STACK_TEXT:\s*/, '');
+    if (after === '') start += 1;
+  }
+  const block = readFrames(lines, start, reader, true);
+  const rest = filled(lines.slice(block.end));
+  if (block.frames.length === 0) throw reader.fail('it holds no stack frame', filled(lines)[0]);
+  if (rest.length > 0) throw reader.fail('a line after the stack is not a stack frame', rest[0]);
+  return built(StackResult, {
+    architecture: block.architecture,
+    frames: block.frames,
+    truncated: block.truncated,
+  });
+}

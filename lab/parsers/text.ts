@@ -1,0 +1,227 @@
+/**
+ * What every parser does first: turn pasted text into clean lines that remember where they came
+ * from. Pasted debugger output arrives with CRLF, trailing spaces, a common indentation (blog
+ * posts, mail), `> ` quote prefixes, markdown-escaped backticks, and noise the debugger prints
+ * between real output lines (symbol errors, "Page … not present in the dump file").
+ */
+import { excerptOf, ParseError } from './errors.js';
+
+export interface Line {
+  /** The line without the common indentation, quote prefix and trailing spaces. */
+  text: string;
+  /** 1-based line number in the original input. */
+  no: number;
+}
+
+/** Lines the debugger prints between the lines of a command's output; they carry no value. */
+const NOISE = new RegExp(
+  [
+    /\*\*\* (?:ERROR|WARNING): /,
+    /\*\*\*\s{2,}.*\*\*\*$/,
+    /\*{5,}\s+Symbol Loading Error Summary/,
+    /Page [0-9a-fA-F`]+ (?:too large to be )?not present in the dump file/,
+    /(?:Unable to load image |DBGHELP: |SYMSRV: |DBGENG: |GetPointerFromAddress: |GetUlongFromAddress: |Unable to get |WARNING: Stack unwind information not available|WARNING: Frame IP not in any known module)/,
+    /Browse full module list$/,
+    /KD: Scanning for held locks\.*$/,
+    /\.\.\.$/,
+  ]
+    .map((r) => `(?:${r.source})`)
+    .join('|')
+    .replace(/^/, '^(?:')
+    .concat(')'),
+);
+
+/** First characters a noise line can start with; a cheap test before the pattern. */
+const NOISE_START = new Set(['*', 'P', 'U', 'D', 'S', 'G', 'W', 'B', 'K', '.']);
+
+/** True for a line the debugger prints as noise (symbol errors, missing dump pages, elisions). */
+export function isNoise(text: string): boolean {
+  return NOISE_START.has(text.charAt(0)) && NOISE.test(text);
+}
+
+const PROMPT = /^(?:(\d+): )?(l?kd)> ?(.*)$/;
+const USER_PROMPT = /^\d+:\d{3}(?::[\w-]+)?> ?(.*)$/;
+const SHELL_PROMPT = /^(?:(?:[A-Za-z]:\\[^>]*|PS [^>]*)> ?(.*)|> ([A-Za-z].*))$/;
+
+/** The command after a debugger or shell prompt (`3: kd> k`, `lkd> lm`, `C:\>fltmc`), or null. */
+export function promptCommand(text: string): string | null {
+  const kd = PROMPT.exec(text);
+  if (kd) return (kd[3] ?? '').trim();
+  const user = USER_PROMPT.exec(text);
+  if (user) return (user[1] ?? '').trim();
+  const shell = SHELL_PROMPT.exec(text);
+  if (shell) return (shell[1] ?? shell[2] ?? '').trim();
+  return null;
+}
+
+/**
+ * Splits and cleans pasted text. Blank lines stay (some outputs use them as separators); noise
+ * lines and a leading prompt line (the command that was typed) are removed.
+ */
+export function prepare(text: string, options: { keepPrompt?: boolean } = {}): Line[] {
+  const raw = text.split(/\r\n|\r|\n/);
+  const texts: string[] = new Array(raw.length);
+  let quoted = true;
+  let any = false;
+  let tabs = false;
+  let common = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < raw.length; i += 1) {
+    const t = cleanLine(raw[i] as string);
+    texts[i] = t;
+    if (t === '') continue;
+    let lead = 0;
+    while (lead < t.length) {
+      const c = t.charCodeAt(lead);
+      if (c === 9) tabs = true;
+      else if (c !== 32) break;
+      lead += 1;
+    }
+    if (lead === t.length) continue;
+    any = true;
+    if (lead < common) common = lead;
+    if (t.charCodeAt(lead) !== 62 /* > */ || (t.length > lead + 1 && t.charCodeAt(lead + 1) !== 32))
+      quoted = false;
+  }
+  let promptSeen = options.keepPrompt === true;
+  const out: Line[] = [];
+  const keep = (line: Line) => {
+    if (line.text !== '') {
+      if (isNoise(line.text)) return;
+      if (!promptSeen) {
+        promptSeen = true;
+        if (promptCommand(line.text) !== null) return;
+      }
+    }
+    out.push(line);
+  };
+  if ((any && quoted) || tabs) {
+    // Quote prefixes and tab indentation: the general path.
+    let lines: Line[] = texts.map((t, i) => ({ text: t, no: i + 1 }));
+    if (any && quoted) lines = stripQuotes(lines);
+    for (const line of stripIndent(lines, tabs)) keep(line);
+    return out;
+  }
+  const cut = Number.isFinite(common) ? common : 0;
+  for (let i = 0; i < texts.length; i += 1) {
+    const t = texts[i] as string;
+    keep({ text: cut === 0 || t.length === 0 ? t : t.slice(Math.min(cut, leadingSpaces(t))), no: i + 1 });
+  }
+  return out;
+}
+
+/** True when a line has something `cleanLine` changes (checked by hand: a regex here cost 5x). */
+function needsCleaning(text: string): boolean {
+  const n = text.length;
+  if (n === 0) return false;
+  const last = text.charCodeAt(n - 1);
+  if (last === 32 || last === 9 || last === 11 || last === 12) return true;
+  for (let i = 0; i < n; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 92 || c === 0xa0 || c === 0x200b || c === 0xfeff) return true;
+  }
+  return false;
+}
+
+/**
+ * One line as text: no-break spaces (web pages render runs of spaces as alternating NBSP and
+ * space) become spaces, zero-width characters go, markdown-escaped backticks are unescaped,
+ * trailing white space is cut.
+ */
+export function cleanLine(text: string): string {
+  if (!needsCleaning(text)) return text;
+  let t = text;
+  if (t.indexOf('\u00a0') !== -1) t = t.replaceAll('\u00a0', ' ');
+  if (t.indexOf('\u200b') !== -1) t = t.replaceAll('\u200b', '');
+  if (t.indexOf('\ufeff') !== -1) t = t.replaceAll('\ufeff', '');
+  if (t.indexOf('\\`') !== -1) t = t.replaceAll('\\`', '`');
+  let end = t.length;
+  while (end > 0) {
+    const c = t.charCodeAt(end - 1);
+    if (c !== 32 && c !== 9 && c !== 11 && c !== 12) break;
+    end -= 1;
+  }
+  return end === t.length ? t : t.slice(0, end);
+}
+
+/** Removes one or more `>` quote levels when every non-blank line carries them. */
+function stripQuotes(lines: Line[]): Line[] {
+  let current = lines;
+  for (let depth = 0; depth < 4; depth += 1) {
+    const filled = current.filter((l) => l.text.trim() !== '');
+    if (filled.length === 0 || !filled.every((l) => /^\s*>( |$)/.test(l.text))) return current;
+    current = current.map((l) => ({ ...l, text: l.text.replace(/^\s*> ?/, '') }));
+  }
+  return current;
+}
+
+/** Expands leading tabs and removes the indentation all non-blank lines share. */
+function stripIndent(input: Line[], tabs: boolean): Line[] {
+  let lines = input;
+  if (tabs || lines.some((l) => leadingTab(l.text))) {
+    lines = lines.map((l) => {
+      if (!leadingTab(l.text)) return l;
+      const lead = /^[ \t]*/.exec(l.text)?.[0] ?? '';
+      return { text: lead.replace(/\t/g, '    ') + l.text.slice(lead.length), no: l.no };
+    });
+  }
+  let common = Number.POSITIVE_INFINITY;
+  for (const l of lines) {
+    const n = leadingSpaces(l.text);
+    if (n < l.text.length && n < common) common = n;
+  }
+  if (!Number.isFinite(common) || common === 0) return lines;
+  return lines.map((l) => ({ text: l.text.slice(Math.min(common, leadingSpaces(l.text))), no: l.no }));
+}
+
+function leadingTab(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 9) return true;
+    if (c !== 32) return false;
+  }
+  return false;
+}
+
+function leadingSpaces(text: string): number {
+  let n = 0;
+  while (n < text.length && text.charCodeAt(n) === 32) n += 1;
+  return n;
+}
+
+/** Non-blank lines only. */
+export function filled(lines: readonly Line[]): Line[] {
+  return lines.filter((l) => l.text.trim() !== '');
+}
+
+/** A share of letters outside ASCII that says the text is not English debugger output. */
+export function looksLocalized(text: string): boolean {
+  const letters = text.match(/\p{L}/gu) ?? [];
+  if (letters.length === 0) return false;
+  const foreign = letters.filter((c) => c.charCodeAt(0) > 0x7f).length;
+  return foreign >= 3 && foreign / letters.length > 0.02;
+}
+
+/** Raises the parse errors of one kind with the same wording and the same localized-text check. */
+export class Reader {
+  constructor(
+    readonly kind: string,
+    readonly command: string,
+    readonly source: string,
+  ) {}
+
+  /** An error for the input as a whole (nothing recognisable in it). */
+  fail(reason: string, line?: Line): ParseError {
+    if (looksLocalized(this.source)) {
+      return new ParseError(this.kind, this.command, {
+        reason: `the text is not in English (${reason}), and only English output is read so that nothing is half-read`,
+        line: line?.no ?? null,
+        excerpt: excerptOf(line?.text ?? this.source.split(/\r?\n/).find((l) => l.trim() !== '') ?? ''),
+      });
+    }
+    return new ParseError(this.kind, this.command, {
+      reason,
+      line: line?.no ?? null,
+      excerpt: excerptOf(line?.text ?? this.source.split(/\r?\n/).find((l) => l.trim() !== '') ?? ''),
+    });
+  }
+}
