@@ -3,7 +3,7 @@
  */
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
-import { parsers } from '../parsers/index.js';
+import { parsers } from '../index.js';
 import { fixture } from './fixtures.js';
 
 const f = (module: string | null, fn: string | null, offset: string | null) => ({

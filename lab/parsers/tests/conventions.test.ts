@@ -4,7 +4,7 @@
  */
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
-import { ParseError, parseCallSite, parsers } from '../parsers/index.js';
+import { ParseError, parseCallSite, parsers } from '../index.js';
 import { fixture } from './fixtures.js';
 
 describe('conventions: frames and hex values', () => {

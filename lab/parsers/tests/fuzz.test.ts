@@ -11,7 +11,7 @@ import { strict as expect } from 'node:assert';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type Kind, kinds, ParseError, parsers } from '../parsers/index.js';
+import { type Kind, kinds, ParseError, parsers } from '../index.js';
 import { fixture, fixturesOf } from './fixtures.js';
 
 const RUNS = 10_000;

@@ -1,11 +1,11 @@
 /**
- * Test support for the parsers' tests (kept out of lab/parsers/, which may import only zod): the fixtures beside the parsers (`fixtures/<command>.<case>.txt`). Reading them
+ * Test support for the parsers' tests: the fixtures beside the parsers (`fixtures/<command>.<case>.txt`). Reading them
  * is test-only I/O, so this file is imported by tests alone.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const DIR = fileURLToPath(new URL('../parsers/fixtures/', import.meta.url));
+const DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 /** The text of one fixture, exactly as stored. */
 export function fixture(name: string): string {

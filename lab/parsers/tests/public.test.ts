@@ -4,7 +4,7 @@
  */
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
-import { parsers } from '../parsers/index.js';
+import { parsers } from '../index.js';
 import { fixture } from './fixtures.js';
 
 describe('analyze: the 2019 and 2024 layouts', () => {

@@ -5,7 +5,7 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ParseError, parseIrpLogStream, parsers, parseTranscriptStream } from '../parsers/index.js';
+import { ParseError, parseIrpLogStream, parsers, parseTranscriptStream } from '../index.js';
 import { fixture } from './fixtures.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
