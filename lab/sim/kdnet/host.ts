@@ -1,0 +1,268 @@
+/**
+ * The host end of the debug link, used by the simulated debugger: it waits for a target, pairs
+ * with it, sends it requests and hands its replies and events to the debugger console.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { type DatagramBody, decodeDatagram, encodeDatagram, newNonce } from './datagram.js';
+import {
+  type HostRequestBody,
+  type LinkTiming,
+  loopbackAddressFor,
+  type TargetEventMessage,
+  type TargetHello,
+  TargetMessage,
+  type TargetReply,
+} from './protocol.js';
+import { ReliableChannel } from './reliable.js';
+import type { GoingDownReason } from './target.js';
+
+/** Where a KDNET target was reached (for "Connected to target … on port … on local IP …"). */
+export interface PeerAddress {
+  target: string;
+  port: number;
+  local: string;
+}
+
+export type LinkEnd = { kind: 'going-down'; reason: GoingDownReason } | { kind: 'lost' };
+
+/** What the host end of a link tells the debugger console. */
+export interface HostLinkHandlers {
+  connected(hello: TargetHello, peer: PeerAddress | null): void;
+  event(message: TargetEventMessage): void;
+  /** The oldest unacknowledged packet was sent `count` times. */
+  retry(count: number): void;
+  /** The session is over: the target said it goes down, or the transport was lost. */
+  ended(how: LinkEnd): void;
+}
+
+/** The host end of a link, whatever the transport. */
+export interface HostLink {
+  /** Starts waiting for a target; rejects when the address or pipe cannot be used. */
+  open(): Promise<void>;
+  isConnected(): boolean;
+  /** Sends a request to the connected target; rejects with LinkLostError when the session ends first. */
+  call(request: HostRequestBody): Promise<TargetReply>;
+  close(): Promise<void>;
+}
+
+/** The session ended (or never began) before the target answered. */
+export class LinkLostError extends Error {}
+
+/** Numbers requests and matches replies to them. */
+export class PendingRequests {
+  private nextId = 0;
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: TargetReply) => void; reject: (e: Error) => void }
+  >();
+
+  create(
+    body: HostRequestBody,
+    send: (request: HostRequestBody & { id: number }) => void,
+  ): Promise<TargetReply> {
+    const id = this.nextId++;
+    return new Promise<TargetReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      send({ ...body, id });
+    });
+  }
+
+  settle(reply: TargetReply): void {
+    const waiter = this.pending.get(reply.id);
+    if (!waiter) return;
+    this.pending.delete(reply.id);
+    waiter.resolve(reply);
+  }
+
+  failAll(error: Error): void {
+    const waiters = [...this.pending.values()];
+    this.pending.clear();
+    for (const w of waiters) w.reject(error);
+  }
+}
+
+/**
+ * Dispatches one validated target message: hello once, replies to their requests, going-down as
+ * the end of the session, other events to the console. Returns false for a message that is not one.
+ */
+export function dispatchTargetMessage(
+  value: unknown,
+  state: { helloSeen: boolean },
+  requests: PendingRequests,
+  handlers: HostLinkHandlers,
+  onHello: (hello: TargetHello) => void,
+  onGoingDown: (reason: GoingDownReason) => void,
+): boolean {
+  const parsed = TargetMessage.safeParse(value);
+  if (!parsed.success) return false;
+  const message = parsed.data;
+  switch (message.op) {
+    case 'hello':
+      if (!state.helloSeen) {
+        state.helloSeen = true;
+        onHello(message);
+      }
+      return true;
+    case 'reply':
+    case 'failed':
+      requests.settle(message);
+      return true;
+    case 'event':
+      if (message.event.kind === 'going-down') onGoingDown(message.event.reason);
+      else handlers.event(message);
+      return true;
+  }
+}
+
+export interface KdnetHostOptions {
+  /** The address the debugger listens on (DRIVERLAB_KD_LISTEN), carried on loopback. */
+  listenIp: string;
+  port: number;
+  key: string;
+  handlers: HostLinkHandlers;
+  timing?: Partial<LinkTiming>;
+}
+
+interface HostSession {
+  tid: string;
+  sid: string;
+  peer: { address: string; port: number };
+  channel: ReliableChannel;
+  state: { helloSeen: boolean };
+}
+
+/** The host end of the KDNET link: listens on hostip:port for offers signed with the key. */
+export class KdnetHostLink implements HostLink {
+  private socket: Socket | undefined;
+  private session: HostSession | undefined;
+  private readonly requests = new PendingRequests();
+  readonly localAddress: string;
+
+  constructor(private readonly options: KdnetHostOptions) {
+    this.localAddress = loopbackAddressFor(options.listenIp);
+  }
+
+  async open(): Promise<void> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.options.port, this.localAddress, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    try {
+      // Room for a full window of chunks, so a long output is not lost to a small default buffer.
+      socket.setRecvBufferSize(1 << 20);
+    } catch {
+      // The system keeps its own limit: retransmission covers what it drops.
+    }
+    socket.on('error', () => {});
+    socket.on('message', (datagram, from) => this.receive(datagram, from));
+    this.socket = socket;
+  }
+
+  isConnected(): boolean {
+    return this.session?.state.helloSeen === true;
+  }
+
+  call(request: HostRequestBody): Promise<TargetReply> {
+    const session = this.session;
+    if (!session?.state.helloSeen) return Promise.reject(new LinkLostError('no target is connected'));
+    return this.requests.create(request, (numbered) => session.channel.send(numbered));
+  }
+
+  async close(): Promise<void> {
+    this.drop();
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  private transmit(body: DatagramBody, to: { address: string; port: number }): void {
+    this.socket?.send(encodeDatagram(this.options.key, body), to.port, to.address);
+  }
+
+  private receive(datagram: Buffer, from: RemoteInfo): void {
+    // A datagram signed with another key is dropped unread: the debugger keeps waiting.
+    const body = decodeDatagram(this.options.key, datagram);
+    if (!body) return;
+    const session = this.session;
+    switch (body.k) {
+      case 'offer':
+        if (session && session.tid === body.tid) {
+          // Our accept was lost: say it again.
+          this.transmit({ v: 1, k: 'accept', tid: body.tid, hid: session.sid.slice(17) }, from);
+        } else if (session && session.peer.address === from.address && session.peer.port === from.port) {
+          // The same target offers with a new boot nonce: it restarted without a word.
+          this.end({ kind: 'lost' });
+          this.accept(body.tid, from);
+        } else if (!session) {
+          this.accept(body.tid, from);
+        }
+        return;
+      case 'data':
+      case 'ack':
+      case 'ping':
+        if (session && body.sid === session.sid) session.channel.receive(body);
+        else if (body.k !== 'ack') this.transmit({ v: 1, k: 'reset', sid: body.sid }, from);
+        return;
+      case 'bye':
+        if (session && body.sid === session.sid) this.end({ kind: 'going-down', reason: body.reason });
+        return;
+      case 'reset':
+        if (session && body.sid === session.sid) this.end({ kind: 'lost' });
+        return;
+      case 'accept':
+        return;
+    }
+  }
+
+  private accept(tid: string, from: RemoteInfo): void {
+    const hid = newNonce();
+    const sid = `${tid}:${hid}`;
+    const peer = { address: from.address, port: from.port };
+    const state = { helloSeen: false };
+    const handlers = this.options.handlers;
+    const channel = new ReliableChannel({
+      sid,
+      send: (body) => this.transmit(body, peer),
+      onMessage: (value) =>
+        dispatchTargetMessage(
+          value,
+          state,
+          this.requests,
+          handlers,
+          (hello) =>
+            handlers.connected(hello, {
+              target: peer.address,
+              port: this.options.port,
+              local: this.localAddress,
+            }),
+          (reason) => this.end({ kind: 'going-down', reason }),
+        ),
+      onRetry: (count) => handlers.retry(count),
+      onLost: () => this.end({ kind: 'lost' }),
+      timing: this.options.timing,
+    });
+    this.session = { tid, sid, peer, channel, state };
+    this.transmit({ v: 1, k: 'accept', tid, hid }, from);
+  }
+
+  /** Ends the current session and tells the console how (only if a target had said hello). */
+  private end(how: LinkEnd): void {
+    const session = this.session;
+    if (!session) return;
+    const wasConnected = session.state.helloSeen;
+    this.drop();
+    if (wasConnected) this.options.handlers.ended(how);
+  }
+
+  private drop(): void {
+    const session = this.session;
+    if (!session) return;
+    this.session = undefined;
+    session.channel.close();
+    this.requests.failAll(new LinkLostError('the debug session ended'));
+  }
+}
