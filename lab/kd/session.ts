@@ -105,8 +105,13 @@ export interface KdSessionOptions {
 interface Capture {
   command: string;
   sentinel: string;
-  text: string;
-  scanned: number;
+  /** What kd printed for the command so far, in chunks (joined once the sentinel shows). */
+  parts: string[];
+  /** The unterminated last line, for the lost-link scan. */
+  partial: string;
+  /** The last characters seen, so a sentinel cut between two chunks is still found. */
+  tail: string;
+  sentinelSeen: boolean;
   startedAt: number;
   resolve: (result: KdCommandResult) => void;
   reject: (error: Error) => void;
@@ -434,9 +439,11 @@ export class KdSession implements Debugger {
         if (!this.advanceCapture(this.capture)) return;
         continue;
       }
-      for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, nl);
-        this.buffer = this.buffer.slice(nl + 1);
+      const text = this.buffer;
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        const line = text.slice(start, nl);
+        start = nl + 1;
         const leading = promptLeading(line);
         if (leading) {
           this.onPrompt(leading.prompt.processor);
@@ -445,6 +452,7 @@ export class KdSession implements Debugger {
           this.onLine(line);
         }
       }
+      this.buffer = text.slice(start);
       const prompt = promptAlone(this.buffer);
       if (prompt) {
         this.buffer = '';
@@ -614,8 +622,10 @@ export class KdSession implements Debugger {
       const capture: Capture = {
         command,
         sentinel,
-        text: '',
-        scanned: 0,
+        parts: [],
+        partial: '',
+        tail: '',
+        sentinelSeen: false,
         startedAt: this.clock.now(),
         resolve: (result) => {
           clearTimeout(timer);
@@ -637,20 +647,17 @@ export class KdSession implements Debugger {
 
   /** Feeds the buffer to the command in flight; true when it completed and the rest is to be read. */
   private advanceCapture(capture: Capture): boolean {
-    capture.text += this.buffer;
+    const chunk = this.buffer;
     this.buffer = '';
     // The link can be lost in the middle of a command: kd prints that instead of an answer.
-    for (
-      let nl = capture.text.indexOf('\n', capture.scanned);
-      nl >= 0;
-      nl = capture.text.indexOf('\n', capture.scanned)
-    ) {
-      const line = capture.text.slice(capture.scanned, nl);
-      capture.scanned = nl + 1;
-      const kd = classifyKdLine(line);
+    const lines = capture.partial + chunk;
+    let start = 0;
+    for (let nl = lines.indexOf('\n'); nl >= 0; nl = lines.indexOf('\n', start)) {
+      const line = lines.slice(start, nl);
+      const kd = LOSS_HINT.test(line) ? classifyKdLine(line) : null;
       if (kd?.kind === 'transport-lost' || kd?.kind === 'shutdown' || kd?.kind === 'waiting') {
         this.capture = null;
-        this.buffer = capture.text.slice(capture.text.lastIndexOf('\n', nl - 1) + 1);
+        this.buffer = lines.slice(start);
         capture.reject(
           new LabCompromisedError(
             `The debugger command '${capture.command}' sent to ${this.options.subject} got no answer because the link to the target was lost (kd printed '${line.trim()}'); check the target (did it reboot or power off?) and the debug connection, then start a new session.`,
@@ -658,13 +665,24 @@ export class KdSession implements Debugger {
         );
         return true;
       }
+      start = nl + 1;
     }
-    const at = findSentinelLine(capture.text, capture.sentinel);
+    capture.partial = lines.slice(start);
+    capture.parts.push(chunk);
+    const window = capture.tail + chunk;
+    capture.tail = window.slice(-(capture.sentinel.length + 16));
+    if (!capture.sentinelSeen) {
+      if (!window.includes(capture.sentinel)) return false;
+      capture.sentinelSeen = true;
+    }
+    const text = capture.parts.join('');
+    capture.parts = [text];
+    const at = findSentinelLine(text, capture.sentinel);
     if (!at) return false;
-    const after = capture.text.slice(at.end);
+    const after = text.slice(at.end);
     const prompt = /^((?:(\d+): )?kd> )/.exec(after);
     if (!prompt && !after.includes('\n')) return false;
-    const before = capture.text.slice(0, at.start);
+    const before = text.slice(0, at.start);
     const output = cleanOutput(trailingPrompt(before)?.before ?? before, capture.command, capture.sentinel);
     if (prompt) this.processor = prompt[2] === undefined ? null : Number(prompt[2]);
     this.buffer = prompt ? after.slice(prompt[1]?.length ?? 0) : after;
@@ -854,6 +872,9 @@ export class KdSession implements Debugger {
 }
 
 class StopTimeout extends Error {}
+
+/** The lines that can announce a lost link (checked before the full classification, for speed). */
+const LOSS_HINT = /^(?:Waiting to reconnect|Shutdown occurred|The transport connection)/;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 

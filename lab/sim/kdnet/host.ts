@@ -82,35 +82,39 @@ export class PendingRequests {
 }
 
 /**
- * Dispatches one validated target message: hello once, replies to their requests, going-down as
- * the end of the session, other events to the console. Returns false for a message that is not one.
+ * Reads one session's target messages: the hello once, replies to their requests, a going-down
+ * event as the end of the session, other events to the console.
  */
-export function dispatchTargetMessage(
-  value: unknown,
-  state: { helloSeen: boolean },
-  requests: PendingRequests,
-  handlers: HostLinkHandlers,
-  onHello: (hello: TargetHello) => void,
-  onGoingDown: (reason: GoingDownReason) => void,
-): boolean {
-  const parsed = TargetMessage.safeParse(value);
-  if (!parsed.success) return false;
-  const message = parsed.data;
-  switch (message.op) {
-    case 'hello':
-      if (!state.helloSeen) {
-        state.helloSeen = true;
-        onHello(message);
-      }
-      return true;
-    case 'reply':
-    case 'failed':
-      requests.settle(message);
-      return true;
-    case 'event':
-      if (message.event.kind === 'going-down') onGoingDown(message.event.reason);
-      else handlers.event(message);
-      return true;
+export class TargetMessageReader {
+  helloSeen = false;
+
+  constructor(
+    private readonly requests: PendingRequests,
+    private readonly handlers: HostLinkHandlers,
+    private readonly on: { hello(hello: TargetHello): void; goingDown(reason: GoingDownReason): void },
+  ) {}
+
+  /** Handles one message (parsed JSON); anything that is not a target message is ignored. */
+  read(value: unknown): void {
+    const parsed = TargetMessage.safeParse(value);
+    if (!parsed.success) return;
+    const message = parsed.data;
+    switch (message.op) {
+      case 'hello':
+        if (!this.helloSeen) {
+          this.helloSeen = true;
+          this.on.hello(message);
+        }
+        return;
+      case 'reply':
+      case 'failed':
+        this.requests.settle(message);
+        return;
+      case 'event':
+        if (message.event.kind === 'going-down') this.on.goingDown(message.event.reason);
+        else this.handlers.event(message);
+        return;
+    }
   }
 }
 
@@ -125,10 +129,11 @@ export interface KdnetHostOptions {
 
 interface HostSession {
   tid: string;
+  hid: string;
   sid: string;
   peer: { address: string; port: number };
   channel: ReliableChannel;
-  state: { helloSeen: boolean };
+  reader: TargetMessageReader;
 }
 
 /** The host end of the KDNET link: listens on hostip:port for offers signed with the key. */
@@ -163,12 +168,12 @@ export class KdnetHostLink implements HostLink {
   }
 
   isConnected(): boolean {
-    return this.session?.state.helloSeen === true;
+    return this.session?.reader.helloSeen === true;
   }
 
   call(request: HostRequestBody): Promise<TargetReply> {
     const session = this.session;
-    if (!session?.state.helloSeen) return Promise.reject(new LinkLostError('no target is connected'));
+    if (!session?.reader.helloSeen) return Promise.reject(new LinkLostError('no target is connected'));
     return this.requests.create(request, (numbered) => session.channel.send(numbered));
   }
 
@@ -192,7 +197,7 @@ export class KdnetHostLink implements HostLink {
       case 'offer':
         if (session && session.tid === body.tid) {
           // Our accept was lost: say it again.
-          this.transmit({ v: 1, k: 'accept', tid: body.tid, hid: session.sid.slice(17) }, from);
+          this.transmit({ v: 1, k: 'accept', tid: body.tid, hid: session.hid }, from);
         } else if (session && session.peer.address === from.address && session.peer.port === from.port) {
           // The same target offers with a new boot nonce: it restarted without a word.
           this.end({ kind: 'lost' });
@@ -222,30 +227,25 @@ export class KdnetHostLink implements HostLink {
     const hid = newNonce();
     const sid = `${tid}:${hid}`;
     const peer = { address: from.address, port: from.port };
-    const state = { helloSeen: false };
     const handlers = this.options.handlers;
+    const reader = new TargetMessageReader(this.requests, handlers, {
+      hello: (hello) =>
+        handlers.connected(hello, {
+          target: peer.address,
+          port: this.options.port,
+          local: this.localAddress,
+        }),
+      goingDown: (reason) => this.end({ kind: 'going-down', reason }),
+    });
     const channel = new ReliableChannel({
       sid,
       send: (body) => this.transmit(body, peer),
-      onMessage: (value) =>
-        dispatchTargetMessage(
-          value,
-          state,
-          this.requests,
-          handlers,
-          (hello) =>
-            handlers.connected(hello, {
-              target: peer.address,
-              port: this.options.port,
-              local: this.localAddress,
-            }),
-          (reason) => this.end({ kind: 'going-down', reason }),
-        ),
+      onMessage: (value) => reader.read(value),
       onRetry: (count) => handlers.retry(count),
       onLost: () => this.end({ kind: 'lost' }),
       timing: this.options.timing,
     });
-    this.session = { tid, sid, peer, channel, state };
+    this.session = { tid, hid, sid, peer, channel, reader };
     this.transmit({ v: 1, k: 'accept', tid, hid }, from);
   }
 
@@ -253,7 +253,7 @@ export class KdnetHostLink implements HostLink {
   private end(how: LinkEnd): void {
     const session = this.session;
     if (!session) return;
-    const wasConnected = session.state.helloSeen;
+    const wasConnected = session.reader.helloSeen;
     this.drop();
     if (wasConnected) this.options.handlers.ended(how);
   }

@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import type { LabClock } from '../../clock.js';
 import type { DebugTarget, TargetEvent } from '../contract.js';
 import {
-  dispatchTargetMessage,
   type HostLink,
   type HostLinkHandlers,
   type LinkEnd,
   LinkLostError,
   PendingRequests,
+  TargetMessageReader,
 } from './host.js';
 import { repeatEveryOffer } from './offers.js';
 import type { HostRequestBody, TargetReply } from './protocol.js';
@@ -67,7 +67,7 @@ function writeJsonLine(socket: Socket, value: unknown): void {
 /** The debugger's end of the pipe: it creates the pipe and waits for the VM's COM port. */
 export class KdPipeHostLink implements HostLink {
   private server: Server | undefined;
-  private connection: { socket: Socket; state: { helloSeen: boolean }; end: LinkEnd } | undefined;
+  private connection: { socket: Socket; reader: TargetMessageReader; end: LinkEnd } | undefined;
   private readonly requests = new PendingRequests();
   readonly path: string;
 
@@ -94,12 +94,12 @@ export class KdPipeHostLink implements HostLink {
   }
 
   isConnected(): boolean {
-    return this.connection?.state.helloSeen === true;
+    return this.connection?.reader.helloSeen === true;
   }
 
   call(request: HostRequestBody): Promise<TargetReply> {
     const connection = this.connection;
-    if (!connection?.state.helloSeen) return Promise.reject(new LinkLostError('no target is connected'));
+    if (!connection?.reader.helloSeen) return Promise.reject(new LinkLostError('no target is connected'));
     return this.requests.create(request, (numbered) => writeJsonLine(connection.socket, numbered));
   }
 
@@ -119,26 +119,24 @@ export class KdPipeHostLink implements HostLink {
       socket.destroy();
       return;
     }
-    const connection = { socket, state: { helloSeen: false }, end: { kind: 'lost' } as LinkEnd };
-    this.connection = connection;
-    onJsonLines(socket, (value) =>
-      dispatchTargetMessage(
-        value,
-        connection.state,
-        this.requests,
-        this.handlers,
-        (hello) => this.handlers.connected(hello, null),
-        (reason) => {
+    const connection: { socket: Socket; reader: TargetMessageReader; end: LinkEnd } = {
+      socket,
+      reader: new TargetMessageReader(this.requests, this.handlers, {
+        hello: (hello) => this.handlers.connected(hello, null),
+        goingDown: (reason) => {
           connection.end = { kind: 'going-down', reason };
         },
-      ),
-    );
+      }),
+      end: { kind: 'lost' },
+    };
+    this.connection = connection;
+    onJsonLines(socket, (value) => connection.reader.read(value));
     socket.on('error', () => {});
     socket.on('close', () => {
       if (this.connection !== connection) return;
       this.connection = undefined;
       this.requests.failAll(new LinkLostError('the pipe closed'));
-      if (connection.state.helloSeen) this.handlers.ended(connection.end);
+      if (connection.reader.helloSeen) this.handlers.ended(connection.end);
     });
   }
 }

@@ -54,7 +54,7 @@ export const LINK_TIMING = {
   /** Wall milliseconds without any datagram from the peer after which the link is lost. */
   deadAfterWallMs: 3000,
   /** Datagrams in flight, unacknowledged, at most. */
-  windowDatagrams: 32,
+  windowDatagrams: 16,
   /** Bytes of a message per datagram (before base64). */
   chunkBytes: 6000,
 } as const;
