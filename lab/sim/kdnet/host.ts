@@ -2,8 +2,9 @@
  * The host end of the debug link, used by the simulated debugger: it waits for a target, pairs
  * with it, sends it requests and hands its replies and events to the debugger console.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { type DatagramBody, decodeDatagram, encodeDatagram, newNonce } from './datagram.js';
+import type { RemoteInfo } from 'node:dgram';
+import { type DatagramBody, newNonce } from './datagram.js';
+import type { GoingDownReason } from './endpoint.js';
 import {
   type HostRequestBody,
   type LinkTiming,
@@ -13,8 +14,8 @@ import {
   TargetMessage,
   type TargetReply,
 } from './protocol.js';
-import { ReliableChannel } from './reliable.js';
-import type { GoingDownReason } from './target.js';
+import { ReliableChannel, routeChannelBody } from './reliable.js';
+import { type Address, SignedSocket } from './signed-socket.js';
 
 /** Where a KDNET target was reached (for "Connected to target … on port … on local IP …"). */
 export interface PeerAddress {
@@ -131,40 +132,27 @@ interface HostSession {
   tid: string;
   hid: string;
   sid: string;
-  peer: { address: string; port: number };
+  peer: Address;
   channel: ReliableChannel;
   reader: TargetMessageReader;
 }
 
 /** The host end of the KDNET link: listens on hostip:port for offers signed with the key. */
 export class KdnetHostLink implements HostLink {
-  private socket: Socket | undefined;
+  private readonly socket: SignedSocket;
   private session: HostSession | undefined;
   private readonly requests = new PendingRequests();
   readonly localAddress: string;
 
   constructor(private readonly options: KdnetHostOptions) {
     this.localAddress = loopbackAddressFor(options.listenIp);
+    // A datagram signed with another key never reaches receive(): the debugger keeps waiting.
+    this.socket = new SignedSocket(options.key, (body, from) => this.receive(body, from));
   }
 
   async open(): Promise<void> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(this.options.port, this.localAddress, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    try {
-      // Room for a full window of chunks, so a long output is not lost to a small default buffer.
-      socket.setRecvBufferSize(1 << 20);
-    } catch {
-      // The system keeps its own limit: retransmission covers what it drops.
-    }
-    socket.on('error', () => {});
-    socket.on('message', (datagram, from) => this.receive(datagram, from));
-    this.socket = socket;
+    // Room for a full window of chunks, so a long output is not lost to a small default buffer.
+    await this.socket.bind(this.options.port, this.localAddress, 1 << 20);
   }
 
   isConnected(): boolean {
@@ -179,25 +167,16 @@ export class KdnetHostLink implements HostLink {
 
   async close(): Promise<void> {
     this.drop();
-    const socket = this.socket;
-    this.socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await this.socket.close();
   }
 
-  private transmit(body: DatagramBody, to: { address: string; port: number }): void {
-    this.socket?.send(encodeDatagram(this.options.key, body), to.port, to.address);
-  }
-
-  private receive(datagram: Buffer, from: RemoteInfo): void {
-    // A datagram signed with another key is dropped unread: the debugger keeps waiting.
-    const body = decodeDatagram(this.options.key, datagram);
-    if (!body) return;
+  private receive(body: DatagramBody, from: RemoteInfo): void {
     const session = this.session;
     switch (body.k) {
       case 'offer':
         if (session && session.tid === body.tid) {
           // Our accept was lost: say it again.
-          this.transmit({ v: 1, k: 'accept', tid: body.tid, hid: session.hid }, from);
+          this.socket.send({ v: 1, k: 'accept', tid: body.tid, hid: session.hid }, from);
         } else if (session && session.peer.address === from.address && session.peer.port === from.port) {
           // The same target offers with a new boot nonce: it restarted without a word.
           this.end({ kind: 'lost' });
@@ -209,8 +188,7 @@ export class KdnetHostLink implements HostLink {
       case 'data':
       case 'ack':
       case 'ping':
-        if (session && body.sid === session.sid) session.channel.receive(body);
-        else if (body.k !== 'ack') this.transmit({ v: 1, k: 'reset', sid: body.sid }, from);
+        routeChannelBody(body, session?.channel, (sid) => this.socket.send({ v: 1, k: 'reset', sid }, from));
         return;
       case 'bye':
         if (session && body.sid === session.sid) this.end({ kind: 'going-down', reason: body.reason });
@@ -239,14 +217,14 @@ export class KdnetHostLink implements HostLink {
     });
     const channel = new ReliableChannel({
       sid,
-      send: (body) => this.transmit(body, peer),
+      send: (body) => this.socket.send(body, peer),
       onMessage: (value) => reader.read(value),
       onRetry: (count) => handlers.retry(count),
       onLost: () => this.end({ kind: 'lost' }),
       timing: this.options.timing,
     });
     this.session = { tid, hid, sid, peer, channel, reader };
-    this.transmit({ v: 1, k: 'accept', tid, hid }, from);
+    this.socket.send({ v: 1, k: 'accept', tid, hid }, from);
   }
 
   /** Ends the current session and tells the console how (only if a target had said hello). */

@@ -13,7 +13,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabClock } from '../../clock.js';
-import type { DebugTarget, TargetEvent } from '../contract.js';
+import type { DebugTarget } from '../contract.js';
+import { EndpointBase, type GoingDownReason } from './endpoint.js';
 import {
   type HostLink,
   type HostLinkHandlers,
@@ -24,7 +25,6 @@ import {
 } from './host.js';
 import { repeatEveryOffer } from './offers.js';
 import type { HostRequestBody, TargetReply } from './protocol.js';
-import type { GoingDownReason, TargetEndpoint } from './target.js';
 import { TargetServer } from './target-server.js';
 
 /** The pipe name in `\\.\pipe\NAME` or `\\server\pipe\NAME`, or the text itself when it is a bare name. */
@@ -149,14 +149,13 @@ export interface KdPipeTargetOptions {
 }
 
 /** The VM's COM port end of the pipe: connects to the debugger's pipe, retrying until it is there. */
-export class KdPipeTargetEndpoint implements TargetEndpoint {
+export class KdPipeTargetEndpoint extends EndpointBase<{ socket: Socket; server: TargetServer }> {
   private readonly path: string;
-  private session: { socket: Socket; server: TargetServer } | undefined;
   private connecting: AbortController | undefined;
-  private down = false;
   private running = false;
 
   constructor(private readonly options: KdPipeTargetOptions) {
+    super();
     this.path = pipePath(pipeName(options.pipe));
   }
 
@@ -166,31 +165,19 @@ export class KdPipeTargetEndpoint implements TargetEndpoint {
     this.startConnecting();
   }
 
-  isAttached(): boolean {
-    return this.session !== undefined;
-  }
-
-  notify(event: TargetEvent): boolean {
-    const session = this.session;
-    if (event.kind === 'going-down') {
-      this.down = true;
-      this.connecting?.abort();
-    }
-    if (!session) return false;
-    session.server.event(event);
-    if (event.kind === 'going-down') {
-      this.session = undefined;
-      session.server.end();
-      session.socket.end();
-    }
-    return true;
-  }
-
   async stop(reason: GoingDownReason = 'power-off'): Promise<void> {
     if (this.session) this.notify({ kind: 'going-down', reason });
     this.down = true;
     this.running = false;
+    this.stopLooking();
+  }
+
+  protected stopLooking(): void {
     this.connecting?.abort();
+  }
+
+  protected closeSession(session: { socket: Socket }): void {
+    session.socket.end();
   }
 
   private startConnecting(): void {

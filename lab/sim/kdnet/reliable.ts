@@ -184,3 +184,16 @@ export class ReliableChannel {
     this.options.onLost(why);
   }
 }
+
+/**
+ * Hands a channel datagram to the session it belongs to; a data or ping datagram of a session this
+ * side does not know is answered with a reset, so the peer pairs again at once.
+ */
+export function routeChannelBody(
+  body: ChannelBody,
+  channel: ReliableChannel | undefined,
+  reset: (sid: string) => void,
+): void {
+  if (channel && body.sid === channel.sid) channel.receive(body);
+  else if (body.k !== 'ack') reset(body.sid);
+}

@@ -8,32 +8,19 @@
  *   endpoint.notify({ kind: 'bugcheck', text });   // the kernel crashed: kd prints it, then a prompt
  *   await endpoint.stop('reboot');        // at shutdown: kd prints the shutdown text and waits
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import type { LabClock } from '../../clock.js';
-import type { DebugTarget, TargetEvent } from '../contract.js';
-import { type DatagramBody, decodeDatagram, encodeDatagram, newNonce } from './datagram.js';
+import type { DebugTarget } from '../contract.js';
+import type { DatagramBody } from './datagram.js';
+import { newNonce } from './datagram.js';
+import { EndpointBase, type GoingDownReason } from './endpoint.js';
 import { repeatEveryOffer } from './offers.js';
 import { type LinkTiming, loopbackAddressFor } from './protocol.js';
-import { ReliableChannel } from './reliable.js';
+import { ReliableChannel, routeChannelBody } from './reliable.js';
+import { type Address, SignedSocket } from './signed-socket.js';
 import { TargetServer } from './target-server.js';
 
-export type GoingDownReason = Extract<TargetEvent, { kind: 'going-down' }>['reason'];
-
-/** What the VM does with the target end of a debug link, whatever the transport. */
-export interface TargetEndpoint {
-  /** Starts offering the target to its debugger (at boot). */
-  start(): Promise<void>;
-  /**
-   * Tells the attached debugger about an event; false when no debugger is attached (the VM then
-   * decides what happens without one). A going-down event ends the session; the endpoint stays
-   * silent until it is started again.
-   */
-  notify(event: TargetEvent): boolean;
-  /** A debugger is attached now. */
-  isAttached(): boolean;
-  /** Stops the endpoint; an attached debugger is told the target goes down for `reason`. */
-  stop(reason?: GoingDownReason): Promise<void>;
-}
+export type { GoingDownReason, TargetEndpoint } from './endpoint.js';
 
 export interface KdnetTargetOptions {
   /** The host IP of `bcdedit /dbgsettings NET HOSTIP:` (carried on loopback, see loopbackAddressFor). */
@@ -47,7 +34,7 @@ export interface KdnetTargetOptions {
 
 interface Session {
   sid: string;
-  peer: { address: string; port: number };
+  peer: Address;
   channel: ReliableChannel;
   server: TargetServer;
 }
@@ -55,72 +42,43 @@ interface Session {
 /** Wall milliseconds a stopping endpoint waits for its last words to be acknowledged. */
 const FAREWELL_WALL_MS = 500;
 
-export class KdnetTargetEndpoint implements TargetEndpoint {
-  private socket: Socket | undefined;
+export class KdnetTargetEndpoint extends EndpointBase<Session> {
+  private readonly socket: SignedSocket;
   private tid = newNonce();
-  private session: Session | undefined;
   private offering: AbortController | undefined;
-  private down = false;
   private farewell: Promise<void> = Promise.resolve();
-  private readonly hostAddress: string;
+  private readonly host: Address;
 
   constructor(private readonly options: KdnetTargetOptions) {
-    this.hostAddress = loopbackAddressFor(options.hostIp);
+    super();
+    this.host = { address: loopbackAddressFor(options.hostIp), port: options.port };
+    this.socket = new SignedSocket(options.key, (body, from) => this.receive(body, from));
   }
 
   async start(): Promise<void> {
     this.down = false;
-    if (!this.socket) {
-      const socket = createSocket('udp4');
-      socket.on('message', (datagram, from) => this.receive(datagram, from));
-      // A send to a port nobody listens on may surface as an error on some platforms: not fatal.
-      socket.on('error', () => {});
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(0, '127.0.0.1', () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
-      this.socket = socket;
-    }
+    if (!this.socket.isOpen) await this.socket.bind(0, '127.0.0.1');
     this.startOffering();
-  }
-
-  isAttached(): boolean {
-    return this.session !== undefined;
-  }
-
-  notify(event: TargetEvent): boolean {
-    const session = this.session;
-    if (event.kind === 'going-down') {
-      this.down = true;
-      this.offering?.abort();
-    }
-    if (!session) return false;
-    session.server.event(event);
-    if (event.kind === 'going-down') {
-      this.session = undefined;
-      session.server.end();
-      this.farewell = this.sayGoodbye(session, event.reason);
-    }
-    return true;
   }
 
   async stop(reason: GoingDownReason = 'power-off'): Promise<void> {
     if (this.session) this.notify({ kind: 'going-down', reason });
     this.down = true;
-    this.offering?.abort();
+    this.stopLooking();
     await this.farewell;
-    const socket = this.socket;
-    this.socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await this.socket.close();
   }
 
-  private async sayGoodbye(session: Session, reason: GoingDownReason): Promise<void> {
-    await Promise.race([session.channel.drained(), new Promise((r) => setTimeout(r, FAREWELL_WALL_MS))]);
-    session.channel.close();
-    this.transmit({ v: 1, k: 'bye', sid: session.sid, reason }, session.peer);
+  protected stopLooking(): void {
+    this.offering?.abort();
+  }
+
+  protected closeSession(session: Session, reason: GoingDownReason): void {
+    this.farewell = (async () => {
+      await Promise.race([session.channel.drained(), new Promise((r) => setTimeout(r, FAREWELL_WALL_MS))]);
+      session.channel.close();
+      this.socket.send({ v: 1, k: 'bye', sid: session.sid, reason }, session.peer);
+    })();
   }
 
   private startOffering(): void {
@@ -129,24 +87,15 @@ export class KdnetTargetEndpoint implements TargetEndpoint {
     this.offering = controller;
     this.tid = newNonce();
     void repeatEveryOffer(this.options.clock, controller.signal, () => {
-      if (this.session || this.down || !this.socket) return true;
-      this.transmit(
-        { v: 1, k: 'offer', tid: this.tid },
-        { address: this.hostAddress, port: this.options.port },
-      );
+      if (this.session || this.down || !this.socket.isOpen) return true;
+      this.socket.send({ v: 1, k: 'offer', tid: this.tid }, this.host);
       return false;
     }).finally(() => {
       if (this.offering === controller) this.offering = undefined;
     });
   }
 
-  private transmit(body: DatagramBody, to: { address: string; port: number }): void {
-    this.socket?.send(encodeDatagram(this.options.key, body), to.port, to.address);
-  }
-
-  private receive(datagram: Buffer, from: RemoteInfo): void {
-    const body = decodeDatagram(this.options.key, datagram);
-    if (!body) return;
+  private receive(body: DatagramBody, from: RemoteInfo): void {
     const session = this.session;
     switch (body.k) {
       case 'accept':
@@ -155,8 +104,7 @@ export class KdnetTargetEndpoint implements TargetEndpoint {
       case 'data':
       case 'ack':
       case 'ping':
-        if (session && body.sid === session.sid) session.channel.receive(body);
-        else if (body.k !== 'ack') this.transmit({ v: 1, k: 'reset', sid: body.sid }, from);
+        routeChannelBody(body, session?.channel, (sid) => this.socket.send({ v: 1, k: 'reset', sid }, from));
         return;
       case 'reset':
         if (session && body.sid === session.sid) this.unpair();
@@ -172,7 +120,7 @@ export class KdnetTargetEndpoint implements TargetEndpoint {
     const peer = { address: from.address, port: from.port };
     const channel = new ReliableChannel({
       sid,
-      send: (body) => this.transmit(body, peer),
+      send: (body) => this.socket.send(body, peer),
       onMessage: (value) => server.handle(value),
       onLost: () => this.unpair(),
       timing: this.options.timing,
@@ -189,6 +137,6 @@ export class KdnetTargetEndpoint implements TargetEndpoint {
     this.session = undefined;
     session.server.end();
     session.channel.close();
-    if (!this.down && this.socket) this.startOffering();
+    if (!this.down && this.socket.isOpen) this.startOffering();
   }
 }
