@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { formatLabDuration, type LabClock } from '../clock.js';
 import type { Redactor } from '../config/secrets.js';
-import { HarnessLogicError, LabCompromisedError } from '../errors.js';
+import { ConfigurationError, HarnessLogicError, LabCompromisedError } from '../errors.js';
 import { type BreakInStrategy, describeStrategy, sendBreak } from './break-in.js';
 import {
   ANY_SENTINEL,
@@ -157,7 +157,8 @@ export class KdSession implements Debugger {
   private operation: Promise<unknown> = Promise.resolve();
   /** The event index from which waitForStop looks (set when the target is let run). */
   private runFrom = 0;
-  readonly logFile: string | null;
+  /** Where kd writes its -logo log. */
+  readonly logFile: string;
   readonly commandLine: readonly string[];
 
   private constructor(private readonly options: KdSessionOptions) {
@@ -169,7 +170,14 @@ export class KdSession implements Debugger {
       options.redactor.add(connection.key, `KDNET key of ${options.subject}`);
     }
     const logDir = options.logDir ?? join(tmpdir(), 'driverlab-kd');
-    mkdirSync(logDir, { recursive: true });
+    try {
+      mkdirSync(logDir, { recursive: true });
+    } catch (error) {
+      throw new ConfigurationError(
+        `The debugger's log directory '${logDir}' cannot be created (${(error as NodeJS.ErrnoException).code ?? String(error)}); set debugger.logDir in the lab file to a writable directory.`,
+        { cause: error },
+      );
+    }
     sessionCounter += 1;
     this.logFile = join(
       logDir,
@@ -386,7 +394,6 @@ export class KdSession implements Debugger {
 
   /** kd's own -logo log, secrets redacted (null when kd wrote none). */
   readLog(): string | null {
-    if (!this.logFile) return null;
     try {
       return this.options.redactor.redact(readFileSync(this.logFile, 'utf8'));
     } catch {
@@ -668,6 +675,12 @@ export class KdSession implements Debugger {
       start = nl + 1;
     }
     capture.partial = lines.slice(start);
+    // A command that lets the target run a little (p, t) can meet the verifier's question too.
+    const question = verifierQuestionChoices(capture.partial);
+    if (question) {
+      this.onVerifierQuestion(capture.partial, question.choices);
+      capture.partial = '';
+    }
     capture.parts.push(chunk);
     const window = capture.tail + chunk;
     capture.tail = window.slice(-(capture.sentinel.length + 16));
