@@ -1,0 +1,75 @@
+import { strict as expect } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { scaledClock } from '../clock.js';
+import { parseLabFile, Timeouts } from '../config/lab-file.js';
+import { Redactor } from '../config/secrets.js';
+import { ConfigurationError } from '../errors.js';
+import { paths } from '../paths.js';
+import { debuggerOptions } from './open.js';
+
+const embedded = parseLabFile(readFileSync(paths.embeddedLab, 'utf8'), paths.embeddedLab);
+
+function labOf(file = embedded) {
+  return {
+    file,
+    clock: scaledClock({ factor: 1000 }),
+    redactor: new Redactor(),
+    timeouts: Timeouts.parse({}),
+  };
+}
+
+function vmOf(name: string, file = embedded) {
+  const config = file.data.vms.find((v) => v.name === name);
+  if (!config) throw new Error(`no VM ${name}`);
+  const nmis: string[] = [];
+  return { vm: { name, config, injectNmi: async () => void nmis.push(name) }, nmis };
+}
+
+describe('a debugger as the lab file says', () => {
+  it('starts the simulated debugger on the VM’s KDNET endpoint with the lab’s timeouts', async () => {
+    const lab = labOf();
+    const { vm, nmis } = vmOf('win11-a');
+    const options = debuggerOptions(lab, vm, { verifierPolicy: () => 'b', key: '1.2.3.4' });
+    expect.deepEqual(options.connection, { kind: 'net', hostIp: '127.0.0.11', port: 50011, key: '1.2.3.4' });
+    expect.equal(options.subject, "VM 'win11-a'");
+    expect.match(options.executable.leadingArgs[0] ?? '', /kd\.mjs$/);
+    expect.deepEqual(options.timeouts, { connectMs: 120_000, commandMs: 60_000, stopMs: 300_000 });
+    expect.deepEqual(
+      options.breakIn?.map((s) => s.kind),
+      ['break-byte', 'nmi'],
+    );
+    const nmi = options.breakIn?.[1];
+    if (nmi?.kind === 'nmi') await nmi.inject();
+    expect.deepEqual(nmis, ['win11-a']);
+    expect.equal(lab.redactor.redact('key=1.2.3.4'), "key=«redacted: the KDNET key of VM 'win11-a'»");
+  });
+
+  it('needs a KDNET key from the lab file or the scenario', () => {
+    const { vm } = vmOf('win11-b');
+    expect.throws(
+      () => debuggerOptions(labOf(), vm, { verifierPolicy: () => 'b' }),
+      (e: unknown) => {
+        expect.ok(e instanceof ConfigurationError, 'a ConfigurationError');
+        expect.equal(
+          e.message,
+          `VM 'win11-b' debugs over KDNET but no key is known: give vms.1.debug.key in the lab file '${paths.embeddedLab}', or let the scenario capture it from bcdedit /dbgsettings.`,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('refuses a kd.exe that is not there before anything starts', () => {
+    const text = readFileSync(paths.embeddedLab, 'utf8').replace(
+      'executable: embedded',
+      'executable: C:\\Debuggers\\x64\\kd.exe',
+    );
+    const file = parseLabFile(text, paths.embeddedLab);
+    const { vm } = vmOf('win11-a', file);
+    expect.throws(
+      () => debuggerOptions(labOf(file), vm, { verifierPolicy: () => 'b', key: '1.2.3.4' }),
+      /names the debugger '.*kd\.exe' \(debugger\.executable\), which does not exist; install the Debugging Tools for Windows or correct the path/,
+    );
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * A debugger for a lab VM (or a dump), as the lab file says: which executable (a kd.exe path, or
+ * `embedded` for the simulated debugger), which transport and key, which symbols, which timeouts,
+ * and how to break in.
+ */
+import { existsSync } from 'node:fs';
+import { resolveLabPath } from '../config/lab-file.js';
+import { resolveSecret } from '../config/secrets.js';
+import { ConfigurationError } from '../errors.js';
+import type { Lab, Vm } from '../ports.js';
+import { embeddedDebuggerCommand } from '../sim/launch.js';
+import { defaultBreakInStrategies } from './break-in.js';
+import type { VerifierPolicy } from './port.js';
+import { type KdConnection, type KdExecutable, KdSession, type KdSessionOptions } from './session.js';
+
+export interface DebuggerRequest {
+  /** How Driver Verifier's b/i/z/r/d question is answered. */
+  verifierPolicy: VerifierPolicy;
+  /** A KDNET key the scenario captured (`bcdedit /dbgsettings`); it overrides the lab file's. */
+  key?: string;
+  /** Try the hypervisor NMI when the debugger's own break-in does not stop the target (default true). */
+  nmiFallback?: boolean;
+  /** Windows: the program that raises CTRL+C in kd's console (see break-in.ts). */
+  consoleHelper?: { file: string; args: readonly string[] };
+  /** Where secrets given by environment variable are read (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
+}
+
+type LabView = Pick<Lab, 'file' | 'clock' | 'redactor' | 'timeouts'>;
+type VmView = Pick<Vm, 'name' | 'config' | 'injectNmi'>;
+
+/** The debugger executable the lab file names; a missing kd.exe is a configuration error. */
+export function debuggerExecutable(lab: LabView): KdExecutable {
+  const executable = lab.file.data.debugger.executable;
+  if (executable === 'embedded') return embeddedDebuggerCommand();
+  const path = resolveLabPath(lab.file, executable);
+  if (!existsSync(path)) {
+    throw new ConfigurationError(
+      `The lab file '${lab.file.path}' names the debugger '${path}' (debugger.executable), which does not exist; install the Debugging Tools for Windows or correct the path (or use 'embedded' for the simulated debugger).`,
+    );
+  }
+  return { file: path, leadingArgs: [] };
+}
+
+function common(lab: LabView, subject: string, request: DebuggerRequest) {
+  const config = lab.file.data.debugger;
+  return {
+    subject,
+    executable: debuggerExecutable(lab),
+    ...(config.symbols === undefined ? {} : { symbols: config.symbols }),
+    env: config.env,
+    // Without a logDir, KdSession writes kd's log to a temporary directory (lab file README).
+    ...(config.logDir === undefined ? {} : { logDir: resolveLabPath(lab.file, config.logDir) }),
+    clock: lab.clock,
+    redactor: lab.redactor,
+    verifierPolicy: request.verifierPolicy,
+    timeouts: {
+      connectMs: lab.timeouts.kdConnect * 1000,
+      commandMs: lab.timeouts.kdCommand * 1000,
+      stopMs: lab.timeouts.bugcheck * 1000,
+    },
+  };
+}
+
+/** The session options for a VM's debugger; configuration errors are raised before kd starts. */
+export function debuggerOptions(lab: LabView, vm: VmView, request: DebuggerRequest): KdSessionOptions {
+  const debug = vm.config.debug;
+  const index = lab.file.data.vms.findIndex((v) => v.name === vm.name);
+  if (!debug) {
+    throw new ConfigurationError(
+      `VM '${vm.name}' has no debug transport in the lab file '${lab.file.path}' (vms.${index}.debug); add { transport: net, hostIp, port } or { transport: pipe, name }.`,
+    );
+  }
+  let connection: KdConnection;
+  if (debug.transport === 'net') {
+    const what = `the KDNET key of VM '${vm.name}'`;
+    const key =
+      request.key ??
+      (debug.key
+        ? resolveSecret(debug.key, what, {
+            baseDir: lab.file.dir,
+            env: request.env ?? process.env,
+            redactor: lab.redactor,
+          })
+        : undefined);
+    if (key === undefined) {
+      throw new ConfigurationError(
+        `VM '${vm.name}' debugs over KDNET but no key is known: give vms.${index}.debug.key in the lab file '${lab.file.path}', or let the scenario capture it from bcdedit /dbgsettings.`,
+      );
+    }
+    lab.redactor.add(key, what);
+    connection = { kind: 'net', hostIp: debug.hostIp, port: debug.port, key };
+  } else {
+    connection = { kind: 'pipe', pipe: debug.name };
+  }
+  const embedded = lab.file.data.debugger.executable === 'embedded';
+  return {
+    ...common(lab, `VM '${vm.name}'`, request),
+    connection,
+    breakIn: defaultBreakInStrategies({
+      embedded,
+      platform: process.platform,
+      ...(request.nmiFallback === false ? {} : { nmi: () => vm.injectNmi() }),
+      ...(request.consoleHelper ? { consoleHelper: request.consoleHelper } : {}),
+    }),
+  };
+}
+
+/** Starts the VM's debugger and waits until it is connected. */
+export function openDebugger(lab: LabView, vm: VmView, request: DebuggerRequest): Promise<KdSession> {
+  return KdSession.open(debuggerOptions(lab, vm, request));
+}
+
+/** Opens a crash dump (copied to the host) in the lab's debugger. */
+export function openDumpDebugger(
+  lab: LabView,
+  dumpPath: string,
+  request: DebuggerRequest,
+): Promise<KdSession> {
+  return KdSession.open({
+    ...common(lab, `the dump '${dumpPath}'`, request),
+    connection: { kind: 'dump', path: dumpPath },
+  });
+}

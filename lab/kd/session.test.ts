@@ -1,0 +1,557 @@
+/**
+ * KdSession against the simulated debugger executable (started as kd.exe would be) and a test
+ * double target behind the real link: KDNET over loopback UDP, or the COM pipe.
+ */
+import { strict as expect } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type LabClock, scaledClock } from '../clock.js';
+import { Redactor } from '../config/secrets.js';
+import { HarnessLogicError, LabCompromisedError } from '../errors.js';
+import type { DebugTarget, TargetIdentity } from '../sim/contract.js';
+import { KdPipeTargetEndpoint } from '../sim/kdnet/pipe.js';
+import { KdnetTargetEndpoint, type TargetEndpoint } from '../sim/kdnet/target.js';
+import { embeddedDebuggerCommand } from '../sim/launch.js';
+import type { BreakInStrategy } from './break-in.js';
+import type { VerifierChoice, VerifierPolicy } from './port.js';
+import { type KdConnection, KdSession, type KdTimeouts } from './session.js';
+
+const fixtures = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
+const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
+
+/** The domain brief's example of a generated KDNET key (§3.1). */
+const KEY = '2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p';
+/** What kd prints on a break-in (domain brief §2.7). */
+const BREAK_TEXT =
+  'Break instruction exception - code 80000003 (first chance)\nnt!DbgBreakPointWithStatus:\nfffff805`473c46a0 cc              int     3\n';
+/** Driver Verifier's question, as DbgPrompt prints it (Windows I/O verifier sources). */
+const QUESTION = 'Break, Ignore, Zap, Remove, Disable all (bizrd)? ';
+
+/** A target that answers from a table, stops and runs on request, and reboots through its endpoint. */
+class DoubleTarget implements DebugTarget {
+  stopped = false;
+  endpoint: TargetEndpoint | undefined;
+  readonly executed: string[] = [];
+  readonly answers: VerifierChoice[] = [];
+  readonly outputs = new Map<string, string>([['k', fixture('k.special-pool.txt')]]);
+
+  identity(): TargetIdentity {
+    return {
+      product: 'Windows 10',
+      build: 19041,
+      processors: 4,
+      arch: 'x64',
+      kernelBase: '0xfffff806`7c21f000',
+      psLoadedModuleList: '0xfffff806`7ce49770',
+      uptimeSeconds: 2.169,
+    };
+  }
+  isStopped(): boolean {
+    return this.stopped;
+  }
+  currentProcessor(): number | null {
+    return 0;
+  }
+  async breakIn(): Promise<string> {
+    this.stopped = true;
+    return BREAK_TEXT;
+  }
+  execute(command: string): Promise<string> {
+    this.executed.push(command);
+    if (command === '!hang') return new Promise(() => {});
+    const output = this.outputs.get(command);
+    return output === undefined
+      ? Promise.reject(new Error(`no answer for '${command}'`))
+      : Promise.resolve(output);
+  }
+  async resume(): Promise<void> {
+    this.stopped = false;
+  }
+  async reboot(): Promise<void> {
+    this.stopped = false;
+    setTimeout(() => {
+      this.endpoint?.notify({ kind: 'going-down', reason: 'reboot' });
+      setTimeout(() => void this.endpoint?.start(), 30);
+    }, 5);
+  }
+  async answerVerifier(choice: VerifierChoice): Promise<string> {
+    this.answers.push(choice);
+    if (choice !== 'b') return '';
+    this.stopped = true;
+    return BREAK_TEXT;
+  }
+  /** The kernel bugchecks while the debugger is attached. */
+  crash(text: string): void {
+    this.stopped = true;
+    this.endpoint?.notify({ kind: 'bugcheck', text });
+  }
+  ask(text: string): void {
+    this.endpoint?.notify({ kind: 'verifier-question', text });
+  }
+}
+
+const endpoints: TargetEndpoint[] = [];
+const sessions: KdSession[] = [];
+after(async () => {
+  await Promise.all(sessions.map((s) => s.close()));
+  await Promise.all(endpoints.map((e) => e.stop()));
+});
+
+let nextHost = 21;
+/** A fresh host IP per test, so tests never share a KDNET endpoint. */
+function freshNet(port = 50_021): { hostIp: string; port: number } {
+  nextHost += 1;
+  return { hostIp: `127.0.0.${nextHost}`, port };
+}
+
+interface Rig {
+  target: DoubleTarget;
+  clock: LabClock;
+  redactor: Redactor;
+  start(options?: {
+    connection?: KdConnection;
+    policy?: VerifierPolicy;
+    breakIn?: BreakInStrategy[];
+    timeouts?: Partial<KdTimeouts>;
+  }): Promise<KdSession>;
+}
+
+async function kdnetRig(
+  options: { clock?: LabClock; targetKey?: string; targetPort?: number } = {},
+): Promise<Rig> {
+  const clock = options.clock ?? scaledClock({ factor: 1000, graceMs: 3000 });
+  const net = freshNet();
+  const target = new DoubleTarget();
+  const endpoint = new KdnetTargetEndpoint({
+    hostIp: net.hostIp,
+    port: options.targetPort ?? net.port,
+    key: options.targetKey ?? KEY,
+    target,
+    clock,
+  });
+  target.endpoint = endpoint;
+  endpoints.push(endpoint);
+  await endpoint.start();
+  const redactor = new Redactor();
+  return {
+    target,
+    clock,
+    redactor,
+    start: async (o = {}) => {
+      const session = await KdSession.open({
+        subject: "VM 'kd-test'",
+        executable: embeddedDebuggerCommand(),
+        connection: o.connection ?? { kind: 'net', hostIp: net.hostIp, port: net.port, key: KEY },
+        symbols: 'srv*C:\\symbols*https://msdl.microsoft.com/download/symbols',
+        clock,
+        redactor,
+        verifierPolicy: o.policy ?? (() => 'b'),
+        ...(o.breakIn ? { breakIn: o.breakIn } : {}),
+        ...(o.timeouts ? { timeouts: o.timeouts } : {}),
+      });
+      sessions.push(session);
+      return session;
+    },
+  };
+}
+
+/** The debugger processes this test process started that are still alive (Linux: through /proc). */
+function debuggerChildren(): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid) continue;
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmdline.includes('kd.mjs') || cmdline.includes('ignores-its-input')) found.push(Number(name));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+const noProc =
+  process.platform !== 'linux' && 'child processes are counted through /proc, which only Linux has';
+
+describe('KdSession over KDNET', () => {
+  it('connects with key and port, breaks in, runs commands, continues and sees a bug check while running', async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start();
+    expect.equal(kd.state, 'running');
+    const reached = kd.events().find((e) => e.kind === 'target-reached');
+    expect.ok(
+      reached?.kind === 'target-reached' && reached.port === 50_021,
+      'kd reached the target on port 50021',
+    );
+
+    const stop = await kd.breakIn();
+    expect.equal(stop.kind, 'break');
+    expect.match(stop.text, /^Break instruction exception - code 80000003/);
+    expect.equal(kd.state, 'broken-in');
+
+    const k = await kd.execute('k');
+    expect.equal(k.output, fixture('k.special-pool.txt'));
+    expect.equal(k.processor, 0);
+    // kd's own .echo: a quoted string keeps its semicolon.
+    expect.equal((await kd.execute('.echo "one; two"')).output, 'one; two\n');
+
+    await kd.go();
+    expect.equal(kd.state, 'running');
+    await waitUntil(() => !rig.target.stopped);
+    rig.target.crash(fixture('bugcheck.special-pool.txt'));
+    const crash = await kd.waitForStop();
+    expect.ok(crash?.kind === 'bugcheck', 'a bug check stop');
+    expect.deepEqual(crash.bugcheck, {
+      code: 0xd6,
+      codeText: '0x000000d6',
+      args: ['0xfffff9800b5ff000', '0x0000000000000001', '0xfffff88004f834eb', '0x0000000000000000'],
+    });
+    expect.equal(kd.state, 'bugchecked');
+    expect.equal((await kd.execute('k')).output, fixture('k.special-pool.txt'));
+    await kd.close();
+    expect.deepEqual(kd.events().at(-1), { ...kd.events().at(-1), kind: 'exited', code: 0 });
+  });
+
+  it('reads a multi-megabyte output intact', async () => {
+    const rig = await kdnetRig();
+    const lines = fixture('k.special-pool.txt').trimEnd().split('\n');
+    const big = Array.from(
+      { length: 40_000 },
+      (_, i) => `${i.toString(16).padStart(8, '0')} ${lines[i % lines.length]}`,
+    )
+      .join('\n')
+      .concat('\n');
+    rig.target.outputs.set('!verifier 100', big);
+    const kd = await rig.start();
+    await kd.breakIn();
+    const result = await kd.execute('!verifier 100');
+    expect.ok(big.length > 2_000_000, 'the output is megabytes long');
+    expect.equal(result.output, big);
+    await kd.close();
+  });
+
+  it('reports a wrong key as a lab fault naming the port, the host IP and what to check', async () => {
+    const clock = scaledClock({ factor: 1000, graceMs: 1500 });
+    const rig = await kdnetRig({ clock, targetKey: '1.2.3.4' });
+    const error = await rig.start({ timeouts: { connectMs: 30_000 } }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect.ok(error instanceof LabCompromisedError, 'a LabCompromisedError');
+    expect.match(
+      error.message,
+      /^The kernel debugger never connected to VM 'kd-test' over KDNET on port 50021 \(host IP 127\.0\.0\.\d+\) within 30 s \(kd printed 'Waiting to reconnect\.\.\.'\); check the KDNET key, the port, the host firewall \(inbound UDP 50021\) and the guest's bcdedit \/dbgsettings/,
+    );
+  });
+
+  it('reports a wrong port the same way', async () => {
+    const clock = scaledClock({ factor: 1000, graceMs: 1500 });
+    const rig = await kdnetRig({ clock, targetPort: 50_099 });
+    await expect.rejects(rig.start({ timeouts: { connectMs: 30_000 } }), (e: unknown) => {
+      expect.ok(e instanceof LabCompromisedError, 'a LabCompromisedError');
+      expect.match(
+        e.message,
+        /never connected .* on port 50021 .*check the KDNET key, the port, the host firewall/,
+      );
+      return true;
+    });
+  });
+
+  it('answers the verifier question by policy, so a run never hangs on it', async () => {
+    const rig = await kdnetRig();
+    const asked: string[] = [];
+    const choices: VerifierChoice[] = ['i', 'b'];
+    const kd = await rig.start({
+      policy: (q) => {
+        asked.push(q.text);
+        return choices.shift() ?? 'b';
+      },
+    });
+    rig.target.ask(QUESTION);
+    await waitUntil(() => rig.target.answers.length === 1);
+    expect.deepEqual(rig.target.answers, ['i']);
+    expect.equal(kd.state, 'running');
+
+    rig.target.ask(QUESTION);
+    const stop = await kd.waitForStop();
+    expect.equal(stop?.kind, 'break');
+    expect.deepEqual(rig.target.answers, ['i', 'b']);
+    expect.equal(kd.state, 'broken-in');
+    expect.ok(
+      asked.every((t) => t.endsWith(QUESTION)),
+      'the policy saw the question',
+    );
+    const questions = kd.events().filter((e) => e.kind === 'verifier-question');
+    expect.deepEqual(
+      questions.map((e) => (e.kind === 'verifier-question' ? e.answer : null)),
+      ['i', 'b'],
+    );
+    await kd.close();
+  });
+
+  it('answers b when the policy fails, and says why', async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start({
+      policy: () => {
+        throw new Error('no rule for this driver');
+      },
+    });
+    rig.target.ask(QUESTION);
+    await kd.waitForStop();
+    const event = kd.events().find((e) => e.kind === 'verifier-question');
+    expect.ok(event?.kind === 'verifier-question', 'a verifier question event');
+    expect.equal(event.answer, 'b');
+    expect.equal(event.policyError, "the policy failed (no rule for this driver); answered 'b'");
+    await kd.close();
+  });
+
+  it('follows the target through a reboot: the link drops and comes back', async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start();
+    await kd.breakIn();
+    await kd.reboot();
+    expect.equal(kd.state, 'rebooting');
+    await kd.waitUntilConnected();
+    expect.equal(kd.state, 'running');
+    expect.deepEqual(
+      kd
+        .events()
+        .map((e) => e.kind)
+        .filter((k) => ['shutdown', 'waiting', 'established'].includes(k)),
+      ['waiting', 'established', 'shutdown', 'waiting', 'established'],
+    );
+    expect.match(kd.transcript(), /Shutdown occurred at \(.+\)\.\.\.unloading all symbol tables\.\n/);
+    expect.equal((await kd.breakIn()).kind, 'break');
+    await kd.close();
+  });
+
+  it('refuses misuse with a harness error', async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start();
+    await expect.rejects(kd.execute('k'), (e: unknown) => {
+      expect.ok(e instanceof HarnessLogicError, 'a HarnessLogicError');
+      expect.equal(
+        e.message,
+        "The debugger command 'k' was sent to VM 'kd-test' while the target is running; break in or wait for it to stop before running commands.",
+      );
+      return true;
+    });
+    await kd.breakIn();
+    await expect.rejects(kd.execute('   '), HarnessLogicError);
+    await expect.rejects(kd.execute('g'), /use go\(\)/);
+    await expect.rejects(kd.execute('k\n!analyze -v'), /spans several lines/);
+    await kd.close();
+  });
+
+  it('names a command that timed out, and ends the session', async () => {
+    const clock = scaledClock({ factor: 1000, graceMs: 300 });
+    const rig = await kdnetRig({ clock });
+    // Short waits in wall time for the command, but room for kd to start.
+    const kd = await rig.start({ timeouts: { connectMs: 5_000_000, breakInMs: 5_000_000 } });
+    await kd.breakIn();
+    await expect.rejects(kd.execute('!hang', { timeoutMs: 2000 }), (e: unknown) => {
+      expect.ok(e instanceof LabCompromisedError, 'a LabCompromisedError');
+      expect.equal(
+        e.message,
+        "The debugger command '!hang' sent to VM 'kd-test' did not finish within 2 s (lab time), so kd was stopped and this debugger session is over; look at the kd transcript for where it stalled, and raise timeouts.kdCommand in the lab file if the command is legitimately slow.",
+      );
+      return true;
+    });
+    await kd.close();
+    await expect.rejects(kd.execute('k'), HarnessLogicError);
+  });
+
+  it('reports kd killed in the middle of a command, and the next session works', async () => {
+    const rig = await kdnetRig();
+    const first = await rig.start();
+    await first.breakIn();
+    const running = first.execute('!hang');
+    await waitUntil(() => rig.target.executed.includes('!hang'));
+    process.kill(first.pid ?? -1, 'SIGKILL');
+    await expect.rejects(running, (e: unknown) => {
+      expect.ok(e instanceof LabCompromisedError, 'a LabCompromisedError');
+      expect.match(
+        e.message,
+        /^The kernel debugger of VM 'kd-test' \(pid \d+\) ended unexpectedly \(killed by SIGKILL\) while running '!hang'; this debugger session is over and the next scenario starts a new one/,
+      );
+      return true;
+    });
+    expect.equal(first.state, 'disconnected');
+    await first.close();
+
+    const second = await rig.start();
+    // The target is still stopped from the first session: the new debugger gets a prompt at once.
+    expect.equal((await second.waitForStop())?.kind, 'break');
+    expect.equal((await second.execute('k')).output, fixture('k.special-pool.txt'));
+    await second.close();
+    if (!noProc) {
+      const alive = debuggerChildren();
+      expect.deepEqual(
+        [first.pid, second.pid].filter((pid) => pid !== undefined && alive.includes(pid)),
+        [],
+      );
+    }
+  });
+
+  it('keeps the key out of the transcript, the log and the messages', async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start();
+    await kd.breakIn();
+    await kd.execute('k');
+    await kd.close();
+    const transcript = kd.transcript();
+    expect.ok(!transcript.includes(KEY), 'the key is not in the transcript');
+    expect.match(transcript, /^> kd -k net:port=50021,key=«redacted: KDNET key of VM 'kd-test'» -y /);
+    expect.match(transcript, /0: kd> k\nChild-SP/);
+    expect.ok(!transcript.includes('@@DRIVERLAB'), 'no sentinel in the transcript');
+    const log = kd.readLog();
+    expect.ok(log?.includes('Kernel Debugger connection established.'), 'kd wrote its log');
+    expect.ok(!log?.includes(KEY), 'the key is not in the log');
+    expect.ok(kd.commandLine.includes(`net:port=50021,key=${KEY}`), 'kd itself was given the key');
+  });
+
+  it('falls back to the next break-in strategy when one cannot be sent', async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start({
+      breakIn: [
+        {
+          kind: 'nmi',
+          inject: () =>
+            Promise.reject(new Error('Cannot inject a non-maskable interrupt into the virtual machine')),
+        },
+        { kind: 'break-byte' },
+      ],
+    });
+    expect.equal((await kd.breakIn()).kind, 'break');
+    const attempts = kd.events().filter((e) => e.kind === 'break-in-attempt');
+    expect.deepEqual(
+      attempts.map((e) => (e.kind === 'break-in-attempt' ? [e.strategy, e.outcome] : null)),
+      [
+        ['an NMI injected by the hypervisor', 'failed'],
+        ["CTRL+C as the byte 0x03 on kd's standard input", 'sent'],
+      ],
+    );
+    await kd.close();
+  });
+
+  it('gives up with a sentence when no strategy stops the target', async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start({
+      breakIn: [{ kind: 'nmi', inject: async () => {} }],
+      timeouts: { breakInMs: 500 },
+    });
+    await expect.rejects(kd.breakIn(), (e: unknown) => {
+      expect.ok(e instanceof LabCompromisedError, 'a LabCompromisedError');
+      expect.match(
+        e.message,
+        /^Could not break into VM 'kd-test': an NMI injected by the hypervisor left it running for 500 ms; check that the debugger is connected/,
+      );
+      return true;
+    });
+    await kd.close();
+  });
+
+  it('breaks in with a console control event (SIGINT outside Windows)', {
+    skip: process.platform === 'win32' && 'on Windows this strategy needs the lab’s console helper',
+  }, async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start({ breakIn: [{ kind: 'console-ctrl' }] });
+    expect.equal((await kd.breakIn()).kind, 'break');
+    await kd.close();
+  });
+});
+
+describe('KdSession over a COM pipe', () => {
+  it('connects, breaks in, runs a command and follows a reboot', async () => {
+    const clock = scaledClock({ factor: 1000, graceMs: 3000 });
+    const target = new DoubleTarget();
+    const pipe = `driverlab-test-${process.pid}_com1`;
+    const endpoint = new KdPipeTargetEndpoint({ pipe: `\\\\.\\pipe\\${pipe}`, target, clock });
+    target.endpoint = endpoint;
+    endpoints.push(endpoint);
+    await endpoint.start();
+    const kd = await KdSession.open({
+      subject: "VM 'pipe-test'",
+      executable: embeddedDebuggerCommand(),
+      connection: { kind: 'pipe', pipe },
+      clock,
+      redactor: new Redactor(),
+      verifierPolicy: () => 'b',
+    });
+    sessions.push(kd);
+    expect.match(
+      kd.transcript(),
+      /^> kd -k com:pipe,port=\\\\\.\\pipe\\driverlab-test-\d+_com1,resets=0,reconnect /,
+    );
+    expect.match(
+      kd.transcript(),
+      /Opened \\\\\.\\pipe\\driverlab-test-\d+_com1\nWaiting to reconnect\.\.\.\n/,
+    );
+    await kd.breakIn();
+    expect.equal((await kd.execute('k')).output, fixture('k.special-pool.txt'));
+    await kd.reboot();
+    await kd.waitUntilConnected();
+    expect.equal(kd.state, 'running');
+    await kd.close();
+  });
+});
+
+describe('KdSession teardown', () => {
+  it('quits with q, and kills a debugger that does not quit after the grace period', async () => {
+    const clock = scaledClock({ factor: 1000, graceMs: 300 });
+    const stubborn = KdSession.start({
+      subject: "VM 'stubborn'",
+      // A "debugger" that never reads its input, so neither q nor CTRL+B ends it.
+      executable: {
+        file: process.execPath,
+        leadingArgs: ['-e', 'setInterval(() => {}, 1000) // ignores-its-input', '--'],
+      },
+      connection: { kind: 'net', hostIp: '127.0.0.99', port: 50_099, key: KEY },
+      clock,
+      redactor: new Redactor(),
+      verifierPolicy: () => 'b',
+    });
+    sessions.push(stubborn);
+    await stubborn.close();
+    const exit = stubborn.events().at(-1);
+    expect.ok(exit?.kind === 'exited', 'an exit event');
+    expect.equal(exit.signal, 'SIGKILL');
+    expect.match(stubborn.transcript(), /<CTRL\+B>\n$/);
+  });
+
+  it('reports a dump that cannot be opened as a lab fault', async () => {
+    const kd = KdSession.start({
+      subject: "the dump 'missing.dmp'",
+      executable: embeddedDebuggerCommand(),
+      connection: { kind: 'dump', path: join(fixtures, 'missing.dmp') },
+      clock: scaledClock({ factor: 1000, graceMs: 3000 }),
+      redactor: new Redactor(),
+      verifierPolicy: () => 'b',
+    });
+    sessions.push(kd);
+    await expect.rejects(kd.waitUntilConnected(), (e: unknown) => {
+      expect.ok(e instanceof LabCompromisedError, 'a LabCompromisedError');
+      expect.match(
+        e.message,
+        /^The kernel debugger of the dump 'missing.dmp' \(pid \d+\) ended unexpectedly \(exit code 1\)/,
+      );
+      return true;
+    });
+    await kd.close();
+  });
+
+  it('leaves no debugger process behind', { skip: noProc }, async () => {
+    await Promise.all(sessions.map((s) => s.close()));
+    expect.deepEqual(debuggerChildren(), []);
+  });
+});
+
+/** Polls a condition every few wall milliseconds, for at most two seconds. */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !condition(); i += 1) await new Promise((r) => setTimeout(r, 5));
+  expect.ok(condition(), 'the condition never held');
+}

@@ -1,0 +1,172 @@
+/**
+ * What kd prints around the commands: its header, the connection banners, the shutdown and
+ * lost-link texts, the dump banner. Formats follow the domain brief §2.6 and public KDNET session
+ * captures (a Windows 10 19041 target reconnecting after a reboot shows, in order: "Shutdown occurred
+ * at (…)...unloading all symbol tables.", the path validation summary, "Using NET for debugging",
+ * "Opened WinSock 2.0", "Waiting to reconnect...", "Connected to target A on port P on local IP B.",
+ * the .kdtargetmac hint, "Connected to Windows 10 19041 x64 target at (…), ptr64 TRUE",
+ * "Kernel Debugger connection established.", the symbol path, "Windows 10 Kernel Version 19041 MP
+ * (1 procs) Free x64", "Built by: …", "Machine Name:", "Kernel base = … PsLoadedModuleList = …",
+ * "System Uptime: 0 days 0:00:02.169").
+ */
+import type { TargetIdentity } from '../contract.js';
+import type { PeerAddress } from '../kdnet/host.js';
+
+export const DEBUGGER_VERSION = '10.0.26100.1';
+
+/** Build lab strings of the builds seen in captures; other builds print the build number only. */
+const BUILD_LABS: Record<number, string> = {
+  19041: '19041.1.amd64fre.vb_release.191206-1406',
+  17134: '17134.1.amd64fre.rs4_release.180410-1804',
+};
+
+export function header(): string {
+  return `\nMicrosoft (R) Windows Debugger Version ${DEBUGGER_VERSION} AMD64\nCopyright (c) Microsoft Corporation. All rights reserved.\n\n`;
+}
+
+/** "Mon Dec 29 22:30:50.424 2025 (UTC - 8:00)", kd's timestamp, in the local time zone. */
+export function kdDate(date: Date): string {
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const offset = -date.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  // The day of the month is padded with a space as in C's asctime; captures only show two-digit days.
+  return `${days[date.getDay()]} ${months[date.getMonth()]} ${String(date.getDate()).padStart(2, ' ')} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)} ${date.getFullYear()} (UTC ${sign} ${Math.floor(abs / 60)}:${pad(abs % 60)})`;
+}
+
+/** "0 days 0:00:02.169" */
+export function kdUptime(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  const days = Math.floor(ms / 86_400_000);
+  const h = Math.floor((ms % 86_400_000) / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = Math.floor((ms % 60_000) / 1000);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${days} days ${h}:${pad(m)}:${pad(s)}.${pad(ms % 1000, 3)}`;
+}
+
+/** The path validation summary kd prints for a symbol path (nothing when none is set). */
+export function pathValidationSummary(symbols: string | null): string {
+  if (!symbols) return '';
+  const rows = symbols
+    .split(';')
+    .filter((e) => e !== '')
+    .map(
+      (element) => `${(/^(srv|symsrv|cache)\*/i.test(element) ? 'Deferred' : 'OK').padEnd(47)}${element}\n`,
+    )
+    .join('');
+  return `************* Path validation summary **************\nResponse                         Time (ms)     Location\n${rows}`;
+}
+
+/** The symbol path lines: the validation summary and "Symbol search path is:". */
+export function symbolPathLines(symbols: string | null): string {
+  // Without a path kd also prints a box of warnings; only its first line is rendered here.
+  if (!symbols) return 'Symbol search path is: *** Invalid ***\n';
+  return `${pathValidationSummary(symbols)}Symbol search path is: ${symbols}\n`;
+}
+
+/** What kd prints once a target is connected, up to System Uptime. */
+export function connectedBanner(options: {
+  identity: TargetIdentity;
+  peer: PeerAddress | null;
+  symbols: string | null;
+  now: Date;
+  initialBreak: boolean;
+}): string {
+  const { identity, peer } = options;
+  const lines: string[] = [];
+  if (peer) {
+    lines.push(`Connected to target ${peer.target} on port ${peer.port} on local IP ${peer.local}.`);
+    lines.push('You can get the target MAC address by running .kdtargetmac command.');
+  }
+  lines.push(
+    `Connected to ${identity.product} ${identity.build} ${identity.arch} target at (${kdDate(options.now)}), ptr64 TRUE`,
+  );
+  lines.push(
+    `Kernel Debugger connection established.${options.initialBreak ? '  (Initial Breakpoint requested)' : ''}`,
+  );
+  lines.push('');
+  return `${lines.join('\n')}\n${symbolPathLines(options.symbols)}${systemLines(identity, 'live', options.now)}`;
+}
+
+function systemLines(identity: TargetIdentity, kind: 'live' | 'dump', now: Date): string {
+  const lab = BUILD_LABS[identity.build] ?? `${identity.build}.1.amd64fre`;
+  const lines = [
+    'Executable search path is: ',
+    `${identity.product} Kernel Version ${identity.build} MP (${identity.processors} procs) Free ${identity.arch}`,
+  ];
+  if (kind === 'dump') {
+    lines.push('Product: WinNt, suite: TerminalServer SingleUserTS', `Edition build lab: ${lab}`);
+  } else {
+    lines.push(`Built by: ${lab}`);
+  }
+  lines.push(
+    'Machine Name:',
+    `Kernel base = ${identity.kernelBase} PsLoadedModuleList = ${identity.psLoadedModuleList}`,
+  );
+  if (kind === 'dump') lines.push(`Debug session time: ${kdDate(now)}`);
+  lines.push(`System Uptime: ${kdUptime(identity.uptimeSeconds)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** What kd prints while it waits for a KDNET target. */
+export function netWaitingBanner(): string {
+  return 'Using NET for debugging\nOpened WinSock 2.0\nWaiting to reconnect...\n';
+}
+
+/** What kd prints while it waits on a COM pipe. */
+export function pipeWaitingBanner(port: string): string {
+  return `Opened ${port}\nWaiting to reconnect...\n`;
+}
+
+/** What kd prints when the target reboots (then it waits again). */
+export function shutdownText(now: Date): string {
+  return `Shutdown occurred at (${kdDate(now)})...unloading all symbol tables.\n`;
+}
+
+/** The lost-link text of the KDNET-USB article (domain brief §2.6). */
+export function lostText(): string {
+  return '\nThe transport connection between host kernel debugger and target Windows seems lost.\nplease try resync with target, recycle the host debugger, or reboot the target Windows.\n';
+}
+
+export function retryText(count: number): string {
+  return `... Retry sending the same data packet for ${count} times.\n`;
+}
+
+/** What `.reload` prints (symbols load lazily, so only the progress lines). */
+export function reloadText(): string {
+  return `Loading Kernel Symbols\n${'.'.repeat(63)}\n${'.'.repeat(64)}\nLoading User Symbols\n\nLoading unloaded module list\n${'.'.repeat(7)}\n`;
+}
+
+/** The first line kd prints for -z, before it knows whether the dump opens. */
+export function dumpLoadingLine(path: string): string {
+  return `\nLoading Dump File [${path}]\n`;
+}
+
+/** What kd prints once the dump is open, up to its first prompt. */
+export function dumpBanner(
+  path: string,
+  identity: TargetIdentity,
+  symbols: string | null,
+  now: Date,
+): string {
+  const full = /(^|[\\/])memory\.dmp$/i.test(path);
+  const kind = full
+    ? 'Kernel Bitmap Dump File: Kernel address space is available, User address space may not be available.'
+    : 'Mini Kernel Dump File: Only registers and stack trace are available';
+  return `${kind}\n\n${symbolPathLines(symbols)}${systemLines(identity, 'dump', now)}${reloadText()}For analysis of this file, run !analyze -v\n`;
+}
+
+/** kd's answer to a dump it cannot open. */
+export function dumpOpenFailure(path: string, code: string | undefined): string {
+  return code === 'ENOENT'
+    ? `Could not open dump file [${path}], Win32 error 0n2\n    "The system cannot find the file specified."\n`
+    : `Could not open dump file [${path}], HRESULT 0x80004005\n    "Unspecified error"\n`;
+}
+
+/** The prompt: "0: kd> " on a multiprocessor target, "kd> " on a uniprocessor one; never a newline. */
+export function prompt(processor: number | null): string {
+  return processor === null ? 'kd> ' : `${processor}: kd> `;
+}

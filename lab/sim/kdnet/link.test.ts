@@ -1,0 +1,219 @@
+/**
+ * The debug link on its own: datagrams, pairing, reliable delivery, loss detection, the pipe.
+ */
+import { strict as expect } from 'node:assert';
+import { createSocket } from 'node:dgram';
+import { after, describe, it } from 'node:test';
+import { scaledClock } from '../../clock.js';
+import type { DebugTarget, TargetIdentity } from '../contract.js';
+import { decodeDatagram, encodeDatagram } from './datagram.js';
+import { type HostLinkHandlers, KdnetHostLink, type LinkEnd } from './host.js';
+import { KdPipeHostLink, KdPipeTargetEndpoint } from './pipe.js';
+import { loopbackAddressFor, type TargetHello } from './protocol.js';
+import { ReliableChannel } from './reliable.js';
+import { KdnetTargetEndpoint } from './target.js';
+
+const KEY = '1.2.3.4';
+const clock = scaledClock({ factor: 1000 });
+
+/** A target that echoes commands; `execute('size N')` answers N bytes. */
+class EchoTarget implements DebugTarget {
+  identity(): TargetIdentity {
+    return {
+      product: 'Windows 10',
+      build: 19041,
+      processors: 1,
+      arch: 'x64',
+      kernelBase: '0xfffff800`01a04000',
+      psLoadedModuleList: '0xfffff800`01c4a6f0',
+      uptimeSeconds: 1,
+    };
+  }
+  isStopped(): boolean {
+    return true;
+  }
+  currentProcessor(): number | null {
+    return null;
+  }
+  async breakIn(): Promise<string> {
+    return '';
+  }
+  async execute(command: string): Promise<string> {
+    const size = /^size (\d+)$/.exec(command);
+    return size ? 'é'.repeat(Number(size[1]) / 2) : `echo ${command}`;
+  }
+  async resume(): Promise<void> {}
+  async reboot(): Promise<void> {}
+  async answerVerifier(): Promise<string> {
+    return '';
+  }
+}
+
+/** Handlers that record what the host end of a link reports. */
+function recorder() {
+  const seen = {
+    hellos: [] as TargetHello[],
+    ends: [] as LinkEnd[],
+    retries: [] as number[],
+  };
+  const handlers: HostLinkHandlers = {
+    connected: (hello) => seen.hellos.push(hello),
+    event: () => {},
+    retry: (n) => seen.retries.push(n),
+    ended: (how) => seen.ends.push(how),
+  };
+  return { seen, handlers };
+}
+
+async function eventually(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 600 && !condition(); i += 1) await new Promise((r) => setTimeout(r, 5));
+  expect.ok(condition(), what);
+}
+
+const closers: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const close of closers.reverse()) await close();
+});
+
+describe('KDNET datagrams', () => {
+  it('carry a MAC keyed with the KDNET key: another key or a changed byte is dropped', () => {
+    const datagram = encodeDatagram(KEY, { v: 1, k: 'offer', tid: '0123456789abcdef' });
+    expect.deepEqual(decodeDatagram(KEY, datagram), { v: 1, k: 'offer', tid: '0123456789abcdef' });
+    expect.equal(decodeDatagram('5.6.7.8', datagram), null);
+    const tampered = Buffer.from(datagram);
+    const at = tampered.length - 3;
+    tampered.writeUInt8(tampered.readUInt8(at) ^ 1, at);
+    expect.equal(decodeDatagram(KEY, tampered), null);
+    expect.equal(decodeDatagram(KEY, Buffer.from('not a datagram')), null);
+  });
+
+  it('carry a host IP on loopback: a.b.c.d becomes 127.b.c.d', () => {
+    expect.equal(loopbackAddressFor('127.0.0.11'), '127.0.0.11');
+    expect.equal(loopbackAddressFor('192.168.0.2'), '127.168.0.2');
+    expect.throws(() => loopbackAddressFor('fe80::1'), RangeError);
+  });
+});
+
+describe('the KDNET link', () => {
+  async function pair(hostIp: string, port: number, targetKey = KEY) {
+    const { seen, handlers } = recorder();
+    const host = new KdnetHostLink({ listenIp: hostIp, port, key: KEY, handlers });
+    await host.open();
+    closers.push(() => host.close());
+    const endpoint = new KdnetTargetEndpoint({
+      hostIp,
+      port,
+      key: targetKey,
+      target: new EchoTarget(),
+      clock,
+    });
+    await endpoint.start();
+    closers.push(() => endpoint.stop());
+    return { host, endpoint, seen, handlers };
+  }
+
+  it('pairs a target that knows the key, and carries requests and multi-megabyte replies intact', async () => {
+    const { host, seen } = await pair('127.0.0.61', 50_061);
+    await eventually(() => host.isConnected(), 'the target paired');
+    expect.equal(seen.hellos[0]?.identity.build, 19041);
+    const reply = await host.call({ op: 'execute', command: 'k' });
+    expect.deepEqual(reply, { op: 'reply', id: 0, text: 'echo k', stopped: true, processor: null });
+    const big = await host.call({ op: 'execute', command: 'size 4000000' });
+    expect.ok(
+      big.op === 'reply' && big.text === 'é'.repeat(2_000_000),
+      'four megabytes of UTF-8 arrive intact',
+    );
+  });
+
+  it('never pairs a target with another key', async () => {
+    const { host, seen } = await pair('127.0.0.62', 50_062, '9.9.9.9');
+    // Offers come every 20 ms of wall time at this clock; give it many.
+    await new Promise((r) => setTimeout(r, 400));
+    expect.equal(host.isConnected(), false);
+    expect.deepEqual(seen.hellos, []);
+  });
+
+  it('ends the session when the target goes down, and pairs again at its next boot', async () => {
+    const { host, endpoint, seen } = await pair('127.0.0.63', 50_063);
+    await eventually(() => host.isConnected(), 'the target paired');
+    endpoint.notify({ kind: 'going-down', reason: 'reboot' });
+    await eventually(() => seen.ends.length === 1, 'the host saw the target go down');
+    expect.deepEqual(seen.ends, [{ kind: 'going-down', reason: 'reboot' }]);
+    await endpoint.start();
+    await eventually(() => seen.hellos.length === 2, 'the target paired again');
+  });
+
+  it('lets a new debugger on the same port take over from one that vanished', async () => {
+    const { host, endpoint } = await pair('127.0.0.64', 50_064);
+    await eventually(() => host.isConnected(), 'the target paired');
+    await host.close();
+    const { seen, handlers } = recorder();
+    const next = new KdnetHostLink({ listenIp: '127.0.0.64', port: 50_064, key: KEY, handlers });
+    await next.open();
+    closers.push(() => next.close());
+    // The target's keepalives reach the new debugger, which resets the unknown session.
+    await eventually(() => next.isConnected(), 'the target paired with the new debugger');
+    expect.equal(seen.hellos.length, 1);
+    expect.ok(endpoint.isAttached(), 'the target is attached');
+  });
+
+  it('notices a target that falls silent: retries, then the link is lost', async () => {
+    const { seen, handlers } = recorder();
+    const timing = { retransmitWallMs: 2, maxRetries: 128, retryReportEvery: 64, deadAfterWallMs: 2000 };
+    const host = new KdnetHostLink({ listenIp: '127.0.0.65', port: 50_065, key: KEY, handlers, timing });
+    await host.open();
+    closers.push(() => host.close());
+    // A target that pairs, says hello, then never answers again.
+    const socket = createSocket('udp4');
+    closers.push(() => new Promise((r) => socket.close(() => r())));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    let mute = false;
+    socket.on('message', (datagram, from) => {
+      const body = decodeDatagram(KEY, datagram);
+      if (body?.k !== 'accept' || mute) return;
+      mute = true;
+      const channel = new ReliableChannel({
+        sid: `${body.tid}:${body.hid}`,
+        send: (b) => socket.send(encodeDatagram(KEY, b), from.port, from.address),
+        onMessage: () => {},
+        onLost: () => {},
+      });
+      channel.send({ op: 'hello', identity: new EchoTarget().identity(), stopped: true, processor: null });
+      setTimeout(() => channel.close(), 50);
+    });
+    socket.send(encodeDatagram(KEY, { v: 1, k: 'offer', tid: 'feedfacecafebeef' }), 50_065, '127.0.0.65');
+    await eventually(() => host.isConnected(), 'the mute target paired');
+    await new Promise((r) => setTimeout(r, 100));
+    await expect.rejects(host.call({ op: 'execute', command: 'k' }), /the debug session ended/);
+    expect.deepEqual(seen.retries, [64, 128]);
+    expect.deepEqual(seen.ends, [{ kind: 'lost' }]);
+  });
+});
+
+describe('the COM pipe link', () => {
+  it('connects the VM to the pipe the debugger holds, and ends with the target going down', async () => {
+    const { seen, handlers } = recorder();
+    const name = `driverlab-link-test-${process.pid}`;
+    const host = new KdPipeHostLink(name, handlers);
+    await host.open();
+    closers.push(() => host.close());
+    const endpoint = new KdPipeTargetEndpoint({
+      pipe: `\\\\.\\pipe\\${name}`,
+      target: new EchoTarget(),
+      clock,
+    });
+    await endpoint.start();
+    closers.push(() => endpoint.stop());
+    await eventually(() => host.isConnected(), 'the VM connected to the pipe');
+    expect.deepEqual(await host.call({ op: 'execute', command: '!vm 1' }), {
+      op: 'reply',
+      id: 0,
+      text: 'echo !vm 1',
+      stopped: true,
+      processor: null,
+    });
+    await endpoint.stop('reboot');
+    await eventually(() => seen.ends.length === 1, 'the debugger saw the target go down');
+    expect.deepEqual(seen.ends, [{ kind: 'going-down', reason: 'reboot' }]);
+  });
+});
