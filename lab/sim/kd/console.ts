@@ -19,7 +19,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { TargetIdentity } from '../contract.js';
+import type { DebugTarget, TargetIdentity } from '../contract.js';
 import {
   type HostLink,
   type HostLinkHandlers,
@@ -50,7 +50,6 @@ import {
   shutdownText,
 } from './banners.js';
 import { commandWord, echoText, splitCommands } from './commands.js';
-import type { DumpOpener } from './dump-opener.js';
 
 export interface KdIo {
   stdin: NodeJS.ReadableStream;
@@ -61,7 +60,11 @@ export interface KdIo {
   onInterrupt?: (handler: () => void) => () => void;
 }
 
+/** Opens a crash dump for `-z`: the DebugTarget that answers for it (the kernel's openDumpTarget). */
+export type DumpOpener = (path: string) => Promise<DebugTarget>;
+
 export interface KdDependencies {
+  /** Null in a console that cannot open dumps (tests of the live link). */
   dumpOpener: DumpOpener | null;
   now?: () => Date;
   timing?: Partial<LinkTiming>;
@@ -176,7 +179,7 @@ class KdConsole implements HostLinkHandlers {
     const opener = this.deps.dumpOpener;
     if (!opener) {
       return this.fail(
-        'kd: this simulated debugger cannot open dump files yet (no dump opener is linked in; see lab/sim/kd/dump-opener.ts)',
+        'kd: this simulated debugger was started without a dump opener, so it cannot open dump files',
       );
     }
     this.print(dumpLoadingLine(path));

@@ -2,8 +2,9 @@
  * The simulated debugger executable, started in place of kd.exe with kd's own command line
  * (`node dist/sim/kd.mjs -k net:port=50011,key=… -y … -logo …`, see lab/sim/launch.ts).
  */
+
+import { openDumpTarget } from '../kernel/dump.js';
 import { runKd } from './console.js';
-import { dumpOpener } from './dump-opener.js';
 
 const code = await runKd(
   process.argv.slice(2),
@@ -22,7 +23,7 @@ const code = await runKd(
       };
     },
   },
-  { dumpOpener },
+  { dumpOpener: openDumpTarget },
 );
 process.exitCode = code;
 process.stdin.destroy();
