@@ -10,6 +10,7 @@
 import type { LabClock } from './clock.js';
 import type { DriverConfig, LabFile, Timeouts, VmConfig } from './config/lab-file.js';
 import type { Redactor } from './config/secrets.js';
+import { LabCompromisedError } from './errors.js';
 
 export interface Describable {
   /** "VM 'win11-a' on host 'lab-01'": used in messages and report step titles. */
@@ -72,6 +73,20 @@ export interface GuestCommandResult {
   durationMs: number;
 }
 
+/**
+ * A guest command passed its time limit and was stopped in the guest. A lab fault unless the
+ * scenario expects a hang (a PnP remove waiting for NBLs): such a step catches this class and reads
+ * what the program printed until it was stopped.
+ */
+export class GuestCommandTimeoutError extends LabCompromisedError {
+  constructor(
+    message: string,
+    readonly partial: GuestCommandResult,
+  ) {
+    super(message);
+  }
+}
+
 export interface ReadyReport {
   /** Lab milliseconds until the heartbeat was OK and PowerShell Direct answered. */
   waitedMs: number;
@@ -113,7 +128,10 @@ export interface Host extends Describable {
 }
 
 export interface Guest extends Describable {
-  /** Runs a program with its arguments (each a separate string) and returns its output and exit code. */
+  /**
+   * Runs a program with its arguments (each a separate string) and returns its output and exit
+   * code; past `timeoutMs` (lab time) the program is stopped and GuestCommandTimeoutError thrown.
+   */
   run(command: readonly string[], options?: { timeoutMs?: number }): Promise<GuestCommandResult>;
   /** Copies a host file into the guest (Copy-VMFile). */
   copyIn(hostPath: string, guestPath: string): Promise<void>;
