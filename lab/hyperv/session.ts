@@ -112,8 +112,13 @@ export class PowerShellSession {
     }
   }
 
-  /** Sends one line and waits for its output, at most `timeoutMs` wall milliseconds. */
+  /**
+   * Sends one line and waits for its output, at most `timeoutMs` wall milliseconds. A shell that
+   * died since the last operation is reported (once) instead of silently replaced, since whatever
+   * state the scenario had in it is gone.
+   */
   async invoke(line: string, timeoutMs: number, what: string): Promise<ShellReply> {
+    if (this.shell && this.ended) throw this.endedError(what, undefined, 'before');
     const shell = this.open();
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
@@ -153,7 +158,7 @@ export class PowerShellSession {
     }
   }
 
-  private endedError(what: string, cause?: unknown): LabCompromisedError {
+  private endedError(what: string, cause?: unknown, when: 'before' | 'while' = 'while'): LabCompromisedError {
     const ended = this.ended;
     this.shell = undefined;
     const spawn = ended?.spawnError;
@@ -166,7 +171,7 @@ export class PowerShellSession {
     }
     const how = ended?.signal ? `signal ${ended.signal}` : `exit code ${ended?.code ?? 'unknown'}`;
     return new LabCompromisedError(
-      `${this.description} ended (${how}) while running ${what}; the next operation starts a new shell, but check the host's PowerShell and its event log for why it died.`,
+      `${this.description} ended (${how}) ${when === 'while' ? 'while running' : 'before it could run'} ${what}; the next operation starts a new shell, but check the host's PowerShell and its event log for why it died.`,
       { cause },
     );
   }
