@@ -258,7 +258,7 @@ export class LabHost implements Host {
         const more =
           error instanceof GuestUnreachableError &&
           attempt < retry.attempts &&
-          spent + retry.pauseMs <= retry.withinMs;
+          spent + retry.pauseMs <= labBudget(clock, retry.withinMs);
         if (!more) {
           if (attempt > 1 && error instanceof GuestUnreachableError) {
             throw new GuestUnreachableError(
@@ -451,7 +451,7 @@ export class HypervVm implements Vm {
     return this.step(`Wait until ${this.describe()} is ready`, async () => {
       const clock = this.lab.clock;
       const started = clock.now();
-      const deadline = started + timeoutMs;
+      const deadline = started + labBudget(clock, timeoutMs);
       const look = () =>
         this.host.run('Get-VMHeartbeat', { vmName: this.name }, this.describe(), {
           timeoutMs: remaining(clock, deadline),
@@ -503,6 +503,15 @@ export class HypervVm implements Vm {
 }
 
 /** The lab time left until `deadline`, never less than one poll (an operation needs some time to answer). */
+/**
+ * A lab-time budget that also holds on a fast embedded clock: at least the clock's grace in wall
+ * time, since talking to the lab host costs wall milliseconds that a factor of 1000 turns into lab
+ * seconds (lab/clock.ts gives every timeout the same floor).
+ */
+export function labBudget(clock: LabClock, labMs: number): number {
+  return Math.max(labMs, clock.graceMs * clock.factor);
+}
+
 function lastLine(text: string): string {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   const last = lines[lines.length - 1]?.trim() ?? '';
@@ -612,7 +621,7 @@ export class HypervGuest implements Guest {
     return lab.currentNarrator.step(`Reboot ${this.describe()}`, async () => {
       const clock = lab.clock;
       const started = clock.now();
-      const deadline = started + timeoutMs;
+      const deadline = started + labBudget(clock, timeoutMs);
       const before = await this.probe(deadline);
       const gone = (cause?: unknown) =>
         new LabCompromisedError(
@@ -643,7 +652,7 @@ export class HypervGuest implements Guest {
         }
         if (after.bootTime !== before.bootTime) break;
       }
-      return this.vm.waitUntilReady({ timeoutMs: Math.max(1, started + timeoutMs - clock.now()) });
+      return this.vm.waitUntilReady({ timeoutMs: remaining(clock, deadline) });
     });
   }
 

@@ -1,5 +1,5 @@
 import { strict as expect } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -7,23 +7,13 @@ import { LabCompromisedError } from '../errors.js';
 import { paths } from '../paths.js';
 import { embeddedHostCommand } from '../sim/launch.js';
 import { buildScript, MARKERS, wireLine } from './script.js';
+import { wallSpeedLab } from './script.testkit.js';
 import { PowerShellSession, ShellTimeoutError } from './session.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'driverlab-session-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The embedded lab file with lab time running at wall speed, so a guest shutdown takes its real 10 s. */
-function wallSpeedLab(): string {
-  const text = readFileSync(paths.embeddedLab, 'utf8')
-    .replace(/factor: \d+/, 'factor: 1')
-    .replaceAll(
-      'embedded.secrets/guest-password',
-      join(paths.root, 'lab', 'labs', 'embedded.secrets', 'guest-password'),
-    );
-  const file = join(dir, 'wall-speed.yaml');
-  writeFileSync(file, text);
-  return file;
-}
+const wallSpeed = (): string => wallSpeedLab(dir);
 
 function isAlive(pid: number): boolean {
   try {
@@ -66,7 +56,7 @@ describe('the PowerShell session', () => {
 
   it('after a timeout kills the shell that still runs the command and starts a new one', async () => {
     const session = new PowerShellSession(
-      embeddedHostCommand(wallSpeedLab(), 0),
+      embeddedHostCommand(wallSpeed(), 0),
       "the PowerShell session for host 'lab-01'",
     );
     try {
@@ -113,7 +103,7 @@ describe('the PowerShell session', () => {
 
   it('reports a shell that dies during an operation', async () => {
     const session = new PowerShellSession(
-      embeddedHostCommand(wallSpeedLab(), 0),
+      embeddedHostCommand(wallSpeed(), 0),
       "the PowerShell session for host 'lab-01'",
     );
     try {
