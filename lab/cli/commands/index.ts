@@ -3,7 +3,8 @@
  * module in this folder exporting a Command, and one line here.
  */
 import type { Command } from '../command.js';
+import { opsCommand } from './ops.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 
-export const commands: readonly Command[] = [runCommand, reportCommand];
+export const commands: readonly Command[] = [runCommand, reportCommand, opsCommand];

@@ -97,7 +97,8 @@ export const operations = {
   }),
   'Start-VM': op({
     name: 'Start-VM',
-    description: 'Starts a VM (Off or Saved) and returns its state once Hyper-V reports it running.',
+    description:
+      'Starts a VM that is Off or Saved (resumes a Paused one) and returns its state once Hyper-V reports it running.',
     guest: false,
     params: z.strictObject(withVm),
     result: VmRecord,
@@ -122,7 +123,8 @@ export const operations = {
   }),
   'Checkpoint-VM': op({
     name: 'Checkpoint-VM',
-    description: 'Takes a standard checkpoint of a VM under the given name.',
+    description:
+      "Takes a checkpoint of a VM under the given name, of the VM's checkpoint type (a Standard one keeps the running state).",
     guest: false,
     params: z.strictObject({ ...withVm, checkpointName }),
     result: CheckpointRecord,
@@ -227,7 +229,9 @@ export const operations = {
     params: z.strictObject({
       ...withVm,
       number: z.union([z.literal(1), z.literal(2)]),
-      pipeName: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+      pipeName: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/, 'a pipe name of letters, digits, _ . - (without \\\\.\\pipe\\)'),
     }),
     result: z.object({ number: z.number().int(), path: z.string() }),
     example: { ...exampleVm, number: 1, pipeName: 'win11-a_com1' },
@@ -354,7 +358,7 @@ export const operations = {
       count: z.number().int().positive().max(1_000_000),
       prefix: z
         .string()
-        .regex(/^[A-Za-z0-9_.-]{1,32}$/)
+        .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a file name prefix of 1 to 32 letters, digits, _ . -')
         .default('file'),
     }),
     result: z.object({ created: z.number().int().nonnegative() }),
