@@ -8,7 +8,7 @@
  * references (an environment variable or a secret file), never as values.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve, win32 } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
@@ -332,7 +332,10 @@ function unique(values: string[], at: string, what: string, problems: string[]):
   });
 }
 
-/** A path from the lab file, resolved against the lab file's directory. */
+/**
+ * A path from the lab file, resolved against the lab file's directory; a Windows path such as
+ * C:\\Debuggers\\kd.exe is absolute on any machine, so it is kept as it is.
+ */
 export function resolveLabPath(lab: LabFile, path: string): string {
-  return isAbsolute(path) ? path : resolve(lab.dir, path);
+  return isAbsolute(path) || win32.isAbsolute(path) ? path : resolve(lab.dir, path);
 }

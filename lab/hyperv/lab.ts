@@ -122,6 +122,11 @@ export class HypervLab implements Lab {
     return `${this.kind === 'embedded' ? 'embedded lab' : 'lab'} '${this.name}'`;
   }
 
+  /** The lab's hosts, in lab-file order. */
+  labHosts(): readonly LabHost[] {
+    return [...this.hosts.values()];
+  }
+
   vms(): readonly Vm[] {
     return [...this.vmsByName.values()];
   }
@@ -192,8 +197,9 @@ export class LabHost implements Host {
 
   constructor(
     private readonly lab: HypervLab,
-    private readonly config: HostConfig,
-    shell: ShellCommand,
+    readonly config: HostConfig,
+    /** The process that runs this host's operations (pwsh, powershell, or the embedded host). */
+    readonly shell: ShellCommand,
   ) {
     this.name = config.name;
     this.computerName = config.computerName;

@@ -3,8 +3,9 @@
  * module in this folder exporting a Command, and one line here.
  */
 import type { Command } from '../command.js';
+import { doctorCommand } from './doctor.js';
 import { opsCommand } from './ops.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 
-export const commands: readonly Command[] = [runCommand, reportCommand, opsCommand];
+export const commands: readonly Command[] = [runCommand, reportCommand, opsCommand, doctorCommand];
