@@ -706,7 +706,7 @@ export class HypervGuest implements Guest {
     return r.created;
   }
 
-  async remove(path: string): Promise<void> {
-    await this.vm.host.run('Remove-GuestItem', { ...this.base, path }, this.describe());
+  async remove(path: string): Promise<boolean> {
+    return (await this.vm.host.run('Remove-GuestItem', { ...this.base, path }, this.describe())).removed;
   }
 }
