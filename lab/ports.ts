@@ -133,10 +133,13 @@ export interface Guest extends Describable {
    * code; past `timeoutMs` (lab time) the program is stopped and GuestCommandTimeoutError thrown.
    */
   run(command: readonly string[], options?: { timeoutMs?: number }): Promise<GuestCommandResult>;
-  /** Copies a host file into the guest (Copy-VMFile). */
-  copyIn(hostPath: string, guestPath: string): Promise<void>;
-  /** Copies a guest file to the host (PowerShell Direct Copy-Item -FromSession). */
-  copyOut(guestPath: string, hostPath: string): Promise<void>;
+  /**
+   * Copies a file of the Hyper-V host into the guest (Copy-VMFile); a big file may need a longer
+   * `timeoutMs` (lab time) than the default of five host operations.
+   */
+  copyIn(hostPath: string, guestPath: string, options?: { timeoutMs?: number }): Promise<void>;
+  /** Copies a guest file to the Hyper-V host (PowerShell Direct Copy-Item -FromSession), e.g. a dump. */
+  copyOut(guestPath: string, hostPath: string, options?: { timeoutMs?: number }): Promise<void>;
   /** Restarts the guest OS and waits until it is ready again. */
   reboot(options?: { timeoutMs?: number }): Promise<ReadyReport>;
   events(query: GuestEventQuery): Promise<GuestEvent[]>;

@@ -208,23 +208,7 @@ function childrenAt(schema: unknown, path: readonly PropertyKey[]): unknown[] {
 }
 
 function objectShapeAt(schema: unknown, path: readonly PropertyKey[]): Record<string, unknown> | undefined {
-  let candidates = expand([schema]);
-  for (const key of path) {
-    const next: unknown[] = [];
-    for (const c of candidates) {
-      const def = defOf(c);
-      if (def?.type === 'object') {
-        const child = (def.shape as Record<string, unknown>)[String(key)];
-        if (child) next.push(child);
-      } else if (def?.type === 'array' && typeof key === 'number') {
-        next.push(def.element);
-      } else if (def?.type === 'record') {
-        next.push(def.valueType);
-      }
-    }
-    candidates = expand(next);
-  }
-  for (const c of candidates) {
+  for (const c of expand(childrenAt(schema, path))) {
     const def = defOf(c);
     if (def?.type === 'object') return def.shape as Record<string, unknown>;
   }

@@ -83,7 +83,7 @@ describe('the Hyper-V adapter', () => {
       await expect.rejects(
         vm.host.run('Get-VM', { vmName: 'win11-z' }, "VM 'win11-z'", {
           classify: refused,
-          retry: { attempts: 3, withinMs: 60_000, pauseMs: 5_000 },
+          retry: { attempts: 3, withinMs: 60_000, pauseMs: 5_000, reasons: ['unreachable'] },
         }),
         (error: unknown) => {
           expect.ok(error instanceof GuestUnreachableError);
@@ -107,6 +107,28 @@ describe('the Hyper-V adapter', () => {
     }
   });
 
+  it('does not try again a refusal its policy does not name (a guest program may have started)', async () => {
+    const lab = await embeddedLab();
+    try {
+      const vm = lab.vm('win11-a') as HypervVm;
+      const ended = (_e: unknown, what: string) =>
+        new GuestUnreachableError(
+          `${what} failed because the PowerShell Direct session ended.`,
+          'unreachable',
+        );
+      await expect.rejects(
+        vm.host.run('Get-VM', { vmName: 'win11-z' }, "VM 'win11-z'", {
+          classify: ended,
+          retry: { attempts: 3, withinMs: 60_000, pauseMs: 5_000, reasons: ['credential'] },
+        }),
+        { message: "Get-VM on VM 'win11-z' failed because the PowerShell Direct session ended." },
+      );
+      expect.equal(lab.takeTranscript().length, 1);
+    } finally {
+      await lab.close();
+    }
+  });
+
   it('stops trying when the time bound would pass before the next attempt', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'driverlab-lab-'));
     const lab = new HypervLab(await loadLabFile(wallSpeedLab(dir)));
@@ -119,7 +141,7 @@ describe('the Hyper-V adapter', () => {
       await expect.rejects(
         vm.host.run('Get-VM', { vmName: 'win11-z' }, "VM 'win11-z'", {
           classify: refused,
-          retry: { attempts: 10, withinMs: 300, pauseMs: 200 },
+          retry: { attempts: 10, withinMs: 300, pauseMs: 200, reasons: ['credential'] },
         }),
         /failed because PowerShell Direct refused \(2 attempts in \d+ ms\)\.$/,
       );

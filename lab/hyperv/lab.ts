@@ -70,10 +70,23 @@ export interface RetryPolicy {
   attempts: number;
   withinMs: number;
   pauseMs: number;
+  /**
+   * Which refusals are tried again: a refused credential means nothing ran in the guest; a session
+   * that could not be reached may have ended after the command started, which only an operation
+   * that is safe to repeat may retry.
+   */
+  reasons: readonly GuestUnreachableError['reason'][];
 }
 
-export const GUEST_RETRY: RetryPolicy = { attempts: 3, withinMs: 60_000, pauseMs: 5_000 };
-const NO_RETRY: RetryPolicy = { attempts: 1, withinMs: 0, pauseMs: 0 };
+export const GUEST_RETRY: RetryPolicy = {
+  attempts: 3,
+  withinMs: 60_000,
+  pauseMs: 5_000,
+  reasons: ['credential', 'unreachable'],
+};
+/** A guest program may crash or reboot the guest: run it twice never, unless it surely did not start. */
+const COMMAND_RETRY: RetryPolicy = { ...GUEST_RETRY, reasons: ['credential'] };
+const NO_RETRY: RetryPolicy = { attempts: 1, withinMs: 0, pauseMs: 0, reasons: [] };
 
 export interface RunOptions {
   /** Lab milliseconds the operation may take (default: the lab file's hostOperation). */
@@ -263,6 +276,7 @@ export class LabHost implements Host {
         const spent = clock.now() - started;
         const more =
           error instanceof GuestUnreachableError &&
+          retry.reasons.includes(error.reason) &&
           attempt < retry.attempts &&
           spent + retry.pauseMs <= labBudget(clock, retry.withinMs);
         if (!more) {
@@ -558,7 +572,7 @@ export class HypervGuest implements Guest {
       try {
         return await this.vm.host.run('Test-VMPowerShellDirect', this.base, this.describe(), {
           timeoutMs: remaining(clock, deadline),
-          retry: { attempts: 1, withinMs: 0, pauseMs: 0 },
+          retry: NO_RETRY,
         });
       } catch (error) {
         if (!(error instanceof GuestUnreachableError)) throw error;
@@ -589,7 +603,7 @@ export class HypervGuest implements Guest {
         { ...this.base, file, arguments: args, timeoutSeconds: timeoutMs / 1000 },
         this.describe(),
         // The guest stops the program at its limit; the host operation gets time to say so.
-        { timeoutMs: timeoutMs + this.vm.lab.timeouts.hostOperation * 1000 },
+        { timeoutMs: timeoutMs + this.vm.lab.timeouts.hostOperation * 1000, retry: COMMAND_RETRY },
       );
       const result: GuestCommandResult = {
         command: [...command],
@@ -609,16 +623,24 @@ export class HypervGuest implements Guest {
     });
   }
 
-  async copyIn(hostPath: string, guestPath: string): Promise<void> {
+  /** A copy may move a kernel dump of gigabytes: five host operations' time unless told otherwise. */
+  private copyTimeout(options: { timeoutMs?: number }): number {
+    return options.timeoutMs ?? this.vm.lab.timeouts.hostOperation * 1000 * 5;
+  }
+
+  async copyIn(hostPath: string, guestPath: string, options: { timeoutMs?: number } = {}): Promise<void> {
     await this.vm.host.run(
       'Copy-VMFile',
       { vmName: this.vm.name, sourcePath: hostPath, destinationPath: guestPath },
       this.describe(),
+      { timeoutMs: this.copyTimeout(options) },
     );
   }
 
-  async copyOut(guestPath: string, hostPath: string): Promise<void> {
-    await this.vm.host.run('Copy-GuestFileToHost', { ...this.base, guestPath, hostPath }, this.describe());
+  async copyOut(guestPath: string, hostPath: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.vm.host.run('Copy-GuestFileToHost', { ...this.base, guestPath, hostPath }, this.describe(), {
+      timeoutMs: this.copyTimeout(options),
+    });
   }
 
   reboot(options: { timeoutMs?: number } = {}): Promise<ReadyReport> {

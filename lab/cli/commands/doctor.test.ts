@@ -4,33 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { paths } from '../../paths.js';
-import type { CliIo } from '../command.js';
-import { main } from '../main.js';
+import { type CliRun, runDriverlab } from '../cli.testkit.js';
 
 /** An empty folder as PATH: no PowerShell can be found, on any machine the tests run on. */
 const emptyPath = mkdtempSync(join(tmpdir(), 'driverlab-doctor-'));
 after(() => rmSync(emptyPath, { recursive: true, force: true }));
 
-async function doctor(
-  env: NodeJS.ProcessEnv,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    readStdin: async () => '',
-    cwd: paths.root,
-    env,
-  };
-  const code = await main(['doctor', ...args], io);
-  return { code, stdout, stderr };
-}
+const doctor = (env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> =>
+  runDriverlab(['doctor', ...args], env);
 
 const example = join(paths.root, 'lab', 'labs', 'example-hyperv.yaml');
 

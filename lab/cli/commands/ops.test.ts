@@ -2,26 +2,9 @@ import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import { operationNames, operations } from '../../hyperv/ops/catalog.js';
 import { buildScript, scriptFromWireLine } from '../../hyperv/script.js';
-import type { CliIo } from '../command.js';
-import { main } from '../main.js';
+import { type CliRun, runDriverlab } from '../cli.testkit.js';
 
-async function driverlab(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    readStdin: async () => '',
-    cwd: process.cwd(),
-    env: {},
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const driverlab = (...argv: string[]): Promise<CliRun> => runDriverlab(argv);
 
 describe('driverlab ops', () => {
   it('list prints every operation with its description', async () => {

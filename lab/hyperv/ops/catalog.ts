@@ -187,8 +187,11 @@ export const operations = {
       /** The program's exit code; -1 when it was stopped at the time limit. */
       exitCode: z.number().int(),
       durationMs: z.number(),
-      /** True when the time limit passed and the program was stopped (stdout/stderr hold what it printed until then). */
-      timedOut: z.boolean().default(false),
+      /**
+       * True when the time limit passed and the program was stopped (stdout and stderr hold what it
+       * printed until then); absent means false.
+       */
+      timedOut: z.boolean().optional(),
     }),
     example: {
       ...exampleGuest,
