@@ -301,7 +301,9 @@ export const operations = {
     params: z.strictObject({
       ...withGuest,
       logName: z.string().min(1),
-      ids: z.array(z.number().int().nonnegative()).max(64).default([]),
+      // Get-WinEvent builds one XPath query from the filter, and the event log refuses a query of more
+      // than about 20 expressions ("The specified query is invalid", PowerShell/PowerShell#12303).
+      ids: z.array(z.number().int().nonnegative()).max(20).default([]),
       providerName: z.string().optional(),
       since: z.string().optional(),
       maxEvents: z.number().int().positive().max(10000).default(200),
