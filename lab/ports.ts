@@ -10,6 +10,7 @@
 import type { LabClock } from './clock.js';
 import type { DriverConfig, LabFile, Timeouts, VmConfig } from './config/lab-file.js';
 import type { Redactor } from './config/secrets.js';
+import { LabCompromisedError } from './errors.js';
 
 export interface Describable {
   /** "VM 'win11-a' on host 'lab-01'": used in messages and report step titles. */
@@ -72,6 +73,20 @@ export interface GuestCommandResult {
   durationMs: number;
 }
 
+/**
+ * A guest command passed its time limit and was stopped in the guest. A lab fault unless the
+ * scenario expects a hang (a PnP remove waiting for NBLs): such a step catches this class and reads
+ * what the program printed until it was stopped.
+ */
+export class GuestCommandTimeoutError extends LabCompromisedError {
+  constructor(
+    message: string,
+    readonly partial: GuestCommandResult,
+  ) {
+    super(message);
+  }
+}
+
 export interface ReadyReport {
   /** Lab milliseconds until the heartbeat was OK and PowerShell Direct answered. */
   waitedMs: number;
@@ -113,12 +128,18 @@ export interface Host extends Describable {
 }
 
 export interface Guest extends Describable {
-  /** Runs a program with its arguments (each a separate string) and returns its output and exit code. */
+  /**
+   * Runs a program with its arguments (each a separate string) and returns its output and exit
+   * code; past `timeoutMs` (lab time) the program is stopped and GuestCommandTimeoutError thrown.
+   */
   run(command: readonly string[], options?: { timeoutMs?: number }): Promise<GuestCommandResult>;
-  /** Copies a host file into the guest (Copy-VMFile). */
-  copyIn(hostPath: string, guestPath: string): Promise<void>;
-  /** Copies a guest file to the host (PowerShell Direct Copy-Item -FromSession). */
-  copyOut(guestPath: string, hostPath: string): Promise<void>;
+  /**
+   * Copies a file of the Hyper-V host into the guest (Copy-VMFile); a big file may need a longer
+   * `timeoutMs` (lab time) than the default of five host operations.
+   */
+  copyIn(hostPath: string, guestPath: string, options?: { timeoutMs?: number }): Promise<void>;
+  /** Copies a guest file to the Hyper-V host (PowerShell Direct Copy-Item -FromSession), e.g. a dump. */
+  copyOut(guestPath: string, hostPath: string, options?: { timeoutMs?: number }): Promise<void>;
   /** Restarts the guest OS and waits until it is ready again. */
   reboot(options?: { timeoutMs?: number }): Promise<ReadyReport>;
   events(query: GuestEventQuery): Promise<GuestEvent[]>;
@@ -131,8 +152,8 @@ export interface Guest extends Describable {
   ): Promise<void>;
   /** Creates `count` empty files in a guest directory (for scenarios about file counts). */
   createFiles(directory: string, count: number): Promise<number>;
-  /** Removes a guest file or directory (recursively). */
-  remove(path: string): Promise<void>;
+  /** Removes a guest file or directory (recursively); true when there was something to remove. */
+  remove(path: string): Promise<boolean>;
 }
 
 export interface Vm extends Describable {

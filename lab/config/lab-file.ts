@@ -8,18 +8,22 @@
  * references (an environment variable or a secret file), never as values.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve, win32 } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
 import { EmbeddedDeclaration } from './embedded.js';
-import { formatZodIssues, withAllowedKeys } from './zod-errors.js';
+import { formatSchemaIssues } from './zod-errors.js';
 
 /** A secret by reference: `{ env: NAME }` or `{ file: path }` (relative to the lab file). */
-export const SecretRef = z.union([
-  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }),
-  z.strictObject({ file: z.string().min(1) }),
-]);
+export const SecretRef = z
+  .union([
+    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }),
+    z.strictObject({ file: z.string().min(1) }),
+  ])
+  .describe(
+    'a secret reference, { env: VARIABLE } or { file: path relative to the lab file }, since a lab file never holds a secret itself',
+  );
 export type SecretRef = z.infer<typeof SecretRef>;
 
 export const Credential = z.strictObject({
@@ -189,80 +193,135 @@ export async function loadLabFile(path: string): Promise<LabFile> {
 /** Validates lab file text; `path` is used for messages and to resolve relative paths. */
 export function parseLabFile(text: string, path: string): LabFile {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0];
-    const where = first?.linePos?.[0]
+  const first = doc.errors[0];
+  if (first) {
+    const where = first.linePos?.[0]
       ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}`
       : '';
+    const what = first.message
+      .split('\n')[0]
+      ?.replace(/ at line \d+, column \d+:?$/, '')
+      .replace(/\.$/, '');
     throw new ConfigurationError(
-      `The lab file '${path}' is not valid YAML${where}: ${first?.message.split('\n')[0] ?? 'unknown problem'}; fix the syntax and run again.`,
+      `The lab file '${path}' is not valid YAML${where} (${what ?? 'unknown problem'}); fix the syntax and run again.`,
       { cause: doc.errors },
     );
   }
   const input: unknown = doc.toJS();
   const parsed = LabFileSchema.safeParse(input);
   if (!parsed.success) {
-    const issues = withAllowedKeys(LabFileSchema, parsed.error.issues);
     throw new ConfigurationError(
-      `The lab file '${path}' is not valid: ${formatZodIssues(issues, input)}; see lab/labs/README.md for every key.`,
+      `The lab file '${path}' is not valid: ${formatSchemaIssues(LabFileSchema, parsed.error.issues, input)}; see lab/labs/README.md for every key.`,
       { cause: parsed.error },
     );
   }
-  checkReferences(parsed.data, path);
-  return { path, dir: dirname(path), data: parsed.data };
-}
-
-/** Cross-references zod cannot see: VM → host, unique names, unique debug endpoints. */
-function checkReferences(data: LabFileData, path: string): void {
-  const problems: string[] = [];
-  const hostNames = new Set(data.hosts.map((h) => h.name));
-  unique(
-    data.hosts.map((h) => h.name),
-    'hosts',
-    'host name',
-    problems,
-  );
-  unique(
-    data.vms.map((v) => v.name),
-    'vms',
-    'VM name',
-    problems,
-  );
-  unique(
-    data.drivers.map((d) => d.name),
-    'drivers',
-    'driver name',
-    problems,
-  );
-  data.vms.forEach((vm, i) => {
-    if (vm.host === undefined && data.hosts.length > 1) {
-      problems.push(`vms.${i}.host is missing; with ${data.hosts.length} hosts each VM must name its host`);
-    } else if (vm.host !== undefined && !hostNames.has(vm.host)) {
-      problems.push(
-        `vms.${i}.host names '${vm.host}', which is not one of the hosts (${[...hostNames].join(', ')})`,
-      );
-    }
-  });
-  const endpoints = new Map<string, string>();
-  for (const vm of data.vms) {
-    if (vm.debug?.transport !== 'net') continue;
-    const key = `${vm.host ?? ''}|${vm.debug.hostIp}:${vm.debug.port}`;
-    const other = endpoints.get(key);
-    if (other) {
-      problems.push(
-        `VMs '${other}' and '${vm.name}' both debug to ${vm.debug.hostIp}:${vm.debug.port}; KDNET needs one port per target/host pair`,
-      );
-    }
-    endpoints.set(key, vm.name);
-  }
-  data.drivers.forEach((d, i) => {
-    if (d.fixedBy !== undefined && !data.drivers.some((o) => o.name === d.fixedBy)) {
-      problems.push(`drivers.${i}.fixedBy names '${d.fixedBy}', which is not in the driver catalog`);
-    }
-  });
+  const problems = crossReferenceProblems(parsed.data);
   if (problems.length > 0) {
     throw new ConfigurationError(`The lab file '${path}' is not valid: ${problems.join('; ')}.`);
   }
+  return { path, dir: dirname(path), data: parsed.data };
+}
+
+function isLocal(computerName: string): boolean {
+  return /^(localhost|\.|127\.0\.0\.1|::1)$/i.test(computerName);
+}
+
+/**
+ * Cross-references zod cannot see: every VM on a host that exists, names used once, one KDNET
+ * endpoint and one pipe per VM, fixedBy naming another catalog entry, the debugger an embedded
+ * lab's or a real one, and an embedded lab's guests matching its VMs.
+ */
+export function crossReferenceProblems(data: LabFileData): string[] {
+  const problems: string[] = [];
+  const hostNames = data.hosts.map((h) => h.name);
+  const vmNames = data.vms.map((v) => v.name);
+  const driverNames = data.drivers.map((d) => d.name);
+  const list = (names: string[]) => names.map((n) => `'${n}'`).join(', ');
+  unique(hostNames, 'hosts', 'host name', problems);
+  unique(vmNames, 'vms', 'VM name', problems);
+  unique(driverNames, 'drivers', 'driver name', problems);
+  data.hosts.forEach((h, i) => {
+    if (h.credential && isLocal(h.computerName)) {
+      problems.push(
+        `hosts.${i}.credential is set, but host '${h.name}' is this computer (computerName ${h.computerName}), where the current identity is used; remove the credential or name the remote computer`,
+      );
+    }
+  });
+  const hostOf = (i: number): string | undefined => {
+    const vm = data.vms[i];
+    return vm?.host ?? (data.hosts.length === 1 ? data.hosts[0]?.name : undefined);
+  };
+  data.vms.forEach((vm, i) => {
+    if (vm.host === undefined && data.hosts.length > 1) {
+      problems.push(
+        `vms.${i}.host is missing; with ${data.hosts.length} hosts each VM must name its host (one of ${list(hostNames)})`,
+      );
+    } else if (vm.host !== undefined && !hostNames.includes(vm.host)) {
+      problems.push(`vms.${i}.host names '${vm.host}', which is not one of the hosts (${list(hostNames)})`);
+    }
+  });
+  const endpoints = new Map<string, string>();
+  const pipes = new Map<string, string>();
+  data.vms.forEach((vm, i) => {
+    if (vm.debug?.transport === 'net') {
+      // The endpoint is on the machine kd runs on, whichever Hyper-V host the VM lives on.
+      const key = `${vm.debug.hostIp}:${vm.debug.port}`;
+      const other = endpoints.get(key);
+      if (other) {
+        problems.push(
+          `vms.${i}.debug: VMs '${other}' and '${vm.name}' both debug to ${key}, but KDNET needs one port per target; give each VM its own port`,
+        );
+      } else endpoints.set(key, vm.name);
+    } else if (vm.debug?.transport === 'pipe') {
+      const key = `${hostOf(i) ?? ''}|${vm.debug.name.toLowerCase()}`;
+      const other = pipes.get(key);
+      if (other) {
+        problems.push(
+          `vms.${i}.debug: VMs '${other}' and '${vm.name}' both use the pipe '${vm.debug.name}' on one host, but each COM port needs its own pipe; give each VM its own pipe name`,
+        );
+      } else pipes.set(key, vm.name);
+    }
+  });
+  data.drivers.forEach((d, i) => {
+    if (d.fixedBy === undefined) return;
+    if (d.fixedBy.toLowerCase() === d.name.toLowerCase()) {
+      problems.push(
+        `drivers.${i}.fixedBy names the driver itself; name the catalog entry of its fixed build`,
+      );
+    } else if (!driverNames.some((n) => n.toLowerCase() === d.fixedBy?.toLowerCase())) {
+      problems.push(
+        `drivers.${i}.fixedBy names '${d.fixedBy}', which is not in the driver catalog (${list(driverNames) || 'empty'})`,
+      );
+    }
+  });
+  if (data.kind === 'hyperv' && data.debugger.executable === 'embedded') {
+    problems.push(
+      "debugger.executable is 'embedded', which only an embedded lab has; give the full path of kd.exe (Windows Kits\\10\\Debuggers\\x64\\kd.exe)",
+    );
+  }
+  if (data.kind === 'embedded') {
+    const guests = Object.keys(data.embedded.guests);
+    for (const vm of vmNames) {
+      if (!guests.includes(vm)) {
+        problems.push(`embedded.guests has no guest for VM '${vm}'; declare one (its OS, accounts, timings)`);
+      }
+    }
+    const sections = [
+      ['embedded.guests', guests, vmNames, 'VM'],
+      ['embedded.faults', Object.keys(data.embedded.faults), vmNames, 'VM'],
+      ['embedded.drivers', Object.keys(data.embedded.drivers), driverNames, 'driver in the catalog'],
+    ] as const;
+    for (const [at, keys, known, what] of sections) {
+      for (const key of keys) {
+        if (!known.includes(key)) {
+          problems.push(
+            `${at}.${key} names no ${what} of this lab (there are: ${list([...known]) || 'none'})`,
+          );
+        }
+      }
+    }
+  }
+  return problems;
 }
 
 function unique(values: string[], at: string, what: string, problems: string[]): void {
@@ -273,7 +332,10 @@ function unique(values: string[], at: string, what: string, problems: string[]):
   });
 }
 
-/** A path from the lab file, resolved against the lab file's directory. */
+/**
+ * A path from the lab file, resolved against the lab file's directory; a Windows path such as
+ * C:\\Debuggers\\kd.exe is absolute on any machine, so it is kept as it is.
+ */
 export function resolveLabPath(lab: LabFile, path: string): string {
-  return isAbsolute(path) ? path : resolve(lab.dir, path);
+  return isAbsolute(path) || win32.isAbsolute(path) ? path : resolve(lab.dir, path);
 }

@@ -12,9 +12,16 @@ import type { SecretRef } from './lab-file.js';
 export class Redactor {
   private readonly secrets = new Map<string, string>();
 
-  /** Registers a secret value under a label ("KDNET key of VM 'win11-a'"); short values are ignored. */
+  /**
+   * Registers a secret value under a label ("KDNET key of VM 'win11-a'"); short values are ignored.
+   * The forms the value takes inside JSON are registered too (a password with a quote, a backslash
+   * or a non-ASCII letter is escaped in an operation's data document), so no transcript keeps it.
+   */
   add(value: string, label: string): void {
-    if (value.length >= 4) this.secrets.set(value, label);
+    if (value.length < 4) return;
+    const json = JSON.stringify(value).slice(1, -1);
+    const ascii = json.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    for (const form of new Set([value, json, ascii])) this.secrets.set(form, label);
   }
 
   redact(text: string): string {

@@ -21,7 +21,8 @@ export function dottedPath(path: readonly PropertyKey[]): string {
 
 function formatIssue(issue: Issue, input: unknown): string {
   const at = dottedPath(issue.path);
-  const got = describeValue(valueAt(input, issue.path));
+  const present = valueAt(input, issue.path);
+  const got = describeValue(present);
   switch (issue.code) {
     case 'unrecognized_keys': {
       const keys = issue.keys.map((k) => `'${k}'`).join(', ');
@@ -29,24 +30,41 @@ function formatIssue(issue: Issue, input: unknown): string {
       return `${at} has ${plural} ${keys}${allowedKeysNote(issue)}`;
     }
     case 'invalid_type': {
-      if (issue.input === undefined) return `${at} is missing (${article(issue.expected)} is required)`;
-      return `${at} must be ${article(issue.expected)}, not ${describeValue(issue.input)}`;
+      const described = (issue as { description?: string }).description;
+      const wanted = described ?? article(issue.expected);
+      if (present === undefined) return `${at} is missing (${wanted} is required)`;
+      return `${at} must be ${wanted}, not ${got}`;
     }
     case 'too_big':
-      return `${at} must be at most ${String(issue.maximum)}${unit(issue.origin)}${got ? ` (got ${got})` : ''}`;
+      return `${at} must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}${unit(issue.origin)}${got ? ` (got ${got})` : ''}`;
     case 'too_small':
-      return `${at} must be at least ${String(issue.minimum)}${unit(issue.origin)}${got ? ` (got ${got})` : ''}`;
+      if (issue.origin === 'string' && Number(issue.minimum) === 1) {
+        return `${at} must not be empty`;
+      }
+      return `${at} must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}${unit(issue.origin)}${got ? ` (got ${got})` : ''}`;
     case 'invalid_format':
       return `${at} must be ${issue.message && !/^Invalid/.test(issue.message) ? issue.message : `in ${issue.format} format`}${got ? ` (got ${got})` : ''}`;
     case 'invalid_value':
       return `${at} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got ? ` (got ${got})` : ''}`;
     case 'invalid_union': {
-      const note = (issue as { note?: string }).note;
-      if (note === 'No matching discriminator') {
-        const discriminator = (issue as { discriminator?: string }).discriminator;
-        return `${at}${discriminator ? `.${discriminator}` : ''} is not one of the allowed kinds${got ? ` (got ${got})` : ''}`;
+      const detail = issue as { note?: string; options?: unknown[]; description?: string };
+      if (detail.note === 'No matching discriminator') {
+        const options = (detail.options ?? []).map((o) => JSON.stringify(o)).join(', ');
+        if (present === undefined) return `${at} is missing (one of ${options} is required)`;
+        return `${at} must be one of ${options}${got ? ` (got ${got})` : ''}`;
       }
-      const branches = issue.errors.map((branch) => branch.map((i) => formatIssue(i, input)).join(', '));
+      if (detail.description) return `${at} must be ${detail.description}${got ? ` (got ${got})` : ''}`;
+      // A union of literals (1 | 2): one list of the values allowed.
+      const literals = issue.errors.every(
+        (b) => b.length === 1 && b[0]?.code === 'invalid_value' && b[0].path.length === 0,
+      );
+      if (literals && issue.errors.length > 0) {
+        const values = issue.errors.flatMap((b) => (b[0]?.code === 'invalid_value' ? b[0].values : []));
+        return `${at} must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}${got ? ` (got ${got})` : ''}`;
+      }
+      const branches = issue.errors.map((branch) =>
+        branch.map((i) => formatIssue({ ...i, path: [...issue.path, ...i.path] }, input)).join(', '),
+      );
       return `${at} matches none of the allowed forms (${branches.join(' | ')})`;
     }
     case 'not_multiple_of':
@@ -94,15 +112,28 @@ function describeValue(value: unknown): string {
 }
 
 /**
- * Adds the allowed keys to "unrecognized_keys" issues by walking the schema along the issue's
- * path, so the message can say what is allowed. Call with the schema that produced the issues.
+ * Adds what is allowed to the issues by walking the schema along each issue's path: the keys an
+ * object allows ("unrecognized_keys"), and the description of a union or of a described field
+ * (a secret reference says it is `{ env: … }` or `{ file: … }`). Call with the schema that
+ * produced the issues.
  */
 export function withAllowedKeys(schema: z.ZodType, issues: readonly Issue[]): Issue[] {
   return issues.map((issue) => {
-    if (issue.code !== 'unrecognized_keys') return issue;
-    const shape = objectShapeAt(schema, issue.path);
-    return shape ? ({ ...issue, allowed: Object.keys(shape) } as Issue) : issue;
+    if (issue.code === 'unrecognized_keys') {
+      const shape = objectShapeAt(schema, issue.path);
+      return shape ? ({ ...issue, allowed: Object.keys(shape) } as Issue) : issue;
+    }
+    if (issue.code === 'invalid_union' || issue.code === 'invalid_type') {
+      const description = descriptionAt(schema, issue.path);
+      return description ? ({ ...issue, description } as unknown as Issue) : issue;
+    }
+    return issue;
   });
+}
+
+/** Formats the issues of `schema` with what is allowed added: the usual entry point. */
+export function formatSchemaIssues(schema: z.ZodType, issues: readonly Issue[], input?: unknown): string {
+  return formatZodIssues(withAllowedKeys(schema, issues), input);
 }
 
 type AnyDef = { type: string; [key: string]: unknown };
@@ -142,24 +173,42 @@ function expand(schemas: unknown[]): unknown[] {
   return out;
 }
 
-function objectShapeAt(schema: unknown, path: readonly PropertyKey[]): Record<string, unknown> | undefined {
-  let candidates = expand([schema]);
-  for (const key of path) {
-    const next: unknown[] = [];
-    for (const c of candidates) {
-      const def = defOf(c);
-      if (def?.type === 'object') {
-        const child = (def.shape as Record<string, unknown>)[String(key)];
-        if (child) next.push(child);
-      } else if (def?.type === 'array' && typeof key === 'number') {
-        next.push(def.element);
-      } else if (def?.type === 'record') {
-        next.push(def.valueType);
-      }
+function descriptionOf(schema: unknown): string | undefined {
+  return (schema as { description?: string } | undefined)?.description;
+}
+
+/** The description of the (unwrapped) schema at `path`, when exactly one candidate has one. */
+function descriptionAt(schema: unknown, path: readonly PropertyKey[]): string | undefined {
+  const found = new Set(
+    childrenAt(schema, path)
+      .map((c) => descriptionOf(c) ?? descriptionOf(unwrap(c)))
+      .filter((d): d is string => d !== undefined),
+  );
+  return found.size === 1 ? [...found][0] : undefined;
+}
+
+/** The schemas at `path`, before unions are expanded (so a union's own description is seen). */
+function childrenAt(schema: unknown, path: readonly PropertyKey[]): unknown[] {
+  if (path.length === 0) return [schema];
+  const parents = path.length === 1 ? expand([schema]) : expand(childrenAt(schema, path.slice(0, -1)));
+  const key = path[path.length - 1];
+  const out: unknown[] = [];
+  for (const c of parents) {
+    const def = defOf(c);
+    if (def?.type === 'object') {
+      const child = (def.shape as Record<string, unknown>)[String(key)];
+      if (child) out.push(child);
+    } else if (def?.type === 'array' && typeof key === 'number') {
+      out.push(def.element);
+    } else if (def?.type === 'record') {
+      out.push(def.valueType);
     }
-    candidates = expand(next);
   }
-  for (const c of candidates) {
+  return out;
+}
+
+function objectShapeAt(schema: unknown, path: readonly PropertyKey[]): Record<string, unknown> | undefined {
+  for (const c of expand(childrenAt(schema, path))) {
     const def = defOf(c);
     if (def?.type === 'object') return def.shape as Record<string, unknown>;
   }

@@ -9,21 +9,22 @@ import type { DriverConfig, HostConfig, LabFile, Timeouts, VmConfig } from '../c
 import { Redactor, resolveSecret, type SecretContext } from '../config/secrets.js';
 import { formatZodIssues } from '../config/zod-errors.js';
 import { ConfigurationError, HarnessLogicError, LabCompromisedError } from '../errors.js';
-import type {
-  CheckpointInfo,
-  Guest,
-  GuestCommandResult,
-  GuestEvent,
-  GuestEventQuery,
-  Host,
-  Lab,
-  Narrator,
-  ReadyReport,
-  RegistryValue,
-  Vm,
-  VmStatus,
+import {
+  type CheckpointInfo,
+  type Guest,
+  type GuestCommandResult,
+  GuestCommandTimeoutError,
+  type GuestEvent,
+  type GuestEventQuery,
+  type Host,
+  type Lab,
+  type Narrator,
+  type ReadyReport,
+  type RegistryValue,
+  silentNarrator,
+  type Vm,
+  type VmStatus,
 } from '../ports.js';
-import { silentNarrator } from '../ports.js';
 import { embeddedHostCommand } from '../sim/launch.js';
 import {
   type OperationName,
@@ -32,7 +33,7 @@ import {
   operations,
   type VmRecord,
 } from './ops/catalog.js';
-import { classifyHostError, type PsError, parseReply } from './reply.js';
+import { classifyHostError, GuestUnreachableError, type PsError, parseReply } from './reply.js';
 import { buildScript, type ScriptTarget, wireLine } from './script.js';
 import { PowerShellSession, type ShellCommand } from './session.js';
 
@@ -45,6 +46,10 @@ export interface TranscriptEntry {
   stderr: string;
   wallMs: number;
   outcome: 'ok' | 'error';
+  /** 1 for the first try; a retried operation leaves one entry per attempt. */
+  attempt: number;
+  /** The error's message when the attempt failed. */
+  error?: string;
 }
 
 export interface LabOptions {
@@ -55,6 +60,43 @@ export interface LabOptions {
 
 /** How often bounded waits look again, in lab milliseconds. */
 const POLL_MS = 1000;
+/** The fewest looks a bounded wait takes before it gives up (see timeIsUp). */
+const MIN_LOOKS = 3;
+
+/**
+ * How a guest operation is tried again when PowerShell Direct refuses or cannot reach the guest (it
+ * does both for a while after every boot): at most `attempts` tries within `withinMs` lab
+ * milliseconds, `pauseMs` apart. Every attempt stays in the transcript.
+ */
+export interface RetryPolicy {
+  attempts: number;
+  withinMs: number;
+  pauseMs: number;
+  /**
+   * Which refusals are tried again: a refused credential means nothing ran in the guest; a session
+   * that could not be reached may have ended after the command started, which only an operation
+   * that is safe to repeat may retry.
+   */
+  reasons: readonly GuestUnreachableError['reason'][];
+}
+
+export const GUEST_RETRY: RetryPolicy = {
+  attempts: 3,
+  withinMs: 60_000,
+  pauseMs: 5_000,
+  reasons: ['credential', 'unreachable'],
+};
+/** A guest program may crash or reboot the guest: run it twice never, unless it surely did not start. */
+const COMMAND_RETRY: RetryPolicy = { ...GUEST_RETRY, reasons: ['credential'] };
+const NO_RETRY: RetryPolicy = { attempts: 1, withinMs: 0, pauseMs: 0, reasons: [] };
+
+export interface RunOptions {
+  /** Lab milliseconds the operation may take (default: the lab file's hostOperation). */
+  timeoutMs?: number;
+  classify?: (error: PsError, what: string) => Error;
+  /** Default: GUEST_RETRY for guest operations, no retry for host operations. */
+  retry?: RetryPolicy;
+}
 
 export class HypervLab implements Lab {
   readonly name: string;
@@ -93,6 +135,11 @@ export class HypervLab implements Lab {
 
   describe(): string {
     return `${this.kind === 'embedded' ? 'embedded lab' : 'lab'} '${this.name}'`;
+  }
+
+  /** The lab's hosts, in lab-file order. */
+  labHosts(): readonly LabHost[] {
+    return [...this.hosts.values()];
   }
 
   vms(): readonly Vm[] {
@@ -165,8 +212,9 @@ export class LabHost implements Host {
 
   constructor(
     private readonly lab: HypervLab,
-    private readonly config: HostConfig,
-    shell: ShellCommand,
+    readonly config: HostConfig,
+    /** The process that runs this host's operations (pwsh, powershell, or the embedded host). */
+    readonly shell: ShellCommand,
   ) {
     this.name = config.name;
     this.computerName = config.computerName;
@@ -177,32 +225,38 @@ export class LabHost implements Host {
     return `host '${this.name}'`;
   }
 
+  /** True when the operations go to another computer through PowerShell remoting. */
+  get isRemote(): boolean {
+    return !/^(localhost|\.|127\.0\.0\.1|::1)$/i.test(this.computerName);
+  }
+
   private scriptTarget(): ScriptTarget {
     if (this.target) return this.target;
-    const remote = !/^(localhost|\.|127\.0\.0\.1)$/i.test(this.computerName);
-    const credential = this.config.credential
-      ? {
-          user: this.config.credential.user,
-          password: resolveSecret(
-            this.config.credential.password,
-            `the credential of host '${this.name}'`,
-            this.lab.secrets,
-          ),
-        }
-      : null;
-    this.target = { computerName: remote ? this.computerName : null, credential: remote ? credential : null };
+    const credential =
+      this.isRemote && this.config.credential
+        ? {
+            user: this.config.credential.user,
+            password: resolveSecret(
+              this.config.credential.password,
+              `the credential of host '${this.name}'`,
+              this.lab.secrets,
+            ),
+          }
+        : null;
+    this.target = { computerName: this.isRemote ? this.computerName : null, credential };
     return this.target;
   }
 
   /**
    * Runs one operation: validates its parameters, builds its script, sends it, reads its reply.
-   * `subject` describes what it acts on ("VM 'win11-a' on host 'lab-01'"); `timeoutMs` is lab time.
+   * `subject` describes what it acts on ("VM 'win11-a' on host 'lab-01'"); times are lab time.
+   * A guest operation that PowerShell Direct refuses is tried again within its retry bound.
    */
   async run<N extends OperationName>(
     name: N,
     params: OperationParams<N>,
     subject: string,
-    options: { timeoutMs?: number; classify?: (error: PsError, what: string) => Error } = {},
+    options: RunOptions = {},
   ): Promise<OperationResult<N>> {
     const spec = operations[name];
     const checked = (spec.params as z.ZodType).safeParse(params);
@@ -214,22 +268,59 @@ export class LabHost implements Host {
     }
     const what = `${name} on ${subject}`;
     const script = buildScript(name, checked.data, this.scriptTarget());
+    const retry = options.retry ?? (spec.guest ? GUEST_RETRY : NO_RETRY);
+    const clock = this.lab.clock;
+    const started = clock.now();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.attempt(name, script, subject, what, attempt, options);
+      } catch (error) {
+        const spent = clock.now() - started;
+        const more =
+          error instanceof GuestUnreachableError &&
+          retry.reasons.includes(error.reason) &&
+          attempt < retry.attempts &&
+          // The second attempt is always allowed: one slow round trip must not use up the window.
+          (attempt < 2 || spent + retry.pauseMs <= retry.withinMs);
+        if (!more) {
+          if (attempt > 1 && error instanceof GuestUnreachableError) {
+            throw new GuestUnreachableError(
+              `${error.message.replace(/\.$/, '')} (${attempt} attempts in ${formatLabDuration(spent)}).`,
+              error.reason,
+              { cause: error },
+            );
+          }
+          throw error;
+        }
+        await clock.sleep(retry.pauseMs);
+      }
+    }
+  }
+
+  private async attempt<N extends OperationName>(
+    name: N,
+    script: string,
+    subject: string,
+    what: string,
+    attempt: number,
+    options: RunOptions,
+  ): Promise<OperationResult<N>> {
     const timeoutMs = options.timeoutMs ?? this.lab.timeouts.hostOperation * 1000;
-    const wallTimeout = this.lab.clock.wallTimeout(timeoutMs);
     const started = performance.now();
     let stdout = '';
     let stderr = '';
-    let outcome: TranscriptEntry['outcome'] = 'error';
+    let failure: string | undefined;
     try {
-      const reply = await this.session.invoke(wireLine(script), wallTimeout, what);
+      const reply = await this.session.invoke(wireLine(script), this.lab.clock.wallTimeout(timeoutMs), what);
       stdout = reply.stdout;
       stderr = reply.stderr;
-      const result = parseReply(reply, spec.result, {
+      return parseReply(reply, operations[name].result, {
         what,
         classify: options.classify ?? classifyHostError,
-      });
-      outcome = 'ok';
-      return result as OperationResult<N>;
+      }) as OperationResult<N>;
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      throw error;
     } finally {
       const redact = (t: string) => this.lab.redactor.redact(t);
       this.lab.record({
@@ -239,9 +330,16 @@ export class LabHost implements Host {
         stdout: redact(stdout),
         stderr: redact(stderr),
         wallMs: performance.now() - started,
-        outcome,
+        outcome: failure === undefined ? 'ok' : 'error',
+        attempt,
+        ...(failure === undefined ? {} : { error: redact(failure) }),
       });
     }
+  }
+
+  /** How many shell processes this host's session has started (restarts after timeouts and deaths). */
+  get shellStarts(): number {
+    return this.session.processStarts;
   }
 
   async close(): Promise<void> {
@@ -365,24 +463,47 @@ export class HypervVm implements Vm {
     );
   }
 
+  /**
+   * Bounded readiness: first the Heartbeat integration service, then a PowerShell Direct answer,
+   * both within `timeoutMs` of lab time and both polled, so a VM that is already back costs one
+   * look each. A VM that cannot come up on its own (off, saved, paused, heartbeat service disabled)
+   * fails at once instead of after the whole timeout.
+   */
   waitUntilReady(options: { timeoutMs?: number } = {}): Promise<ReadyReport> {
     const timeoutMs = options.timeoutMs ?? this.lab.timeouts.readiness * 1000;
     return this.step(`Wait until ${this.describe()} is ready`, async () => {
       const clock = this.lab.clock;
       const started = clock.now();
       const deadline = started + timeoutMs;
-      // 1. The Heartbeat integration service, looked at every POLL_MS: never a fixed full wait.
-      let heartbeat = await this.host.run('Get-VMHeartbeat', { vmName: this.name }, this.describe());
+      let looks = 1;
+      const look = () =>
+        this.host.run('Get-VMHeartbeat', { vmName: this.name }, this.describe(), {
+          timeoutMs: remaining(clock, deadline),
+        });
+      let heartbeat = await look();
       while (!(heartbeat.state === 'Running' && heartbeat.status?.startsWith('Ok'))) {
-        if (clock.now() >= deadline) {
+        if (!heartbeat.enabled) {
           throw new LabCompromisedError(
-            `${this.describe()} never reported a healthy heartbeat within ${formatLabDuration(timeoutMs)} (state ${heartbeat.state}, heartbeat ${heartbeat.status ?? 'none'}${heartbeat.enabled ? '' : ', integration service disabled'}); check that the guest boots and that the Heartbeat integration service is enabled on host and guest.`,
+            `${this.describe()} cannot report a heartbeat, because its Heartbeat integration service is disabled; enable it with Enable-VMIntegrationService -VMName '${this.name}' -Name Heartbeat (and check the vmicheartbeat service in the guest).`,
+          );
+        }
+        if (
+          ['Off', 'Saved', 'Paused', 'FastSaved'].includes(heartbeat.state) ||
+          /Critical$/.test(heartbeat.state)
+        ) {
+          throw new LabCompromisedError(
+            `${this.describe()} is ${heartbeat.state}, so it will not become ready by waiting; start it (or restore a checkpoint that leaves it running) before waiting for it.`,
+          );
+        }
+        if (timeIsUp(clock, deadline, looks)) {
+          throw new LabCompromisedError(
+            `${this.describe()} never reported a healthy heartbeat within ${formatLabDuration(timeoutMs)} (state ${heartbeat.state}, heartbeat ${heartbeat.status ?? 'none'}); check that the guest boots and that the Heartbeat integration service runs on host and guest.`,
           );
         }
         await clock.sleep(POLL_MS);
-        heartbeat = await this.host.run('Get-VMHeartbeat', { vmName: this.name }, this.describe());
+        heartbeat = await look();
+        looks += 1;
       }
-      // 2. PowerShell Direct: a booted guest can still refuse sessions for a moment.
       await this.guest.probe(deadline);
       return { waitedMs: clock.now() - started, heartbeat: heartbeat.status ?? 'unknown' };
     });
@@ -406,14 +527,26 @@ export class HypervVm implements Vm {
   }
 }
 
-/** PowerShell Direct failures worth trying again while a guest is still coming up. */
-function isTransientGuestError(error: unknown): boolean {
-  return (
-    error instanceof LabCompromisedError &&
-    /(PowerShell Direct could not reach|credential is invalid|remote session might have ended)/i.test(
-      error.message,
-    )
-  );
+/**
+ * Whether a bounded wait has run out: its lab-time deadline has passed and it has looked at least
+ * MIN_LOOKS times. On a fast embedded clock one round trip to the host costs wall milliseconds that
+ * the factor turns into lab seconds (starting the host process, a loaded CI machine), so a deadline
+ * alone could pass before the condition was ever looked at twice; on a real host (factor 1) the
+ * deadline decides.
+ */
+export function timeIsUp(clock: LabClock, deadline: number, looks: number): boolean {
+  return looks >= MIN_LOOKS && clock.now() + POLL_MS > deadline;
+}
+
+function lastLine(text: string): string {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const last = lines[lines.length - 1]?.trim() ?? '';
+  return last.length > 120 ? `${last.slice(0, 117)}…` : last;
+}
+
+/** The lab time left until `deadline`, never less than one poll (an operation needs some time to answer). */
+function remaining(clock: LabClock, deadline: number): number {
+  return Math.max(POLL_MS, deadline - clock.now());
 }
 
 export class HypervGuest implements Guest {
@@ -435,14 +568,32 @@ export class HypervGuest implements Guest {
     return { vmName: this.vm.name, credential: this.credential() };
   }
 
-  /** Proves PowerShell Direct answers, retrying transient refusals until `deadline` (lab time). */
+  /**
+   * Proves PowerShell Direct answers, polling refusals until `deadline` (lab time); the last
+   * refusal, with how long it was tried, is the error. An unreachable guest is still booting and is
+   * polled to the deadline; a refused credential is tried only GUEST_RETRY.attempts times, since a
+   * wrong password never heals and the guest may refuse only briefly while its profile loads.
+   */
   async probe(deadline: number): Promise<{ bootTime: string }> {
     const clock = this.vm.lab.clock;
-    for (;;) {
+    const started = clock.now();
+    let refusals = 0;
+    for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.vm.host.run('Test-VMPowerShellDirect', this.base, this.describe());
+        return await this.vm.host.run('Test-VMPowerShellDirect', this.base, this.describe(), {
+          timeoutMs: remaining(clock, deadline),
+          retry: NO_RETRY,
+        });
       } catch (error) {
-        if (!isTransientGuestError(error) || clock.now() >= deadline) throw error;
+        if (!(error instanceof GuestUnreachableError)) throw error;
+        if (error.reason === 'credential') refusals += 1;
+        if (timeIsUp(clock, deadline, attempt) || refusals >= GUEST_RETRY.attempts) {
+          throw new GuestUnreachableError(
+            `${error.message.replace(/\.$/, '')} (${attempt} attempts in ${formatLabDuration(clock.now() - started)}).`,
+            error.reason,
+            { cause: error },
+          );
+        }
         await clock.sleep(POLL_MS);
       }
     }
@@ -462,28 +613,45 @@ export class HypervGuest implements Guest {
         'Invoke-GuestCommand',
         { ...this.base, file, arguments: args, timeoutSeconds: timeoutMs / 1000 },
         this.describe(),
-        { timeoutMs: timeoutMs + 30_000 },
+        // The guest stops the program at its limit; the host operation gets time to say so.
+        { timeoutMs: timeoutMs + this.vm.lab.timeouts.hostOperation * 1000, retry: COMMAND_RETRY },
       );
-      return {
+      const result: GuestCommandResult = {
         command: [...command],
         stdout: r.stdout,
         stderr: r.stderr,
         exitCode: r.exitCode,
         durationMs: r.durationMs,
       };
+      if (r.timedOut) {
+        const printed = lastLine(r.stdout) || lastLine(r.stderr);
+        throw new GuestCommandTimeoutError(
+          `'${shown}' in ${this.describe()} did not finish within ${formatLabDuration(timeoutMs)} and was stopped (${printed ? `its last line: ${JSON.stringify(printed)}` : 'it printed nothing'}); if the program can take longer, give the step a longer time limit, otherwise look at the guest, which may hang.`,
+          result,
+        );
+      }
+      return result;
     });
   }
 
-  async copyIn(hostPath: string, guestPath: string): Promise<void> {
+  /** A copy may move a kernel dump of gigabytes: five host operations' time unless told otherwise. */
+  private copyTimeout(options: { timeoutMs?: number }): number {
+    return options.timeoutMs ?? this.vm.lab.timeouts.hostOperation * 1000 * 5;
+  }
+
+  async copyIn(hostPath: string, guestPath: string, options: { timeoutMs?: number } = {}): Promise<void> {
     await this.vm.host.run(
       'Copy-VMFile',
       { vmName: this.vm.name, sourcePath: hostPath, destinationPath: guestPath },
       this.describe(),
+      { timeoutMs: this.copyTimeout(options) },
     );
   }
 
-  async copyOut(guestPath: string, hostPath: string): Promise<void> {
-    await this.vm.host.run('Copy-GuestFileToHost', { ...this.base, guestPath, hostPath }, this.describe());
+  async copyOut(guestPath: string, hostPath: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.vm.host.run('Copy-GuestFileToHost', { ...this.base, guestPath, hostPath }, this.describe(), {
+      timeoutMs: this.copyTimeout(options),
+    });
   }
 
   reboot(options: { timeoutMs?: number } = {}): Promise<ReadyReport> {
@@ -492,25 +660,38 @@ export class HypervGuest implements Guest {
     return lab.currentNarrator.step(`Reboot ${this.describe()}`, async () => {
       const clock = lab.clock;
       const started = clock.now();
-      const before = await this.probe(started + timeoutMs);
-      await this.run(['shutdown.exe', '/r', '/t', '0']);
-      // The guest is back when PowerShell Direct answers with a newer boot time.
       const deadline = started + timeoutMs;
-      for (;;) {
-        await clock.sleep(POLL_MS);
-        try {
-          const after = await this.probe(deadline);
-          if (after.bootTime !== before.bootTime) break;
-        } catch (error) {
-          if (!isTransientGuestError(error)) throw error;
-        }
-        if (clock.now() >= deadline) {
-          throw new LabCompromisedError(
-            `${this.describe()} did not come back from a reboot within ${formatLabDuration(timeoutMs)}; look at the VM's console on the host, it may be stuck in boot or at a bugcheck.`,
-          );
-        }
+      const before = await this.probe(deadline);
+      const gone = (cause?: unknown) =>
+        new LabCompromisedError(
+          `${this.describe()} did not come back from a reboot within ${formatLabDuration(timeoutMs)}; look at the VM's console on the host, it may be stuck in boot or at a bugcheck.`,
+          { cause },
+        );
+      try {
+        // Never retried: a second shutdown would reboot the guest again once it is back.
+        await this.vm.host.run(
+          'Invoke-GuestCommand',
+          { ...this.base, file: 'shutdown.exe', arguments: ['/r', '/t', '0'], timeoutSeconds: 60 },
+          this.describe(),
+          { retry: NO_RETRY, timeoutMs: remaining(clock, deadline) },
+        );
+      } catch (error) {
+        // The session can drop while the guest goes down; that is the reboot starting.
+        if (!(error instanceof GuestUnreachableError)) throw error;
       }
-      return this.vm.waitUntilReady({ timeoutMs: Math.max(1, started + timeoutMs - clock.now()) });
+      // The guest is back when PowerShell Direct answers with another boot time.
+      for (let looks = 0; ; looks += 1) {
+        if (timeIsUp(clock, deadline, looks)) throw gone();
+        await clock.sleep(POLL_MS);
+        let after: { bootTime: string };
+        try {
+          after = await this.probe(deadline);
+        } catch (error) {
+          throw error instanceof GuestUnreachableError ? gone(error) : error;
+        }
+        if (after.bootTime !== before.bootTime) break;
+      }
+      return this.vm.waitUntilReady({ timeoutMs: remaining(clock, deadline) });
     });
   }
 
@@ -558,7 +739,7 @@ export class HypervGuest implements Guest {
     return r.created;
   }
 
-  async remove(path: string): Promise<void> {
-    await this.vm.host.run('Remove-GuestItem', { ...this.base, path }, this.describe());
+  async remove(path: string): Promise<boolean> {
+    return (await this.vm.host.run('Remove-GuestItem', { ...this.base, path }, this.describe())).removed;
   }
 }

@@ -2,15 +2,24 @@
  * Turns an operation into the PowerShell the adapter sends.
  *
  * Every script has the same frame: a header naming the operation, the parameters as ONE JSON
- * document in a single-quoted here-string (parsed with ConvertFrom-Json), the operation's body as a
- * script block, and a reply written between markers as JSON. No value is ever spliced into code:
- * the JSON is written on one line with every character outside printable ASCII escaped, so it can
- * contain neither a line break nor anything PowerShell reads as the end of the here-string.
+ * document in a single-quoted here-string (parsed with ConvertFrom-Json), the operation's body
+ * inside a script block, and a reply written between markers as JSON. No value is ever spliced into
+ * code: the JSON is written on one line with every character outside printable ASCII escaped, so it
+ * can contain neither a line break nor anything PowerShell reads as the end of the here-string
+ * (PowerShell also takes the typographic quotes ‘ ’ ‚ ‛ for ', which is why those are escaped too).
+ *
+ * The body runs inside `$driverlabOperation`, a script block that also turns the body's one result
+ * (or its error) into the marked JSON reply. Locally the block is invoked in place; for a remote
+ * Hyper-V host it is sent with Invoke-Command over a PSSession kept in the shell, so the JSON is
+ * made on the host that ran the body and nothing PowerShell adds to remoted objects
+ * (PSComputerName, RunspaceId) reaches the reply. Shared functions a body names in a
+ * `# uses: Name` line (lab/hyperv/ops/shared/<Name>.ps1) are defined inside the block for the
+ * same reason: they must travel with it.
  *
  * On the wire the script travels as one line that decodes and runs it, because `pwsh -Command -`
  * reads standard input line by line and a multi-line statement would need a blank line to end it.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths } from '../paths.js';
 import { type OperationName, operations } from './ops/catalog.js';
@@ -23,29 +32,104 @@ export const MARKERS = {
   endError: '===End-Error===',
 } as const;
 
+/** A credential as it travels in the data document (resolved from its reference, redacted in transcripts). */
+export interface PlainCredential {
+  user: string;
+  password: string;
+}
+
 /** Where an operation runs: the local shell, or a remote Hyper-V host through Invoke-Command. */
 export interface ScriptTarget {
   computerName: string | null;
-  credential: { user: string; password: string } | null;
+  credential: PlainCredential | null;
 }
 
 export const localTarget: ScriptTarget = { computerName: null, credential: null };
 
-const bodies = new Map<OperationName, string>();
+/** The data document a script reads: the operation's params and where to run it. */
+export interface ScriptInput {
+  params: unknown;
+  computerName: string | null;
+  credential: PlainCredential | null;
+}
 
-/** The body of an operation: lab/hyperv/ops/scripts/<Name>.ps1, a script block taking $p. */
-export function operationBody(name: OperationName): string {
-  let body = bodies.get(name);
-  if (body === undefined) {
-    body = readFileSync(join(paths.operationScripts, `${name}.ps1`), 'utf8').replace(/\r\n/g, '\n');
-    bodies.set(name, body);
+const sharedDir = join(paths.operationScripts, '..', 'shared');
+const USES = /^#\s*uses:\s*(.*)$/;
+const FUNCTION_NAME = /^[A-Z][A-Za-z]+-Driverlab[A-Za-z]+$/;
+
+interface ScriptSource {
+  /** The text with CRLF normalised and the `# uses:` lines taken out. */
+  text: string;
+  uses: string[];
+}
+
+const sources = new Map<string, ScriptSource>();
+
+function readSource(path: string): ScriptSource {
+  let source = sources.get(path);
+  if (source === undefined) {
+    const uses: string[] = [];
+    const kept: string[] = [];
+    for (const line of readFileSync(path, 'utf8').replace(/\r\n/g, '\n').trimEnd().split('\n')) {
+      const m = USES.exec(line.trim());
+      if (m) uses.push(...(m[1] ?? '').split(/[\s,]+/).filter(Boolean));
+      else kept.push(line);
+    }
+    source = { text: kept.join('\n'), uses };
+    sources.set(path, source);
   }
-  return body;
+  return source;
+}
+
+/** The names of the shared functions there are (lab/hyperv/ops/shared/<Name>.ps1). */
+export function sharedFunctionNames(): string[] {
+  return readdirSync(sharedDir)
+    .filter((f) => f.endsWith('.ps1'))
+    .map((f) => f.slice(0, -4))
+    .sort();
+}
+
+function sharedFunction(name: string, neededBy: string): ScriptSource {
+  if (!FUNCTION_NAME.test(name) || !sharedFunctionNames().includes(name)) {
+    throw new Error(
+      `${neededBy} uses '${name}', which is not a shared function in lab/hyperv/ops/shared (there are: ${sharedFunctionNames().join(', ')}).`,
+    );
+  }
+  return readSource(join(sharedDir, `${name}.ps1`));
+}
+
+/**
+ * The shared functions an operation needs, each once, a function before those that use it; a
+ * cycle or an unknown name is a defect of the scripts and stops the build.
+ */
+export function functionsFor(name: OperationName): string[] {
+  const ordered: string[] = [];
+  const visiting = new Set<string>();
+  const visit = (fn: string, neededBy: string): void => {
+    if (ordered.includes(fn)) return;
+    if (visiting.has(fn))
+      throw new Error(`The shared functions ${[...visiting, fn].join(' → ')} use each other in a cycle.`);
+    visiting.add(fn);
+    for (const dep of sharedFunction(fn, neededBy).uses) visit(dep, fn);
+    visiting.delete(fn);
+    ordered.push(fn);
+  };
+  for (const fn of operationSource(name).uses) visit(fn, `The ${name} script`);
+  return ordered;
+}
+
+function operationSource(name: OperationName): ScriptSource {
+  return readSource(join(paths.operationScripts, `${name}.ps1`));
+}
+
+/** The body of an operation: lab/hyperv/ops/scripts/<Name>.ps1 without its `# uses:` lines. */
+export function operationBody(name: OperationName): string {
+  return operationSource(name).text;
 }
 
 /**
  * JSON on one line with every code unit outside printable ASCII written as \uXXXX: no line break,
- * no smart quote (which PowerShell treats as a quote) and no byte the console code page could
+ * no typographic quote (which PowerShell treats as a quote) and no byte the console code page could
  * mangle can reach the script text.
  */
 export function asciiJson(value: unknown): string {
@@ -55,12 +139,38 @@ export function asciiJson(value: unknown): string {
   );
 }
 
-/** The data document a script reads: the operation's params and where to run it. */
-export interface ScriptInput {
-  params: unknown;
-  computerName: string | null;
-  credential: { user: string; password: string } | null;
+function indent(text: string, spaces: number): string {
+  const pad = ' '.repeat(spaces);
+  return text
+    .split('\n')
+    .map((line) => (line.length > 0 ? `${pad}${line}` : line))
+    .join('\n');
 }
+
+/**
+ * Turns the body's one result, or the error that stopped it, into the reply: JSON between markers,
+ * made pure ASCII (\uXXXX) so that no console code page can change it on the way back.
+ */
+const FORMAT_REPLY = `function Format-DriverlabReply {
+  param($Result, $Failure)
+  if ($null -ne $Failure) {
+    $begin = '${MARKERS.beginError}'
+    $end = '${MARKERS.endError}'
+    $value = [ordered]@{
+      error = "$($Failure.Exception.Message)"
+      fqid = "$($Failure.FullyQualifiedErrorId)"
+      type = $Failure.Exception.GetType().FullName
+      category = "$($Failure.CategoryInfo.Category)"
+    }
+  } else {
+    $begin = '${MARKERS.beginOutput}'
+    $end = '${MARKERS.endOutput}'
+    $value = $Result
+  }
+  $json = ConvertTo-Json -InputObject $value -Depth 8 -Compress
+  $ascii = [regex]::Replace($json, '[^\\x00-\\x7F]', { param($m) '\\u{0:x4}' -f [int][char]$m.Value })
+  $begin + "\`n" + $ascii + "\`n" + $end
+}`;
 
 /** The full, readable script for an operation with already-validated parameters. */
 export function buildScript(
@@ -69,50 +179,61 @@ export function buildScript(
   target: ScriptTarget = localTarget,
 ): string {
   const input: ScriptInput = { params, computerName: target.computerName, credential: target.credential };
-  const body = operationBody(name)
-    .trimEnd()
-    .split('\n')
-    .map((line) => (line.length > 0 ? `  ${line}` : line))
-    .join('\n');
+  const functions = functionsFor(name).map((fn) => readSource(join(sharedDir, `${fn}.ps1`)).text);
   return `${OP_HEADER_PREFIX}${name}
 # ${operations[name].description}
 # Parameters arrive as one JSON document, parsed here; no value is part of the code.
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-[Threading.Thread]::CurrentThread.CurrentUICulture = 'en-US'
+$driverlabVersion = $PSVersionTable.PSVersion
+if ($driverlabVersion.Major -gt 7 -or ($driverlabVersion.Major -eq 7 -and $driverlabVersion.Minor -ge 5)) {
+  # From 7.5 ConvertFrom-Json can leave ISO-looking strings alone; 6.0 to 7.4 turn them into dates.
+  $PSDefaultParameterValues = @{ 'ConvertFrom-Json:DateKind' = 'String' }
+}
 $driverlabInput = @'
 ${asciiJson(input)}
 '@ | ConvertFrom-Json
-$driverlabBody = {
+$driverlabOperation = {
   param($p)
   $ErrorActionPreference = 'Stop'
-${body}
+  $ProgressPreference = 'SilentlyContinue'
+  [Threading.Thread]::CurrentThread.CurrentUICulture = 'en-US'
+${indent([FORMAT_REPLY, ...functions].join('\n'), 2)}
+  try {
+    $driverlabResult = @(& {
+${indent(operationBody(name), 6)}
+    })
+    if ($driverlabResult.Count -ne 1) {
+      throw "The ${name} script produced $($driverlabResult.Count) results instead of one."
+    }
+    Format-DriverlabReply -Result $driverlabResult[0]
+  } catch {
+    Format-DriverlabReply -Failure $_
+  }
 }
+${FORMAT_REPLY}
 try {
   if ($driverlabInput.computerName) {
-    $remote = @{ ComputerName = $driverlabInput.computerName; ScriptBlock = $driverlabBody; ArgumentList = @(,$driverlabInput.params) }
-    if ($driverlabInput.credential) {
-      $secure = ConvertTo-SecureString -String $driverlabInput.credential.password -AsPlainText -Force
-      $remote.Credential = New-Object System.Management.Automation.PSCredential ($driverlabInput.credential.user, $secure)
+    # A remote Hyper-V host: one PSSession per host, kept in this shell and opened again when broken.
+    if ($null -eq $global:DriverlabRemoteSessions) { $global:DriverlabRemoteSessions = @{} }
+    $driverlabSession = $global:DriverlabRemoteSessions[$driverlabInput.computerName]
+    if ($null -eq $driverlabSession -or "$($driverlabSession.State)" -ne 'Opened') {
+      $driverlabConnect = @{ ComputerName = $driverlabInput.computerName }
+      if ($driverlabInput.credential) {
+        $driverlabSecret = ConvertTo-SecureString -String $driverlabInput.credential.password -AsPlainText -Force
+        $driverlabConnect.Credential = New-Object System.Management.Automation.PSCredential ($driverlabInput.credential.user, $driverlabSecret)
+      }
+      $driverlabSession = New-PSSession @driverlabConnect
+      $global:DriverlabRemoteSessions[$driverlabInput.computerName] = $driverlabSession
     }
-    $driverlabResult = Invoke-Command @remote
+    $driverlabReply = Invoke-Command -Session $driverlabSession -ScriptBlock $driverlabOperation -ArgumentList @(,$driverlabInput.params)
   } else {
-    $driverlabResult = & $driverlabBody $driverlabInput.params
+    $driverlabReply = & $driverlabOperation $driverlabInput.params
   }
-  [Console]::Out.WriteLine('${MARKERS.beginOutput}')
-  [Console]::Out.WriteLine((ConvertTo-Json -InputObject $driverlabResult -Depth 8 -Compress))
-  [Console]::Out.WriteLine('${MARKERS.endOutput}')
 } catch {
-  $driverlabError = [ordered]@{
-    error = $_.Exception.Message
-    fqid = "$($_.FullyQualifiedErrorId)"
-    type = $_.Exception.GetType().FullName
-    category = "$($_.CategoryInfo.Category)"
-  }
-  [Console]::Out.WriteLine('${MARKERS.beginError}')
-  [Console]::Out.WriteLine((ConvertTo-Json -InputObject $driverlabError -Depth 3 -Compress))
-  [Console]::Out.WriteLine('${MARKERS.endError}')
+  $driverlabReply = Format-DriverlabReply -Failure $_
 }
+[Console]::Out.WriteLine([string]$driverlabReply)
 `;
 }
 

@@ -3,8 +3,16 @@
  * module in this folder exporting a Command, and one line here.
  */
 import type { Command } from '../command.js';
+import { doctorCommand } from './doctor.js';
+import { opsCommand } from './ops.js';
 import { parseCommand } from './parse.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 
-export const commands: readonly Command[] = [runCommand, reportCommand, parseCommand];
+export const commands: readonly Command[] = [
+  runCommand,
+  reportCommand,
+  parseCommand,
+  opsCommand,
+  doctorCommand,
+];

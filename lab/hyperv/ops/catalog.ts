@@ -8,9 +8,14 @@
  *
  * Results are described in their canonical form: enums as names, times as ISO 8601 strings. The
  * scripts produce that form themselves (Windows PowerShell 5.1 would otherwise write enums as
- * numbers and dates as "\/Date(…)\/"); the reply parser still accepts the raw 5.1 and 7.x forms.
+ * numbers and dates as "\/Date(…)\/"); the reply parser still accepts the raw 5.1 and 7.x forms
+ * (see normalise.ts: psEnum and psList say which fields are enums and lists).
+ *
+ * Every operation carries an example of its parameters: `driverlab ops show` uses it when no
+ * --params are given, and the syntax tests build every script from it.
  */
 import { z } from 'zod';
+import { HEARTBEATS, psEnum, psList, VM_STATES } from '../normalise.js';
 
 const vmName = z.string().min(1).max(100).describe('the VM name as Hyper-V knows it');
 const checkpointName = z.string().min(1).max(100).describe('the checkpoint (snapshot) name');
@@ -23,11 +28,14 @@ export const GuestCredentialParam = z.strictObject({
   password: z.string().min(1),
 });
 
+const vmState = psEnum(VM_STATES);
+const heartbeatStatus = psEnum(HEARTBEATS);
+
 export const VmRecord = z.object({
   name: z.string(),
   id: z.string(),
-  state: z.string(),
-  heartbeat: z.string().nullable(),
+  state: vmState,
+  heartbeat: heartbeatStatus.nullable(),
   uptimeSeconds: z.number().nonnegative(),
   status: z.string().nullable(),
   generation: z.number().int().nullable(),
@@ -51,7 +59,7 @@ export const GuestEventRecord = z.object({
   logName: z.string(),
   timeCreated: z.string(),
   message: z.string(),
-  properties: z.array(z.string()),
+  properties: psList(z.string()),
   binaryHex: z.string().nullable(),
 });
 
@@ -62,6 +70,8 @@ export interface OperationSpec<P extends z.ZodType = z.ZodType, R extends z.ZodT
   guest: boolean;
   params: P;
   result: R;
+  /** Parameters that show what the operation takes (secrets are placeholders). */
+  example: z.input<P>;
 }
 
 function op<P extends z.ZodType, R extends z.ZodType>(spec: OperationSpec<P, R>): OperationSpec<P, R> {
@@ -70,6 +80,11 @@ function op<P extends z.ZodType, R extends z.ZodType>(spec: OperationSpec<P, R>)
 
 const withVm = { vmName };
 const withGuest = { vmName, credential: GuestCredentialParam };
+const exampleVm = { vmName: 'win11-a' };
+const exampleGuest = {
+  vmName: 'win11-a',
+  credential: { user: 'Administrator', password: 'example-password' },
+};
 
 export const operations = {
   'Get-VM': op({
@@ -78,13 +93,16 @@ export const operations = {
     guest: false,
     params: z.strictObject(withVm),
     result: VmRecord,
+    example: exampleVm,
   }),
   'Start-VM': op({
     name: 'Start-VM',
-    description: 'Starts a VM (Off or Saved) and returns its state once Hyper-V reports it running.',
+    description:
+      'Starts a VM that is Off or Saved (resumes a Paused one) and returns its state once Hyper-V reports it running.',
     guest: false,
     params: z.strictObject(withVm),
     result: VmRecord,
+    example: exampleVm,
   }),
   'Stop-VM': op({
     name: 'Stop-VM',
@@ -93,6 +111,7 @@ export const operations = {
     guest: false,
     params: z.strictObject({ ...withVm, turnOff: z.boolean().default(false) }),
     result: VmRecord,
+    example: { ...exampleVm, turnOff: true },
   }),
   'Restart-VM': op({
     name: 'Restart-VM',
@@ -100,20 +119,24 @@ export const operations = {
     guest: false,
     params: z.strictObject(withVm),
     result: VmRecord,
+    example: exampleVm,
   }),
   'Checkpoint-VM': op({
     name: 'Checkpoint-VM',
-    description: 'Takes a standard checkpoint of a VM under the given name.',
+    description:
+      "Takes a checkpoint of a VM under the given name, of the VM's checkpoint type (a Standard one keeps the running state).",
     guest: false,
     params: z.strictObject({ ...withVm, checkpointName }),
     result: CheckpointRecord,
+    example: { ...exampleVm, checkpointName: 'before-verifier' },
   }),
   'Get-VMCheckpoint': op({
     name: 'Get-VMCheckpoint',
     description: "Lists a VM's checkpoints, or the one with the given name.",
     guest: false,
     params: z.strictObject({ ...withVm, checkpointName: checkpointName.optional() }),
-    result: z.object({ checkpoints: z.array(CheckpointRecord) }),
+    result: z.object({ checkpoints: psList(CheckpointRecord) }),
+    example: { ...exampleVm, checkpointName: 'baseline' },
   }),
   'Restore-VMCheckpoint': op({
     name: 'Restore-VMCheckpoint',
@@ -121,6 +144,7 @@ export const operations = {
     guest: false,
     params: z.strictObject({ ...withVm, checkpointName }),
     result: VmRecord,
+    example: { ...exampleVm, checkpointName: 'baseline' },
   }),
   'Remove-VMCheckpoint': op({
     name: 'Remove-VMCheckpoint',
@@ -128,13 +152,15 @@ export const operations = {
     guest: false,
     params: z.strictObject({ ...withVm, checkpointName }),
     result: z.object({ removed: z.string() }),
+    example: { ...exampleVm, checkpointName: 'before-verifier' },
   }),
   'Get-VMHeartbeat': op({
     name: 'Get-VMHeartbeat',
     description: 'Reads the Heartbeat integration service: whether it is enabled and its status.',
     guest: false,
     params: z.strictObject(withVm),
-    result: z.object({ enabled: z.boolean(), status: z.string().nullable(), state: z.string() }),
+    result: z.object({ enabled: z.boolean(), status: heartbeatStatus.nullable(), state: vmState }),
+    example: exampleVm,
   }),
   'Test-VMPowerShellDirect': op({
     name: 'Test-VMPowerShellDirect',
@@ -142,6 +168,7 @@ export const operations = {
     guest: true,
     params: z.strictObject(withGuest),
     result: z.object({ computerName: z.string(), bootTime: z.string() }),
+    example: exampleGuest,
   }),
   'Invoke-GuestCommand': op({
     name: 'Invoke-GuestCommand',
@@ -157,9 +184,21 @@ export const operations = {
     result: z.object({
       stdout: z.string(),
       stderr: z.string(),
+      /** The program's exit code; -1 when it was stopped at the time limit. */
       exitCode: z.number().int(),
       durationMs: z.number(),
+      /**
+       * True when the time limit passed and the program was stopped (stdout and stderr hold what it
+       * printed until then); absent means false.
+       */
+      timedOut: z.boolean().optional(),
     }),
+    example: {
+      ...exampleGuest,
+      file: 'verifier.exe',
+      arguments: ['/flags', '0x1', '/driver', 'myfault.sys'],
+      timeoutSeconds: 120,
+    },
   }),
   'Copy-VMFile': op({
     name: 'Copy-VMFile',
@@ -167,6 +206,11 @@ export const operations = {
     guest: false,
     params: z.strictObject({ ...withVm, sourcePath: hostPath, destinationPath: guestPath }),
     result: z.object({ copied: z.string(), bytes: z.number().int().nonnegative() }),
+    example: {
+      ...exampleVm,
+      sourcePath: 'C:\\lab\\drivers\\myfault\\myfault.sys',
+      destinationPath: 'C:\\driverlab\\myfault\\myfault.sys',
+    },
   }),
   'Copy-GuestFileToHost': op({
     name: 'Copy-GuestFileToHost',
@@ -175,6 +219,11 @@ export const operations = {
     guest: true,
     params: z.strictObject({ ...withGuest, guestPath, hostPath }),
     result: z.object({ copied: z.string(), bytes: z.number().int().nonnegative() }),
+    example: {
+      ...exampleGuest,
+      guestPath: 'C:\\Windows\\MEMORY.DMP',
+      hostPath: 'C:\\lab\\dumps\\win11-a\\MEMORY.DMP',
+    },
   }),
   'Set-VMComPort': op({
     name: 'Set-VMComPort',
@@ -183,9 +232,12 @@ export const operations = {
     params: z.strictObject({
       ...withVm,
       number: z.union([z.literal(1), z.literal(2)]),
-      pipeName: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+      pipeName: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/, 'a pipe name of letters, digits, _ . - (without \\\\.\\pipe\\)'),
     }),
     result: z.object({ number: z.number().int(), path: z.string() }),
+    example: { ...exampleVm, number: 1, pipeName: 'win11-a_com1' },
   }),
   'Debug-VM': op({
     name: 'Debug-VM',
@@ -194,6 +246,7 @@ export const operations = {
     guest: false,
     params: z.strictObject(withVm),
     result: z.object({ injected: z.boolean() }),
+    example: exampleVm,
   }),
   'Get-VMNetworkAdapter': op({
     name: 'Get-VMNetworkAdapter',
@@ -201,15 +254,45 @@ export const operations = {
     guest: false,
     params: z.strictObject(withVm),
     result: z.object({
-      adapters: z.array(
+      adapters: psList(
         z.object({
           name: z.string(),
           switchName: z.string().nullable(),
           macAddress: z.string(),
-          ipAddresses: z.array(z.string()),
+          ipAddresses: psList(z.string()),
         }),
       ),
     }),
+    example: exampleVm,
+  }),
+  'Get-VMComPort': op({
+    name: 'Get-VMComPort',
+    description: "Lists a VM's COM ports and the named pipe each points at (empty when none).",
+    guest: false,
+    params: z.strictObject(withVm),
+    result: z.object({
+      ports: psList(z.object({ number: z.number().int(), path: z.string() })),
+    }),
+    example: exampleVm,
+  }),
+  'Get-VMIntegrationService': op({
+    name: 'Get-VMIntegrationService',
+    description:
+      "Lists a VM's integration services (Heartbeat, Guest Service Interface, …) with their ids and whether each is enabled.",
+    guest: false,
+    params: z.strictObject(withVm),
+    result: z.object({
+      services: psList(
+        z.object({
+          name: z.string(),
+          /** The service's id without the VM part; unlike the name it is not localized. */
+          id: z.string(),
+          enabled: z.boolean(),
+          primaryStatus: z.string().nullable(),
+        }),
+      ),
+    }),
+    example: exampleVm,
   }),
   'Get-GuestEvents': op({
     name: 'Get-GuestEvents',
@@ -218,12 +301,21 @@ export const operations = {
     params: z.strictObject({
       ...withGuest,
       logName: z.string().min(1),
-      ids: z.array(z.number().int().nonnegative()).max(64).default([]),
+      // Get-WinEvent builds one XPath query from the filter, and the event log refuses a query of more
+      // than about 20 expressions ("The specified query is invalid", PowerShell/PowerShell#12303).
+      ids: z.array(z.number().int().nonnegative()).max(20).default([]),
       providerName: z.string().optional(),
       since: z.string().optional(),
       maxEvents: z.number().int().positive().max(10000).default(200),
     }),
-    result: z.object({ events: z.array(GuestEventRecord) }),
+    result: z.object({ events: psList(GuestEventRecord) }),
+    example: {
+      ...exampleGuest,
+      logName: 'System',
+      ids: [1001],
+      providerName: 'Microsoft-Windows-WER-SystemErrorReporting',
+      maxEvents: 10,
+    },
   }),
   'Get-GuestRegistryValue': op({
     name: 'Get-GuestRegistryValue',
@@ -235,6 +327,11 @@ export const operations = {
       type: z.string().nullable(),
       value: z.union([z.string(), z.number(), z.null()]),
     }),
+    example: {
+      ...exampleGuest,
+      path: 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\CrashControl',
+      valueName: 'CrashDumpEnabled',
+    },
   }),
   'Set-GuestRegistryValue': op({
     name: 'Set-GuestRegistryValue',
@@ -248,6 +345,13 @@ export const operations = {
       value: z.union([z.string(), z.number()]),
     }),
     result: z.object({ written: z.boolean() }),
+    example: {
+      ...exampleGuest,
+      path: 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters',
+      valueName: 'TrackNblOwner',
+      type: 'DWord',
+      value: 1,
+    },
   }),
   'New-GuestFiles': op({
     name: 'New-GuestFiles',
@@ -259,10 +363,15 @@ export const operations = {
       count: z.number().int().positive().max(1_000_000),
       prefix: z
         .string()
-        .regex(/^[A-Za-z0-9_.-]{1,32}$/)
+        .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a file name prefix of 1 to 32 letters, digits, _ . -')
         .default('file'),
     }),
     result: z.object({ created: z.number().int().nonnegative() }),
+    example: {
+      ...exampleGuest,
+      directory: 'C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files\\bloat',
+      count: 10001,
+    },
   }),
   'Remove-GuestItem': op({
     name: 'Remove-GuestItem',
@@ -270,6 +379,10 @@ export const operations = {
     guest: true,
     params: z.strictObject({ ...withGuest, path: guestPath }),
     result: z.object({ removed: z.boolean() }),
+    example: {
+      ...exampleGuest,
+      path: 'C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files\\bloat',
+    },
   }),
   'Get-HostInfo': op({
     name: 'Get-HostInfo',
@@ -284,6 +397,7 @@ export const operations = {
       hyperVModule: z.boolean(),
       osVersion: z.string(),
     }),
+    example: {},
   }),
 } as const;
 

@@ -84,6 +84,8 @@ describe('every catalog operation, through the adapter', () => {
       'Restore-VMCheckpoint': { vmName: 'win11-b', checkpointName: 'baseline' },
       'Remove-VMCheckpoint': { vmName: 'win11-b', checkpointName: 'mine' },
       'Get-VMHeartbeat': { vmName: 'win11-b' },
+      'Get-VMComPort': { vmName: 'win11-b' },
+      'Get-VMIntegrationService': { vmName: 'win11-b' },
       'Test-VMPowerShellDirect': { vmName: 'win11-b', credential },
       'Invoke-GuestCommand': {
         vmName: 'win11-b',
@@ -169,7 +171,7 @@ describe('every catalog operation, through the adapter', () => {
     await rejects(host.run('Get-VM', { vmName: 'nosuch' }, "VM 'nosuch'"), {
       name: 'ConfigurationError',
       message:
-        /the host has no such VM \("Hyper-V was unable to find a virtual machine with name "nosuch"\."\)/,
+        /^Get-VM on VM 'nosuch' failed because the host has no VM by that name \("Hyper-V was unable to find a virtual machine with name "nosuch""\); check the VM name in the lab file/,
     });
   });
 
@@ -256,7 +258,7 @@ describe('lab faults, through the adapter', () => {
     const vm = lab.vm('heartbeat-never');
     equal(
       await sentence(vm.waitUntilReady({ timeoutMs: 30_000 })),
-      "VM 'heartbeat-never' on host 'lab-01' never reported a healthy heartbeat within 30 s (state Running, heartbeat NoContact); check that the guest boots and that the Heartbeat integration service is enabled on host and guest.",
+      "VM 'heartbeat-never' on host 'lab-01' never reported a healthy heartbeat within 30 s (state Running, heartbeat NoContact); check that the guest boots and that the Heartbeat integration service runs on host and guest.",
     );
     equal((await vm.status()).state, 'Running');
   });
@@ -270,7 +272,7 @@ describe('lab faults, through the adapter', () => {
     await vm.start();
     equal(
       await sentence(vm.waitUntilReady({ timeoutMs: 120_000 })),
-      "VM 'slow-boot' on host 'lab-01' never reported a healthy heartbeat within 2 min (state Running, heartbeat NoContact); check that the guest boots and that the Heartbeat integration service is enabled on host and guest.",
+      "VM 'slow-boot' on host 'lab-01' never reported a healthy heartbeat within 2 min (state Running, heartbeat NoContact); check that the guest boots and that the Heartbeat integration service runs on host and guest.",
     );
     deepStrictEqual((({ state, heartbeat }) => ({ state, heartbeat }))(await vm.status()), {
       state: 'Running',
@@ -286,7 +288,7 @@ describe('lab faults, through the adapter', () => {
     equal((await vm.status()).state, 'Running');
     equal(
       await sentence(vm.status()),
-      "the PowerShell session for host 'lab-01' ended (exit code 1) while running Get-VM on VM 'shell-dies' on host 'lab-01'; the next operation starts a new shell, but check the host's PowerShell and event log for why it died.",
+      "The PowerShell session for host 'lab-01' ended (exit code 1) while running Get-VM on VM 'shell-dies' on host 'lab-01'; the next operation starts a new shell, but check the host's PowerShell and its event log for why it died.",
     );
     equal((await vm.status()).state, 'Running');
     equal((await vm.status()).heartbeat, 'OkApplicationsHealthy');
@@ -298,8 +300,11 @@ describe('lab faults, through the adapter', () => {
     const lab = await openLab(FAULTS_LAB);
     const vm = lab.vm('credential-refused');
     equal(
-      await sentence(vm.waitUntilReady({ timeoutMs: 30_000 })),
-      `Test-VMPowerShellDirect on the guest OS of VM 'credential-refused' on host 'lab-01' failed: PowerShell Direct refused the guest credential ("The credential is invalid."); check the guest account and its password reference in the lab file, or whether the guest has finished booting.`,
+      (await sentence(vm.waitUntilReady({ timeoutMs: 30_000 }))).replace(
+        /in \d+(\.\d+)? (ms|s|min)\)\.$/,
+        'in <lab time>).',
+      ),
+      `Test-VMPowerShellDirect on the guest OS of VM 'credential-refused' on host 'lab-01' failed because PowerShell Direct refused the guest credential ("The credential is invalid"); check the guest account and its password reference in the lab file, or whether the guest has finished booting (3 attempts in <lab time>).`,
     );
     equal((await vm.status()).state, 'Running');
   });
@@ -311,7 +316,7 @@ describe('lab faults, through the adapter', () => {
     const vm = lab.vm('checkpoint-missing');
     equal(
       await sentence(vm.restore('baseline')),
-      `Restore-VMCheckpoint on VM 'checkpoint-missing' on host 'lab-01' failed: the checkpoint does not exist ("Unable to find a snapshot matching the given criteria."); create it on the host or fix the baseline name in the lab file.`,
+      `Restore-VMCheckpoint on VM 'checkpoint-missing' on host 'lab-01' failed because the checkpoint does not exist ("Unable to find a snapshot matching the given criteria"); create it on the host with Checkpoint-VM or fix the checkpoint name in the lab file.`,
     );
     equal((await vm.status()).state, 'Running');
   });
@@ -338,7 +343,7 @@ describe('lab faults, through the adapter', () => {
     dirs.push(dir);
     match(
       await sentence(vm.guest.copyOut('C:\\Windows\\MEMORY.DMP', join(dir, 'MEMORY.DMP'))),
-      /Cannot find path 'C:\\Windows\\MEMORY\.DMP' because it does not exist\./,
+      /Cannot find path 'C:\\Windows\\MEMORY\.DMP' because it does not exist \[PathNotFound,/,
     );
     equal((await vm.guest.run(['hostname'])).stdout.trim(), 'DISK-FULL');
   });
@@ -377,7 +382,7 @@ describe('lab faults, classified as the adapter classifies what the host reports
     const what = "Test-VMPowerShellDirect on the guest OS of VM 'credential-refused' on host 'lab-01'";
     equal(
       classifyHostError(e, what).message,
-      `${what} failed: PowerShell Direct refused the guest credential ("The credential is invalid."); check the guest account and its password reference in the lab file, or whether the guest has finished booting.`,
+      `${what} failed because PowerShell Direct refused the guest credential ("The credential is invalid"); check the guest account and its password reference in the lab file, or whether the guest has finished booting.`,
     );
   });
 
@@ -389,7 +394,7 @@ describe('lab faults, classified as the adapter classifies what the host reports
     ok(classifyHostError(e, what) instanceof LabCompromisedError);
     equal(
       classifyHostError(e, what).message,
-      `${what} failed: the checkpoint does not exist ("Unable to find a snapshot matching the given criteria."); create it on the host or fix the baseline name in the lab file.`,
+      `${what} failed because the checkpoint does not exist ("Unable to find a snapshot matching the given criteria"); create it on the host with Checkpoint-VM or fix the checkpoint name in the lab file.`,
     );
   });
 
@@ -416,6 +421,9 @@ describe('lab faults, classified as the adapter classifies what the host reports
     });
     const error = classifyHostError(e, "Debug-VM on VM 'disk-full' on host 'lab-01'");
     ok(error instanceof LabCompromisedError);
-    match(error.message, /Cannot inject a non-maskable interrupt into the virtual machine\./);
+    match(
+      error.message,
+      /Hyper-V refused the NMI \("Cannot inject a non-maskable interrupt into the virtual machine"\); an NMI reaches only a running VM, so start it first\./,
+    );
   });
 });

@@ -46,6 +46,16 @@ function checkpointRecord(vm: SimVm, c: CheckpointState): OperationResult<'Check
 
 const MAC_PREFIX = '00155D';
 
+/** The integration services of a Generation 2 VM, by name and the id part that is not localized. */
+const INTEGRATION_SERVICES = [
+  { name: 'Guest Service Interface', id: '6C09BB55-D683-4DA0-8931-C9BF705F6480' },
+  { name: 'Heartbeat', id: '84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47' },
+  { name: 'Key-Value Pair Exchange', id: '2A34B1C2-FD73-4043-8A5B-DD2159BC743F' },
+  { name: 'Shutdown', id: '9F8233AC-BE49-4C79-8EE3-E7E1985B2077' },
+  { name: 'Time Synchronization', id: '2497F4DE-E9FA-4204-80E4-4B75C46419C0' },
+  { name: 'VSS', id: '5CED1297-4598-4915-A5FC-AD21BB4D02A4' },
+] as const;
+
 export const handlers: { [N in OperationName]: Handler<N> } = {
   'Get-VM': async (host, p) => record(vmOf(host, p.vmName, 'GetVM')),
   'Start-VM': async (host, p) => {
@@ -112,6 +122,29 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
   'Set-VMComPort': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'SetVMComPort');
     return { number: p.number, path: await vm.setComPort(p.number, p.pipeName) };
+  },
+  'Get-VMComPort': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'GetVMComPort');
+    // Get-VMComPort lists COM1 and COM2 always; a port that points nowhere has an empty Path.
+    return {
+      ports: ([1, 2] as const).map((number) => ({ number, path: vm.state.comPorts[number] ?? '' })),
+    };
+  },
+  'Get-VMIntegrationService': async (host, p) => {
+    const vm = vmOf(host, p.vmName, 'GetVMIntegrationService');
+    const status = await vm.status();
+    const running = status.power === 'Running';
+    return {
+      services: INTEGRATION_SERVICES.map((service) => ({
+        ...service,
+        enabled: true,
+        primaryStatus: !running
+          ? null
+          : service.name === 'Heartbeat' && !status.heartbeat?.startsWith('Ok')
+            ? 'No Contact'
+            : 'OK',
+      })),
+    };
   },
   'Debug-VM': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'DebugVM');

@@ -1,11 +1,2 @@
-$vm = Hyper-V\Get-VM -Name $p.vmName
-$heartbeat = $vm.Heartbeat
-[ordered]@{
-  name = $vm.Name
-  id = "$($vm.Id)"
-  state = "$($vm.State)"
-  heartbeat = $(if ($null -eq $heartbeat) { $null } else { "$heartbeat" })
-  uptimeSeconds = [double]$vm.Uptime.TotalSeconds
-  status = "$($vm.Status)"
-  generation = [int]$vm.Generation
-}
+# uses: Get-DriverlabVm, ConvertTo-DriverlabVmRecord
+ConvertTo-DriverlabVmRecord (Get-DriverlabVm $p.vmName)

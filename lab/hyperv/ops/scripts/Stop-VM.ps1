@@ -1,16 +1,12 @@
-if ($p.turnOff) {
-  Hyper-V\Stop-VM -Name $p.vmName -TurnOff -Confirm:$false
-} else {
-  Hyper-V\Stop-VM -Name $p.vmName -Force -Confirm:$false
+# uses: Get-DriverlabVm, ConvertTo-DriverlabVmRecord
+# -TurnOff is pulling the power; -Force shuts the guest down without asking about locked sessions
+# or unsaved work. A VM that is already off is left as it is.
+$vm = Get-DriverlabVm $p.vmName
+if ("$($vm.State)" -ne 'Off') {
+  if ($p.turnOff) {
+    Hyper-V\Stop-VM -VM $vm -TurnOff -Confirm:$false
+  } else {
+    Hyper-V\Stop-VM -VM $vm -Force -Confirm:$false
+  }
 }
-$vm = Hyper-V\Get-VM -Name $p.vmName
-$heartbeat = $vm.Heartbeat
-[ordered]@{
-  name = $vm.Name
-  id = "$($vm.Id)"
-  state = "$($vm.State)"
-  heartbeat = $(if ($null -eq $heartbeat) { $null } else { "$heartbeat" })
-  uptimeSeconds = [double]$vm.Uptime.TotalSeconds
-  status = "$($vm.Status)"
-  generation = [int]$vm.Generation
-}
+ConvertTo-DriverlabVmRecord (Get-DriverlabVm $p.vmName)

@@ -1,0 +1,103 @@
+import { strict as expect } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { paths } from '../../paths.js';
+import { type CliRun, runDriverlab } from '../cli.testkit.js';
+
+/** An empty folder as PATH: no PowerShell can be found, on any machine the tests run on. */
+const emptyPath = mkdtempSync(join(tmpdir(), 'driverlab-doctor-'));
+after(() => rmSync(emptyPath, { recursive: true, force: true }));
+
+const doctor = (env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> =>
+  runDriverlab(['doctor', ...args], env);
+
+const example = join(paths.root, 'lab', 'labs', 'example-hyperv.yaml');
+
+describe('driverlab doctor', () => {
+  it('for a real lab with no PowerShell and no Hyper-V host reachable says so, line by line, and exits 1', async () => {
+    const r = await doctor({ PATH: emptyPath }, '--lab', 'lab/labs/example-hyperv.yaml');
+    expect.equal(r.code, 1);
+    expect.equal(r.stderr, '');
+    expect.deepEqual(r.stdout.trimEnd().split('\n'), [
+      `✔ The lab file '${example}' is valid: a Hyper-V lab 'driver-lab-01' with 1 host(s), 2 VM(s) and 8 driver(s).`,
+      "✖ The guest password of VM 'win10-kdnet' is read from the environment variable WIN10_KDNET_PASSWORD, which is not set; set it, or point the lab file at a secret file with { file: … }.",
+      "✖ The KDNET key of VM 'win10-kdnet' is read from the environment variable WIN10_KDNET_KEY, which is not set; set it, or point the lab file at a secret file with { file: … }.",
+      "✖ The guest password of VM 'win10-pipe' is read from the environment variable WIN10_PIPE_PASSWORD, which is not set; set it, or point the lab file at a secret file with { file: … }.",
+      "✖ kd.exe is not at 'C:\\Program Files (x86)\\Windows Kits\\10\\Debuggers\\x64\\kd.exe' (debugger.executable in the lab file); install the Debugging Tools for Windows (part of the Windows SDK or WDK) or fix the path.",
+      "✖ PowerShell 'powershell' for host 'hv-01' is not on this machine's PATH, so no PowerShell and no Hyper-V host can be reached from here; run driverlab on the Hyper-V host or a Windows machine with Windows PowerShell 5.1 or PowerShell 7, or set the host's shell in the lab file to the full path of powershell.exe or pwsh.exe.",
+      "✖ VM 'win10-kdnet' on host 'hv-01' was not checked, because host 'hv-01' cannot be asked (see above).",
+      "✖ VM 'win10-pipe' on host 'hv-01' was not checked, because host 'hv-01' cannot be asked (see above).",
+    ]);
+  });
+
+  it('counts a secret that resolves as found, and never prints it', async () => {
+    const r = await doctor(
+      {
+        PATH: emptyPath,
+        WIN10_KDNET_PASSWORD: 'Pa55word!',
+        WIN10_KDNET_KEY: '1.2.3.4',
+        WIN10_PIPE_PASSWORD: 'Pa55word?',
+      },
+      '--lab',
+      example,
+      '--json',
+    );
+    expect.equal(r.code, 1);
+    expect.equal(r.stdout.includes('Pa55word'), false);
+    const report = JSON.parse(r.stdout) as {
+      lab: string;
+      kind: string;
+      ok: boolean;
+      checks: { check: string; ok: boolean; message: string }[];
+    };
+    expect.equal(report.kind, 'hyperv');
+    expect.equal(report.ok, false);
+    expect.deepEqual(
+      report.checks.map((c) => [c.check, c.ok]),
+      [
+        ['lab-file', true],
+        ['secret:vms.0.guestCredential.password', true],
+        ['secret:vms.0.debug.key', true],
+        ['secret:vms.1.guestCredential.password', true],
+        ['kd', false],
+        ['powershell:hv-01', false],
+        ['vm:win10-kdnet', false],
+        ['vm:win10-pipe', false],
+      ],
+    );
+    expect.equal(
+      report.checks[1]?.message,
+      "The guest password of VM 'win10-kdnet' resolves (vms.0.guestCredential.password).",
+    );
+  });
+
+  it('for a lab file that is not valid says why and exits 1', async () => {
+    const r = await doctor({ PATH: emptyPath }, '--lab', 'lab/labs/README.md');
+    expect.equal(r.code, 1);
+    expect.match(r.stdout, /^✖ The lab file '.*README\.md' is not valid/);
+  });
+
+  it('for the embedded lab checks that its host starts and answers, and exits 0', async () => {
+    const r = await doctor({ PATH: emptyPath });
+    expect.equal(r.code, 0, r.stdout);
+    expect.deepEqual(r.stdout.trimEnd().split('\n'), [
+      `✔ The lab file '${paths.embeddedLab}' is valid: the embedded lab 'embedded' with 1 host(s), 2 VM(s) and ${(await loadLabFile(paths.embeddedLab)).data.drivers.length} driver(s).`,
+      "✔ The embedded lab host for host 'lab-01' starts and answers.",
+      "✔ VM 'win11-a' on host 'lab-01' exists (Running).",
+      "✔ VM 'win11-b' on host 'lab-01' exists (Running).",
+    ]);
+  });
+
+  it('takes the lab file from DRIVERLAB_LAB and refuses arguments', async () => {
+    const r = await doctor({ PATH: emptyPath, DRIVERLAB_LAB: example }, '--json');
+    expect.equal((JSON.parse(r.stdout) as { kind: string }).kind, 'hyperv');
+    const wrong = await doctor({}, 'lab/labs/example-hyperv.yaml');
+    expect.equal(wrong.code, 2);
+    expect.equal(
+      wrong.stderr,
+      "'driverlab doctor' takes no argument 'lab/labs/example-hyperv.yaml'; name the lab file with --lab.\n",
+    );
+  });
+});

@@ -1,0 +1,352 @@
+/**
+ * `driverlab doctor`: checks that a lab can run before a nightly depends on it, and says for each
+ * thing that is missing how to fix it.
+ *
+ * For a real Hyper-V lab: the lab file, its secrets, the PowerShell each host uses, the host's
+ * Hyper-V module, kd.exe, and for each VM that it exists, has its baseline checkpoint, has the
+ * integration services driverlab uses, and has its debug transport (a KDNET endpoint of its own,
+ * or a COM port pointed at its pipe). For the embedded lab: that the embedded host starts and
+ * answers for every VM.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { type LabFile, loadLabFile, resolveLabPath, type SecretRef } from '../../config/lab-file.js';
+import { Redactor, resolveSecret } from '../../config/secrets.js';
+import { DriverlabError, describeError } from '../../errors.js';
+import { HypervLab, type HypervVm, type LabHost } from '../../hyperv/lab.js';
+import { paths } from '../../paths.js';
+import { type CliIo, type Command, EXIT, parseCommandArgs, UsageError } from '../command.js';
+
+const HELP = `Usage: driverlab doctor [--lab FILE] [--json]
+
+Checks that a lab can run: for a real Hyper-V lab the lab file, its secrets, PowerShell on this
+machine, the Hyper-V module on each host, kd.exe, and each VM with its baseline checkpoint,
+integration services and debug port or pipe; for the embedded lab, that its host starts and answers.
+Each check prints one line, ✔ or ✖ and a sentence saying what is missing and how to fix it.
+
+Options:
+  --lab FILE   the lab file to check (default: $DRIVERLAB_LAB, else the embedded lab)
+  --json       the checks as JSON: {lab, kind, ok, checks: [{check, ok, message}]}
+  -h, --help   this text
+
+Exit code: 0 when every check passed, 1 when anything is missing, 2 for a wrong command line.`;
+
+/** Integration services driverlab relies on, by the id part that is the same in every language. */
+const INTEGRATION_SERVICES = [
+  { id: '84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47', name: 'Heartbeat', usedFor: 'readiness' },
+  {
+    id: '6C09BB55-D683-4DA0-8931-C9BF705F6480',
+    name: 'Guest Service Interface',
+    usedFor: 'copying files into the guest',
+  },
+] as const;
+
+export interface Check {
+  /** What was checked, as a short key: "powershell:hv-01", "vm:win10-a:checkpoint". */
+  check: string;
+  ok: boolean;
+  message: string;
+}
+
+class Checks {
+  readonly list: Check[] = [];
+
+  pass(check: string, message: string): void {
+    this.list.push({ check, ok: true, message });
+  }
+
+  fail(check: string, message: string): void {
+    this.list.push({ check, ok: false, message });
+  }
+
+  get ok(): boolean {
+    return this.list.every((c) => c.ok);
+  }
+}
+
+/** Where an executable is found on PATH (with PATHEXT on Windows), or null. */
+export function findOnPath(file: string, env: NodeJS.ProcessEnv): string | null {
+  if (isAbsolute(file) || /[\\/]/.test(file)) return existsSync(file) ? file : null;
+  const extensions =
+    process.platform === 'win32'
+      ? ['', ...(env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean)]
+      : [''];
+  for (const dir of (env.PATH ?? env.Path ?? '').split(delimiter).filter(Boolean)) {
+    for (const ext of extensions) {
+      const candidate = join(dir, `${file}${ext}`);
+      if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+    }
+  }
+  return null;
+}
+
+function message(error: unknown): string {
+  return error instanceof DriverlabError ? error.message : describeError(error);
+}
+
+function secretsOf(lab: LabFile): { ref: SecretRef; what: string; at: string }[] {
+  const data = lab.data;
+  const found: { ref: SecretRef; what: string; at: string }[] = [];
+  data.hosts.forEach((h, i) => {
+    if (h.credential)
+      found.push({
+        ref: h.credential.password,
+        what: `the credential of host '${h.name}'`,
+        at: `hosts.${i}.credential.password`,
+      });
+  });
+  data.vms.forEach((v, i) => {
+    found.push({
+      ref: v.guestCredential.password,
+      what: `the guest password of VM '${v.name}'`,
+      at: `vms.${i}.guestCredential.password`,
+    });
+    if (v.debug?.transport === 'net' && v.debug.key) {
+      found.push({ ref: v.debug.key, what: `the KDNET key of VM '${v.name}'`, at: `vms.${i}.debug.key` });
+    }
+  });
+  return found;
+}
+
+function vmsOf(lab: HypervLab, host: LabHost): HypervVm[] {
+  return lab.vms().filter((vm): vm is HypervVm => (vm as HypervVm).host === host);
+}
+
+async function checkHost(
+  lab: HypervLab,
+  host: LabHost,
+  checks: Checks,
+  env: NodeJS.ProcessEnv,
+  embedded: boolean,
+): Promise<boolean> {
+  if (!embedded) {
+    const where = findOnPath(host.shell.file, env);
+    if (!where) {
+      checks.fail(
+        `powershell:${host.name}`,
+        `PowerShell '${host.shell.file}' for host '${host.name}' is not on this machine's PATH, so no PowerShell and no Hyper-V host can be reached from here; run driverlab on the Hyper-V host or a Windows machine with Windows PowerShell 5.1 or PowerShell 7, or set the host's shell in the lab file to the full path of powershell.exe or pwsh.exe.`,
+      );
+      return false;
+    }
+    checks.pass(`powershell:${host.name}`, `PowerShell for host '${host.name}' is ${where}.`);
+  }
+  try {
+    if (embedded) {
+      // The simulated host answers Hyper-V operations; asking for a VM proves it started and reads its lab file.
+      const first = vmsOf(lab, host)[0];
+      if (first) await host.run('Get-VM', { vmName: first.name }, first.describe());
+      checks.pass(`host:${host.name}`, `The embedded lab host for host '${host.name}' starts and answers.`);
+      return true;
+    }
+    const info = await host.run('Get-HostInfo', {}, host.describe());
+    if (!info.hyperVModule) {
+      checks.fail(
+        `hyperv:${host.name}`,
+        `Host '${host.name}' (${info.computerName}) answers, but has no Hyper-V PowerShell module; install it with Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V-Management-PowerShell.`,
+      );
+      return false;
+    }
+    checks.pass(
+      `hyperv:${host.name}`,
+      `Host '${host.name}' (${info.computerName}, PowerShell ${info.psEdition} ${info.psVersion}) answers and has the Hyper-V module.`,
+    );
+    return true;
+  } catch (error) {
+    checks.fail(`hyperv:${host.name}`, message(error));
+    return false;
+  }
+}
+
+async function checkVm(vm: HypervVm, lab: HypervLab, checks: Checks): Promise<void> {
+  const key = `vm:${vm.name}`;
+  const subject = vm.describe();
+  try {
+    const status = await vm.status();
+    checks.pass(key, `${subject} exists (${status.state}).`);
+  } catch (error) {
+    checks.fail(key, message(error));
+    return;
+  }
+  if (lab.kind === 'embedded') return;
+  const baseline = vm.config.baseline;
+  try {
+    const found = await vm.host.run(
+      'Get-VMCheckpoint',
+      { vmName: vm.name, checkpointName: baseline },
+      subject,
+    );
+    if (found.checkpoints.length === 0) {
+      checks.fail(
+        `${key}:checkpoint`,
+        `${subject} has no checkpoint '${baseline}', the baseline every scenario starts from; boot the VM to its clean state and run Checkpoint-VM -Name '${vm.name}' -SnapshotName '${baseline}' on the host.`,
+      );
+    } else {
+      checks.pass(
+        `${key}:checkpoint`,
+        `${subject} has its baseline checkpoint '${baseline}' (${found.checkpoints[0]?.checkpointType}).`,
+      );
+    }
+  } catch (error) {
+    checks.fail(`${key}:checkpoint`, message(error));
+  }
+  try {
+    const { services } = await vm.host.run('Get-VMIntegrationService', { vmName: vm.name }, subject);
+    for (const wanted of INTEGRATION_SERVICES) {
+      const service = services.find((s) => s.id.toUpperCase() === wanted.id);
+      if (service?.enabled) {
+        checks.pass(
+          `${key}:service:${wanted.name}`,
+          `${subject} has the ${wanted.name} integration service enabled.`,
+        );
+      } else {
+        checks.fail(
+          `${key}:service:${wanted.name}`,
+          `${subject} has the ${wanted.name} integration service ${service ? 'disabled' : 'missing'}, which driverlab needs for ${wanted.usedFor}; run Enable-VMIntegrationService -VMName '${vm.name}' -Name '${wanted.name}' on the host.`,
+        );
+      }
+    }
+  } catch (error) {
+    checks.fail(`${key}:services`, message(error));
+  }
+  await checkDebugPort(vm, lab, checks);
+}
+
+async function checkDebugPort(vm: HypervVm, lab: HypervLab, checks: Checks): Promise<void> {
+  const key = `vm:${vm.name}:debug`;
+  const debug = vm.config.debug;
+  const subject = vm.describe();
+  if (!debug) {
+    checks.fail(
+      key,
+      `${subject} has no debug transport in the lab file, so no debugger can attach to it; add debug: { transport: net, … } or { transport: pipe, … }.`,
+    );
+    return;
+  }
+  if (debug.transport === 'net') {
+    const others = lab.file.data.vms.filter(
+      (o) =>
+        o.name !== vm.name &&
+        o.debug?.transport === 'net' &&
+        o.debug.hostIp === debug.hostIp &&
+        o.debug.port === debug.port,
+    );
+    if (others.length > 0) {
+      checks.fail(
+        key,
+        `${subject} shares its KDNET endpoint ${debug.hostIp}:${debug.port} with ${others.map((o) => `'${o.name}'`).join(', ')}; give each VM its own port.`,
+      );
+    } else {
+      checks.pass(
+        key,
+        `${subject} debugs over KDNET to ${debug.hostIp}:${debug.port}, which no other VM of the lab uses.`,
+      );
+    }
+    return;
+  }
+  const wanted = `\\\\.\\pipe\\${debug.name}`;
+  try {
+    const { ports } = await vm.host.run('Get-VMComPort', { vmName: vm.name }, subject);
+    const port = ports.find((p) => p.number === debug.comPort);
+    if (port && port.path.toLowerCase() === wanted.toLowerCase()) {
+      checks.pass(key, `${subject} has COM${debug.comPort} on the pipe ${wanted}.`);
+    } else {
+      checks.fail(
+        key,
+        `${subject} has COM${debug.comPort} on ${port?.path ? `'${port.path}'` : 'no pipe'} instead of ${wanted}; run Set-VMComPort -VMName '${vm.name}' -Number ${debug.comPort} -Path '${wanted}' on the host and cold-start the VM (a Generation 2 VM also needs Secure Boot off).`,
+      );
+    }
+  } catch (error) {
+    checks.fail(key, message(error));
+  }
+}
+
+/** Runs every check for a lab file; never throws for what it finds, only lists it. */
+export async function diagnose(
+  labPath: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ kind: string; checks: Check[]; ok: boolean }> {
+  const checks = new Checks();
+  let file: LabFile;
+  try {
+    file = await loadLabFile(labPath);
+  } catch (error) {
+    checks.fail('lab-file', message(error));
+    return { kind: 'unknown', checks: checks.list, ok: false };
+  }
+  const data = file.data;
+  checks.pass(
+    'lab-file',
+    `The lab file '${labPath}' is valid: ${data.kind === 'embedded' ? 'the embedded lab' : 'a Hyper-V lab'} '${data.name}' with ${data.hosts.length} host(s), ${data.vms.length} VM(s) and ${data.drivers.length} driver(s).`,
+  );
+  const embedded = data.kind === 'embedded';
+  if (!embedded) {
+    const context = { baseDir: file.dir, env, redactor: new Redactor() };
+    for (const secret of secretsOf(file)) {
+      try {
+        resolveSecret(secret.ref, secret.what, context);
+        checks.pass(
+          `secret:${secret.at}`,
+          `${secret.what.charAt(0).toUpperCase()}${secret.what.slice(1)} resolves (${secret.at}).`,
+        );
+      } catch (error) {
+        checks.fail(`secret:${secret.at}`, message(error));
+      }
+    }
+    const kd = resolveLabPath(file, data.debugger.executable);
+    if (existsSync(kd)) checks.pass('kd', `kd.exe is at ${kd}.`);
+    else {
+      checks.fail(
+        'kd',
+        `kd.exe is not at '${kd}' (debugger.executable in the lab file); install the Debugging Tools for Windows (part of the Windows SDK or WDK) or fix the path.`,
+      );
+    }
+  }
+  const lab = new HypervLab(file, { env });
+  try {
+    for (const host of lab.labHosts()) {
+      const answers = await checkHost(lab, host, checks, env, embedded);
+      for (const vm of vmsOf(lab, host)) {
+        if (answers) await checkVm(vm, lab, checks);
+        else {
+          checks.fail(
+            `vm:${vm.name}`,
+            `${vm.describe()} was not checked, because host '${host.name}' cannot be asked (see above).`,
+          );
+        }
+      }
+    }
+  } finally {
+    await lab.close();
+  }
+  return { kind: data.kind, checks: checks.list, ok: checks.ok };
+}
+
+async function doctor(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('doctor', args, {
+    lab: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `'driverlab doctor' takes no argument '${positionals[0]}'; name the lab file with --lab.`,
+    );
+  }
+  const chosen = values.lab ?? io.env.DRIVERLAB_LAB;
+  const labPath = chosen ? (isAbsolute(chosen) ? chosen : join(io.cwd, chosen)) : paths.embeddedLab;
+  const result = await diagnose(labPath, io.env);
+  if (values.json) {
+    io.stdout(
+      `${JSON.stringify({ lab: labPath, kind: result.kind, ok: result.ok, checks: result.checks }, null, 2)}\n`,
+    );
+  } else {
+    io.stdout(`${result.checks.map((c) => `${c.ok ? '✔' : '✖'} ${c.message}`).join('\n')}\n`);
+  }
+  return result.ok ? EXIT.ok : EXIT.problem;
+}
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'check that a lab can run, and say how to fix what is missing',
+  help: HELP,
+  run: doctor,
+};

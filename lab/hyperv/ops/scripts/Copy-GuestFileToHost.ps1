@@ -1,0 +1,17 @@
+# uses: New-DriverlabGuestCredential
+# Guest to host through a PowerShell Direct session (Copy-Item -FromSession); the destination is a
+# path on the Hyper-V host, and its folder is created when missing.
+$session = New-PSSession -VMName $p.vmName -Credential (New-DriverlabGuestCredential $p)
+try {
+  $folder = Split-Path -Parent $p.hostPath
+  if ($folder -and -not (Test-Path -LiteralPath $folder)) {
+    $null = New-Item -ItemType Directory -Path $folder -Force
+  }
+  Copy-Item -FromSession $session -LiteralPath $p.guestPath -Destination $p.hostPath -Force
+} finally {
+  Remove-PSSession -Session $session
+}
+[ordered]@{
+  copied = "$($p.hostPath)"
+  bytes = [int64](Get-Item -LiteralPath $p.hostPath).Length
+}

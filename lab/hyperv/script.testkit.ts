@@ -1,0 +1,46 @@
+/** What the adapter's tests share: where operations run, example parameters, embedded lab files. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import { paths } from '../paths.js';
+import { type OperationName, operations } from './ops/catalog.js';
+import type { ScriptTarget } from './script.js';
+
+/** Every kind of place an operation can run: the local shell, a remote host as the current identity, with a credential. */
+export const TARGETS: Record<string, ScriptTarget> = {
+  local: { computerName: null, credential: null },
+  remote: { computerName: 'hv-02.lab.example', credential: null },
+  'remote with credential': {
+    computerName: 'hv-02.lab.example',
+    credential: { user: 'LAB\\runner', password: 'example-host-password' },
+  },
+};
+
+/** The operation's example parameters, as the adapter passes them (validated, defaults filled in). */
+export function exampleParams(name: OperationName): unknown {
+  return (operations[name].params as z.ZodType).parse(operations[name].example);
+}
+
+/** The data document inside the text of a script's here-string node. */
+export function dataOf(hereString: string): unknown {
+  const m = /^@'\r?\n([\s\S]*)\r?\n'@$/.exec(hereString);
+  if (!m) throw new Error(`not a verbatim here-string: ${hereString.slice(0, 40)}`);
+  return JSON.parse(m[1] as string);
+}
+
+/**
+ * The embedded lab file with lab time at wall speed and no grace (a guest shutdown then takes its
+ * real 10 s), written into `dir`; secret files are referenced by absolute path.
+ */
+export function wallSpeedLab(dir: string): string {
+  const text = readFileSync(paths.embeddedLab, 'utf8')
+    .replace(/factor: \d+/, 'factor: 1')
+    .replace(/graceMs: \d+/, 'graceMs: 0')
+    .replaceAll(
+      'embedded.secrets/guest-password',
+      join(paths.root, 'lab', 'labs', 'embedded.secrets', 'guest-password'),
+    );
+  const file = join(dir, 'wall-speed.yaml');
+  writeFileSync(file, text);
+  return file;
+}
