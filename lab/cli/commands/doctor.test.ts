@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { loadLabFile } from '../../config/lab-file.js';
 import { paths } from '../../paths.js';
 import { type CliRun, runDriverlab } from '../cli.testkit.js';
 
