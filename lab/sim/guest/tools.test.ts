@@ -432,8 +432,11 @@ describe('drivers: pnputil, sc', () => {
     );
   });
 
-  test('a PnP remove of the adapter goes to the kernel as pnp-remove', async () => {
-    const g = await guestUnderTest();
+  test('a PnP remove of the adapter goes to the kernel as pnp-remove; a miniport that returns its NBLs lets it finish', async () => {
+    // The same miniport without its declared NBL leak.
+    const g = await guestUnderTest({
+      drivers: (d) => ({ ...d, myminiport: { faults: [], version: '1.0.0.0' } }),
+    });
     const folder = g.copyPackage('myminiport');
     await g.run('pnputil', '/add-driver', `${folder}\\myminiport.inf`, '/install');
     const id = 'PCI\\VEN_1111&DEV_1111&SUBSYS_169D103C&REV_01\\4&2263a140&0&0010';
@@ -443,6 +446,21 @@ describe('drivers: pnputil, sc', () => {
       { kind: 'pnp-remove', driver: 'myminiport' },
       { kind: 'driver-unloaded', driver: 'myminiport' },
     ]);
+  });
+
+  test('a miniport that never returns its NBLs: the PnP remove never completes', async () => {
+    const g = await guestUnderTest();
+    const folder = g.copyPackage('myminiport');
+    await g.run('pnputil', '/add-driver', `${folder}\\myminiport.inf`, '/install');
+    const id = 'PCI\\VEN_1111&DEV_1111&SUBSYS_169D103C&REV_01\\4&2263a140&0&0010';
+    const remove = g.run('pnputil', '/remove-device', id);
+    const later = new Promise((r) => setTimeout(() => r('still running'), 50));
+    equal(await Promise.race([remove, later]), 'still running');
+    equal(g.actions.at(-1)?.kind, 'pnp-remove');
+    match(
+      g.kernel().state.hang?.what ?? '',
+      /PnP remove of 'My Ethernet 1Gb 4-port Adapter' waits for 1854 NBLs/,
+    );
   });
 
   test('sc create/start/stop print what sc prints for a kernel driver', async () => {
@@ -480,8 +498,13 @@ describe('drivers: pnputil, sc', () => {
       [1060, '[SC] EnumQueryServicesStatus:OpenService FAILED 1060:'],
     );
     deepStrictEqual(
-      g.actions.map((a) => a.kind),
+      g.actions.map((a) => a.kind).filter((k) => k !== 'image-load'),
       ['driver-loaded', 'driver-unloaded'],
+    );
+    deepStrictEqual(
+      g.actions.filter((a) => a.kind === 'image-load').map((a) => a.kind === 'image-load' && a.image),
+      ['sc.exe', 'sc.exe', 'sc.exe', 'sc.exe', 'sc.exe'],
+      'every sc run started a process; the unknown service query too',
     );
   });
 
@@ -501,12 +524,15 @@ describe('drivers: pnputil, sc', () => {
     const g = await guestUnderTest();
     const r = await g.run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun');
     equal(r.exitCode, 0);
-    deepStrictEqual(g.actions.at(-1), { kind: 'trigger', driver: 'myfault', trigger: 'overrun' });
+    deepStrictEqual(g.actions.slice(-2), [
+      { kind: 'image-load', image: 'notmyfault64.exe' },
+      { kind: 'trigger', driver: 'myfault', trigger: 'overrun', process: 'notmyfault64.exe' },
+    ]);
     const folder = g.copyPackage('mystor');
     await g.run('pnputil', '/add-driver', `${folder}\\mystor.inf`, '/install');
     const before = g.actions.length;
     await g.run('C:\\Tools\\diskspd.exe', '-c1G', '-d10', 'D:\\io.dat');
-    equal(g.actions.length, before);
+    deepStrictEqual(g.actions.slice(before), [{ kind: 'image-load', image: 'diskspd.exe' }]);
     const [e153, e129] = g.guest.log.query({ logName: 'System', ids: [129, 153] });
     deepStrictEqual(
       [e129?.provider, e129?.level, e129?.message],
@@ -574,13 +600,30 @@ describe('the rest of the guest', () => {
     );
   });
 
-  test('commit: the page file grows to its maximum, then commits fail at RAM + page file', async () => {
+  test('commit: the kernel grows the page file to its maximum, then refuses commits beyond RAM + page file', async () => {
     const g = await guestUnderTest();
     const fits = await g.run('C:\\Tools\\commithog.exe', '4096');
-    equal(fits.exitCode, 0, fits.stdout);
+    deepStrictEqual(
+      [fits.exitCode, fits.stdout],
+      [
+        0,
+        'commithog.exe: committed 4096 MB (commit charge 5324 MB, commit limit 8192 MB: 4096 MB RAM + 4096 MB page file).\r\n',
+      ],
+    );
     const fails = await g.run('C:\\Tools\\commithog.exe', '16384');
-    equal(fails.exitCode, 1455);
-    match(fails.stdout, /commit limit 10240 MB: 4096 MB RAM \+ 6144 MB page file/);
-    deepStrictEqual(g.actions.slice(-1), [{ kind: 'commit', megabytes: 16384 }]);
+    deepStrictEqual(
+      [fails.exitCode, lines(fails.stdout)],
+      [
+        1455,
+        [
+          'commithog.exe: could not commit 16384 MB (commit charge 1228 MB, commit limit 10240 MB: 4096 MB RAM + 6144 MB page file).',
+          'The paging file is too small for this operation to complete.',
+        ],
+      ],
+    );
+    deepStrictEqual(g.actions.slice(-1), [{ kind: 'commit', megabytes: 16384, process: 'commithog.exe' }]);
+    await g.run('C:\\Tools\\commithog.exe', '16384');
+    // The seed's rule: [0] when growing the page file did not help, [1] once it is at its maximum.
+    deepStrictEqual(g.kernel().state.memory.failures, [1, 1, 0, 0]);
   });
 });

@@ -30,15 +30,10 @@ describe('the simulated host', () => {
     const first = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
     const vm = first.vm('win11-a');
     ok(vm);
+    const credential = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };
+    await vm.invoke(credential, 'bcdedit', ['/set', '{current}', 'description', 'remembered']);
     await vm.stop(true);
     await vm.checkpoint('mine');
-    await vm.guest.run('bcdedit', ['/set', '{current}', 'description', 'remembered'], {
-      nowIso: () => '',
-      hasKernel: () => false,
-      kernel: async () => {},
-      scheduleShutdown: () => 'scheduled',
-      abortShutdown: () => false,
-    });
     await first.save();
     const leftAt = first.time.now();
     const second = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });

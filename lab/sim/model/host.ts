@@ -16,7 +16,6 @@ import type { EmbeddedLabFileData, LabFile } from '../../config/lab-file.js';
 import { Redactor, resolveSecret } from '../../config/secrets.js';
 import type { GuestEnvironment } from '../guest/guest.js';
 import type { DebugLinkFactory } from './debug-link.js';
-import type { KernelFactory } from './kernel.js';
 import { continuedClock, SimTime } from './time.js';
 import { SimVm, type VmState } from './vm.js';
 
@@ -26,7 +25,7 @@ export interface SimHostOptions {
   statePath: string | null;
   /** The lab clock before continuation (tests pass their own). */
   clock?: LabClock;
-  kernels?: KernelFactory;
+  /** The debug link's target ends (lab/sim/kdnet); without it no debugger can attach. */
   links?: DebugLinkFactory;
   env?: NodeJS.ProcessEnv;
 }
@@ -60,7 +59,6 @@ const GuestStateShape = z.looseObject({
   devices: z.array(z.unknown()),
   filters: z.looseObject({ items: z.array(z.unknown()) }),
   events: z.looseObject({ records: z.array(z.unknown()), nextRecordId: z.number() }),
-  commit: z.looseObject({ pageFileMb: z.number() }),
 });
 const power = z.enum(['Off', 'Starting', 'Running', 'Stopping', 'Saved', 'Paused']);
 const phase = z.enum(['off', 'booting', 'up', 'shutting-down', 'frozen', 'dumping', 'halted']);
@@ -190,7 +188,6 @@ export class SimHost {
           faults,
           accounts,
           timings: declaration.timings,
-          ...(options.kernels ? { kernels: options.kernels } : {}),
           ...(options.links ? { links: options.links } : {}),
           persist: () => host.save(),
         },
