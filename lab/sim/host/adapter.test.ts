@@ -8,7 +8,7 @@
  * by the adapter at all; its test is skipped with that reason until the script lands.
  */
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -22,6 +22,7 @@ import { openDumpTarget } from '../kernel/dump.js';
 import { SimHost } from '../model/host.js';
 import { SimulatedPowerShellError } from './errors.js';
 import { handle } from './handlers.js';
+import { missingScripts } from './testing.js';
 
 const FAULTS_LAB = join(paths.root, 'lab', 'labs', 'embedded-faults.yaml');
 const opened: HypervLab[] = [];
@@ -31,11 +32,7 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** The reason an operation cannot be sent from this tree, or false when its script is here. */
-function missing(...ops: OperationName[]): string | false {
-  const absent = ops.filter((op) => !existsSync(join(paths.operationScripts, `${op}.ps1`)));
-  return absent.length > 0 ? `the adapter has no script for ${absent.join(', ')} in this tree yet` : false;
-}
+const missing = missingScripts;
 
 async function openLab(file = paths.embeddedLab): Promise<HypervLab> {
   const lab = new HypervLab(await loadLabFile(file));
@@ -334,7 +331,7 @@ describe('lab faults, through the adapter', () => {
     await vm.waitUntilReady({ timeoutMs: 300_000 });
     const dir = mkdtempSync(join(tmpdir(), 'driverlab-dump-'));
     dirs.push(dir);
-    await vm.guest.copyOut('%SystemRoot%\\MEMORY.DMP', join(dir, 'MEMORY.DMP'));
+    await vm.guest.copyOut('C:\\Windows\\MEMORY.DMP', join(dir, 'MEMORY.DMP'));
     const dump = await openDumpTarget(join(dir, 'MEMORY.DMP'));
     match(await dump.execute('!analyze -v'), /^NMI_HARDWARE_FAILURE \(80\)$/m);
   });

@@ -834,6 +834,8 @@ export class SimVm {
     await this.session(credential);
     let bytes: Uint8Array;
     try {
+      // Copy-Item -LiteralPath takes %SystemRoot% as the name of a folder, not a variable.
+      if (/%[^%\\]+%/.test(guestPath)) throw new GuestPathError(guestPath, 'not-found');
       bytes = this.guestOs.fs.readFile(guestPath);
     } catch {
       throw pathNotFound(guestPath, 'CopyItemCommand');
