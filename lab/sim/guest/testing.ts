@@ -114,6 +114,31 @@ export async function guestUnderTest(
   };
 }
 
+/** The guest of the seed's filter load-order case: Windows Server 2008 R2 with FileInfo and luafv. */
+export function seedFilterGuest(d: GuestDeclaration): GuestDeclaration {
+  return {
+    ...d,
+    os: { ...d.os, product: 'Windows Server 2008 R2', build: 7601, sku: 'server' },
+    filters: [
+      {
+        name: 'FileInfo',
+        kind: 'minifilter',
+        altitude: '45000',
+        loadOrderGroup: 'FSFilter Bottom',
+        startType: 'boot',
+      },
+      {
+        name: 'luafv',
+        kind: 'minifilter',
+        altitude: '135000',
+        loadOrderGroup: 'FSFilter Virtualization',
+        startType: 'auto',
+        volumes: ['C:'],
+      },
+    ],
+  };
+}
+
 /** `reg add` of NDIS TrackNblOwner = 1, as a scenario turns NBL owner tracking on. */
 export const TRACK_NBL_OWNER: [string, ...string[]] = [
   'reg',

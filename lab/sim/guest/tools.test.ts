@@ -5,7 +5,7 @@
 import { deepStrictEqual, equal, match, ok } from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { KDNET_KEY } from './ids.js';
-import { fixture, guestUnderTest, TRACK_NBL_OWNER } from './testing.js';
+import { fixture, guestUnderTest, seedFilterGuest, TRACK_NBL_OWNER } from './testing.js';
 
 const lines = (text: string) => text.replace(/\r\n$/, '').split('\r\n');
 
@@ -195,32 +195,6 @@ describe('verifier', () => {
 });
 
 describe('fltmc', () => {
-  const win7 = (build = 7601) => ({
-    declaration: (
-      d: Parameters<NonNullable<Parameters<typeof guestUnderTest>[0]>['declaration'] & object>[0],
-    ) => ({
-      ...d,
-      os: { ...d.os, product: 'Windows Server 2008 R2', build, sku: 'server' as const },
-      filters: [
-        {
-          name: 'FileInfo',
-          kind: 'minifilter' as const,
-          altitude: '45000',
-          loadOrderGroup: 'FSFilter Bottom',
-          startType: 'boot' as const,
-        },
-        {
-          name: 'luafv',
-          kind: 'minifilter' as const,
-          altitude: '135000',
-          loadOrderGroup: 'FSFilter Virtualization',
-          startType: 'auto' as const,
-          volumes: ['C:'],
-        },
-      ],
-    }),
-  });
-
   async function install(g: Awaited<ReturnType<typeof guestUnderTest>>, driver: string, inf: string) {
     const folder = g.copyPackage(driver);
     const r = await g.run('pnputil', '/add-driver', `${folder}\\${inf}`, '/install');
@@ -228,7 +202,7 @@ describe('fltmc', () => {
   }
 
   test('the seed’s load-order case: legacy filters on top, every minifilter in frame 0 — exactly the seed’s table', async () => {
-    const g = await guestUnderTest(win7());
+    const g = await guestUnderTest({ declaration: seedFilterGuest });
     await install(g, 'avlegacy', 'avlegacy.inf');
     await install(g, 'encryptionlegacy', 'encryptionlegacy.inf');
     await install(g, 'avminifilter', 'avminifilter.inf');
@@ -238,7 +212,7 @@ describe('fltmc', () => {
   });
 
   test('the seed’s fix: NullFilter at 160030 makes frame 1 above EncryptionLegacy, and AVMiniFilter joins it', async () => {
-    const g = await guestUnderTest(win7());
+    const g = await guestUnderTest({ declaration: seedFilterGuest });
     for (const d of ['avlegacy', 'encryptionlegacy', 'avminifilter', 'nullfilter'])
       await install(g, d, `${d}.inf`);
     g.reboot();

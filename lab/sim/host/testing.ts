@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LabClock } from '../../clock.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import { HypervLab } from '../../hyperv/lab.js';
 import type { OperationName, OperationResult } from '../../hyperv/ops/catalog.js';
@@ -13,6 +14,55 @@ import type { GuestEvent } from '../../ports.js';
 import type { KernelState } from '../kernel/index.js';
 import { SimHost } from '../model/host.js';
 import { handle } from './handlers.js';
+
+/**
+ * A lab clock the test moves. Sleeping moves it too, in order: whenever nothing else is left to
+ * run, the clock jumps to the earliest pending wake-up, so concurrent sleeps (a command racing its
+ * time limit) end in lab-time order, as on a real clock, without any real waiting.
+ */
+export function manualClock(): LabClock & { advance(ms: number): void } {
+  let now = 0;
+  const sleepers: { at: number; wake: () => void }[] = [];
+  let scheduled = false;
+  const wakeNext = (): void => {
+    scheduled = false;
+    sleepers.sort((a, b) => a.at - b.at);
+    const next = sleepers.shift();
+    if (!next) return;
+    now = Math.max(now, next.at);
+    next.wake();
+    schedule();
+  };
+  const schedule = (): void => {
+    if (scheduled || sleepers.length === 0) return;
+    scheduled = true;
+    setImmediate(wakeNext);
+  };
+  return {
+    factor: 1,
+    graceMs: 0,
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        const sleeper = { at: now + ms, wake: resolve };
+        sleepers.push(sleeper);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            const i = sleepers.indexOf(sleeper);
+            if (i >= 0) sleepers.splice(i, 1);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+        schedule();
+      }),
+    wallTimeout: (ms) => ms,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
 
 /** The reason an operation cannot be sent from this tree (its script is not here), or false. */
 export function missingScripts(...ops: OperationName[]): string | false {
@@ -31,6 +81,8 @@ export interface LabVm {
   events(logName: string, ids: number[]): Promise<GuestEvent[]>;
   copyIn(hostPath: string, guestPath: string): Promise<void>;
   copyOut(guestPath: string, hostPath: string): Promise<void>;
+  /** Creates `count` empty files in a guest folder (New-GuestFiles). */
+  createFiles(directory: string, count: number): Promise<void>;
   injectNmi(): Promise<void>;
   /** The VM's kernel state, when the test can see inside the host (in process): what a debugger would read. */
   readonly kernel: (() => KernelState | null) | null;
@@ -40,9 +92,16 @@ export interface LabVm {
 const CREDENTIAL = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };
 const POLL_MS = 1000;
 
-/** A VM of a fresh embedded host in this process, driven through the host's operation handlers. */
-export async function inProcessVm(labFile: string, vmName: string): Promise<LabVm> {
-  const host = await SimHost.open({ lab: await loadLabFile(labFile), statePath: null });
+/**
+ * A VM of a fresh embedded host in this process, driven through the host's operation handlers; on
+ * a clock the test gives (and a fixed calendar) its output is the same every run.
+ */
+export async function inProcessVm(
+  labFile: string,
+  vmName: string,
+  options: { clock?: LabClock; calendarOrigin?: number } = {},
+): Promise<LabVm> {
+  const host = await SimHost.open({ lab: await loadLabFile(labFile), statePath: null, ...options });
   const op = <N extends OperationName>(name: N, params: object) =>
     handle(host, name, { vmName, ...params }) as Promise<OperationResult<N>>;
   const guest = <N extends OperationName>(name: N, params: object) =>
@@ -86,6 +145,9 @@ export async function inProcessVm(labFile: string, vmName: string): Promise<LabV
     copyOut: async (guestPath, hostPath) => {
       await guest('Copy-GuestFileToHost', { guestPath, hostPath });
     },
+    createFiles: async (directory, count) => {
+      await guest('New-GuestFiles', { directory, count });
+    },
     injectNmi: async () => {
       await op('Debug-VM', {});
     },
@@ -110,6 +172,9 @@ export async function adapterVm(labFile: string, vmName: string): Promise<LabVm>
     events: (logName, ids) => vm.guest.events({ logName, ids }),
     copyIn: (hostPath, guestPath) => vm.guest.copyIn(hostPath, guestPath),
     copyOut: (guestPath, hostPath) => vm.guest.copyOut(guestPath, hostPath),
+    createFiles: async (directory, count) => {
+      await vm.guest.createFiles(directory, count);
+    },
     injectNmi: () => vm.injectNmi(),
     kernel: null,
     close: () => lab.close(),

@@ -25,6 +25,8 @@ export interface SimHostOptions {
   statePath: string | null;
   /** The lab clock before continuation (tests pass their own). */
   clock?: LabClock;
+  /** The calendar time (epoch ms) of lab time 0 for a new host; now when absent. */
+  calendarOrigin?: number;
   /** The debug link's target ends (lab/sim/kdnet); without it no debugger can attach. */
   links?: DebugLinkFactory;
   env?: NodeJS.ProcessEnv;
@@ -148,7 +150,10 @@ export class SimHost {
     this.data = data;
     const base = options.clock ?? scaledClock(data.clock);
     const offset = saved ? saved.savedAtLab + Math.max(0, Date.now() - saved.savedAtWall) * base.factor : 0;
-    this.time = new SimTime(continuedClock(base, offset), saved?.calendarOrigin ?? Date.now());
+    this.time = new SimTime(
+      continuedClock(base, offset),
+      saved?.calendarOrigin ?? options.calendarOrigin ?? Date.now(),
+    );
     this.operations = saved?.operations ?? {};
     this.shellDeaths = new Set(saved?.shellDeaths ?? []);
   }

@@ -7,36 +7,15 @@
  */
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LabClock } from '../../clock.js';
 import type { LabFault } from '../../config/embedded.js';
 import type { DebugTarget, TargetEvent } from '../contract.js';
 import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/testing.js';
 import { SimulatedPowerShellError } from '../host/errors.js';
+import { manualClock } from '../host/testing.js';
 import { readDump } from '../kernel/dump.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
 import { SimTime } from './time.js';
 import { DURATIONS, SimVm } from './vm.js';
-
-/** A lab clock the test moves; sleeping moves it too (after yielding, so other work can run). */
-function manualClock(): LabClock & { advance(ms: number): void; slept: number[] } {
-  let now = 0;
-  const slept: number[] = [];
-  return {
-    factor: 1,
-    graceMs: 0,
-    now: () => now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      await new Promise((r) => setImmediate(r));
-      now += ms;
-    },
-    wallTimeout: (ms) => ms,
-    advance: (ms) => {
-      now += ms;
-    },
-    slept,
-  };
-}
 
 /** A test double of the debug link: records what the VM opens and tells it. */
 function links(attached: () => boolean) {

@@ -22,7 +22,7 @@ import {
   GuestOs,
   type GuestState,
 } from '../guest/guest.js';
-import { randomGuid } from '../guest/ids.js';
+import { stableGuid } from '../guest/ids.js';
 import type { RegistryKind } from '../guest/registry.js';
 import type { ToolResult } from '../guest/tool.js';
 import {
@@ -447,7 +447,8 @@ export class SimVm {
    */
   private crash(outcome: Extract<KernelOutcome, { kind: 'bugcheck' }>, at: number, announce: boolean): void {
     const s = this.state;
-    s.crash = { reportId: randomGuid(), at };
+    // A fresh id per crash, derived so that the same lab run writes the same reports.
+    s.crash = { reportId: stableGuid(`${this.name}/report/${s.guest.bootCount}/${at}`), at };
     s.scheduledShutdown = null;
     if (this.link?.attached()) {
       s.phase = 'frozen';
