@@ -136,12 +136,17 @@ try {
     what: 'after a crash and 20 checkpoints, nothing changed',
     ms: await measure(ROUNDS, () => saved.save()),
   });
+  let round = 0;
   saves.push({
-    what: 'after a crash and 20 checkpoints, one guest command',
-    ms: await measure(ROUNDS, async () => {
-      await svm.invoke(credential, 'bcdedit', ['/enum']);
-      await saved.save();
-    }),
+    what: 'after a crash and 20 checkpoints, a VM changed',
+    ms: await measure(
+      ROUNDS,
+      () => saved.save(),
+      async () => {
+        round += 1;
+        await svm.invoke(credential, 'bcdedit', ['/set', '{current}', 'description', `round ${round}`]);
+      },
+    ),
   });
 } finally {
   rmSync(stateDir, { recursive: true, force: true });

@@ -151,7 +151,7 @@ export async function inProcessVm(
     injectNmi: async () => {
       await op('Debug-VM', {});
     },
-    kernel: () => host.vm(vmName)?.state.kernel ?? null,
+    kernel: () => host.vm(vmName)?.kernelState() ?? null,
     close: async () => {},
   };
   return vm;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { LabCompromisedError } from '../../errors.js';
 import { buildCase, driver, GUEST, overrun, SEED_CASES } from './cases.js';
 import { openDumpTarget, readDump, writeDump } from './dump.js';
-import { createKernel } from './index.js';
+import { createKernel, type Kernel } from './index.js';
 import { renderCommand } from './render/index.js';
 import { KernelDebugTarget, type TargetVm } from './target.js';
 
@@ -21,10 +21,11 @@ const caseNamed = (name: string) => {
  * The VM around the target, reduced to what the target asks of it and recorded: the target's own
  * behaviour is under test here; the real VM's reactions are tested in lab/sim/model/vm.test.ts.
  */
-function recordingVm() {
+function recordingVm(kernel: Kernel) {
   const calls: string[] = [];
   let stopped = false;
   const vm: TargetVm = {
+    kernel: () => kernel,
     isStopped: () => stopped,
     stop: async () => {
       calls.push('stop');
@@ -51,8 +52,8 @@ function recordingVm() {
 
 function liveTarget() {
   const kernel = createKernel({ ...GUEST, verifier: { flags: 1, drivers: ['myfault.sys'] } });
-  const { vm, calls } = recordingVm();
-  const target = new KernelDebugTarget(kernel, vm);
+  const { vm, calls } = recordingVm(kernel);
+  const target = new KernelDebugTarget(vm);
   return { kernel, target, calls };
 }
 
@@ -103,7 +104,7 @@ describe('KernelDebugTarget', () => {
 
   it('keeps the .cxr scope across commands, as a kd session does', async () => {
     const built = buildCase(caseNamed('pool-corruption-3b'));
-    const target = new KernelDebugTarget(built.kernel, recordingVm().vm);
+    const target = new KernelDebugTarget(recordingVm(built.kernel).vm);
     const cxr = built.kernel.state.crash?.context?.address;
     await target.execute(`.cxr 0x${cxr}`);
     expect.match(await target.execute('r'), /^rax=4f4f4f4f4f4f4f4f /m);

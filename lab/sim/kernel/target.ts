@@ -87,6 +87,8 @@ export function identityOf(state: KernelState, uptimeSeconds: number): TargetIde
  * stopped and what `g`, `.reboot` and `.crash` do to it (write the dump, reboot, freeze).
  */
 export interface TargetVm {
+  /** The kernel of the running guest, as of now (the VM lets lab time reach it first). */
+  kernel(): Kernel;
   /** The guest is stopped in the debugger (broken in, or bugchecked with the debugger attached). */
   isStopped(): boolean;
   /** CTRL+C reached the kernel (it has recorded the break): the VM stops where it is. */
@@ -107,11 +109,12 @@ export interface TargetVm {
 export class KernelDebugTarget implements DebugTarget {
   private context: RenderContext;
 
-  constructor(
-    private readonly kernel: Kernel,
-    private readonly vm: TargetVm,
-  ) {
-    this.context = { processor: kernel.promptProcessor(), source: 'live', cxr: null };
+  constructor(private readonly vm: TargetVm) {
+    this.context = { processor: vm.kernel().promptProcessor(), source: 'live', cxr: null };
+  }
+
+  private get kernel(): Kernel {
+    return this.vm.kernel();
   }
 
   identity(): TargetIdentity {

@@ -177,7 +177,6 @@ export class SimVm {
       );
     }
     s.kernel = this.kernel.state;
-    s.kernelClockAt = this.time.now();
   }
 
   private get time(): SimTime {
@@ -261,10 +260,7 @@ export class SimVm {
     return { power: this.state.power, heartbeat: this.heartbeat(), uptimeSeconds: this.uptimeSeconds() };
   }
 
-  /**
-   * Settles the transitions lab time has made due (boot done, shutdown done, dump written), and
-   * lets the kernel's clock catch up.
-   */
+  /** Settles the transitions lab time has made due (boot done, shutdown done, dump written). */
   async settle(): Promise<void> {
     const s = this.state;
     for (let step = 0; step < 64; step += 1) {
@@ -293,17 +289,28 @@ export class SimVm {
         else s.phase = 'halted';
       }
     }
-    this.runKernelClock();
   }
 
-  /** Lab time reaches the kernel while the guest runs (not while stopped in the debugger or suspended). */
-  private runKernelClock(): void {
+  /**
+   * The running kernel, with lab time caught up: the time the guest ran since the kernel was last
+   * looked at reaches it (waiting threads age); time stopped in the debugger or suspended does not.
+   * Everything that uses the kernel goes through here, so merely looking at the VM changes nothing.
+   */
+  private currentKernel(): Kernel | null {
     const s = this.state;
+    const kernel = this.kernel;
+    if (!kernel) return null;
     const now = this.time.now();
-    if (this.kernel && s.kernelClockAt !== null && s.power === 'Running' && s.phase !== 'frozen') {
-      this.kernel.elapse(Math.max(0, now - s.kernelClockAt) / 1000);
+    if (s.kernelClockAt !== null && s.power === 'Running' && s.phase !== 'frozen') {
+      kernel.elapse(Math.max(0, now - s.kernelClockAt) / 1000);
     }
-    s.kernelClockAt = this.kernel ? now : null;
+    s.kernelClockAt = now;
+    return kernel;
+  }
+
+  /** The kernel's state as of now (what a debugger attached now would read), or null when off. */
+  kernelState(): KernelState | null {
+    return this.currentKernel()?.state ?? null;
   }
 
   private bootMs(): number {
@@ -380,7 +387,7 @@ export class SimVm {
     this.target = null;
     const settings = this.state.bootDebug;
     if (!this.options.links || !settings?.debug || !this.kernel) return;
-    this.target = new KernelDebugTarget(this.kernel, this.targetVm());
+    this.target = new KernelDebugTarget(this.targetVm());
     this.link = this.options.links.open({ name: this.name, target: this.target }, settings);
   }
 
@@ -399,11 +406,17 @@ export class SimVm {
       await this.options.persist?.();
     };
     return {
+      kernel: () => {
+        const kernel = this.currentKernel();
+        if (!kernel) throw new Error(`VM '${this.name}' is off: its debug link should be closed`);
+        return kernel;
+      },
       isStopped: () => this.state.phase === 'frozen',
       stop: async () => {
         await this.settle();
         const s = this.state;
         if (s.phase === 'frozen' || s.power !== 'Running') return;
+        this.currentKernel();
         const remaining = s.phaseEndsAt === null ? null : Math.max(0, s.phaseEndsAt - this.time.now());
         s.frozenFrom = { phase: s.phase, remainingMs: remaining };
         s.phase = 'frozen';
@@ -414,7 +427,7 @@ export class SimVm {
         if (s.phase !== 'frozen') return;
         const now = this.time.now();
         // The time spent stopped in the debugger does not reach the kernel's clock.
-        s.kernelClockAt = now;
+        this.currentKernel();
         if (s.crash) this.writeDump(now);
         else if (s.frozenFrom) {
           s.phase = s.frozenFrom.phase;
@@ -485,8 +498,9 @@ export class SimVm {
     return {
       nowIso: () => this.time.iso(),
       kernel: async (action) => {
-        if (!this.kernel) throw new Error(`VM '${this.name}' runs a guest command without a booted kernel`);
-        const outcome = this.kernel.apply(action);
+        const kernel = this.currentKernel();
+        if (!kernel) throw new Error(`VM '${this.name}' runs a guest command without a booted kernel`);
+        const outcome = kernel.apply(action);
         if (outcome.kind === 'bugcheck') {
           this.crash(outcome, this.time.now(), true);
           throw new GuestDown(`VM '${this.name}' bugchecked with 0x${outcome.bugcheck.code.toString(16)}`);
@@ -527,6 +541,8 @@ export class SimVm {
     const fromSaved = s.power === 'Saved';
     s.power = 'Starting';
     await this.time.sleep(fromSaved ? DURATIONS.resume : DURATIONS.powerOn);
+    // The kernel of a saved VM takes up its clock from now: the time saved does not reach it.
+    this.currentKernel();
     s.power = 'Running';
     const now = this.time.now();
     if (fromSaved && s.suspended) {
@@ -600,6 +616,7 @@ export class SimVm {
     const s = this.state;
     if (s.power !== 'Paused' || !s.suspended) throw invalidState('StartVM');
     const now = this.time.now();
+    this.currentKernel();
     s.power = 'Running';
     s.runningSince = now - s.suspended.uptimeMs;
     s.phaseEndsAt = s.suspended.remainingMs === null ? null : now + s.suspended.remainingMs;
@@ -609,6 +626,7 @@ export class SimVm {
   private suspend(): void {
     const s = this.state;
     const now = this.time.now();
+    this.currentKernel();
     s.suspended = {
       remainingMs: s.phaseEndsAt === null ? null : Math.max(0, s.phaseEndsAt - now),
       uptimeMs: this.uptimeSeconds() * 1000,
@@ -622,8 +640,9 @@ export class SimVm {
     if (this.state.power !== 'Running') throw nmiRefused();
     if (this.state.phase === 'frozen' || this.state.phase === 'dumping' || this.state.phase === 'halted')
       return;
-    if (!this.kernel) throw new Error(`VM '${this.name}' runs without a booted kernel`);
-    const outcome = this.kernel.apply({ kind: 'nmi' });
+    const kernel = this.currentKernel();
+    if (!kernel) throw new Error(`VM '${this.name}' runs without a booted kernel`);
+    const outcome = kernel.apply({ kind: 'nmi' });
     if (outcome.kind === 'bugcheck') this.crash(outcome, this.time.now(), true);
   }
 
@@ -632,6 +651,7 @@ export class SimVm {
   private snapshot(): VmSnapshot {
     const s = this.state;
     const now = this.time.now();
+    this.currentKernel();
     return structuredClone({
       power: s.power,
       phase: s.phase,
@@ -733,6 +753,7 @@ export class SimVm {
     s.guest = snap.guest;
     this.guestOs = new GuestOs(s.guest, this.options.env);
     this.adoptKernel(snap.kernel);
+    s.kernelClockAt = s.kernel ? now : null;
     s.currentCheckpoint = checkpoint.id;
     if (s.power === 'Running' && s.bootDebug?.debug) this.openLink();
   }
