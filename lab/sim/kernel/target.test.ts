@@ -69,7 +69,7 @@ describe('KernelDebugTarget', () => {
     expect.match(await target.execute('k'), /nt!DbgBreakPointWithStatus$/m);
     expect.equal(await target.breakIn(), '', 'a stopped target has nothing more to say');
     await target.resume();
-    expect.deepEqual(calls, ['stop', 'changed', 'resume']);
+    expect.deepEqual(calls, ['stop', 'changed', 'changed', 'resume']);
     expect.equal(target.isStopped(), false);
   });
 
@@ -99,7 +99,7 @@ describe('KernelDebugTarget', () => {
     expect.match(await target.execute('!analyze -v'), /^MANUALLY_INITIATED_CRASH \(e2\)$/m);
     await target.execute('g');
     await target.execute('.reboot');
-    expect.deepEqual(calls, ['stop', 'crashed 0xe2', 'changed', 'resume', 'reboot']);
+    expect.deepEqual(calls, ['stop', 'changed', 'crashed 0xe2', 'changed', 'resume', 'reboot']);
   });
 
   it('keeps the .cxr scope across commands, as a kd session does', async () => {

@@ -134,10 +134,13 @@ export class KernelDebugTarget implements DebugTarget {
 
   async breakIn(): Promise<string> {
     if (this.vm.isStopped()) return '';
-    this.kernel.breakIn();
-    this.context = { processor: this.kernel.promptProcessor(), source: 'live', cxr: null };
+    // The VM stops first (lab time up to the break reaches the kernel), then the kernel breaks.
     await this.vm.stop();
-    return this.kernel.state.crash ? '' : breakText(this.kernel.state);
+    const kernel = this.kernel;
+    kernel.breakIn();
+    this.context = { processor: kernel.promptProcessor(), source: 'live', cxr: null };
+    await this.vm.changed();
+    return kernel.state.crash ? '' : breakText(kernel.state);
   }
 
   async execute(command: string): Promise<string> {

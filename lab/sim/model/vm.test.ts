@@ -415,11 +415,13 @@ describe('kernel outcomes', () => {
     clock.advance(DURATIONS.dump + 40_000);
     await vm.settle();
     equal(vm.heartbeat(), 'OkApplicationsHealthy');
-    deepStrictEqual(
-      l.told.slice(-1).map((e) => e.kind),
-      ['going-down'],
-    );
+    const events = () => l.told.map((e) => (e.kind === 'going-down' ? `going-down ${e.reason}` : e.kind));
+    deepStrictEqual(events(), ['bugcheck', 'going-down bugcheck-reboot']);
     equal(l.opened.length, 2, 'a new link for every boot with debugging on');
+    await reboot();
+    deepStrictEqual(events().slice(2), ['going-down reboot'], 'a guest reboot is told once');
+    await vm.stop(true);
+    deepStrictEqual(events().slice(3), ['going-down power-off']);
   });
 
   test('a break-in stops the target and the kernel clock; `g` lets both go on where they were', async () => {

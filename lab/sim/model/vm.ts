@@ -278,7 +278,8 @@ export class SimVm {
         s.phase = 'up';
         this.guestOs.bootCompleted(this.time.iso(at));
       } else if (s.phase === 'shutting-down') {
-        this.closeLink('reboot');
+        // The debugger was told when the shutdown began.
+        this.dropLink();
         this.guestOs.poweredOff(null);
         if (s.afterShutdown === 'reboot') await this.beginBoot(at);
         else this.powerOff();
@@ -382,9 +383,7 @@ export class SimVm {
 
   /** Opens the target end of the debug link for the current boot, when the boot turned debugging on. */
   private openLink(): void {
-    this.link?.close();
-    this.link = null;
-    this.target = null;
+    this.dropLink();
     const settings = this.state.bootDebug;
     if (!this.options.links || !settings?.debug || !this.kernel) return;
     this.target = new KernelDebugTarget(this.targetVm());
@@ -393,9 +392,13 @@ export class SimVm {
 
   /** Tells the debugger the target goes down, and closes the link. */
   private closeLink(reason: 'reboot' | 'power-off' | 'bugcheck-reboot'): void {
-    if (!this.link) return;
-    this.link.notify({ kind: 'going-down', reason });
-    this.link.close();
+    this.link?.notify({ kind: 'going-down', reason });
+    this.dropLink();
+  }
+
+  /** Closes the link without a word (the debugger was told already, or the VM is saved). */
+  private dropLink(): void {
+    this.link?.close();
     this.link = null;
     this.target = null;
   }
@@ -568,7 +571,7 @@ export class SimVm {
       s.power = 'Stopping';
       this.link?.notify({ kind: 'going-down', reason: 'power-off' });
       await this.time.sleep(this.options.timings.shutdownSeconds * 1000);
-      this.closeLink('power-off');
+      this.dropLink();
       this.guestOs.poweredOff(null);
       this.powerOff();
       return;
@@ -597,9 +600,7 @@ export class SimVm {
     const s = this.state;
     if (s.power !== 'Running') throw invalidState('StopVM');
     this.suspend();
-    this.link?.close();
-    this.link = null;
-    this.target = null;
+    this.dropLink();
     s.power = 'Saved';
   }
 
