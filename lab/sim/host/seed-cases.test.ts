@@ -262,7 +262,7 @@ const CASES: SeedCase[] = [
       equal(report.code, '0x00000080');
       equal(report.dumpPath, '');
       match(report.message.replace(/\s+/g, ' '), /\. A dump was not saved\. Report Id: /);
-      await rejects(fetchDump(vm), /Cannot find path 'C:\\Windows\\MEMORY\.DMP' because it does not exist\./);
+      await rejects(fetchDump(vm), /Cannot find path 'C:\\Windows\\MEMORY\.DMP' because it does not exist/);
     },
   },
 ];
