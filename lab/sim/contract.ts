@@ -23,6 +23,8 @@ import type { DriverFault, FilterDeclaration } from '../config/embedded.js';
 /** What the kernel knows about its guest, as of the last boot (BCD and verifier settings apply at boot). */
 export interface KernelFacts {
   vmName: string;
+  /** The guest's boots so far, this one included: every kernel address derives from VM name + boot count. */
+  bootCount: number;
   os: {
     product: string;
     build: number;
@@ -55,14 +57,17 @@ export type KernelAction =
   | { kind: 'driver-loaded'; driver: LoadedDriver }
   /** A driver was unloaded (service stopped). */
   | { kind: 'driver-unloaded'; driver: string }
-  /** A named trigger of a driver ran in the guest (from the driver catalog). */
-  | { kind: 'trigger'; driver: string; trigger: string }
-  /** A process was started (image-load notify routines run with special APCs disabled). */
+  /** A named trigger of a driver ran in the guest (from the driver catalog), in a user-mode process. */
+  | { kind: 'trigger'; driver: string; trigger: string; process?: string }
+  /** A process was started from this image file ("bcdedit.exe"): image-load notify routines run. */
   | { kind: 'image-load'; image: string }
   /** A network adapter was removed (PnP query-remove + remove). */
   | { kind: 'pnp-remove'; driver: string }
-  /** The guest asked for more commit than it may have (megabytes). */
-  | { kind: 'commit'; megabytes: number }
+  /**
+   * A process commits this many megabytes, then exits and releases them; `times` repeats the
+   * request (a tool that retries, a soak).
+   */
+  | { kind: 'commit'; megabytes: number; process?: string; times?: number }
   /** Debug-VM -InjectNonMaskableInterrupt. */
   | { kind: 'nmi' }
   /** The debugger's .crash. */
@@ -81,11 +86,18 @@ export type KernelOutcome =
   /** The guest is stopped in KeBugCheckEx. */
   | { kind: 'bugcheck'; bugcheck: BugcheckInfo }
   /** The action never completes (a PnP remove waiting for NBLs): the guest command hangs. */
-  | { kind: 'hang'; what: string };
+  | { kind: 'hang'; what: string }
+  /**
+   * The answer to a commit: how many of its requests failed with STATUS_COMMITMENT_LIMIT, the
+   * commit the system held before them, and the commit limit (RAM + page file) after the page file
+   * grew as far as it could — all in megabytes.
+   */
+  | { kind: 'commit'; refused: number; limitMb: number; pageFileMb: number; chargedMb: number };
 
 /**
- * What the debug link asks of the target while the debugger is attached. Implemented by the
- * embedded host's VM (which owns a kernel); used by the KDNET / pipe target endpoint.
+ * What the debug link asks of the target while the debugger is attached. Implemented for a live
+ * guest by the kernel's KernelDebugTarget inside its VM (lab/sim/kernel/target.ts) and for a crash
+ * dump by openDumpTarget (lab/sim/kernel/dump.ts); used by the KDNET / pipe target endpoint.
  */
 export interface DebugTarget {
   /** What KD prints when it connects: "Windows 10 Kernel Version 19041 MP (4 procs) Free x64", … */

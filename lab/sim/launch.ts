@@ -7,18 +7,18 @@
  * nightly run starts a debugger per scenario, so they run as esbuild bundles in dist/sim/, rebuilt
  * whenever a source they were built from is newer than the bundle.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { ShellCommand } from '../hyperv/session.js';
 import { projectRoot } from '../paths.js';
 
-/** A named entry, or any TypeScript entry of the project by path (see DRIVERLAB_SIM_HOST_ENTRY). */
-export type SimEntry = 'host' | 'kd' | { source: string };
+/** The embedded lab's two processes: the simulated Hyper-V host and the simulated debugger. */
+export type SimEntry = 'host' | 'kd';
 
-const ENTRIES: Record<'host' | 'kd', string> = {
+const ENTRIES: Record<SimEntry, string> = {
   host: 'lab/sim/host/main.ts',
   kd: 'lab/sim/kd/main.ts',
 };
@@ -26,20 +26,15 @@ const ENTRIES: Record<'host' | 'kd', string> = {
 const outDir = join(projectRoot, 'dist', 'sim');
 
 function source(entry: SimEntry): string {
-  return typeof entry === 'string' ? ENTRIES[entry] : entry.source;
-}
-
-function bundleName(entry: SimEntry): string {
-  if (typeof entry === 'string') return entry;
-  return `entry-${createHash('sha256').update(resolve(projectRoot, entry.source)).digest('hex').slice(0, 12)}`;
+  return ENTRIES[entry];
 }
 
 function bundlePath(entry: SimEntry): string {
-  return join(outDir, `${bundleName(entry)}.mjs`);
+  return join(outDir, `${entry}.mjs`);
 }
 
 function inputsPath(entry: SimEntry): string {
-  return join(outDir, `${bundleName(entry)}.inputs.json`);
+  return join(outDir, `${entry}.inputs.json`);
 }
 
 function isFresh(entry: SimEntry): boolean {
@@ -101,18 +96,13 @@ export const embeddedStateDir = join(tmpdir(), 'driverlab-embedded');
  *
  * Each call names a new state file (owned by this process, by pid): the host processes one lab
  * session starts — the first, and any the adapter starts after a timeout or a crash — keep the
- * same simulated VMs in it. DRIVERLAB_SIM_HOST_ENTRY names another host entry to bundle (a
- * TypeScript file of the project that calls runHost, e.g. with another simulated kernel).
+ * same simulated VMs in it.
  */
 export function embeddedHostCommand(labFile: string, workerIndex: number): ShellCommand {
-  const custom = process.env.DRIVERLAB_SIM_HOST_ENTRY;
-  const entry: SimEntry = custom
-    ? { source: isAbsolute(custom) ? custom : resolve(projectRoot, custom) }
-    : 'host';
   const state = join(embeddedStateDir, `lab-${process.pid}-${randomBytes(6).toString('hex')}.json`);
   return {
     file: process.execPath,
-    leadingArgs: [ensureSimBundle(entry), `--lab=${labFile}`, `--worker=${workerIndex}`, `--state=${state}`],
+    leadingArgs: [ensureSimBundle('host'), `--lab=${labFile}`, `--worker=${workerIndex}`, `--state=${state}`],
   };
 }
 

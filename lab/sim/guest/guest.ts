@@ -11,7 +11,7 @@
 
 import type { GuestDeclaration, GuestTool, SimulatedDriver } from '../../config/embedded.js';
 import type { DriverConfig } from '../../config/lab-file.js';
-import type { KernelAction, KernelFacts, LoadedDriver } from '../contract.js';
+import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../contract.js';
 import { Bcd, type BcdState, type BootDebugSettings, baselineBcd } from './bcd.js';
 import {
   bugcheckReport,
@@ -57,7 +57,6 @@ export interface GuestState {
   devices: DeviceState[];
   filters: FilterStackState;
   events: EventLogState;
-  commit: { pageFileMb: number };
   /** The bugcheck the next boot reports (event 1001), if the last shutdown was one. */
   pendingReport: PendingCrashReport | null;
   /** The last shutdown was not clean (power cut or crash): the next boot logs Kernel-Power 41. */
@@ -75,25 +74,23 @@ export interface GuestEnvironment {
   diskFull: boolean;
 }
 
+/** What the kernel answers a guest that goes on running: nothing, or a commit's answer. */
+export type KernelAnswer = Exclude<KernelOutcome, { kind: 'bugcheck' } | { kind: 'hang' }>;
+
 /** What the VM lends the guest while a command runs. */
 export interface GuestHost {
   nowIso(): string;
   /**
-   * Hands an action to the kernel. Resolves when nothing comes of it; a bugcheck rejects with
-   * GuestDown (the VM has already reacted); a hang never settles.
+   * Hands an action to the kernel and resolves with its answer; a bugcheck rejects with GuestDown
+   * (the VM has already reacted); a hang never settles.
    */
-  kernel(action: KernelAction): Promise<void>;
-  /** Whether a kernel is plugged in to decide actions. */
-  hasKernel(): boolean;
+  kernel(action: KernelAction): Promise<KernelAnswer>;
   scheduleShutdown(reboot: boolean, delaySeconds: number): 'scheduled' | 'already-scheduled';
   abortShutdown(): boolean;
 }
 
 /** The guest stopped answering in the middle of a command (a bugcheck). */
 export class GuestDown extends Error {}
-
-/** A guest command needs a kernel decision but no simulated kernel is plugged in. */
-export class NoKernelError extends Error {}
 
 export interface BootResult {
   facts: KernelFacts;
@@ -150,6 +147,20 @@ function groupRank(group: string): number {
 
 const DRIVERS_DIR = 'C:\\Windows\\System32\\drivers';
 
+/** The programs of the guest image the model runs (besides catalog triggers and lab test tools). */
+const PROGRAMS = new Set([
+  'bcdedit',
+  'verifier',
+  'sc',
+  'fltmc',
+  'pnputil',
+  'vssadmin',
+  'shutdown',
+  'reg',
+  'hostname',
+  'cmd',
+]);
+
 /** The stand-in for a driver binary in the simulated guest: a text image naming its file and version. */
 export function driverImage(fileName: string, version: string): string {
   return `driverlab simulated driver image${CRLF}FileName: ${fileName}${CRLF}FileVersion: ${version}${CRLF}`;
@@ -161,6 +172,12 @@ function imageVersion(image: string): string | undefined {
 
 function baseName(path: string): string {
   return path.split(/[\\/]/).pop() ?? path;
+}
+
+/** The image a process started from `program` runs as: `C:\Tools\x.exe` → x.exe, `bcdedit` → bcdedit.exe. */
+export function imageName(program: string): string {
+  const name = baseName(program);
+  return /\.[A-Za-z0-9]{1,4}$/.test(name) ? name : `${name}.exe`;
 }
 
 /** Splits a command line as cmd /c passes it on (quotes group, are removed). */
@@ -243,7 +260,6 @@ export function baselineGuest(env: GuestEnvironment, nowIso: string): GuestState
     devices: decl.devices.map((d) => ({ ...d, service: null, present: true })),
     filters: freshStack(),
     events: EventLog.empty().state,
-    commit: { pageFileMb: decl.memory.pageFileInitialMb },
     pendingReport: null,
     unclean: null,
   };
@@ -286,7 +302,6 @@ export class GuestOs {
     const nbl = this.registry.number(KEYS.ndisParameters, 'TrackNblOwner');
     // Client SKUs track NBL owners by default, servers do not (seed: the TrackNblOwner case).
     s.trackNblOwner = nbl ?? (this.env.declaration.os.sku === 'client' ? 1 : 0);
-    s.commit.pageFileMb = this.env.declaration.memory.pageFileInitialMb;
     s.filters.items = freshStack().items;
     const debug = this.bcd.boot();
     const bootServices = Object.values(s.services)
@@ -316,6 +331,7 @@ export class GuestOs {
     return {
       facts: {
         vmName: this.env.vmName,
+        bootCount: s.bootCount,
         os: { ...decl.os },
         verifier: {
           flags: s.verifier.flags,
@@ -385,21 +401,21 @@ export class GuestOs {
     args: string[];
     reportId: string;
     crashTime: Date;
-    kernelDump: Uint8Array;
-    miniDump: Uint8Array;
+    /** The bytes of the kernel dump (MEMORY.DMP) or the minidump, made only when one is written. */
+    dump: (kind: 'kernel' | 'mini') => Uint8Array;
   }): string[] {
     const path = this.dumpPath();
     const written: string[] = [];
     const iso = options.crashTime.toISOString();
     if (path && !this.env.diskFull) {
-      this.fs.writeFile(path, options.kernelDump, iso);
+      this.fs.writeFile(path, options.dump('kernel'), iso);
       const minidir = formatGuestPath(
         parseGuestPath(this.registry.string(KEYS.crashControl, 'MinidumpDir') ?? '%SystemRoot%\\Minidump'),
       );
       const t = options.crashTime;
       const stamp = `${String(t.getUTCMonth() + 1).padStart(2, '0')}${String(t.getUTCDate()).padStart(2, '0')}${String(t.getUTCFullYear() % 100).padStart(2, '0')}`;
       const mini = `${minidir}\\${stamp}-${String(10000 + this.state.bootCount * 131).slice(-5)}-01.dmp`;
-      this.fs.writeFile(mini, options.miniDump, iso);
+      this.fs.writeFile(mini, options.dump('mini'), iso);
       written.push(path, mini);
     }
     this.state.pendingReport = {
@@ -541,15 +557,23 @@ export class GuestOs {
 
   // ---------------------------------------------------------------- commands
 
-  /** Runs a program with arguments as PowerShell Direct would; resolves with its output and exit code. */
+  /**
+   * Runs a program with arguments as PowerShell Direct would; resolves with its output and exit
+   * code. A program that exists starts a process first, so the kernel's image-load notify routines
+   * run before it does anything.
+   */
   async run(file: string, args: readonly string[], host: GuestHost): Promise<ToolResult> {
     const trigger = this.findTrigger(file, args);
-    if (trigger) return this.runTrigger(trigger.driver, trigger.trigger, host);
     const tool = Object.values(this.env.tools).find((t) => t.program.toLowerCase() === file.toLowerCase());
-    if (tool) return this.runTool(tool, args, host);
     const name = baseName(file)
       .toLowerCase()
       .replace(/\.(exe|com)$/, '');
+    if (!trigger && !tool && !PROGRAMS.has(name)) {
+      return notRecognized(baseName(file).replace(/\.(exe|com)$/i, ''));
+    }
+    await host.kernel({ kind: 'image-load', image: imageName(file) });
+    if (trigger) return this.runTrigger(trigger.driver, trigger.trigger, host);
+    if (tool) return this.runTool(tool, args, host);
     const now = host.nowIso();
     switch (name) {
       case 'bcdedit':
@@ -708,46 +732,36 @@ export class GuestOs {
         }
       }
     }
-    const needsKernel = faults.some((f) => f.kind !== 'storage-timeout') || storage.length === 0;
-    if (needsKernel) {
-      if (!host.hasKernel()) {
-        throw new NoKernelError(
-          `The embedded lab host has no simulated kernel plugged in, so trigger '${trigger}' of driver '${driver.name}' cannot be decided`,
-        );
-      }
-      await host.kernel({ kind: 'trigger', driver: driver.name, trigger });
+    // A trigger that only makes the guest log storage timeouts needs no kernel decision.
+    if (faults.some((f) => f.kind !== 'storage-timeout') || storage.length === 0) {
+      const program = driver.triggers[trigger]?.[0] ?? '';
+      await host.kernel({ kind: 'trigger', driver: driver.name, trigger, process: imageName(program) });
     }
     return ok('');
   }
 
-  /** A test tool from the lab file: `commit` commits the megabytes given, then exits. */
+  /** A test tool from the lab file: `commit` commits the megabytes given, then exits (the kernel decides). */
   private async runTool(tool: GuestTool, args: readonly string[], host: GuestHost): Promise<ToolResult> {
     const name = baseName(tool.program);
     const mb = Number(args[0]);
     if (args.length !== 1 || !Number.isInteger(mb) || mb <= 0) {
       return fail('', 87, text(`Usage: ${name} <megabytes>`));
     }
-    const mem = this.env.declaration.memory;
-    // Windows keeps roughly a quarter of RAM committed for itself in an idle guest.
-    const base = Math.round(mem.physicalMb / 4);
-    let limit = mem.physicalMb + this.state.commit.pageFileMb;
-    if (base + mb > limit) {
-      // The page file grows up to its maximum before a commit fails (seed: commitment failures).
-      this.state.commit.pageFileMb = Math.min(mem.pageFileMaximumMb, base + mb - mem.physicalMb);
-      limit = mem.physicalMb + this.state.commit.pageFileMb;
-    }
-    const granted = Math.max(0, Math.min(mb, limit - base));
-    if (host.hasKernel()) await host.kernel({ kind: 'commit', megabytes: mb });
-    if (granted < mb) {
+    const answer = await host.kernel({ kind: 'commit', megabytes: mb, process: imageName(tool.program) });
+    if (answer.kind !== 'commit')
+      throw new Error(`the simulated kernel answered a commit with '${answer.kind}'`);
+    const ram = this.env.declaration.memory.physicalMb;
+    const limit = `commit limit ${answer.limitMb} MB: ${ram} MB RAM + ${answer.pageFileMb} MB page file`;
+    if (answer.refused > 0) {
       return fail(
         text(
-          `${name}: committed ${granted} MB of the ${mb} MB requested (commit limit ${limit} MB: ${mem.physicalMb} MB RAM + ${this.state.commit.pageFileMb} MB page file).`,
+          `${name}: could not commit ${mb} MB (commit charge ${answer.chargedMb} MB, ${limit}).`,
           'The paging file is too small for this operation to complete.',
         ),
         1455,
       );
     }
-    return ok(text(`${name}: committed ${mb} MB (commit charge ${base + mb} MB of a ${limit} MB limit).`));
+    return ok(text(`${name}: committed ${mb} MB (commit charge ${answer.chargedMb + mb} MB, ${limit}).`));
   }
 
   private shutdown(args: readonly string[], host: GuestHost): ToolResult {

@@ -1,23 +1,26 @@
 /**
  * Helpers the guest and VM tests share: a guest OS built from a real lab file's declaration, run
- * with a GuestHost that records what reaches the kernel, and the lab's driver packages copied in
- * the way Copy-VMFile would.
+ * with a GuestHost that hands every action to a real simulated kernel (booted with the facts of
+ * each boot) and records it, and the lab's driver packages copied in the way Copy-VMFile would.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GuestDeclaration } from '../../config/embedded.js';
+import type { GuestDeclaration, SimulatedDriver } from '../../config/embedded.js';
 import { type LabFile, loadLabFile, resolveLabPath } from '../../config/lab-file.js';
 import { paths } from '../../paths.js';
 import type { KernelAction } from '../contract.js';
-import { baselineGuest, type GuestEnvironment, type GuestHost, GuestOs } from './guest.js';
+import { createKernel, type Kernel } from '../kernel/index.js';
+import { baselineGuest, GuestDown, type GuestEnvironment, type GuestHost, GuestOs } from './guest.js';
 import type { ToolResult } from './tool.js';
 
 export interface GuestUnderTest {
   guest: GuestOs;
   env: GuestEnvironment;
   lab: LabFile;
-  /** What the guest handed to the kernel, in order. */
+  /** What the guest handed to the kernel since its first boot, in order (later boots' driver loads included). */
   actions: KernelAction[];
+  /** The kernel of the current boot. */
+  kernel(): Kernel;
   shutdowns: { reboot: boolean; delaySeconds: number }[];
   run(file: string, ...args: string[]): Promise<ToolResult>;
   /** Copies a catalog driver's package folder to C:\Drivers\<name>. */
@@ -27,7 +30,13 @@ export interface GuestUnderTest {
 }
 
 export async function guestUnderTest(
-  options: { vm?: string; declaration?: (d: GuestDeclaration) => GuestDeclaration; diskFull?: boolean } = {},
+  options: {
+    vm?: string;
+    declaration?: (d: GuestDeclaration) => GuestDeclaration;
+    /** Changes how the catalog's drivers behave (their faults) for this guest. */
+    drivers?: (d: Record<string, SimulatedDriver>) => Record<string, SimulatedDriver>;
+    diskFull?: boolean;
+  } = {},
 ): Promise<GuestUnderTest> {
   const lab = await loadLabFile(paths.embeddedLab);
   if (lab.data.kind !== 'embedded') throw new Error('the embedded lab file is not embedded');
@@ -38,7 +47,7 @@ export async function guestUnderTest(
     vmName,
     declaration: options.declaration ? options.declaration(declared) : declared,
     drivers: lab.data.drivers,
-    simulated: lab.data.embedded.drivers,
+    simulated: options.drivers ? options.drivers(lab.data.embedded.drivers) : lab.data.embedded.drivers,
     tools: lab.data.embedded.tools,
     diskFull: options.diskFull ?? false,
   };
@@ -50,11 +59,20 @@ export async function guestUnderTest(
   const guest = new GuestOs(baselineGuest(env, now()), env);
   const actions: KernelAction[] = [];
   const shutdowns: { reboot: boolean; delaySeconds: number }[] = [];
+  let kernel: Kernel | null = null;
+  const current = (): Kernel => {
+    if (!kernel) throw new Error('the guest has not booted');
+    return kernel;
+  };
   const host: GuestHost = {
     nowIso: now,
-    hasKernel: () => true,
     kernel: async (action) => {
       actions.push(action);
+      const outcome = current().apply(action);
+      if (outcome.kind === 'bugcheck')
+        throw new GuestDown(`bugcheck 0x${outcome.bugcheck.code.toString(16)}`);
+      if (outcome.kind === 'hang') return new Promise<never>(() => {});
+      return outcome;
     },
     scheduleShutdown: (reboot, delaySeconds) => {
       shutdowns.push({ reboot, delaySeconds });
@@ -64,15 +82,22 @@ export async function guestUnderTest(
   };
   const reboot = () => {
     guest.poweredOff(null);
-    guest.boot();
+    const boot = guest.boot();
+    kernel = createKernel(boot.facts);
+    for (const driver of boot.drivers) {
+      actions.push({ kind: 'driver-loaded', driver });
+      kernel.apply({ kind: 'driver-loaded', driver });
+    }
     guest.bootCompleted(now());
   };
   reboot();
+  actions.length = 0;
   return {
     guest,
     env,
     lab,
     actions,
+    kernel: current,
     shutdowns,
     run: (file, ...args) => guest.run(file, args, host),
     copyPackage: (driver) => {
@@ -86,6 +111,31 @@ export async function guestUnderTest(
       return target;
     },
     reboot,
+  };
+}
+
+/** The guest of the seed's filter load-order case: Windows Server 2008 R2 with FileInfo and luafv. */
+export function seedFilterGuest(d: GuestDeclaration): GuestDeclaration {
+  return {
+    ...d,
+    os: { ...d.os, product: 'Windows Server 2008 R2', build: 7601, sku: 'server' },
+    filters: [
+      {
+        name: 'FileInfo',
+        kind: 'minifilter',
+        altitude: '45000',
+        loadOrderGroup: 'FSFilter Bottom',
+        startType: 'boot',
+      },
+      {
+        name: 'luafv',
+        kind: 'minifilter',
+        altitude: '135000',
+        loadOrderGroup: 'FSFilter Virtualization',
+        startType: 'auto',
+        volumes: ['C:'],
+      },
+    ],
   };
 }
 

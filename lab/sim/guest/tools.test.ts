@@ -5,7 +5,7 @@
 import { deepStrictEqual, equal, match, ok } from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { KDNET_KEY } from './ids.js';
-import { fixture, guestUnderTest, TRACK_NBL_OWNER } from './testing.js';
+import { fixture, guestUnderTest, seedFilterGuest, TRACK_NBL_OWNER } from './testing.js';
 
 const lines = (text: string) => text.replace(/\r\n$/, '').split('\r\n');
 
@@ -195,32 +195,6 @@ describe('verifier', () => {
 });
 
 describe('fltmc', () => {
-  const win7 = (build = 7601) => ({
-    declaration: (
-      d: Parameters<NonNullable<Parameters<typeof guestUnderTest>[0]>['declaration'] & object>[0],
-    ) => ({
-      ...d,
-      os: { ...d.os, product: 'Windows Server 2008 R2', build, sku: 'server' as const },
-      filters: [
-        {
-          name: 'FileInfo',
-          kind: 'minifilter' as const,
-          altitude: '45000',
-          loadOrderGroup: 'FSFilter Bottom',
-          startType: 'boot' as const,
-        },
-        {
-          name: 'luafv',
-          kind: 'minifilter' as const,
-          altitude: '135000',
-          loadOrderGroup: 'FSFilter Virtualization',
-          startType: 'auto' as const,
-          volumes: ['C:'],
-        },
-      ],
-    }),
-  });
-
   async function install(g: Awaited<ReturnType<typeof guestUnderTest>>, driver: string, inf: string) {
     const folder = g.copyPackage(driver);
     const r = await g.run('pnputil', '/add-driver', `${folder}\\${inf}`, '/install');
@@ -228,7 +202,7 @@ describe('fltmc', () => {
   }
 
   test('the seed’s load-order case: legacy filters on top, every minifilter in frame 0 — exactly the seed’s table', async () => {
-    const g = await guestUnderTest(win7());
+    const g = await guestUnderTest({ declaration: seedFilterGuest });
     await install(g, 'avlegacy', 'avlegacy.inf');
     await install(g, 'encryptionlegacy', 'encryptionlegacy.inf');
     await install(g, 'avminifilter', 'avminifilter.inf');
@@ -238,7 +212,7 @@ describe('fltmc', () => {
   });
 
   test('the seed’s fix: NullFilter at 160030 makes frame 1 above EncryptionLegacy, and AVMiniFilter joins it', async () => {
-    const g = await guestUnderTest(win7());
+    const g = await guestUnderTest({ declaration: seedFilterGuest });
     for (const d of ['avlegacy', 'encryptionlegacy', 'avminifilter', 'nullfilter'])
       await install(g, d, `${d}.inf`);
     g.reboot();
@@ -432,8 +406,11 @@ describe('drivers: pnputil, sc', () => {
     );
   });
 
-  test('a PnP remove of the adapter goes to the kernel as pnp-remove', async () => {
-    const g = await guestUnderTest();
+  test('a PnP remove of the adapter goes to the kernel as pnp-remove; a miniport that returns its NBLs lets it finish', async () => {
+    // The same miniport without its declared NBL leak.
+    const g = await guestUnderTest({
+      drivers: (d) => ({ ...d, myminiport: { faults: [], version: '1.0.0.0' } }),
+    });
     const folder = g.copyPackage('myminiport');
     await g.run('pnputil', '/add-driver', `${folder}\\myminiport.inf`, '/install');
     const id = 'PCI\\VEN_1111&DEV_1111&SUBSYS_169D103C&REV_01\\4&2263a140&0&0010';
@@ -443,6 +420,21 @@ describe('drivers: pnputil, sc', () => {
       { kind: 'pnp-remove', driver: 'myminiport' },
       { kind: 'driver-unloaded', driver: 'myminiport' },
     ]);
+  });
+
+  test('a miniport that never returns its NBLs: the PnP remove never completes', async () => {
+    const g = await guestUnderTest();
+    const folder = g.copyPackage('myminiport');
+    await g.run('pnputil', '/add-driver', `${folder}\\myminiport.inf`, '/install');
+    const id = 'PCI\\VEN_1111&DEV_1111&SUBSYS_169D103C&REV_01\\4&2263a140&0&0010';
+    const remove = g.run('pnputil', '/remove-device', id);
+    const later = new Promise((r) => setTimeout(() => r('still running'), 50));
+    equal(await Promise.race([remove, later]), 'still running');
+    equal(g.actions.at(-1)?.kind, 'pnp-remove');
+    match(
+      g.kernel().state.hang?.what ?? '',
+      /PnP remove of 'My Ethernet 1Gb 4-port Adapter' waits for 1854 NBLs/,
+    );
   });
 
   test('sc create/start/stop print what sc prints for a kernel driver', async () => {
@@ -480,8 +472,13 @@ describe('drivers: pnputil, sc', () => {
       [1060, '[SC] EnumQueryServicesStatus:OpenService FAILED 1060:'],
     );
     deepStrictEqual(
-      g.actions.map((a) => a.kind),
+      g.actions.map((a) => a.kind).filter((k) => k !== 'image-load'),
       ['driver-loaded', 'driver-unloaded'],
+    );
+    deepStrictEqual(
+      g.actions.filter((a) => a.kind === 'image-load').map((a) => a.kind === 'image-load' && a.image),
+      ['sc.exe', 'sc.exe', 'sc.exe', 'sc.exe', 'sc.exe'],
+      'every sc run started a process; the unknown service query too',
     );
   });
 
@@ -501,12 +498,15 @@ describe('drivers: pnputil, sc', () => {
     const g = await guestUnderTest();
     const r = await g.run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun');
     equal(r.exitCode, 0);
-    deepStrictEqual(g.actions.at(-1), { kind: 'trigger', driver: 'myfault', trigger: 'overrun' });
+    deepStrictEqual(g.actions.slice(-2), [
+      { kind: 'image-load', image: 'notmyfault64.exe' },
+      { kind: 'trigger', driver: 'myfault', trigger: 'overrun', process: 'notmyfault64.exe' },
+    ]);
     const folder = g.copyPackage('mystor');
     await g.run('pnputil', '/add-driver', `${folder}\\mystor.inf`, '/install');
     const before = g.actions.length;
     await g.run('C:\\Tools\\diskspd.exe', '-c1G', '-d10', 'D:\\io.dat');
-    equal(g.actions.length, before);
+    deepStrictEqual(g.actions.slice(before), [{ kind: 'image-load', image: 'diskspd.exe' }]);
     const [e153, e129] = g.guest.log.query({ logName: 'System', ids: [129, 153] });
     deepStrictEqual(
       [e129?.provider, e129?.level, e129?.message],
@@ -574,13 +574,30 @@ describe('the rest of the guest', () => {
     );
   });
 
-  test('commit: the page file grows to its maximum, then commits fail at RAM + page file', async () => {
+  test('commit: the kernel grows the page file to its maximum, then refuses commits beyond RAM + page file', async () => {
     const g = await guestUnderTest();
     const fits = await g.run('C:\\Tools\\commithog.exe', '4096');
-    equal(fits.exitCode, 0, fits.stdout);
+    deepStrictEqual(
+      [fits.exitCode, fits.stdout],
+      [
+        0,
+        'commithog.exe: committed 4096 MB (commit charge 5324 MB, commit limit 8192 MB: 4096 MB RAM + 4096 MB page file).\r\n',
+      ],
+    );
     const fails = await g.run('C:\\Tools\\commithog.exe', '16384');
-    equal(fails.exitCode, 1455);
-    match(fails.stdout, /commit limit 10240 MB: 4096 MB RAM \+ 6144 MB page file/);
-    deepStrictEqual(g.actions.slice(-1), [{ kind: 'commit', megabytes: 16384 }]);
+    deepStrictEqual(
+      [fails.exitCode, lines(fails.stdout)],
+      [
+        1455,
+        [
+          'commithog.exe: could not commit 16384 MB (commit charge 1228 MB, commit limit 10240 MB: 4096 MB RAM + 6144 MB page file).',
+          'The paging file is too small for this operation to complete.',
+        ],
+      ],
+    );
+    deepStrictEqual(g.actions.slice(-1), [{ kind: 'commit', megabytes: 16384, process: 'commithog.exe' }]);
+    await g.run('C:\\Tools\\commithog.exe', '16384');
+    // The seed's rule: [0] when growing the page file did not help, [1] once it is at its maximum.
+    deepStrictEqual(g.kernel().state.memory.failures, [1, 1, 0, 0]);
   });
 });

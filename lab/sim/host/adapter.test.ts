@@ -8,7 +8,7 @@
  * by the adapter at all; its test is skipped with that reason until the script lands.
  */
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -18,10 +18,11 @@ import { HypervLab, type HypervVm } from '../../hyperv/lab.js';
 import { type OperationName, operationNames } from '../../hyperv/ops/catalog.js';
 import { classifyHostError, type PsError } from '../../hyperv/reply.js';
 import { paths } from '../../paths.js';
-import { readDump } from '../model/dump.js';
+import { openDumpTarget } from '../kernel/dump.js';
 import { SimHost } from '../model/host.js';
 import { SimulatedPowerShellError } from './errors.js';
 import { handle } from './handlers.js';
+import { missingScripts } from './testing.js';
 
 const FAULTS_LAB = join(paths.root, 'lab', 'labs', 'embedded-faults.yaml');
 const opened: HypervLab[] = [];
@@ -31,26 +32,12 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** The reason an operation cannot be sent from this tree, or false when its script is here. */
-function missing(...ops: OperationName[]): string | false {
-  const absent = ops.filter((op) => !existsSync(join(paths.operationScripts, `${op}.ps1`)));
-  return absent.length > 0 ? `the adapter has no script for ${absent.join(', ')} in this tree yet` : false;
-}
+const missing = missingScripts;
 
 async function openLab(file = paths.embeddedLab): Promise<HypervLab> {
   const lab = new HypervLab(await loadLabFile(file));
   opened.push(lab);
   return lab;
-}
-
-/** A lab whose host process has a kernel double that bugchecks on an NMI (see testing/). */
-async function openLabWithKernelDouble(file: string): Promise<HypervLab> {
-  process.env.DRIVERLAB_SIM_HOST_ENTRY = 'lab/sim/host/testing/host-with-kernel-double.ts';
-  try {
-    return await openLab(file);
-  } finally {
-    delete process.env.DRIVERLAB_SIM_HOST_ENTRY;
-  }
 }
 
 async function sentence(promise: Promise<unknown>): Promise<string> {
@@ -102,7 +89,7 @@ describe('every catalog operation, through the adapter', () => {
         hostPath: `${hostFile}.back`,
       },
       'Set-VMComPort': { vmName: 'win11-b', number: 1, pipeName: 'win11-b_com1' },
-      'Debug-VM': { vmName: 'win11-b' },
+      'Debug-VM': { vmName: 'win11-a' },
       'Get-VMNetworkAdapter': { vmName: 'win11-b' },
       'Get-GuestEvents': { vmName: 'win11-b', credential, logName: 'System' },
       'Get-GuestRegistryValue': {
@@ -130,15 +117,7 @@ describe('every catalog operation, through the adapter', () => {
     };
     const { operations } = await import('../../hyperv/ops/catalog.js');
     for (const name of operationNames) {
-      let result: unknown;
-      try {
-        result = await handle(host, name, params[name]);
-      } catch (error) {
-        // Without a simulated kernel an NMI cannot be decided; the host says so rather than pretend.
-        ok(name === 'Debug-VM' && error instanceof SimulatedPowerShellError, `${name}: ${String(error)}`);
-        match(error.message, /no simulated kernel/);
-        continue;
-      }
+      const result = await handle(host, name, params[name]);
       const parsed = operations[name].result.safeParse(result);
       ok(parsed.success, `${name} answered ${JSON.stringify(result)}`);
     }
@@ -330,7 +309,7 @@ describe('lab faults, through the adapter', () => {
       'Test-VMPowerShellDirect',
     ),
   }, async () => {
-    const lab = await openLabWithKernelDouble(FAULTS_LAB);
+    const lab = await openLab(FAULTS_LAB);
     const vm = lab.vm('disk-full');
     await vm.injectNmi();
     await vm.waitUntilReady({ timeoutMs: 300_000 });
@@ -351,14 +330,15 @@ describe('lab faults, through the adapter', () => {
   test('a dump the guest wrote comes out as a real host file', {
     skip: missing('Debug-VM', 'Copy-GuestFileToHost', 'Get-VMHeartbeat', 'Test-VMPowerShellDirect'),
   }, async () => {
-    const lab = await openLabWithKernelDouble(paths.embeddedLab);
+    const lab = await openLab();
     const vm = lab.vm('win11-a');
     await vm.injectNmi();
     await vm.waitUntilReady({ timeoutMs: 300_000 });
     const dir = mkdtempSync(join(tmpdir(), 'driverlab-dump-'));
     dirs.push(dir);
-    await vm.guest.copyOut('%SystemRoot%\\MEMORY.DMP', join(dir, 'MEMORY.DMP'));
-    equal(readDump(readFileSync(join(dir, 'MEMORY.DMP'))).bugcheck.code, 0x80);
+    await vm.guest.copyOut('C:\\Windows\\MEMORY.DMP', join(dir, 'MEMORY.DMP'));
+    const dump = await openDumpTarget(join(dir, 'MEMORY.DMP'));
+    match(await dump.execute('!analyze -v'), /^NMI_HARDWARE_FAILURE \(80\)$/m);
   });
 });
 

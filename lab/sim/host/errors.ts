@@ -109,13 +109,3 @@ export function pathNotFound(
     'ObjectNotFound',
   );
 }
-
-/** Something the simulated lab itself cannot do (no kernel plugged in, a host file it cannot write). */
-export function simulatorLimit(message: string): SimulatedPowerShellError {
-  return new SimulatedPowerShellError(
-    message,
-    'EmbeddedLabLimit',
-    'System.NotSupportedException',
-    'NotImplemented',
-  );
-}

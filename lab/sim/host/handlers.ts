@@ -103,13 +103,20 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
   'Invoke-GuestCommand': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
     const started = host.time.now();
-    const r = await vm.invoke(p.credential, p.file, p.arguments);
-    return {
-      stdout: r.stdout,
-      stderr: r.stderr,
-      exitCode: r.exitCode,
-      durationMs: Math.round(host.time.now() - started),
-    };
+    // The time limit is kept in the guest, as the operation's script keeps it: a program still
+    // running when it passes is given up on (exit code -1), and the guest goes on without it.
+    const limit = new AbortController();
+    const expired = host.time
+      .sleep(p.timeoutSeconds * 1000, limit.signal)
+      .then(() => null)
+      .catch(() => null);
+    const running = vm.invoke(p.credential, p.file, p.arguments);
+    // Given up on, it may still fail later (the guest bugchecks): nobody is waiting for it then.
+    running.catch(() => {});
+    const r = await Promise.race([running, expired]).finally(() => limit.abort());
+    const durationMs = Math.round(host.time.now() - started);
+    if (r === null) return { stdout: '', stderr: '', exitCode: -1, durationMs, ...{ timedOut: true } };
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, durationMs };
   },
   'Copy-VMFile': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'CopyVMFile');

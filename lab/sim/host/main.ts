@@ -3,10 +3,9 @@
  * (`node dist/sim/host.mjs --lab=<file> --worker=<n> --state=<file> -NoProfile -NonInteractive -NoExit -Command -`),
  * it reads standard input line by line and answers as a Hyper-V host's PowerShell would.
  *
- * The simulated kernel (a KernelFactory, lab/sim/model/kernel.ts) and the debug link (a
- * DebugLinkFactory, lab/sim/model/debug-link.ts) plug in here as runHost's `kernels` and `links`.
- * Without a kernel the VMs still run; what only a kernel can decide (a catalog trigger, an NMI)
- * is refused with a sentence that says so.
+ * Every VM runs the simulated kernel (lab/sim/kernel): triggers, process starts, driver loads,
+ * PnP removes, commits and NMIs reach it, and the VM reacts to its bugchecks and hangs. The debug
+ * link (a DebugLinkFactory, lab/sim/model/debug-link.ts) plugs in here as runHost's `links`.
  */
 import { readFileSync } from 'node:fs';
 import { parseLabFile } from '../../config/lab-file.js';

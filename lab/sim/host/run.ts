@@ -11,7 +11,6 @@ import type { LabFile } from '../../config/lab-file.js';
 import { MARKERS } from '../../hyperv/script.js';
 import type { DebugLinkFactory } from '../model/debug-link.js';
 import { SimHost } from '../model/host.js';
-import type { KernelFactory } from '../model/kernel.js';
 import { SimulatedPowerShellError } from './errors.js';
 import { handle, operationVm } from './handlers.js';
 import { readHostLine } from './protocol.js';
@@ -19,7 +18,6 @@ import { readHostLine } from './protocol.js';
 export interface HostRunOptions {
   lab: LabFile;
   statePath: string | null;
-  kernels?: KernelFactory;
   links?: DebugLinkFactory;
   input?: NodeJS.ReadableStream;
   out?: (text: string) => void;
@@ -143,7 +141,6 @@ export async function runHost(options: HostRunOptions): Promise<void> {
     host = await SimHost.open({
       lab: options.lab,
       statePath: options.statePath,
-      ...(options.kernels ? { kernels: options.kernels } : {}),
       ...(options.links ? { links: options.links } : {}),
     });
   } catch (error) {

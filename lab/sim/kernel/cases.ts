@@ -4,12 +4,13 @@
  * generator (render-fixtures.ts) both build their states from here.
  */
 import type { DriverFault } from '../../config/embedded.js';
-import type { ExtendedKernelAction, KernelBootFacts, LoadedDriver } from './contract.js';
+import type { KernelAction, KernelFacts, LoadedDriver } from '../contract.js';
 import { createKernel, type Kernel } from './index.js';
 import type { RenderContext } from './render/index.js';
 
-export const GUEST: Omit<KernelBootFacts, 'verifier'> = {
+export const GUEST: Omit<KernelFacts, 'verifier'> = {
   vmName: 'win10-a',
+  bootCount: 1,
   os: { product: 'Windows 10', build: 19041, processors: 2, family: 'vista-and-later', sku: 'client' },
   trackNblOwner: 1,
   memory: { physicalMb: 8192, pageFileInitialMb: 4096, pageFileMaximumMb: 8192 },
@@ -51,9 +52,9 @@ export const NBL_FAULT: DriverFault = {
 
 export interface SeedCase {
   name: string;
-  verifier: KernelBootFacts['verifier'];
-  facts?: Partial<KernelBootFacts>;
-  actions: ExtendedKernelAction[];
+  verifier: KernelFacts['verifier'];
+  facts?: Partial<KernelFacts>;
+  actions: KernelAction[];
   /** Break in after the actions (a hang is looked at by breaking in). */
   breakIn?: boolean;
   source: RenderContext['source'];
@@ -166,7 +167,7 @@ export interface BuiltCase {
 }
 
 /** Builds a case's kernel by applying its actions, and fills its command placeholders. */
-export function buildCase(seedCase: SeedCase, overrides: Partial<KernelBootFacts> = {}): BuiltCase {
+export function buildCase(seedCase: SeedCase, overrides: Partial<KernelFacts> = {}): BuiltCase {
   const kernel = createKernel({
     ...GUEST,
     ...seedCase.facts,

@@ -1,26 +1,25 @@
 /**
- * The simulated kernel's public surface: `createKernel(facts)` → a kernel that applies actions,
- * keeps its state as JSON, restores from it, and renders debugger commands.
+ * The simulated kernel's public surface: `createKernel(facts)` → a kernel that applies actions and
+ * keeps its state as plain JSON; `restoreKernel(json)` → the same kernel again from a checkpoint,
+ * a state file or a dump; both render debugger commands from the state.
  */
-import type { ExtendedKernelAction, KernelBootFacts, KernelOutcome } from './contract.js';
+import type { KernelAction, KernelFacts, KernelOutcome } from '../contract.js';
 import { applyAction, bootState, breakInto, elapse } from './kernel.js';
 import { type RenderContext, type Rendered, render, renderCommand } from './render/index.js';
 import { type KernelState, parseKernelState } from './state.js';
 
-export type { ExtendedKernelAction, KernelBootFacts } from './contract.js';
 export type { RenderContext, Rendered } from './render/index.js';
 export { render, renderCommand } from './render/index.js';
 export type { KernelState } from './state.js';
 
 export interface Kernel {
   /** Decides and applies the outcome of something that happened in the guest. */
-  apply(action: ExtendedKernelAction): KernelOutcome;
-  /** The state as plain JSON (a deep copy: checkpoints and dumps keep it unchanged). */
+  apply(action: KernelAction): KernelOutcome;
+  /**
+   * The state itself, plain JSON, changed in place by every call: the VM keeps this very object in
+   * its own state; copy it (structuredClone) to keep a moment of it.
+   */
   readonly state: KernelState;
-  /** Replaces the state with one read back from a checkpoint or dump (validated). */
-  restore(json: unknown): void;
-  /** Boots again with new facts (a reboot: the boot count, and so every address, changes). */
-  reboot(facts: KernelBootFacts): void;
   /** The debugger broke in (CTRL+C): the target stops in processor 0's idle loop. */
   breakIn(): void;
   /** The target runs again (after a break-in; a bugchecked kernel stays bugchecked until reboot). */
@@ -37,20 +36,20 @@ export interface Kernel {
 
 export const LIVE: RenderContext = { processor: 0, source: 'live', cxr: null };
 
-/** A kernel booted from the facts of the guest's last boot. */
-export function createKernel(facts: KernelBootFacts): Kernel {
-  let state = bootState(facts);
+/** A kernel booted from the facts of a boot of its guest. */
+export function createKernel(facts: KernelFacts): Kernel {
+  return kernelOver(bootState(facts));
+}
+
+/** The kernel a saved state describes (validated: a state this version does not read throws). */
+export function restoreKernel(json: unknown): Kernel {
+  return kernelOver(parseKernelState(json));
+}
+
+function kernelOver(state: KernelState): Kernel {
   return {
     apply: (action) => applyAction(state, action),
-    get state() {
-      return structuredClone(state);
-    },
-    restore(json) {
-      state = parseKernelState(json);
-    },
-    reboot(next) {
-      state = bootState({ ...next, bootCount: next.bootCount ?? state.boot.bootCount + 1 });
-    },
+    state,
     breakIn() {
       breakInto(state);
     },

@@ -12,7 +12,7 @@ import {
   SEED_CASES,
   type SeedCase,
 } from './cases.js';
-import { createKernel } from './index.js';
+import { createKernel, restoreKernel } from './index.js';
 import { FIXTURE_DIR } from './render-fixtures.js';
 
 function seedCase(name: string): SeedCase {
@@ -210,12 +210,9 @@ describe('simulated kernel: the seed cases, rendered from state', () => {
 
   it('counts member 2 on Windows XP/2003 and member 3 on later builds', () => {
     const kernel = createKernel({ ...GUEST, verifier: { flags: 0, drivers: [] } });
-    const state = kernel.state;
-    state.memory.failures = [1, 2, 30, 400];
-    kernel.restore(state);
+    kernel.state.memory.failures = [1, 2, 30, 400];
     expect.match(kernel.render('!vm 1'), / 403 commit requests have failed/);
-    state.boot.os.family = 'xp-2003';
-    kernel.restore(state);
+    kernel.state.boot.os.family = 'xp-2003';
     expect.match(kernel.render('!vm 1'), / 33 commit requests have failed/);
   });
 
@@ -225,17 +222,25 @@ describe('simulated kernel: the seed cases, rendered from state', () => {
       memory: { physicalMb: 1024, pageFileInitialMb: 512, pageFileMaximumMb: 1024 },
       verifier: { flags: 0, drivers: [] },
     });
-    kernel.apply({ kind: 'commit', megabytes: 1700 });
+    expect.deepEqual(kernel.apply({ kind: 'commit', megabytes: 1700 }), {
+      kind: 'commit',
+      refused: 0,
+      chargedMb: 307,
+      limitMb: 2008,
+      pageFileMb: 984,
+    });
     expect.equal(kernel.state.memory.pageFileCurrentMb, 984, 'the page file grew just enough');
     expect.deepEqual(kernel.state.memory.failures, [0, 0, 0, 0]);
-    kernel.apply({ kind: 'commit', megabytes: 5000 });
+    expect.equal(kernel.state.memory.committedPages, 78643, 'the process exited and released its commit');
+    const refused = kernel.apply({ kind: 'commit', megabytes: 5000 });
+    expect.ok(refused.kind === 'commit' && refused.refused === 1 && refused.limitMb === 2048);
     expect.equal(kernel.state.memory.pageFileCurrentMb, 1024);
     expect.deepEqual(kernel.state.memory.failures, [1, 0, 0, 0]);
-    kernel.apply({ kind: 'commit', megabytes: 5000 });
-    expect.deepEqual(kernel.state.memory.failures, [1, 1, 0, 0]);
+    kernel.apply({ kind: 'commit', megabytes: 5000, times: 3 });
+    expect.deepEqual(kernel.state.memory.failures, [1, 3, 0, 0]);
     expect.match(
       kernel.render('dc nt!MiChargeCommitmentFailures L4'),
-      / 00000001 00000001 00000000 00000000 /,
+      / 00000001 00000003 00000000 00000000 /,
     );
   });
 });
@@ -390,11 +395,10 @@ describe('simulated kernel: outcomes follow the state, not a replay', () => {
   it('keeps its state as JSON: a restored state renders the same', () => {
     const built = buildCase(seedCase('pool-corruption-3b'));
     const json = JSON.parse(JSON.stringify(built.kernel.state));
-    const copy = createKernel({ ...GUEST, verifier: { flags: 0, drivers: [] } });
-    copy.restore(json);
+    const copy = restoreKernel(json);
     for (const command of built.commands)
       expect.equal(copy.render(command, built.context), built.kernel.render(command, built.context));
-    expect.throws(() => copy.restore({ version: 2 }));
+    expect.throws(() => restoreKernel({ ...json, version: 2 }));
   });
 
   it('answers every further action of a bugchecked kernel with the same bugcheck', () => {

@@ -16,19 +16,14 @@
  *   is verified.
  * - nbl-leak-on-remove + pnp-remove → hang: the PnP worker holds the device-tree locks and waits.
  * - commit beyond the limit (RAM + page file at its maximum) → MiChargeCommitmentFailures[0] when the
- *   page file could still grow but not enough, [1] when it is already at its maximum.
+ *   page file could still grow but not enough, [1] when it is already at its maximum; a granted
+ *   commit is released when its process exits. The outcome says how many requests were refused.
  * - nmi → 0x80 (Arg1 0x4f4454, as a real NMI dump shows); manual-crash → 0xE2.
  * Once the kernel is bugchecked, every further action answers the same bugcheck.
  */
 import type { DriverFault } from '../../config/embedded.js';
+import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../contract.js';
 import { bugcheckText } from './bugchecks.js';
-import {
-  DEFAULT_TRIGGER_PROCESS,
-  type ExtendedKernelAction,
-  type KernelBootFacts,
-  type KernelOutcome,
-  type LoadedDriver,
-} from './contract.js';
 import { addr, hash64, hex16, pick, tagValue } from './hex.js';
 import { DRIVER_SITES, driverImageSize, NT, SYSTEM_IMAGES } from './layout.js';
 import {
@@ -46,6 +41,8 @@ import { lookupSymbol, moduleNamed, siteAddress } from './symbols.js';
 const PAGE = 0x1000n;
 const POOL_HEADER = 0x10;
 const NMI_ARG1 = 0x4f4454n;
+/** The process a trigger or a commit runs in when the action does not name one. */
+export const DEFAULT_TRIGGER_PROCESS = 'drvtrig.exe';
 
 type PoolOverrun = Extract<DriverFault, { kind: 'pool-overrun' }>;
 type IoWithApcsDisabled = Extract<DriverFault, { kind: 'io-with-apcs-disabled' }>;
@@ -200,8 +197,8 @@ function userReturn(state: KernelState, label: string): Site {
 // ---------------------------------------------------------------- boot
 
 /** A freshly booted kernel's state. */
-export function bootState(facts: KernelBootFacts): KernelState {
-  const bootCount = facts.bootCount ?? 1;
+export function bootState(facts: KernelFacts): KernelState {
+  const bootCount = facts.bootCount;
   const seed = `${facts.vmName}#${bootCount}`;
   const ntBase =
     0xfffff80000000000n +
@@ -738,36 +735,41 @@ function pnpRemove(state: KernelState, driverName: string): KernelOutcome {
   return { kind: 'hang', what };
 }
 
+/**
+ * A process commits `megabytes`, `times` over; each request that fits is granted and released when
+ * the process exits, each that does not is refused after the page file grew as far as it could.
+ */
 function commit(state: KernelState, megabytes: number, times: number): KernelOutcome {
   const physicalPages = state.boot.memory.physicalMb * 256;
   const request = megabytes * 256;
+  let refused = 0;
   for (let i = 0; i < times; i += 1) {
-    const limit = physicalPages + state.memory.pageFileCurrentMb * 256;
     const wanted = state.memory.committedPages + request;
-    if (wanted <= limit) {
-      state.memory.committedPages = wanted;
-      continue;
-    }
+    if (wanted <= physicalPages + state.memory.pageFileCurrentMb * 256) continue;
     const maximum = state.boot.memory.pageFileMaximumMb;
     if (state.memory.pageFileCurrentMb < maximum) {
       const grown = Math.min(maximum, Math.ceil((wanted - physicalPages) / 256));
       state.memory.pageFileCurrentMb = grown;
-      if (wanted <= physicalPages + grown * 256) {
-        state.memory.committedPages = wanted;
-        continue;
-      }
+      if (wanted <= physicalPages + grown * 256) continue;
       state.memory.failures[0] += 1;
-      continue;
+    } else {
+      state.memory.failures[1] += 1;
     }
-    state.memory.failures[1] += 1;
+    refused += 1;
   }
-  return { kind: 'none' };
+  return {
+    kind: 'commit',
+    refused,
+    chargedMb: Math.floor(state.memory.committedPages / 256),
+    limitMb: state.boot.memory.physicalMb + state.memory.pageFileCurrentMb,
+    pageFileMb: state.memory.pageFileCurrentMb,
+  };
 }
 
 // ---------------------------------------------------------------- actions
 
 /** Applies one action to a state (mutating it) and returns its outcome. */
-export function applyAction(state: KernelState, action: ExtendedKernelAction): KernelOutcome {
+export function applyAction(state: KernelState, action: KernelAction): KernelOutcome {
   if (state.crash) return outcomeOf(state.crash);
   state.tick += 1 + pick(64, seedOf(state), 'tick', state.tick);
   switch (action.kind) {
@@ -826,7 +828,7 @@ export function applyAction(state: KernelState, action: ExtendedKernelAction): K
       return { kind: 'none' };
     }
     case 'trigger': {
-      const process = ('process' in action && action.process) || DEFAULT_TRIGGER_PROCESS;
+      const process = action.process ?? DEFAULT_TRIGGER_PROCESS;
       if (state.latentCorruption)
         return meetCorruption(state, {
           kind: 'syscall',
@@ -878,7 +880,7 @@ export function applyAction(state: KernelState, action: ExtendedKernelAction): K
         });
       return pnpRemove(state, action.driver);
     case 'commit': {
-      const process = ('process' in action && action.process) || DEFAULT_TRIGGER_PROCESS;
+      const process = action.process ?? DEFAULT_TRIGGER_PROCESS;
       if (state.latentCorruption)
         return meetCorruption(state, {
           kind: 'syscall',
@@ -886,9 +888,7 @@ export function applyAction(state: KernelState, action: ExtendedKernelAction): K
           tag: 'MmSt',
           callers: [nt('MiChargeCommitment', 0x1d3), nt('NtAllocateVirtualMemory', 0x3e2)],
         });
-      const times =
-        'times' in action && action.times !== undefined ? Math.max(1, Math.floor(action.times)) : 1;
-      return commit(state, action.megabytes, times);
+      return commit(state, action.megabytes, Math.max(1, Math.floor(action.times ?? 1)));
     }
     case 'nmi': {
       const idle = idleThread(state, 0);
@@ -963,7 +963,8 @@ export function breakInto(state: KernelState): Thread {
   return idle;
 }
 
-/** Lab time passes: the tick count advances (waits get older). */
+/** Lab time passes: the tick count advances (waits get older); a stopped kernel's clock stands still. */
 export function elapse(state: KernelState, seconds: number): void {
+  if (state.crash || state.breakIn) return;
   state.tick += Math.max(0, Math.round((seconds * 1000) / 15.6001));
 }

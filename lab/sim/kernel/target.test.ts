@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import { LabCompromisedError } from '../../errors.js';
 import { buildCase, driver, GUEST, overrun, SEED_CASES } from './cases.js';
 import { openDumpTarget, readDump, writeDump } from './dump.js';
-import { createKernel } from './index.js';
+import { createKernel, type Kernel } from './index.js';
 import { renderCommand } from './render/index.js';
-import { KernelDebugTarget } from './target.js';
+import { KernelDebugTarget, type TargetVm } from './target.js';
 
 const caseNamed = (name: string) => {
   const found = SEED_CASES.find((c) => c.name === name);
@@ -17,18 +17,43 @@ const caseNamed = (name: string) => {
   return found;
 };
 
-function liveTarget() {
-  const kernel = createKernel({ ...GUEST, verifier: { flags: 1, drivers: ['myfault.sys'] } });
+/**
+ * The VM around the target, reduced to what the target asks of it and recorded: the target's own
+ * behaviour is under test here; the real VM's reactions are tested in lab/sim/model/vm.test.ts.
+ */
+function recordingVm(kernel: Kernel) {
   const calls: string[] = [];
-  const target = new KernelDebugTarget(kernel, {
+  let stopped = false;
+  const vm: TargetVm = {
+    kernel: () => kernel,
+    isStopped: () => stopped,
+    stop: async () => {
+      calls.push('stop');
+      stopped = true;
+    },
     resume: async () => {
       calls.push('resume');
+      stopped = false;
     },
     reboot: async () => {
       calls.push('reboot');
+      stopped = false;
+    },
+    crashed: async (outcome) => {
+      calls.push(`crashed 0x${outcome.kind === 'bugcheck' ? outcome.bugcheck.code.toString(16) : '?'}`);
+    },
+    changed: async () => {
+      calls.push('changed');
     },
     uptimeSeconds: () => 42,
-  });
+  };
+  return { vm, calls };
+}
+
+function liveTarget() {
+  const kernel = createKernel({ ...GUEST, verifier: { flags: 1, drivers: ['myfault.sys'] } });
+  const { vm, calls } = recordingVm(kernel);
+  const target = new KernelDebugTarget(vm);
   return { kernel, target, calls };
 }
 
@@ -42,8 +67,9 @@ describe('KernelDebugTarget', () => {
     expect.match(text, /^nt!DbgBreakPointWithStatus:\n[0-9a-f]{8}`[0-9a-f]{8} cc {14}int {5}3$/m);
     expect.equal(target.isStopped(), true);
     expect.match(await target.execute('k'), /nt!DbgBreakPointWithStatus$/m);
+    expect.equal(await target.breakIn(), '', 'a stopped target has nothing more to say');
     await target.resume();
-    expect.deepEqual(calls, ['resume']);
+    expect.deepEqual(calls, ['stop', 'changed', 'changed', 'resume']);
     expect.equal(target.isStopped(), false);
   });
 
@@ -60,7 +86,6 @@ describe('KernelDebugTarget', () => {
       /^ {23}\(0x[0-9A-F]{16},0x0000000000000001,0x[0-9A-F]{16},0x0000000000000000\)$/,
     );
     expect.ok(lines.includes('Debugger entered on first try; Bugcheck callbacks have not been invoked.'));
-    expect.equal(target.isStopped(), true);
     expect.equal(target.currentProcessor(), kernel.promptProcessor());
     // A live bugcheck is still inside the debugger break.
     expect.match(await target.execute('kn'), /^00 [0-9a-f`]{17} [0-9a-f`]{17} nt!DbgBreakPointWithStatus$/m);
@@ -74,12 +99,12 @@ describe('KernelDebugTarget', () => {
     expect.match(await target.execute('!analyze -v'), /^MANUALLY_INITIATED_CRASH \(e2\)$/m);
     await target.execute('g');
     await target.execute('.reboot');
-    expect.deepEqual(calls, ['resume', 'reboot']);
+    expect.deepEqual(calls, ['stop', 'changed', 'crashed 0xe2', 'changed', 'resume', 'reboot']);
   });
 
   it('keeps the .cxr scope across commands, as a kd session does', async () => {
     const built = buildCase(caseNamed('pool-corruption-3b'));
-    const target = new KernelDebugTarget(built.kernel, { resume: async () => {}, reboot: async () => {} });
+    const target = new KernelDebugTarget(recordingVm(built.kernel).vm);
     const cxr = built.kernel.state.crash?.context?.address;
     await target.execute(`.cxr 0x${cxr}`);
     expect.match(await target.execute('r'), /^rax=4f4f4f4f4f4f4f4f /m);
@@ -101,14 +126,28 @@ describe('crash dumps', () => {
   it('round-trip the kernel state behind a real x64 kernel-dump signature', () => {
     const built = buildCase(caseNamed('special-pool-d6'));
     const state = built.kernel.state;
+    const crashTime = new Date('2024-03-01T10:05:12.345Z');
     for (const kind of ['full', 'kernel', 'mini'] as const) {
-      const bytes = writeDump(state, kind);
+      const bytes = writeDump(state, kind, { crashTime, uptimeSeconds: 312.5 });
       expect.equal(bytes.toString('latin1', 0, 8), 'PAGEDU64');
       expect.equal(bytes.readUInt32LE(0x38), 0xd6, 'the bug check code sits where DUMP_HEADER64 keeps it');
+      expect.equal(
+        bytes.readBigUInt64LE(0x40),
+        BigInt(`0x${state.crash?.args[0]}`),
+        'and its first parameter',
+      );
+      expect.equal(bytes.readBigUInt64LE(0xfa8), 133537611123450000n, 'SystemTime is a FILETIME');
       const back = readDump(bytes, 'MEMORY.DMP');
-      expect.equal(back.kind, kind);
+      expect.deepEqual([back.kind, back.crashTime, back.uptimeSeconds], [kind, crashTime, 312.5]);
       expect.deepEqual(back.state, state);
     }
+    const untimed = readDump(writeDump(state, 'kernel'), 'MEMORY.DMP');
+    expect.deepEqual([untimed.crashTime, untimed.uptimeSeconds], [null, 0]);
+    expect.equal(
+      writeDump(state, 'kernel').toString('latin1', 0xfa8, 0xfb0),
+      'PAGEPAGE',
+      'unset fields say PAGE',
+    );
   });
 
   it('refuse a foreign or damaged file with one sentence', () => {
@@ -140,9 +179,11 @@ describe('crash dumps', () => {
     const dir = mkdtempSync(join(tmpdir(), 'driverlab-dump-'));
     try {
       const path = join(dir, 'MEMORY.DMP');
-      writeFileSync(path, writeDump(built.kernel.state, 'kernel'));
+      const crashTime = new Date('2024-03-01T10:05:12Z');
+      writeFileSync(path, writeDump(built.kernel.state, 'kernel', { crashTime, uptimeSeconds: 95 }));
       const target = await openDumpTarget(path);
       expect.equal(target.isStopped(), true);
+      expect.equal(target.identity().uptimeSeconds, 95);
       const analysis = await target.execute('!analyze -v');
       expect.equal(analysis, built.kernel.render('!analyze -v', built.context));
       expect.match(analysis, /^FILE_IN_CAB: {2}MEMORY\.DMP$/m);

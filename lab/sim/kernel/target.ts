@@ -3,7 +3,7 @@
  * and the text of the events the kernel causes on an attached debugger (the bugcheck block of
  * domain brief §2.7, the CTRL+C break banner).
  */
-import type { DebugTarget, KernelOutcome, TargetEvent, TargetIdentity } from './contract.js';
+import type { DebugTarget, KernelOutcome, TargetEvent, TargetIdentity } from '../contract.js';
 import { hex16, tick } from './hex.js';
 import type { Kernel } from './index.js';
 import { instructionAt } from './memory.js';
@@ -82,69 +82,69 @@ export function identityOf(state: KernelState, uptimeSeconds: number): TargetIde
   };
 }
 
-export interface TargetCallbacks {
-  /** `g`: the VM runs on (after a bugcheck: writes its dump and reboots). */
+/**
+ * The VM a live kernel runs in, as its debug target needs it: the VM decides whether the guest is
+ * stopped and what `g`, `.reboot` and `.crash` do to it (write the dump, reboot, freeze).
+ */
+export interface TargetVm {
+  /** The kernel of the running guest, as of now (the VM lets lab time reach it first). */
+  kernel(): Kernel;
+  /** The guest is stopped in the debugger (broken in, or bugchecked with the debugger attached). */
+  isStopped(): boolean;
+  /** CTRL+C reached the kernel (it has recorded the break): the VM stops where it is. */
+  stop(): Promise<void>;
+  /** `g`: the VM runs on (after a bugcheck: it writes its dump and reboots). */
   resume(): Promise<void>;
   /** `.reboot`. */
   reboot(): Promise<void>;
+  /** The debugger's `.crash` bugchecked the kernel: the VM takes the bugcheck, still stopped. */
+  crashed(outcome: KernelOutcome): Promise<void>;
+  /** A command ran on the stopped kernel: the VM keeps the state it left. */
+  changed(): Promise<void>;
   /** Lab seconds since the guest booted. */
-  uptimeSeconds?(): number;
-  /** The debugger's `.crash` bugchecked the kernel: the VM should react to the outcome. */
-  crashed?(outcome: KernelOutcome): void;
+  uptimeSeconds(): number;
 }
 
-/** A live kernel behind the debug link. */
+/** A live kernel behind the debug link, in the VM that runs it. */
 export class KernelDebugTarget implements DebugTarget {
-  private stopped: boolean;
   private context: RenderContext;
 
-  constructor(
-    private readonly kernel: Kernel,
-    private readonly callbacks: TargetCallbacks,
-  ) {
-    const state = kernel.state;
-    this.stopped = state.crash !== null || state.breakIn !== null;
-    this.context = { processor: kernel.promptProcessor(), source: 'live', cxr: null };
+  constructor(private readonly vm: TargetVm) {
+    this.context = { processor: vm.kernel().promptProcessor(), source: 'live', cxr: null };
+  }
+
+  private get kernel(): Kernel {
+    return this.vm.kernel();
   }
 
   identity(): TargetIdentity {
-    return identityOf(this.kernel.state, this.callbacks.uptimeSeconds?.() ?? 0);
+    return identityOf(this.kernel.state, this.vm.uptimeSeconds());
   }
 
   isStopped(): boolean {
-    return this.stopped;
+    return this.vm.isStopped();
   }
 
-  /** The kernel bugchecked while running (the VM applied an action): the target is now stopped. */
+  /** The kernel bugchecked while running (the VM applied an action): what the debugger is told. */
   noteOutcome(outcome: KernelOutcome): TargetEvent | null {
     const event = eventFor(this.kernel.state, outcome);
-    if (event) {
-      this.stopped = true;
-      this.context = { processor: this.kernel.promptProcessor(), source: 'live', cxr: null };
-    }
+    if (event) this.context = { processor: this.kernel.promptProcessor(), source: 'live', cxr: null };
     return event;
   }
 
   async breakIn(): Promise<string> {
-    const state = this.kernel.state;
-    if (state.crash) {
-      this.stopped = true;
-      return '';
-    }
-    this.kernel.breakIn();
-    this.stopped = true;
-    this.context = { processor: this.kernel.promptProcessor(), source: 'live', cxr: null };
-    return breakText(this.kernel.state);
+    if (this.vm.isStopped()) return '';
+    // The VM stops first (lab time up to the break reaches the kernel), then the kernel breaks.
+    await this.vm.stop();
+    const kernel = this.kernel;
+    kernel.breakIn();
+    this.context = { processor: kernel.promptProcessor(), source: 'live', cxr: null };
+    await this.vm.changed();
+    return kernel.state.crash ? '' : breakText(kernel.state);
   }
 
   async execute(command: string): Promise<string> {
     const verb = command.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
-    if (verb === '.crash') {
-      const outcome = this.kernel.apply({ kind: 'manual-crash' });
-      this.callbacks.crashed?.(outcome);
-      this.context = { processor: this.kernel.promptProcessor(), source: 'live', cxr: null };
-      return bugcheckEventText(this.kernel.state);
-    }
     if (verb === 'g') {
       await this.resume();
       return '';
@@ -153,8 +153,15 @@ export class KernelDebugTarget implements DebugTarget {
       await this.reboot();
       return '';
     }
+    if (verb === '.crash') {
+      const outcome = this.kernel.apply({ kind: 'manual-crash' });
+      this.context = { processor: this.kernel.promptProcessor(), source: 'live', cxr: null };
+      await this.vm.crashed(outcome);
+      return bugcheckEventText(this.kernel.state);
+    }
     const rendered = this.kernel.renderCommand(command, this.context);
     this.context = rendered.context;
+    await this.vm.changed();
     return rendered.text;
   }
 
@@ -163,14 +170,12 @@ export class KernelDebugTarget implements DebugTarget {
   }
 
   async resume(): Promise<void> {
-    this.stopped = false;
     this.kernel.resume();
-    await this.callbacks.resume();
+    await this.vm.resume();
   }
 
   async reboot(): Promise<void> {
-    this.stopped = false;
-    await this.callbacks.reboot();
+    await this.vm.reboot();
   }
 
   /** The kernel never raises the Driver Verifier question (see README): there is nothing to answer. */

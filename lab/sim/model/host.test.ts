@@ -3,7 +3,16 @@
  * through a schema, lab time continued; files of sessions whose process is gone are removed.
  */
 import { deepStrictEqual, equal, ok, rejects } from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -30,15 +39,10 @@ describe('the simulated host', () => {
     const first = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
     const vm = first.vm('win11-a');
     ok(vm);
+    const credential = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };
+    await vm.invoke(credential, 'bcdedit', ['/set', '{current}', 'description', 'remembered']);
     await vm.stop(true);
     await vm.checkpoint('mine');
-    await vm.guest.run('bcdedit', ['/set', '{current}', 'description', 'remembered'], {
-      nowIso: () => '',
-      hasKernel: () => false,
-      kernel: async () => {},
-      scheduleShutdown: () => 'scheduled',
-      abortShutdown: () => false,
-    });
     await first.save();
     const leftAt = first.time.now();
     const second = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
@@ -53,17 +57,77 @@ describe('the simulated host', () => {
     ok(second.time.now() >= leftAt, 'lab time goes on from where the first process left it');
     equal(second.time.calendarOrigin, first.time.calendarOrigin);
     equal(second.vm('win11-b')?.state.power, 'Running');
+    deepStrictEqual(
+      second.vm('win11-b')?.state.kernel,
+      first.vm('win11-b')?.state.kernel,
+      'the running guest keeps its kernel',
+    );
+    await again.start();
+    await again.restore('mine');
+    equal(again.state.power, 'Off', 'a checkpoint read back from its own file restores');
+  });
+
+  test('saving writes a checkpoint once, to its own file, and the state file only when the VMs changed', async () => {
+    const lab = await loadLabFile(paths.embeddedLab);
+    const dir = tempDir();
+    const statePath = join(dir, `lab-${process.pid}-5a7e5a7e.json`);
+    const host = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
+    const folder = join(dir, `lab-${process.pid}-5a7e5a7e.checkpoints`);
+    const vm = host.vm('win11-a');
+    ok(vm);
+    equal(readdirSync(folder).length, 2, 'the two baselines');
+    const mine = await vm.checkpoint('mine');
+    await host.save();
+    const file = join(folder, `${mine.id}.json`);
+    const written = statSync(file).mtimeMs;
+    const state = statSync(statePath).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    await vm.status();
+    await host.save();
+    deepStrictEqual(
+      [statSync(file).mtimeMs, statSync(statePath).mtimeMs],
+      [written, state],
+      'nothing changed',
+    );
+    await vm.invoke({ user: 'Administrator', password: 'Embedded-Lab-Only-1' }, 'bcdedit', ['/debug', 'on']);
+    await host.save();
+    equal(statSync(file).mtimeMs, written, 'a checkpoint never changes');
+    ok(statSync(statePath).mtimeMs > state, 'the VM changed, so the state file is written');
+    ok(!readFileSync(statePath, 'utf8').includes('"snapshot"'), 'the state file holds no snapshot');
+    await vm.removeCheckpoint('mine');
+    await host.save();
+    ok(!existsSync(file), 'a removed checkpoint’s file goes with it');
+  });
+
+  test('a state file whose checkpoint file is missing is refused with a sentence naming both', async () => {
+    const lab = await loadLabFile(paths.embeddedLab);
+    const dir = tempDir();
+    const statePath = join(dir, `lab-${process.pid}-0c0c0c0c.json`);
+    await SimHost.open({ lab, statePath });
+    const folder = join(dir, `lab-${process.pid}-0c0c0c0c.checkpoints`);
+    const [first] = readdirSync(folder);
+    rmSync(join(folder, first as string));
+    await rejects(
+      SimHost.open({ lab, statePath }),
+      new RegExp(
+        `names checkpoint ${(first as string).replace('.json', '')}, but its file '.*' cannot be read`,
+      ),
+    );
   });
 
   test('state files of lab sessions whose process has ended are removed; a live one is kept', async () => {
     const lab = await loadLabFile(paths.embeddedLab);
     const dir = tempDir();
     const dead = join(dir, 'lab-2147483646-deadbeef.json');
+    const deadCheckpoints = join(dir, 'lab-2147483646-deadbeef.checkpoints');
     const live = join(dir, `lab-${process.pid}-feedface.json`);
     writeFileSync(dead, '{}');
+    mkdirSync(deadCheckpoints);
+    writeFileSync(join(deadCheckpoints, 'x.json'), '{}');
     writeFileSync(live, '{}');
     await SimHost.open({ lab, statePath: join(dir, `lab-${process.pid}-00000001.json`) });
     ok(!existsSync(dead));
+    ok(!existsSync(deadCheckpoints));
     ok(existsSync(live));
   });
 

@@ -6,8 +6,13 @@
  * shell) — on a real host the VMs do not notice, so here the host process saves its VMs after every
  * operation and a new process picks them up, lab time included. One state file belongs to one lab
  * session (see lab/sim/launch.ts); files of sessions whose owner process is gone are cleaned up.
+ *
+ * Saving stays cheap however many checkpoints the VMs have: a checkpoint never changes once taken,
+ * so each is written once, to its own file in a folder beside the state file, and the state file
+ * holds the live VMs only — rewritten only when they changed (merely looking at a VM changes
+ * nothing; lab time is kept as a pair of lab and wall time that stays true).
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { type LabClock, scaledClock } from '../../clock.js';
@@ -16,9 +21,8 @@ import type { EmbeddedLabFileData, LabFile } from '../../config/lab-file.js';
 import { Redactor, resolveSecret } from '../../config/secrets.js';
 import type { GuestEnvironment } from '../guest/guest.js';
 import type { DebugLinkFactory } from './debug-link.js';
-import type { KernelFactory } from './kernel.js';
 import { continuedClock, SimTime } from './time.js';
-import { SimVm, type VmState } from './vm.js';
+import { type CheckpointState, SimVm, type VmSnapshot, type VmState } from './vm.js';
 
 export interface SimHostOptions {
   lab: LabFile;
@@ -26,18 +30,23 @@ export interface SimHostOptions {
   statePath: string | null;
   /** The lab clock before continuation (tests pass their own). */
   clock?: LabClock;
-  kernels?: KernelFactory;
+  /** The calendar time (epoch ms) of lab time 0 for a new host; now when absent. */
+  calendarOrigin?: number;
+  /** The debug link's target ends (lab/sim/kdnet); without it no debugger can attach. */
   links?: DebugLinkFactory;
   env?: NodeJS.ProcessEnv;
 }
 
+/** A checkpoint as the state file lists it: its snapshot is in a file of its own. */
+type CheckpointEntry = Omit<CheckpointState, 'snapshot'>;
+
 /** What the state file holds. */
 interface HostStateFile {
-  version: 1;
+  version: 2;
   savedAtLab: number;
   savedAtWall: number;
   calendarOrigin: number;
-  vms: Record<string, VmState>;
+  vms: Record<string, Omit<VmState, 'checkpoints'> & { checkpoints: CheckpointEntry[] }>;
   /** Operations answered per VM, and the host-shell-dies faults already fired. */
   operations: Record<string, number>;
   shellDeaths: string[];
@@ -60,7 +69,6 @@ const GuestStateShape = z.looseObject({
   devices: z.array(z.unknown()),
   filters: z.looseObject({ items: z.array(z.unknown()) }),
   events: z.looseObject({ records: z.array(z.unknown()), nextRecordId: z.number() }),
-  commit: z.looseObject({ pageFileMb: z.number() }),
 });
 const power = z.enum(['Off', 'Starting', 'Running', 'Stopping', 'Saved', 'Paused']);
 const phase = z.enum(['off', 'booting', 'up', 'shutting-down', 'frozen', 'dumping', 'halted']);
@@ -72,18 +80,18 @@ const VmStateShape = z.looseObject({
   runningSince: z.number().nullable(),
   guest: GuestStateShape,
   checkpoints: z.array(
-    z.looseObject({
-      id: z.string(),
+    z.strictObject({
+      id: z.string().regex(/^[0-9a-f-]{36}$/, 'a checkpoint id'),
       name: z.string(),
       created: z.string(),
       parentId: z.string().nullable(),
-      snapshot: z.looseObject({ power, phase, guest: GuestStateShape }),
     }),
   ),
   currentCheckpoint: z.string().nullable(),
 });
+const SnapshotShape = z.looseObject({ power, phase, guest: GuestStateShape });
 const HostStateShape = z.strictObject({
-  version: z.literal(1),
+  version: z.literal(2),
   savedAtLab: z.number(),
   savedAtWall: z.number(),
   calendarOrigin: z.number(),
@@ -91,6 +99,49 @@ const HostStateShape = z.strictObject({
   operations: z.record(z.string(), z.number()),
   shellDeaths: z.array(z.string()),
 });
+
+/** The folder beside a state file that keeps its checkpoints, one file each. */
+function checkpointFolder(statePath: string): string {
+  return statePath.replace(/\.json$/, '.checkpoints');
+}
+
+/** Writes a file whole or not at all: a temporary file renamed over it. */
+function writeAtomically(path: string, text: string): void {
+  const temp = join(dirname(path), `${basename(path)}.${process.pid}.tmp`);
+  writeFileSync(temp, text);
+  renameSync(temp, path);
+}
+
+function readCheckpoint(statePath: string, id: string): VmSnapshot {
+  const file = join(checkpointFolder(statePath), `${id}.json`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(
+      `the state file '${statePath}' names checkpoint ${id}, but its file '${file}' cannot be read (${String(error)})`,
+    );
+  }
+  const parsed = SnapshotShape.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(
+      `the checkpoint file '${file}' is not one this host wrote (${parsed.error.issues[0]?.message ?? 'unknown shape'})`,
+    );
+  }
+  return parsed.data as unknown as VmSnapshot;
+}
+
+/** The VMs of a state file, each checkpoint with its snapshot read back from its own file. */
+function savedVms(statePath: string, file: HostStateFile): Record<string, VmState> {
+  const vms: Record<string, VmState> = {};
+  for (const [name, vm] of Object.entries(file.vms)) {
+    vms[name] = {
+      ...vm,
+      checkpoints: vm.checkpoints.map((c) => ({ ...c, snapshot: readCheckpoint(statePath, c.id) })),
+    };
+  }
+  return vms;
+}
 
 function readState(path: string): HostStateFile | null {
   let text: string;
@@ -123,12 +174,13 @@ export function removeOrphanStateFiles(dir: string): void {
     return;
   }
   for (const name of names) {
-    const m = /^lab-(\d+)-[0-9a-f]+\.json(\.\d+\.tmp)?$/.exec(name);
+    const m = /^lab-(\d+)-[0-9a-f]+(\.json(\.\d+\.tmp)?|\.checkpoints)$/.exec(name);
     if (!m) continue;
     try {
       process.kill(Number(m[1]), 0);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(dir, name), { force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH')
+        rmSync(join(dir, name), { force: true, recursive: true });
     }
   }
 }
@@ -139,6 +191,9 @@ export class SimHost {
   readonly data: EmbeddedLabFileData;
   private operations: Record<string, number>;
   private shellDeaths: Set<string>;
+  /** The checkpoints whose files are written, and the live state last written. */
+  private readonly writtenCheckpoints = new Set<string>();
+  private lastWritten: string | null = null;
 
   private constructor(
     private readonly options: SimHostOptions,
@@ -150,7 +205,10 @@ export class SimHost {
     this.data = data;
     const base = options.clock ?? scaledClock(data.clock);
     const offset = saved ? saved.savedAtLab + Math.max(0, Date.now() - saved.savedAtWall) * base.factor : 0;
-    this.time = new SimTime(continuedClock(base, offset), saved?.calendarOrigin ?? Date.now());
+    this.time = new SimTime(
+      continuedClock(base, offset),
+      saved?.calendarOrigin ?? options.calendarOrigin ?? Date.now(),
+    );
     this.operations = saved?.operations ?? {};
     this.shellDeaths = new Set(saved?.shellDeaths ?? []);
   }
@@ -158,8 +216,11 @@ export class SimHost {
   /** Opens the host: the saved VMs when the state file has them, else every VM fresh at its baseline. */
   static async open(options: SimHostOptions): Promise<SimHost> {
     if (options.statePath) removeOrphanStateFiles(dirname(options.statePath));
-    const saved = options.statePath ? readState(options.statePath) : null;
-    const host = new SimHost(options, saved);
+    const file = options.statePath ? readState(options.statePath) : null;
+    const saved = file && options.statePath ? savedVms(options.statePath, file) : null;
+    const host = new SimHost(options, file);
+    for (const vm of Object.values(saved ?? {}))
+      for (const c of vm.checkpoints) host.writtenCheckpoints.add(c.id);
     const redactor = new Redactor();
     const secrets = { baseDir: options.lab.dir, env: options.env ?? process.env, redactor };
     for (const vm of host.data.vms) {
@@ -190,13 +251,12 @@ export class SimHost {
           faults,
           accounts,
           timings: declaration.timings,
-          ...(options.kernels ? { kernels: options.kernels } : {}),
           ...(options.links ? { links: options.links } : {}),
           persist: () => host.save(),
         },
-        saved?.vms[vm.name],
+        saved?.[vm.name],
       );
-      if (!saved?.vms[vm.name]) {
+      if (!saved?.[vm.name]) {
         const missing = faults.find((f) => f.kind === 'checkpoint-missing');
         const withoutBaseline = missing !== undefined && (missing.checkpoint ?? vm.baseline) === vm.baseline;
         await sim.poweredOnAndBooted(withoutBaseline ? null : vm.baseline);
@@ -225,34 +285,50 @@ export class SimHost {
    */
   countOperation(vmName: string): 'die' | 'go-on' {
     const key = vmName.toLowerCase();
+    const fault = this.faults(vmName).find((f) => f.kind === 'host-shell-dies');
+    if (fault?.kind !== 'host-shell-dies' || this.shellDeaths.has(key)) return 'go-on';
     const seen = this.operations[key] ?? 0;
     this.operations[key] = seen + 1;
-    const fault = this.faults(vmName).find((f) => f.kind === 'host-shell-dies');
-    if (fault?.kind === 'host-shell-dies' && !this.shellDeaths.has(key) && seen >= fault.afterOperations) {
+    if (seen >= fault.afterOperations) {
       this.shellDeaths.add(key);
       return 'die';
     }
     return 'go-on';
   }
 
-  /** Writes the state file (atomically: a temporary file renamed over it). */
+  /**
+   * Saves the VMs for the next host process: a checkpoint's file once, when it is new (and removed
+   * with its checkpoint); the state file (atomically) when the live VMs changed since the last save.
+   */
   async save(): Promise<void> {
     const path = this.options.statePath;
     if (!path) return;
-    const vms: Record<string, VmState> = {};
-    for (const vm of this.vms.values()) vms[vm.name] = vm.state;
-    const state: HostStateFile = {
-      version: 1,
-      savedAtLab: this.time.now(),
-      savedAtWall: Date.now(),
-      calendarOrigin: this.time.calendarOrigin,
-      vms,
-      operations: this.operations,
-      shellDeaths: [...this.shellDeaths],
-    };
+    const folder = checkpointFolder(path);
+    const vms: HostStateFile['vms'] = {};
+    const live = new Set<string>();
+    for (const vm of this.vms.values()) {
+      const entries: CheckpointEntry[] = [];
+      for (const { snapshot, ...entry } of vm.state.checkpoints) {
+        live.add(entry.id);
+        entries.push(entry);
+        if (this.writtenCheckpoints.has(entry.id)) continue;
+        mkdirSync(folder, { recursive: true });
+        writeAtomically(join(folder, `${entry.id}.json`), JSON.stringify(snapshot));
+        this.writtenCheckpoints.add(entry.id);
+      }
+      vms[vm.name] = { ...vm.state, checkpoints: entries };
+    }
+    for (const id of this.writtenCheckpoints) {
+      if (live.has(id)) continue;
+      rmSync(join(folder, `${id}.json`), { force: true });
+      this.writtenCheckpoints.delete(id);
+    }
+    const body = JSON.stringify({ vms, operations: this.operations, shellDeaths: [...this.shellDeaths] });
+    if (body === this.lastWritten && existsSync(path)) return;
     mkdirSync(dirname(path), { recursive: true });
-    const temp = join(dirname(path), `${basename(path)}.${process.pid}.tmp`);
-    writeFileSync(temp, JSON.stringify(state));
-    renameSync(temp, path);
+    // Any lab time with the wall time it was read at: a later host goes on from that pair.
+    const head = `{"version":2,"savedAtLab":${this.time.now()},"savedAtWall":${Date.now()},"calendarOrigin":${this.time.calendarOrigin},`;
+    writeAtomically(path, head + body.slice(1));
+    this.lastWritten = body;
   }
 }

@@ -1,53 +1,21 @@
 /**
- * The simulated VM: power state machine and refusals, checkpoints of the whole guest, heartbeat,
- * reboots, and the VM's reactions to kernel outcomes — driven with a test double of the kernel
- * interface and a clock the test moves.
+ * The simulated VM: power state machine and refusals, checkpoints of the whole guest and its
+ * kernel, heartbeat, reboots, and the VM's reactions to what its simulated kernel decides — on a
+ * clock the test moves. The debug link is a recording test double: the real one is built in
+ * lab/sim/kdnet, and what is under test here is the VM's side of that seam (when a link opens,
+ * what it is told, what the target does to the VM).
  */
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LabClock } from '../../clock.js';
 import type { LabFault } from '../../config/embedded.js';
-import type { DebugTarget, KernelAction, KernelOutcome, TargetEvent } from '../contract.js';
+import type { DebugTarget, TargetEvent } from '../contract.js';
 import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/testing.js';
 import { SimulatedPowerShellError } from '../host/errors.js';
-import { kernelDoubles } from '../host/testing/kernel-double.js';
+import { manualClock } from '../host/testing.js';
+import { readDump } from '../kernel/dump.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
-import { readDump } from './dump.js';
-import type { KernelFactory } from './kernel.js';
 import { SimTime } from './time.js';
 import { DURATIONS, SimVm } from './vm.js';
-
-/** A lab clock the test moves; sleeping moves it too (after yielding, so other work can run). */
-function manualClock(): LabClock & { advance(ms: number): void; slept: number[] } {
-  let now = 0;
-  const slept: number[] = [];
-  return {
-    factor: 1,
-    graceMs: 0,
-    now: () => now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      await new Promise((r) => setImmediate(r));
-      now += ms;
-    },
-    wallTimeout: (ms) => ms,
-    advance: (ms) => {
-      now += ms;
-    },
-    slept,
-  };
-}
-
-const OVERRUN: KernelOutcome = {
-  kind: 'bugcheck',
-  bugcheck: {
-    code: 0xd6,
-    name: 'DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION',
-    args: [0xfffff9800b5ff000n, 1n, 0xfffff88004f834ebn, 0n],
-  },
-};
-
-const kernels = kernelDoubles;
 
 /** A test double of the debug link: records what the VM opens and tells it. */
 function links(attached: () => boolean) {
@@ -66,12 +34,7 @@ function links(attached: () => boolean) {
 const CREDENTIAL = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };
 
 async function vmUnderTest(
-  options: {
-    faults?: LabFault[];
-    kernels?: KernelFactory;
-    links?: DebugLinkFactory;
-    diskFull?: boolean;
-  } = {},
+  options: { faults?: LabFault[]; links?: DebugLinkFactory; diskFull?: boolean } = {},
 ) {
   const g = await guestUnderTest({ diskFull: options.diskFull ?? false });
   const clock = manualClock();
@@ -83,7 +46,6 @@ async function vmUnderTest(
     faults: options.faults ?? [],
     accounts: [CREDENTIAL],
     timings: g.env.declaration.timings,
-    ...(options.kernels ? { kernels: options.kernels } : {}),
     ...(options.links ? { links: options.links } : {}),
     persist: async () => {
       persisted.push(clock.now());
@@ -91,7 +53,21 @@ async function vmUnderTest(
   });
   await vm.poweredOnAndBooted('baseline');
   const run = (file: string, ...args: string[]) => vm.invoke(CREDENTIAL, file, args);
-  return { vm, clock, run, persisted };
+  /** Copies a catalog driver's package into C:\Drivers\<name> and installs it with pnputil. */
+  const install = async (driver: string, inf = `${driver}.inf`) => {
+    const folder = `C:\\Drivers\\${driver}`;
+    for (const file of await packageFiles(driver))
+      vm.guest.fs.writeFile(`${folder}\\${file.name}`, file.bytes, '');
+    return run('pnputil', '/add-driver', `${folder}\\${inf}`, '/install');
+  };
+  /** A guest reboot (shutdown /r /t 0) until the guest is up again. */
+  const reboot = async () => {
+    await run('shutdown', '/r', '/t', '0');
+    clock.advance(60_000);
+    await vm.settle();
+    equal(vm.heartbeat(), 'OkApplicationsHealthy');
+  };
+  return { vm, clock, run, install, reboot, persisted };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -193,19 +169,15 @@ describe('power state machine', () => {
     equal(vm.state.guest.bootTime, bootTime);
   });
 
-  test('an NMI is refused unless the VM runs', async () => {
-    const k = kernels();
-    const { vm } = await vmUnderTest({ kernels: k.factory });
+  test('an NMI is refused unless the VM runs; a running one bugchecks with 0x80', async () => {
+    const { vm } = await vmUnderTest();
     await vm.stop(true);
+    const kernel = () => vm.state.kernel;
+    equal(kernel(), null, 'an off VM has no kernel');
     equal(await refusal(vm.injectNmi()), 'Cannot inject a non-maskable interrupt into the virtual machine.');
     await vm.start();
     await vm.injectNmi();
-    deepStrictEqual(k.latest().applied.at(-1), { kind: 'nmi' });
-  });
-
-  test('without a kernel plugged in, an NMI says so instead of pretending', async () => {
-    const { vm } = await vmUnderTest();
-    match(await refusal(vm.injectNmi()), /has no simulated kernel plugged in/);
+    deepStrictEqual([vm.state.phase, kernel()?.crash?.code], ['dumping', 0x80]);
   });
 });
 
@@ -299,17 +271,20 @@ describe('checkpoints', () => {
   });
 
   test('the kernel state comes back with the checkpoint', async () => {
-    const k = kernels();
-    const { vm, run } = await vmUnderTest({ kernels: k.factory });
-    await run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun');
-    await vm.checkpoint('after-trigger');
-    await run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun');
-    await vm.restore('after-trigger');
-    // The boot loaded FileInfo and luafv; the command started a process, then ran the trigger.
+    const { vm, run } = await vmUnderTest();
+    equal((await run('C:\\Tools\\commithog.exe', '7000')).exitCode, 0);
+    await vm.checkpoint('after-commit');
+    const kept = structuredClone(vm.state.kernel);
+    equal(kept?.memory.pageFileCurrentMb, 4133, 'the page file grew for the commit');
+    equal((await run('C:\\Tools\\commithog.exe', '20000')).exitCode, 1455);
+    deepStrictEqual(vm.state.kernel?.memory.failures, [1, 0, 0, 0]);
+    await vm.restore('after-commit');
+    deepStrictEqual(vm.state.kernel?.memory, kept?.memory);
     deepStrictEqual(
-      k.latest().applied.map((a) => a.kind),
-      ['driver-loaded', 'driver-loaded', 'image-load', 'trigger'],
+      vm.state.kernel?.processes.map((p) => p.image),
+      kept?.processes.map((p) => p.image),
     );
+    equal((await run('C:\\Tools\\commithog.exe', '20000')).exitCode, 1455, 'the restored kernel goes on');
   });
 
   test('a checkpoint taken while off comes back off; the tree keeps parents; removal re-parents', async () => {
@@ -359,116 +334,142 @@ describe('checkpoints', () => {
 });
 
 describe('kernel outcomes', () => {
-  const overrun = (a: KernelAction): KernelOutcome => (a.kind === 'trigger' ? OVERRUN : { kind: 'none' });
+  const OVERRUN = ['C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'] as const;
 
-  test('a bugcheck without a debugger: the session ends, MEMORY.DMP and a minidump are written, the VM reboots, 1001 is logged', async () => {
-    const k = kernels(overrun);
-    const { vm, clock, run } = await vmUnderTest({ kernels: k.factory });
-    await rejects(run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'), {
-      message: SESSION_ENDED,
-    });
+  test('special pool catches the overrun: the session ends, MEMORY.DMP and a minidump are written from the kernel, the VM reboots, 41 and 1001 name the bugcheck', async () => {
+    const { vm, clock, run, install, reboot } = await vmUnderTest();
+    await install('myfault');
+    equal((await run('verifier', '/flags', '1', '/driver', 'myfault.sys')).exitCode, 2);
+    await reboot();
+    equal((await run('sc', 'start', 'myfault')).exitCode, 0);
+    await rejects(run(...OVERRUN), { message: SESSION_ENDED });
     equal(vm.state.phase, 'dumping');
     equal(vm.heartbeat(), 'LostCommunication');
     await rejects(vm.probe(CREDENTIAL), { message: SESSION_ENDED });
+    const crash = vm.state.kernel?.crash;
+    equal(crash?.code, 0xd6);
     clock.advance(DURATIONS.dump + 40_000);
     await vm.settle();
     equal(vm.heartbeat(), 'OkApplicationsHealthy');
-    const dump = readDump(vm.guest.fs.readFile('C:\\Windows\\MEMORY.DMP'));
-    deepStrictEqual(
-      [dump.kind, dump.bugcheck.code, dump.bugcheck.args],
-      ['kernel', 0xd6, ['fffff9800b5ff000', '1', 'fffff88004f834eb', '0']],
-    );
-    deepStrictEqual(dump.kernel, {
-      applied: ['driver-loaded', 'driver-loaded', 'image-load', 'trigger'],
-      verifierFlags: 0,
-    });
+    equal(vm.state.kernel?.crash, null, 'the new boot has a new kernel');
+    const dump = readDump(Buffer.from(vm.guest.fs.readFile('C:\\Windows\\MEMORY.DMP')), 'MEMORY.DMP');
+    deepStrictEqual([dump.kind, dump.state.crash], ['kernel', crash]);
+    match(dump.state.crash?.rule ?? '', /special-pool/);
     const minidumps = vm.guest.fs.list('C:\\Windows\\Minidump');
     equal(minidumps.length, 1);
     match(minidumps[0]?.name ?? '', /^\d{6}-\d{5}-01\.dmp$/);
     const [report] = vm.guest.log.query({ logName: 'System', ids: [1001] });
     equal(report?.provider, 'Microsoft-Windows-WER-SystemErrorReporting');
-    const text = report?.message.replace(/\s+/g, ' ') ?? '';
-    match(
-      text,
-      /^The computer has rebooted from a bugcheck\. The bugcheck was: 0x000000d6 \(0xfffff9800b5ff000, 0x0000000000000001, 0xfffff88004f834eb, 0x0000000000000000\)\. A dump was saved in: C:\\Windows\\MEMORY\.DMP\. Report Id: [0-9a-f-]{36}\.$/,
+    const args = (crash?.args ?? []).map((a) => `0x${a}`).join(', ');
+    equal(
+      report?.message.replace(/\s+/g, ' '),
+      `The computer has rebooted from a bugcheck. The bugcheck was: 0x000000d6 (${args}). A dump was saved in: C:\\Windows\\MEMORY.DMP. Report Id: ${report?.properties[2]}.`,
     );
-    deepStrictEqual(report?.properties.slice(0, 2), [
-      '0x000000d6 (0xfffff9800b5ff000, 0x0000000000000001, 0xfffff88004f834eb, 0x0000000000000000)',
-      'C:\\Windows\\MEMORY.DMP',
-    ]);
+    deepStrictEqual(report?.properties.slice(0, 2), [`0x000000d6 (${args})`, 'C:\\Windows\\MEMORY.DMP']);
+    const [power] = vm.guest.log.query({ logName: 'System', ids: [41] });
+    equal(power?.properties[0], String(0xd6));
   });
 
   test('disk full: no dump is written and 1001 says so', async () => {
-    const k = kernels(overrun);
-    const { vm, clock, run } = await vmUnderTest({ kernels: k.factory, diskFull: true });
-    await rejects(run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'));
+    const { vm, clock } = await vmUnderTest({ diskFull: true });
+    await vm.injectNmi();
     clock.advance(DURATIONS.dump + 40_000);
     await vm.settle();
     ok(!vm.guest.fs.exists('C:\\Windows\\MEMORY.DMP'));
     equal(vm.guest.fs.list('C:\\Windows\\Minidump').length, 0);
     const [report] = vm.guest.log.query({ logName: 'System', ids: [1001] });
+    match(report?.message ?? '', /The bugcheck was: 0x00000080 \(0x00000000004f4454, /);
     match(report?.message ?? '', /A dump was not saved\./);
     equal(report?.properties[1], '');
   });
 
-  test('with a debugger attached the target stops in the bugcheck; `g` lets it write the dump and reboot', async () => {
-    const k = kernels(overrun);
+  test('with a debugger attached the target stops in the bugcheck and answers from the kernel; `g` lets it write the dump and reboot', async () => {
     const l = links(() => true);
-    const { vm, clock, run } = await vmUnderTest({ kernels: k.factory, links: l.factory });
+    const { vm, clock, run, reboot } = await vmUnderTest({ links: l.factory });
     await run('bcdedit', '/debug', 'on');
-    await run('shutdown', '/r', '/t', '0');
-    clock.advance(50_000);
-    await vm.settle();
+    await reboot();
     const target = l.opened[0]?.target as DebugTarget;
-    await rejects(run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'), {
-      message: SESSION_ENDED,
-    });
+    await vm.injectNmi();
     ok(target.isStopped());
-    deepStrictEqual(l.told.at(-1), { kind: 'bugcheck', text: '*** Fatal System Error: 0x000000d6' });
+    const told = l.told.at(-1);
+    equal(told?.kind, 'bugcheck');
+    match(
+      told && 'text' in told ? told.text : '',
+      /^\*\*\* Fatal System Error: 0x00000080\n {23}\(0x00000000004F4454,/m,
+    );
+    match(await target.execute('!analyze -v'), /^NMI_HARDWARE_FAILURE \(80\)$/m);
     clock.advance(600_000);
     await vm.settle();
     equal(vm.state.phase, 'frozen', 'a stopped target waits for the debugger, however long');
     ok(!vm.guest.fs.exists('C:\\Windows\\MEMORY.DMP'));
     await target.resume();
     equal(vm.state.phase, 'dumping');
-    ok(vm.guest.fs.exists('C:\\Windows\\MEMORY.DMP'));
+    equal(target.isStopped(), false);
+    const dump = readDump(Buffer.from(vm.guest.fs.readFile('C:\\Windows\\MEMORY.DMP')));
+    equal(dump.state.crash?.code, 0x80);
+    equal(
+      dump.uptimeSeconds,
+      50,
+      'the guest had booted 50 s before the crash (not counting the wait for `g`)',
+    );
     clock.advance(DURATIONS.dump + 40_000);
     await vm.settle();
     equal(vm.heartbeat(), 'OkApplicationsHealthy');
+    const events = () => l.told.map((e) => (e.kind === 'going-down' ? `going-down ${e.reason}` : e.kind));
+    deepStrictEqual(events(), ['bugcheck', 'going-down bugcheck-reboot']);
+    equal(l.opened.length, 2, 'a new link for every boot with debugging on');
+    await reboot();
+    deepStrictEqual(events().slice(2), ['going-down reboot'], 'a guest reboot is told once');
+    await vm.stop(true);
+    deepStrictEqual(events().slice(3), ['going-down power-off']);
   });
 
-  test('a break-in stops the target and `g` lets it go on where it was', async () => {
-    const k = kernels();
+  test('a break-in stops the target and the kernel clock; `g` lets both go on where they were', async () => {
     const l = links(() => true);
-    const { vm, clock, run } = await vmUnderTest({ kernels: k.factory, links: l.factory });
+    const { vm, clock, run } = await vmUnderTest({ links: l.factory });
     await run('bcdedit', '/debug', 'on');
     await run('shutdown', '/r', '/t', '0');
     clock.advance(20_000);
     await vm.settle();
     const target = l.opened[0]?.target as DebugTarget;
-    equal(await target.breakIn(), 'Break instruction exception - code 80000003 (first chance)');
+    match(await target.breakIn(), /^Break instruction exception - code 80000003 \(first chance\)$/m);
+    const tick = vm.kernelState()?.tick ?? 0;
     clock.advance(600_000);
     await vm.settle();
     equal(vm.state.phase, 'frozen');
-    equal(await target.execute('k'), 'executed k');
+    equal(vm.kernelState()?.tick, tick, 'no time passes for a kernel stopped in the debugger');
+    match(await target.execute('k'), /nt!DbgBreakPointWithStatus$/m);
     await target.resume();
     equal(vm.state.phase, 'booting');
     clock.advance(30_000);
     await vm.settle();
     equal(vm.heartbeat(), 'OkApplicationsHealthy');
+    equal(vm.state.kernel?.tick, tick, 'looking at the VM does not move the kernel');
+    await target.breakIn();
+    equal(vm.state.kernel?.tick, tick + Math.round(30_000 / 15.6001), 'the next look at the kernel does');
   });
 
-  test('a hang: that guest command never completes; PnP-bound tools hang too, others answer; a restore clears it', async () => {
-    const k = kernels((a) =>
-      a.kind === 'pnp-remove'
-        ? { kind: 'hang', what: 'PnP remove of My Ethernet 1Gb 4-port Adapter' }
-        : { kind: 'none' },
-    );
-    const { vm, run, persisted } = await vmUnderTest({ kernels: k.factory });
-    const folder = 'C:\\Drivers\\myminiport';
-    for (const file of await packageFiles('myminiport'))
-      vm.guest.fs.writeFile(`${folder}\\${file.name}`, file.bytes, '');
-    await run('pnputil', '/add-driver', `${folder}\\myminiport.inf`, '/install');
+  test('`.crash` from the debugger is a 0xE2 the VM takes without telling the debugger twice', async () => {
+    const l = links(() => true);
+    const { vm, clock, run, reboot } = await vmUnderTest({ links: l.factory });
+    await run('bcdedit', '/debug', 'on');
+    await reboot();
+    const target = l.opened[0]?.target as DebugTarget;
+    await target.breakIn();
+    const told = l.told.length;
+    match(await target.execute('.crash'), /^\*\*\* Fatal System Error: 0x000000e2$/m);
+    equal(l.told.length, told);
+    equal(vm.state.phase, 'frozen');
+    await target.execute('g');
+    clock.advance(DURATIONS.dump + 40_000);
+    await vm.settle();
+    const [report] = vm.guest.log.query({ logName: 'System', ids: [1001] });
+    match(report?.message ?? '', /The bugcheck was: 0x000000e2 \(0x0000000000000000, /);
+  });
+
+  test('a hang: that guest command never completes, its thread ages; PnP-bound tools hang too, others answer; a restore clears it', async () => {
+    const { vm, clock, run, install, persisted } = await vmUnderTest();
+    await install('myminiport');
     const timeout = (ms: number) => new Promise((r) => setTimeout(() => r('still running'), ms));
     const remove = run(
       'pnputil',
@@ -477,27 +478,57 @@ describe('kernel outcomes', () => {
     );
     equal(await Promise.race([remove, timeout(50)]), 'still running');
     ok(persisted.length > 0, 'the VM is saved before the command hangs');
+    match(vm.state.hang?.what ?? '', /waits for 1854 NBLs the miniport never returns/);
+    const hung = vm.state.kernel?.hang?.thread as string;
+    const ticks = () => {
+      const kernel = vm.kernelState();
+      const thread = kernel?.threads.find((t) => t.address === hung);
+      return (kernel?.tick ?? 0) - (thread?.waitStartTick ?? 0);
+    };
+    const before = ticks();
+    clock.advance(300_000);
+    await vm.settle();
+    ok(ticks() - before >= Math.floor(300_000 / 15.6001), `the wait aged ${ticks() - before} ticks`);
     equal(await Promise.race([run('sc', 'query', 'MyMiniPortDriver'), timeout(50)]), 'still running');
     equal((await run('bcdedit', '/enum')).exitCode, 0);
     await vm.restore('baseline');
+    equal(vm.state.kernel?.hang, null);
     equal((await run('sc', 'query', 'MyMiniPortDriver')).exitCode, 1060);
   });
 
-  test('the kernel boots with the facts of each boot: verifier and NDIS settings as of that boot', async () => {
-    const k = kernels();
-    const { vm, clock, run } = await vmUnderTest({ kernels: k.factory });
+  test('the kernel boots with the facts of each boot and loads the boot drivers in load order', async () => {
+    const { vm, run, reboot } = await vmUnderTest();
     await run('verifier', '/flags', '0x410', '/all');
     await run(...TRACK_NBL_OWNER);
-    equal(k.latest().facts?.verifier.flags, 0);
-    await vm.restart();
-    clock.advance(40_000);
-    await vm.settle();
-    const facts = k.latest().facts;
-    deepStrictEqual(facts && [facts.verifier, facts.trackNblOwner, facts.diskFull], [
+    const first = vm.state.kernel;
+    deepStrictEqual(first && [first.boot.verifier.flags, first.boot.bootCount], [0, 1]);
+    await reboot();
+    const k = vm.state.kernel;
+    deepStrictEqual(k && [k.boot.verifier, k.boot.trackNblOwner, k.boot.diskFull, k.boot.bootCount], [
       { flags: 0x410, drivers: 'all' },
       1,
       false,
+      2,
     ]);
+    // FileInfo (FSFilter Bottom, boot start) before luafv (FSFilter Virtualization, auto start).
+    deepStrictEqual(
+      k?.drivers.map((d) => d.service),
+      ['FileInfo', 'luafv'],
+    );
+  });
+
+  test('a boot driver that bugchecks takes the boot down: dump, reboot, and the same again', async () => {
+    const { vm, clock, run, install } = await vmUnderTest();
+    await install('baddriver');
+    await run('verifier', '/flags', '0x410', '/all');
+    // baddriver starts automatically; its image-load callback meets the next process start.
+    await run('shutdown', '/r', '/t', '0');
+    clock.advance(10_000 + 40_000);
+    await vm.settle();
+    equal(vm.heartbeat(), 'OkApplicationsHealthy');
+    await rejects(run('hostname'), { message: SESSION_ENDED });
+    equal(vm.state.kernel?.crash?.code, 0x0a);
+    equal(vm.state.kernel?.irpLog.length, 3, 'verifier 0x410 logged the IRPs');
   });
 });
 

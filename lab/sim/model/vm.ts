@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LabFault } from '../../config/embedded.js';
-import type { BugcheckInfo, DebugTarget, KernelAction, KernelOutcome, TargetIdentity } from '../contract.js';
+import type { KernelOutcome } from '../contract.js';
 import { GuestPathError } from '../guest/fs.js';
 import {
   baselineGuest,
@@ -21,9 +21,8 @@ import {
   type GuestHost,
   GuestOs,
   type GuestState,
-  NoKernelError,
 } from '../guest/guest.js';
-import { randomGuid } from '../guest/ids.js';
+import { stableGuid } from '../guest/ids.js';
 import type { RegistryKind } from '../guest/registry.js';
 import type { ToolResult } from '../guest/tool.js';
 import {
@@ -34,12 +33,12 @@ import {
   pathNotFound,
   remoteSessionEnded,
   SimulatedPowerShellError,
-  simulatorLimit,
   snapshotNotFound,
 } from '../host/errors.js';
+import { writeDump } from '../kernel/dump.js';
+import { createKernel, type Kernel, type KernelState, restoreKernel } from '../kernel/index.js';
+import { KernelDebugTarget, type TargetVm } from '../kernel/target.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
-import { renderDump } from './dump.js';
-import type { JsonValue, KernelFactory, SimKernel } from './kernel.js';
 import type { SimTime } from './time.js';
 
 export type PowerState = 'Off' | 'Starting' | 'Running' | 'Stopping' | 'Saved' | 'Paused';
@@ -50,11 +49,11 @@ export type PowerState = 'Off' | 'Starting' | 'Running' | 'Stopping' | 'Saved' |
  */
 export type GuestPhase = 'off' | 'booting' | 'up' | 'shutting-down' | 'frozen' | 'dumping' | 'halted';
 
+/** The VM's side of a bugcheck (what bugchecked, and how, is in the kernel state). */
 export interface CrashState {
-  code: number;
-  name: string;
-  args: string[];
+  /** The WER report id event 1001 names. */
   reportId: string;
+  /** Lab time of the bugcheck. */
   at: number;
 }
 
@@ -68,7 +67,7 @@ export interface VmSnapshot {
   frozenFrom: { phase: GuestPhase; remainingMs: number | null } | null;
   shutdownInMs: { reboot: boolean; inMs: number } | null;
   guest: GuestState;
-  kernel: JsonValue | null;
+  kernel: KernelState | null;
   crash: CrashState | null;
   hang: { what: string } | null;
   bootDebug: EffectiveDebugSettings | null;
@@ -96,7 +95,10 @@ export interface VmState {
   frozenFrom: { phase: GuestPhase; remainingMs: number | null } | null;
   scheduledShutdown: { reboot: boolean; at: number } | null;
   guest: GuestState;
-  kernel: JsonValue | null;
+  /** The kernel of the running guest, changed in place by the kernel; null when off. */
+  kernel: KernelState | null;
+  /** Lab time the kernel's clock was last brought up to date. */
+  kernelClockAt: number | null;
   crash: CrashState | null;
   hang: { what: string } | null;
   bootDebug: EffectiveDebugSettings | null;
@@ -115,7 +117,7 @@ export interface VmOptions {
   /** Accounts PowerShell Direct accepts (resolved passwords). */
   accounts: { user: string; password: string }[];
   timings: { bootSeconds: number; restoreSeconds: number; commandSeconds: number; shutdownSeconds: number };
-  kernels?: KernelFactory;
+  /** Opens the target end of the debug link at each boot with debugging on (lab/sim/kdnet). */
   links?: DebugLinkFactory;
   /** Called when state changed outside an operation (debugger activity), or before a guest command hangs. */
   persist?: () => Promise<void>;
@@ -141,9 +143,11 @@ export class SimVm {
   readonly name: string;
   readonly state: VmState;
   private guestOs: GuestOs;
-  private kernel: SimKernel | null = null;
+  /** The kernel of the running guest, working on `state.kernel`; null when off. */
+  private kernel: Kernel | null = null;
   private link: DebugLink | null = null;
-  private readonly target: DebugTarget;
+  /** What the open link talks to: the kernel of the current boot, in this VM. */
+  private target: KernelDebugTarget | null = null;
 
   constructor(
     private readonly options: VmOptions,
@@ -152,11 +156,27 @@ export class SimVm {
     this.name = options.name;
     this.state = state ?? this.freshState();
     this.guestOs = new GuestOs(this.state.guest, options.env);
-    if (this.state.kernel !== null && options.kernels) {
-      this.kernel = options.kernels.restore(this.name, this.state.kernel);
-    }
-    this.target = this.debugTarget();
+    this.adoptKernel(this.state.kernel);
     if (this.state.bootDebug?.debug && this.state.power !== 'Off') this.openLink();
+  }
+
+  /** Takes a saved kernel state (the state file's, a checkpoint's) as the running kernel, validated. */
+  private adoptKernel(saved: KernelState | null): void {
+    const s = this.state;
+    if (saved === null) {
+      this.kernel = null;
+      s.kernel = null;
+      return;
+    }
+    try {
+      this.kernel = restoreKernel(saved);
+    } catch (cause) {
+      throw new Error(
+        `the saved kernel state of VM '${this.name}' is not one this version reads; remove the lab's state file to start from the baseline`,
+        { cause },
+      );
+    }
+    s.kernel = this.kernel.state;
   }
 
   private get time(): SimTime {
@@ -180,6 +200,7 @@ export class SimVm {
       scheduledShutdown: null,
       guest: baselineGuest(this.options.env, this.time.iso()),
       kernel: null,
+      kernelClockAt: null,
       crash: null,
       hang: null,
       bootDebug: null,
@@ -205,10 +226,6 @@ export class SimVm {
     return this.guestOs;
   }
 
-  get hasKernel(): boolean {
-    return this.options.kernels !== undefined;
-  }
-
   /** The settings the last boot read from the BCD (for the debug link), or null before a boot. */
   get bootDebugSettings(): EffectiveDebugSettings | null {
     return this.state.bootDebug;
@@ -220,6 +237,12 @@ export class SimVm {
     const s = this.state;
     if (s.suspended) return s.suspended.uptimeMs / 1000;
     return s.runningSince === null ? 0 : Math.max(0, this.time.now() - s.runningSince) / 1000;
+  }
+
+  /** Lab seconds since the guest OS last booted (what the kernel counts; Hyper-V's uptime counts from power-on). */
+  guestUptimeSeconds(at: number = this.time.now()): number {
+    const booted = this.state.bootDebug?.bootedAt;
+    return booted === undefined || this.state.power === 'Off' ? 0 : Math.max(0, at - booted) / 1000;
   }
 
   /** Heartbeat status as Hyper-V names it, or null when the VM is not running. */
@@ -248,14 +271,15 @@ export class SimVm {
         this.beginShutdown(at, reboot ? 'reboot' : 'off');
         continue;
       }
-      if (s.power !== 'Running' || s.phaseEndsAt === null || now < s.phaseEndsAt) return;
+      if (s.power !== 'Running' || s.phaseEndsAt === null || now < s.phaseEndsAt) break;
       const at = s.phaseEndsAt;
       s.phaseEndsAt = null;
       if (s.phase === 'booting') {
         s.phase = 'up';
         this.guestOs.bootCompleted(this.time.iso(at));
       } else if (s.phase === 'shutting-down') {
-        this.closeLink('reboot');
+        // The debugger was told when the shutdown began.
+        this.dropLink();
         this.guestOs.poweredOff(null);
         if (s.afterShutdown === 'reboot') await this.beginBoot(at);
         else this.powerOff();
@@ -268,12 +292,38 @@ export class SimVm {
     }
   }
 
+  /**
+   * The running kernel, with lab time caught up: the time the guest ran since the kernel was last
+   * looked at reaches it (waiting threads age); time stopped in the debugger or suspended does not.
+   * Everything that uses the kernel goes through here, so merely looking at the VM changes nothing.
+   */
+  private currentKernel(): Kernel | null {
+    const s = this.state;
+    const kernel = this.kernel;
+    if (!kernel) return null;
+    const now = this.time.now();
+    if (s.kernelClockAt !== null && s.power === 'Running' && s.phase !== 'frozen') {
+      kernel.elapse(Math.max(0, now - s.kernelClockAt) / 1000);
+    }
+    s.kernelClockAt = now;
+    return kernel;
+  }
+
+  /** The kernel's state as of now (what a debugger attached now would read), or null when off. */
+  kernelState(): KernelState | null {
+    return this.currentKernel()?.state ?? null;
+  }
+
   private bootMs(): number {
     const slow = this.fault('slow-boot');
     return (slow ? slow.bootSeconds : this.options.timings.bootSeconds) * 1000;
   }
 
-  /** A boot starts at lab time `at`: the guest applies what was pending; the kernel boots with it. */
+  /**
+   * A boot starts at lab time `at`: the guest applies what was pending, the kernel boots with the
+   * facts of this boot, the debug link opens (when debugging is on), and the boot drivers load in
+   * load order — any of them may bugcheck or hang the boot.
+   */
   private async beginBoot(at: number): Promise<void> {
     const s = this.state;
     s.phase = 'booting';
@@ -284,28 +334,24 @@ export class SimVm {
     s.scheduledShutdown = null;
     const boot = this.guestOs.boot();
     s.bootDebug = { ...boot.debug, bootedAt: at, comPipes: { ...s.effectiveComPorts } };
-    if (this.options.kernels) {
-      this.kernel = this.options.kernels.create(this.name);
-      this.kernel.boot(boot.facts);
-      for (const driver of boot.drivers) {
-        const outcome = await this.kernel.apply({ kind: 'driver-loaded', driver });
-        if (outcome.kind === 'bugcheck') {
-          this.syncKernel();
-          this.crash(outcome, at);
-          return;
-        }
-        if (outcome.kind === 'hang') {
-          // A driver that never returns from loading: the boot never completes.
-          s.hang = { what: outcome.what };
-          s.phaseEndsAt = null;
-          break;
-        }
+    const kernel = createKernel(boot.facts);
+    this.kernel = kernel;
+    s.kernel = kernel.state;
+    s.kernelClockAt = at;
+    this.openLink();
+    for (const driver of boot.drivers) {
+      const outcome = kernel.apply({ kind: 'driver-loaded', driver });
+      if (outcome.kind === 'bugcheck') {
+        this.crash(outcome, at, true);
+        return;
       }
-    } else {
-      this.kernel = null;
+      if (outcome.kind === 'hang') {
+        // A driver that never returns from loading: the boot never completes.
+        s.hang = { what: outcome.what };
+        s.phaseEndsAt = null;
+        return;
+      }
     }
-    this.syncKernel();
-    if (s.bootDebug.debug) this.openLink();
   }
 
   private beginShutdown(at: number, then: 'reboot' | 'off'): void {
@@ -330,65 +376,61 @@ export class SimVm {
     s.hang = null;
     this.kernel = null;
     s.kernel = null;
-  }
-
-  private syncKernel(): void {
-    this.state.kernel = this.kernel ? this.kernel.serialise() : null;
+    s.kernelClockAt = null;
   }
 
   // ---------------------------------------------------------------- the debug link
 
+  /** Opens the target end of the debug link for the current boot, when the boot turned debugging on. */
   private openLink(): void {
-    this.link?.close();
-    this.link = null;
+    this.dropLink();
     const settings = this.state.bootDebug;
-    if (!this.options.links || !settings?.debug) return;
+    if (!this.options.links || !settings?.debug || !this.kernel) return;
+    this.target = new KernelDebugTarget(this.targetVm());
     this.link = this.options.links.open({ name: this.name, target: this.target }, settings);
   }
 
+  /** Tells the debugger the target goes down, and closes the link. */
   private closeLink(reason: 'reboot' | 'power-off' | 'bugcheck-reboot'): void {
-    if (!this.link) return;
-    this.link.notify({ kind: 'going-down', reason });
-    this.link.close();
-    this.link = null;
+    this.link?.notify({ kind: 'going-down', reason });
+    this.dropLink();
   }
 
-  private debugTarget(): DebugTarget {
-    const kd = () => {
-      const d = this.kernel?.debugger;
-      if (!d) throw new Error(`VM '${this.name}' has no simulated kernel that can answer a debugger.`);
-      return d;
-    };
+  /** Closes the link without a word (the debugger was told already, or the VM is saved). */
+  private dropLink(): void {
+    this.link?.close();
+    this.link = null;
+    this.target = null;
+  }
+
+  /** What the debugger's commands do to this VM (the kernel's debug target calls these). */
+  private targetVm(): TargetVm {
     const changed = async () => {
-      this.syncKernel();
       await this.options.persist?.();
     };
     return {
-      identity: (): TargetIdentity => kd().identity(this.uptimeSeconds()),
+      kernel: () => {
+        const kernel = this.currentKernel();
+        if (!kernel) throw new Error(`VM '${this.name}' is off: its debug link should be closed`);
+        return kernel;
+      },
       isStopped: () => this.state.phase === 'frozen',
-      breakIn: async () => {
+      stop: async () => {
         await this.settle();
         const s = this.state;
-        if (s.phase !== 'frozen' && s.power === 'Running') {
-          const remaining = s.phaseEndsAt === null ? null : Math.max(0, s.phaseEndsAt - this.time.now());
-          s.frozenFrom = { phase: s.phase, remainingMs: remaining };
-          s.phase = 'frozen';
-          s.phaseEndsAt = null;
-        }
-        const out = kd().breakIn();
-        await changed();
-        return out;
+        if (s.phase === 'frozen' || s.power !== 'Running') return;
+        this.currentKernel();
+        const remaining = s.phaseEndsAt === null ? null : Math.max(0, s.phaseEndsAt - this.time.now());
+        s.frozenFrom = { phase: s.phase, remainingMs: remaining };
+        s.phase = 'frozen';
+        s.phaseEndsAt = null;
       },
-      execute: async (command) => {
-        const out = await kd().execute(command);
-        await changed();
-        return out;
-      },
-      currentProcessor: () => kd().currentProcessor(),
       resume: async () => {
         const s = this.state;
         if (s.phase !== 'frozen') return;
         const now = this.time.now();
+        // The time spent stopped in the debugger does not reach the kernel's clock.
+        this.currentKernel();
         if (s.crash) this.writeDump(now);
         else if (s.frozenFrom) {
           s.phase = s.frozenFrom.phase;
@@ -398,64 +440,57 @@ export class SimVm {
         await changed();
       },
       reboot: async () => {
+        const code = this.state.crash ? (this.kernel?.state.crash?.code ?? 0) : 0;
         this.closeLink('reboot');
-        this.guestOs.poweredOff(null);
+        this.guestOs.poweredOff({ bugcheckCode: code });
         await this.beginBoot(this.time.now());
         await changed();
       },
-      answerVerifier: async (choice) => {
-        const out = await kd().answerVerifier(choice);
+      crashed: async (outcome) => {
+        if (outcome.kind === 'bugcheck') this.crash(outcome, this.time.now(), false);
         await changed();
-        return out;
       },
+      changed,
+      uptimeSeconds: () => this.guestUptimeSeconds(),
     };
   }
 
   // ---------------------------------------------------------------- kernel outcomes
 
-  /** A bugcheck: with a debugger attached the target stops; without, the dump is written and the VM reboots. */
-  private crash(outcome: Extract<KernelOutcome, { kind: 'bugcheck' }>, at: number): void {
-    const b: BugcheckInfo = outcome.bugcheck;
+  /**
+   * A bugcheck: with a debugger attached the target stops (and the debugger is told, unless it
+   * caused the bugcheck itself with .crash); without, the dump is written and the VM reboots.
+   */
+  private crash(outcome: Extract<KernelOutcome, { kind: 'bugcheck' }>, at: number, announce: boolean): void {
     const s = this.state;
-    s.crash = {
-      code: b.code,
-      name: b.name,
-      args: b.args.map((a) =>
-        typeof a === 'bigint' ? a.toString(16) : a.replace(/^0x/i, '').replace(/`/g, ''),
-      ),
-      reportId: randomGuid(),
-      at,
-    };
+    // A fresh id per crash, derived so that the same lab run writes the same reports.
+    s.crash = { reportId: stableGuid(`${this.name}/report/${s.guest.bootCount}/${at}`), at };
     s.scheduledShutdown = null;
     if (this.link?.attached()) {
       s.phase = 'frozen';
       s.phaseEndsAt = null;
       s.frozenFrom = null;
-      for (const event of this.kernel?.debugger?.announce(outcome) ?? []) this.link.notify(event);
+      const event = this.target?.noteOutcome(outcome);
+      if (announce && event) this.link.notify(event);
       return;
     }
     this.writeDump(at);
   }
 
-  /** Writes MEMORY.DMP and a minidump (the guest decides whether it can), then the VM reboots. */
+  /** Writes MEMORY.DMP and a minidump from the kernel state (the guest decides whether it can), then the VM reboots. */
   private writeDump(at: number): void {
     const s = this.state;
     const c = s.crash as CrashState;
-    const content = (kind: 'kernel' | 'mini') =>
-      renderDump({
-        kind,
-        vmName: this.name,
-        crashTime: this.time.iso(c.at),
-        bugcheck: { code: c.code, name: c.name, args: c.args },
-        kernel: this.kernel ? this.kernel.serialise() : null,
-      });
+    const state = this.kernel?.state;
+    const bugcheck = state?.crash;
+    if (!state || !bugcheck) throw new Error(`VM '${this.name}' has no bugchecked kernel to write a dump of`);
+    const moment = { crashTime: this.time.date(c.at), uptimeSeconds: this.guestUptimeSeconds(c.at) };
     this.guestOs.recordCrash({
-      code: c.code,
-      args: c.args,
+      code: bugcheck.code,
+      args: bugcheck.args,
       reportId: c.reportId,
-      crashTime: this.time.date(c.at),
-      kernelDump: content('kernel'),
-      miniDump: content('mini'),
+      crashTime: moment.crashTime,
+      dump: (kind) => writeDump(state, kind, moment),
     });
     s.phase = 'dumping';
     s.phaseEndsAt = at + DURATIONS.dump;
@@ -465,20 +500,20 @@ export class SimVm {
   private guestHost(): GuestHost {
     return {
       nowIso: () => this.time.iso(),
-      hasKernel: () => this.kernel !== null,
-      kernel: async (action: KernelAction) => {
-        if (!this.kernel) return;
-        const outcome = await this.kernel.apply(action);
-        this.syncKernel();
+      kernel: async (action) => {
+        const kernel = this.currentKernel();
+        if (!kernel) throw new Error(`VM '${this.name}' runs a guest command without a booted kernel`);
+        const outcome = kernel.apply(action);
         if (outcome.kind === 'bugcheck') {
-          this.crash(outcome, this.time.now());
+          this.crash(outcome, this.time.now(), true);
           throw new GuestDown(`VM '${this.name}' bugchecked with 0x${outcome.bugcheck.code.toString(16)}`);
         }
         if (outcome.kind === 'hang') {
           this.state.hang = { what: outcome.what };
           await this.options.persist?.();
-          return never<void>();
+          return never();
         }
+        return outcome;
       },
       scheduleShutdown: (reboot, delaySeconds) => {
         if (this.state.scheduledShutdown) return 'already-scheduled';
@@ -509,6 +544,8 @@ export class SimVm {
     const fromSaved = s.power === 'Saved';
     s.power = 'Starting';
     await this.time.sleep(fromSaved ? DURATIONS.resume : DURATIONS.powerOn);
+    // The kernel of a saved VM takes up its clock from now: the time saved does not reach it.
+    this.currentKernel();
     s.power = 'Running';
     const now = this.time.now();
     if (fromSaved && s.suspended) {
@@ -534,7 +571,7 @@ export class SimVm {
       s.power = 'Stopping';
       this.link?.notify({ kind: 'going-down', reason: 'power-off' });
       await this.time.sleep(this.options.timings.shutdownSeconds * 1000);
-      this.closeLink('power-off');
+      this.dropLink();
       this.guestOs.poweredOff(null);
       this.powerOff();
       return;
@@ -563,8 +600,7 @@ export class SimVm {
     const s = this.state;
     if (s.power !== 'Running') throw invalidState('StopVM');
     this.suspend();
-    this.link?.close();
-    this.link = null;
+    this.dropLink();
     s.power = 'Saved';
   }
 
@@ -581,6 +617,7 @@ export class SimVm {
     const s = this.state;
     if (s.power !== 'Paused' || !s.suspended) throw invalidState('StartVM');
     const now = this.time.now();
+    this.currentKernel();
     s.power = 'Running';
     s.runningSince = now - s.suspended.uptimeMs;
     s.phaseEndsAt = s.suspended.remainingMs === null ? null : now + s.suspended.remainingMs;
@@ -590,6 +627,7 @@ export class SimVm {
   private suspend(): void {
     const s = this.state;
     const now = this.time.now();
+    this.currentKernel();
     s.suspended = {
       remainingMs: s.phaseEndsAt === null ? null : Math.max(0, s.phaseEndsAt - now),
       uptimeMs: this.uptimeSeconds() * 1000,
@@ -601,16 +639,12 @@ export class SimVm {
   async injectNmi(): Promise<void> {
     await this.settle();
     if (this.state.power !== 'Running') throw nmiRefused();
-    if (!this.kernel) {
-      throw simulatorLimit(
-        `The embedded lab host has no simulated kernel plugged in, so an NMI to VM '${this.name}' cannot be decided.`,
-      );
-    }
     if (this.state.phase === 'frozen' || this.state.phase === 'dumping' || this.state.phase === 'halted')
       return;
-    const outcome = await this.kernel.apply({ kind: 'nmi' });
-    this.syncKernel();
-    if (outcome.kind === 'bugcheck') this.crash(outcome, this.time.now());
+    const kernel = this.currentKernel();
+    if (!kernel) throw new Error(`VM '${this.name}' runs without a booted kernel`);
+    const outcome = kernel.apply({ kind: 'nmi' });
+    if (outcome.kind === 'bugcheck') this.crash(outcome, this.time.now(), true);
   }
 
   // ---------------------------------------------------------------- checkpoints
@@ -618,7 +652,7 @@ export class SimVm {
   private snapshot(): VmSnapshot {
     const s = this.state;
     const now = this.time.now();
-    this.syncKernel();
+    this.currentKernel();
     return structuredClone({
       power: s.power,
       phase: s.phase,
@@ -705,7 +739,6 @@ export class SimVm {
     s.crash = snap.crash;
     s.hang = snap.hang;
     s.bootDebug = snap.bootDebug;
-    s.kernel = snap.kernel;
     s.scheduledShutdown = snap.shutdownInMs
       ? { reboot: snap.shutdownInMs.reboot, at: now + snap.shutdownInMs.inMs }
       : null;
@@ -720,8 +753,8 @@ export class SimVm {
     }
     s.guest = snap.guest;
     this.guestOs = new GuestOs(s.guest, this.options.env);
-    this.kernel =
-      s.kernel !== null && this.options.kernels ? this.options.kernels.restore(this.name, s.kernel) : null;
+    this.adoptKernel(snap.kernel);
+    s.kernelClockAt = s.kernel ? now : null;
     s.currentCheckpoint = checkpoint.id;
     if (s.power === 'Running' && s.bootDebug?.debug) this.openLink();
   }
@@ -780,14 +813,10 @@ export class SimVm {
       await this.options.persist?.();
       return never<ToolResult>();
     }
-    const host = this.guestHost();
     try {
-      // Every guest command starts a process: image-load notify routines run (with special APCs disabled).
-      await host.kernel({ kind: 'image-load', image: file });
-      return await this.guestOs.run(file, args, host);
+      return await this.guestOs.run(file, args, this.guestHost());
     } catch (error) {
       if (error instanceof GuestDown) throw remoteSessionEnded();
-      if (error instanceof NoKernelError) throw simulatorLimit(`${error.message}.`);
       throw error;
     }
   }
@@ -828,6 +857,8 @@ export class SimVm {
     await this.session(credential);
     let bytes: Uint8Array;
     try {
+      // Copy-Item -LiteralPath takes %SystemRoot% as the name of a folder, not a variable.
+      if (/%[^%\\]+%/.test(guestPath)) throw new GuestPathError(guestPath, 'not-found');
       bytes = this.guestOs.fs.readFile(guestPath);
     } catch {
       throw pathNotFound(guestPath, 'CopyItemCommand');

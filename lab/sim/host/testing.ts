@@ -1,0 +1,182 @@
+/**
+ * What the embedded host's end-to-end tests share: which operations the adapter can send from this
+ * tree, and one way to drive a lab VM whether the test goes through the real adapter (HypervLab →
+ * node-powershell → the host process) or through the host's operation handlers in process.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LabClock } from '../../clock.js';
+import { loadLabFile } from '../../config/lab-file.js';
+import { HypervLab } from '../../hyperv/lab.js';
+import type { OperationName, OperationResult } from '../../hyperv/ops/catalog.js';
+import { paths } from '../../paths.js';
+import type { GuestEvent } from '../../ports.js';
+import type { KernelState } from '../kernel/index.js';
+import { SimHost } from '../model/host.js';
+import { handle } from './handlers.js';
+
+/**
+ * A lab clock the test moves. Sleeping moves it too, in order: whenever nothing else is left to
+ * run, the clock jumps to the earliest pending wake-up, so concurrent sleeps (a command racing its
+ * time limit) end in lab-time order, as on a real clock, without any real waiting.
+ */
+export function manualClock(): LabClock & { advance(ms: number): void } {
+  let now = 0;
+  const sleepers: { at: number; wake: () => void }[] = [];
+  let scheduled = false;
+  const wakeNext = (): void => {
+    scheduled = false;
+    sleepers.sort((a, b) => a.at - b.at);
+    const next = sleepers.shift();
+    if (!next) return;
+    now = Math.max(now, next.at);
+    next.wake();
+    schedule();
+  };
+  const schedule = (): void => {
+    if (scheduled || sleepers.length === 0) return;
+    scheduled = true;
+    setImmediate(wakeNext);
+  };
+  return {
+    factor: 1,
+    graceMs: 0,
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        const sleeper = { at: now + ms, wake: resolve };
+        sleepers.push(sleeper);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            const i = sleepers.indexOf(sleeper);
+            if (i >= 0) sleepers.splice(i, 1);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+        schedule();
+      }),
+    wallTimeout: (ms) => ms,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
+
+/** The reason an operation cannot be sent from this tree (its script is not here), or false. */
+export function missingScripts(...ops: OperationName[]): string | false {
+  const absent = ops.filter((op) => !existsSync(join(paths.operationScripts, `${op}.ps1`)));
+  return absent.length > 0 ? `the adapter has no script for ${absent.join(', ')} in this tree yet` : false;
+}
+
+/** One VM of a lab, as a scenario drives it. */
+export interface LabVm {
+  /** Runs a program in the guest; rejects when the guest goes away under it. */
+  run(command: string[], options?: { timeoutMs?: number }): Promise<{ stdout: string; exitCode: number }>;
+  /** Reboots the guest (shutdown /r /t 0) and waits until it is ready again. */
+  reboot(): Promise<void>;
+  /** Waits for a healthy heartbeat and a PowerShell Direct session. */
+  waitUntilReady(): Promise<void>;
+  events(logName: string, ids: number[]): Promise<GuestEvent[]>;
+  copyIn(hostPath: string, guestPath: string): Promise<void>;
+  copyOut(guestPath: string, hostPath: string): Promise<void>;
+  /** Creates `count` empty files in a guest folder (New-GuestFiles). */
+  createFiles(directory: string, count: number): Promise<void>;
+  injectNmi(): Promise<void>;
+  /** The VM's kernel state, when the test can see inside the host (in process): what a debugger would read. */
+  readonly kernel: (() => KernelState | null) | null;
+  close(): Promise<void>;
+}
+
+const CREDENTIAL = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };
+const POLL_MS = 1000;
+
+/**
+ * A VM of a fresh embedded host in this process, driven through the host's operation handlers; on
+ * a clock the test gives (and a fixed calendar) its output is the same every run.
+ */
+export async function inProcessVm(
+  labFile: string,
+  vmName: string,
+  options: { clock?: LabClock; calendarOrigin?: number } = {},
+): Promise<LabVm> {
+  const host = await SimHost.open({ lab: await loadLabFile(labFile), statePath: null, ...options });
+  const op = <N extends OperationName>(name: N, params: object) =>
+    handle(host, name, { vmName, ...params }) as Promise<OperationResult<N>>;
+  const guest = <N extends OperationName>(name: N, params: object) =>
+    op(name, { credential: CREDENTIAL, ...params });
+  const waitUntilReady = async () => {
+    const deadline = host.time.now() + 300_000;
+    for (;;) {
+      const heartbeat = await op('Get-VMHeartbeat', {});
+      if (heartbeat.status === 'OkApplicationsHealthy') {
+        const probe = await guest('Test-VMPowerShellDirect', {}).catch(() => null);
+        if (probe) return probe;
+      }
+      if (host.time.now() >= deadline) throw new Error(`VM '${vmName}' did not become ready`);
+      await host.time.sleep(POLL_MS);
+    }
+  };
+  const vm: LabVm = {
+    run: async ([file, ...args], options = {}) =>
+      guest('Invoke-GuestCommand', {
+        file,
+        arguments: args,
+        timeoutSeconds: (options.timeoutMs ?? 120_000) / 1000,
+      }),
+    reboot: async () => {
+      const before = await waitUntilReady();
+      await vm.run(['shutdown.exe', '/r', '/t', '0']);
+      for (;;) {
+        await host.time.sleep(POLL_MS);
+        const after = await guest('Test-VMPowerShellDirect', {}).catch(() => null);
+        if (after && after.bootTime !== before.bootTime) break;
+      }
+      await waitUntilReady();
+    },
+    waitUntilReady: async () => {
+      await waitUntilReady();
+    },
+    events: async (logName, ids) => (await guest('Get-GuestEvents', { logName, ids })).events,
+    copyIn: async (hostPath, guestPath) => {
+      await op('Copy-VMFile', { sourcePath: hostPath, destinationPath: guestPath });
+    },
+    copyOut: async (guestPath, hostPath) => {
+      await guest('Copy-GuestFileToHost', { guestPath, hostPath });
+    },
+    createFiles: async (directory, count) => {
+      await guest('New-GuestFiles', { directory, count });
+    },
+    injectNmi: async () => {
+      await op('Debug-VM', {});
+    },
+    kernel: () => host.vm(vmName)?.kernelState() ?? null,
+    close: async () => {},
+  };
+  return vm;
+}
+
+/** A VM of a lab opened through the real adapter: the bundled host process behind node-powershell. */
+export async function adapterVm(labFile: string, vmName: string): Promise<LabVm> {
+  const lab = new HypervLab(await loadLabFile(labFile));
+  const vm = lab.vm(vmName);
+  return {
+    run: (command, options) => vm.guest.run(command, options),
+    reboot: async () => {
+      await vm.guest.reboot({ timeoutMs: 300_000 });
+    },
+    waitUntilReady: async () => {
+      await vm.waitUntilReady({ timeoutMs: 300_000 });
+    },
+    events: (logName, ids) => vm.guest.events({ logName, ids }),
+    copyIn: (hostPath, guestPath) => vm.guest.copyIn(hostPath, guestPath),
+    copyOut: (guestPath, hostPath) => vm.guest.copyOut(guestPath, hostPath),
+    createFiles: async (directory, count) => {
+      await vm.guest.createFiles(directory, count);
+    },
+    injectNmi: () => vm.injectNmi(),
+    kernel: null,
+    close: () => lab.close(),
+  };
+}
