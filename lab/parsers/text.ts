@@ -59,14 +59,17 @@ export function promptCommand(text: string): string | null {
  * lines and a leading prompt line (the command that was typed) are removed.
  */
 export function prepare(text: string, options: { keepPrompt?: boolean } = {}): Line[] {
-  const raw = text.split(/\r\n|\r|\n/);
-  const texts: string[] = new Array(raw.length);
+  const texts = splitLines(text);
+  // One search over the whole text decides whether any line needs more than its trailing
+  // white space cut (the characters cleanLine replaces), instead of a scan of every line.
+  const special = SPECIAL.test(text);
   let quoted = true;
   let any = false;
   let tabs = false;
   let common = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < raw.length; i += 1) {
-    const t = cleanLine(raw[i] as string);
+  for (let i = 0; i < texts.length; i += 1) {
+    const raw = texts[i] as string;
+    const t = special && SPECIAL.test(raw) ? cleanSpecial(raw) : trimEnd(raw);
     texts[i] = t;
     if (t === '') continue;
     let lead = 0;
@@ -109,6 +112,35 @@ export function prepare(text: string, options: { keepPrompt?: boolean } = {}): L
   return out;
 }
 
+/** The characters (besides trailing white space) that `cleanLine` replaces or removes. */
+const SPECIAL = /\\`|[\u00a0\u200b\ufeff]/;
+
+/** The lines of a text, split at CRLF, CR or LF (by hand when the text has no CR). */
+function splitLines(text: string): string[] {
+  if (text.indexOf('\r') !== -1) return text.split(/\r\n|\r|\n/);
+  const out: string[] = [];
+  let start = 0;
+  let nl = text.indexOf('\n');
+  while (nl !== -1) {
+    out.push(text.slice(start, nl));
+    start = nl + 1;
+    nl = text.indexOf('\n', start);
+  }
+  out.push(start === 0 ? text : text.slice(start));
+  return out;
+}
+
+/** The text without trailing spaces, tabs, vertical tabs and form feeds (what cleanLine cuts). */
+function trimEnd(text: string): string {
+  let end = text.length;
+  while (end > 0) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 32 && c !== 9 && c !== 11 && c !== 12) break;
+    end -= 1;
+  }
+  return end === text.length ? text : text.slice(0, end);
+}
+
 /** True when a line has something `cleanLine` changes (checked by hand: a regex here cost 5x). */
 function needsCleaning(text: string): boolean {
   const n = text.length;
@@ -128,19 +160,17 @@ function needsCleaning(text: string): boolean {
  * trailing white space is cut.
  */
 export function cleanLine(text: string): string {
-  if (!needsCleaning(text)) return text;
+  return needsCleaning(text) ? cleanSpecial(text) : text;
+}
+
+/** cleanLine for a line known to need it. */
+function cleanSpecial(text: string): string {
   let t = text;
   if (t.indexOf('\u00a0') !== -1) t = t.replaceAll('\u00a0', ' ');
   if (t.indexOf('\u200b') !== -1) t = t.replaceAll('\u200b', '');
   if (t.indexOf('\ufeff') !== -1) t = t.replaceAll('\ufeff', '');
   if (t.indexOf('\\`') !== -1) t = t.replaceAll('\\`', '`');
-  let end = t.length;
-  while (end > 0) {
-    const c = t.charCodeAt(end - 1);
-    if (c !== 32 && c !== 9 && c !== 11 && c !== 12) break;
-    end -= 1;
-  }
-  return end === t.length ? t : t.slice(0, end);
+  return trimEnd(t);
 }
 
 /** Removes one or more `>` quote levels when every non-blank line carries them. */

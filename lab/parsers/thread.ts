@@ -106,7 +106,11 @@ export function parseThread(text: string): ThreadResult {
     truncated = block.truncated;
   }
   return built(ThreadResult, {
-    ...headFields(head),
+    address: hexOrNull(head[1] ?? '') as string,
+    cid: head[2] ?? null,
+    teb: hexOrNull(head[3] ?? ''),
+    win32Thread: hexOrNull(head[4] ?? ''),
+    state: head[5]?.trim() || null,
     waitObjects,
     irps,
     process,
@@ -115,14 +119,4 @@ export function parseThread(text: string): ThreadResult {
     stack,
     truncated,
   });
-}
-
-function headFields(head: RegExpExecArray) {
-  return {
-    address: hexOrNull(head[1] ?? '') as string,
-    cid: head[2] ?? null,
-    teb: hexOrNull(head[3] ?? ''),
-    win32Thread: hexOrNull(head[4] ?? ''),
-    state: head[5]?.trim() || null,
-  };
 }
