@@ -31,12 +31,14 @@ const NOISE = new RegExp(
     .concat(')'),
 );
 
-/** First characters a noise line can start with; a cheap test before the pattern. */
-const NOISE_START = new Set(['*', 'P', 'U', 'D', 'S', 'G', 'W', 'B', 'K', '.']);
+/** First characters a noise line can start with (by code); a cheap test before the pattern. */
+const NOISE_START = new Uint8Array(128);
+for (const c of '*PUDSGWBK.') NOISE_START[c.charCodeAt(0)] = 1;
 
 /** True for a line the debugger prints as noise (symbol errors, missing dump pages, elisions). */
 export function isNoise(text: string): boolean {
-  return NOISE_START.has(text.charAt(0)) && NOISE.test(text);
+  const c = text.charCodeAt(0);
+  return c < 128 && NOISE_START[c] === 1 && NOISE.test(text);
 }
 
 const PROMPT = /^(?:(\d+): )?(l?kd)> ?(.*)$/;
@@ -59,17 +61,15 @@ export function promptCommand(text: string): string | null {
  * lines and a leading prompt line (the command that was typed) are removed.
  */
 export function prepare(text: string, options: { keepPrompt?: boolean } = {}): Line[] {
-  const texts = splitLines(text);
-  // One search over the whole text decides whether any line needs more than its trailing
-  // white space cut (the characters cleanLine replaces), instead of a scan of every line.
-  const special = SPECIAL.test(text);
+  // What cleanLine does to each line besides cutting trailing white space is done to the whole
+  // text at once (no replaced character is a line break), and only when one search finds any.
+  const texts = splitLines(SPECIAL.test(text) ? replaceSpecial(text) : text);
   let quoted = true;
   let any = false;
   let tabs = false;
   let common = Number.POSITIVE_INFINITY;
   for (let i = 0; i < texts.length; i += 1) {
-    const raw = texts[i] as string;
-    const t = special && SPECIAL.test(raw) ? cleanSpecial(raw) : trimEnd(raw);
+    const t = trimEnd(texts[i] as string);
     texts[i] = t;
     if (t === '') continue;
     let lead = 0;
@@ -160,17 +160,17 @@ function needsCleaning(text: string): boolean {
  * trailing white space is cut.
  */
 export function cleanLine(text: string): string {
-  return needsCleaning(text) ? cleanSpecial(text) : text;
+  return needsCleaning(text) ? trimEnd(replaceSpecial(text)) : text;
 }
 
-/** cleanLine for a line known to need it. */
-function cleanSpecial(text: string): string {
+/** No-break spaces to spaces, zero-width characters removed, escaped backticks unescaped. */
+function replaceSpecial(text: string): string {
   let t = text;
   if (t.indexOf('\u00a0') !== -1) t = t.replaceAll('\u00a0', ' ');
   if (t.indexOf('\u200b') !== -1) t = t.replaceAll('\u200b', '');
   if (t.indexOf('\ufeff') !== -1) t = t.replaceAll('\ufeff', '');
   if (t.indexOf('\\`') !== -1) t = t.replaceAll('\\`', '`');
-  return trimEnd(t);
+  return t;
 }
 
 /** Removes one or more `>` quote levels when every non-blank line carries them. */
