@@ -40,6 +40,7 @@ export type AnalyzeResult = z.infer<typeof AnalyzeResult>;
 const TITLE = /^([A-Z][A-Z0-9_]+) \(([0-9a-fA-F]+)\)$/;
 const ARG = /^Arg([1-4]): ([0-9a-fA-F`]+)(?:, ?(.*))?$/;
 const KEY = /^([A-Z][A-Z0-9_]{2,}):\s*(.*)$/;
+const KEY_PREFIX = /^Key\s*:\s*/;
 
 /** Parses `!analyze -v` output; refuses text with neither an analysis banner nor Arg lines. */
 export function parseAnalyze(text: string): AnalyzeResult {
@@ -87,11 +88,12 @@ export function parseAnalyze(text: string): AnalyzeResult {
       phase = 'details';
       continue;
     }
-    if (c0 === 75 /* K */ && /^Key\s*:\s*/.test(t)) {
+    const keyPrefix = c0 === 75 /* K */ ? KEY_PREFIX.exec(t) : null;
+    if (keyPrefix) {
       const value = lines[i + 1]?.text.trim() ?? '';
       const v = /^Value\s*:\s*(.*)$/.exec(value);
       if (v) {
-        keyValues[t.replace(/^Key\s*:\s*/, '')] = v[1] ?? '';
+        keyValues[t.slice(keyPrefix[0].length)] = v[1] ?? '';
         i += 1;
         continue;
       }

@@ -76,7 +76,7 @@ export function parseIrp(text: string): IrpResult {
   let pending: Partial<IrpStackLocation> | null = null;
   let stage: 'values' | 'driver' | 'args' | null = null;
   const finish = () => {
-    if (pending && stage === null) locations.push(IrpStackLocation.parse(pending));
+    if (pending && stage === null) locations.push(complete(pending));
     pending = null;
   };
   for (let i = 1; i < lines.length; i += 1) {
@@ -186,6 +186,48 @@ export function parseIrp(text: string): IrpResult {
     stackLocations: locations,
     truncated,
   });
+}
+
+/**
+ * A stack location whose every field has been read (its Args line closes it), with the fields in
+ * the schema's order. A field still missing is a defect of this parser, not of the input.
+ */
+function complete(p: Partial<IrpStackLocation>): IrpStackLocation {
+  const { current, major, minor, flags, control, device, file, completionRoutine, context } = p;
+  const { invokeOn, pending, driver, completionSymbol, args } = p;
+  if (
+    current === undefined ||
+    major === undefined ||
+    minor === undefined ||
+    flags === undefined ||
+    control === undefined ||
+    device === undefined ||
+    file === undefined ||
+    completionRoutine === undefined ||
+    context === undefined ||
+    invokeOn === undefined ||
+    pending === undefined ||
+    driver === undefined ||
+    completionSymbol === undefined ||
+    args === undefined
+  )
+    return IrpStackLocation.parse(p);
+  return {
+    current,
+    major,
+    minor,
+    flags,
+    control,
+    device,
+    file,
+    completionRoutine,
+    context,
+    invokeOn,
+    pending,
+    driver,
+    completionSymbol,
+    args,
+  };
 }
 
 function applyValues(target: Partial<IrpStackLocation>, text: string): boolean {
