@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { built } from './built.js';
-import { Frame, parseCallSite } from './frame.js';
+import { type CallSite, Frame, parseCallSite } from './frame.js';
 import type { Hex } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
@@ -115,7 +115,11 @@ const A = '[0-9a-f]{8}(?:`?[0-9a-f]{8})?';
  * Where the token walk below stops: at the first token that is neither an address nor ':' (the
  * call site starts there, never inside a run of spaces).
  */
-const SITE = '(?![ \\t]|(?:[0-9a-fA-F]{8}(?:`?[0-9a-fA-F]{8})?|:)(?:[ \\t]|$))(.+)';
+const SITE =
+  '(?![ \\t]|(?:[0-9a-fA-F]{8}(?:`?[0-9a-fA-F]{8})?|:)(?:[ \\t]|$))' +
+  // The call sites nearly every row ends with, read here as parseCallSite reads them:
+  // `module!function[+0xoffset]`, `module+0xoffset`; any other call site is read by parseCallSite.
+  '(?:([\\w.]+)!([\\w$@.:~]+)(?:\\+(0x[0-9a-f]+))?|([\\w.]+)\\+(0x[0-9a-f]+)|(.+))';
 /**
  * The rows nearly every stack prints, read by one pattern each: `[nn] childSp retAddr [: args :]
  * call site` (x64 k, kn, kb, kv, kp, STACK_TEXT) and `[nn] childEbp retAddr args call site`
@@ -135,21 +139,39 @@ function commonRow(trimmed: string, numbered: boolean | null): Frame | null {
   if (m === null) return null;
   const numberText = m[1];
   if (numberText === undefined ? numbered === true : numbered === false) return null;
-  const site = parseCallSite(m[8] ?? '');
+  let site: CallSite | null;
+  if (m[8] !== undefined) site = { module: m[8], function: m[9] ?? null, offset: m[10] ?? null };
+  else if (m[11] !== undefined) site = { module: m[11], function: null, offset: m[12] ?? null };
+  else site = parseCallSite(m[13] ?? '');
   if (site === null) return null;
-  const frame: Frame = { module: site.module, function: site.function, offset: site.offset };
-  if (site.address !== undefined) frame.address = site.address;
-  if (numberText !== undefined) frame.number = Number.parseInt(numberText, 16);
-  frame.childSp = addressOf(m[2] as string);
-  frame.retAddr = addressOf(m[3] as string);
+  const childSp = addressOf(m[2] as string);
+  const retAddr = addressOf(m[3] as string);
+  let args: Hex[] | undefined;
   if (m[4] !== undefined) {
-    const args = [addressOf(m[4])];
+    args = [addressOf(m[4])];
     for (let g = 5; g <= 7; g += 1) {
       const a = m[g];
       if (a !== undefined) args.push(addressOf(a));
     }
-    frame.args = args;
   }
+  const { module, function: fn, offset } = site;
+  if (site.address === undefined && site.source === undefined) {
+    // The usual shapes as literals (same keys in the same order as below), built in one step.
+    if (numberText === undefined)
+      return args === undefined
+        ? { module, function: fn, offset, childSp, retAddr }
+        : { module, function: fn, offset, childSp, retAddr, args };
+    const number = Number.parseInt(numberText, 16);
+    return args === undefined
+      ? { module, function: fn, offset, number, childSp, retAddr }
+      : { module, function: fn, offset, number, childSp, retAddr, args };
+  }
+  const frame: Frame = { module, function: fn, offset };
+  if (site.address !== undefined) frame.address = site.address;
+  if (numberText !== undefined) frame.number = Number.parseInt(numberText, 16);
+  frame.childSp = childSp;
+  frame.retAddr = retAddr;
+  if (args !== undefined) frame.args = args;
   if (site.source !== undefined) frame.source = site.source;
   return frame;
 }

@@ -63,7 +63,74 @@ export function promptCommand(text: string): string | null {
 export function prepare(text: string, options: { keepPrompt?: boolean } = {}): Line[] {
   // What cleanLine does to each line besides cutting trailing white space is done to the whole
   // text at once (no replaced character is a line break), and only when one search finds any.
-  const texts = splitLines(SPECIAL.test(text) ? replaceSpecial(text) : text);
+  const clean = hasSpecial(text) ? replaceSpecial(text) : text;
+  if (clean.indexOf('\r') !== -1) return prepareLines(splitLines(clean), options);
+  // Without CR, the lines are ranges of the text: one pass measures them (trailing white space,
+  // indentation) without copying, and only the kept part of each line becomes a string.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const leads: number[] = [];
+  let quoted = true;
+  let any = false;
+  let tabs = false;
+  let common = Number.POSITIVE_INFINITY;
+  const n = clean.length;
+  let start = 0;
+  for (;;) {
+    let nl = clean.indexOf('\n', start);
+    const last = nl === -1;
+    if (last) nl = n;
+    let end = nl;
+    while (end > start) {
+      const c = clean.charCodeAt(end - 1);
+      if (c !== 32 && c !== 9 && c !== 11 && c !== 12) break;
+      end -= 1;
+    }
+    let lead = start;
+    while (lead < end) {
+      const c = clean.charCodeAt(lead);
+      if (c === 9) tabs = true;
+      else if (c !== 32) break;
+      lead += 1;
+    }
+    starts.push(start);
+    ends.push(end);
+    leads.push(lead - start);
+    if (lead < end) {
+      any = true;
+      if (lead - start < common) common = lead - start;
+      if (clean.charCodeAt(lead) !== 62 /* > */ || (end > lead + 1 && clean.charCodeAt(lead + 1) !== 32))
+        quoted = false;
+    }
+    if (last) break;
+    start = nl + 1;
+  }
+  if ((any && quoted) || tabs)
+    return prepareLines(
+      starts.map((s, i) => clean.slice(s, ends[i])),
+      options,
+    );
+  const cut = Number.isFinite(common) ? common : 0;
+  let promptSeen = options.keepPrompt === true;
+  const out: Line[] = [];
+  for (let i = 0; i < starts.length; i += 1) {
+    const s = starts[i] as number;
+    const e = ends[i] as number;
+    const t = s === e ? '' : clean.slice(s + Math.min(cut, leads[i] as number), e);
+    if (t !== '') {
+      if (isNoise(t)) continue;
+      if (!promptSeen) {
+        promptSeen = true;
+        if (promptCommand(t) !== null) continue;
+      }
+    }
+    out.push({ text: t, no: i + 1 });
+  }
+  return out;
+}
+
+/** prepare for text already split into lines (the general path: CR line ends, tabs, quote prefixes). */
+function prepareLines(texts: string[], options: { keepPrompt?: boolean }): Line[] {
   let quoted = true;
   let any = false;
   let tabs = false;
@@ -112,8 +179,28 @@ export function prepare(text: string, options: { keepPrompt?: boolean } = {}): L
   return out;
 }
 
-/** The characters (besides trailing white space) that `cleanLine` replaces or removes. */
-const SPECIAL = /\\`|[\u00a0\u200b\ufeff]/;
+/**
+ * True when the text holds a character (besides trailing white space) that `cleanLine` replaces or
+ * removes. By indexOf: measured twenty times faster than one pattern over the same text.
+ */
+function hasSpecial(text: string): boolean {
+  return (
+    text.indexOf('\u00a0') !== -1 ||
+    text.indexOf('\\`') !== -1 ||
+    text.indexOf('\u200b') !== -1 ||
+    text.indexOf('\ufeff') !== -1
+  );
+}
+
+/** True when the text holds a no-break space, a zero-width character or a backslash (pasted text). */
+export function isPasted(text: string): boolean {
+  return (
+    text.indexOf('\\') !== -1 ||
+    text.indexOf('\u00a0') !== -1 ||
+    text.indexOf('\u200b') !== -1 ||
+    text.indexOf('\ufeff') !== -1
+  );
+}
 
 /** The lines of a text, split at CRLF, CR or LF (by hand when the text has no CR). */
 function splitLines(text: string): string[] {
@@ -221,7 +308,15 @@ function leadingSpaces(text: string): number {
 
 /** Non-blank lines only. */
 export function filled(lines: readonly Line[]): Line[] {
-  return lines.filter((l) => l.text.trim() !== '');
+  const out: Line[] = [];
+  for (const l of lines) {
+    const t = l.text;
+    if (t === '') continue;
+    // A printable ASCII first character is not white space; anything else is decided by trim.
+    const c = t.charCodeAt(0);
+    if ((c > 32 && c < 127) || t.trim() !== '') out.push(l);
+  }
+  return out;
 }
 
 /** A share of letters outside ASCII that says the text is not English debugger output. */
