@@ -30,7 +30,7 @@ import {
   type SeedCase,
 } from './cases.js';
 import { addr } from './hex.js';
-import { createKernel, type RenderContext } from './index.js';
+import type { RenderContext } from './index.js';
 import { currentThread, framesOf, promptOf } from './render/context.js';
 import type { KernelState, Site, Thread } from './state.js';
 import { moduleNamed, siteAddress } from './symbols.js';
@@ -694,7 +694,7 @@ describe('simulated kernel round trip: what it renders parses to the state that 
       verified: fc.boolean(),
       // A worker thread meets the corruption on a PnP remove; on a driver load it would too, but
       // that render is wrong today (see the todo variation above), so it is not generated here.
-      then: fc.constantFrom('commit', 'pnp-remove', 'driver-unloaded'),
+      next: fc.constantFrom('commit', 'pnp-remove', 'driver-unloaded'),
     });
     const apcCase = fc.record({
       driver: name,
@@ -722,10 +722,10 @@ describe('simulated kernel round trip: what it renders parses to the state that 
         (g) => {
           if (g.t === 'pool') {
             const c = g.c;
-            const then: SeedCase['actions'][number] =
-              c.then === 'commit'
+            const after: SeedCase['actions'][number] =
+              c.next === 'commit'
                 ? { kind: 'commit', megabytes: 1 }
-                : c.then === 'pnp-remove'
+                : c.next === 'pnp-remove'
                   ? { kind: 'pnp-remove', driver: c.driver }
                   : { kind: 'driver-unloaded', driver: c.driver };
             roundTrip(`generated ${JSON.stringify(c)}`, {
@@ -744,7 +744,7 @@ describe('simulated kernel round trip: what it renders parses to the state that 
                   ]),
                 },
                 { kind: 'trigger', driver: c.driver, trigger: 'buffer-overflow' },
-                then,
+                after,
               ],
               commands: [],
             });
