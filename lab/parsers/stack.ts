@@ -269,13 +269,20 @@ export function readFrames(
       frames.push(frame);
       continue;
     }
-    const rest = filled(lines.slice(i + 1));
-    if (rest.length === 0 && frames.length > 0 && looksLikeCutRow(line.text)) {
+    // The lines after this one are looked at only as far as needed (a STACK_TEXT block sits in
+    // the middle of !analyze -v output, with a hundred lines after it).
+    let last = true;
+    for (let j = i + 1; j < lines.length && last; j += 1)
+      if ((lines[j] as Line).text.trim() !== '') last = false;
+    if (last && frames.length > 0 && looksLikeCutRow(line.text)) {
       truncated = true;
       i = lines.length;
       break;
     }
-    if (strict && rest.some((l) => parseFrameRow(l.text, numbered, callSiteOnly) !== null)) {
+    if (
+      strict &&
+      filled(lines.slice(i + 1)).some((l) => parseFrameRow(l.text, numbered, callSiteOnly) !== null)
+    ) {
       throw reader.fail('a line inside the stack is not a stack frame', line);
     }
     break;
