@@ -775,6 +775,22 @@ export function applyAction(state: KernelState, action: KernelAction): KernelOut
   switch (action.kind) {
     case 'driver-loaded': {
       const { driver } = action;
+      // The image is mapped before its DriverEntry runs, so a crash in DriverEntry's allocation
+      // shows the driver as a loaded module on the stack and in lm.
+      if (!moduleNamed(state, moduleNameOf(driver.binary))) {
+        loadModule(
+          state,
+          moduleNameOf(driver.binary),
+          driver.binary,
+          driverImageSize(driver.faults.length, driver.name),
+          'none',
+          driver.version,
+        );
+        const reloaded = state.unloadedModules.findIndex(
+          (m) => m.image.toLowerCase() === driver.binary.toLowerCase(),
+        );
+        if (reloaded >= 0) state.unloadedModules.splice(reloaded, 1);
+      }
       if (state.latentCorruption)
         return meetCorruption(state, {
           kind: 'worker',
@@ -795,20 +811,6 @@ export function applyAction(state: KernelState, action: KernelAction): KernelOut
         version: driver.version,
         faults: driver.faults,
       });
-      if (!moduleNamed(state, moduleNameOf(driver.binary))) {
-        loadModule(
-          state,
-          moduleNameOf(driver.binary),
-          driver.binary,
-          driverImageSize(driver.faults.length, driver.name),
-          'none',
-          driver.version,
-        );
-        const reloaded = state.unloadedModules.findIndex(
-          (m) => m.image.toLowerCase() === driver.binary.toLowerCase(),
-        );
-        if (reloaded >= 0) state.unloadedModules.splice(reloaded, 1);
-      }
       const leak = driver.faults.find((f): f is NblLeak => f.kind === 'nbl-leak-on-remove');
       if (leak) createMiniport(state, driver, leak);
       return { kind: 'none' };

@@ -639,9 +639,7 @@ describe('simulated kernel round trip: what it renders parses to the state that 
     });
   }
 
-  it('variation: pool corruption met by a driver that is being loaded (0x7E)', {
-    todo: "kernel.ts (applyAction, 'driver-loaded' with latent corruption) puts the new driver's DriverEntry frame on the stack without loading its module, so k prints it as 0x00000000 and lm does not list it",
-  }, () => {
+  it('variation: pool corruption met by a driver that is being loaded (0x7E)', () => {
     roundTrip('pool corruption met by a driver being loaded', {
       ...variant('pool-corruption-3b', {}),
       actions: [
@@ -692,9 +690,8 @@ describe('simulated kernel round trip: what it renders parses to the state that 
       pattern: fc.integer({ min: 0x21, max: 0x7e }),
       flags: fc.constantFrom(0, 0x1, 0x10, 0x209bb),
       verified: fc.boolean(),
-      // A worker thread meets the corruption on a PnP remove; on a driver load it would too, but
-      // that render is wrong today (see the todo variation above), so it is not generated here.
-      next: fc.constantFrom('commit', 'pnp-remove', 'driver-unloaded'),
+      // What meets the corruption: a system call, a PnP worker, another driver's DriverEntry, or the free.
+      next: fc.constantFrom('commit', 'pnp-remove', 'driver-loaded', 'driver-unloaded'),
     });
     const apcCase = fc.record({
       driver: name,
@@ -727,7 +724,9 @@ describe('simulated kernel round trip: what it renders parses to the state that 
                 ? { kind: 'commit', megabytes: 1 }
                 : c.next === 'pnp-remove'
                   ? { kind: 'pnp-remove', driver: c.driver }
-                  : { kind: 'driver-unloaded', driver: c.driver };
+                  : c.next === 'driver-loaded'
+                    ? { kind: 'driver-loaded', driver: driver('other', []) }
+                    : { kind: 'driver-unloaded', driver: c.driver };
             roundTrip(`generated ${JSON.stringify(c)}`, {
               ...caseNamed('special-pool-d6'),
               verifier: { flags: c.flags, drivers: c.verified ? [`${c.driver}.sys`] : [] },
