@@ -20,6 +20,7 @@ import {
   type GuestEnvironment,
   type GuestHost,
   GuestOs,
+  GuestProgramNotFound,
   type GuestState,
 } from '../guest/guest.js';
 import { stableGuid } from '../guest/ids.js';
@@ -31,6 +32,7 @@ import {
   invalidState,
   nmiRefused,
   pathNotFound,
+  programNotFound,
   remoteSessionEnded,
   SimulatedPowerShellError,
   snapshotNotFound,
@@ -107,6 +109,12 @@ export interface VmState {
   effectiveComPorts: { 1: string | null; 2: string | null };
   checkpoints: CheckpointState[];
   currentCheckpoint: string | null;
+}
+
+/** Where a guest command's output goes as it is printed, and what stops it. */
+export interface GuestCommandIo {
+  write(stream: 'stdout' | 'stderr', text: string): void;
+  signal?: AbortSignal;
 }
 
 export interface VmOptions {
@@ -258,6 +266,19 @@ export class SimVm {
   async status(): Promise<{ power: PowerState; heartbeat: string | null; uptimeSeconds: number }> {
     await this.settle();
     return { power: this.state.power, heartbeat: this.heartbeat(), uptimeSeconds: this.uptimeSeconds() };
+  }
+
+  /**
+   * The lab time of the VM's next transition that happens by itself (a boot, a shutdown, a dump
+   * finishing; a scheduled shutdown starting), or null when it waits for nothing.
+   */
+  nextTransitionAt(): number | null {
+    const s = this.state;
+    if (s.power !== 'Running') return null;
+    const due = [s.phaseEndsAt, s.phase === 'up' ? (s.scheduledShutdown?.at ?? null) : null].filter(
+      (t): t is number => t !== null,
+    );
+    return due.length > 0 ? Math.min(...due) : null;
   }
 
   /** Settles the transitions lab time has made due (boot done, shutdown done, dump written). */
@@ -496,9 +517,11 @@ export class SimVm {
     s.phaseEndsAt = at + DURATIONS.dump;
   }
 
-  /** The GuestHost a guest command runs with: kernel decisions and shutdown scheduling. */
-  private guestHost(): GuestHost {
+  /** The GuestHost a guest command runs with: kernel decisions, shutdown scheduling, its time and output. */
+  private guestHost(io: GuestCommandIo): GuestHost {
     return {
+      sleep: (ms) => this.time.sleep(ms, io.signal),
+      write: (stream, chunk) => io.write(stream, chunk),
       nowIso: () => this.time.iso(),
       kernel: async (action) => {
         const kernel = this.currentKernel();
@@ -798,11 +821,16 @@ export class SimVm {
     };
   }
 
-  /** Invoke-GuestCommand: runs a program in the guest; a bugcheck ends the session, a hang never answers. */
+  /**
+   * Invoke-GuestCommand: runs a program in the guest; a bugcheck ends the session, a hang never
+   * answers, a program the guest does not have is the script's Get-Command error. `io` receives
+   * what the program prints as it goes, and stops it (its time limit) when its signal aborts.
+   */
   async invoke(
     credential: { user: string; password: string },
     file: string,
     args: readonly string[],
+    io: GuestCommandIo = { write: () => {} },
   ): Promise<ToolResult> {
     await this.session(credential);
     await this.time.sleep(this.options.timings.commandSeconds * 1000);
@@ -814,9 +842,10 @@ export class SimVm {
       return never<ToolResult>();
     }
     try {
-      return await this.guestOs.run(file, args, this.guestHost());
+      return await this.guestOs.run(file, args, this.guestHost(io));
     } catch (error) {
       if (error instanceof GuestDown) throw remoteSessionEnded();
+      if (error instanceof GuestProgramNotFound) throw programNotFound(error.message);
       throw error;
     }
   }
