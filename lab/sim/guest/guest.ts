@@ -216,6 +216,9 @@ export function baselineGuest(env: GuestEnvironment, nowIso: string): GuestState
   registry.set(KEYS.crashControl, 'Overwrite', 'DWord', 1);
   registry.set(KEYS.crashControl, 'AutoReboot', 'DWord', 1);
   registry.set(KEYS.crashControl, 'LogEvent', 'DWord', 1);
+  registry.set(KEYS.currentVersion, 'SystemRoot', 'String', GUEST_ENVIRONMENT.systemroot ?? 'C:\\Windows');
+  registry.set(KEYS.currentVersion, 'CurrentBuild', 'String', String(decl.os.build));
+  registry.set(KEYS.currentVersion, 'ProductName', 'String', decl.os.product);
   registry.createKey(KEYS.ndisParameters);
   if (decl.trackNblOwner !== undefined)
     registry.set(KEYS.ndisParameters, 'TrackNblOwner', 'DWord', decl.trackNblOwner);
