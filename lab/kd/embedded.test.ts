@@ -309,6 +309,59 @@ describe('the kernel debugger on the embedded lab', () => {
     await kd.close();
   });
 
+  it('answers Driver Verifier’s question by policy, so the guest command never hangs on it', async () => {
+    const lab = await openLab();
+    const vm = lab.vm('win11-a');
+    await vm.waitUntilReady();
+    await install(lab, vm, 'capsquery');
+    await run(vm, ['verifier', '/flags', '0x10', '/driver', 'capsquery.sys'], 2);
+    // An automatic-start driver: it is loaded by the reboot that turns debugging on.
+    const key = await debugOverKdnet(vm);
+    const answers: ('i' | 'b')[] = ['i', 'b'];
+    const asked: string[] = [];
+    const kd = await track(
+      openDebugger(lab, vm, {
+        key,
+        verifierPolicy: (q) => {
+          asked.push(q.text);
+          return answers.shift() ?? 'i';
+        },
+      }),
+    );
+    const query = ['C:\\Tools\\devquery.exe', '/capabilities'];
+
+    // Ignored: the target prints the error, asks, takes the answer and runs on; the command ends.
+    await run(vm, query);
+    expect.equal(kd.state, 'running');
+    expect.match(
+      asked[0] ?? '',
+      /^WDM DRIVER ERROR: \[capsquery\.sys @ 0x[0-9A-F]{16}\] A PnP IRP was sent\n {18}with its status not initialized to STATUS_NOT_SUPPORTED\.\nBreak, Ignore, Zap, Remove, Disable all \(bizrd\)\? $/m,
+    );
+
+    // Break: the target stops in the debugger, the command waits until the target runs again (an
+    // hour of lab time is room for the debugger's round trips at the embedded lab's clock factor).
+    const second = vm.guest.run(query, { timeoutMs: 3_600_000 });
+    const stop = await kd.waitForStop();
+    expect.ok(stop?.kind === 'break', `a break, not ${stop?.kind}`);
+    expect.match(stop.text, /^Breaking in\.\.\. \(press g<enter> to return to assert menu\)$/m);
+    expect.equal(kd.state, 'broken-in');
+    await kd.go();
+    expect.equal((await second).exitCode, 0);
+    expect.deepEqual(
+      kd
+        .events()
+        .flatMap((e) => (e.kind === 'verifier-question' ? [[e.answer, e.question.choices.join('')]] : [])),
+      [
+        ['i', 'bizrd'],
+        ['b', 'bizrd'],
+      ],
+    );
+    await kd.close();
+
+    // Without a debugger attached the non-fatal error is ignored: nothing waits.
+    await run(vm, query);
+  });
+
   it('reaches a VM whose COM port is a pipe (Set-VMComPort) with bcdedit /dbgsettings serial', async () => {
     const lab = await openLab();
     const vm = lab.vm('win11-b');

@@ -83,7 +83,10 @@ export interface GuestEnvironment {
 }
 
 /** What the kernel answers a guest that goes on running: nothing, or a commit's answer. */
-export type KernelAnswer = Exclude<KernelOutcome, { kind: 'bugcheck' } | { kind: 'hang' }>;
+export type KernelAnswer = Exclude<
+  KernelOutcome,
+  { kind: 'bugcheck' } | { kind: 'hang' } | { kind: 'verifier-error' }
+>;
 
 /** What the VM lends the guest while a command runs. */
 export interface GuestHost {
