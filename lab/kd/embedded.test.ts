@@ -7,21 +7,21 @@
  * drivers' declared faults, and what kd prints is read with the project's parsers.
  */
 import { strict as expect } from 'node:assert';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import { loadLabFile, resolveLabPath } from '../config/lab-file.js';
+import { loadLabFile } from '../config/lab-file.js';
 import { LabCompromisedError } from '../errors.js';
 import { HypervLab } from '../hyperv/lab.js';
 import { parsers } from '../parsers/index.js';
 import { paths } from '../paths.js';
-import { GuestCommandTimeoutError, type Vm } from '../ports.js';
+import { GuestCommandTimeoutError } from '../ports.js';
 import { fetchNewestDump } from './dumps.js';
 import { openDebugger, openDumpDebugger } from './open.js';
 import type { KdEvent } from './port.js';
 import type { KdSession } from './session.js';
-import { debuggerChildren, noProc } from './testing.js';
+import { debuggerChildren, debugOverKdnet, installDriver, noProc, runInGuest } from './testing.js';
 
 /** Where win11-a's debugger listens in these tests (no other test uses it), and win11-b's pipe. */
 const NET = { hostIp: '127.0.0.41', port: 50_041 };
@@ -67,35 +67,6 @@ async function track(session: Promise<KdSession>): Promise<KdSession> {
   return kd;
 }
 
-async function run(vm: Vm, command: string[], exitCode = 0): Promise<string> {
-  const r = await vm.guest.run(command);
-  expect.equal(r.exitCode, exitCode, `${command.join(' ')}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-
-/** Copies a catalog driver's package into the guest and installs it with pnputil. */
-async function install(lab: HypervLab, vm: Vm, driver: string): Promise<void> {
-  const entry = lab.driver(driver);
-  const folder = resolveLabPath(lab.file, entry.package);
-  for (const file of readdirSync(folder))
-    await vm.guest.copyIn(join(folder, file), `C:\\Drivers\\${driver}\\${file}`);
-  await run(vm, ['pnputil', '/add-driver', `C:\\Drivers\\${driver}\\${entry.inf}`, '/install']);
-}
-
-/**
- * Turns KDNET debugging on as a scenario does (bcdedit /dbgsettings net hostip:… port:…, bcdedit
- * /debug on, a reboot) and returns the key bcdedit generated and printed.
- */
-async function debugOverKdnet(vm: Vm): Promise<string> {
-  const said = await run(vm, ['bcdedit', '/dbgsettings', 'net', `hostip:${NET.hostIp}`, `port:${NET.port}`]);
-  // Domain brief §3.2: Key= and the four-part key, on a line of its own.
-  const key = /^Key=([0-9a-z]+(?:\.[0-9a-z]+){3})\s*$/im.exec(said)?.[1];
-  expect.ok(key, `bcdedit printed a key: ${said}`);
-  await run(vm, ['bcdedit', '/debug', 'on']);
-  await vm.guest.reboot();
-  return key;
-}
-
 /** Waits (bounded, wall time) until the session has seen an event of `kind` after `from`. */
 async function seen(kd: KdSession, kind: KdEvent['kind'], from = 0): Promise<void> {
   for (let i = 0; i < 500; i += 1) {
@@ -116,7 +87,7 @@ describe('the kernel debugger on the embedded lab', () => {
     const lab = await openLab();
     const vm = lab.vm('win11-a');
     await vm.waitUntilReady();
-    const key = await debugOverKdnet(vm);
+    const key = await debugOverKdnet(vm, NET);
     const kd = await track(openDebugger(lab, vm, { key }));
     expect.equal(kd.state, 'running');
     const connected = kd.events().find((e) => e.kind === 'connected');
@@ -141,7 +112,7 @@ describe('the kernel debugger on the embedded lab', () => {
     await kd.go();
     expect.equal(kd.state, 'running');
     // The target runs again: the guest answers while the debugger stays attached.
-    expect.equal((await run(vm, ['hostname'])).trim(), 'WIN11-A');
+    expect.equal((await runInGuest(vm, ['hostname'])).trim(), 'WIN11-A');
     expect.ok(!kd.transcript().includes(key), 'the key is redacted from the transcript');
     await kd.close();
     if (!noProc) expect.deepEqual(debuggerChildren(), []);
@@ -151,10 +122,10 @@ describe('the kernel debugger on the embedded lab', () => {
     const lab = await openLab();
     const vm = lab.vm('win11-a');
     await vm.waitUntilReady();
-    await install(lab, vm, 'myfault');
-    await run(vm, ['verifier', '/flags', '1', '/driver', 'myfault.sys'], 2);
-    const key = await debugOverKdnet(vm);
-    await run(vm, ['sc', 'start', 'myfault']);
+    await installDriver(lab, vm, 'myfault');
+    await runInGuest(vm, ['verifier', '/flags', '1', '/driver', 'myfault.sys'], 2);
+    const key = await debugOverKdnet(vm, NET);
+    await runInGuest(vm, ['sc', 'start', 'myfault']);
     const since = new Date().toISOString();
     const kd = await track(openDebugger(lab, vm, { key }));
 
@@ -218,7 +189,7 @@ describe('the kernel debugger on the embedded lab', () => {
     const lab = await openLab();
     const vm = lab.vm('win11-a');
     await vm.waitUntilReady();
-    const key = await debugOverKdnet(vm);
+    const key = await debugOverKdnet(vm, NET);
     const wrong = key.split('.').reverse().join('.');
     await expect.rejects(openDebugger(lab, vm, { key: wrong }), (e: unknown) => {
       expect.ok(e instanceof LabCompromisedError, 'a LabCompromisedError');
@@ -240,7 +211,7 @@ describe('the kernel debugger on the embedded lab', () => {
     const lab = await openLab();
     const vm = lab.vm('win11-a');
     await vm.waitUntilReady();
-    const key = await debugOverKdnet(vm);
+    const key = await debugOverKdnet(vm, NET);
     const first = await track(openDebugger(lab, vm, { key }));
     await first.breakIn();
     const pending = first.execute('!analyze -v');
@@ -265,7 +236,7 @@ describe('the kernel debugger on the embedded lab', () => {
       'DbgBreakPointWithStatus',
     );
     await second.go();
-    expect.equal((await run(vm, ['hostname'])).trim(), 'WIN11-A');
+    expect.equal((await runInGuest(vm, ['hostname'])).trim(), 'WIN11-A');
     await second.close();
     if (!noProc) expect.deepEqual(debuggerChildren(), []);
   });
@@ -274,7 +245,7 @@ describe('the kernel debugger on the embedded lab', () => {
     const lab = await openLab();
     const vm = lab.vm('win11-a');
     await vm.waitUntilReady();
-    await run(vm, [
+    await runInGuest(vm, [
       'reg',
       'add',
       'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters',
@@ -286,8 +257,8 @@ describe('the kernel debugger on the embedded lab', () => {
       '1',
       '/f',
     ]);
-    await install(lab, vm, 'myminiport');
-    const key = await debugOverKdnet(vm);
+    await installDriver(lab, vm, 'myminiport');
+    const key = await debugOverKdnet(vm, NET);
     const kd = await track(openDebugger(lab, vm, { key }));
 
     // The remove never completes: the guest-side limit gives up on pnputil, the PnP worker stays stuck.
@@ -313,10 +284,10 @@ describe('the kernel debugger on the embedded lab', () => {
     const lab = await openLab();
     const vm = lab.vm('win11-a');
     await vm.waitUntilReady();
-    await install(lab, vm, 'capsquery');
-    await run(vm, ['verifier', '/flags', '0x10', '/driver', 'capsquery.sys'], 2);
+    await installDriver(lab, vm, 'capsquery');
+    await runInGuest(vm, ['verifier', '/flags', '0x10', '/driver', 'capsquery.sys'], 2);
     // An automatic-start driver: it is loaded by the reboot that turns debugging on.
-    const key = await debugOverKdnet(vm);
+    const key = await debugOverKdnet(vm, NET);
     const answers: ('i' | 'b')[] = ['i', 'b'];
     const asked: string[] = [];
     const kd = await track(
@@ -331,7 +302,7 @@ describe('the kernel debugger on the embedded lab', () => {
     const query = ['C:\\Tools\\devquery.exe', '/capabilities'];
 
     // Ignored: the target prints the error, asks, takes the answer and runs on; the command ends.
-    await run(vm, query);
+    await runInGuest(vm, query);
     expect.equal(kd.state, 'running');
     expect.match(
       asked[0] ?? '',
@@ -359,7 +330,7 @@ describe('the kernel debugger on the embedded lab', () => {
     await kd.close();
 
     // Without a debugger attached the non-fatal error is ignored: nothing waits.
-    await run(vm, query);
+    await runInGuest(vm, query);
   });
 
   it('reaches a VM whose COM port is a pipe (Set-VMComPort) with bcdedit /dbgsettings serial', async () => {
@@ -367,8 +338,8 @@ describe('the kernel debugger on the embedded lab', () => {
     const vm = lab.vm('win11-b');
     await vm.waitUntilReady();
     await vm.setComPipe(1, PIPE);
-    await run(vm, ['bcdedit', '/dbgsettings', 'serial', 'debugport:1', 'baudrate:115200']);
-    await run(vm, ['bcdedit', '/debug', 'on']);
+    await runInGuest(vm, ['bcdedit', '/dbgsettings', 'serial', 'debugport:1', 'baudrate:115200']);
+    await runInGuest(vm, ['bcdedit', '/debug', 'on']);
     // The COM port takes effect at the next cold start.
     await vm.stop();
     await vm.start();
@@ -389,7 +360,7 @@ describe('a crash dump fetched host-side', () => {
     const lab = await openLab();
     const vm = lab.vm('win11-b');
     await vm.waitUntilReady();
-    await run(vm, [
+    await runInGuest(vm, [
       'reg',
       'add',
       'HKLM\\SYSTEM\\CurrentControlSet\\Control\\CrashControl',
