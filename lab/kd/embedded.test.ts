@@ -17,6 +17,7 @@ import { HypervLab } from '../hyperv/lab.js';
 import { parsers } from '../parsers/index.js';
 import { paths } from '../paths.js';
 import { GuestCommandTimeoutError } from '../ports.js';
+import { TRACK_NBL_OWNER } from '../sim/guest/testing.js';
 import { fetchNewestDump } from './dumps.js';
 import { openDebugger, openDumpDebugger } from './open.js';
 import type { KdEvent } from './port.js';
@@ -245,18 +246,7 @@ describe('the kernel debugger on the embedded lab', () => {
     const lab = await openLab();
     const vm = lab.vm('win11-a');
     await vm.waitUntilReady();
-    await runInGuest(vm, [
-      'reg',
-      'add',
-      'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters',
-      '/v',
-      'TrackNblOwner',
-      '/t',
-      'REG_DWORD',
-      '/d',
-      '1',
-      '/f',
-    ]);
+    await runInGuest(vm, TRACK_NBL_OWNER);
     await installDriver(lab, vm, 'myminiport');
     const key = await debugOverKdnet(vm, NET);
     const kd = await track(openDebugger(lab, vm, { key }));

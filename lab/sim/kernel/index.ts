@@ -7,7 +7,7 @@ import type { KernelAction, KernelFacts, KernelOutcome } from '../contract.js';
 import { applyAction, bootState, breakInto, elapse } from './kernel.js';
 import { type RenderContext, type Rendered, render, renderCommand } from './render/index.js';
 import { type KernelState, parseKernelState } from './state.js';
-import { answerAssert } from './verifier-asserts.js';
+import { answerAssert } from './verifier-questions.js';
 
 export type { RenderContext, Rendered } from './render/index.js';
 export { render, renderCommand } from './render/index.js';

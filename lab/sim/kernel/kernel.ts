@@ -37,7 +37,7 @@ import {
   zeroRegisters,
 } from './state.js';
 import { lookupSymbol, moduleNamed, siteAddress } from './symbols.js';
-import { wdmDriverError } from './verifier-asserts.js';
+import { wdmDriverError } from './verifier-questions.js';
 
 const PAGE = 0x1000n;
 const POOL_HEADER = 0x10;

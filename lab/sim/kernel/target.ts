@@ -185,7 +185,7 @@ export class KernelDebugTarget implements DebugTarget {
     await this.vm.reboot();
   }
 
-  /** Driver Verifier's pending question is answered (see verifier-asserts.ts). */
+  /** Driver Verifier's pending question is answered (see verifier-questions.ts). */
   answerVerifier(choice: 'b' | 'i' | 'z' | 'r' | 'd'): Promise<string> {
     return this.vm.answerVerifier(choice);
   }

@@ -40,7 +40,7 @@ import {
 import { writeDump } from '../kernel/dump.js';
 import { createKernel, type Kernel, type KernelState, restoreKernel } from '../kernel/index.js';
 import { KernelDebugTarget, type TargetVm, verifierBreakText } from '../kernel/target.js';
-import { VERIFIER_PROMPT } from '../kernel/verifier-asserts.js';
+import { VERIFIER_PROMPT } from '../kernel/verifier-questions.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
 import type { SimTime } from './time.js';
 
