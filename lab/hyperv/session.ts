@@ -202,7 +202,15 @@ async function disposeQuietly(shell: PowerShell): Promise<void> {
   } catch {
     // Already gone: nothing to kill.
   }
-  await Promise.race([gone, new Promise((r) => setTimeout(r, 2000))]);
+  // The fallback timer must not keep the process alive once the shell is gone.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    gone,
+    new Promise((r) => {
+      timer = setTimeout(r, 2000);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** "the PowerShell session …" at the start of a sentence. */

@@ -278,7 +278,7 @@ function fromJson(text: string, reader: Reader): RawEvent[] {
       time: str(get('timecreated', 'timegenerated')),
       computer: str(get('machinename', 'computer')),
       message: str(get('message', 'description')) ?? '',
-      binary: str(get('binary', 'data')),
+      binary: str(get('binary', 'binaryhex', 'data')),
       properties,
     };
   });
@@ -348,12 +348,17 @@ function decode(eventId: number, e: RawEvent): EventDecoded | null {
     if (args.length !== 4 || args.some((a) => a === null)) return null;
     const saved = /saved in: (.+?)\.\s+Report Id: ([0-9a-fA-F-]+)/.exec(flat);
     const report = /Report Id: ([0-9a-fA-F-]{36})/.exec(flat);
+    // An empty insertion string means the event did not carry that value ("A dump was not saved").
+    const prop = (i: number): string | null => {
+      const v = e.properties?.[i];
+      return v === undefined || v.trim() === '' ? null : v;
+    };
     return {
       type: 'bugcheck',
       code: hexOrNull(m[1] ?? ''),
       args: args as string[],
-      dumpPath: e.properties?.[1] ?? saved?.[1] ?? /saved in: (.+?)\.(?:\s|$)/.exec(flat)?.[1] ?? null,
-      reportId: e.properties?.[2] ?? report?.[1] ?? null,
+      dumpPath: prop(1) ?? saved?.[1] ?? /saved in: (.+?)\.(?:\s|$)/.exec(flat)?.[1] ?? null,
+      reportId: prop(2) ?? report?.[1] ?? null,
     };
   }
   return null;

@@ -1,8 +1,10 @@
 /**
  * `verifier /querysettings` and `verifier /query`. ⚠ No complete current sample is published:
  * this reads the documented older form (`Option name: Enabled|Disabled` lines, then
- * `Verified drivers:` and names or `None`), the `Verifier Flags: 0x…` / `Level: …` lines seen in
- * other tools, and `No drivers are currently verified.`; any other line is refused.
+ * `Verified drivers:` and names, `None` or `All Drivers`), `/query`'s per-driver blocks
+ * (`Name: x.sys, loads: 1, unloads: 0` then that driver's counters), the `Verifier Flags: 0x…` /
+ * `Level: …` lines seen in other tools, and `No drivers are currently verified.`; any other line is
+ * refused.
  */
 import { z } from 'zod';
 import { built } from './built.js';
@@ -14,6 +16,17 @@ export const VerifierQueryResult = z.object({
   options: z.record(z.string(), z.boolean()),
   /** Driver names; an empty list when the output says none are verified; null when it does not say. */
   drivers: z.array(z.string()).nullable(),
+  /** True when the settings verify every driver (`All Drivers`, from `verifier … /all`). */
+  allDrivers: z.boolean(),
+  /** `/query`'s per-driver blocks: loads, unloads and that driver's counters, by driver name. */
+  driverStatistics: z.record(
+    z.string(),
+    z.object({
+      loads: z.number().int(),
+      unloads: z.number().int(),
+      counters: z.record(z.string(), z.string()),
+    }),
+  ),
   /** `/query` statistics (`RaiseIrqls: 0`). */
   statistics: z.record(z.string(), z.string()),
   /** The `Low Resources Simulation options:` list (`- Fault injection probability: 1/10000.`), as printed. */
@@ -29,7 +42,10 @@ export function parseVerifierQuery(text: string): VerifierQueryResult {
   const options: Record<string, boolean> = {};
   const statistics: Record<string, string> = {};
   let drivers: string[] | null = null;
+  let allDrivers = false;
   let inDrivers = false;
+  const driverStatistics: VerifierQueryResult['driverStatistics'] = {};
+  let currentDriver: VerifierQueryResult['driverStatistics'][string] | null = null;
   const lowResourcesOptions: Record<string, string> = {};
   for (const line of lines as Line[]) {
     const t = line.text.trim();
@@ -50,6 +66,22 @@ export function parseVerifierQuery(text: string): VerifierQueryResult {
     }
     if (inDrivers) {
       if (/^None\.?$/i.test(t)) continue;
+      if (/^All Drivers$/i.test(t)) {
+        allDrivers = true;
+        continue;
+      }
+      const named = /^Name:\s*(\S+\.(?:sys|dll|exe)),\s*loads:\s*(\d+),\s*unloads:\s*(\d+)$/i.exec(t);
+      if (named) {
+        drivers?.push(named[1] ?? '');
+        currentDriver = { loads: Number(named[2]), unloads: Number(named[3]), counters: {} };
+        driverStatistics[named[1] ?? ''] = currentDriver;
+        continue;
+      }
+      const counter = currentDriver ? /^([A-Za-z]\w*):\s*(\S+)$/.exec(t) : null;
+      if (currentDriver && counter) {
+        currentDriver.counters[counter[1] ?? ''] = counter[2] ?? '';
+        continue;
+      }
       const module = /^(?:Module:\s*)?(\S+\.(?:sys|dll|exe))\b/i.exec(t);
       if (module) {
         drivers?.push(module[1] ?? '');
@@ -78,5 +110,13 @@ export function parseVerifierQuery(text: string): VerifierQueryResult {
   if (flags === null && Object.keys(options).length === 0 && drivers === null) {
     throw reader.fail('it shows no verifier flags, no option and no driver list', lines[0]);
   }
-  return built(VerifierQueryResult, { flags, options, drivers, statistics, lowResourcesOptions });
+  return built(VerifierQueryResult, {
+    flags,
+    options,
+    drivers,
+    allDrivers,
+    driverStatistics,
+    statistics,
+    lowResourcesOptions,
+  });
 }

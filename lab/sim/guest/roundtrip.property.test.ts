@@ -5,9 +5,6 @@
  * Microsoft.NET folders with and without the bloat, storage timeouts, bugchecks — the guest model
  * renders them with the real tools' commands, `parsers[kind].parse` reads the text, and the test
  * compares what was read with the state.
- *
- * Where a parser cannot read something the guest prints, the case is a `todo` that names the gap
- * (lab/parsers is owned elsewhere; the gap is reported, not worked around here).
  */
 import { deepStrictEqual, equal, ok } from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -158,18 +155,16 @@ describe('verifier round trip', () => {
     );
   });
 
-  test('/querysettings of /all reads back as every driver', {
-    todo: "parsers['verifier-query'] refuses the 'All Drivers' line verifier prints under Verified drivers: (reported)",
-  }, async () => {
+  test('/querysettings of /all reads back as every driver', async () => {
     const g = await guestUnderTest();
     await g.run('verifier', '/flags', '0x410', '/all');
     const read = parsers['verifier-query'].parse((await g.run('verifier', '/querysettings')).stdout);
     equal(flagsOf(read.options), 0x410);
+    equal(read.allDrivers, true);
+    deepStrictEqual(read.drivers, []);
   });
 
-  test('/query after the reboot reads back the verified drivers and their loads', {
-    todo: "parsers['verifier-query'] refuses /query's per-driver 'Name: x.sys, loads: 1, unloads: 0' lines (reported)",
-  }, async () => {
+  test('/query after the reboot reads back the verified drivers and their loads', async () => {
     const g = await guestUnderTest();
     const folder = g.copyPackage('myfault');
     await g.run('pnputil', '/add-driver', `${folder}\\myfault.inf`, '/install');
@@ -178,6 +173,13 @@ describe('verifier round trip', () => {
     await g.run('sc', 'start', 'myfault');
     const read = parsers['verifier-query'].parse((await g.run('verifier', '/query')).stdout);
     deepStrictEqual(read.drivers, ['myfault.sys']);
+    deepStrictEqual(
+      {
+        loads: read.driverStatistics['myfault.sys']?.loads,
+        unloads: read.driverStatistics['myfault.sys']?.unloads,
+      },
+      { loads: 1, unloads: 0 },
+    );
   });
 });
 
@@ -280,10 +282,7 @@ describe('vssadmin list writers round trip', () => {
 
 /** An event as Get-GuestEvents answers it, given to the event parser as JSON. */
 function parseEvents(events: GuestEvent[]) {
-  // The parser reads the event data under `binary` (ConvertTo-Json of a record with a Binary
-  // property); Get-GuestEvents names it binaryHex (reported: the parser does not read that name).
-  const json = events.map(({ binaryHex, ...e }) => ({ ...e, binary: binaryHex }));
-  return parsers.event.parse(JSON.stringify(json)).events;
+  return parsers.event.parse(JSON.stringify(events)).events;
 }
 
 const byte = fc.integer({ min: 0, max: 255 });
@@ -389,7 +388,7 @@ describe('event round trip', () => {
               decoded.dumpPath,
               decoded.reportId,
             ],
-            [BigInt(code), args, diskFull ? '' : 'C:\\Windows\\MEMORY.DMP', reportId],
+            [BigInt(code), args, diskFull ? null : 'C:\\Windows\\MEMORY.DMP', reportId],
           );
         },
       ),
@@ -446,11 +445,10 @@ describe('the reference renders (fixtures/rendered/) read back into the states t
     deepStrictEqual(parsers['verifier-query'].parse(rendered('verifier-query.none.txt')).drivers, []);
   });
 
-  test('verifier /querysettings of /flags 0x410 /all, and /query with verified drivers', {
-    todo: "parsers['verifier-query'] refuses 'All Drivers' and /query's 'Name: …, loads: …' lines (reported)",
-  }, () => {
+  test('verifier /querysettings of /flags 0x410 /all, and /query with verified drivers', () => {
     const all = parsers['verifier-query'].parse(rendered('verifier-querysettings.irp-logging.txt'));
     equal(flagsOf(all.options), 0x410);
+    equal(all.allDrivers, true);
     deepStrictEqual(parsers['verifier-query'].parse(rendered('verifier-query.special-pool.txt')).drivers, [
       'myfault.sys',
     ]);
@@ -510,7 +508,7 @@ describe('the reference renders (fixtures/rendered/) read back into the states t
     );
     const nmi = bugcheck('get-guestevents.dump-not-saved.json');
     ok(nmi?.type === 'bugcheck');
-    deepStrictEqual([BigInt(nmi.code ?? 0), nmi.dumpPath], [0x80n, '']);
+    deepStrictEqual([BigInt(nmi.code ?? 0), nmi.dumpPath], [0x80n, null]);
 
     const lab = await loadLabFile(paths.embeddedLab);
     const declared = lab.data.kind === 'embedded' ? (lab.data.embedded.drivers.mystor?.faults ?? []) : [];
