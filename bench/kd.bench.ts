@@ -19,6 +19,7 @@ import { paths } from '../lab/paths.js';
 import type { DebugTarget, TargetIdentity } from '../lab/sim/contract.js';
 import { KdnetTargetEndpoint } from '../lab/sim/kdnet/target.js';
 import { embeddedDebuggerCommand } from '../lab/sim/launch.js';
+import { windows10Identity } from '../lab/sim/target.testkit.js';
 
 const KEY = '2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p';
 const ROUND_TRIPS = 1000;
@@ -28,15 +29,7 @@ const BIG_BYTES = 4 * 1024 * 1024;
 class BenchTarget implements DebugTarget {
   private stopped = false;
   identity(): TargetIdentity {
-    return {
-      product: 'Windows 10',
-      build: 19041,
-      processors: 4,
-      arch: 'x64',
-      kernelBase: '0xfffff806`7c21f000',
-      psLoadedModuleList: '0xfffff806`7ce49770',
-      uptimeSeconds: 60,
-    };
+    return windows10Identity(60);
   }
   isStopped(): boolean {
     return this.stopped;

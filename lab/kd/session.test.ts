@@ -14,6 +14,7 @@ import type { DebugTarget, TargetIdentity } from '../sim/contract.js';
 import { KdPipeTargetEndpoint } from '../sim/kdnet/pipe.js';
 import { KdnetTargetEndpoint, type TargetEndpoint } from '../sim/kdnet/target.js';
 import { embeddedDebuggerCommand } from '../sim/launch.js';
+import { windows10Identity } from '../sim/target.testkit.js';
 import type { BreakInStrategy } from './break-in.js';
 import type { VerifierChoice, VerifierPolicy } from './port.js';
 import { type KdConnection, KdSession, type KdTimeouts } from './session.js';
@@ -39,15 +40,7 @@ class DoubleTarget implements DebugTarget {
   readonly outputs = new Map<string, string>([['k', fixture('k.special-pool.txt')]]);
 
   identity(): TargetIdentity {
-    return {
-      product: 'Windows 10',
-      build: 19041,
-      processors: 4,
-      arch: 'x64',
-      kernelBase: '0xfffff806`7c21f000',
-      psLoadedModuleList: '0xfffff806`7ce49770',
-      uptimeSeconds: 2.169,
-    };
+    return windows10Identity(2.169);
   }
   isStopped(): boolean {
     return this.stopped;

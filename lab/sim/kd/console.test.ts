@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { DebugTarget, TargetIdentity } from '../contract.js';
+import { windows10Identity } from '../target.testkit.js';
 import { parseKdArguments } from './args.js';
 import { echoText, splitCommands } from './commands.js';
 import { type KdDependencies, runKd } from './console.js';
@@ -22,15 +23,7 @@ const kFixture = readFileSync(
 class DumpDouble implements DebugTarget {
   readonly executed: string[] = [];
   identity(): TargetIdentity {
-    return {
-      product: 'Windows 10',
-      build: 19041,
-      processors: 4,
-      arch: 'x64',
-      kernelBase: '0xfffff806`7c21f000',
-      psLoadedModuleList: '0xfffff806`7ce49770',
-      uptimeSeconds: 611.5,
-    };
+    return windows10Identity(611.5);
   }
   isStopped(): boolean {
     return true;
