@@ -55,6 +55,9 @@ const parameterDocs: ParameterTypeEntry[] = [];
 /** The same parameter types Cucumber has, for matching and snippets outside Cucumber's runner. */
 export const parameterTypes = new ParameterTypeRegistry();
 
+/** The TypeScript type of each parameter type's value, for snippets (Cucumber's built-ins first). */
+const TS_TYPES: Record<string, string> = { int: 'number', float: 'number', string: 'string', word: 'string' };
+
 const DEFINE: Record<Keyword, typeof cucumberGiven> = {
   Given: cucumberGiven,
   When: cucumberWhen,
@@ -72,7 +75,11 @@ export function domain(name: string, summary: string): Record<Keyword, Define> {
   domains.set(name, entry);
   const define =
     (keyword: Keyword): Define =>
-    (expression, doc, code) => {
+    <A extends unknown[]>(
+      expression: string,
+      doc: StepDoc,
+      code: (this: LabWorld, ...args: A) => unknown,
+    ) => {
       const recorded: StepEntry = {
         keyword,
         expression,
@@ -81,7 +88,15 @@ export function domain(name: string, summary: string): Record<Keyword, Define> {
       };
       entry.steps.push(recorded);
       steps.push({ ...recorded, domain: name });
-      DEFINE[keyword]<LabWorld>(expression, doc.timeoutMs ? { timeout: doc.timeoutMs } : {}, code);
+      // A scenario the preflight check refused runs none of its steps: the first one reports why,
+      // so the report shows the scenario broken (a failing Before hook would show it skipped).
+      const guarded = function (this: LabWorld, ...args: A) {
+        this.throwIfRefused();
+        return code.apply(this, args);
+      };
+      // Cucumber tells a callback step from a promise step by the function's length.
+      Object.defineProperty(guarded, 'length', { value: code.length });
+      DEFINE[keyword]<LabWorld>(expression, doc.timeoutMs ? { timeout: doc.timeoutMs } : {}, guarded);
     };
   return { Given: define('Given'), When: define('When'), Then: define('Then') };
 }
@@ -96,6 +111,8 @@ export interface ParameterDefinition<T> {
   transformer: (this: LabWorld, text: string) => T;
   /** False for parameters too broad to propose in the snippet of an undefined step. */
   useForSnippets?: boolean;
+  /** The TypeScript type of the value, for snippets. */
+  tsType: string;
 }
 
 /** Defines a parameter type for Cucumber and records it for the catalog and the preflight check. */
@@ -119,6 +136,7 @@ export function parameter<T>(definition: ParameterDefinition<T>): void {
       false,
     ),
   );
+  TS_TYPES[definition.name] = definition.tsType;
   parameterDocs.push({
     name: definition.name,
     description: definition.description,
@@ -150,13 +168,6 @@ export function stepCatalog(): StepCatalog {
     parameterTypes: [...parameterDocs].sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
-
-const TS_TYPES: Readonly<Record<string, string>> = {
-  int: 'number',
-  float: 'number',
-  string: 'string',
-  word: 'string',
-};
 
 /** Cucumber's own snippet generator over these parameter types: the expression an undefined step would get. */
 export function generatedExpression(text: string): {

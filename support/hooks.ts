@@ -23,7 +23,12 @@ AfterAll({ name: 'Close the lab' }, async () => {
 });
 
 Before({ name: "Check the scenario's steps and parameters" }, function (this: LabWorld, { pickle }) {
-  preflight(this, pickle);
+  try {
+    preflight(this, pickle);
+  } catch (error) {
+    // Reported by the scenario's first step (support/catalog.ts), and no VM is touched.
+    this.refused = error instanceof Error ? error : new Error(String(error));
+  }
 });
 
 /** The capability of a feature: its folder under features/ ("verifier" → "Verifier"). */
@@ -56,6 +61,7 @@ Before({ name: 'Describe the scenario for the report' }, async function (this: L
 });
 
 Before({ name: 'Restore the VM to its baseline' }, async function (this: LabWorld) {
+  if (this.refused) return;
   const vm = theLab().lease(workerIndex());
   await allure.label('host', vm.name);
   // The VM is the worker's lease: which one runs a scenario must not change its history.
@@ -83,5 +89,9 @@ After({ name: 'Keep a failed VM for post-mortem' }, async function (this: LabWor
 });
 
 After({ name: 'End the debugger sessions' }, async function (this: LabWorld) {
-  await this.crashes.close();
+  try {
+    await this.debugging.close();
+  } finally {
+    await this.crashes.close();
+  }
 });

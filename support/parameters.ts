@@ -19,6 +19,7 @@ import { EVENT_153_FIELDS, type Event153Field } from './domain/storage.js';
 
 parameter<Vm>({
   name: 'vm',
+  tsType: 'Vm',
   regexp: '[A-Za-z][A-Za-z0-9_.-]*',
   description: "a VM of the lab file, by name (a name the lab does not have is refused with the lab's VMs)",
   examples: ['win11-a'],
@@ -30,6 +31,7 @@ parameter<Vm>({
 
 parameter<DriverConfig>({
   name: 'driver',
+  tsType: 'DriverConfig',
   regexp: '[A-Za-z][A-Za-z0-9_-]*(?:\\.sys)?',
   description:
     "a driver of the lab's catalog, with or without .sys (one the catalog lacks is refused with the catalog)",
@@ -42,6 +44,7 @@ parameter<DriverConfig>({
 
 parameter<VerifierFlags>({
   name: 'verifierFlags',
+  tsType: 'VerifierFlags',
   regexp: '0x[0-9a-fA-F]+|\\d+|[A-Za-z][A-Za-z/ (),-]*',
   description:
     'Driver Verifier options: the /flags value in hex or decimal, or option names joined by commas and "and"',
@@ -52,6 +55,7 @@ parameter<VerifierFlags>({
 
 parameter<BugcheckId>({
   name: 'bugcheck',
+  tsType: 'BugcheckId',
   regexp: BUGCHECK_PATTERN,
   description: 'a bug check by code or by name',
   examples: ['0xD6', 'DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION'],
@@ -60,6 +64,7 @@ parameter<BugcheckId>({
 
 parameter<BugcheckId[]>({
   name: 'bugchecks',
+  tsType: 'BugcheckId[]',
   regexp: `(?:${BUGCHECK_PATTERN})(?:(?:, | or )(?:${BUGCHECK_PATTERN}))*`,
   description: 'bug checks by code or name, joined by commas and "or"',
   examples: ['SYSTEM_SERVICE_EXCEPTION, BAD_POOL_HEADER or BAD_POOL_CALLER'],
@@ -69,6 +74,7 @@ parameter<BugcheckId[]>({
 
 parameter<number>({
   name: 'hex',
+  tsType: 'number',
   regexp: '0x[0-9a-fA-F]+',
   description: 'a hex value',
   examples: ['0x28'],
@@ -77,6 +83,7 @@ parameter<number>({
 
 parameter<number>({
   name: 'port',
+  tsType: 'number',
   regexp: '\\d+',
   description: 'a KDNET port, 49152–65535',
   examples: ['50000'],
@@ -86,6 +93,7 @@ parameter<number>({
 
 parameter<number>({
   name: 'duration',
+  tsType: 'number',
   regexp: DURATION_PATTERN,
   description: 'a time in lab time: a number and ms, s, min or h',
   examples: ['40 s', '2 min'],
@@ -94,6 +102,7 @@ parameter<number>({
 
 parameter<boolean>({
   name: 'onOff',
+  tsType: 'boolean',
   regexp: 'on|off',
   description: 'on or off',
   examples: ['on', 'off'],
@@ -103,6 +112,7 @@ parameter<boolean>({
 
 parameter<Event153Field>({
   name: 'event153Field',
+  tsType: 'Event153Field',
   regexp: EVENT_153_FIELDS.join('|'),
   description: `a field of event 153's data: ${EVENT_153_FIELDS.join(', ')}`,
   examples: [...EVENT_153_FIELDS],
@@ -112,6 +122,7 @@ parameter<Event153Field>({
 
 parameter<DriverConfig[]>({
   name: 'drivers',
+  tsType: 'DriverConfig[]',
   regexp: '[A-Za-z][A-Za-z0-9_-]*(?:\\.sys)?(?:(?:, | and )[A-Za-z][A-Za-z0-9_-]*(?:\\.sys)?)*',
   description: 'drivers of the catalog joined by commas and "and"',
   examples: ['encryptionlegacy.sys, avlegacy.sys and avminifilter.sys'],

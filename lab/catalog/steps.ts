@@ -51,6 +51,14 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
+/** A markdown table with its columns padded to one width, as the project's formatter writes tables. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
 /** The catalog as docs/steps.md: parameter types, then one table per domain. */
 export function catalogMarkdown(catalog: StepCatalog): string {
   const lines = [
@@ -64,11 +72,13 @@ export function catalogMarkdown(catalog: StepCatalog): string {
     '',
     '## Parameter types',
     '',
-    '| type | what it takes | examples |',
-    '| --- | --- | --- |',
-    ...catalog.parameterTypes.map(
-      (p) =>
-        `| \`{${p.name}}\` | ${cell(p.description)} | ${p.examples.map((e) => `\`${cell(e)}\``).join(', ')} |`,
+    ...table(
+      ['type', 'what it takes', 'examples'],
+      catalog.parameterTypes.map((p) => [
+        `\`{${p.name}}\``,
+        cell(p.description),
+        p.examples.map((e) => `\`${cell(e)}\``).join(', '),
+      ]),
     ),
   ];
   for (const d of catalog.domains) {
@@ -78,10 +88,13 @@ export function catalogMarkdown(catalog: StepCatalog): string {
       '',
       `${d.summary} (\`steps/${d.name}.steps.ts\`)`,
       '',
-      '| step | what it does | example |',
-      '| --- | --- | --- |',
-      ...d.steps.map(
-        (s) => `| \`${s.keyword} ${cell(s.expression)}\` | ${cell(s.description)} | \`${cell(s.example)}\` |`,
+      ...table(
+        ['step', 'what it does', 'example'],
+        d.steps.map((s) => [
+          `\`${s.keyword} ${cell(s.expression)}\``,
+          cell(s.description),
+          `\`${cell(s.example)}\``,
+        ]),
       ),
     );
   }
@@ -101,6 +114,7 @@ function words(text: string): Set<string> {
       .toLowerCase()
       .replace(PARAMETER, ' ')
       .replace(/"[^"]*"/g, ' ')
+      .replace(/\b0x[0-9a-f]+\b|\d+/g, ' ')
       .split(/[^a-z]+/)
       .filter((w) => w.length > 1),
   );

@@ -156,16 +156,17 @@ export class Crashes {
       actual: 'it kept running (it reported no bug check since the scenario began)',
     });
     const got = crash as CrashRecord;
+    // The dump's analysis is evidence whichever way the comparison goes.
+    const analysis = await (await this.analysis()).analyze();
     expectThat(
       this.world,
       expected.some((b) => b.code === got.code),
       {
         expected: `${vm} to bugcheck with ${wanted}`,
         because,
-        actual: `it bugchecked with ${describeBugcheck(got.code)} (${got.args.join(', ')})`,
+        actual: `it bugchecked with ${describeBugcheck(got.code)}, parameters ${got.args.join(', ')}`,
       },
     );
-    const analysis = await (await this.analysis()).analyze();
     const name = analysis.bugcheck.name;
     const match = expected.find((b) => b.code === got.code);
     expectThat(this.world, !match?.name || !name || name === match.name, {

@@ -3,10 +3,22 @@
  * /debug), the KDNET key the guest generates (captured as a secret: registered with the lab's
  * Redactor before anything that shows it reaches the report), and the live debugger session.
  */
-import { ConfigurationError, LabCompromisedError } from '../../lab/errors.js';
-import type { BcdDbgSettingsResult } from '../../lab/parsers/index.js';
+import { randomBytes } from 'node:crypto';
+import { formatLabDuration } from '../../lab/clock.js';
+import { ConfigurationError, HarnessLogicError, LabCompromisedError } from '../../lab/errors.js';
+import { debuggerOptions } from '../../lab/kd/open.js';
+import type { StopEvent } from '../../lab/kd/port.js';
+import { KdSession } from '../../lab/kd/session.js';
+import type { BcdDbgSettingsResult, LmResult } from '../../lab/parsers/index.js';
+import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import { readOutput } from './read.js';
+
+/** A KDNET key in bcdedit's form (four base-36 parts of 64 bits) that no guest generated. */
+function unrelatedKey(): string {
+  const bytes = randomBytes(32);
+  return [0, 8, 16, 24].map((at) => bytes.readBigUInt64BE(at).toString(36)).join('.');
+}
 
 export interface NetworkDebugSettings {
   hostIp: string;
@@ -17,6 +29,10 @@ export interface NetworkDebugSettings {
 
 export class Debugging {
   settings: NetworkDebugSettings | null = null;
+  private session: KdSession | null = null;
+  /** Which key the debugger listens with: the one the VM generated, or another. */
+  private keyKind: 'generated' | 'wrong' | null = null;
+  private stop: StopEvent | null = null;
 
   constructor(private readonly world: LabWorld) {}
 
@@ -72,5 +88,140 @@ export class Debugging {
   /** The debug settings as `bcdedit /dbgsettings` shows them now. */
   async current(): Promise<BcdDbgSettingsResult> {
     return (await this.world.guest.read(['bcdedit', '/dbgsettings'], 'bcdedit-dbgsettings')).value;
+  }
+
+  /** The boot configuration sends debugging over the network to the lab's debugger on this port. */
+  async expectSettings(port: number): Promise<void> {
+    const hostIp = this.debuggerHostIp();
+    const now = await this.current();
+    expectThat(
+      this.world,
+      now.debugtype?.toUpperCase() === 'NET' && now.hostip === hostIp && now.port === port,
+      {
+        expected: `the debug settings of ${this.world.vm.describe()} to send over the network to ${hostIp}:${port}`,
+        because: this.world.lastAction ?? 'network debugging was turned on',
+        actual: `they say ${now.debugtype ?? 'no debug type'} to ${now.hostip ?? 'no host'}:${now.port ?? 'no port'}`,
+      },
+    );
+  }
+
+  /** Starts the lab's debugger listening for the VM on the scenario's KDNET port, with its key or another. */
+  listen(key: 'generated' | 'wrong'): void {
+    const settings = this.settings;
+    if (!settings) {
+      throw new HarnessLogicError(
+        "The debugger was started before the scenario turned network debugging on; 'When network debugging to the lab's debugger is turned on, on port …' comes first.",
+      );
+    }
+    const lab = this.world.lab;
+    const vm = this.world.vm;
+    const wrong = key === 'wrong' ? unrelatedKey() : null;
+    if (wrong) lab.redactor.add(wrong, `a KDNET key VM '${vm.name}' does not know`);
+    const options = debuggerOptions(lab, vm, { verifierPolicy: () => 'b', key: wrong ?? settings.key });
+    if (options.connection.kind !== 'net')
+      throw new HarnessLogicError(
+        `VM '${vm.name}' was given KDNET settings but its debugger is not a KDNET one.`,
+      );
+    this.session = KdSession.start({
+      ...options,
+      connection: { ...options.connection, port: settings.port },
+    });
+    this.keyKind = key;
+    this.world.did(
+      `the debugger listens on port ${settings.port} with ${key === 'generated' ? 'the key the VM generated' : 'a key the VM does not know'}`,
+    );
+  }
+
+  private live(): KdSession {
+    if (!this.session) {
+      throw new HarnessLogicError(
+        "No debugger listens for the VM; 'When the debugger listens …' comes first.",
+      );
+    }
+    return this.session;
+  }
+
+  /** The debugger connects to the VM within `timeoutMs` (lab time). */
+  async expectConnected(timeoutMs: number): Promise<void> {
+    const session = this.live();
+    let error: unknown = null;
+    try {
+      await session.waitUntilConnected({ timeoutMs });
+    } catch (e) {
+      if (!(e instanceof LabCompromisedError)) throw e;
+      error = e;
+    }
+    if (error && this.keyKind === 'generated') throw error;
+    expectThat(this.world, error === null, {
+      expected: `the debugger to connect to ${this.world.vm.describe()} within ${formatLabDuration(timeoutMs)}`,
+      because: this.world.lastAction ?? 'the VM boots with network debugging on',
+      actual: `it did not: ${error instanceof Error ? error.message : ''}`,
+    });
+  }
+
+  /** The debugger is still waiting for the VM after `timeoutMs`: a key the VM does not know never connects. */
+  async expectNeverConnected(timeoutMs: number): Promise<void> {
+    const session = this.live();
+    let connected = true;
+    try {
+      await session.waitUntilConnected({ timeoutMs });
+    } catch (e) {
+      if (!(e instanceof LabCompromisedError)) throw e;
+      connected = false;
+    }
+    await this.world.evidence.attach('debugger events', null, session.events());
+    expectThat(this.world, !connected, {
+      expected: `the debugger to be still waiting for ${this.world.vm.describe()} after ${formatLabDuration(timeoutMs)}`,
+      because:
+        'KDNET signs every packet with the key, and the debugger listens with one the VM does not know',
+      actual: `it connected (${session.state})`,
+    });
+  }
+
+  /** Breaks into the running VM. */
+  async breakIn(): Promise<void> {
+    this.stop = await this.live().breakIn();
+    this.world.did('the debugger broke in');
+  }
+
+  /** The stopped target answers at the prompt: `lm` lists the kernel among its modules. */
+  async expectPromptAnswers(): Promise<void> {
+    const session = this.live();
+    const { output } = await session.execute('lm');
+    const modules: LmResult = readOutput('lm', output, `'lm' on ${session.describe()}`);
+    await this.world.evidence.attach('kd lm', output, modules);
+    expectThat(
+      this.world,
+      modules.modules.some((m) => m.name.toLowerCase() === 'nt'),
+      {
+        expected: `the debugger of ${this.world.vm.describe()} to answer at its prompt with the loaded modules, the kernel (nt) among them`,
+        because: `${this.stop ? `it broke in (${this.stop.kind})` : 'it broke in'}`,
+        actual: `lm lists ${
+          modules.modules
+            .map((m) => m.name)
+            .slice(0, 8)
+            .join(', ') || 'no module'
+        }`,
+      },
+    );
+  }
+
+  /** Lets the target run again. */
+  async resume(): Promise<void> {
+    await this.live().go();
+    this.stop = null;
+    this.world.did('the debugger let the VM run again');
+  }
+
+  /** Ends the session, attaching its transcript (redacted: the KDNET key never shows). */
+  async close(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    if (!session) return;
+    try {
+      await this.world.evidence.text('kd transcript (live).txt', session.transcript());
+    } finally {
+      await session.close();
+    }
   }
 }
