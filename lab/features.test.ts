@@ -1,0 +1,117 @@
+/**
+ * The features as a whole: on a real Hyper-V lab file every step of every feature resolves (dry
+ * run: no undefined or ambiguous step), every seed case is there under its tag, every scenario has
+ * 3–8 steps, and no scenario says how instead of what.
+ */
+import { deepStrictEqual, equal, ok } from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { execa } from 'execa';
+import { z } from 'zod';
+import { cucumberBin, paths } from './paths.js';
+
+const CASE_TAGS = [
+  '@system-writer',
+  '@special-pool',
+  '@pool-corruption',
+  '@irp-logging',
+  '@kdnet',
+  '@event-153',
+  '@commit-failures',
+  '@nbl-tracking',
+  '@filter-load-order',
+];
+
+/** The envelopes of Cucumber's message stream this test reads. */
+const Envelope = z.object({
+  pickle: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      uri: z.string(),
+      tags: z.array(z.object({ name: z.string() })),
+      steps: z.array(z.object({ text: z.string() })),
+    })
+    .optional(),
+  testStepFinished: z.object({ testStepResult: z.object({ status: z.string() }) }).optional(),
+});
+type Pickle = NonNullable<z.infer<typeof Envelope>['pickle']>;
+
+function featureFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    return statSync(full).isDirectory() ? featureFiles(full) : name.endsWith('.feature') ? [full] : [];
+  });
+}
+
+describe('the features on a real Hyper-V lab file, dry run', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'driverlab-dry-run-'));
+  let pickles: Pickle[] = [];
+  let statuses: string[] = [];
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  before(async () => {
+    const messages = join(dir, 'messages.ndjson');
+    const run = await execa(
+      process.execPath,
+      [cucumberBin(), '--profile', 'hyperv', '--dry-run', '--format', `message:${messages}`],
+      {
+        cwd: paths.root,
+        // CUCUMBER_WORKER_ID keeps cucumber.mjs from emptying reports/allure-results in this test.
+        env: {
+          DRIVERLAB_LAB: join(paths.root, 'lab', 'labs', 'example-hyperv.yaml'),
+          CUCUMBER_WORKER_ID: '0',
+        },
+        reject: false,
+      },
+    );
+    equal(run.exitCode, 0, run.stderr);
+    const envelopes = readFileSync(messages, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => Envelope.parse(JSON.parse(l)));
+    pickles = envelopes.flatMap((e) => (e.pickle ? [e.pickle] : []));
+    statuses = envelopes.flatMap((e) =>
+      e.testStepFinished ? [e.testStepFinished.testStepResult.status] : [],
+    );
+  });
+
+  test('every step resolves: none undefined, none ambiguous', () => {
+    ok(pickles.length > 0);
+    deepStrictEqual(
+      statuses.filter((s) => s === 'UNDEFINED' || s === 'AMBIGUOUS'),
+      [],
+    );
+  });
+
+  test('every seed case is there under its tag', () => {
+    const tags = new Set(pickles.flatMap((p) => p.tags.map((t) => t.name)));
+    deepStrictEqual(
+      CASE_TAGS.filter((t) => !tags.has(t)),
+      [],
+    );
+  });
+
+  test('every scenario has 3 to 8 steps', () => {
+    deepStrictEqual(
+      pickles.filter((p) => p.steps.length < 3 || p.steps.length > 8).map((p) => `${p.uri}: ${p.name}`),
+      [],
+    );
+  });
+});
+
+describe('the feature files', () => {
+  test('say what, not how: no tool, cmdlet or debugger command, and nothing about the simulation', () => {
+    const how =
+      /\b(simulat\w*|embedded|vssadmin|bcdedit|fltmc|pnputil|verifier\.exe|sc (start|create)|reg add|notmyfault\w*|kd\.exe|Restore-VM\w*|Checkpoint-VM|Invoke-Command|Get-WinEvent|PowerShell)\b|![a-z]+/i;
+    const offenders = featureFiles(join(paths.root, 'features')).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line, i) => ({ line, i }))
+        .filter(({ line }) => how.test(line))
+        .map(({ line, i }) => `${relative(paths.root, file)}:${i + 1}: ${line.trim()}`),
+    );
+    deepStrictEqual(offenders, []);
+  });
+});
