@@ -12,8 +12,8 @@ When(
     description: "Starts the lab's debugger on the scenario's KDNET port with the key the guest generated",
     example: 'When the debugger listens with the key the VM generated',
   },
-  function (this: LabWorld) {
-    this.debugging.listen('generated');
+  async function (this: LabWorld) {
+    await this.debugging.listen('generated');
   },
 );
 
@@ -23,8 +23,8 @@ When(
     description: "Starts the lab's debugger on the scenario's KDNET port with a key of its own",
     example: 'When the debugger listens with a key the VM does not know',
   },
-  function (this: LabWorld) {
-    this.debugging.listen('wrong');
+  async function (this: LabWorld) {
+    await this.debugging.listen('wrong');
   },
 );
 

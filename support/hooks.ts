@@ -11,9 +11,10 @@ import { allureNarrator } from './narrator.js';
 import { keepForPostMortem } from './post-mortem.js';
 import { preflight } from './preflight.js';
 import { closeLab, labFilePath, openLab, theLab, workerIndex } from './runtime.js';
-import { type LabWorld, readWorldParameters } from './world.js';
+import type { LabWorld } from './world.js';
 
 BeforeAll({ name: 'Open the lab' }, async function () {
+  const { readWorldParameters } = await import('./settings.js');
   const settings = readWorldParameters(this.parameters);
   await openLab(labFilePath(settings.lab, settings.requireLabFile));
 });
@@ -22,9 +23,9 @@ AfterAll({ name: 'Close the lab' }, async () => {
   await closeLab();
 });
 
-Before({ name: "Check the scenario's steps and parameters" }, function (this: LabWorld, { pickle }) {
+Before({ name: "Check the scenario's steps and parameters" }, async function (this: LabWorld, { pickle }) {
   try {
-    preflight(this, pickle);
+    await preflight(this, pickle);
   } catch (error) {
     // Reported by the scenario's first step (support/catalog.ts), and no VM is touched.
     this.refused = error instanceof Error ? error : new Error(String(error));

@@ -5,7 +5,6 @@
  * the closest existing steps and a snippet; a wrong parameter the sentence its type gives.
  */
 import type { ITestCaseHookParameter } from '@cucumber/cucumber';
-import { undefinedStepAdvice } from '../lab/catalog/steps.js';
 import { ConfigurationError } from '../lab/errors.js';
 import { generatedExpression, recordedSteps, stepCatalog } from './catalog.js';
 import type { LabWorld } from './world.js';
@@ -17,7 +16,7 @@ const KEYWORDS: Readonly<Record<string, string>> = {
 };
 
 /** Checks every step of the pickle against the step definitions and reads its parameters. */
-export function preflight(world: LabWorld, pickle: ITestCaseHookParameter['pickle']): void {
+export async function preflight(world: LabWorld, pickle: ITestCaseHookParameter['pickle']): Promise<void> {
   const steps = recordedSteps();
   for (const step of pickle.steps) {
     const keyword = KEYWORDS[step.type ?? ''] ?? 'Given';
@@ -26,6 +25,7 @@ export function preflight(world: LabWorld, pickle: ITestCaseHookParameter['pickl
       return args ? [{ s, args }] : [];
     });
     if (matches.length === 0) {
+      const { undefinedStepAdvice } = await import('../lab/catalog/steps.js');
       const advice = undefinedStepAdvice(keyword, step.text, generatedExpression(step.text), stepCatalog());
       throw new ConfigurationError(`${advice.sentence}\n${advice.snippet}`);
     }

@@ -4,9 +4,8 @@
  */
 
 import { isAbsolute, resolve } from 'node:path';
-import { loadLabFile } from '../lab/config/lab-file.js';
 import { ConfigurationError, HarnessLogicError } from '../lab/errors.js';
-import { HypervLab } from '../lab/hyperv/lab.js';
+import type { HypervLab } from '../lab/hyperv/lab.js';
 import { paths } from '../lab/paths.js';
 
 let current: HypervLab | undefined;
@@ -33,6 +32,9 @@ export function labFilePath(parameter: string | undefined, required: boolean): s
 
 export async function openLab(labPath: string): Promise<HypervLab> {
   if (current) return current;
+  // Loaded here, not at the top: a dry run never opens the lab and never pays for these modules.
+  const { loadLabFile } = await import('../lab/config/lab-file.js');
+  const { HypervLab } = await import('../lab/hyperv/lab.js');
   current = new HypervLab(await loadLabFile(labPath), { workerIndex: workerIndex() });
   return current;
 }

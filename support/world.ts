@@ -4,9 +4,7 @@
  * (`this.verifier.enable(…)`, `this.crashes.analysis()`), whose code lives in support/domain/.
  */
 import { type IWorldOptions, setDefaultTimeout, setWorldConstructor, World } from '@cucumber/cucumber';
-import { z } from 'zod';
-import { formatZodIssues } from '../lab/config/zod-errors.js';
-import { ConfigurationError, HarnessLogicError } from '../lab/errors.js';
+import { HarnessLogicError } from '../lab/errors.js';
 import type { HypervLab } from '../lab/hyperv/lab.js';
 import type { Vm } from '../lab/ports.js';
 import { Backup } from './domain/backup.js';
@@ -23,24 +21,7 @@ import { Storage } from './domain/storage.js';
 import { Verifier } from './domain/verifier.js';
 import { Evidence } from './evidence.js';
 import { theLab } from './runtime.js';
-
-export const WorldParameters = z.strictObject({
-  /** The lab file, relative to the project root; DRIVERLAB_LAB overrides it. */
-  lab: z.string(),
-  /** True in the hyperv profile: a lab file must be named. */
-  requireLabFile: z.boolean().default(false),
-});
-export type WorldParameters = z.infer<typeof WorldParameters>;
-
-export function readWorldParameters(raw: unknown): WorldParameters {
-  const parsed = WorldParameters.safeParse(raw ?? {});
-  if (!parsed.success) {
-    throw new ConfigurationError(
-      `The Cucumber world parameters are not valid: ${formatZodIssues(parsed.error.issues, raw)}; check --world-parameters and cucumber.mjs.`,
-    );
-  }
-  return parsed.data;
-}
+import type { WorldParameters } from './settings.js';
 
 /** The scenario as the hooks saw it: for checkpoint names, labels and messages. */
 export interface ScenarioInfo {
@@ -51,7 +32,6 @@ export interface ScenarioInfo {
 }
 
 export class LabWorld extends World<WorldParameters> {
-  readonly settings: WorldParameters;
   readonly evidence: Evidence;
   readonly guest = new GuestTools(this);
   readonly drivers = new Drivers(this);
@@ -74,7 +54,6 @@ export class LabWorld extends World<WorldParameters> {
 
   constructor(options: IWorldOptions<WorldParameters>) {
     super(options);
-    this.settings = readWorldParameters(options.parameters);
     this.evidence = new Evidence(
       (content, o) => this.attach(content, o),
       (text) => this.lab.redactor.redact(text),

@@ -8,9 +8,9 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabCompromisedError } from '../../lab/errors.js';
-import { openDumpDebugger } from '../../lab/kd/open.js';
 import type { Debugger } from '../../lab/kd/port.js';
-import { type AnalyzeResult, type CommandKind, ParseError } from '../../lab/parsers/index.js';
+import { ParseError } from '../../lab/parsers/errors.js';
+import type { AnalyzeResult, CommandKind } from '../../lab/parsers/index.js';
 import type { LabWorld } from '../world.js';
 import type { CrashRecord } from './crashes.js';
 import { type Parsed, readOutput } from './read.js';
@@ -42,6 +42,7 @@ export class Analysis {
     const remove = () => rmSync(hostPath, { force: true });
     try {
       await vm.guest.copyOut(crash.dumpPath, hostPath);
+      const { openDumpDebugger } = await import('../../lab/kd/open.js');
       const session = await openDumpDebugger(world.lab, hostPath, { verifierPolicy: () => 'b' });
       return new Analysis(world, session, `the dump of ${vm.describe()}`, remove);
     } catch (error) {
@@ -59,7 +60,7 @@ export class Analysis {
   /** Runs a debugger command, reads its output with the parser of `kind`, and keeps both as evidence. */
   async run<K extends CommandKind>(command: string, kind: K): Promise<Parsed<K>> {
     const raw = await this.raw(command);
-    const value = readOutput(kind, raw, `'${command}' on ${this.source}`);
+    const value = await readOutput(kind, raw, `'${command}' on ${this.source}`);
     await this.world.evidence.attach(`kd ${command}`, raw, value);
     return value;
   }

@@ -5,7 +5,6 @@
  */
 import { formatLabDuration } from '../../lab/clock.js';
 import { HarnessLogicError, LabCompromisedError } from '../../lab/errors.js';
-import { GuestUnreachableError } from '../../lab/hyperv/reply.js';
 import { type BugcheckId, bugcheckCode, describeBugcheck } from '../../lab/params/bugcheck.js';
 import type { WindowsEvent } from '../../lab/parsers/index.js';
 import type { GuestCommandResult, GuestEvent } from '../../lab/ports.js';
@@ -63,6 +62,7 @@ export class Crashes {
       return await this.world.guest.run(command);
     } catch (error) {
       // A bugcheck ends the PowerShell Direct session under the command.
+      const { GuestUnreachableError } = await import('../../lab/hyperv/reply.js');
       if (!(error instanceof GuestUnreachableError) || error.reason !== 'unreachable') throw error;
       await this.afterGoingDown(during, error);
       return null;

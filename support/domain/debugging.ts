@@ -6,9 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { formatLabDuration } from '../../lab/clock.js';
 import { ConfigurationError, HarnessLogicError, LabCompromisedError } from '../../lab/errors.js';
-import { debuggerOptions } from '../../lab/kd/open.js';
 import type { StopEvent } from '../../lab/kd/port.js';
-import { KdSession } from '../../lab/kd/session.js';
+import type { KdSession } from '../../lab/kd/session.js';
 import type { BcdDbgSettingsResult, LmResult } from '../../lab/parsers/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
@@ -61,7 +60,7 @@ export class Debugging {
       `port:${port}`,
       'newkey',
     ]);
-    const value = readOutput(
+    const value = await readOutput(
       'bcdedit-dbgsettings',
       set.stdout,
       `'bcdedit /dbgsettings net' in ${this.world.vm.describe()}`,
@@ -106,7 +105,7 @@ export class Debugging {
   }
 
   /** Starts the lab's debugger listening for the VM on the scenario's KDNET port, with its key or another. */
-  listen(key: 'generated' | 'wrong'): void {
+  async listen(key: 'generated' | 'wrong'): Promise<void> {
     const settings = this.settings;
     if (!settings) {
       throw new HarnessLogicError(
@@ -117,6 +116,8 @@ export class Debugging {
     const vm = this.world.vm;
     const wrong = key === 'wrong' ? unrelatedKey() : null;
     if (wrong) lab.redactor.add(wrong, `a KDNET key VM '${vm.name}' does not know`);
+    const { debuggerOptions } = await import('../../lab/kd/open.js');
+    const { KdSession } = await import('../../lab/kd/session.js');
     const options = debuggerOptions(lab, vm, { verifierPolicy: () => 'b', key: wrong ?? settings.key });
     if (options.connection.kind !== 'net')
       throw new HarnessLogicError(
@@ -188,7 +189,7 @@ export class Debugging {
   async expectPromptAnswers(): Promise<void> {
     const session = this.live();
     const { output } = await session.execute('lm');
-    const modules: LmResult = readOutput('lm', output, `'lm' on ${session.describe()}`);
+    const modules: LmResult = await readOutput('lm', output, `'lm' on ${session.describe()}`);
     await this.world.evidence.attach('kd lm', output, modules);
     expectThat(
       this.world,

@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DriverConfig, resolveLabPath } from '../../lab/config/lab-file.js';
+import type { DriverConfig } from '../../lab/config/lab-file.js';
 import { ConfigurationError, expectationFailed } from '../../lab/errors.js';
 import type { GuestCommandResult } from '../../lab/ports.js';
 import type { LabWorld } from '../world.js';
@@ -52,6 +52,7 @@ export class Drivers {
     if (this.installed.has(driver.name)) return;
     const lab = this.world.lab;
     const guest = this.world.vm.guest;
+    const { resolveLabPath } = await import('../../lab/config/lab-file.js');
     const folder = resolveLabPath(lab.file, driver.package);
     let files: string[];
     try {

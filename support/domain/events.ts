@@ -3,10 +3,12 @@
  * decodes 129, 153, 8193 and 1001), kept as evidence raw and parsed.
  */
 import { LabCompromisedError } from '../../lab/errors.js';
-import { ParseError, parsers, type WindowsEvent } from '../../lab/parsers/index.js';
+import { ParseError } from '../../lab/parsers/errors.js';
+import type { WindowsEvent } from '../../lab/parsers/index.js';
 import type { GuestEvent } from '../../lab/ports.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
+import { theParsers } from './read.js';
 
 export interface ReadEvent {
   raw: GuestEvent;
@@ -74,7 +76,7 @@ export class EventLog {
     const json = JSON.stringify(events.map(asWinEventJson), null, 2);
     let parsed: WindowsEvent[];
     try {
-      parsed = parsers.event.parse(json).events;
+      parsed = (await theParsers()).event.parse(json).events;
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
       throw new LabCompromisedError(

@@ -42,7 +42,11 @@ export class GuestTools {
     kind: K,
   ): Promise<{ result: GuestCommandResult; value: Parsed<K> }> {
     const result = await this.run(command);
-    const value = readOutput(kind, result.stdout, `'${command.join(' ')}' in ${this.world.vm.describe()}`);
+    const value = await readOutput(
+      kind,
+      result.stdout,
+      `'${command.join(' ')}' in ${this.world.vm.describe()}`,
+    );
     await this.world.evidence.attach(command.join(' '), result.stdout, value);
     return { result, value };
   }

@@ -6,7 +6,6 @@
 import { ConfigurationError, LabCompromisedError } from '../../lab/errors.js';
 import type { VmResult } from '../../lab/parsers/index.js';
 import { type CommitFailureCount, countedCommitFailures } from '../../lab/triage/commit.js';
-import { dwords, parseDwords } from '../../lab/triage/memory-display.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 
@@ -67,6 +66,7 @@ export class Memory {
   /** nt!MiChargeCommitmentFailures[0..3] and the count the dump's OS version gives by the seed's rule. */
   async failureCounters(): Promise<{ values: number[]; counted: CommitFailureCount; osVersion: string }> {
     const analysis = await this.world.crashes.analysis();
+    const { dwords, parseDwords } = await import('../../lab/triage/memory-display.js');
     const values = dwords(
       await analysis.readWith('dc nt!MiChargeCommitmentFailures L4', 'memory rows', parseDwords),
       4,

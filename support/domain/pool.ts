@@ -7,7 +7,6 @@ import { HarnessLogicError } from '../../lab/errors.js';
 import { describeBugcheck } from '../../lab/params/bugcheck.js';
 import type { PoolResult } from '../../lab/parsers/index.js';
 import { type PoolLook, type PoolTriage, triagePoolCorruption } from '../../lab/triage/pool.js';
-import { isKernelAddress, parseRegisters } from '../../lab/triage/registers.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import { readOutput } from './read.js';
@@ -70,6 +69,7 @@ export class Pool {
         'Pool corruption is looked for in a crash, and the VM has not crashed; expect the bug check first.',
       );
     const analysis = await this.world.crashes.analysis();
+    const { isKernelAddress, parseRegisters } = await import('../../lab/triage/registers.js');
     const candidates = crash.args.filter(isKernelAddress);
     const context = CONTEXT_ARG[crash.code];
     const record = context === undefined ? undefined : crash.args[context];
@@ -84,7 +84,7 @@ export class Pool {
       const raw = await analysis.raw(command);
       let pool: PoolResult;
       try {
-        pool = readOutput('pool', raw, command);
+        pool = await readOutput('pool', raw, command);
       } catch {
         // Not a pool address (code, a stack, a register holding data): nothing to look at.
         continue;

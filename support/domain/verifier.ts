@@ -10,9 +10,11 @@ import {
   type VerifierFlags,
   verifierOption,
 } from '../../lab/params/verifier-flags.js';
-import { ParseError, parsers, type VerifierQueryResult } from '../../lab/parsers/index.js';
+import { ParseError } from '../../lab/parsers/errors.js';
+import type { VerifierQueryResult } from '../../lab/parsers/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
+import { theParsers } from './read.js';
 
 const MEMORY_MANAGEMENT = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Memory Management';
 
@@ -89,7 +91,7 @@ export class Verifier {
     const r = await this.world.guest.run(['verifier', '/querysettings']);
     let query: VerifierQueryResult | null = null;
     try {
-      query = parsers['verifier-query'].parse(r.stdout);
+      query = (await theParsers())['verifier-query'].parse(r.stdout);
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
       await this.world.evidence.attach(
