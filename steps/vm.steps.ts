@@ -3,6 +3,7 @@
  */
 import type { Vm } from '../lab/ports.js';
 import { domain } from '../support/catalog.js';
+import { restoreForScenario } from '../support/debuggers.js';
 import { expectVmState } from '../support/expectations.js';
 import type { LabWorld } from '../support/world.js';
 
@@ -27,7 +28,7 @@ Given(
     example: 'Given the test VM win11-a',
   },
   async function (this: LabWorld, vm: Vm) {
-    await this.useBaselineVm(vm);
+    await restoreForScenario(this, vm);
   },
 );
 

@@ -4,9 +4,13 @@
  * After it: end the debugger sessions (their transcripts attached), keep a failed VM for
  * post-mortem as a checkpoint named after the scenario, attach the guest outputs and the
  * PowerShell transcript — all redacted.
+ *
+ * A Before hook that fails would leave the scenario `skipped` in Allure, so the hooks hand their
+ * error to the scenario's first step (world.refused), which reports it: broken, with its sentence.
  */
 import { After, AfterAll, Before, BeforeAll, type ITestCaseHookParameter, Status } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
+import { detachAll, restoreForScenario, scenarioTranscript } from './debuggers.js';
 import { allureNarrator } from './narrator.js';
 import { keepForPostMortem } from './post-mortem.js';
 import { preflight } from './preflight.js';
@@ -16,20 +20,25 @@ import type { LabWorld } from './world.js';
 BeforeAll({ name: 'Open the lab' }, async function () {
   const { readWorldParameters } = await import('./settings.js');
   const settings = readWorldParameters(this.parameters);
-  await openLab(labFilePath(settings.lab, settings.requireLabFile));
+  await openLab(labFilePath(settings.lab, settings.requireLabFile), settings.debugger);
 });
 
 AfterAll({ name: 'Close the lab' }, async () => {
-  await closeLab();
+  await closeLab(detachAll);
 });
 
-Before({ name: "Check the scenario's steps and parameters" }, async function (this: LabWorld, { pickle }) {
+/** Runs a Before hook's work; its error goes to the scenario's first step. */
+async function orRefuse(world: LabWorld, work: () => Promise<void>): Promise<void> {
+  if (world.refused) return;
   try {
-    await preflight(this, pickle);
+    await work();
   } catch (error) {
-    // Reported by the scenario's first step (support/catalog.ts), and no VM is touched.
-    this.refused = error instanceof Error ? error : new Error(String(error));
+    world.refused = error instanceof Error ? error : new Error(String(error));
   }
+}
+
+Before({ name: "Check the scenario's steps and parameters" }, async function (this: LabWorld, { pickle }) {
+  await orRefuse(this, () => preflight(this, pickle));
 });
 
 /** The capability of a feature: its folder under features/ ("verifier" → "Verifier"). */
@@ -62,12 +71,13 @@ Before({ name: 'Describe the scenario for the report' }, async function (this: L
 });
 
 Before({ name: 'Restore the VM to its baseline' }, async function (this: LabWorld) {
-  if (this.refused) return;
-  const vm = theLab().lease(workerIndex());
-  await allure.label('host', vm.name);
-  // The VM is the worker's lease: which one runs a scenario must not change its history.
-  await allure.parameter('VM', vm.name, { excluded: true });
-  await this.useBaselineVm(vm);
+  await orRefuse(this, async () => {
+    const vm = theLab().lease(workerIndex());
+    await allure.label('host', vm.name);
+    // The VM is the worker's lease: which one runs a scenario must not change its history.
+    await allure.parameter('VM', vm.name, { excluded: true });
+    await restoreForScenario(this, vm);
+  });
 });
 
 After({ name: 'Attach the guest outputs and the PowerShell transcript' }, async function (this: LabWorld) {
@@ -92,6 +102,8 @@ After({ name: 'Keep a failed VM for post-mortem' }, async function (this: LabWor
 After({ name: 'End the debugger sessions' }, async function (this: LabWorld) {
   try {
     await this.debugging.close();
+    const live = this.hasVm ? scenarioTranscript(this.vm) : null;
+    if (live !== null) await this.evidence.text('kd transcript (live debugger).txt', live);
   } finally {
     await this.crashes.close();
   }

@@ -11,6 +11,11 @@ export const WorldParameters = z.strictObject({
   lab: z.string(),
   /** True in the hyperv profile: a lab file must be named. */
   requireLabFile: z.boolean().default(false),
+  /**
+   * How crashes are examined: `attach` keeps a live debugger on every VM debugged over KDNET (see
+   * support/debuggers.ts), `dumps` examines the dump each crash writes.
+   */
+  debugger: z.enum(['attach', 'dumps']).default('dumps'),
 });
 export type WorldParameters = z.infer<typeof WorldParameters>;
 

@@ -83,10 +83,10 @@ export class LabWorld extends World<WorldParameters> {
     return this.leased !== undefined;
   }
 
-  /** Uses this VM from now on: restored to its baseline (started when it comes back saved) and ready. */
-  async useBaselineVm(vm: Vm): Promise<void> {
+  /** Uses this VM from now on, restored to its baseline (or the checkpoint given); started when it comes back saved. */
+  async useBaselineVm(vm: Vm, checkpoint: string = vm.config.baseline): Promise<void> {
     this.useVm(vm);
-    const status = await vm.restore(vm.config.baseline);
+    const status = await vm.restore(checkpoint);
     // A checkpoint taken with the VM running may come back saved (Hyper-V standard checkpoints).
     if (status.state !== 'Running') await vm.start();
   }

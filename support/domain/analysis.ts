@@ -27,6 +27,8 @@ export class Analysis {
     /** "the dump of 0x000000D6 from VM 'win11-a'" */
     readonly source: string,
     private readonly cleanup: () => void,
+    /** Whether the session is this analysis's own (a dump's), to be ended with it. */
+    private readonly owned = true,
   ) {}
 
   /** Copies the crash's kernel dump to the host and opens it in the lab's debugger. */
@@ -49,6 +51,11 @@ export class Analysis {
       remove();
       throw error;
     }
+  }
+
+  /** The VM's live debugger, stopped at the crash; its session outlives the scenario. */
+  static live(world: LabWorld, session: Debugger): Analysis {
+    return new Analysis(world, session, `the live debugger of ${world.vm.describe()}`, () => {}, false);
   }
 
   /** Runs a debugger command and returns its raw output (for readers outside lab/parsers). */
@@ -102,6 +109,8 @@ export class Analysis {
 
   /** Ends the debugger session, attaching its transcript, and removes the dump copy. */
   async close(): Promise<void> {
+    // A live session is the VM's: its transcript is attached after each scenario (support/hooks.ts).
+    if (!this.owned) return;
     try {
       await this.world.evidence.text(
         `kd transcript (${this.source}).txt`.replace(/[^A-Za-z0-9 ()._-]+/g, '_'),

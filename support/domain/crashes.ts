@@ -5,9 +5,11 @@
  */
 import { formatLabDuration } from '../../lab/clock.js';
 import { HarnessLogicError, LabCompromisedError } from '../../lab/errors.js';
+import type { KdSession } from '../../lab/kd/session.js';
 import { type BugcheckId, bugcheckCode, describeBugcheck } from '../../lab/params/bugcheck.js';
 import type { WindowsEvent } from '../../lab/parsers/index.js';
 import type { GuestCommandResult, GuestEvent } from '../../lab/ports.js';
+import { attachedDebugger } from '../debuggers.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import { Analysis } from './analysis.js';
@@ -16,13 +18,20 @@ export interface CrashRecord {
   code: number;
   /** The four parameters, 0x + 16 hex digits. */
   args: string[];
-  /** Where the guest wrote the kernel dump, or null when it wrote none. */
+  /** Where the guest wrote the kernel dump, or null when it wrote none (or is stopped in the debugger). */
   dumpPath: string | null;
   /** What the scenario was doing when the VM went down ("myfault.sys overran its pool allocation"). */
   during: string;
-  /** Event 1001 as read, and as the event parser reads it. */
-  event: GuestEvent;
-  parsed: WindowsEvent;
+  /** Who reported it: event 1001 after the reboot, or the live debugger the VM stopped in. */
+  reportedBy: 'event 1001' | 'the debugger';
+  /** Event 1001 as read, and as the event parser reads it (null when the debugger reported the crash). */
+  event: GuestEvent | null;
+  parsed: WindowsEvent | null;
+}
+
+/** A parameter as kd or event 1001 prints it, as 0x + 16 lower-case hex digits. */
+function hex64(printed: string): string {
+  return `0x${printed.replace(/^0x/i, '').replace(/`/g, '').toLowerCase().padStart(16, '0')}`;
 }
 
 /** How long the guest may take to log event 1001 after it is back (WER writes it after the boot). */
@@ -64,7 +73,7 @@ export class Crashes {
       // A bugcheck ends the PowerShell Direct session under the command.
       const { GuestUnreachableError } = await import('../../lab/hyperv/reply.js');
       if (!(error instanceof GuestUnreachableError) || error.reason !== 'unreachable') throw error;
-      await this.afterGoingDown(during, error);
+      await this.wentDown(during, error);
       return null;
     }
   }
@@ -75,7 +84,41 @@ export class Crashes {
     const during = 'an NMI was injected to take a dump';
     this.world.did(during);
     await this.world.vm.injectNmi();
-    return this.afterGoingDown(during, null);
+    return this.wentDown(during, null);
+  }
+
+  /** The VM went down: it stopped in its live debugger, or it wrote a dump and came back. */
+  private async wentDown(during: string, cause: unknown): Promise<CrashRecord> {
+    const live = attachedDebugger(this.world.vm);
+    if (live && live.session.state !== 'disconnected')
+      return this.stoppedInDebugger(live.session, during, cause);
+    return this.afterGoingDown(during, cause);
+  }
+
+  /** A debugger is attached: the bug check stops the VM in it, where the crash is examined. */
+  private async stoppedInDebugger(session: KdSession, during: string, cause: unknown): Promise<CrashRecord> {
+    const vm = this.world.vm;
+    const timeoutMs = this.world.lab.timeouts.bugcheck * 1000;
+    const stop = await session.waitForStop({ timeoutMs });
+    if (stop?.kind !== 'bugcheck') {
+      throw new LabCompromisedError(
+        `${vm.describe()} stopped answering while ${during}, but ${session.describe()} ${stop ? 'reports a break, not a bug check' : `reported no stop within ${formatLabDuration(timeoutMs)}`}; look at the kd transcript and the VM's console.`,
+        { cause },
+      );
+    }
+    await this.world.evidence.attach('debugger bug check', stop.text, stop.bugcheck);
+    this.record = {
+      code: stop.bugcheck.code,
+      args: (stop.bugcheck.args ?? []).map(hex64),
+      dumpPath: null,
+      during,
+      reportedBy: 'the debugger',
+      event: null,
+      parsed: null,
+    };
+    this.current = Analysis.live(this.world, session);
+    this.opened.push(this.current);
+    return this.record;
   }
 
   private async afterGoingDown(during: string, cause: unknown): Promise<CrashRecord> {
@@ -87,7 +130,7 @@ export class Crashes {
     for (;;) {
       const report = await this.newReport();
       if (report) {
-        this.record = { ...report, during };
+        this.record = { ...report, during, reportedBy: 'event 1001' };
         this.current = null;
         return this.record;
       }
@@ -102,7 +145,7 @@ export class Crashes {
   }
 
   /** The newest event 1001 after the watermark, read and parsed, or null. */
-  private async newReport(): Promise<Omit<CrashRecord, 'during'> | null> {
+  private async newReport(): Promise<Omit<CrashRecord, 'during' | 'reportedBy'> | null> {
     const events = await this.world.events.read('System', [1001], 5);
     const fresh = events.find((e) => this.watermark === null || e.raw.timeCreated > (this.watermark ?? ''));
     if (!fresh) return null;
@@ -171,7 +214,7 @@ export class Crashes {
     const match = expected.find((b) => b.code === got.code);
     expectThat(this.world, !match?.name || !name || name === match.name, {
       expected: `the dump of ${vm} to analyse as ${wanted}`,
-      because: `event 1001 reported ${describeBugcheck(got.code)}`,
+      because: `${got.reportedBy} reported ${describeBugcheck(got.code)}`,
       actual: `!analyze -v calls it ${name}`,
     });
   }

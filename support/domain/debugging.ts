@@ -9,6 +9,7 @@ import { ConfigurationError, HarnessLogicError, LabCompromisedError } from '../.
 import type { StopEvent } from '../../lab/kd/port.js';
 import type { KdSession } from '../../lab/kd/session.js';
 import type { BcdDbgSettingsResult, LmResult } from '../../lab/parsers/index.js';
+import { attachedDebugger, detachDebugger } from '../debuggers.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import { readOutput } from './read.js';
@@ -46,6 +47,33 @@ export class Debugging {
     return debug.hostIp;
   }
 
+  /** Points the VM's KDNET at a debugger with a key it is given, and turns debugging on for the next boot. */
+  async pointAt(transport: { hostIp: string; port: number; key: string }): Promise<void> {
+    const set = await this.world.guest.run([
+      'bcdedit',
+      '/dbgsettings',
+      'net',
+      `hostip:${transport.hostIp}`,
+      `port:${transport.port}`,
+      `key:${transport.key}`,
+    ]);
+    if (set.exitCode !== 0) {
+      throw new LabCompromisedError(
+        `bcdedit could not set the KDNET debug settings in ${this.world.vm.describe()} (exit code ${set.exitCode}: ${set.stdout.trim() || set.stderr.trim()}); check that the guest's boot configuration can be changed.`,
+      );
+    }
+    await this.debugOn();
+  }
+
+  private async debugOn(): Promise<void> {
+    const on = await this.world.guest.run(['bcdedit', '/debug', 'on']);
+    if (on.exitCode !== 0) {
+      throw new LabCompromisedError(
+        `bcdedit /debug on failed in ${this.world.vm.describe()} (exit code ${on.exitCode}); check that Secure Boot or BitLocker does not lock the boot configuration.`,
+      );
+    }
+  }
+
   /**
    * Points the VM's kernel debugging at the lab's debugger over KDNET on `port` with a newly
    * generated key, and turns debugging on for the next boot.
@@ -73,12 +101,7 @@ export class Debugging {
         `bcdedit printed no KDNET key in ${this.world.vm.describe()} (exit code ${set.exitCode}); check that the guest's boot configuration can be changed.`,
       );
     }
-    const on = await this.world.guest.run(['bcdedit', '/debug', 'on']);
-    if (on.exitCode !== 0) {
-      throw new LabCompromisedError(
-        `bcdedit /debug on failed in ${this.world.vm.describe()} (exit code ${on.exitCode}); check that Secure Boot or BitLocker does not lock the boot configuration.`,
-      );
-    }
+    await this.debugOn();
     this.settings = { hostIp, port, key: value.key };
     this.world.did(`kernel debugging over the network to ${hostIp}:${port} was turned on`);
     return this.settings;
@@ -114,6 +137,9 @@ export class Debugging {
     }
     const lab = this.world.lab;
     const vm = this.world.vm;
+    // The VM's own session may listen on this very port (kd.exe listens on every address): end it.
+    const own = attachedDebugger(vm);
+    if (own && own.port === settings.port) await detachDebugger(vm);
     const wrong = key === 'wrong' ? unrelatedKey() : null;
     if (wrong) lab.redactor.add(wrong, `a KDNET key VM '${vm.name}' does not know`);
     const { debuggerOptions } = await import('../../lab/kd/open.js');
