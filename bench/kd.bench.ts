@@ -1,11 +1,21 @@
 /**
  * Kernel-debugger round trips: 1,000 commands through KdSession to the simulated debugger process
- * and over the real loopback KDNET link to a target, each framed by its `.echo` sentinel; then one
- * multi-megabyte output (`!verifier 100` sized). Prints commands per second with p50 and p99.
+ * and over the real loopback KDNET link, each framed by its `.echo` sentinel, twice:
+ * - to the embedded lab's real target: a VM of the embedded host (started by the Hyper-V adapter)
+ *   configured with bcdedit, its simulated kernel rendering each answer;
+ * - to a bare target that only evaluates `? N`, which isolates the cost of the session and the link;
+ * then one multi-megabyte output (`!verifier 100` sized) over the bare link. Prints commands per
+ * second with p50 and p99, and the special-pool crash cycle with the debugger attached (overrun →
+ * stop 0xD6 seen by kd → `g` → dump written → reboot → the link back → the guest ready).
  */
 import { scaledClock } from '../lab/clock.js';
+import { loadLabFile } from '../lab/config/lab-file.js';
 import { Redactor } from '../lab/config/secrets.js';
+import { HypervLab } from '../lab/hyperv/lab.js';
+import { openDebugger } from '../lab/kd/open.js';
 import { KdSession } from '../lab/kd/session.js';
+import { debugOverKdnet, installDriver, runInGuest } from '../lab/kd/testing.js';
+import { paths } from '../lab/paths.js';
 import type { DebugTarget, TargetIdentity } from '../lab/sim/contract.js';
 import { KdnetTargetEndpoint } from '../lab/sim/kdnet/target.js';
 import { embeddedDebuggerCommand } from '../lab/sim/launch.js';
@@ -57,7 +67,85 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
+/** 1,000 `? N` round trips on a stopped target: commands per second, p50 and p99. */
+async function roundTrips(session: KdSession): Promise<string> {
+  for (let i = 0; i < 50; i += 1) await session.execute(`? ${i}`);
+  const durations: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < ROUND_TRIPS; i += 1) {
+    const t = performance.now();
+    await session.execute(`? ${i}`);
+    durations.push(performance.now() - t);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  durations.sort((a, b) => a - b);
+  return `${(ROUND_TRIPS / seconds).toFixed(0)} commands/s, p50 ${percentile(durations, 50).toFixed(2)} ms, p99 ${percentile(durations, 99).toFixed(2)} ms`;
+}
+
+const CRASH_ROUNDS = 5;
+const OVERRUN = ['C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'];
+
+/** The embedded lab's real target: a VM of the embedded host with KDNET on, its kernel answering. */
+async function embeddedTarget(print: (line: string) => void): Promise<void> {
+  const net = { hostIp: '127.0.0.251', port: 50_251 };
+  const file = await loadLabFile(paths.embeddedLab);
+  const vms = file.data.vms.map((v) =>
+    v.name === 'win11-a' ? { ...v, debug: { transport: 'net' as const, ...net } } : v,
+  );
+  const lab = new HypervLab({ ...file, data: { ...file.data, vms } });
+  let kd: KdSession | undefined;
+  try {
+    const vm = lab.vm('win11-a');
+    await vm.waitUntilReady();
+    await installDriver(lab, vm, 'myfault');
+    await runInGuest(vm, ['verifier', '/flags', '1', '/driver', 'myfault.sys'], 2);
+    const key = await debugOverKdnet(vm, net);
+    await runInGuest(vm, ['sc', 'start', 'myfault']);
+    await vm.checkpoint('armed');
+    kd = await openDebugger(lab, vm, { key });
+    await kd.breakIn();
+    print(
+      `kd: ${ROUND_TRIPS} command round trips to the embedded lab's target (KdSession → simulated kd → KDNET → embedded host → simulated kernel): ${await roundTrips(kd)}`,
+    );
+    await kd.go();
+    const wall: number[] = [];
+    const labSeconds: number[] = [];
+    for (let round = 0; round < CRASH_ROUNDS; round += 1) {
+      await vm.restore('armed');
+      await kd.waitUntilConnected();
+      const t = performance.now();
+      const l = lab.clock.now();
+      await vm.guest.run(OVERRUN).catch(() => undefined);
+      const stop = await kd.waitForStop();
+      if (stop?.kind !== 'bugcheck')
+        throw new Error(`the overrun did not stop kd with a bugcheck (${stop?.kind})`);
+      const from = kd.events().length;
+      await kd.go();
+      while (
+        !kd
+          .events()
+          .slice(from)
+          .some((e) => e.kind === 'shutdown')
+      )
+        await new Promise((r) => setTimeout(r, 2));
+      await kd.waitUntilConnected();
+      await vm.waitUntilReady();
+      wall.push(performance.now() - t);
+      labSeconds.push((lab.clock.now() - l) / 1000);
+    }
+    wall.sort((a, b) => a - b);
+    labSeconds.sort((a, b) => a - b);
+    print(
+      `kd: special-pool crash cycle with the debugger attached (overrun → 0xD6 in kd → g → dump → reboot → link back → ready), median of ${CRASH_ROUNDS}: ${percentile(wall, 50).toFixed(0)} ms wall, ${percentile(labSeconds, 50).toFixed(0)} s lab`,
+    );
+  } finally {
+    await kd?.close();
+    await lab.close();
+  }
+}
+
 export async function run({ print }: { print: (line: string) => void }): Promise<void> {
+  await embeddedTarget(print);
   const clock = scaledClock({ factor: 1000, graceMs: 10_000 });
   const endpoint = new KdnetTargetEndpoint({
     hostIp: '127.0.0.250',
@@ -77,18 +165,8 @@ export async function run({ print }: { print: (line: string) => void }): Promise
   });
   try {
     await session.breakIn();
-    for (let i = 0; i < 50; i += 1) await session.execute(`? ${i}`);
-    const durations: number[] = [];
-    const started = performance.now();
-    for (let i = 0; i < ROUND_TRIPS; i += 1) {
-      const t = performance.now();
-      await session.execute(`? ${i}`);
-      durations.push(performance.now() - t);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    durations.sort((a, b) => a - b);
     print(
-      `kd: ${ROUND_TRIPS} command round trips (KdSession → simulated kd → KDNET over loopback UDP → target): ${(ROUND_TRIPS / seconds).toFixed(0)} commands/s, p50 ${percentile(durations, 50).toFixed(2)} ms, p99 ${percentile(durations, 99).toFixed(2)} ms`,
+      `kd: ${ROUND_TRIPS} command round trips to a bare target (KdSession → simulated kd → KDNET over loopback UDP → a target that only evaluates '? N'): ${await roundTrips(session)}`,
     );
     const t = performance.now();
     const big = await session.execute('!verifier 100');

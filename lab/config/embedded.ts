@@ -62,6 +62,21 @@ export const DriverFault = z.discriminatedUnion('kind', [
     /** How many IRPs the callback issues before the completion APC runs on a dead stack. */
     irps: z.number().int().positive().default(3),
   }),
+  /**
+   * When `trigger` runs, the driver sends an IRP that Driver Verifier's I/O verification (flag 0x10,
+   * driver verified) reports as a non-fatal WDM DRIVER ERROR: with a kernel debugger attached the
+   * target prints it and asks "Break, Ignore, Zap, Remove, Disable all (bizrd)?", waiting for the
+   * answer; without one the error is ignored.
+   */
+  z.strictObject({
+    kind: z.literal('wdm-driver-error'),
+    trigger: z.string(),
+    /**
+     * The non-fatal WDM DRIVER ERROR: 0x20E / 0x20F / 0x210 a PnP / Power / WMI IRP sent with its
+     * status not initialized to STATUS_NOT_SUPPORTED, 0x211 an IRP sent skipping a device object.
+     */
+    code: z.union([z.literal(0x20e), z.literal(0x20f), z.literal(0x210), z.literal(0x211)]).default(0x20e),
+  }),
   /** As an NDIS miniport it never returns NBLs, so a PnP remove hangs. */
   z.strictObject({
     kind: z.literal('nbl-leak-on-remove'),

@@ -121,7 +121,7 @@ describe('a lab file', () => {
     );
     expect.equal(
       problem(`${valid}timeouts: { bot: 3 }\n`),
-      `${PREFIX}timeouts has an unknown key 'bot' (allowed: boot, shutdown, restore, readiness, guestCommand, hostOperation, kdConnect, kdCommand, bugcheck)${SUFFIX}`,
+      `${PREFIX}timeouts has an unknown key 'bot' (allowed: boot, shutdown, restore, readiness, guestCommand, hostOperation, kdConnect, kdCommand, kdBreakIn, bugcheck)${SUFFIX}`,
     );
   });
 
@@ -262,6 +262,63 @@ describe('a lab file', () => {
     expect.equal(
       cross(valid.replace('executable: C:\\Debuggers\\kd.exe', 'executable: embedded')),
       "debugger.executable is 'embedded', which only an embedded lab has; give the full path of kd.exe (Windows Kits\\10\\Debuggers\\x64\\kd.exe).",
+    );
+  });
+
+  it('says how to break in and how to answer Driver Verifier, checked strictly', () => {
+    const withDebugger = (lines: string[]) =>
+      valid.replace(
+        '  executable: C:\\Debuggers\\kd.exe\n',
+        ['  executable: C:\\Debuggers\\kd.exe', ...lines, ''].join('\n'),
+      );
+    const lab = parseLabFile(
+      withDebugger([
+        '  breakIn:',
+        '    strategies: [console-ctrl, nmi]',
+        '    consoleHelper: { file: tools\\kdctrlc.exe }',
+        '  verifierAnswer: i',
+      ]),
+      FILE,
+    );
+    expect.deepEqual(lab.data.debugger.breakIn, {
+      strategies: ['console-ctrl', 'nmi'],
+      consoleHelper: { file: 'tools\\kdctrlc.exe', args: [] },
+    });
+    expect.equal(lab.data.debugger.verifierAnswer, 'i');
+    expect.equal(parseLabFile(valid, FILE).data.debugger.verifierAnswer, 'b', 'b (break) by default');
+    expect.equal(
+      problem(withDebugger(['  breakIn: { strategies: [ctrl-c] }'])),
+      `${PREFIX}debugger.breakIn.strategies.0 must be one of "break-byte", "console-ctrl", "nmi" (got "ctrl-c")${SUFFIX}`,
+    );
+    expect.equal(
+      problem(withDebugger(['  breakIn: { strategies: [nmi, break-byte, nmi] }'])),
+      `${PREFIX}debugger.breakIn.strategies: lists 'nmi' twice; name each strategy once, in the order to try them${SUFFIX}`,
+    );
+    expect.equal(
+      problem(withDebugger(['  breakIn: { strategies: [] }'])),
+      `${PREFIX}debugger.breakIn.strategies must be at least 1 items (got a list)${SUFFIX}`,
+    );
+    expect.equal(
+      problem(withDebugger(['  breakIn: { strategies: [nmi], helper: x.exe }'])),
+      `${PREFIX}debugger.breakIn has an unknown key 'helper' (allowed: strategies, consoleHelper)${SUFFIX}`,
+    );
+    expect.equal(
+      problem(withDebugger(['  verifierAnswer: break'])),
+      `${PREFIX}debugger.verifierAnswer must be one of "b", "i", "z", "r", "d" (got "break")${SUFFIX}`,
+    );
+    expect.equal(
+      problem(withDebugger(['  breakIn: { strategies: [console-ctrl] }'])).replace(
+        `The lab file '${FILE}' is not valid: `,
+        '',
+      ),
+      "debugger.breakIn.strategies names 'console-ctrl', but kd.exe runs on Windows, where Node cannot raise a console CTRL+C itself; give debugger.breakIn.consoleHelper (a program that attaches to kd's console and raises CTRL+C, see lab/kd/README.md) or use another strategy.",
+    );
+    expect.equal(
+      problem(withDebugger(['  breakIn: { strategies: [nmi], consoleHelper: { file: c.exe } }'])).replace(
+        `The lab file '${FILE}' is not valid: `,
+        '',
+      ),
+      "debugger.breakIn.consoleHelper is set, but debugger.breakIn.strategies does not name 'console-ctrl', so it would never run; add 'console-ctrl' to the strategies or remove the helper.",
     );
   });
 

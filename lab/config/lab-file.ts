@@ -111,6 +111,43 @@ export const DriverConfig = z.strictObject({
 });
 export type DriverConfig = z.infer<typeof DriverConfig>;
 
+/**
+ * How KdSession stops a running target (lab/kd/break-in.ts): `break-byte` writes CTRL+C as the byte
+ * 0x03 to kd's standard input (what the simulated debugger understands; unverified on kd.exe),
+ * `console-ctrl` raises a console CTRL+C event (a helper program on Windows, SIGINT elsewhere),
+ * `nmi` injects an NMI through the hypervisor (the guest usually bugchecks 0x80).
+ */
+export const BreakInStrategyName = z.enum(['break-byte', 'console-ctrl', 'nmi']);
+export type BreakInStrategyName = z.infer<typeof BreakInStrategyName>;
+
+export const ConsoleHelper = z.strictObject({
+  /** The program (relative to the lab file, or absolute); kd's process id is appended to its arguments. */
+  file: z.string().min(1),
+  args: z.array(z.string()).default([]),
+});
+
+export const BreakInConfig = z.strictObject({
+  /** Tried in order until the target stops; each is given timeouts.kdBreakIn. */
+  strategies: z
+    .array(BreakInStrategyName)
+    .min(1)
+    .superRefine((names, ctx) => {
+      const twice = names.find((n, i) => names.indexOf(n) !== i);
+      if (twice !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `lists '${twice}' twice; name each strategy once, in the order to try them`,
+        });
+      }
+    }),
+  /** Windows: the program that attaches to kd's console and raises CTRL+C (see lab/kd/README.md). */
+  consoleHelper: ConsoleHelper.optional(),
+});
+export type BreakInConfig = z.infer<typeof BreakInConfig>;
+
+/** Driver Verifier's "Break, Ignore, Zap, Remove, Disable all (bizrd)?": the answer a run gives. */
+export const VerifierAnswer = z.enum(['b', 'i', 'z', 'r', 'd']);
+
 export const DebuggerConfig = z.strictObject({
   /** kd.exe's full path, or 'embedded' for the simulated debugger executable. */
   executable: z.string().min(1),
@@ -120,6 +157,10 @@ export const DebuggerConfig = z.strictObject({
   env: z.record(z.string(), z.string()).default({}),
   /** Where kd writes its -logo transcript; a temporary directory when absent. */
   logDir: z.string().optional(),
+  /** How to break in; when absent, what the debugger understands first, then the hypervisor NMI. */
+  breakIn: BreakInConfig.optional(),
+  /** The answer to Driver Verifier's question when a scenario gives no policy of its own: b (break) by default. */
+  verifierAnswer: VerifierAnswer.default('b'),
 });
 export type DebuggerConfig = z.infer<typeof DebuggerConfig>;
 
@@ -134,6 +175,8 @@ export const Timeouts = z.strictObject({
   hostOperation: seconds.default(120),
   kdConnect: seconds.default(120),
   kdCommand: seconds.default(60),
+  /** How long one break-in strategy is given to stop the target before the next is tried. */
+  kdBreakIn: seconds.default(10),
   bugcheck: seconds.default(300),
 });
 export type Timeouts = z.infer<typeof Timeouts>;
@@ -294,6 +337,20 @@ export function crossReferenceProblems(data: LabFileData): string[] {
       );
     }
   });
+  const breakIn = data.debugger.breakIn;
+  if (breakIn) {
+    const consoleCtrl = breakIn.strategies.includes('console-ctrl');
+    if (consoleCtrl && !breakIn.consoleHelper && data.kind === 'hyperv') {
+      problems.push(
+        "debugger.breakIn.strategies names 'console-ctrl', but kd.exe runs on Windows, where Node cannot raise a console CTRL+C itself; give debugger.breakIn.consoleHelper (a program that attaches to kd's console and raises CTRL+C, see lab/kd/README.md) or use another strategy",
+      );
+    }
+    if (!consoleCtrl && breakIn.consoleHelper) {
+      problems.push(
+        "debugger.breakIn.consoleHelper is set, but debugger.breakIn.strategies does not name 'console-ctrl', so it would never run; add 'console-ctrl' to the strategies or remove the helper",
+      );
+    }
+  }
   if (data.kind === 'hyperv' && data.debugger.executable === 'embedded') {
     problems.push(
       "debugger.executable is 'embedded', which only an embedded lab has; give the full path of kd.exe (Windows Kits\\10\\Debuggers\\x64\\kd.exe)",

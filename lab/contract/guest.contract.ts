@@ -53,9 +53,12 @@ describe('a guest command', () => {
         expect.ok(error instanceof GuestCommandTimeoutError);
         expect.match(
           error.message,
-          /^'ping\.exe -n 600 127\.0\.0\.1' in the guest OS of VM '.+' on host '.+' did not finish within 5\.0 s and was stopped/,
+          /^'ping\.exe -n 600 127\.0\.0\.1' in the guest OS of VM '.+' on host '.+' did not finish within 5(\.0)? s and was stopped \(its last line: "Reply from 127\.0\.0\.1: bytes=32 time[<=]\d+ms TTL=\d+"\)/,
         );
         expect.deepEqual(error.partial.command, ['ping.exe', '-n', '600', '127.0.0.1']);
+        // What ping printed before it was stopped: its header and the replies so far, no statistics.
+        expect.match(error.partial.stdout, /^Pinging 127\.0\.0\.1 with 32 bytes of data:\r?$/m);
+        expect.doesNotMatch(error.partial.stdout, /Ping statistics/);
         return true;
       },
     );

@@ -237,6 +237,31 @@ describe("a host's error", () => {
     );
   });
 
+  it('about a missing path, a copy into the guest or a host file is a lab fault with what to check', () => {
+    expect.equal(
+      raised({
+        error: "Cannot find path 'C:\\Windows\\MEMORY.DMP' because it does not exist.",
+        fqid: 'PathNotFound,Microsoft.PowerShell.Commands.CopyItemCommand',
+        type: 'System.Management.Automation.ItemNotFoundException',
+      }).message,
+      `${WHAT} failed because a path it needs does not exist ("Cannot find path 'C:\\Windows\\MEMORY.DMP' because it does not exist"); check the path, and that what should have made the file did (an earlier step; for a crash dump, fetchNewestDump says what the guest wrote).`,
+    );
+    expect.match(
+      raised({
+        error: "Failed to copy the source file 'C:\\a.sys' to the destination 'x' in the guest.",
+        fqid: 'CopyFileFailed,Microsoft.HyperV.PowerShell.Commands.CopyVMFile',
+      }).message,
+      /could not copy the file into the guest .*Guest Service Interface/,
+    );
+    expect.match(
+      raised({
+        error: "Could not write the host file 'D:\\dumps\\MEMORY.DMP': EACCES.",
+        fqid: 'CopyItemFailed,x',
+      }).message,
+      /could not be written on the Hyper-V host .*writable/,
+    );
+  });
+
   it('that no rule knows is quoted with its error id', () => {
     const e = raised({
       error: 'Something\nnew happened.',
@@ -245,14 +270,14 @@ describe("a host's error", () => {
     expect.ok(e instanceof LabCompromisedError);
     expect.equal(
       e.message,
-      `${WHAT} failed on the host: Something new happened [Unexpected,Microsoft.HyperV.PowerShell.Commands.StartVM].`,
+      `${WHAT} failed on the host: Something new happened [Unexpected,Microsoft.HyperV.PowerShell.Commands.StartVM]; this answer is not one driverlab knows, so look at the operation's script and reply in the transcript and at the host's Hyper-V event log (Microsoft-Windows-Hyper-V-VMMS-Admin).`,
     );
   });
 
   it('that is not JSON is still reported, as text', () => {
     expect.equal(
       failure('===Begin-Error===\nboom\n===End-Error===').message,
-      `${WHAT} failed on the host: boom [no error id].`,
+      `${WHAT} failed on the host: boom [no error id]; this answer is not one driverlab knows, so look at the operation's script and reply in the transcript and at the host's Hyper-V event log (Microsoft-Windows-Hyper-V-VMMS-Admin).`,
     );
   });
 });

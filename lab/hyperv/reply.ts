@@ -260,6 +260,31 @@ const RULES: Rule[] = [
       ),
   },
   {
+    matches: (e, m) =>
+      /^PathNotFound/.test(e.fqid) || /ItemNotFoundException/.test(e.type) || /^Cannot find path '/i.test(m),
+    raise: (what, said, cause) =>
+      new LabCompromisedError(
+        `${what} failed because a path it needs does not exist ("${said}"); check the path, and that what should have made the file did (an earlier step; for a crash dump, fetchNewestDump says what the guest wrote).`,
+        { cause },
+      ),
+  },
+  {
+    matches: (e, m) => /^CopyFileFailed/.test(e.fqid) || /Failed to copy the source file/i.test(m),
+    raise: (what, said, cause) =>
+      new LabCompromisedError(
+        `${what} failed because Hyper-V could not copy the file into the guest ("${said}"); check that the VM's Guest Service Interface integration service is enabled (Enable-VMIntegrationService -Name 'Guest Service Interface'), that the guest is up and that the destination is an absolute guest path.`,
+        { cause },
+      ),
+  },
+  {
+    matches: (e, m) => /^CopyItemFailed/.test(e.fqid) || /Could not write the host file/i.test(m),
+    raise: (what, said, cause) =>
+      new LabCompromisedError(
+        `${what} failed because the file could not be written on the Hyper-V host ("${said}"); check that the host folder is writable by the account driverlab runs as and that its disk has room for the file.`,
+        { cause },
+      ),
+  },
+  {
     matches: (_e, m) => /was not found in the guest/i.test(m),
     raise: (what, said, cause) =>
       new LabCompromisedError(
@@ -279,7 +304,7 @@ export function classifyHostError(error: PsError, what: string): Error {
     }
   }
   return new LabCompromisedError(
-    `${what} failed on the host: ${said} [${error.fqid || error.type || 'no error id'}].`,
+    `${what} failed on the host: ${said} [${error.fqid || error.type || 'no error id'}]; this answer is not one driverlab knows, so look at the operation's script and reply in the transcript and at the host's Hyper-V event log (Microsoft-Windows-Hyper-V-VMMS-Admin).`,
     { cause },
   );
 }

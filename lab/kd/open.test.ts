@@ -1,5 +1,6 @@
 import { strict as expect } from 'node:assert';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { scaledClock } from '../clock.js';
 import { parseLabFile, Timeouts } from '../config/lab-file.js';
@@ -34,7 +35,12 @@ describe('a debugger as the lab file says', () => {
     expect.deepEqual(options.connection, { kind: 'net', hostIp: '127.0.0.11', port: 50011, key: '1.2.3.4' });
     expect.equal(options.subject, "VM 'win11-a'");
     expect.match(options.executable.leadingArgs[0] ?? '', /kd\.mjs$/);
-    expect.deepEqual(options.timeouts, { connectMs: 120_000, commandMs: 60_000, stopMs: 300_000 });
+    expect.deepEqual(options.timeouts, {
+      connectMs: 120_000,
+      commandMs: 60_000,
+      stopMs: 300_000,
+      breakInMs: 10_000,
+    });
     expect.deepEqual(
       options.breakIn?.map((s) => s.kind),
       ['break-byte', 'nmi'],
@@ -43,6 +49,41 @@ describe('a debugger as the lab file says', () => {
     if (nmi?.kind === 'nmi') await nmi.inject();
     expect.deepEqual(nmis, ['win11-a']);
     expect.equal(lab.redactor.redact('key=1.2.3.4'), "key=«redacted: the KDNET key of VM 'win11-a'»");
+  });
+
+  it('breaks in with the lab file’s strategies, in its order, and answers the verifier as it says', async () => {
+    const text = readFileSync(paths.embeddedLab, 'utf8').replace(
+      'executable: embedded',
+      [
+        'executable: embedded',
+        '  breakIn:',
+        '    strategies: [nmi, console-ctrl, break-byte]',
+        '    consoleHelper: { file: tools/ctrlc.exe, args: [--quiet] }',
+        '  verifierAnswer: i',
+      ].join('\n'),
+    );
+    const file = parseLabFile(text, paths.embeddedLab);
+    const { vm, nmis } = vmOf('win11-a', file);
+    const options = debuggerOptions(labOf(file), vm, { key: '1.2.3.4' });
+    expect.deepEqual(
+      options.breakIn?.map((s) => s.kind),
+      ['nmi', 'console-ctrl', 'break-byte'],
+    );
+    const [nmi, console] = options.breakIn ?? [];
+    if (nmi?.kind === 'nmi') await nmi.inject();
+    expect.deepEqual(nmis, ['win11-a']);
+    expect.deepEqual(console?.kind === 'console-ctrl' ? console.helper : null, {
+      file: join(dirname(paths.embeddedLab), 'tools', 'ctrlc.exe'),
+      args: ['--quiet'],
+    });
+    expect.equal(options.verifierPolicy({ text: '(bizrd)? ', choices: ['b', 'i', 'z', 'r', 'd'] }), 'i');
+    const withoutNmi = debuggerOptions(labOf(file), vm, { key: '1.2.3.4', nmiFallback: false });
+    expect.deepEqual(
+      withoutNmi.breakIn?.map((s) => s.kind),
+      ['console-ctrl', 'break-byte'],
+    );
+    const policy = debuggerOptions(labOf(file), vm, { key: '1.2.3.4', verifierPolicy: () => 'z' });
+    expect.equal(policy.verifierPolicy({ text: '', choices: ['b', 'i', 'z', 'r', 'd'] }), 'z');
   });
 
   it('needs a KDNET key from the lab file or the scenario', () => {

@@ -1,7 +1,7 @@
 /**
  * A debugger for a lab VM (or a dump), as the lab file says: which executable (a kd.exe path, or
  * `embedded` for the simulated debugger), which transport and key, which symbols, which timeouts,
- * and how to break in.
+ * how to break in (debugger.breakIn) and how to answer Driver Verifier (debugger.verifierAnswer).
  */
 import { existsSync } from 'node:fs';
 import { resolveLabPath } from '../config/lab-file.js';
@@ -9,19 +9,20 @@ import { resolveSecret } from '../config/secrets.js';
 import { ConfigurationError } from '../errors.js';
 import type { Lab, Vm } from '../ports.js';
 import { embeddedDebuggerCommand } from '../sim/launch.js';
-import { defaultBreakInStrategies } from './break-in.js';
+import { type BreakInStrategy, defaultBreakInStrategies } from './break-in.js';
 import type { VerifierPolicy } from './port.js';
 import { type KdConnection, type KdExecutable, KdSession, type KdSessionOptions } from './session.js';
 
 export interface DebuggerRequest {
-  /** How Driver Verifier's b/i/z/r/d question is answered. */
-  verifierPolicy: VerifierPolicy;
+  /** How Driver Verifier's b/i/z/r/d question is answered (default: the lab file's debugger.verifierAnswer). */
+  verifierPolicy?: VerifierPolicy;
   /** A KDNET key the scenario captured (`bcdedit /dbgsettings`); it overrides the lab file's. */
   key?: string;
-  /** Try the hypervisor NMI when the debugger's own break-in does not stop the target (default true). */
+  /**
+   * Without the hypervisor NMI among the break-in strategies (default: as the lab file says).
+   * A scenario that must not crash its guest to break in sets this to false.
+   */
   nmiFallback?: boolean;
-  /** Windows: the program that raises CTRL+C in kd's console (see break-in.ts). */
-  consoleHelper?: { file: string; args: readonly string[] };
   /** Where secrets given by environment variable are read (default: this process's environment). */
   env?: NodeJS.ProcessEnv;
 }
@@ -42,6 +43,42 @@ export function debuggerExecutable(lab: LabView): KdExecutable {
   return { file: path, leadingArgs: [] };
 }
 
+/** The verifier policy of a request, or the lab file's fixed answer. */
+function verifierPolicyOf(lab: LabView, request: DebuggerRequest): VerifierPolicy {
+  if (request.verifierPolicy) return request.verifierPolicy;
+  const answer = lab.file.data.debugger.verifierAnswer;
+  return () => answer;
+}
+
+/**
+ * The break-in strategies the lab file configures (debugger.breakIn), in its order; without that
+ * section, what the debugger understands first and then the hypervisor NMI.
+ */
+export function breakInStrategies(
+  lab: Pick<LabView, 'file'>,
+  vm: Pick<VmView, 'injectNmi'>,
+  request: Pick<DebuggerRequest, 'nmiFallback'> = {},
+  platform: NodeJS.Platform = process.platform,
+): BreakInStrategy[] {
+  const config = lab.file.data.debugger;
+  const nmi = () => vm.injectNmi();
+  const helper = config.breakIn?.consoleHelper;
+  const consoleHelper = helper
+    ? { file: resolveLabPath(lab.file, helper.file), args: helper.args }
+    : undefined;
+  const strategies: BreakInStrategy[] = config.breakIn
+    ? config.breakIn.strategies.map((name): BreakInStrategy => {
+        if (name === 'nmi') return { kind: 'nmi', inject: nmi };
+        if (name === 'console-ctrl')
+          return { kind: 'console-ctrl', ...(consoleHelper ? { helper: consoleHelper } : {}) };
+        return { kind: 'break-byte' };
+      })
+    : defaultBreakInStrategies({ embedded: config.executable === 'embedded', platform, nmi });
+  if (request.nmiFallback !== false) return strategies;
+  const withoutNmi = strategies.filter((s) => s.kind !== 'nmi');
+  return withoutNmi.length > 0 ? withoutNmi : [{ kind: 'break-byte' }];
+}
+
 function common(lab: LabView, subject: string, request: DebuggerRequest) {
   const config = lab.file.data.debugger;
   return {
@@ -53,17 +90,18 @@ function common(lab: LabView, subject: string, request: DebuggerRequest) {
     ...(config.logDir === undefined ? {} : { logDir: resolveLabPath(lab.file, config.logDir) }),
     clock: lab.clock,
     redactor: lab.redactor,
-    verifierPolicy: request.verifierPolicy,
+    verifierPolicy: verifierPolicyOf(lab, request),
     timeouts: {
       connectMs: lab.timeouts.kdConnect * 1000,
       commandMs: lab.timeouts.kdCommand * 1000,
       stopMs: lab.timeouts.bugcheck * 1000,
+      breakInMs: lab.timeouts.kdBreakIn * 1000,
     },
   };
 }
 
 /** The session options for a VM's debugger; configuration errors are raised before kd starts. */
-export function debuggerOptions(lab: LabView, vm: VmView, request: DebuggerRequest): KdSessionOptions {
+export function debuggerOptions(lab: LabView, vm: VmView, request: DebuggerRequest = {}): KdSessionOptions {
   const debug = vm.config.debug;
   const index = lab.file.data.vms.findIndex((v) => v.name === vm.name);
   if (!debug) {
@@ -93,21 +131,15 @@ export function debuggerOptions(lab: LabView, vm: VmView, request: DebuggerReque
   } else {
     connection = { kind: 'pipe', pipe: debug.name };
   }
-  const embedded = lab.file.data.debugger.executable === 'embedded';
   return {
     ...common(lab, `VM '${vm.name}'`, request),
     connection,
-    breakIn: defaultBreakInStrategies({
-      embedded,
-      platform: process.platform,
-      ...(request.nmiFallback === false ? {} : { nmi: () => vm.injectNmi() }),
-      ...(request.consoleHelper ? { consoleHelper: request.consoleHelper } : {}),
-    }),
+    breakIn: breakInStrategies(lab, vm, request),
   };
 }
 
 /** Starts the VM's debugger and waits until it is connected. */
-export function openDebugger(lab: LabView, vm: VmView, request: DebuggerRequest): Promise<KdSession> {
+export function openDebugger(lab: LabView, vm: VmView, request: DebuggerRequest = {}): Promise<KdSession> {
   return KdSession.open(debuggerOptions(lab, vm, request));
 }
 
@@ -115,7 +147,7 @@ export function openDebugger(lab: LabView, vm: VmView, request: DebuggerRequest)
 export function openDumpDebugger(
   lab: LabView,
   dumpPath: string,
-  request: DebuggerRequest,
+  request: DebuggerRequest = {},
 ): Promise<KdSession> {
   return KdSession.open({
     ...common(lab, `the dump '${dumpPath}'`, request),

@@ -3,7 +3,7 @@
  * double target behind the real link: KDNET over loopback UDP, or the COM pipe.
  */
 import { strict as expect } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { embeddedDebuggerCommand } from '../sim/launch.js';
 import type { BreakInStrategy } from './break-in.js';
 import type { VerifierChoice, VerifierPolicy } from './port.js';
 import { type KdConnection, KdSession, type KdTimeouts } from './session.js';
+import { debuggerChildren, noProc } from './testing.js';
 
 const fixtures = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
@@ -156,26 +157,6 @@ async function kdnetRig(
     },
   };
 }
-
-/** The debugger processes this test process started that are still alive (Linux: through /proc). */
-function debuggerChildren(): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmdline.includes('kd.mjs') || cmdline.includes('ignores-its-input')) found.push(Number(name));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
-}
-const noProc =
-  process.platform !== 'linux' && 'child processes are counted through /proc, which only Linux has';
 
 describe('KdSession over KDNET', () => {
   it('connects with key and port, breaks in, runs commands, continues and sees a bug check while running', async () => {

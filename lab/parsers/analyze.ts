@@ -40,12 +40,14 @@ export type AnalyzeResult = z.infer<typeof AnalyzeResult>;
 const TITLE = /^([A-Z][A-Z0-9_]+) \(([0-9a-fA-F]+)\)$/;
 const ARG = /^Arg([1-4]): ([0-9a-fA-F`]+)(?:, ?(.*))?$/;
 const KEY = /^([A-Z][A-Z0-9_]{2,}):\s*(.*)$/;
+const KEY_PREFIX = /^Key\s*:\s*/;
 
 /** Parses `!analyze -v` output; refuses text with neither an analysis banner nor Arg lines. */
 export function parseAnalyze(text: string): AnalyzeResult {
   const reader = new Reader('analyze', '!analyze -v', text);
   const lines = prepare(text);
-  const hasBanner = lines.some((l) => /Bugcheck Analysis/.test(l.text));
+  const hasBanner =
+    text.indexOf('Bugcheck Analysis') !== -1 && lines.some((l) => /Bugcheck Analysis/.test(l.text));
   const hasArgs = lines.some((l) => ARG.test(l.text.trim()));
   if (!hasBanner && !hasArgs)
     throw reader.fail('it has neither the "Bugcheck Analysis" banner nor Arg1..Arg4 lines', filled(lines)[0]);
@@ -60,15 +62,19 @@ export function parseAnalyze(text: string): AnalyzeResult {
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     const t = line.text.trim();
-    if (t === '' || /^\*[\s*]*(?:Bugcheck Analysis[\s*]*)?$/.test(t)) continue;
-    const title = TITLE.exec(t);
+    if (t === '') continue;
+    // Each pattern below is tried only on lines whose first (or last) character it can match.
+    const c0 = t.charCodeAt(0);
+    if (c0 === 42 /* * */ && /^\*[\s*]*(?:Bugcheck Analysis[\s*]*)?$/.test(t)) continue;
+    const upper = c0 >= 65 && c0 <= 90;
+    const title = upper && t.charCodeAt(t.length - 1) === 41 /* ) */ ? TITLE.exec(t) : null;
     if (title && phase === 'head') {
       name = title[1] ?? null;
       code = hexOrNull(title[2] ?? '');
       phase = 'description';
       continue;
     }
-    const arg = ARG.exec(t);
+    const arg = c0 === 65 /* A */ ? ARG.exec(t) : null;
     if (arg && phase !== 'details') {
       args[Number(arg[1]) - 1] = hexOrNull(arg[2] ?? '');
       phase = 'description';
@@ -78,20 +84,21 @@ export function parseAnalyze(text: string): AnalyzeResult {
       phase = 'description';
       continue;
     }
-    if (/^Debugging Details:$/.test(t) || /^-{6,}$/.test(t)) {
+    if ((c0 === 68 /* D */ && t === 'Debugging Details:') || (c0 === 45 /* - */ && /^-{6,}$/.test(t))) {
       phase = 'details';
       continue;
     }
-    if (/^Key\s*:\s*/.test(t)) {
+    const keyPrefix = c0 === 75 /* K */ ? KEY_PREFIX.exec(t) : null;
+    if (keyPrefix) {
       const value = lines[i + 1]?.text.trim() ?? '';
       const v = /^Value\s*:\s*(.*)$/.exec(value);
       if (v) {
-        keyValues[t.replace(/^Key\s*:\s*/, '')] = v[1] ?? '';
+        keyValues[t.slice(keyPrefix[0].length)] = v[1] ?? '';
         i += 1;
         continue;
       }
     }
-    if (/^STACK_TEXT:/.test(t) && line.text.startsWith('STACK_TEXT')) {
+    if (c0 === 83 /* S */ && t.startsWith('STACK_TEXT:') && line.text.startsWith('STACK_TEXT')) {
       const block = readFrames(lines, i + 1, reader, false);
       stack = block.frames;
       stackTruncated = block.truncated;
@@ -99,14 +106,22 @@ export function parseAnalyze(text: string): AnalyzeResult {
       phase = 'details';
       continue;
     }
-    const kv = KEY.exec(t);
-    if (kv && line.text === t) {
+    const kv = upper && line.text === t ? KEY.exec(t) : null;
+    if (kv) {
       const key = kv[1] ?? '';
-      if (!(key in keyValues)) keyValues[key] = (kv[2] ?? '').trim();
+      // Values are strings, so undefined means absent (a get measured twice as fast as `in`).
+      if (keyValues[key] === undefined) keyValues[key] = (kv[2] ?? '').trim();
       phase = 'details';
       continue;
     }
-    if (phase === 'description' && args.every((a) => a === null)) description.push(t);
+    if (
+      phase === 'description' &&
+      args[0] === null &&
+      args[1] === null &&
+      args[2] === null &&
+      args[3] === null
+    )
+      description.push(t);
     else if (phase === 'head') {
       // 2013 pastes lose the title line: the description then starts right under the banner.
       description.push(t);

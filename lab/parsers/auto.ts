@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ParseError } from './errors.js';
-import { linesInBatches, type StreamOptions, type TextSource } from './lines.js';
+import { type StreamOptions, type TextSource, wholeLines } from './lines.js';
 import { type CommandKind, commandParsers, kindOfCommand } from './registry.js';
 
 export const TranscriptCommand = z.object({
@@ -49,27 +49,78 @@ export function parseCommandOutput(
   }
 }
 
+/**
+ * Splits a transcript at its prompt lines without cutting it into lines: text arrives in pieces
+ * of whole lines, prompt lines are found by searching the piece for "kd>" (every prompt holds
+ * it), and a command's output is kept as slices of the pieces until the next prompt ends it. A
+ * line ends at "\n"; a "\r" before it belongs to the line ending.
+ */
+class PromptSplitter {
+  private command: string | null = null;
+  private parts: string[] = [];
+  private filled = false;
+  /** A prompt was seen. */
+  any = false;
+
+  constructor(private readonly emit: (command: string | null, output: string) => void) {}
+
+  /** Feeds text made of whole lines (every line ends with "\n", except at the end of the input). */
+  feed(text: string): void {
+    let from = 0;
+    let at = text.indexOf('kd>');
+    while (at !== -1) {
+      const lineStart = at === 0 ? 0 : text.lastIndexOf('\n', at - 1) + 1;
+      let lineEnd = text.indexOf('\n', at);
+      if (lineEnd === -1) lineEnd = text.length;
+      const contentEnd = lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
+      const p = PROMPT.exec(text.slice(lineStart, contentEnd));
+      if (p) {
+        this.add(text, from, lineStart);
+        this.finish();
+        this.command = (p[1] ?? '').trim();
+        this.any = true;
+        from = lineEnd + 1;
+      }
+      at = lineEnd + 1 < text.length ? text.indexOf('kd>', lineEnd + 1) : -1;
+    }
+    this.add(text, from, text.length);
+  }
+
+  /** Ends the input: emits the last command. */
+  end(): void {
+    this.finish();
+  }
+
+  private add(text: string, from: number, to: number): void {
+    if (to <= from) return;
+    const part = from === 0 && to === text.length ? text : text.slice(from, to);
+    this.parts.push(part);
+    if (!this.filled && part.trim() !== '') this.filled = true;
+  }
+
+  /** Emits the command read so far; its output is its lines joined with "\n", as typed. */
+  private finish(): void {
+    if (this.command !== null || this.filled) {
+      let output = this.parts.length === 1 ? (this.parts[0] as string) : this.parts.join('');
+      if (output.endsWith('\n')) output = output.slice(0, output.endsWith('\r\n') ? -2 : -1);
+      if (output.indexOf('\r\n') !== -1) output = output.replaceAll('\r\n', '\n');
+      this.emit(this.command, output);
+    }
+    this.parts = [];
+    this.filled = false;
+  }
+}
+
 /** Splits a transcript held in memory and parses every command. */
 export function parseTranscript(text: string): TranscriptResult {
   const commands: TranscriptCommand[] = [];
-  let command: string | null = null;
-  let output: string[] = [];
-  let any = false;
-  for (const line of text.split(/\r\n|\r|\n/)) {
-    const p = PROMPT.exec(line);
-    if (p) {
-      if (command !== null || output.some((l) => l.trim() !== ''))
-        commands.push(parseCommandOutput(command, output.join('\n')));
-      command = (p[1] ?? '').trim();
-      output = [];
-      any = true;
-      continue;
-    }
-    output.push(line);
-  }
-  if (command !== null || output.some((l) => l.trim() !== ''))
-    commands.push(parseCommandOutput(command, output.join('\n')));
-  if (!any) {
+  const splitter = new PromptSplitter((command, output) =>
+    commands.push(parseCommandOutput(command, output)),
+  );
+  // A lone "\r" ends a line here too (old Mac line endings in a pasted file).
+  splitter.feed(text.indexOf('\r') === -1 ? text : text.split(/\r\n|\r|\n/).join('\n'));
+  splitter.end();
+  if (!splitter.any) {
     throw new ParseError('auto', 'a kd session (commands after kd> prompts)', {
       reason: 'it has no debugger prompt ("kd> ", "0: kd> ", "lkd> ")',
       line: null,
@@ -86,36 +137,26 @@ export function parseTranscript(text: string): TranscriptResult {
 
 /**
  * Streams a transcript: yields each command as soon as the next prompt appears, so memory holds
- * one command's output at a time.
+ * one command's output (and one 16 KB piece of input) at a time. The values are not re-validated
+ * with zod here; see built.ts for why that is safe.
  */
 export async function* parseTranscriptStream(
   source: TextSource,
   options: StreamOptions = {},
 ): AsyncGenerator<TranscriptCommand> {
-  let command: string | null = null;
-  let output: string[] = [];
-  let filledOutput = false;
   let done: TranscriptCommand[] = [];
-  const onLine = (line: string) => {
-    // Cheap pre-check before the pattern: a prompt line holds "kd>".
-    if (line.indexOf('kd>') !== -1) {
-      const p = PROMPT.exec(line);
-      if (p) {
-        if (command !== null || filledOutput)
-          done.push(parseCommandOutput(command, output.join('\n'), false));
-        command = (p[1] ?? '').trim();
-        output = [];
-        filledOutput = false;
-        return;
-      }
-    }
-    output.push(line);
-    if (!filledOutput && line.trim() !== '') filledOutput = true;
-  };
-  yield* linesInBatches(source, options, onLine, () => {
+  const splitter = new PromptSplitter((command, output) =>
+    done.push(parseCommandOutput(command, output, false)),
+  );
+  const drain = () => {
     const out = done;
     done = [];
     return out;
-  });
-  if (command !== null || filledOutput) yield parseCommandOutput(command, output.join('\n'), false);
+  };
+  for await (const piece of wholeLines(source, options)) {
+    splitter.feed(piece);
+    for (const x of drain()) yield x;
+  }
+  splitter.end();
+  yield* drain();
 }

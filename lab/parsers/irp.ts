@@ -76,14 +76,14 @@ export function parseIrp(text: string): IrpResult {
   let pending: Partial<IrpStackLocation> | null = null;
   let stage: 'values' | 'driver' | 'args' | null = null;
   const finish = () => {
-    if (pending && stage === null) locations.push(IrpStackLocation.parse(pending));
+    if (pending && stage === null) locations.push(complete(pending));
     pending = null;
   };
   for (let i = 1; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     const t = line.text.trim();
     const isLast = i === lines.length - 1;
-    if (/Irp stack trace\.?$/.test(t) || /^(?:No Mdl|Mdl =)/.test(t)) {
+    if (t.endsWith('Irp stack trace') || t.endsWith('Irp stack trace.') || /^(?:No Mdl|Mdl =)/.test(t)) {
       const m = /Mdl = ([0-9a-fA-F`]+)/.exec(t);
       if (m) mdl = hexOrNull(m[1] ?? '');
       const sb = /System buffer = ([0-9a-fA-F`]+)/i.exec(t);
@@ -92,8 +92,10 @@ export function parseIrp(text: string): IrpResult {
       if (th) thread = hexOrNull(th[1] ?? '');
       continue;
     }
-    if (/^cmd\s+flg\s+cl\s+Device\s+File\s+Completion-Context$/.test(t)) continue;
-    const fresh = NEW_LOC.exec(t);
+    if (t.startsWith('cmd') && /^cmd\s+flg\s+cl\s+Device\s+File\s+Completion-Context$/.test(t)) continue;
+    // A stack location line starts with '[' or '>['.
+    const opens = t.charCodeAt(0) === 91 || t.charCodeAt(0) === 62;
+    const fresh = opens ? NEW_LOC.exec(t) : null;
     if (fresh) {
       if (stage !== null && pending !== null)
         throw reader.fail('a stack location ends before its Args line', line);
@@ -109,7 +111,7 @@ export function parseIrp(text: string): IrpResult {
       stage = 'values';
       continue;
     }
-    const old = OLD_LOC.exec(t);
+    const old = opens ? OLD_LOC.exec(t) : null;
     if (old) {
       if (stage !== null && pending !== null)
         throw reader.fail('a stack location ends before its Args line', line);
@@ -138,7 +140,7 @@ export function parseIrp(text: string): IrpResult {
         continue;
       }
     }
-    const args = ARGS.exec(t);
+    const args = t.startsWith('Args:') ? ARGS.exec(t) : null;
     if (pending !== null && (stage === 'driver' || stage === 'args') && args) {
       const p: Partial<IrpStackLocation> = pending;
       p.args = (args[1] ?? '')
@@ -186,6 +188,48 @@ export function parseIrp(text: string): IrpResult {
     stackLocations: locations,
     truncated,
   });
+}
+
+/**
+ * A stack location whose every field has been read (its Args line closes it), with the fields in
+ * the schema's order. A field still missing is a defect of this parser, not of the input.
+ */
+function complete(p: Partial<IrpStackLocation>): IrpStackLocation {
+  const { current, major, minor, flags, control, device, file, completionRoutine, context } = p;
+  const { invokeOn, pending, driver, completionSymbol, args } = p;
+  if (
+    current === undefined ||
+    major === undefined ||
+    minor === undefined ||
+    flags === undefined ||
+    control === undefined ||
+    device === undefined ||
+    file === undefined ||
+    completionRoutine === undefined ||
+    context === undefined ||
+    invokeOn === undefined ||
+    pending === undefined ||
+    driver === undefined ||
+    completionSymbol === undefined ||
+    args === undefined
+  )
+    return IrpStackLocation.parse(p);
+  return {
+    current,
+    major,
+    minor,
+    flags,
+    control,
+    device,
+    file,
+    completionRoutine,
+    context,
+    invokeOn,
+    pending,
+    driver,
+    completionSymbol,
+    args,
+  };
 }
 
 function applyValues(target: Partial<IrpStackLocation>, text: string): boolean {

@@ -1,7 +1,7 @@
 /**
- * Line splitting for large inputs: text arrives in chunks (file streams, pipes) or as lines
- * (readline). Chunks are split synchronously, so a consumer pays one await per chunk, not one
- * per line, and memory holds one chunk and one partial line at a time.
+ * Large inputs: text arrives in chunks (file streams, pipes) or as lines (readline). Chunks are
+ * cut into pieces of whole lines, so a consumer pays one await per piece, not one per line, and
+ * memory holds one piece and one partial line at a time.
  */
 
 /** Where streamed text comes from: chunks of text or bytes, or lines when `lines` is set. */
@@ -10,37 +10,6 @@ export type TextSource = AsyncIterable<string | Uint8Array> | Iterable<string | 
 export interface StreamOptions {
   /** Each string item is one line (as readline yields them), not a chunk. */
   lines?: boolean;
-}
-
-/** Splits chunks into lines (without their line endings); keeps the partial last line for the next chunk. */
-export class LineSplitter {
-  private carry = '';
-  private readonly decoder = new TextDecoder('utf-8');
-
-  /** Calls `onLine` for every complete line the chunk finishes. */
-  feed(item: string | Uint8Array, onLine: (line: string) => void, asLine = false): void {
-    const chunk = typeof item === 'string' ? item : this.decoder.decode(item, { stream: true });
-    if (asLine && typeof item === 'string') {
-      onLine(chunk.endsWith('\r') ? chunk.slice(0, -1) : chunk);
-      return;
-    }
-    const text = this.carry === '' ? chunk : this.carry + chunk;
-    let start = 0;
-    let nl = text.indexOf('\n');
-    while (nl !== -1) {
-      onLine(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-    }
-    this.carry = start === 0 ? text : text.slice(start);
-  }
-
-  /** Ends the input: the last line if it had no line ending. */
-  end(onLine: (line: string) => void): void {
-    const tail = this.carry + this.decoder.decode();
-    this.carry = '';
-    if (tail !== '') onLine(tail.endsWith('\r') ? tail.slice(0, -1) : tail);
-  }
 }
 
 /**
@@ -62,22 +31,30 @@ export function* piecesOf(item: string | Uint8Array): Generator<string | Uint8Ar
 }
 
 /**
- * Feeds every line of a source to `onLine`, and after each chunk yields what `drain` collected,
- * so the caller's async generator yields results while reading.
+ * The text of a source in pieces of whole lines (each ends with "\n", the last piece of the input
+ * may not), at most about PIECE characters each: bytes are decoded once per piece, and a line cut
+ * by a chunk boundary is carried to the next piece. With `lines`, each string item is one line.
  */
-export async function* linesInBatches<T>(
-  source: TextSource,
-  options: StreamOptions,
-  onLine: (line: string) => void,
-  drain: () => T[],
-): AsyncGenerator<T> {
-  const splitter = new LineSplitter();
+export async function* wholeLines(source: TextSource, options: StreamOptions = {}): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  let carry = '';
   for await (const item of source as AsyncIterable<string | Uint8Array>) {
-    for (const piece of options.lines === true ? [item] : piecesOf(item)) {
-      splitter.feed(piece, onLine, options.lines === true);
-      for (const x of drain()) yield x;
+    if (options.lines === true && typeof item === 'string') {
+      yield `${carry}${item.endsWith('\r') ? item.slice(0, -1) : item}\n`;
+      carry = '';
+      continue;
+    }
+    for (const piece of piecesOf(item)) {
+      const text = carry + (typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
+      const last = text.lastIndexOf('\n');
+      if (last === -1) {
+        carry = text;
+        continue;
+      }
+      carry = last + 1 === text.length ? '' : text.slice(last + 1);
+      yield last + 1 === text.length ? text : text.slice(0, last + 1);
     }
   }
-  splitter.end(onLine);
-  for (const x of drain()) yield x;
+  const tail = carry + decoder.decode();
+  if (tail !== '') yield tail.endsWith('\r') ? tail.slice(0, -1) : tail;
 }

@@ -45,7 +45,9 @@ const THREAD =
 export function parseLocks(text: string): LocksResult {
   const reader = new Reader('locks', '!locks', text);
   const lines = filled(prepare(text)).filter(
-    (l) => !/^\*{4} DUMP OF ALL RESOURCE OBJECTS \*{4}$/.test(l.text.trim()),
+    (l) =>
+      l.text.indexOf('DUMP OF ALL') === -1 ||
+      !/^\*{4} DUMP OF ALL RESOURCE OBJECTS \*{4}$/.test(l.text.trim()),
   );
   const resources: LockResource[] = [];
   let total: number | null = null;
@@ -55,7 +57,7 @@ export function parseLocks(text: string): LocksResult {
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     const t = line.text.trim();
-    const r = RESOURCE.exec(t);
+    const r = t.startsWith('Resource @ ') ? RESOURCE.exec(t) : null;
     if (r) {
       const state = r[4] ?? '';
       resources.push({
@@ -71,12 +73,14 @@ export function parseLocks(text: string): LocksResult {
       continue;
     }
     const current = resources[resources.length - 1];
-    const cc = /^Contention Count = (\d+)$/.exec(t);
+    const cc = t.startsWith('Contention') ? /^Contention Count = (\d+)$/.exec(t) : null;
     if (cc && current) {
       current.contentionCount = Number(cc[1]);
       continue;
     }
-    const w = /^Threads Waiting On (Exclusive|Shared) Access:$/.exec(t);
+    const w = t.startsWith('Threads Waiting')
+      ? /^Threads Waiting On (Exclusive|Shared) Access:$/.exec(t)
+      : null;
     if (w && current) {
       waiting = w[1] === 'Exclusive' ? 'exclusive' : 'shared';
       continue;

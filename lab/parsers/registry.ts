@@ -119,8 +119,20 @@ export const commandParsers = {
 
 export type CommandKind = keyof typeof commandParsers;
 
+/** Kinds of command lines seen before (a transcript repeats the same few commands; bounded). */
+const KIND_OF = new Map<string, CommandKind | null>();
+
 /** The kind that parses the output of a debugger command line, or null for commands without one. */
 export function kindOfCommand(command: string): CommandKind | null {
+  const known = KIND_OF.get(command);
+  if (known !== undefined) return known;
+  const kind = readKind(command);
+  if (KIND_OF.size >= 1024) KIND_OF.clear();
+  KIND_OF.set(command, kind);
+  return kind;
+}
+
+function readKind(command: string): CommandKind | null {
   const c = command.trim();
   const word = (c.split(/\s+/)[0] ?? '').toLowerCase();
   if (/^!analyze$/.test(word)) return 'analyze';

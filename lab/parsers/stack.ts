@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { built } from './built.js';
-import { Frame, parseCallSite } from './frame.js';
-import { type Hex, hexOrNull } from './hex.js';
+import { type CallSite, Frame, parseCallSite } from './frame.js';
+import type { Hex } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
 export const StackResult = z.object({
@@ -17,7 +17,6 @@ export const StackResult = z.object({
 export type StackResult = z.infer<typeof StackResult>;
 
 const HEADER = /^\s*(?:#\s+)?(?:Child-SP|ChildEBP|Call Site|RetAddr)\b/;
-const ADDRESS = /^[0-9a-fA-F]{8}(?:`[0-9a-fA-F]{8}|[0-9a-fA-F]{8})?$/;
 const INLINE_OLD = /^-{3,}inline function-{3,}\s+(.*)$/i;
 const INLINE_NUMBERED =
   /^([0-9a-fA-F]{2,4})\s+\(Inline(?: Function)?\)\s+[-`]+\s+(?:[-`]+\s+)?(?::\s+)?(.*)$/;
@@ -43,41 +42,52 @@ export function parseFrameRow(text: string, numbered: boolean | null, callSiteOn
     const inlineBare = INLINE_UNNUMBERED.exec(trimmed);
     if (inlineBare) return inlineFrame(inlineBare[1] ?? '', undefined);
   }
+  const common = commonRow(trimmed, numbered);
+  if (common !== null) return common;
   // Walk the leading tokens by hand: an optional frame number, then addresses and ':' separators.
+  const n = trimmed.length;
   let pos = 0;
   let number: number | undefined;
   const addresses: string[] = [];
   let separators = 0;
   let first = true;
-  while (pos < trimmed.length) {
+  while (pos < n) {
     let end = pos;
-    while (end < trimmed.length && trimmed.charCodeAt(end) !== 32 && trimmed.charCodeAt(end) !== 9) end += 1;
-    const token = trimmed.slice(pos, end);
+    while (end < n) {
+      const c = trimmed.charCodeAt(end);
+      if (c === 32 || c === 9) break;
+      end += 1;
+    }
     let next = end;
-    while (next < trimmed.length && (trimmed.charCodeAt(next) === 32 || trimmed.charCodeAt(next) === 9))
+    while (next < n) {
+      const c = trimmed.charCodeAt(next);
+      if (c !== 32 && c !== 9) break;
       next += 1;
+    }
     if (first) {
       first = false;
+      const width = end - pos;
       if (
         (numbered === true || numbered === null) &&
-        token.length >= 2 &&
-        token.length <= 4 &&
-        isHexToken(token) &&
-        next < trimmed.length
+        width >= 2 &&
+        width <= 4 &&
+        isHexRange(trimmed, pos, end) &&
+        next < n
       ) {
-        number = Number.parseInt(token, 16);
+        number = Number.parseInt(trimmed.slice(pos, end), 16);
         pos = next;
         continue;
       }
       if (numbered === true) return null;
     }
-    if (token === ':') {
+    if (end - pos === 1 && trimmed.charCodeAt(pos) === 58 /* : */) {
       separators += 1;
       pos = next;
       continue;
     }
-    if (!ADDRESS.test(token)) break;
-    addresses.push(token);
+    const address = addressAt(trimmed, pos, end);
+    if (address === null) break;
+    addresses.push(address);
     pos = next;
   }
   const site = parseCallSite(trimmed.slice(pos));
@@ -91,27 +101,121 @@ export function parseFrameRow(text: string, numbered: boolean | null, callSiteOn
   if (site.address !== undefined) frame.address = site.address;
   if (number !== undefined) frame.number = number;
   if (addresses.length >= 2) {
-    frame.childSp = hexOrNull(addresses[0] ?? '');
-    frame.retAddr = hexOrNull(addresses[1] ?? '');
-    if (addresses.length > 2) {
-      const args: Hex[] = [];
-      for (let i = 2; i < addresses.length; i += 1) {
-        const a = hexOrNull(addresses[i] ?? '');
-        if (a !== null) args.push(a);
-      }
-      if (args.length > 0) frame.args = args;
-    }
+    frame.childSp = addresses[0] ?? null;
+    frame.retAddr = addresses[1] ?? null;
+    if (addresses.length > 2) frame.args = addresses.slice(2);
   }
   if (site.source !== undefined) frame.source = site.source;
   return frame;
 }
 
-function isHexToken(token: string): boolean {
-  for (let i = 0; i < token.length; i += 1) {
-    const c = token.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
+/** A stack address column as kd prints it: 8 or 16 lowercase hex digits, or 8`8. */
+const A = '[0-9a-f]{8}(?:`?[0-9a-f]{8})?';
+/**
+ * Where the token walk below stops: at the first token that is neither an address nor ':' (the
+ * call site starts there, never inside a run of spaces).
+ */
+const SITE =
+  '(?![ \\t]|(?:[0-9a-fA-F]{8}(?:`?[0-9a-fA-F]{8})?|:)(?:[ \\t]|$))' +
+  // The call sites nearly every row ends with, read here as parseCallSite reads them:
+  // `module!function[+0xoffset]`, `module+0xoffset`; any other call site is read by parseCallSite.
+  '(?:([\\w.]+)!([\\w$@.:~]+)(?:\\+(0x[0-9a-f]+))?|([\\w.]+)\\+(0x[0-9a-f]+)|(.+))';
+/**
+ * The rows nearly every stack prints, read by one pattern each: `[nn] childSp retAddr [: args :]
+ * call site` (x64 k, kn, kb, kv, kp, STACK_TEXT) and `[nn] childEbp retAddr args call site`
+ * (x86 kb). They give exactly what the token walk gives for the same row; any other row (and
+ * every row these patterns do not match) takes the walk.
+ */
+const COLONS = new RegExp(
+  `^(?:([0-9a-fA-F]{2,4})[ \\t]+)?(${A})[ \\t]+(${A})(?:[ \\t]+:[ \\t]+(${A})(?:[ \\t]+(${A}))?(?:[ \\t]+(${A}))?(?:[ \\t]+(${A}))?[ \\t]+:)?[ \\t]+${SITE}$`,
+);
+const NO_COLONS = new RegExp(
+  `^(?:([0-9a-fA-F]{2,4})[ \\t]+)?(${A})[ \\t]+(${A})(?:[ \\t]+(${A})(?:[ \\t]+(${A}))?(?:[ \\t]+(${A}))?(?:[ \\t]+(${A}))?)?[ \\t]+${SITE}$`,
+);
+
+/** A common frame row read by pattern, or null to read it token by token. */
+function commonRow(trimmed: string, numbered: boolean | null): Frame | null {
+  const m = trimmed.indexOf(':') === -1 ? NO_COLONS.exec(trimmed) : COLONS.exec(trimmed);
+  if (m === null) return null;
+  const numberText = m[1];
+  if (numberText === undefined ? numbered === true : numbered === false) return null;
+  let site: CallSite | null;
+  if (m[8] !== undefined) site = { module: m[8], function: m[9] ?? null, offset: m[10] ?? null };
+  else if (m[11] !== undefined) site = { module: m[11], function: null, offset: m[12] ?? null };
+  else site = parseCallSite(m[13] ?? '');
+  if (site === null) return null;
+  const childSp = addressOf(m[2] as string);
+  const retAddr = addressOf(m[3] as string);
+  let args: Hex[] | undefined;
+  if (m[4] !== undefined) {
+    args = [addressOf(m[4])];
+    for (let g = 5; g <= 7; g += 1) {
+      const a = m[g];
+      if (a !== undefined) args.push(addressOf(a));
+    }
   }
+  const { module, function: fn, offset } = site;
+  if (site.address === undefined && site.source === undefined) {
+    // The usual shapes as literals (same keys in the same order as below), built in one step.
+    if (numberText === undefined)
+      return args === undefined
+        ? { module, function: fn, offset, childSp, retAddr }
+        : { module, function: fn, offset, childSp, retAddr, args };
+    const number = Number.parseInt(numberText, 16);
+    return args === undefined
+      ? { module, function: fn, offset, number, childSp, retAddr }
+      : { module, function: fn, offset, number, childSp, retAddr, args };
+  }
+  const frame: Frame = { module, function: fn, offset };
+  if (site.address !== undefined) frame.address = site.address;
+  if (numberText !== undefined) frame.number = Number.parseInt(numberText, 16);
+  frame.childSp = childSp;
+  frame.retAddr = retAddr;
+  if (args !== undefined) frame.args = args;
+  if (site.source !== undefined) frame.source = site.source;
+  return frame;
+}
+
+/** A matched (lowercase) address column, normalised like hexOrNull. */
+function addressOf(text: string): Hex {
+  return text.length === 17 ? `0x${text.slice(0, 8)}${text.slice(9)}` : `0x${text}`;
+}
+
+function isHexCode(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+function isHexRange(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i += 1) if (!isHexCode(text.charCodeAt(i))) return false;
   return true;
+}
+
+/**
+ * `text[start, end)` as a stack address (8 hex digits, 16, or 8`8), normalised like hexOrNull
+ * (`0x`, lowercase, no backtick); null when it is not one. By hand: it runs for every column of
+ * every frame row.
+ */
+function addressAt(text: string, start: number, end: number): Hex | null {
+  const width = end - start;
+  if (width === 8 || width === 16) {
+    if (!isHexRange(text, start, end)) return null;
+    const digits = text.slice(start, end);
+    return `0x${hasUpper(digits) ? digits.toLowerCase() : digits}`;
+  }
+  if (width === 17 && text.charCodeAt(start + 8) === 96 /* ` */) {
+    if (!isHexRange(text, start, start + 8) || !isHexRange(text, start + 9, end)) return null;
+    const digits = text.slice(start, start + 8) + text.slice(start + 9, end);
+    return `0x${hasUpper(digits) ? digits.toLowerCase() : digits}`;
+  }
+  return null;
+}
+
+function hasUpper(digits: string): boolean {
+  for (let i = 0; i < digits.length; i += 1) {
+    const c = digits.charCodeAt(i);
+    if (c >= 65 && c <= 70) return true;
+  }
+  return false;
 }
 
 function inlineFrame(text: string, number: number | undefined): Frame | null {
@@ -165,13 +269,20 @@ export function readFrames(
       frames.push(frame);
       continue;
     }
-    const rest = filled(lines.slice(i + 1));
-    if (rest.length === 0 && frames.length > 0 && looksLikeCutRow(line.text)) {
+    // The lines after this one are looked at only as far as needed (a STACK_TEXT block sits in
+    // the middle of !analyze -v output, with a hundred lines after it).
+    let last = true;
+    for (let j = i + 1; j < lines.length && last; j += 1)
+      if ((lines[j] as Line).text.trim() !== '') last = false;
+    if (last && frames.length > 0 && looksLikeCutRow(line.text)) {
       truncated = true;
       i = lines.length;
       break;
     }
-    if (strict && rest.some((l) => parseFrameRow(l.text, numbered, callSiteOnly) !== null)) {
+    if (
+      strict &&
+      filled(lines.slice(i + 1)).some((l) => parseFrameRow(l.text, numbered, callSiteOnly) !== null)
+    ) {
       throw reader.fail('a line inside the stack is not a stack frame', line);
     }
     break;

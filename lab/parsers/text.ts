@@ -31,12 +31,14 @@ const NOISE = new RegExp(
     .concat(')'),
 );
 
-/** First characters a noise line can start with; a cheap test before the pattern. */
-const NOISE_START = new Set(['*', 'P', 'U', 'D', 'S', 'G', 'W', 'B', 'K', '.']);
+/** First characters a noise line can start with (by code); a cheap test before the pattern. */
+const NOISE_START = new Uint8Array(128);
+for (const c of '*PUDSGWBK.') NOISE_START[c.charCodeAt(0)] = 1;
 
 /** True for a line the debugger prints as noise (symbol errors, missing dump pages, elisions). */
 export function isNoise(text: string): boolean {
-  return NOISE_START.has(text.charAt(0)) && NOISE.test(text);
+  const c = text.charCodeAt(0);
+  return c < 128 && NOISE_START[c] === 1 && NOISE.test(text);
 }
 
 const PROMPT = /^(?:(\d+): )?(l?kd)> ?(.*)$/;
@@ -59,14 +61,82 @@ export function promptCommand(text: string): string | null {
  * lines and a leading prompt line (the command that was typed) are removed.
  */
 export function prepare(text: string, options: { keepPrompt?: boolean } = {}): Line[] {
-  const raw = text.split(/\r\n|\r|\n/);
-  const texts: string[] = new Array(raw.length);
+  // What cleanLine does to each line besides cutting trailing white space is done to the whole
+  // text at once (no replaced character is a line break), and only when one search finds any.
+  const clean = hasSpecial(text) ? replaceSpecial(text) : text;
+  if (clean.indexOf('\r') !== -1) return prepareLines(splitLines(clean), options);
+  // Without CR, the lines are ranges of the text: one pass measures them (trailing white space,
+  // indentation) without copying, and only the kept part of each line becomes a string.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const leads: number[] = [];
   let quoted = true;
   let any = false;
   let tabs = false;
   let common = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < raw.length; i += 1) {
-    const t = cleanLine(raw[i] as string);
+  const n = clean.length;
+  let start = 0;
+  for (;;) {
+    let nl = clean.indexOf('\n', start);
+    const last = nl === -1;
+    if (last) nl = n;
+    let end = nl;
+    while (end > start) {
+      const c = clean.charCodeAt(end - 1);
+      if (c !== 32 && c !== 9 && c !== 11 && c !== 12) break;
+      end -= 1;
+    }
+    let lead = start;
+    while (lead < end) {
+      const c = clean.charCodeAt(lead);
+      if (c === 9) tabs = true;
+      else if (c !== 32) break;
+      lead += 1;
+    }
+    starts.push(start);
+    ends.push(end);
+    leads.push(lead - start);
+    if (lead < end) {
+      any = true;
+      if (lead - start < common) common = lead - start;
+      if (clean.charCodeAt(lead) !== 62 /* > */ || (end > lead + 1 && clean.charCodeAt(lead + 1) !== 32))
+        quoted = false;
+    }
+    if (last) break;
+    start = nl + 1;
+  }
+  if ((any && quoted) || tabs)
+    return prepareLines(
+      starts.map((s, i) => clean.slice(s, ends[i])),
+      options,
+    );
+  const cut = Number.isFinite(common) ? common : 0;
+  let promptSeen = options.keepPrompt === true;
+  const out: Line[] = [];
+  for (let i = 0; i < starts.length; i += 1) {
+    const s = starts[i] as number;
+    const e = ends[i] as number;
+    const t = s === e ? '' : clean.slice(s + Math.min(cut, leads[i] as number), e);
+    if (t !== '') {
+      if (isNoise(t)) continue;
+      if (!promptSeen) {
+        promptSeen = true;
+        if (promptCommand(t) !== null) continue;
+      }
+    }
+    out.push({ text: t, no: i + 1 });
+  }
+  return out;
+}
+
+/** prepare for text already split into lines (the general path: CR line ends, tabs, quote prefixes). */
+function prepareLines(texts: string[], options: { keepPrompt?: boolean }): Line[] {
+  let quoted = true;
+  let any = false;
+  let tabs = false;
+  let common = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < texts.length; i += 1) {
+    const t = trimEnd(texts[i] as string);
     texts[i] = t;
     if (t === '') continue;
     let lead = 0;
@@ -109,6 +179,55 @@ export function prepare(text: string, options: { keepPrompt?: boolean } = {}): L
   return out;
 }
 
+/**
+ * True when the text holds a character (besides trailing white space) that `cleanLine` replaces or
+ * removes. By indexOf: measured twenty times faster than one pattern over the same text.
+ */
+function hasSpecial(text: string): boolean {
+  return (
+    text.indexOf('\u00a0') !== -1 ||
+    text.indexOf('\\`') !== -1 ||
+    text.indexOf('\u200b') !== -1 ||
+    text.indexOf('\ufeff') !== -1
+  );
+}
+
+/** True when the text holds a no-break space, a zero-width character or a backslash (pasted text). */
+export function isPasted(text: string): boolean {
+  return (
+    text.indexOf('\\') !== -1 ||
+    text.indexOf('\u00a0') !== -1 ||
+    text.indexOf('\u200b') !== -1 ||
+    text.indexOf('\ufeff') !== -1
+  );
+}
+
+/** The lines of a text, split at CRLF, CR or LF (by hand when the text has no CR). */
+function splitLines(text: string): string[] {
+  if (text.indexOf('\r') !== -1) return text.split(/\r\n|\r|\n/);
+  const out: string[] = [];
+  let start = 0;
+  let nl = text.indexOf('\n');
+  while (nl !== -1) {
+    out.push(text.slice(start, nl));
+    start = nl + 1;
+    nl = text.indexOf('\n', start);
+  }
+  out.push(start === 0 ? text : text.slice(start));
+  return out;
+}
+
+/** The text without trailing spaces, tabs, vertical tabs and form feeds (what cleanLine cuts). */
+function trimEnd(text: string): string {
+  let end = text.length;
+  while (end > 0) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 32 && c !== 9 && c !== 11 && c !== 12) break;
+    end -= 1;
+  }
+  return end === text.length ? text : text.slice(0, end);
+}
+
 /** True when a line has something `cleanLine` changes (checked by hand: a regex here cost 5x). */
 function needsCleaning(text: string): boolean {
   const n = text.length;
@@ -128,19 +247,18 @@ function needsCleaning(text: string): boolean {
  * trailing white space is cut.
  */
 export function cleanLine(text: string): string {
-  if (!needsCleaning(text)) return text;
+  return needsCleaning(text) ? trimEnd(replaceSpecial(text)) : text;
+}
+
+/** No-break spaces to spaces, zero-width characters removed, escaped backticks unescaped. */
+function replaceSpecial(text: string): string {
   let t = text;
-  if (t.indexOf('\u00a0') !== -1) t = t.replaceAll('\u00a0', ' ');
+  // split + join: measured twice as fast as replaceAll for a text with hundreds of them.
+  if (t.indexOf('\u00a0') !== -1) t = t.split('\u00a0').join(' ');
   if (t.indexOf('\u200b') !== -1) t = t.replaceAll('\u200b', '');
   if (t.indexOf('\ufeff') !== -1) t = t.replaceAll('\ufeff', '');
   if (t.indexOf('\\`') !== -1) t = t.replaceAll('\\`', '`');
-  let end = t.length;
-  while (end > 0) {
-    const c = t.charCodeAt(end - 1);
-    if (c !== 32 && c !== 9 && c !== 11 && c !== 12) break;
-    end -= 1;
-  }
-  return end === t.length ? t : t.slice(0, end);
+  return t;
 }
 
 /** Removes one or more `>` quote levels when every non-blank line carries them. */
@@ -190,7 +308,15 @@ function leadingSpaces(text: string): number {
 
 /** Non-blank lines only. */
 export function filled(lines: readonly Line[]): Line[] {
-  return lines.filter((l) => l.text.trim() !== '');
+  const out: Line[] = [];
+  for (const l of lines) {
+    const t = l.text;
+    if (t === '') continue;
+    // A printable ASCII first character is not white space; anything else is decided by trim.
+    const c = t.charCodeAt(0);
+    if ((c > 32 && c < 127) || t.trim() !== '') out.push(l);
+  }
+  return out;
 }
 
 /** A share of letters outside ASCII that says the text is not English debugger output. */

@@ -70,8 +70,8 @@ export function parseThread(text: string): ThreadResult {
       inIrps = true;
       continue;
     }
-    const irp = IRP.exec(t);
-    if (irp && inIrps) {
+    const irp = inIrps ? IRP.exec(t) : null;
+    if (irp) {
       irps.push({
         address: hexOrNull(irp[1] ?? '') as string,
         typeSize: irp[2] ?? null,
@@ -81,18 +81,20 @@ export function parseThread(text: string): ThreadResult {
       continue;
     }
     inIrps = false;
-    const wait = /^([0-9a-fA-F`]{8,17})\s+(\w+)$/.exec(t);
-    if (wait && irps.length === 0 && process === null) {
+    const wait = irps.length === 0 && process === null ? /^([0-9a-fA-F`]{8,17})\s+(\w+)$/.exec(t) : null;
+    if (wait) {
       waitObjects.push({ address: hexOrNull(wait[1] ?? '') as string, type: wait[2] ?? '' });
       continue;
     }
-    const owning = /^Owning Process\s+([0-9a-fA-F`]+)(?:\s+Image:\s+(.*))?$/.exec(t);
+    const owning = t.startsWith('Owning Process')
+      ? /^Owning Process\s+([0-9a-fA-F`]+)(?:\s+Image:\s+(.*))?$/.exec(t)
+      : null;
     if (owning) {
       process = hexOrNull(owning[1] ?? '');
       image = owning[2]?.trim() || null;
       continue;
     }
-    const att = /^Attached Process\s+(\S+)/.exec(t);
+    const att = t.startsWith('Attached Process') ? /^Attached Process\s+(\S+)/.exec(t) : null;
     if (att) attached = hexOrNull(att[1] ?? '');
     // The remaining header lines (DeviceMap, Wait Start TickCount, Priority …) carry no field here.
   }
@@ -106,7 +108,11 @@ export function parseThread(text: string): ThreadResult {
     truncated = block.truncated;
   }
   return built(ThreadResult, {
-    ...headFields(head),
+    address: hexOrNull(head[1] ?? '') as string,
+    cid: head[2] ?? null,
+    teb: hexOrNull(head[3] ?? ''),
+    win32Thread: hexOrNull(head[4] ?? ''),
+    state: head[5]?.trim() || null,
     waitObjects,
     irps,
     process,
@@ -115,14 +121,4 @@ export function parseThread(text: string): ThreadResult {
     stack,
     truncated,
   });
-}
-
-function headFields(head: RegExpExecArray) {
-  return {
-    address: hexOrNull(head[1] ?? '') as string,
-    cid: head[2] ?? null,
-    teb: hexOrNull(head[3] ?? ''),
-    win32Thread: hexOrNull(head[4] ?? ''),
-    state: head[5]?.trim() || null,
-  };
 }

@@ -9,7 +9,7 @@ import { excerptOf, ParseError } from './errors.js';
 import { type CallSite, Frame, parseCallSite } from './frame.js';
 import { Hex, hexOrNull } from './hex.js';
 import { PIECE, piecesOf, type StreamOptions, type TextSource } from './lines.js';
-import { cleanLine, filled, isNoise, prepare, promptCommand, Reader } from './text.js';
+import { cleanLine, filled, isNoise, isPasted, prepare, promptCommand, Reader } from './text.js';
 
 export const IrpLogEntry = z.object({
   irp: Hex,
@@ -235,7 +235,7 @@ export function parseVerifierIrpLog(text: string): IrpLogResult {
   const take = (entry: IrpLogEntry | null) => {
     if (entry) entries.push(entry);
   };
-  if (!PASTED.test(text) && !/^\s*>/m.test(text)) {
+  if (!isPasted(text) && (text.indexOf('>') === -1 || !/^\s*>/m.test(text))) {
     // Plain text (as kd prints it): the same fast scan as the stream; indentation is skipped per line.
     let start = 0;
     let no = 0;
@@ -277,7 +277,7 @@ export async function* parseIrpLogStream(
     if (entry) done.push(entry);
   };
   const scan = (text: string) => {
-    const plain = !PASTED.test(text);
+    const plain = !isPasted(text);
     let start = 0;
     let nl = text.indexOf('\n');
     while (nl !== -1) {
@@ -323,6 +323,3 @@ export async function* parseIrpLogStream(
   const last = scanner.end();
   if (last) yield last;
 }
-
-/** Characters of pasted text that need the general path. */
-const PASTED = /[\u00a0\u200b\ufeff\\]/;

@@ -51,16 +51,19 @@ export function parseVm(text: string): VmResult {
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     const t = line.text.trim();
-    if (/^\*{3} Virtual Memory Usage \*{3}$/.test(t)) {
+    // Each pattern is tried only on lines that start or end the way it requires.
+    const star = t.charCodeAt(0) === 42; /* * */
+    const kb = t.endsWith(' Kb)');
+    if (star && /^\*{3} Virtual Memory Usage \*{3}$/.test(t)) {
       seenBanner = true;
       continue;
     }
-    const c = COUNTER.exec(t);
+    const c = kb ? COUNTER.exec(t) : null;
     if (c) {
       counters[(c[1] ?? '').trim()] = { pages: Number(c[2]), kb: Number(c[3]) };
       continue;
     }
-    const pf = /^Page File: (.+)$/.exec(t);
+    const pf = t.startsWith('Page File: ') ? /^Page File: (.+)$/.exec(t) : null;
     if (pf) {
       pageFiles.push({
         path: (pf[1] ?? '').trim(),
@@ -72,24 +75,24 @@ export function parseVm(text: string): VmResult {
       continue;
     }
     const file = pageFiles[pageFiles.length - 1];
-    const cur = /^Current:\s+(\d+) Kb\s+Free Space:\s+(\d+) Kb$/.exec(t);
+    const cur = t.startsWith('Current:') ? /^Current:\s+(\d+) Kb\s+Free Space:\s+(\d+) Kb$/.exec(t) : null;
     if (cur && file) {
       file.currentKb = Number(cur[1]);
       file.freeKb = Number(cur[2]);
       continue;
     }
-    const min = /^Minimum:\s+(\d+) Kb\s+Maximum:\s+(\d+) Kb$/.exec(t);
+    const min = t.startsWith('Minimum:') ? /^Minimum:\s+(\d+) Kb\s+Maximum:\s+(\d+) Kb$/.exec(t) : null;
     if (min && file) {
       file.minimumKb = Number(min[1]);
       file.maximumKb = Number(min[2]);
       continue;
     }
-    const fail = /^\*{5,}\s+(\d+) commit requests have failed\s+\*{5,}$/.exec(t);
+    const fail = star ? /^\*{5,}\s+(\d+) commit requests have failed\s+\*{5,}$/.exec(t) : null;
     if (fail) {
       failures = Number(fail[1]);
       continue;
     }
-    const proc = /^([0-9a-fA-F]+) (\S.*?)\s+(\d+) \(\s*(\d+) Kb\)$/.exec(t);
+    const proc = kb ? /^([0-9a-fA-F]+) (\S.*?)\s+(\d+) \(\s*(\d+) Kb\)$/.exec(t) : null;
     if (proc) {
       processes.push({
         pid: proc[1] ?? '',

@@ -88,6 +88,12 @@ export type KernelOutcome =
   /** The action never completes (a PnP remove waiting for NBLs): the guest command hangs. */
   | { kind: 'hang'; what: string }
   /**
+   * Driver Verifier found a non-fatal I/O error (WDM DRIVER ERROR): `text` is what the target
+   * prints; with `ask` it then asks "(bizrd)?" and waits for the attached debugger's answer (the
+   * VM decides what happens without one: the error is ignored).
+   */
+  | { kind: 'verifier-error'; text: string; ask: boolean }
+  /**
    * The answer to a commit: how many of its requests failed with STATUS_COMMITMENT_LIMIT, the
    * commit the system held before them, and the commit limit (RAM + page file) after the page file
    * grew as far as it could — all in megabytes.

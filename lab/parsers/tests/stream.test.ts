@@ -6,7 +6,7 @@ import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ParseError, parseIrpLogStream, parsers, parseTranscriptStream } from '../index.js';
-import { fixture } from './fixtures.js';
+import { fixture, fixturesOf } from './fixtures.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -51,6 +51,47 @@ describe('streaming', () => {
       collect(parseIrpLogStream([lines.join('\n')])),
       (e: unknown) => e instanceof ParseError && e.line === 5,
     );
+  });
+
+  it('parseTranscriptStream yields what the validating parseTranscript reads for every debugger command fixture, with LF or CRLF, for any chunking', async () => {
+    // The stream skips the zod pass (see built.ts); this keeps its values equal to the validated ones.
+    const commandOf: Record<string, string> = {
+      analyze: '!analyze -v',
+      stack: 'kvn',
+      pool: '!pool fffffa8003f42000',
+      pte: '!pte fffff9800b5ff000',
+      thread: '!thread',
+      irp: '!irp 0x831f4a00',
+      verifier: '!verifier',
+      'verifier-irplog': '!verifier 100',
+      vm: '!vm 1',
+      locks: '!locks',
+      lm: 'lm',
+      poolused: '!poolused 2',
+      pendingnbls: '!ndiskd.pendingnbls',
+      miniport: '!ndiskd.miniport fffffa800d6ae1a0',
+      'bugcheck-banner': '.bugcheck',
+    };
+    let lf = '';
+    for (const [kind, command] of Object.entries(commandOf)) {
+      for (const name of fixturesOf(kind)) {
+        const lines = fixture(name).split(/\r?\n/);
+        const typed = lines.map((l) => /^\s*(?:\d+: )?kd> (.*)$/.exec(l)?.[1]).find((c) => c !== undefined);
+        const body = lines.filter((l) => !/^\s*(?:\d+: )?kd> /.test(l)).join('\n');
+        lf += `3: kd> ${typed?.trim() || command}\n${body}\n`;
+      }
+    }
+    for (const text of [lf, lf.replace(/\n/g, '\r\n')]) {
+      const expected = parsers.auto.parse(text).commands;
+      expect.ok(expected.length >= 30 && expected.every((c) => c.kind !== null));
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.nat(), { maxLength: 30 }), fc.boolean(), async (cuts, asBytes) => {
+          expect.deepEqual(await collect(parseTranscriptStream(chunks(text, cuts, asBytes))), expected);
+        }),
+        { numRuns: 40 },
+      );
+      expect.deepEqual(await collect(parseTranscriptStream(text.split(/\r?\n/), { lines: true })), expected);
+    }
   });
 
   it('parseTranscriptStream yields the commands parseTranscript reads, for any chunking', async () => {

@@ -49,7 +49,8 @@ export class GuestPathError extends Error {
   }
 }
 
-const ENVIRONMENT: Record<string, string> = {
+/** The guest's system environment variables, by lower-case name. */
+export const GUEST_ENVIRONMENT: Readonly<Record<string, string>> = {
   systemroot: 'C:\\Windows',
   windir: 'C:\\Windows',
   systemdrive: 'C:',
@@ -68,7 +69,7 @@ export interface GuestPath {
 export function parseGuestPath(path: string): GuestPath {
   let text = path
     .trim()
-    .replace(/%([A-Za-z_]+)%/g, (all, name: string) => ENVIRONMENT[name.toLowerCase()] ?? all);
+    .replace(/%([A-Za-z_]+)%/g, (all, name: string) => GUEST_ENVIRONMENT[name.toLowerCase()] ?? all);
   text = text.replace(/^\\\\\?\\/, '').replace(/\//g, '\\');
   if (/^\\SystemRoot(\\|$)/i.test(text)) text = `C:\\Windows${text.slice('\\SystemRoot'.length)}`;
   const drive = /^([A-Za-z]):(\\|$)/.exec(text);

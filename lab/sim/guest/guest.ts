@@ -13,6 +13,7 @@ import type { GuestDeclaration, GuestTool, SimulatedDriver } from '../../config/
 import type { DriverConfig } from '../../config/lab-file.js';
 import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../contract.js';
 import { Bcd, type BcdState, type BootDebugSettings, baselineBcd } from './bcd.js';
+import { cmd } from './cmd.js';
 import {
   bugcheckReport,
   diskRetry,
@@ -23,12 +24,19 @@ import {
   vssSystemWriterFailures,
 } from './events.js';
 import { FilterStack, type FilterStackState, fltmc, freshStack } from './filters.js';
-import { type FileSystemState, formatGuestPath, GuestFileSystem, parseGuestPath } from './fs.js';
+import {
+  type FileSystemState,
+  formatGuestPath,
+  GUEST_ENVIRONMENT,
+  GuestFileSystem,
+  parseGuestPath,
+} from './fs.js';
 import type { InfPackage } from './inf.js';
+import { ping } from './ping.js';
 import { type DeviceState, type DriverPackageState, pnputil } from './pnputil.js';
 import { canonicalKeyPath, GuestRegistry, KEYS, type RegistryState } from './registry.js';
 import { type ServiceState, START_CODES, sc, startTypeOf, WIN32, type Win32Error } from './services.js';
-import { CRLF, fail, notRecognized, ok, type ToolResult, text } from './tool.js';
+import { CRLF, fail, ok, type ToolResult, text } from './tool.js';
 import { isVerified, pendingSettings, type VerifierActive, verifier } from './verifier.js';
 import { vssadmin } from './vss.js';
 
@@ -75,7 +83,10 @@ export interface GuestEnvironment {
 }
 
 /** What the kernel answers a guest that goes on running: nothing, or a commit's answer. */
-export type KernelAnswer = Exclude<KernelOutcome, { kind: 'bugcheck' } | { kind: 'hang' }>;
+export type KernelAnswer = Exclude<
+  KernelOutcome,
+  { kind: 'bugcheck' } | { kind: 'hang' } | { kind: 'verifier-error' }
+>;
 
 /** What the VM lends the guest while a command runs. */
 export interface GuestHost {
@@ -87,10 +98,26 @@ export interface GuestHost {
   kernel(action: KernelAction): Promise<KernelAnswer>;
   scheduleShutdown(reboot: boolean, delaySeconds: number): 'scheduled' | 'already-scheduled';
   abortShutdown(): boolean;
+  /** Waits lab milliseconds while a program runs; rejects when the program is stopped (its time limit). */
+  sleep(labMs: number): Promise<void>;
+  /** What the program prints as it goes (so a program stopped at its time limit has printed something). */
+  write(stream: 'stdout' | 'stderr', text: string): void;
 }
 
 /** The guest stopped answering in the middle of a command (a bugcheck). */
 export class GuestDown extends Error {}
+
+/**
+ * The program to run is neither a file of the guest nor a command on its PATH: what the
+ * Invoke-GuestCommand script finds with Get-Command before it starts anything.
+ */
+export class GuestProgramNotFound extends Error {
+  constructor(readonly program: string) {
+    super(
+      `The program '${program}' was not found in the guest (neither a path that exists nor a command on the guest's PATH).`,
+    );
+  }
+}
 
 export interface BootResult {
   facts: KernelFacts;
@@ -159,6 +186,7 @@ const PROGRAMS = new Set([
   'reg',
   'hostname',
   'cmd',
+  'ping',
 ]);
 
 /** The stand-in for a driver binary in the simulated guest: a text image naming its file and version. */
@@ -180,29 +208,6 @@ export function imageName(program: string): string {
   return /\.[A-Za-z0-9]{1,4}$/.test(name) ? name : `${name}.exe`;
 }
 
-/** Splits a command line as cmd /c passes it on (quotes group, are removed). */
-function splitCommandLine(line: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let quoted = false;
-  let has = false;
-  for (const ch of line) {
-    if (ch === '"') {
-      quoted = !quoted;
-      has = true;
-    } else if (/\s/.test(ch) && !quoted) {
-      if (has) out.push(current);
-      current = '';
-      has = false;
-    } else {
-      current += ch;
-      has = true;
-    }
-  }
-  if (has) out.push(current);
-  return out;
-}
-
 /** The baseline image of a VM's guest: what a fresh test VM from the golden image holds. */
 export function baselineGuest(env: GuestEnvironment, nowIso: string): GuestState {
   const decl = env.declaration;
@@ -214,6 +219,9 @@ export function baselineGuest(env: GuestEnvironment, nowIso: string): GuestState
   registry.set(KEYS.crashControl, 'Overwrite', 'DWord', 1);
   registry.set(KEYS.crashControl, 'AutoReboot', 'DWord', 1);
   registry.set(KEYS.crashControl, 'LogEvent', 'DWord', 1);
+  registry.set(KEYS.currentVersion, 'SystemRoot', 'String', GUEST_ENVIRONMENT.systemroot ?? 'C:\\Windows');
+  registry.set(KEYS.currentVersion, 'CurrentBuild', 'String', String(decl.os.build));
+  registry.set(KEYS.currentVersion, 'ProductName', 'String', decl.os.product);
   registry.createKey(KEYS.ndisParameters);
   if (decl.trackNblOwner !== undefined)
     registry.set(KEYS.ndisParameters, 'TrackNblOwner', 'DWord', decl.trackNblOwner);
@@ -560,17 +568,36 @@ export class GuestOs {
   /**
    * Runs a program with arguments as PowerShell Direct would; resolves with its output and exit
    * code. A program that exists starts a process first, so the kernel's image-load notify routines
-   * run before it does anything.
+   * run before it does anything; one that does not is GuestProgramNotFound, as the operation's
+   * script finds with Get-Command before it runs anything.
    */
   async run(file: string, args: readonly string[], host: GuestHost): Promise<ToolResult> {
+    const result = await this.exec(file, args, host);
+    if (result === null) throw new GuestProgramNotFound(file);
+    return result;
+  }
+
+  /** The guest's environment variables, by lower-case name, as a process sees them. */
+  environment(): Record<string, string> {
+    return {
+      ...GUEST_ENVIRONMENT,
+      computername: this.state.computerName,
+      username: 'Administrator',
+      userprofile: 'C:\\Users\\Administrator',
+      os: 'Windows_NT',
+      number_of_processors: String(this.env.declaration.os.processors),
+      processor_architecture: 'AMD64',
+    };
+  }
+
+  /** Runs a program of the guest; null when the guest has no such program. */
+  private async exec(file: string, args: readonly string[], host: GuestHost): Promise<ToolResult | null> {
     const trigger = this.findTrigger(file, args);
     const tool = Object.values(this.env.tools).find((t) => t.program.toLowerCase() === file.toLowerCase());
     const name = baseName(file)
       .toLowerCase()
       .replace(/\.(exe|com)$/, '');
-    if (!trigger && !tool && !PROGRAMS.has(name)) {
-      return notRecognized(baseName(file).replace(/\.(exe|com)$/i, ''));
-    }
+    if (!trigger && !tool && !PROGRAMS.has(name)) return null;
     await host.kernel({ kind: 'image-load', image: imageName(file) });
     if (trigger) return this.runTrigger(trigger.driver, trigger.trigger, host);
     if (tool) return this.runTool(tool, args, host);
@@ -669,15 +696,22 @@ export class GuestOs {
         return this.reg(args);
       case 'hostname':
         return ok(text(this.state.computerName));
-      case 'cmd': {
-        const at = args.findIndex((a) => /^\/[ck]$/i.test(a));
-        if (at < 0) return ok('');
-        const words = splitCommandLine(args.slice(at + 1).join(' '));
-        const [program, ...rest] = words;
-        return program ? this.run(program, rest, host) : ok('');
-      }
+      case 'cmd':
+        return cmd(args, {
+          env: this.environment(),
+          fs: this.fs,
+          nowIso: () => host.nowIso(),
+          write: (stream, chunk) => host.write(stream, chunk),
+          program: (program, programArgs, write) => this.exec(program, programArgs, { ...host, write }),
+        });
+      case 'ping':
+        return ping(args, {
+          sleep: (ms) => host.sleep(ms),
+          write: (stream, chunk) => host.write(stream, chunk),
+          addresses: this.env.declaration.addresses,
+        });
       default:
-        return notRecognized(baseName(file).replace(/\.(exe|com)$/i, ''));
+        return null;
     }
   }
 

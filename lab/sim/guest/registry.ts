@@ -141,4 +141,5 @@ export const KEYS = {
   crashControl: 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\CrashControl',
   ndisParameters: 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters',
   services: 'HKLM\\SYSTEM\\CurrentControlSet\\Services',
+  currentVersion: 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion',
 } as const;

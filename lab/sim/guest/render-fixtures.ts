@@ -17,8 +17,13 @@ import { type GuestUnderTest, guestUnderTest, seedFilterGuest } from './testing.
 export const RENDERED_DIR = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'rendered');
 
 const FAULTS_LAB = join(paths.root, 'lab', 'labs', 'embedded-faults.yaml');
-/** A KDNET key given on the command line, so the render does not depend on a random one. */
-const KEY = '2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p';
+/** The KDNET settings the kdnet renders are made with (a key given, so no random one is printed). */
+export const RENDERED_KDNET = {
+  hostip: '127.0.0.11',
+  port: 50011,
+  key: '2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p',
+  busparams: '0.25.0',
+} as const;
 const CALENDAR = Date.parse('2024-03-01T10:00:00Z');
 
 async function stdout(g: GuestUnderTest, ...command: [string, ...string[]]): Promise<string> {
@@ -59,10 +64,10 @@ export async function renderedFixtures(): Promise<Map<string, string>> {
     'bcdedit',
     '/dbgsettings',
     'NET',
-    'HOSTIP:127.0.0.11',
-    'PORT:50011',
-    `KEY:${KEY}`,
-    'busparams:0.25.0',
+    `HOSTIP:${RENDERED_KDNET.hostip}`,
+    `PORT:${RENDERED_KDNET.port}`,
+    `KEY:${RENDERED_KDNET.key}`,
+    `busparams:${RENDERED_KDNET.busparams}`,
   );
   await stdout(g, 'bcdedit', '/debug', 'on');
   await stdout(g, 'bcdedit', '/set', 'loadoptions', 'NO_KDNIC');

@@ -25,18 +25,6 @@ export function fail(stdout: string, exitCode = 1, stderr = ''): ToolResult {
   return { stdout, stderr, exitCode };
 }
 
-/** cmd.exe's answer for a program that is not there (exit code 1 through cmd /c, 9009 otherwise is not used here). */
-export function notRecognized(name: string): ToolResult {
-  return {
-    stdout: '',
-    stderr: text(
-      `'${name}' is not recognized as an internal or external command,`,
-      'operable program or batch file.',
-    ),
-    exitCode: 1,
-  };
-}
-
 /** An argument compared the way Windows tools compare switches: case-insensitively, / or - prefix. */
 export function isSwitch(arg: string | undefined, ...names: string[]): boolean {
   if (arg === undefined) return false;

@@ -2,8 +2,9 @@
  * The simulated guest tools print what the real ones print: compared line for line with the real
  * samples in fixtures/ (domain brief and seed, see fixtures/SOURCES.md).
  */
-import { deepStrictEqual, equal, match, ok } from 'node:assert/strict';
+import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { GuestProgramNotFound } from './guest.js';
 import { KDNET_KEY } from './ids.js';
 import { fixture, guestUnderTest, seedFilterGuest, TRACK_NBL_OWNER } from './testing.js';
 
@@ -524,19 +525,93 @@ describe('drivers: pnputil, sc', () => {
 });
 
 describe('the rest of the guest', () => {
-  test('an unknown program answers like cmd.exe', async () => {
+  test('a program the guest does not have is the Invoke-GuestCommand script’s Get-Command error', async () => {
     const g = await guestUnderTest();
-    const r = await g.run('frobnicate.exe', '/x');
+    await rejects(g.run('frobnicate.exe', '/x'), (error: unknown) => {
+      ok(error instanceof GuestProgramNotFound);
+      equal(
+        error.message,
+        "The program 'frobnicate.exe' was not found in the guest (neither a path that exists nor a command on the guest's PATH).",
+      );
+      return true;
+    });
+  });
+
+  test('through cmd /c, a program the guest does not have is cmd’s error 9009, named as typed', async () => {
+    const g = await guestUnderTest();
+    const r = await g.run('cmd.exe', '/c', 'frobnicate.exe', '/x');
     deepStrictEqual(
       [r.exitCode, r.stdout, lines(r.stderr)],
       [
-        1,
+        9009,
         '',
         [
-          "'frobnicate' is not recognized as an internal or external command,",
+          "'frobnicate.exe' is not recognized as an internal or external command,",
           'operable program or batch file.',
         ],
       ],
+    );
+  });
+
+  test('cmd /c echo prints its text; 1>&2 moves it to standard error; exit sets the exit code', async () => {
+    const g = await guestUnderTest();
+    const plain = await g.run('cmd.exe', '/c', 'echo', 'driverlab');
+    deepStrictEqual([plain.stdout, plain.stderr, plain.exitCode], ['driverlab\r\n', '', 0]);
+    const moved = await g.run('cmd.exe', '/c', 'echo', 'oops', '1>&2', '&', 'exit', '3');
+    // cmd keeps the spaces around a redirection in echo's text.
+    deepStrictEqual([moved.stdout, moved.stderr, moved.exitCode], ['', 'oops  \r\n', 3]);
+    deepStrictEqual(
+      [(await g.run('cmd.exe', '/c', 'echo.')).stdout, (await g.run('cmd', '/c', 'echo')).stdout],
+      ['\r\n', 'ECHO is on.\r\n'],
+    );
+  });
+
+  test('cmd /c joins commands with &, && and ||, expands %VARIABLES% once, and runs guest programs', async () => {
+    const g = await guestUnderTest();
+    const r = await g.run('cmd.exe', '/c', 'hostname', '&&', 'echo', '%SystemRoot%', '||', 'echo', 'never');
+    // echo's text runs up to the ||, the space before it included, as in cmd.
+    deepStrictEqual([lines(r.stdout), r.exitCode], [['WIN11-A', 'C:\\Windows '], 0]);
+    const failed = await g.run('cmd.exe', '/c', 'nothere', '||', 'echo', 'level', '%ERRORLEVEL%');
+    // The line was expanded before it ran: %ERRORLEVEL% is the level from before 'nothere'.
+    deepStrictEqual([lines(failed.stdout), failed.exitCode], [['level 0'], 0]);
+    const piped = await g.run('cmd.exe', '/c', 'hostname', '|', 'more');
+    deepStrictEqual([piped.exitCode, lines(piped.stderr)], [255, ['| was unexpected at this time.']]);
+  });
+
+  test('cmd /c writes a redirected output to a guest file, and dir /b /o-d lists newest first', async () => {
+    const g = await guestUnderTest();
+    await g.run('cmd.exe', '/c', 'echo', 'first>C:\\Work\\a.txt');
+    await g.run('cmd.exe', '/c', 'echo', 'second>>C:\\Work\\a.txt');
+    await g.run('cmd.exe', '/c', 'echo', 'other>C:\\Work\\b.txt');
+    equal((await g.run('cmd.exe', '/c', 'type', 'C:\\Work\\a.txt')).stdout, 'first\r\nsecond\r\n');
+    deepStrictEqual(lines((await g.run('cmd.exe', '/c', 'dir', '/b', '/o-d', 'C:\\Work\\*.txt')).stdout), [
+      'b.txt',
+      'a.txt',
+    ]);
+    const none = await g.run('cmd.exe', '/c', 'dir', '/b', 'C:\\Work\\*.dmp');
+    deepStrictEqual([none.exitCode, none.stdout, lines(none.stderr)], [1, '', ['File Not Found']]);
+  });
+
+  test('ping prints one reply a second of lab time and its statistics; an unknown name is not found', async () => {
+    const g = await guestUnderTest();
+    const r = await g.run('ping.exe', '-n', '2', '127.0.0.1');
+    deepStrictEqual(lines(r.stdout), [
+      '',
+      'Pinging 127.0.0.1 with 32 bytes of data:',
+      'Reply from 127.0.0.1: bytes=32 time<1ms TTL=128',
+      'Reply from 127.0.0.1: bytes=32 time<1ms TTL=128',
+      '',
+      'Ping statistics for 127.0.0.1:',
+      '    Packets: Sent = 2, Received = 2, Lost = 0 (0% loss),',
+      'Approximate round trip times in milli-seconds:',
+      '    Minimum = 0ms, Maximum = 0ms, Average = 0ms',
+    ]);
+    const lost = await g.run('ping', '-n', '1', '10.9.9.9');
+    deepStrictEqual([lost.exitCode, lines(lost.stdout)[2]], [1, 'Request timed out.']);
+    const unknown = await g.run('ping', 'nowhere.example');
+    deepStrictEqual(
+      [unknown.exitCode, unknown.stdout],
+      [1, 'Ping request could not find host nowhere.example. Please check the name and try again.\r\n'],
     );
   });
 

@@ -322,7 +322,7 @@ describe('lab faults, through the adapter', () => {
     dirs.push(dir);
     match(
       await sentence(vm.guest.copyOut('C:\\Windows\\MEMORY.DMP', join(dir, 'MEMORY.DMP'))),
-      /Cannot find path 'C:\\Windows\\MEMORY\.DMP' because it does not exist \[PathNotFound,/,
+      /failed because a path it needs does not exist \("Cannot find path 'C:\\Windows\\MEMORY\.DMP' because it does not exist"\); check the path/,
     );
     equal((await vm.guest.run(['hostname'])).stdout.trim(), 'DISK-FULL');
   });

@@ -109,3 +109,18 @@ export function pathNotFound(
     'ObjectNotFound',
   );
 }
+
+/**
+ * The Invoke-GuestCommand script's own error for a program Get-Command cannot find, as `throw
+ * "…"` raises it: a RuntimeException whose FullyQualifiedErrorId is the message. (UNCERTAIN: a
+ * throw inside Invoke-Command -VMName may reach the caller wrapped in a RemoteException on some
+ * builds; the adapter classifies by the message, which is the same either way.)
+ */
+export function programNotFound(message: string): SimulatedPowerShellError {
+  return new SimulatedPowerShellError(
+    message,
+    message,
+    'System.Management.Automation.RuntimeException',
+    'OperationStopped',
+  );
+}

@@ -110,12 +110,23 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
       .sleep(p.timeoutSeconds * 1000, limit.signal)
       .then(() => null)
       .catch(() => null);
-    const running = vm.invoke(p.credential, p.file, p.arguments);
+    // What the program printed so far: a program stopped at its limit answers with it.
+    const printed = { stdout: '', stderr: '' };
+    const stop = new AbortController();
+    const running = vm.invoke(p.credential, p.file, p.arguments, {
+      write: (stream, chunk) => {
+        printed[stream] += chunk;
+      },
+      signal: stop.signal,
+    });
     // Given up on, it may still fail later (the guest bugchecks): nobody is waiting for it then.
     running.catch(() => {});
     const r = await Promise.race([running, expired]).finally(() => limit.abort());
     const durationMs = Math.round(host.time.now() - started);
-    if (r === null) return { stdout: '', stderr: '', exitCode: -1, durationMs, ...{ timedOut: true } };
+    if (r === null) {
+      stop.abort();
+      return { stdout: printed.stdout, stderr: printed.stderr, exitCode: -1, durationMs, timedOut: true };
+    }
     return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, durationMs };
   },
   'Copy-VMFile': async (host, p) => {

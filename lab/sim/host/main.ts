@@ -5,10 +5,13 @@
  *
  * Every VM runs the simulated kernel (lab/sim/kernel): triggers, process starts, driver loads,
  * PnP removes, commits and NMIs reach it, and the VM reacts to its bugchecks and hangs. The debug
- * link (a DebugLinkFactory, lab/sim/model/debug-link.ts) plugs in here as runHost's `links`.
+ * link (lab/sim/kdnet/links.ts) plugs in here: a guest whose BCD turns debugging on (KDNET to a
+ * host IP and port with a key, or a COM port on a pipe) is reachable by the simulated debugger.
  */
 import { readFileSync } from 'node:fs';
+import { scaledClock } from '../../clock.js';
 import { parseLabFile } from '../../config/lab-file.js';
+import { debugLinkFactory } from '../kdnet/links.js';
 import { runHost } from './run.js';
 
 function argument(name: string): string | undefined {
@@ -45,4 +48,9 @@ process.on('unhandledRejection', (reason) => {
   );
 });
 
-void runHost({ lab, statePath: argument('state') ?? null });
+void runHost({
+  lab,
+  statePath: argument('state') ?? null,
+  // The link's offer cadence follows the lab clock (only its factor matters there).
+  links: debugLinkFactory(scaledClock(lab.data.clock)),
+});

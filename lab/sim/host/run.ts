@@ -51,6 +51,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
   let stopped = false;
   const finish = async (code: number): Promise<never> => {
     stopped = true;
+    host?.stopWaking();
     try {
       await host?.save();
     } catch (error) {

@@ -166,6 +166,10 @@ export class KdnetHostLink implements HostLink {
   }
 
   async close(): Promise<void> {
+    // The debugger quits: the target hears at once that its session is gone (as a session id
+    // unknown here), instead of finding out from its keepalive seconds later.
+    const session = this.session;
+    if (session) await this.socket.sent({ v: 1, k: 'reset', sid: session.sid }, session.peer);
     this.drop();
     await this.socket.close();
   }

@@ -52,6 +52,15 @@ export class SignedSocket {
     this.socket?.send(encodeDatagram(this.key, body), to.port, to.address);
   }
 
+  /** Sends and waits until the datagram has left (a socket closed right after a send may drop it). */
+  sent(body: DatagramBody, to: Address): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return Promise.resolve();
+    return new Promise((resolve) =>
+      socket.send(encodeDatagram(this.key, body), to.port, to.address, () => resolve()),
+    );
+  }
+
   async close(): Promise<void> {
     const socket = this.socket;
     this.socket = undefined;

@@ -7,6 +7,7 @@ import type { KernelAction, KernelFacts, KernelOutcome } from '../contract.js';
 import { applyAction, bootState, breakInto, elapse } from './kernel.js';
 import { type RenderContext, type Rendered, render, renderCommand } from './render/index.js';
 import { type KernelState, parseKernelState } from './state.js';
+import { answerAssert } from './verifier-questions.js';
 
 export type { RenderContext, Rendered } from './render/index.js';
 export { render, renderCommand } from './render/index.js';
@@ -22,6 +23,11 @@ export interface Kernel {
   readonly state: KernelState;
   /** The debugger broke in (CTRL+C): the target stops in processor 0's idle loop. */
   breakIn(): void;
+  /**
+   * The debugger answered Driver Verifier's pending question: what the verifier prints, and
+   * whether the target runs on (after `b` it stops in the debugger, broken in).
+   */
+  answerVerifier(choice: 'b' | 'i' | 'z' | 'r' | 'd'): { text: string; runs: boolean };
   /** The target runs again (after a break-in; a bugchecked kernel stays bugchecked until reboot). */
   resume(): void;
   /** Lab time passes (waiting threads age). */
@@ -52,6 +58,11 @@ function kernelOver(state: KernelState): Kernel {
     state,
     breakIn() {
       breakInto(state);
+    },
+    answerVerifier(choice) {
+      const answer = answerAssert(state, choice);
+      if (!answer.runs) breakInto(state);
+      return answer;
     },
     resume() {
       state.breakIn = null;

@@ -37,6 +37,7 @@ import {
   zeroRegisters,
 } from './state.js';
 import { lookupSymbol, moduleNamed, siteAddress } from './symbols.js';
+import { wdmDriverError } from './verifier-questions.js';
 
 const PAGE = 0x1000n;
 const POOL_HEADER = 0x10;
@@ -47,6 +48,7 @@ export const DEFAULT_TRIGGER_PROCESS = 'drvtrig.exe';
 type PoolOverrun = Extract<DriverFault, { kind: 'pool-overrun' }>;
 type IoWithApcsDisabled = Extract<DriverFault, { kind: 'io-with-apcs-disabled' }>;
 type NblLeak = Extract<DriverFault, { kind: 'nbl-leak-on-remove' }>;
+type WdmDriverError = Extract<DriverFault, { kind: 'wdm-driver-error' }>;
 
 const site = (module: string, fn: string | null, offset: number): Site => ({ module, fn, offset });
 const nt = (fn: string, offset = 0): Site => site('nt', fn, offset);
@@ -246,6 +248,7 @@ export function bootState(facts: KernelFacts): KernelState {
     crash: null,
     hang: null,
     breakIn: null,
+    verifierAsserts: { pending: null, zapped: [], removed: [], disabled: false },
   };
   const version = `10.0.${facts.os.build}.1`;
   loadModule(state, NT.module, NT.image, NT.size, 'pdb', version);
@@ -775,6 +778,22 @@ export function applyAction(state: KernelState, action: KernelAction): KernelOut
   switch (action.kind) {
     case 'driver-loaded': {
       const { driver } = action;
+      // The image is mapped before its DriverEntry runs, so a crash in DriverEntry's allocation
+      // shows the driver as a loaded module on the stack and in lm.
+      if (!moduleNamed(state, moduleNameOf(driver.binary))) {
+        loadModule(
+          state,
+          moduleNameOf(driver.binary),
+          driver.binary,
+          driverImageSize(driver.faults.length, driver.name),
+          'none',
+          driver.version,
+        );
+        const reloaded = state.unloadedModules.findIndex(
+          (m) => m.image.toLowerCase() === driver.binary.toLowerCase(),
+        );
+        if (reloaded >= 0) state.unloadedModules.splice(reloaded, 1);
+      }
       if (state.latentCorruption)
         return meetCorruption(state, {
           kind: 'worker',
@@ -795,20 +814,6 @@ export function applyAction(state: KernelState, action: KernelAction): KernelOut
         version: driver.version,
         faults: driver.faults,
       });
-      if (!moduleNamed(state, moduleNameOf(driver.binary))) {
-        loadModule(
-          state,
-          moduleNameOf(driver.binary),
-          driver.binary,
-          driverImageSize(driver.faults.length, driver.name),
-          'none',
-          driver.version,
-        );
-        const reloaded = state.unloadedModules.findIndex(
-          (m) => m.image.toLowerCase() === driver.binary.toLowerCase(),
-        );
-        if (reloaded >= 0) state.unloadedModules.splice(reloaded, 1);
-      }
       const leak = driver.faults.find((f): f is NblLeak => f.kind === 'nbl-leak-on-remove');
       if (leak) createMiniport(state, driver, leak);
       return { kind: 'none' };
@@ -837,7 +842,12 @@ export function applyAction(state: KernelState, action: KernelAction): KernelOut
           callers: [nt('IopXxxControlFile', 0x3c1), nt('NtDeviceIoControlFile', 0x56)],
         });
       const record = driverRecord(state, action.driver);
-      const fault = faultsOf(state, action.driver).find(
+      const faults = faultsOf(state, action.driver);
+      const wdm = faults.find(
+        (f): f is WdmDriverError => f.kind === 'wdm-driver-error' && f.trigger === action.trigger,
+      );
+      if (record && wdm) return wdmDriverError(state, record, wdm, isVerified(state, record));
+      const fault = faults.find(
         (f): f is PoolOverrun => f.kind === 'pool-overrun' && f.trigger === action.trigger,
       );
       if (!record || !fault) return { kind: 'none' };

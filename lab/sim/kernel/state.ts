@@ -303,6 +303,19 @@ export const KernelState = z.strictObject({
   hang: z.strictObject({ what: z.string(), thread: address }).nullable(),
   /** The debugger broke in (CTRL+C / NMI break) on this processor; null while running. */
   breakIn: z.strictObject({ processor: z.number().int().nonnegative(), thread: address }).nullable(),
+  /**
+   * Driver Verifier's non-fatal I/O errors as the debugger's answers left them: the one waiting for
+   * an answer, those zapped (printed, not asked) or removed (silent), by driver and code, and
+   * whether all of them were disabled (`d`).
+   */
+  verifierAsserts: z
+    .strictObject({
+      pending: z.strictObject({ key: z.string(), text: z.string() }).nullable(),
+      zapped: z.array(z.string()),
+      removed: z.array(z.string()),
+      disabled: z.boolean(),
+    })
+    .default({ pending: null, zapped: [], removed: [], disabled: false }),
 });
 export type KernelState = z.infer<typeof KernelState>;
 

@@ -39,6 +39,10 @@ function recordingVm(kernel: Kernel) {
       calls.push('reboot');
       stopped = false;
     },
+    answerVerifier: async (choice) => {
+      calls.push(`answer ${choice}`);
+      return '';
+    },
     crashed: async (outcome) => {
       calls.push(`crashed 0x${outcome.kind === 'bugcheck' ? outcome.bugcheck.code.toString(16) : '?'}`);
     },

@@ -42,6 +42,11 @@ export function breakText(state: KernelState): string {
   return [...BREAK_BANNER, ...breakpointLines(state)].join('\n');
 }
 
+/** What KD prints when Driver Verifier breaks in after a `b` answer: the exception and the breakpoint. */
+export function verifierBreakText(state: KernelState): string {
+  return ['Break instruction exception - code 80000003 (first chance)', ...breakpointLines(state)].join('\n');
+}
+
 /** What KD prints when the target bugchecks with the debugger attached (domain brief §2.7). */
 export function bugcheckEventText(state: KernelState): string {
   const crash = state.crash;
@@ -97,6 +102,8 @@ export interface TargetVm {
   resume(): Promise<void>;
   /** `.reboot`. */
   reboot(): Promise<void>;
+  /** The debugger answered Driver Verifier's question: what the target prints for it. */
+  answerVerifier(choice: 'b' | 'i' | 'z' | 'r' | 'd'): Promise<string>;
   /** The debugger's `.crash` bugchecked the kernel: the VM takes the bugcheck, still stopped. */
   crashed(outcome: KernelOutcome): Promise<void>;
   /** A command ran on the stopped kernel: the VM keeps the state it left. */
@@ -178,8 +185,8 @@ export class KernelDebugTarget implements DebugTarget {
     await this.vm.reboot();
   }
 
-  /** The kernel never raises the Driver Verifier question (see README): there is nothing to answer. */
-  async answerVerifier(): Promise<string> {
-    return '';
+  /** Driver Verifier's pending question is answered (see verifier-questions.ts). */
+  answerVerifier(choice: 'b' | 'i' | 'z' | 'r' | 'd'): Promise<string> {
+    return this.vm.answerVerifier(choice);
   }
 }

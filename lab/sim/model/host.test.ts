@@ -153,3 +153,39 @@ describe('the simulated host', () => {
     );
   });
 });
+
+describe('the simulated host with a debug link plugged in', () => {
+  test('lets a VM go on by itself: a reboot started in the guest ends, and the link reopens, with no operation asked', async () => {
+    const lab = await loadLabFile(paths.embeddedLab);
+    const opened: string[] = [];
+    const told: string[] = [];
+    const host = await SimHost.open({
+      lab,
+      statePath: null,
+      clock: scaledClock({ factor: 1000 }),
+      links: {
+        open: (vm) => {
+          opened.push(vm.name);
+          return { attached: () => false, notify: (e) => told.push(e.kind), close: () => {} };
+        },
+      },
+    });
+    try {
+      const vm = host.vm('win11-a');
+      ok(vm);
+      const run = (...args: string[]) =>
+        vm.invoke({ user: 'Administrator', password: 'Embedded-Lab-Only-1' }, args[0] ?? '', args.slice(1));
+      await run('bcdedit', '/dbgsettings', 'NET', 'HOSTIP:127.0.0.11', 'PORT:50011', 'KEY:1.2.3.4');
+      await run('bcdedit', '/debug', 'on');
+      await run('shutdown', '/r', '/t', '0');
+      await host.save();
+      // 0 s + 10 s shutdown + the boot: about 10 ms of wall time at factor 1000; no operation follows.
+      for (let i = 0; i < 200 && opened.length === 0; i += 1) await new Promise((r) => setTimeout(r, 5));
+      deepStrictEqual(opened, ['win11-a'], 'the boot with debugging on opened the link by itself');
+      for (let i = 0; i < 200 && vm.state.phase !== 'up'; i += 1) await new Promise((r) => setTimeout(r, 5));
+      equal(vm.state.phase, 'up', 'the boot finished by itself');
+    } finally {
+      host.stopWaking();
+    }
+  });
+});

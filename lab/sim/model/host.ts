@@ -194,6 +194,8 @@ export class SimHost {
   /** The checkpoints whose files are written, and the live state last written. */
   private readonly writtenCheckpoints = new Set<string>();
   private lastWritten: string | null = null;
+  /** The timer that settles the VMs at their next transition (only with a debug link, see armWake). */
+  private wake: { at: number; timer: ReturnType<typeof setTimeout> } | null = null;
 
   private constructor(
     private readonly options: SimHostOptions,
@@ -297,10 +299,45 @@ export class SimHost {
   }
 
   /**
+   * With a debug link plugged in, the VMs go on by themselves between operations: a debugger
+   * watches the link, not the host's operations, so a dump written after `g`, the reboot that
+   * follows and the link coming back must happen when their lab time comes, not when the next
+   * operation looks. (Without a link nobody can tell the difference, and the VMs settle lazily.)
+   */
+  private armWake(): void {
+    if (!this.options.links) return;
+    let due = Number.POSITIVE_INFINITY;
+    for (const vm of this.vms.values()) due = Math.min(due, vm.nextTransitionAt() ?? due);
+    if (this.wake && this.wake.at <= due) return;
+    if (this.wake) clearTimeout(this.wake.timer);
+    this.wake = null;
+    if (!Number.isFinite(due)) return;
+    const wallMs = Math.max(1, Math.ceil((due - this.time.now()) / this.time.clock.factor));
+    const timer = setTimeout(() => {
+      this.wake = null;
+      void this.settleAll();
+    }, wallMs);
+    timer.unref();
+    this.wake = { at: due, timer };
+  }
+
+  private async settleAll(): Promise<void> {
+    for (const vm of this.vms.values()) await vm.settle();
+    await this.save();
+  }
+
+  /** Stops settling by itself (the host process is leaving). */
+  stopWaking(): void {
+    if (this.wake) clearTimeout(this.wake.timer);
+    this.wake = null;
+  }
+
+  /**
    * Saves the VMs for the next host process: a checkpoint's file once, when it is new (and removed
    * with its checkpoint); the state file (atomically) when the live VMs changed since the last save.
    */
   async save(): Promise<void> {
+    this.armWake();
     const path = this.options.statePath;
     if (!path) return;
     const folder = checkpointFolder(path);

@@ -20,6 +20,7 @@ import {
   type GuestEnvironment,
   type GuestHost,
   GuestOs,
+  GuestProgramNotFound,
   type GuestState,
 } from '../guest/guest.js';
 import { stableGuid } from '../guest/ids.js';
@@ -31,13 +32,15 @@ import {
   invalidState,
   nmiRefused,
   pathNotFound,
+  programNotFound,
   remoteSessionEnded,
   SimulatedPowerShellError,
   snapshotNotFound,
 } from '../host/errors.js';
 import { writeDump } from '../kernel/dump.js';
 import { createKernel, type Kernel, type KernelState, restoreKernel } from '../kernel/index.js';
-import { KernelDebugTarget, type TargetVm } from '../kernel/target.js';
+import { KernelDebugTarget, type TargetVm, verifierBreakText } from '../kernel/target.js';
+import { VERIFIER_PROMPT } from '../kernel/verifier-questions.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
 import type { SimTime } from './time.js';
 
@@ -109,6 +112,12 @@ export interface VmState {
   currentCheckpoint: string | null;
 }
 
+/** Where a guest command's output goes as it is printed, and what stops it. */
+export interface GuestCommandIo {
+  write(stream: 'stdout' | 'stderr', text: string): void;
+  signal?: AbortSignal;
+}
+
 export interface VmOptions {
   name: string;
   env: GuestEnvironment;
@@ -148,6 +157,8 @@ export class SimVm {
   private link: DebugLink | null = null;
   /** What the open link talks to: the kernel of the current boot, in this VM. */
   private target: KernelDebugTarget | null = null;
+  /** A guest command waiting for the debugger's answer to Driver Verifier's question. */
+  private question: { answered: () => void; gone: (error: Error) => void } | null = null;
 
   constructor(
     private readonly options: VmOptions,
@@ -258,6 +269,19 @@ export class SimVm {
   async status(): Promise<{ power: PowerState; heartbeat: string | null; uptimeSeconds: number }> {
     await this.settle();
     return { power: this.state.power, heartbeat: this.heartbeat(), uptimeSeconds: this.uptimeSeconds() };
+  }
+
+  /**
+   * The lab time of the VM's next transition that happens by itself (a boot, a shutdown, a dump
+   * finishing; a scheduled shutdown starting), or null when it waits for nothing.
+   */
+  nextTransitionAt(): number | null {
+    const s = this.state;
+    if (s.power !== 'Running') return null;
+    const due = [s.phaseEndsAt, s.phase === 'up' ? (s.scheduledShutdown?.at ?? null) : null].filter(
+      (t): t is number => t !== null,
+    );
+    return due.length > 0 ? Math.min(...due) : null;
   }
 
   /** Settles the transitions lab time has made due (boot done, shutdown done, dump written). */
@@ -401,6 +425,10 @@ export class SimVm {
     this.link?.close();
     this.link = null;
     this.target = null;
+    // A command waiting for the debugger's answer goes down with the guest.
+    const question = this.question;
+    this.question = null;
+    question?.gone(new GuestDown(`VM '${this.name}' went down while Driver Verifier waited for an answer`));
   }
 
   /** What the debugger's commands do to this VM (the kernel's debug target calls these). */
@@ -417,27 +445,25 @@ export class SimVm {
       isStopped: () => this.state.phase === 'frozen',
       stop: async () => {
         await this.settle();
-        const s = this.state;
-        if (s.phase === 'frozen' || s.power !== 'Running') return;
-        this.currentKernel();
-        const remaining = s.phaseEndsAt === null ? null : Math.max(0, s.phaseEndsAt - this.time.now());
-        s.frozenFrom = { phase: s.phase, remainingMs: remaining };
-        s.phase = 'frozen';
-        s.phaseEndsAt = null;
+        this.freeze();
       },
       resume: async () => {
         const s = this.state;
         if (s.phase !== 'frozen') return;
-        const now = this.time.now();
         // The time spent stopped in the debugger does not reach the kernel's clock.
         this.currentKernel();
-        if (s.crash) this.writeDump(now);
-        else if (s.frozenFrom) {
-          s.phase = s.frozenFrom.phase;
-          s.phaseEndsAt = s.frozenFrom.remainingMs === null ? null : now + s.frozenFrom.remainingMs;
-          s.frozenFrom = null;
-        }
+        if (s.crash) this.writeDump(this.time.now());
+        else this.thaw();
         await changed();
+      },
+      answerVerifier: async (choice) => {
+        const kernel = this.currentKernel();
+        if (!kernel) return '';
+        const answer = kernel.answerVerifier(choice);
+        // `b` leaves the target broken in; any other answer lets it (and the waiting command) go on.
+        if (answer.runs) this.thaw();
+        await changed();
+        return answer.runs ? answer.text : `${answer.text}${verifierBreakText(kernel.state)}`;
       },
       reboot: async () => {
         const code = this.state.crash ? (this.kernel?.state.crash?.code ?? 0) : 0;
@@ -453,6 +479,51 @@ export class SimVm {
       changed,
       uptimeSeconds: () => this.guestUptimeSeconds(),
     };
+  }
+
+  /** The guest stops where it is (in the debugger): its phase waits until thaw(). */
+  private freeze(): void {
+    const s = this.state;
+    if (s.phase === 'frozen' || s.power !== 'Running') return;
+    this.currentKernel();
+    const remaining = s.phaseEndsAt === null ? null : Math.max(0, s.phaseEndsAt - this.time.now());
+    s.frozenFrom = { phase: s.phase, remainingMs: remaining };
+    s.phase = 'frozen';
+    s.phaseEndsAt = null;
+  }
+
+  /** The guest runs on from where freeze() stopped it; a command waiting on the verifier goes on. */
+  private thaw(): void {
+    const s = this.state;
+    if (s.phase === 'frozen' && s.frozenFrom) {
+      const now = this.time.now();
+      s.phase = s.frozenFrom.phase;
+      s.phaseEndsAt = s.frozenFrom.remainingMs === null ? null : now + s.frozenFrom.remainingMs;
+      s.frozenFrom = null;
+    }
+    const question = this.question;
+    this.question = null;
+    question?.answered();
+  }
+
+  /**
+   * Driver Verifier reports a non-fatal I/O error: with a debugger attached the target prints it
+   * and, unless zapped, stops to ask (the guest command waits for the answer); without one the
+   * error is ignored, as Windows ignores a non-fatal verifier error when no debugger listens.
+   */
+  private verifierError(outcome: Extract<KernelOutcome, { kind: 'verifier-error' }>): Promise<void> {
+    const link = this.link;
+    if (!link?.attached()) return Promise.resolve();
+    if (!outcome.ask) {
+      link.notify({ kind: 'print', text: outcome.text });
+      return Promise.resolve();
+    }
+    this.freeze();
+    const waiting = new Promise<void>((answered, gone) => {
+      this.question = { answered, gone };
+    });
+    link.notify({ kind: 'verifier-question', text: `${outcome.text}${VERIFIER_PROMPT}` });
+    return waiting;
   }
 
   // ---------------------------------------------------------------- kernel outcomes
@@ -496,9 +567,11 @@ export class SimVm {
     s.phaseEndsAt = at + DURATIONS.dump;
   }
 
-  /** The GuestHost a guest command runs with: kernel decisions and shutdown scheduling. */
-  private guestHost(): GuestHost {
+  /** The GuestHost a guest command runs with: kernel decisions, shutdown scheduling, its time and output. */
+  private guestHost(io: GuestCommandIo): GuestHost {
     return {
+      sleep: (ms) => this.time.sleep(ms, io.signal),
+      write: (stream, chunk) => io.write(stream, chunk),
       nowIso: () => this.time.iso(),
       kernel: async (action) => {
         const kernel = this.currentKernel();
@@ -512,6 +585,11 @@ export class SimVm {
           this.state.hang = { what: outcome.what };
           await this.options.persist?.();
           return never();
+        }
+        if (outcome.kind === 'verifier-error') {
+          await this.options.persist?.();
+          await this.verifierError(outcome);
+          return { kind: 'none' };
         }
         return outcome;
       },
@@ -798,11 +876,16 @@ export class SimVm {
     };
   }
 
-  /** Invoke-GuestCommand: runs a program in the guest; a bugcheck ends the session, a hang never answers. */
+  /**
+   * Invoke-GuestCommand: runs a program in the guest; a bugcheck ends the session, a hang never
+   * answers, a program the guest does not have is the script's Get-Command error. `io` receives
+   * what the program prints as it goes, and stops it (its time limit) when its signal aborts.
+   */
   async invoke(
     credential: { user: string; password: string },
     file: string,
     args: readonly string[],
+    io: GuestCommandIo = { write: () => {} },
   ): Promise<ToolResult> {
     await this.session(credential);
     await this.time.sleep(this.options.timings.commandSeconds * 1000);
@@ -814,9 +897,10 @@ export class SimVm {
       return never<ToolResult>();
     }
     try {
-      return await this.guestOs.run(file, args, this.guestHost());
+      return await this.guestOs.run(file, args, this.guestHost(io));
     } catch (error) {
       if (error instanceof GuestDown) throw remoteSessionEnded();
+      if (error instanceof GuestProgramNotFound) throw programNotFound(error.message);
       throw error;
     }
   }
