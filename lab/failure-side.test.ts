@@ -48,7 +48,10 @@ async function runFixture(profile: string, dir: string): Promise<Run> {
     cwd: paths.root,
     env: { FIXTURE_RESULTS: dir, DRIVERLAB_LAB: '' },
     reject: false,
+    // A debugger or host process left running would keep cucumber from exiting.
+    timeout: 90_000,
   });
+  equal(run.timedOut, false, 'cucumber exited by itself: no process of the lab was left running');
   equal(run.exitCode, 1, `every fixture scenario fails or breaks: ${run.stdout.slice(-2000)}${run.stderr}`);
   const { results, unreadable } = await readAllureResults(dir);
   deepStrictEqual(unreadable, []);
@@ -131,7 +134,9 @@ describe('the failure side of the features, on the embedded lab', { timeout: 120
       attached.get('guest outputs.txt') ?? '',
       /### \d+\. verifier \/flags 0x1 \/driver myfault\.sys — exit code 2/,
     );
-    match(attached.get('powershell transcript.txt') ?? '', /Restore-VMCheckpoint on VM 'win11-a'/);
+    const powershell = attached.get('powershell transcript (with scripts).txt') ?? '';
+    match(powershell, /Restore-VMCheckpoint on VM 'win11-a'/);
+    ok(powershell.includes('Restore-VMSnapshot -VMSnapshot'), 'a failed scenario keeps the scripts it sent');
     ok(
       [...attached.keys()].some((k) => k.startsWith('kd transcript')),
       'the kd transcript of the dump',
@@ -152,7 +157,10 @@ describe('the failure side of the features, on the embedded lab', { timeout: 120
       /has no driver 'yourfault\.sys' in its catalog \(drivers: 'myfault', /,
     );
     for (const r of [misspelt, unknown]) {
-      equal(run.attached(r).get('powershell transcript.txt'), undefined, `${r.name}: no lab operation ran`);
+      ok(
+        ![...run.attached(r).keys()].some((k) => k.startsWith('powershell transcript')),
+        `${r.name}: no lab operation ran`,
+      );
     }
   });
 
@@ -166,7 +174,7 @@ describe('the failure side of the features, on the embedded lab', { timeout: 120
     );
     ok(message.includes("  'the VM bugchecks twice with {bugcheck}',"), message);
     ok(message.includes('async function (this: LabWorld, bugcheck: BugcheckId) {'), message);
-    equal(run.attached(r).get('powershell transcript.txt'), undefined);
+    ok(![...run.attached(r).keys()].some((k) => k.startsWith('powershell transcript')));
   });
 });
 
@@ -183,5 +191,17 @@ describe('the failure side of the features, with lab faults injected', { timeout
       heartbeat?.statusDetails?.message ?? '',
       /^LabCompromisedError: VM 'heartbeat-never' on host 'lab-01' never reported a healthy heartbeat within 5 min/,
     );
+    const credential = run.results.find((r) => r.name === 'PowerShell Direct refuses the guest credential');
+    match(
+      credential?.statusDetails?.message ?? '',
+      /^GuestUnreachableError: \S+ on the guest OS of VM 'credential-refused' on host 'lab-01' failed because PowerShell Direct refused the guest credential/,
+    );
+  });
+
+  test('a lab fault met while the live debugger is set up is broken, and leaves no debugger behind', async () => {
+    const run = await runFixture('faultsAttached', tempDir());
+    const [result] = run.results;
+    equal(result?.status, 'broken');
+    match(result?.statusDetails?.message ?? '', /never reported a healthy heartbeat/);
   });
 });

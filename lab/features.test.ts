@@ -4,7 +4,7 @@
  * 3–8 steps, and no scenario says how instead of what.
  */
 import { deepStrictEqual, equal, ok } from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -113,5 +113,42 @@ describe('the feature files', () => {
         .map(({ line, i }) => `${relative(paths.root, file)}:${i + 1}: ${line.trim()}`),
     );
     deepStrictEqual(offenders, []);
+  });
+});
+
+describe('the KDNET key a scenario generates', { timeout: 120_000 }, () => {
+  test('never reaches the report: every attachment, result and message has it redacted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driverlab-kdnet-'));
+    try {
+      const config = join(dir, 'cucumber.mjs');
+      writeFileSync(
+        config,
+        `export default {
+  paths: ['features/debugger/kdnet.feature'],
+  import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
+  format: [['allure-cucumberjs/reporter', ${JSON.stringify(join(dir, 'formatter.log'))}], ['message', ${JSON.stringify(join(dir, 'messages.ndjson'))}]],
+  formatOptions: { resultsDir: ${JSON.stringify(dir)} },
+  worldParameters: { lab: 'lab/labs/embedded.yaml' },
+};
+`,
+      );
+      // cucumber-js reads --config relative to the working directory, even an absolute one.
+      const run = await execa(process.execPath, [cucumberBin(), '--config', relative(paths.root, config)], {
+        cwd: paths.root,
+        env: { DRIVERLAB_LAB: '' },
+        reject: false,
+        timeout: 90_000,
+      });
+      equal(run.exitCode, 0, `${run.stdout.slice(-2000)}${run.stderr}`);
+      const text = readdirSync(dir)
+        .filter((f) => !f.endsWith('.mjs'))
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .join('\n');
+      // bcdedit's key: four base-36 parts of a 64-bit number each.
+      deepStrictEqual(text.match(/\b[0-9a-z]{10,13}(?:\.[0-9a-z]{10,13}){3}\b/g), null);
+      ok(text.includes("«redacted: the KDNET key of VM 'win11-a'»"), 'the key was there, and redacted');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -72,6 +72,18 @@ Then(
   },
 );
 
+Then(
+  'the debugger breaks in and its prompt answers',
+  {
+    description:
+      'Breaks into the running target; at the prompt it answers lm with the kernel among its modules',
+    example: 'Then the debugger breaks in and its prompt answers',
+  },
+  async function (this: LabWorld) {
+    await this.debugging.expectBreakInAnswers();
+  },
+);
+
 When(
   'the debugger lets the VM run',
   {

@@ -16,7 +16,7 @@ Given(
     example: 'Given a test VM',
   },
   async function (this: LabWorld) {
-    await this.vm.waitUntilReady();
+    await this.ready();
   },
 );
 

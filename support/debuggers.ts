@@ -80,12 +80,18 @@ export async function debugBaseline(world: LabWorld, vm: Vm): Promise<string> {
   const transport = { hostIp: debug.hostIp, port: debug.port, key };
   await world.debugging.pointAt(transport);
   const session = await startSession(vm, transport);
+  try {
+    await vm.guest.reboot();
+    await session.waitUntilConnected();
+    if ((await vm.checkpoints()).some((c) => c.name === DEBUG_BASELINE))
+      await vm.removeCheckpoint(DEBUG_BASELINE);
+    await vm.checkpoint(DEBUG_BASELINE);
+  } catch (error) {
+    // The next scenario tries again from the lab's baseline; this session must not outlive the attempt.
+    await session.close();
+    throw error;
+  }
   attached.set(vm.name, { vm, session, mark: 0, ...transport });
-  await vm.guest.reboot();
-  await session.waitUntilConnected();
-  if ((await vm.checkpoints()).some((c) => c.name === DEBUG_BASELINE))
-    await vm.removeCheckpoint(DEBUG_BASELINE);
-  await vm.checkpoint(DEBUG_BASELINE);
   prepared.set(vm.name, transport);
   return DEBUG_BASELINE;
 }
@@ -128,15 +134,20 @@ export async function reconnect(vm: Vm, eventsBefore: number): Promise<void> {
     }
     await clock.sleep(500);
   }
-  live.mark = session.transcript().length;
 }
 
-/** What the VM's debugger printed since the scenario began (redacted), or null. */
+/**
+ * What the VM's debugger printed since its transcript was last attached (redacted): the scenario's
+ * own part, after the reconnection banners of the scenarios before it that left nothing to show
+ * (their passing scenarios do not read it, since the session rebuilds its whole transcript on each
+ * read). Null when there is nothing.
+ */
 export function scenarioTranscript(vm: Vm): string | null {
   const live = attached.get(vm.name);
   if (!live) return null;
-  const text = live.session.transcript().slice(live.mark);
-  live.mark += text.length;
+  const whole = live.session.transcript();
+  const text = whole.slice(live.mark);
+  live.mark = whole.length;
   return text.trim() === '' ? null : text;
 }
 

@@ -80,29 +80,40 @@ Before({ name: 'Restore the VM to its baseline' }, async function (this: LabWorl
   });
 });
 
-After({ name: 'Attach the guest outputs and the PowerShell transcript' }, async function (this: LabWorld) {
-  const guest = this.evidence.guestTranscript();
-  if (guest !== null) await this.evidence.text('guest outputs.txt', guest);
-  const entries = theLab().takeTranscript();
-  if (entries.length === 0) return;
-  const text = entries
-    .map(
-      (e, i) =>
-        `### ${i + 1}. ${e.operation} on ${e.subject} — ${e.outcome} in ${Math.round(e.wallMs)} ms${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}\n${e.script}\n--- stdout ---\n${e.stdout.trim()}\n--- stderr ---\n${e.stderr.trim() || '(empty)'}\n`,
-    )
-    .join('\n');
-  await this.evidence.text('powershell transcript.txt', text);
-});
+After(
+  { name: 'Attach the guest outputs and the PowerShell transcript' },
+  async function (this: LabWorld, { result }) {
+    const guest = this.evidence.guestTranscript();
+    if (guest !== null) await this.evidence.text('guest outputs.txt', guest);
+    const entries = theLab().takeTranscript();
+    if (entries.length === 0) return;
+    // A passed scenario keeps what each operation answered; a failed or broken one also keeps the
+    // scripts sent, which is what a lab engineer needs to replay them by hand.
+    const full = result?.status !== Status.PASSED;
+    const text = entries
+      .map(
+        (e, i) =>
+          `### ${i + 1}. ${e.operation} on ${e.subject} — ${e.outcome} in ${Math.round(e.wallMs)} ms${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}\n${full ? `${e.script}\n` : ''}--- stdout ---\n${e.stdout.trim()}\n--- stderr ---\n${e.stderr.trim() || '(empty)'}\n${e.error ? `--- error ---\n${e.error}\n` : ''}`,
+      )
+      .join('\n');
+    await this.evidence.text(
+      full ? 'powershell transcript (with scripts).txt' : 'powershell transcript.txt',
+      text,
+    );
+  },
+);
 
 After({ name: 'Keep a failed VM for post-mortem' }, async function (this: LabWorld, { result }) {
   if (result?.status !== Status.FAILED || !this.hasVm) return;
   await keepForPostMortem(this);
 });
 
-After({ name: 'End the debugger sessions' }, async function (this: LabWorld) {
+After({ name: 'End the debugger sessions' }, async function (this: LabWorld, { result }) {
   try {
     await this.debugging.close();
-    const live = this.hasVm ? scenarioTranscript(this.vm) : null;
+    // The VM's own session: what it printed during the scenario, when the scenario used it or failed.
+    const used = this.crashes.examinedLive || result?.status !== Status.PASSED;
+    const live = used && this.hasVm ? scenarioTranscript(this.vm) : null;
     if (live !== null) await this.evidence.text('kd transcript (live debugger).txt', live);
   } finally {
     await this.crashes.close();

@@ -15,7 +15,7 @@ export const WorldParameters = z.strictObject({
    * How crashes are examined: `attach` keeps a live debugger on every VM debugged over KDNET (see
    * support/debuggers.ts), `dumps` examines the dump each crash writes.
    */
-  debugger: z.enum(['attach', 'dumps']).default('dumps'),
+  debugger: z.enum(['attach', 'dumps']).default('attach'),
 });
 export type WorldParameters = z.infer<typeof WorldParameters>;
 

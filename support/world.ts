@@ -51,6 +51,8 @@ export class LabWorld extends World<WorldParameters> {
   /** What the scenario last did to the VM, as a sentence part ("myfault.sys overran its pool allocation"). */
   lastAction: string | null = null;
   private leased: Vm | undefined;
+  /** The last restore left the VM running with a healthy heartbeat (Get-VM said so). */
+  private restoredReady = false;
 
   constructor(options: IWorldOptions<WorldParameters>) {
     super(options);
@@ -88,7 +90,14 @@ export class LabWorld extends World<WorldParameters> {
     this.useVm(vm);
     const status = await vm.restore(checkpoint);
     // A checkpoint taken with the VM running may come back saved (Hyper-V standard checkpoints).
+    this.restoredReady = status.state === 'Running' && (status.heartbeat?.startsWith('Ok') ?? false);
     if (status.state !== 'Running') await vm.start();
+  }
+
+  /** Waits until the VM is ready, unless its restore already reported it running with a healthy heartbeat. */
+  async ready(): Promise<void> {
+    if (this.restoredReady) return;
+    await this.vm.waitUntilReady();
   }
 
   /** Restarts the guest OS and waits until it is ready; what loads at boot has loaded. */

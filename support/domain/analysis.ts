@@ -28,7 +28,7 @@ export class Analysis {
     readonly source: string,
     private readonly cleanup: () => void,
     /** Whether the session is this analysis's own (a dump's), to be ended with it. */
-    private readonly owned = true,
+    readonly ownsSession = true,
   ) {}
 
   /** Copies the crash's kernel dump to the host and opens it in the lab's debugger. */
@@ -110,7 +110,7 @@ export class Analysis {
   /** Ends the debugger session, attaching its transcript, and removes the dump copy. */
   async close(): Promise<void> {
     // A live session is the VM's: its transcript is attached after each scenario (support/hooks.ts).
-    if (!this.owned) return;
+    if (!this.ownsSession) return;
     try {
       await this.world.evidence.text(
         `kd transcript (${this.source}).txt`.replace(/[^A-Za-z0-9 ()._-]+/g, '_'),

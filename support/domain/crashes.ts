@@ -48,6 +48,11 @@ export class Crashes {
 
   constructor(private readonly world: LabWorld) {}
 
+  /** Whether the scenario examined a crash in the VM's live debugger. */
+  get examinedLive(): boolean {
+    return this.opened.some((a) => !a.ownsSession);
+  }
+
   /** The last bug check of the scenario, or null when the VM has not gone down. */
   get last(): CrashRecord | null {
     return this.record;
@@ -65,7 +70,8 @@ export class Crashes {
    * bugchecked under it (the crash is then `last`, read back after the VM rebooted).
    */
   async run(command: readonly string[], during: string): Promise<GuestCommandResult | null> {
-    await this.takeWatermark();
+    // With a live debugger the crash is reported by it; without, by event 1001 after the watermark.
+    if (!this.liveDebugger()) await this.takeWatermark();
     this.world.did(during);
     try {
       return await this.world.guest.run(command);
@@ -80,18 +86,23 @@ export class Crashes {
 
   /** Forces a bug check and a dump of the running (or hung) VM with a non-maskable interrupt. */
   async forceDump(): Promise<CrashRecord> {
-    await this.takeWatermark();
+    if (!this.liveDebugger()) await this.takeWatermark();
     const during = 'an NMI was injected to take a dump';
     this.world.did(during);
     await this.world.vm.injectNmi();
     return this.wentDown(during, null);
   }
 
+  /** The VM's live debugger, when it is connected. */
+  private liveDebugger(): KdSession | null {
+    const live = attachedDebugger(this.world.vm);
+    return live && live.session.state !== 'disconnected' ? live.session : null;
+  }
+
   /** The VM went down: it stopped in its live debugger, or it wrote a dump and came back. */
   private async wentDown(during: string, cause: unknown): Promise<CrashRecord> {
-    const live = attachedDebugger(this.world.vm);
-    if (live && live.session.state !== 'disconnected')
-      return this.stoppedInDebugger(live.session, during, cause);
+    const live = this.liveDebugger();
+    if (live) return this.stoppedInDebugger(live, during, cause);
     return this.afterGoingDown(during, cause);
   }
 

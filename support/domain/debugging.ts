@@ -135,6 +135,7 @@ export class Debugging {
         "The debugger was started before the scenario turned network debugging on; 'When network debugging to the lab's debugger is turned on, on port …' comes first.",
       );
     }
+    await this.close();
     const lab = this.world.lab;
     const vm = this.world.vm;
     // The VM's own session may listen on this very port (kd.exe listens on every address): end it.
@@ -231,6 +232,12 @@ export class Debugging {
         }`,
       },
     );
+  }
+
+  /** Breaks in, then the prompt answers. */
+  async expectBreakInAnswers(): Promise<void> {
+    await this.breakIn();
+    await this.expectPromptAnswers();
   }
 
   /** Lets the target run again. */

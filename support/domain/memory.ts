@@ -58,9 +58,15 @@ export class Memory {
     );
   }
 
-  /** `!vm 1` of the crash (the memory report). */
+  private reported: { crash: object; report: VmResult } | null = null;
+
+  /** `!vm 1` of the crash (the memory report), read once per crash. */
   async report(): Promise<VmResult> {
-    return (await this.world.crashes.analysis()).run('!vm 1', 'vm');
+    const crash = this.world.crashes.last;
+    if (this.reported && crash && this.reported.crash === crash) return this.reported.report;
+    const report = await (await this.world.crashes.analysis()).run('!vm 1', 'vm');
+    if (crash) this.reported = { crash, report };
+    return report;
   }
 
   /** nt!MiChargeCommitmentFailures[0..3] and the count the dump's OS version gives by the seed's rule. */
