@@ -263,6 +263,15 @@ export async function run({ print }: BenchContext): Promise<void> {
     print(
       `scenarios: ${count} generated over ${CASES.length} cases, ${WORKERS} workers: ${wallS.toFixed(1)} s wall, ${(count / wallS).toFixed(1)} scenarios/s (target < 30 s); ${s.passed} passed, ${s.failed} failed, ${s.broken} broken, ${s.skipped} skipped (cucumber exit ${child.exitCode})`,
     );
+    const byCase = new Map<string, number[]>();
+    for (const r of read) {
+      const tag = r.labels.find((l) => l.name === 'tag')?.value ?? '?';
+      byCase.set(tag, [...(byCase.get(tag) ?? []), (r.stop ?? 0) - (r.start ?? 0)]);
+    }
+    const means = [...byCase]
+      .sort((a, b) => a[0].localeCompare(b[0]))
+      .map(([tag, ms]) => `${tag} ${Math.round(ms.reduce((x, y) => x + y, 0) / ms.length)}`);
+    print(`  wall ms per scenario, mean by case: ${means.join(', ')}`);
     if (read.length === 0)
       print(
         `  cucumber-js wrote no result: ${(child.stderr || child.stdout).split('\n').slice(0, 5).join(' ')}`,
