@@ -8,34 +8,8 @@ import { ParseError } from '../parsers/errors.js';
 export const Registers = z.record(z.string(), z.string().regex(/^0x[0-9a-f]+$/));
 export type Registers = z.infer<typeof Registers>;
 
-const NAMES = new Set([
-  'rax',
-  'rbx',
-  'rcx',
-  'rdx',
-  'rsi',
-  'rdi',
-  'rip',
-  'rsp',
-  'rbp',
-  'r8',
-  'r9',
-  'r10',
-  'r11',
-  'r12',
-  'r13',
-  'r14',
-  'r15',
-  'eax',
-  'ebx',
-  'ecx',
-  'edx',
-  'esi',
-  'edi',
-  'eip',
-  'esp',
-  'ebp',
-]);
+/** The general-purpose registers of x64 (rax … r15, rip, rsp, rbp) and x86 (eax … eip). */
+const GENERAL = /^(?:r[a-d]x|r[sd]i|r[isb]p|r(?:[89]|1[0-5])|e[a-d]x|e[sd]i|e[isb]p)$/;
 
 /**
  * Reads every `name=value` pair of a general-purpose register (x64 or x86) from kd's output;
@@ -48,7 +22,7 @@ export function parseRegisters(text: string): Registers {
     .replace(/\u00a0/g, ' ')
     .matchAll(/(?:^|\s)([a-z0-9]{2,3})=([0-9a-f]{8,16})(?=\s|$)/gim)) {
     const name = (m[1] as string).toLowerCase();
-    if (NAMES.has(name) && !(name in out)) out[name] = `0x${(m[2] as string).toLowerCase()}`;
+    if (GENERAL.test(name) && !(name in out)) out[name] = `0x${(m[2] as string).toLowerCase()}`;
   }
   if (Object.keys(out).length === 0) {
     throw new ParseError('registers', 'r or .cxr', {
