@@ -6,8 +6,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DriverConfig } from '../../lab/config/lab-file.js';
-import { ConfigurationError, expectationFailed } from '../../lab/errors.js';
+import { ConfigurationError } from '../../lab/errors.js';
 import type { GuestCommandResult } from '../../lab/ports.js';
+import { failed } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 
 /** Where driver packages go in the guest. */
@@ -82,7 +83,7 @@ export class Drivers {
     const r = await this.world.crashes.run(install, `${driver.binary} was installed`);
     if (r === null) this.crashedWhile(`${driver.binary} to install`, because);
     else if (!INSTALLED.has(r.exitCode)) {
-      throw expectationFailed({
+      throw failed(this.world, {
         expected: `${driver.binary} to install on ${this.world.vm.describe()}`,
         because,
         actual: `'${install.slice(0, 2).join(' ')}' exited with ${r.exitCode}: ${lastLines(r)}`,
@@ -98,7 +99,7 @@ export class Drivers {
     const because = `${driver.binary} was installed as the service '${driver.service}'`;
     if (r === null) this.crashedWhile(`${driver.binary} to load`, because);
     else if (!STARTED.has(r.exitCode)) {
-      throw expectationFailed({
+      throw failed(this.world, {
         expected: `${driver.binary} to load on ${this.world.vm.describe()}`,
         because,
         actual: `'sc start ${driver.service}' exited with ${r.exitCode}: ${lastLines(r)}`,
@@ -123,7 +124,7 @@ export class Drivers {
 
   private crashedWhile(expected: string, because: string): never {
     const crash = this.world.crashes.last;
-    throw expectationFailed({
+    throw failed(this.world, {
       expected,
       because,
       actual: `${this.world.vm.describe()} bugchecked with 0x${(crash?.code ?? 0).toString(16).toUpperCase()} instead`,

@@ -172,7 +172,7 @@ export class Network {
   /** The thread removing the adapter holds the PnP engine lock while it waits. */
   async expectRemovalHoldsPnpLock(): Promise<void> {
     const locks = await this.locks();
-    const engine = locks.resources.find((r) => r.symbol?.toLowerCase() === 'nt!piengineLock'.toLowerCase());
+    const engine = locks.resources.find((r) => r.symbol?.toLowerCase() === 'nt!pienginelock');
     const owner = engine?.mode === 'exclusive' ? engine.owners.find((o) => o.owner) : undefined;
     expectThat(this.world, owner !== undefined, {
       expected: 'the PnP engine lock (nt!PiEngineLock) to be held exclusively while the removal waits',
