@@ -1,7 +1,9 @@
 /**
  * The features as a whole: on a real Hyper-V lab file every step of every feature resolves (dry
  * run: no undefined or ambiguous step), every seed case is there under its tag, every scenario has
- * 3–8 steps, and no scenario says how instead of what.
+ * 3–8 steps, and no scenario says how instead of what. On the embedded lab: the KDNET key a
+ * scenario generates never reaches the report, and the crash features pass when crashes are
+ * examined in their dumps rather than in a live debugger (the main suite attaches one).
  */
 import { deepStrictEqual, equal, ok } from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -147,6 +149,43 @@ describe('the KDNET key a scenario generates', { timeout: 120_000 }, () => {
       // bcdedit's key: four base-36 parts of a 64-bit number each.
       deepStrictEqual(text.match(/\b[0-9a-z]{10,13}(?:\.[0-9a-z]{10,13}){3}\b/g), null);
       ok(text.includes("«redacted: the KDNET key of VM 'win11-a'»"), 'the key was there, and redacted');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('crashes examined in their dumps instead of a live debugger', { timeout: 120_000 }, () => {
+  test('the crash features pass with {"debugger": "dumps"}, each crash opened from its dump', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driverlab-dumps-'));
+    try {
+      const config = join(dir, 'cucumber.mjs');
+      writeFileSync(
+        config,
+        `export default {
+  paths: ['features/verifier/*.feature', 'features/memory/*.feature', 'features/network/*.feature'],
+  import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
+  format: [['allure-cucumberjs/reporter', ${JSON.stringify(join(dir, 'formatter.log'))}]],
+  formatOptions: { resultsDir: ${JSON.stringify(dir)} },
+  worldParameters: { lab: 'lab/labs/embedded.yaml', debugger: 'dumps' },
+};
+`,
+      );
+      const run = await execa(process.execPath, [cucumberBin(), '--config', relative(paths.root, config)], {
+        cwd: paths.root,
+        env: { DRIVERLAB_LAB: '' },
+        reject: false,
+        timeout: 90_000,
+      });
+      equal(run.exitCode, 0, `${run.stdout.slice(-3000)}${run.stderr}`);
+      const files = readdirSync(dir);
+      const dumpTranscripts = files
+        .filter((f) => f.endsWith('-container.json'))
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .filter((t) => t.includes('kd transcript (the dump of'));
+      // Every crash scenario: special pool (2), pool corruption, IRP logging, commit failures (2), NBL tracking (2).
+      equal(dumpTranscripts.length, 8);
+      ok(!files.some((f) => readFileSync(join(dir, f), 'utf8').includes('kd transcript (live debugger)')));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
