@@ -4,12 +4,17 @@
  */
 
 import { isAbsolute, resolve } from 'node:path';
-import { loadLabFile } from '../lab/config/lab-file.js';
 import { ConfigurationError, HarnessLogicError } from '../lab/errors.js';
-import { HypervLab } from '../lab/hyperv/lab.js';
+import type { HypervLab } from '../lab/hyperv/lab.js';
 import { paths } from '../lab/paths.js';
 
 let current: HypervLab | undefined;
+let examineCrashes: 'attach' | 'dumps' = 'attach';
+
+/** How this run examines crashes (the world parameter `debugger`). */
+export function crashPolicy(): 'attach' | 'dumps' {
+  return examineCrashes;
+}
 
 /** Which worker this process is: CUCUMBER_WORKER_ID in parallel runs, 0 otherwise. */
 export function workerIndex(): number {
@@ -31,8 +36,12 @@ export function labFilePath(parameter: string | undefined, required: boolean): s
   return isAbsolute(chosen) ? chosen : resolve(paths.root, chosen);
 }
 
-export async function openLab(labPath: string): Promise<HypervLab> {
+export async function openLab(labPath: string, policy: 'attach' | 'dumps' = 'attach'): Promise<HypervLab> {
+  examineCrashes = policy;
   if (current) return current;
+  // Loaded here, not at the top: a dry run never opens the lab and never pays for these modules.
+  const { loadLabFile } = await import('../lab/config/lab-file.js');
+  const { HypervLab } = await import('../lab/hyperv/lab.js');
   current = new HypervLab(await loadLabFile(labPath), { workerIndex: workerIndex() });
   return current;
 }
@@ -46,8 +55,13 @@ export function theLab(): HypervLab {
   return current;
 }
 
-export async function closeLab(): Promise<void> {
+export async function closeLab(beforeClosing: () => Promise<void> = async () => {}): Promise<void> {
   const lab = current;
-  current = undefined;
-  await lab?.close();
+  if (!lab) return;
+  try {
+    await beforeClosing();
+  } finally {
+    current = undefined;
+    await lab.close();
+  }
 }

@@ -1,57 +1,81 @@
 /**
- * LabWorld: what one scenario knows — the lab of this worker, the VM it leased, and the evidence
- * it collected. Steps are one line into it or into the lab ports.
+ * LabWorld: what one scenario knows — the lab of this worker, the VM it uses, what it did to it,
+ * and the evidence it collected. Steps are one line into it: each domain concept is a member
+ * (`this.verifier.enable(…)`, `this.crashes.analysis()`), whose code lives in support/domain/.
  */
 import { type IWorldOptions, setDefaultTimeout, setWorldConstructor, World } from '@cucumber/cucumber';
-import { z } from 'zod';
-import { formatZodIssues } from '../lab/config/zod-errors.js';
-import { ConfigurationError, HarnessLogicError } from '../lab/errors.js';
+import { HarnessLogicError } from '../lab/errors.js';
 import type { HypervLab } from '../lab/hyperv/lab.js';
 import type { Vm } from '../lab/ports.js';
+import { Backup } from './domain/backup.js';
+import { Crashes } from './domain/crashes.js';
+import { Debugging } from './domain/debugging.js';
+import { Drivers } from './domain/drivers.js';
+import { EventLog } from './domain/events.js';
+import { Filters } from './domain/filters.js';
+import { GuestTools } from './domain/guest.js';
+import { Memory } from './domain/memory.js';
+import { Network } from './domain/network.js';
+import { Pool } from './domain/pool.js';
+import { Storage } from './domain/storage.js';
+import { Verifier } from './domain/verifier.js';
+import { Evidence } from './evidence.js';
 import { theLab } from './runtime.js';
+import type { WorldParameters } from './settings.js';
 
-export const WorldParameters = z.strictObject({
-  /** The lab file, relative to the project root; DRIVERLAB_LAB overrides it. */
-  lab: z.string(),
-  /** True in the hyperv profile: a lab file must be named. */
-  requireLabFile: z.boolean().default(false),
-});
-export type WorldParameters = z.infer<typeof WorldParameters>;
-
-export function readWorldParameters(raw: unknown): WorldParameters {
-  const parsed = WorldParameters.safeParse(raw ?? {});
-  if (!parsed.success) {
-    throw new ConfigurationError(
-      `The Cucumber world parameters are not valid: ${formatZodIssues(parsed.error.issues, raw)}; check --world-parameters and cucumber.mjs.`,
-    );
-  }
-  return parsed.data;
+/** The scenario as the hooks saw it: for checkpoint names, labels and messages. */
+export interface ScenarioInfo {
+  name: string;
+  /** The feature file, relative to the project root. */
+  uri: string;
+  tags: string[];
 }
 
 export class LabWorld extends World<WorldParameters> {
-  readonly settings: WorldParameters;
+  readonly evidence: Evidence;
+  readonly guest = new GuestTools(this);
+  readonly drivers = new Drivers(this);
+  readonly verifier = new Verifier(this);
+  readonly crashes = new Crashes(this);
+  readonly events = new EventLog(this);
+  readonly backup = new Backup(this);
+  readonly filters = new Filters(this);
+  readonly storage = new Storage(this);
+  readonly memory = new Memory(this);
+  readonly pool = new Pool(this);
+  readonly network = new Network(this);
+  readonly debugging = new Debugging(this);
+  scenario: ScenarioInfo = { name: '', uri: '', tags: [] };
+  /** Why the preflight check refused the scenario (a configuration error), or null. */
+  refused: Error | null = null;
+  /** What the scenario last did to the VM, as a sentence part ("myfault.sys overran its pool allocation"). */
+  lastAction: string | null = null;
   private leased: Vm | undefined;
+  /** The last restore left the VM running with a healthy heartbeat (Get-VM said so). */
+  private restoredReady = false;
 
   constructor(options: IWorldOptions<WorldParameters>) {
     super(options);
-    this.settings = readWorldParameters(options.parameters);
+    this.evidence = new Evidence(
+      (content, o) => this.attach(content, o),
+      (text) => this.lab.redactor.redact(text),
+    );
   }
 
   get lab(): HypervLab {
     return theLab();
   }
 
-  /** The VM this scenario uses; leased by "Given a test VM". */
+  /** The VM this scenario uses (the worker's lease, set before the scenario by the hooks). */
   get vm(): Vm {
     if (!this.leased) {
       throw new HarnessLogicError(
-        "A step used the test VM before the scenario leased one; start the scenario with 'Given a test VM'.",
+        "A step used the test VM before the scenario had one; the 'Restore the VM to its baseline' hook leases it, so check that it ran.",
       );
     }
     return this.leased;
   }
 
-  /** Leases this worker's VM for the scenario. */
   useVm(vm: Vm): Vm {
     this.leased = vm;
     return vm;
@@ -59,6 +83,38 @@ export class LabWorld extends World<WorldParameters> {
 
   get hasVm(): boolean {
     return this.leased !== undefined;
+  }
+
+  /** Uses this VM from now on, restored to its baseline (or the checkpoint given); started when it comes back saved. */
+  async useBaselineVm(vm: Vm, checkpoint: string = vm.config.baseline): Promise<void> {
+    this.useVm(vm);
+    const status = await vm.restore(checkpoint);
+    // A checkpoint taken with the VM running may come back saved (Hyper-V standard checkpoints).
+    this.restoredReady = status.state === 'Running' && (status.heartbeat?.startsWith('Ok') ?? false);
+    if (status.state !== 'Running') await vm.start();
+  }
+
+  /** Waits until the VM is ready, unless its restore already reported it running with a healthy heartbeat. */
+  async ready(): Promise<void> {
+    if (this.restoredReady) return;
+    await this.vm.waitUntilReady();
+  }
+
+  /** Restarts the guest OS and waits until it is ready; what loads at boot has loaded. */
+  async restartGuest(): Promise<void> {
+    await this.vm.guest.reboot();
+    this.filters.changed();
+    this.did(this.lastAction ? `${this.lastAction}, and the VM restarted` : 'the VM restarted');
+  }
+
+  /** Throws the preflight check's refusal, so the scenario's first step reports it. */
+  throwIfRefused(): void {
+    if (this.refused) throw this.refused;
+  }
+
+  /** Remembers what the scenario did, for the "because" of the expectations that follow. */
+  did(action: string): void {
+    this.lastAction = action;
   }
 }
 

@@ -8,6 +8,7 @@ import { opsCommand } from './ops.js';
 import { parseCommand } from './parse.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { stepsCommand } from './steps.js';
 
 export const commands: readonly Command[] = [
   runCommand,
@@ -15,4 +16,5 @@ export const commands: readonly Command[] = [
   parseCommand,
   opsCommand,
   doctorCommand,
+  stepsCommand,
 ];

@@ -1,4 +1,4 @@
-@smoke @epic:Lab
+@smoke
 Feature: The lab answers for its test VMs
   Every scenario runs on a test VM the lab can see and power. This is the first thing a new lab
   is asked to do, and the first thing to look at when nothing else works.

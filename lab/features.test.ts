@@ -1,0 +1,193 @@
+/**
+ * The features as a whole: on a real Hyper-V lab file every step of every feature resolves (dry
+ * run: no undefined or ambiguous step), every seed case is there under its tag, every scenario has
+ * 3–8 steps, and no scenario says how instead of what. On the embedded lab: the KDNET key a
+ * scenario generates never reaches the report, and the crash features pass when crashes are
+ * examined in their dumps rather than in a live debugger (the main suite attaches one).
+ */
+import { deepStrictEqual, equal, ok } from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { execa } from 'execa';
+import { z } from 'zod';
+import { cucumberBin, paths } from './paths.js';
+
+const CASE_TAGS = [
+  '@system-writer',
+  '@special-pool',
+  '@pool-corruption',
+  '@irp-logging',
+  '@kdnet',
+  '@event-153',
+  '@commit-failures',
+  '@nbl-tracking',
+  '@filter-load-order',
+];
+
+/** The envelopes of Cucumber's message stream this test reads. */
+const Envelope = z.object({
+  pickle: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      uri: z.string(),
+      tags: z.array(z.object({ name: z.string() })),
+      steps: z.array(z.object({ text: z.string() })),
+    })
+    .optional(),
+  testStepFinished: z.object({ testStepResult: z.object({ status: z.string() }) }).optional(),
+});
+type Pickle = NonNullable<z.infer<typeof Envelope>['pickle']>;
+
+function featureFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    return statSync(full).isDirectory() ? featureFiles(full) : name.endsWith('.feature') ? [full] : [];
+  });
+}
+
+describe('the features on a real Hyper-V lab file, dry run', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'driverlab-dry-run-'));
+  let pickles: Pickle[] = [];
+  let statuses: string[] = [];
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  before(async () => {
+    const messages = join(dir, 'messages.ndjson');
+    const run = await execa(
+      process.execPath,
+      [cucumberBin(), '--profile', 'hyperv', '--dry-run', '--format', `message:${messages}`],
+      {
+        cwd: paths.root,
+        // CUCUMBER_WORKER_ID keeps cucumber.mjs from emptying reports/allure-results in this test.
+        env: {
+          DRIVERLAB_LAB: join(paths.root, 'lab', 'labs', 'example-hyperv.yaml'),
+          CUCUMBER_WORKER_ID: '0',
+        },
+        reject: false,
+      },
+    );
+    equal(run.exitCode, 0, run.stderr);
+    const envelopes = readFileSync(messages, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => Envelope.parse(JSON.parse(l)));
+    pickles = envelopes.flatMap((e) => (e.pickle ? [e.pickle] : []));
+    statuses = envelopes.flatMap((e) =>
+      e.testStepFinished ? [e.testStepFinished.testStepResult.status] : [],
+    );
+  });
+
+  test('every step resolves: none undefined, none ambiguous', () => {
+    ok(pickles.length > 0);
+    deepStrictEqual(
+      statuses.filter((s) => s === 'UNDEFINED' || s === 'AMBIGUOUS'),
+      [],
+    );
+  });
+
+  test('every seed case is there under its tag', () => {
+    const tags = new Set(pickles.flatMap((p) => p.tags.map((t) => t.name)));
+    deepStrictEqual(
+      CASE_TAGS.filter((t) => !tags.has(t)),
+      [],
+    );
+  });
+
+  test('every scenario has 3 to 8 steps', () => {
+    deepStrictEqual(
+      pickles.filter((p) => p.steps.length < 3 || p.steps.length > 8).map((p) => `${p.uri}: ${p.name}`),
+      [],
+    );
+  });
+});
+
+describe('the feature files', () => {
+  test('say what, not how: no tool, cmdlet or debugger command, and nothing about the simulation', () => {
+    const how =
+      /\b(simulat\w*|embedded|vssadmin|bcdedit|fltmc|pnputil|verifier\.exe|sc (start|create)|reg add|notmyfault\w*|kd\.exe|Restore-VM\w*|Checkpoint-VM|Invoke-Command|Get-WinEvent|PowerShell)\b|![a-z]+/i;
+    const offenders = featureFiles(join(paths.root, 'features')).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line, i) => ({ line, i }))
+        .filter(({ line }) => how.test(line))
+        .map(({ line, i }) => `${relative(paths.root, file)}:${i + 1}: ${line.trim()}`),
+    );
+    deepStrictEqual(offenders, []);
+  });
+});
+
+describe('the KDNET key a scenario generates', { timeout: 120_000 }, () => {
+  test('never reaches the report: every attachment, result and message has it redacted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driverlab-kdnet-'));
+    try {
+      const config = join(dir, 'cucumber.mjs');
+      writeFileSync(
+        config,
+        `export default {
+  paths: ['features/debugger/kdnet.feature'],
+  import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
+  format: [['allure-cucumberjs/reporter', ${JSON.stringify(join(dir, 'formatter.log'))}], ['message', ${JSON.stringify(join(dir, 'messages.ndjson'))}]],
+  formatOptions: { resultsDir: ${JSON.stringify(dir)} },
+  worldParameters: { lab: 'lab/labs/embedded.yaml' },
+};
+`,
+      );
+      // cucumber-js reads --config relative to the working directory, even an absolute one.
+      const run = await execa(process.execPath, [cucumberBin(), '--config', relative(paths.root, config)], {
+        cwd: paths.root,
+        env: { DRIVERLAB_LAB: '' },
+        reject: false,
+        timeout: 90_000,
+      });
+      equal(run.exitCode, 0, `${run.stdout.slice(-2000)}${run.stderr}`);
+      const text = readdirSync(dir)
+        .filter((f) => !f.endsWith('.mjs'))
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .join('\n');
+      // bcdedit's key: four base-36 parts of a 64-bit number each.
+      deepStrictEqual(text.match(/\b[0-9a-z]{10,13}(?:\.[0-9a-z]{10,13}){3}\b/g), null);
+      ok(text.includes("«redacted: the KDNET key of VM 'win11-a'»"), 'the key was there, and redacted');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('crashes examined in their dumps instead of a live debugger', { timeout: 120_000 }, () => {
+  test('the crash features pass with {"debugger": "dumps"}, each crash opened from its dump', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driverlab-dumps-'));
+    try {
+      const config = join(dir, 'cucumber.mjs');
+      writeFileSync(
+        config,
+        `export default {
+  paths: ['features/verifier/*.feature', 'features/memory/*.feature', 'features/network/*.feature'],
+  import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
+  format: [['allure-cucumberjs/reporter', ${JSON.stringify(join(dir, 'formatter.log'))}]],
+  formatOptions: { resultsDir: ${JSON.stringify(dir)} },
+  worldParameters: { lab: 'lab/labs/embedded.yaml', debugger: 'dumps' },
+};
+`,
+      );
+      const run = await execa(process.execPath, [cucumberBin(), '--config', relative(paths.root, config)], {
+        cwd: paths.root,
+        env: { DRIVERLAB_LAB: '' },
+        reject: false,
+        timeout: 90_000,
+      });
+      equal(run.exitCode, 0, `${run.stdout.slice(-3000)}${run.stderr}`);
+      const files = readdirSync(dir);
+      const dumpTranscripts = files
+        .filter((f) => f.endsWith('-container.json'))
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .filter((t) => t.includes('kd transcript (the dump of'));
+      // Every crash scenario: special pool (2), pool corruption, IRP logging, commit failures (2), NBL tracking (2).
+      equal(dumpTranscripts.length, 8);
+      ok(!files.some((f) => readFileSync(join(dir, f), 'utf8').includes('kd transcript (live debugger)')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * Where every step and parameter type is defined, and recorded for the step catalog.
+ *
+ * A step file starts with `const { Given, When, Then } = domain('verifier', '…')` and defines each
+ * step with a description and an example next to it. The definition goes to Cucumber and, with its
+ * documentation, into this module's record, which has two readers:
+ * - `driverlab steps` (lab/cli/commands/steps.ts), which loads the support code through Cucumber's
+ *   API in a child process (support/catalog-export.ts) and prints the record: lab/ may not import
+ *   Cucumber, and loading the real definitions means the catalog cannot drift from them (a test
+ *   also checks that Cucumber knows no step the record lacks);
+ * - the preflight check (support/preflight.ts), which matches every step of a scenario against the
+ *   recorded expressions before the scenario touches a VM.
+ */
+
+import {
+  Given as cucumberGiven,
+  Then as cucumberThen,
+  When as cucumberWhen,
+  defineParameterType,
+} from '@cucumber/cucumber';
+import {
+  CucumberExpression,
+  CucumberExpressionGenerator,
+  type Expression,
+  ParameterType,
+  ParameterTypeRegistry,
+} from '@cucumber/cucumber-expressions';
+import type { ParameterTypeEntry, StepCatalog, StepDomain, StepEntry } from '../lab/catalog/steps.js';
+import { HarnessLogicError } from '../lab/errors.js';
+import type { LabWorld } from './world.js';
+
+export interface StepDoc {
+  /** What the step does, in one line. */
+  description: string;
+  /** The step as a feature writes it, keyword first. */
+  example: string;
+  /** A longer Cucumber timeout (wall ms) than the default, for steps that may wait long on a real lab. */
+  timeoutMs?: number;
+}
+
+type Keyword = StepEntry['keyword'];
+type Define = <A extends unknown[]>(
+  expression: string,
+  doc: StepDoc,
+  code: (this: LabWorld, ...args: A) => unknown,
+) => void;
+
+interface RecordedStep extends StepEntry {
+  domain: string;
+}
+
+const domains = new Map<string, StepDomain>();
+const steps: RecordedStep[] = [];
+const parameterDocs: ParameterTypeEntry[] = [];
+/** The same parameter types Cucumber has, for matching and snippets outside Cucumber's runner. */
+export const parameterTypes = new ParameterTypeRegistry();
+
+/** The TypeScript type of each parameter type's value, for snippets (Cucumber's built-ins first). */
+const TS_TYPES: Record<string, string> = { int: 'number', float: 'number', string: 'string', word: 'string' };
+
+const DEFINE: Record<Keyword, typeof cucumberGiven> = {
+  Given: cucumberGiven,
+  When: cucumberWhen,
+  Then: cucumberThen,
+};
+
+/** The step definers of one domain concept (one steps file). */
+export function domain(name: string, summary: string): Record<Keyword, Define> {
+  if (domains.has(name)) {
+    throw new HarnessLogicError(
+      `The step domain '${name}' is declared twice; give each steps file its own domain.`,
+    );
+  }
+  const entry: StepDomain = { name, summary, steps: [] };
+  domains.set(name, entry);
+  const define =
+    (keyword: Keyword): Define =>
+    <A extends unknown[]>(
+      expression: string,
+      doc: StepDoc,
+      code: (this: LabWorld, ...args: A) => unknown,
+    ) => {
+      const recorded: StepEntry = {
+        keyword,
+        expression,
+        description: doc.description,
+        example: doc.example,
+      };
+      entry.steps.push(recorded);
+      steps.push({ ...recorded, domain: name });
+      // A scenario the preflight check refused runs none of its steps: the first one reports why,
+      // so the report shows the scenario broken (a failing Before hook would show it skipped).
+      const guarded = function (this: LabWorld, ...args: A) {
+        this.throwIfRefused();
+        return code.apply(this, args);
+      };
+      // Cucumber tells a callback step from a promise step by the function's length.
+      Object.defineProperty(guarded, 'length', { value: code.length });
+      DEFINE[keyword]<LabWorld>(expression, doc.timeoutMs ? { timeout: doc.timeoutMs } : {}, guarded);
+    };
+  return { Given: define('Given'), When: define('When'), Then: define('Then') };
+}
+
+export interface ParameterDefinition<T> {
+  name: string;
+  /** The regular expression the parameter matches in a step (without anchors or capture groups). */
+  regexp: string;
+  description: string;
+  examples: string[];
+  /** Turns the matched text into the value; runs with the scenario's World as `this`. */
+  transformer: (this: LabWorld, text: string) => T;
+  /** False for parameters too broad to propose in the snippet of an undefined step. */
+  useForSnippets?: boolean;
+  /** The TypeScript type of the value, for snippets. */
+  tsType: string;
+}
+
+/** Defines a parameter type for Cucumber and records it for the catalog and the preflight check. */
+export function parameter<T>(definition: ParameterDefinition<T>): void {
+  const useForSnippets = definition.useForSnippets ?? true;
+  defineParameterType({
+    name: definition.name,
+    regexp: new RegExp(definition.regexp),
+    transformer: definition.transformer,
+    useForSnippets,
+  });
+  parameterTypes.defineParameterType(
+    new ParameterType(
+      definition.name,
+      new RegExp(definition.regexp),
+      null,
+      function (this: unknown, ...match: (string | null)[]) {
+        return definition.transformer.call(this as LabWorld, match[0] ?? '');
+      },
+      useForSnippets,
+      false,
+    ),
+  );
+  TS_TYPES[definition.name] = definition.tsType;
+  parameterDocs.push({
+    name: definition.name,
+    description: definition.description,
+    examples: definition.examples,
+  });
+}
+
+const compiled = new Map<string, Expression>();
+
+/**
+ * Every recorded step with its expression compiled against the recorded parameter types (for the
+ * preflight check); compiled on first use, once every support file has defined its types.
+ */
+export function recordedSteps(): readonly (RecordedStep & { compiled: Expression })[] {
+  return steps.map((s) => {
+    let expression = compiled.get(s.expression);
+    if (!expression) {
+      expression = new CucumberExpression(s.expression, parameterTypes);
+      compiled.set(s.expression, expression);
+    }
+    return { ...s, compiled: expression };
+  });
+}
+
+/** What `driverlab steps` prints: the domains and the parameter types by name. */
+export function stepCatalog(): StepCatalog {
+  return {
+    domains: [...domains.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    parameterTypes: [...parameterDocs].sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+/** Cucumber's own snippet generator over these parameter types: the expression an undefined step would get. */
+export function generatedExpression(text: string): {
+  expression: string;
+  parameters: { name: string; type: string }[];
+} {
+  const [first] = new CucumberExpressionGenerator(() => parameterTypes.parameterTypes).generateExpressions(
+    text,
+  );
+  if (!first) return { expression: text, parameters: [] };
+  return {
+    expression: first.source,
+    parameters: first.parameterInfos.map((p) => ({
+      name: p.name + (p.count > 1 ? String(p.count) : ''),
+      type: TS_TYPES[p.name] ?? 'unknown',
+    })),
+  };
+}

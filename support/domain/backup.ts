@@ -1,0 +1,67 @@
+/**
+ * Backups and the VSS writers (seed: "Missing System Writer Case Explained"): the writers
+ * `vssadmin list writers` lists, and the .NET folder whose bloat makes the System Writer fail in
+ * OnIdentify. Only the Temporary ASP.NET Files are safe to delete, so that is where the scenario
+ * puts its files and what it cleans up.
+ */
+import { LabCompromisedError } from '../../lab/errors.js';
+import type { VssWritersResult } from '../../lab/parsers/index.js';
+import { expectThat } from '../expectations.js';
+import type { LabWorld } from '../world.js';
+
+/** The Temporary ASP.NET Files folder of .NET Framework 4 (64-bit). */
+export const TEMPORARY_ASPNET_FILES =
+  'C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files';
+
+export class Backup {
+  constructor(private readonly world: LabWorld) {}
+
+  /** Fills a folder under the Temporary ASP.NET Files with `count` files. */
+  async bloatTemporaryAspNetFiles(count: number): Promise<void> {
+    const created = await this.world.vm.guest.createFiles(
+      `${TEMPORARY_ASPNET_FILES}\\root\\driverlab`,
+      count,
+    );
+    if (created < count) {
+      throw new LabCompromisedError(
+        `Only ${created} of ${count} files could be created under '${TEMPORARY_ASPNET_FILES}' in ${this.world.vm.describe()}; check the guest's free disk space.`,
+      );
+    }
+    this.world.did(`${count} files were created under the Temporary ASP.NET Files`);
+  }
+
+  /** Deletes the Temporary ASP.NET Files folder, the only .NET bloat that is safe to delete. */
+  async cleanTemporaryAspNetFiles(): Promise<void> {
+    await this.world.vm.guest.remove(TEMPORARY_ASPNET_FILES);
+    this.world.did('the Temporary ASP.NET Files were deleted');
+  }
+
+  /** The VSS writers as `vssadmin list writers` lists them (raw and parsed kept as evidence). */
+  async writers(): Promise<VssWritersResult> {
+    return (await this.world.guest.read(['vssadmin', 'list', 'writers'], 'vssadmin-writers')).value;
+  }
+
+  /** The writer is (or is not) in the list; `stable` also wants it in state [1] Stable. */
+  async expectWriter(name: string, listed: boolean, stable = false): Promise<void> {
+    const writers = await this.writers();
+    const writer = writers.writers.find((w) => w.name.toLowerCase() === name.toLowerCase());
+    const because = this.world.lastAction ?? 'the guest is at its baseline';
+    const names = writers.writers.map((w) => w.name).join(', ');
+    expectThat(this.world, (writer !== undefined) === listed, {
+      expected: `the VSS writers of ${this.world.vm.describe()} ${listed ? 'to include' : 'not to include'} the ${name}`,
+      because: listed
+        ? because
+        : `${because}, and the System Writer gives up in OnIdentify on a folder under Microsoft.NET with more than 10,000 files`,
+      actual: listed
+        ? `the writers are ${names}`
+        : `it is listed${writer?.state ? ` as [${writer.state.code}] ${writer.state.text}` : ''}`,
+    });
+    if (writer && stable) {
+      expectThat(this.world, writer.state?.code === 1, {
+        expected: `the ${name} to be stable`,
+        because,
+        actual: `it is ${writer.state ? `[${writer.state.code}] ${writer.state.text}` : 'listed without a state'}${writer.lastError ? `, last error: ${writer.lastError}` : ''}`,
+      });
+    }
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * Bug checks: noticing that the VM went down under a command, reading what it reported when it came
+ * back (event 1001: code, parameters, dump file), forcing a dump of a hung VM (an NMI), and the
+ * debugger that examines the crash (support/domain/analysis.ts).
+ */
+import { formatLabDuration } from '../../lab/clock.js';
+import { HarnessLogicError, LabCompromisedError } from '../../lab/errors.js';
+import type { KdSession } from '../../lab/kd/session.js';
+import { type BugcheckId, bugcheckCode, describeBugcheck } from '../../lab/params/bugcheck.js';
+import type { WindowsEvent } from '../../lab/parsers/index.js';
+import type { GuestCommandResult, GuestEvent } from '../../lab/ports.js';
+import { attachedDebugger } from '../debuggers.js';
+import { expectThat } from '../expectations.js';
+import type { LabWorld } from '../world.js';
+import { Analysis } from './analysis.js';
+
+export interface CrashRecord {
+  code: number;
+  /** The four parameters, 0x + 16 hex digits. */
+  args: string[];
+  /** Where the guest wrote the kernel dump, or null when it wrote none (or is stopped in the debugger). */
+  dumpPath: string | null;
+  /** What the scenario was doing when the VM went down ("myfault.sys overran its pool allocation"). */
+  during: string;
+  /** Who reported it: event 1001 after the reboot, or the live debugger the VM stopped in. */
+  reportedBy: 'event 1001' | 'the debugger';
+  /** Event 1001 as read, and as the event parser reads it (null when the debugger reported the crash). */
+  event: GuestEvent | null;
+  parsed: WindowsEvent | null;
+}
+
+/** A parameter as kd or event 1001 prints it, as 0x + 16 lower-case hex digits. */
+function hex64(printed: string): string {
+  return `0x${printed.replace(/^0x/i, '').replace(/`/g, '').toLowerCase().padStart(16, '0')}`;
+}
+
+/** How long the guest may take to log event 1001 after it is back (WER writes it after the boot). */
+const REPORT_WAIT_MS = 120_000;
+const REPORT_POLL_MS = 5_000;
+
+export class Crashes {
+  /** The time of the newest event 1001 before the scenario's first action, or null when there was none. */
+  private watermark: string | null | undefined;
+  private record: CrashRecord | null = null;
+  private current: Analysis | null = null;
+  /** Every analysis of the scenario (one per crash), closed after it. */
+  private readonly opened: Analysis[] = [];
+
+  constructor(private readonly world: LabWorld) {}
+
+  /** Whether the scenario examined a crash in the VM's live debugger. */
+  get examinedLive(): boolean {
+    return this.opened.some((a) => !a.ownsSession);
+  }
+
+  /** The last bug check of the scenario, or null when the VM has not gone down. */
+  get last(): CrashRecord | null {
+    return this.record;
+  }
+
+  /** Notes which bug check reports exist before the scenario's first action that may crash. */
+  private async takeWatermark(): Promise<void> {
+    if (this.watermark !== undefined) return;
+    const [newest] = await this.world.vm.guest.events({ logName: 'System', ids: [1001], maxEvents: 1 });
+    this.watermark = newest?.timeCreated ?? null;
+  }
+
+  /**
+   * Runs a guest command that may take the VM down. Returns its result, or null when the VM
+   * bugchecked under it (the crash is then `last`, read back after the VM rebooted).
+   */
+  async run(command: readonly string[], during: string): Promise<GuestCommandResult | null> {
+    // With a live debugger the crash is reported by it; without, by event 1001 after the watermark.
+    if (!this.liveDebugger()) await this.takeWatermark();
+    this.world.did(during);
+    try {
+      return await this.world.guest.run(command);
+    } catch (error) {
+      // A bugcheck ends the PowerShell Direct session under the command.
+      const { GuestUnreachableError } = await import('../../lab/hyperv/reply.js');
+      if (!(error instanceof GuestUnreachableError) || error.reason !== 'unreachable') throw error;
+      await this.wentDown(during, error);
+      return null;
+    }
+  }
+
+  /** Forces a bug check and a dump of the running (or hung) VM with a non-maskable interrupt. */
+  async forceDump(): Promise<CrashRecord> {
+    if (!this.liveDebugger()) await this.takeWatermark();
+    const during = 'an NMI was injected to take a dump';
+    this.world.did(during);
+    await this.world.vm.injectNmi();
+    return this.wentDown(during, null);
+  }
+
+  /** The VM's live debugger, when it is connected. */
+  private liveDebugger(): KdSession | null {
+    const live = attachedDebugger(this.world.vm);
+    return live && live.session.state !== 'disconnected' ? live.session : null;
+  }
+
+  /** The VM went down: it stopped in its live debugger, or it wrote a dump and came back. */
+  private async wentDown(during: string, cause: unknown): Promise<CrashRecord> {
+    const live = this.liveDebugger();
+    if (live) return this.stoppedInDebugger(live, during, cause);
+    return this.afterGoingDown(during, cause);
+  }
+
+  /** A debugger is attached: the bug check stops the VM in it, where the crash is examined. */
+  private async stoppedInDebugger(session: KdSession, during: string, cause: unknown): Promise<CrashRecord> {
+    const vm = this.world.vm;
+    const timeoutMs = this.world.lab.timeouts.bugcheck * 1000;
+    const stop = await session.waitForStop({ timeoutMs });
+    if (stop?.kind !== 'bugcheck') {
+      throw new LabCompromisedError(
+        `${vm.describe()} stopped answering while ${during}, but ${session.describe()} ${stop ? 'reports a break, not a bug check' : `reported no stop within ${formatLabDuration(timeoutMs)}`}; look at the kd transcript and the VM's console.`,
+        { cause },
+      );
+    }
+    await this.world.evidence.attach('debugger bug check', stop.text, stop.bugcheck);
+    this.record = {
+      code: stop.bugcheck.code,
+      args: (stop.bugcheck.args ?? []).map(hex64),
+      dumpPath: null,
+      during,
+      reportedBy: 'the debugger',
+      event: null,
+      parsed: null,
+    };
+    this.current = Analysis.live(this.world, session);
+    this.opened.push(this.current);
+    return this.record;
+  }
+
+  private async afterGoingDown(during: string, cause: unknown): Promise<CrashRecord> {
+    const lab = this.world.lab;
+    const vm = this.world.vm;
+    await vm.waitUntilReady({ timeoutMs: (lab.timeouts.bugcheck + lab.timeouts.boot) * 1000 });
+    const clock = lab.clock;
+    const deadline = clock.now() + REPORT_WAIT_MS;
+    for (;;) {
+      const report = await this.newReport();
+      if (report) {
+        this.record = { ...report, during, reportedBy: 'event 1001' };
+        this.current = null;
+        return this.record;
+      }
+      if (clock.now() >= deadline) {
+        throw new LabCompromisedError(
+          `${vm.describe()} stopped answering while ${during} and came back, but logged no bug check (no event 1001 within ${formatLabDuration(REPORT_WAIT_MS)} of its return); look at the VM's console and System log, it may have lost power or been reset.`,
+          { cause },
+        );
+      }
+      await clock.sleep(REPORT_POLL_MS);
+    }
+  }
+
+  /** The newest event 1001 after the watermark, read and parsed, or null. */
+  private async newReport(): Promise<Omit<CrashRecord, 'during' | 'reportedBy'> | null> {
+    const events = await this.world.events.read('System', [1001], 5);
+    const fresh = events.find((e) => this.watermark === null || e.raw.timeCreated > (this.watermark ?? ''));
+    if (!fresh) return null;
+    const decoded = fresh.parsed.decoded;
+    const code = decoded?.type === 'bugcheck' ? bugcheckCode(decoded.code) : null;
+    if (decoded?.type !== 'bugcheck' || code === null) {
+      throw new LabCompromisedError(
+        `Event 1001 of ${this.world.vm.describe()} does not say which bug check it reports (${JSON.stringify(fresh.raw.message.slice(0, 120))}); check the guest's language (driverlab reads the English message) and attach its System log.`,
+      );
+    }
+    return {
+      code,
+      args: decoded.args,
+      dumpPath: decoded.dumpPath || null,
+      event: fresh.raw,
+      parsed: fresh.parsed,
+    };
+  }
+
+  /** The debugger that examines the last crash: its dump, opened once per crash. */
+  async analysis(): Promise<Analysis> {
+    const crash = this.record;
+    if (!crash) {
+      throw new HarnessLogicError(
+        `There is no crash of ${this.world.vm.describe()} to examine, because it has not bugchecked in this scenario; a step that looks into a crash must follow one that makes or forces it.`,
+      );
+    }
+    if (!this.current) {
+      this.current = await Analysis.ofDump(this.world, crash);
+      this.opened.push(this.current);
+    }
+    return this.current;
+  }
+
+  /** Why the scenario expects a crash: what Driver Verifier checks, and what the scenario did. */
+  private because(): string {
+    const verifier = this.world.verifier.active;
+    const did = this.record?.during ?? this.world.lastAction ?? 'the scenario made the driver misbehave';
+    return verifier ? `${this.world.verifier.description} and ${did}` : did;
+  }
+
+  /** The VM bugchecked with one of these, as event 1001 and the dump's analysis both say. */
+  async expectBugcheck(expected: readonly BugcheckId[]): Promise<void> {
+    const vm = this.world.vm.describe();
+    const wanted = expected.map((b) => describeBugcheck(b.code, b.name)).join(' or ');
+    const crash = this.record;
+    const because = this.because();
+    expectThat(this.world, crash !== null, {
+      expected: `${vm} to bugcheck with ${wanted}`,
+      because,
+      actual: 'it kept running (it reported no bug check since the scenario began)',
+    });
+    const got = crash as CrashRecord;
+    // The dump's analysis is evidence whichever way the comparison goes.
+    const analysis = await (await this.analysis()).analyze();
+    expectThat(
+      this.world,
+      expected.some((b) => b.code === got.code),
+      {
+        expected: `${vm} to bugcheck with ${wanted}`,
+        because,
+        actual: `it bugchecked with ${describeBugcheck(got.code)}, parameters ${got.args.join(', ')}`,
+      },
+    );
+    const name = analysis.bugcheck.name;
+    const match = expected.find((b) => b.code === got.code);
+    expectThat(this.world, !match?.name || !name || name === match.name, {
+      expected: `the dump of ${vm} to analyse as ${wanted}`,
+      because: `${got.reportedBy} reported ${describeBugcheck(got.code)}`,
+      actual: `!analyze -v calls it ${name}`,
+    });
+  }
+
+  /** The crash's analysis names this driver as the faulting image. */
+  async expectBlamedOn(binary: string): Promise<void> {
+    const analysis = await (await this.analysis()).analyze();
+    const image = analysis.imageName ?? (analysis.moduleName ? `${analysis.moduleName}.sys` : null);
+    expectThat(this.world, image?.toLowerCase() === binary.toLowerCase(), {
+      expected: `the crash of ${this.world.vm.describe()} to be blamed on ${binary}`,
+      because: this.because(),
+      actual: image ? `!analyze -v blames ${image}` : '!analyze -v names no faulting image',
+    });
+  }
+
+  /** The crashing thread's stack passes through `module!function` (what the thread was doing). */
+  async expectInStack(module: string, fn: string, doing: string): Promise<void> {
+    const analysis = await this.analysis();
+    const analyzed = await analysis.analyze();
+    const frames = analyzed.stack ?? (await analysis.run('k', 'stack')).frames;
+    const found = frames.some(
+      (f) =>
+        f.module?.toLowerCase() === module.toLowerCase() && f.function?.toLowerCase() === fn.toLowerCase(),
+    );
+    expectThat(this.world, found, {
+      expected: `${this.world.vm.describe()} to have crashed while ${doing} (${module}!${fn} on the stack)`,
+      because: this.because(),
+      actual: `the crash stack is ${frames
+        .map((f) => `${f.module ?? '?'}!${f.function ?? '?'}`)
+        .slice(0, 8)
+        .join(' ← ')}`,
+    });
+  }
+
+  /** No bug check since the scenario began, and the VM still runs. */
+  async expectStillRunning(): Promise<void> {
+    const crash = this.record;
+    const status = await this.world.vm.status();
+    await this.world.evidence.attach('vm status', null, status);
+    expectThat(this.world, crash === null && status.state === 'Running', {
+      expected: `${this.world.vm.describe()} to keep running`,
+      because: this.world.lastAction ?? 'nothing the scenario did should stop it',
+      actual: crash
+        ? `it bugchecked with ${describeBugcheck(crash.code)} while ${crash.during}`
+        : `it is ${status.state}`,
+    });
+  }
+
+  /** Attaches the debugger's transcripts and ends its sessions (after each scenario). */
+  async close(): Promise<void> {
+    this.current = null;
+    for (const analysis of this.opened.splice(0)) await analysis.close();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The guest's event log: events as Get-WinEvent returns them, read by the event parser (which
+ * decodes 129, 153, 8193 and 1001), kept as evidence raw and parsed.
+ */
+import { LabCompromisedError } from '../../lab/errors.js';
+import { ParseError } from '../../lab/parsers/errors.js';
+import type { WindowsEvent } from '../../lab/parsers/index.js';
+import type { GuestEvent } from '../../lab/ports.js';
+import { expectThat } from '../expectations.js';
+import type { LabWorld } from '../world.js';
+import { theParsers } from './read.js';
+
+export interface ReadEvent {
+  raw: GuestEvent;
+  parsed: WindowsEvent;
+}
+
+/** An event as Get-WinEvent | ConvertTo-Json shows it: the shape the event parser reads. */
+function asWinEventJson(e: GuestEvent) {
+  return {
+    Id: e.id,
+    ProviderName: e.provider,
+    LevelDisplayName: e.level,
+    LogName: e.logName,
+    TimeCreated: e.timeCreated,
+    Message: e.message,
+    Properties: e.properties.map((value) => ({ Value: value })),
+    ...(e.binaryHex === null ? {} : { Binary: e.binaryHex }),
+  };
+}
+
+export class EventLog {
+  /** The newest event time of a log before the scenario acted, by log and ids ("System:129,153"). */
+  private readonly marks = new Map<string, string | null>();
+
+  constructor(private readonly world: LabWorld) {}
+
+  /** Remembers the newest event of these ids, so that `since` returns only what comes after. */
+  async mark(logName: 'System' | 'Application', ids: number[]): Promise<void> {
+    const key = `${logName}:${ids.join(',')}`;
+    if (this.marks.has(key)) return;
+    const [newest] = await this.world.vm.guest.events({ logName, ids, maxEvents: 1 });
+    this.marks.set(key, newest?.timeCreated ?? null);
+  }
+
+  /** The events of these ids logged after `mark` (all of them when nothing was marked). */
+  async since(logName: 'System' | 'Application', ids: number[]): Promise<ReadEvent[]> {
+    const mark = this.marks.get(`${logName}:${ids.join(',')}`) ?? null;
+    return (await this.read(logName, ids)).filter((e) => mark === null || e.raw.timeCreated > mark);
+  }
+
+  /** The Application log has a VSS error 8193 for this writer whose message says `says`. */
+  async expectVssError(writer: string, says: string): Promise<void> {
+    const events = await this.since('Application', [8193]);
+    const vss = events.filter((e) => e.parsed.decoded?.type === 'vss');
+    const match = vss.find(
+      (e) =>
+        e.parsed.decoded?.type === 'vss' &&
+        e.parsed.decoded.writerName?.toLowerCase() === writer.toLowerCase() &&
+        e.parsed.message.toLowerCase().includes(says.toLowerCase()),
+    );
+    expectThat(this.world, match !== undefined, {
+      expected: `the Application log of ${this.world.vm.describe()} to have a VSS error for the ${writer} saying "${says}"`,
+      because: `${this.world.lastAction ?? 'the writer failed'}, and VSS logs 8193 when a writer fails to expose its metadata`,
+      actual:
+        vss.length === 0
+          ? 'it has no VSS error 8193'
+          : `its VSS errors are for ${vss.map((e) => (e.parsed.decoded?.type === 'vss' ? (e.parsed.decoded.writerName ?? '?') : '?')).join(', ')} and say ${vss.map((e) => JSON.stringify(e.parsed.message.slice(0, 80))).join('; ')}`,
+    });
+  }
+
+  /** The newest events of a log with these ids (newest first), parsed; kept as evidence. */
+  async read(logName: 'System' | 'Application', ids: number[], maxEvents = 50): Promise<ReadEvent[]> {
+    const events = await this.world.vm.guest.events({ logName, ids, maxEvents });
+    if (events.length === 0) return [];
+    const json = JSON.stringify(events.map(asWinEventJson), null, 2);
+    let parsed: WindowsEvent[];
+    try {
+      parsed = (await theParsers()).event.parse(json).events;
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      throw new LabCompromisedError(
+        `The ${logName} log of ${this.world.vm.describe()} returned events driverlab cannot read: ${error.message}`,
+        { cause: error },
+      );
+    }
+    await this.world.evidence.attach(`${logName} log events ${ids.join(', ')}`, json, parsed);
+    return events.map((raw, i) => ({ raw, parsed: parsed[i] as WindowsEvent }));
+  }
+}

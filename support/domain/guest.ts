@@ -1,0 +1,68 @@
+/**
+ * Guest commands with their evidence: every command a scenario runs in the guest, with its output,
+ * goes into the scenario's guest transcript; a command the guest never finished is kept too.
+ */
+import type { CommandKind } from '../../lab/parsers/index.js';
+import { type GuestCommandResult, GuestCommandTimeoutError } from '../../lab/ports.js';
+import type { LabWorld } from '../world.js';
+import { type Parsed, readOutput } from './read.js';
+
+export type Finished =
+  | { finished: true; result: GuestCommandResult }
+  | { finished: false; partial: GuestCommandResult; error: GuestCommandTimeoutError };
+
+export class GuestTools {
+  constructor(private readonly world: LabWorld) {}
+
+  /** Runs a program in the guest and keeps its output as evidence. */
+  async run(command: readonly string[], options: { timeoutMs?: number } = {}): Promise<GuestCommandResult> {
+    try {
+      const result = await this.world.vm.guest.run(command, options);
+      this.world.evidence.guest(result);
+      return result;
+    } catch (error) {
+      if (error instanceof GuestCommandTimeoutError) {
+        this.world.evidence.guest({ ...this.outputOf(error.partial), note: 'stopped at its time limit' });
+      } else {
+        this.world.evidence.guest({
+          command: command.join(' '),
+          exitCode: null,
+          stdout: '',
+          stderr: error instanceof Error ? error.message : String(error),
+          note: 'the guest did not answer',
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Runs a tool and reads its output with the parser of `kind`; both are kept as evidence. */
+  async read<K extends CommandKind>(
+    command: readonly string[],
+    kind: K,
+  ): Promise<{ result: GuestCommandResult; value: Parsed<K> }> {
+    const result = await this.run(command);
+    const value = await readOutput(
+      kind,
+      result.stdout,
+      `'${command.join(' ')}' in ${this.world.vm.describe()}`,
+    );
+    await this.world.evidence.attach(command.join(' '), result.stdout, value);
+    return { result, value };
+  }
+
+  /** Runs a program that may not finish (a removal waiting on a driver): its time limit is an outcome. */
+  async runBounded(command: readonly string[], timeoutMs: number): Promise<Finished> {
+    try {
+      return { finished: true, result: await this.run(command, { timeoutMs }) };
+    } catch (error) {
+      if (error instanceof GuestCommandTimeoutError)
+        return { finished: false, partial: error.partial, error };
+      throw error;
+    }
+  }
+
+  private outputOf(r: GuestCommandResult) {
+    return { command: r.command.join(' '), exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Networking (seed: "Debugging a Network Connectivity Issue - TrackNblOwner to the Rescue"): NDIS
+ * NBL owner tracking (TrackNblOwner, read at boot), the miniport driver under test, removing its
+ * adapter (a PnP remove that waits for the NBLs the miniport still holds), and what the debugger's
+ * NDIS extension shows about them.
+ */
+
+import { formatLabDuration } from '../../lab/clock.js';
+import type { DriverConfig } from '../../lab/config/lab-file.js';
+import { ConfigurationError, HarnessLogicError, LabCompromisedError } from '../../lab/errors.js';
+import type {
+  LocksResult,
+  MiniportResult,
+  PendingNblsResult,
+  ThreadResult,
+} from '../../lab/parsers/index.js';
+import { expectThat } from '../expectations.js';
+import type { LabWorld } from '../world.js';
+
+export const NDIS_PARAMETERS = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters';
+/** The trigger a miniport's catalog entry gives for removing its adapter (a PnP remove). */
+export const REMOVE_ADAPTER_TRIGGER = 'remove-adapter';
+
+export interface Removal {
+  finished: boolean;
+  /** Lab milliseconds the removal was given (or took, when it finished). */
+  waitedMs: number;
+  exitCode: number | null;
+}
+
+export class Network {
+  private miniport: DriverConfig | null = null;
+  removal: Removal | null = null;
+
+  constructor(private readonly world: LabWorld) {}
+
+  /** Sets TrackNblOwner (1 tracks the last owner of each NBL, 0 tracks none), reboots and reads it back. */
+  async trackNblOwners(on: boolean): Promise<void> {
+    const guest = this.world.vm.guest;
+    await guest.setRegistryValue(NDIS_PARAMETERS, 'TrackNblOwner', 'DWord', on ? 1 : 0);
+    await guest.reboot();
+    const value = await guest.registryValue(NDIS_PARAMETERS, 'TrackNblOwner');
+    await this.world.evidence.attach('TrackNblOwner', null, value);
+    if (value.value !== (on ? 1 : 0)) {
+      throw new LabCompromisedError(
+        `TrackNblOwner in ${this.world.vm.describe()} reads ${JSON.stringify(value.value)} after the reboot instead of ${on ? 1 : 0}; check that the guest's registry keeps ${NDIS_PARAMETERS}.`,
+      );
+    }
+    this.world.did(`NBL owner tracking was turned ${on ? 'on' : 'off'}`);
+  }
+
+  /** Installs the miniport driver of the network adapter (PnP starts it on the adapter). */
+  async useMiniport(driver: DriverConfig): Promise<void> {
+    await this.world.drivers.install(driver);
+    this.miniport = driver;
+  }
+
+  /** The command line that removes the miniport's adapter: its catalog trigger, or pnputil on the lab's declared adapter. */
+  private removeCommand(driver: DriverConfig): readonly string[] {
+    const trigger = driver.triggers[REMOVE_ADAPTER_TRIGGER];
+    if (trigger) return trigger;
+    const data = this.world.lab.file.data;
+    const adapter =
+      data.kind === 'embedded'
+        ? data.embedded.guests[this.world.vm.name]?.devices.find((d) => d.class.toLowerCase() === 'net')
+        : undefined;
+    if (!adapter) {
+      throw new ConfigurationError(
+        `The ${this.world.lab.describe()} does not say how to remove the adapter of '${driver.name}'; give it a '${REMOVE_ADAPTER_TRIGGER}' trigger in ${this.world.lab.file.path}.`,
+      );
+    }
+    return ['pnputil', '/remove-device', adapter.instanceId];
+  }
+
+  /** Removes the miniport's adapter, giving the removal the lab's time for a guest command. */
+  async removeAdapter(): Promise<Removal> {
+    const driver = this.miniport;
+    if (!driver) {
+      throw new HarnessLogicError(
+        "The network adapter was removed before the scenario named its miniport driver; start with 'Given {driver} drives the network adapter'.",
+      );
+    }
+    const limit = this.world.lab.timeouts.guestCommand * 1000;
+    this.world.did(`the adapter of ${driver.binary} was removed`);
+    const outcome = await this.world.guest.runBounded(this.removeCommand(driver), limit);
+    this.removal = outcome.finished
+      ? { finished: true, waitedMs: outcome.result.durationMs, exitCode: outcome.result.exitCode }
+      : { finished: false, waitedMs: limit, exitCode: null };
+    return this.removal;
+  }
+
+  async pendingNbls(): Promise<PendingNblsResult> {
+    return (await this.world.crashes.analysis()).run('!ndiskd.pendingnbls', 'pendingnbls');
+  }
+
+  async miniportState(handle: string): Promise<MiniportResult> {
+    return (await this.world.crashes.analysis()).run(
+      `!ndiskd.miniport ${handle.replace(/^0x/, '')}`,
+      'miniport',
+    );
+  }
+
+  async locks(): Promise<LocksResult> {
+    return (await this.world.crashes.analysis()).run('!locks', 'locks');
+  }
+
+  async thread(address: string): Promise<ThreadResult> {
+    return (await this.world.crashes.analysis()).run(`!thread ${address.replace(/^0x/, '')}`, 'thread');
+  }
+
+  /** The removal had not finished after `durationMs` (lab time). */
+  expectRemovalWaiting(durationMs: number): void {
+    const removal = this.removal;
+    if (!removal) {
+      throw new HarnessLogicError(
+        "No removal was started; 'When the network adapter is removed' comes first.",
+      );
+    }
+    if (!removal.finished && removal.waitedMs < durationMs) {
+      throw new ConfigurationError(
+        `The removal was given ${formatLabDuration(removal.waitedMs)} (timeouts.guestCommand of ${this.world.lab.file.path}), less than the ${formatLabDuration(durationMs)} the scenario asks about; ask about a shorter time or raise the timeout.`,
+      );
+    }
+    expectThat(this.world, !removal.finished, {
+      expected: `the removal of the network adapter to be still waiting after ${formatLabDuration(durationMs)}`,
+      because: `the miniport ${this.miniport?.binary ?? ''} keeps NBLs it never completes, and NDIS waits for them before it lets the adapter go`,
+      actual: `it finished after ${formatLabDuration(removal.waitedMs)} with exit code ${removal.exitCode}`,
+    });
+  }
+
+  /** The pending NBLs are held by this miniport, which is in this PnP state with this operational flag. */
+  async expectNblsHeldBy(adapter: string, pnp: string, flag: string): Promise<void> {
+    const pending = await this.pendingNbls();
+    const because = `${this.world.lastAction ?? 'the adapter was removed'} and NBL owner tracking is on`;
+    const holders = [...new Set(pending.rows.map((r) => `${r.holderName} [${r.holderType ?? '?'}]`))];
+    const held = pending.rows.filter((r) => r.holderName === adapter && r.holderType === 'Miniport');
+    expectThat(
+      this.world,
+      pending.trackingEnabled && held.length > 0 && held.length === pending.rows.length,
+      {
+        expected: `the pending NBLs to be held by the miniport "${adapter}"`,
+        because,
+        actual: !pending.trackingEnabled
+          ? 'the debugger says NBL tracking is off'
+          : pending.rows.length === 0
+            ? 'there are no pending NBLs'
+            : `they are held by ${holders.join(', ')}`,
+      },
+    );
+    const miniport = await this.miniportState((held[0] as { heldBy: string }).heldBy);
+    expectThat(
+      this.world,
+      miniport.devicePnp === pnp && (miniport.operationalFlags ?? '').split(/[\s,]+/).includes(flag),
+      {
+        expected: `the miniport "${adapter}" to be ${pnp} and ${flag}`,
+        because: 'the PnP remove paused the adapter and waits for its NBLs',
+        actual: `its Device PnP is ${miniport.devicePnp ?? 'not shown'} and its operational flags are ${miniport.operationalFlags ?? 'not shown'}`,
+      },
+    );
+  }
+
+  /** The debugger cannot list pending NBLs and asks for NBL tracking (TrackNblOwner). */
+  async expectTrackingRequired(): Promise<void> {
+    const pending = await this.pendingNbls();
+    expectThat(this.world, !pending.trackingEnabled, {
+      expected: 'the debugger to ask for NBL tracking before it lists pending NBLs',
+      because: 'NBL owner tracking was turned off, so NDIS keeps no owner to show',
+      actual: `it listed ${pending.rows.length} pending NBL(s)`,
+    });
+  }
+
+  /** The thread removing the adapter holds the PnP engine lock while it waits. */
+  async expectRemovalHoldsPnpLock(): Promise<void> {
+    const locks = await this.locks();
+    const engine = locks.resources.find((r) => r.symbol?.toLowerCase() === 'nt!pienginelock');
+    const owner = engine?.mode === 'exclusive' ? engine.owners.find((o) => o.owner) : undefined;
+    expectThat(this.world, owner !== undefined, {
+      expected: 'the PnP engine lock (nt!PiEngineLock) to be held exclusively while the removal waits',
+      because: 'a PnP remove runs under the PnP engine lock',
+      actual: engine
+        ? `it is ${engine.mode ?? 'available'}`
+        : `!locks lists ${locks.resources.map((r) => r.symbol ?? r.address).join(', ') || 'no held lock'}`,
+    });
+    const thread = await this.thread((owner as { thread: string }).thread);
+    const removing = thread.stack.some(
+      (f) => f.module?.toLowerCase() === 'ndis' && /^ndisPnPRemoveDevice/i.test(f.function ?? ''),
+    );
+    expectThat(this.world, removing, {
+      expected: `the owner of the PnP engine lock (${owner?.thread}) to be the thread removing the adapter`,
+      because: 'NDIS removes the adapter in the PnP worker that holds the lock',
+      actual: `its stack is ${thread.stack
+        .map((f) => `${f.module ?? '?'}!${f.function ?? '?'}`)
+        .slice(0, 6)
+        .join(' ← ')}`,
+    });
+  }
+}

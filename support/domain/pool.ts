@@ -1,0 +1,138 @@
+/**
+ * Pool in a crash (seeds: "Understanding Pool Corruption" parts 1 and 2): the special-pool guard
+ * page an overrun hits (stop 0xD6), and, without special pool, the corrupt pool page a later crash
+ * meets and the next step that follows from it (lab/triage/pool.ts).
+ */
+import { HarnessLogicError } from '../../lab/errors.js';
+import { describeBugcheck } from '../../lab/params/bugcheck.js';
+import type { PoolResult } from '../../lab/parsers/index.js';
+import { type PoolLook, type PoolTriage, triagePoolCorruption } from '../../lab/triage/pool.js';
+import { expectThat } from '../expectations.js';
+import type { LabWorld } from '../world.js';
+import { readOutput } from './read.js';
+
+/** Bug checks whose first parameter is the memory the faulting code referenced. */
+const REFERENCED_IN_ARG1 = new Set([0x0a, 0x50, 0xd1, 0xd6]);
+/** Bug checks whose parameters hold a context record (.cxr): 0x3B (Arg3), 0x7E (Arg4). */
+const CONTEXT_ARG: Readonly<Record<number, number>> = { 59: 2, 126: 3 };
+
+export class Pool {
+  private triaged: PoolTriage | null = null;
+
+  constructor(private readonly world: LabWorld) {}
+
+  /** The memory the crash referenced (Arg1 of 0xD6 and its kin). */
+  private referenced(): string {
+    const crash = this.world.crashes.last;
+    if (!crash || !REFERENCED_IN_ARG1.has(crash.code)) {
+      throw new HarnessLogicError(
+        `The memory a crash referenced is known for ${[...REFERENCED_IN_ARG1].map((c) => describeBugcheck(c)).join(', ')}, ${crash ? `not for ${describeBugcheck(crash.code)}` : 'and the VM has not crashed'}; expect that bug check first.`,
+      );
+    }
+    return crash.args[0] as string;
+  }
+
+  /** The referenced memory is special pool: `!pool` on it says so. */
+  async expectSpecialPool(): Promise<void> {
+    const address = this.referenced();
+    const pool = await (await this.world.crashes.analysis()).run(
+      `!pool ${address.replace(/^0x/, '')}`,
+      'pool',
+    );
+    expectThat(this.world, /special pool/i.test(pool.region ?? ''), {
+      expected: `the memory the crash referenced (${address}) to be special pool`,
+      because: this.world.verifier.description,
+      actual: `!pool says its region is ${pool.region ?? 'not shown'}`,
+    });
+  }
+
+  /** The referenced page is not valid (`!pte`): the guard page special pool puts after an allocation. */
+  async expectPageNotValid(): Promise<void> {
+    const address = this.referenced();
+    const pte = await (await this.world.crashes.analysis()).run(`!pte ${address.replace(/^0x/, '')}`, 'pte');
+    const last = pte.levels[pte.levels.length - 1];
+    expectThat(this.world, last?.level === 'PTE' && last.valid === false, {
+      expected: `the page of ${address} to be not valid`,
+      because: 'special pool marks the page after each allocation as a guard page',
+      actual: last
+        ? `its ${last.level} is ${last.valid ? 'valid' : 'shown without a validity'} (${last.flags ?? last.contents ?? ''})`
+        : '!pte shows no level',
+    });
+  }
+
+  /** What the pool corruption triage concludes from `!pool` on every kernel address the crash touched. */
+  async triage(): Promise<PoolTriage> {
+    if (this.triaged) return this.triaged;
+    const crash = this.world.crashes.last;
+    if (!crash)
+      throw new HarnessLogicError(
+        'Pool corruption is looked for in a crash, and the VM has not crashed; expect the bug check first.',
+      );
+    const analysis = await this.world.crashes.analysis();
+    const { isKernelAddress, parseRegisters } = await import('../../lab/triage/registers.js');
+    const candidates = crash.args.filter(isKernelAddress);
+    const context = CONTEXT_ARG[crash.code];
+    const record = context === undefined ? undefined : crash.args[context];
+    if (record && isKernelAddress(record)) {
+      const registers = await analysis.readWith(`.cxr ${record}`, 'registers', parseRegisters);
+      await analysis.raw('.cxr');
+      candidates.push(...Object.values(registers).filter(isKernelAddress));
+    }
+    const looks: PoolLook[] = [];
+    for (const address of [...new Set(candidates)]) {
+      const command = `!pool ${address.replace(/^0x/, '')}`;
+      const raw = await analysis.raw(command);
+      let pool: PoolResult;
+      try {
+        pool = await readOutput('pool', raw, command);
+      } catch {
+        // Not a pool address (code, a stack, a register holding data): nothing to look at.
+        continue;
+      }
+      looks.push({ address, pool });
+      if (pool.corrupt) {
+        await this.world.evidence.attach(`kd ${command}`, raw, pool);
+        break;
+      }
+    }
+    this.triaged = triagePoolCorruption({
+      looks,
+      suspects: this.world.drivers.suspects,
+      underSpecialPool: this.world.verifier.underSpecialPool,
+    });
+    await this.world.evidence.attach('pool corruption triage', null, this.triaged);
+    return this.triaged;
+  }
+
+  /** `!pool` shows a corrupt page at an address the crash touched. */
+  async expectCorruption(): Promise<void> {
+    const t = await this.triage();
+    expectThat(this.world, t.corrupt, {
+      expected: 'the crash to have met corrupt pool',
+      because: `${this.world.crashes.last?.during ?? 'the driver'} after ${this.world.drivers.suspects.join(', ') || 'a driver'} wrote past its allocation`,
+      actual: t.corrupt
+        ? ''
+        : `!pool found no corrupt page at ${t.looked.join(', ') || 'any address the crash touched'}`,
+    });
+  }
+
+  /** The triage's next step is special pool for this driver. */
+  async expectNextStepSpecialPool(binary: string): Promise<void> {
+    const t = await this.triage();
+    const step = t.corrupt ? t.nextStep : null;
+    expectThat(
+      this.world,
+      step?.action === 'enable-special-pool' &&
+        step.drivers.some((d) => d.toLowerCase() === binary.toLowerCase()),
+      {
+        expected: `the analysis to recommend special pool for ${binary} as the next step`,
+        because: t.corrupt ? t.because : 'the crash met corrupt pool',
+        actual: !t.corrupt
+          ? 'it found no corrupt pool to reason from'
+          : step?.action === 'enable-special-pool'
+            ? `it recommends '${step.command}'`
+            : 'every suspect already has special pool, so it recommends looking beyond overruns',
+      },
+    );
+  }
+}
