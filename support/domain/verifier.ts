@@ -108,7 +108,7 @@ export class Verifier {
         : Object.entries(query.options)
             .filter(([, on]) => on)
             .reduce((all, [label]) => all | (verifierOption(label)?.bit ?? 0), 0);
-      drivers = query.drivers;
+      drivers = query.allDrivers ? 'all' : query.drivers;
     } else {
       const level = await this.world.vm.guest.registryValue(MEMORY_MANAGEMENT, 'VerifyDriverLevel');
       const list = await this.world.vm.guest.registryValue(MEMORY_MANAGEMENT, 'VerifyDrivers');

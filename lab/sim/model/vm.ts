@@ -853,6 +853,7 @@ export class SimVm {
   /** The checks of a PowerShell Direct session: the credential, then a guest that is up. */
   private async session(credential: { user: string; password: string }): Promise<void> {
     await this.settle();
+    await this.whileStopped();
     const s = this.state;
     if (s.power !== 'Running' || s.phase !== 'up') throw remoteSessionEnded();
     if (this.fault('psdirect-credential-refused')) throw credentialInvalid();
@@ -861,6 +862,19 @@ export class SimVm {
       (a) => a.user.toLowerCase() === user.toLowerCase() && a.password === credential.password,
     );
     if (!known) throw credentialInvalid();
+  }
+
+  /**
+   * A guest stopped in the debugger does not answer PowerShell Direct: the call stalls until the
+   * debugger lets the target go (or it goes down), as the VM bus stalls with the frozen guest. The
+   * caller's own time limit bounds the wait. It also makes a `g` that is still on its way to the
+   * target when the next guest command arrives harmless, as it is on a real host.
+   */
+  private async whileStopped(): Promise<void> {
+    while (this.state.phase === 'frozen' && this.state.power === 'Running') {
+      await this.time.sleep(this.options.timings.commandSeconds * 1000);
+      await this.settle();
+    }
   }
 
   /** Test-VMPowerShellDirect: the guest's name and boot time. */
@@ -890,6 +904,7 @@ export class SimVm {
     await this.session(credential);
     await this.time.sleep(this.options.timings.commandSeconds * 1000);
     await this.settle();
+    await this.whileStopped();
     if (this.state.power !== 'Running' || this.state.phase !== 'up') throw remoteSessionEnded();
     const tool = (file.split(/[\\/]/).pop() ?? file).toLowerCase().replace(/\.exe$/, '');
     if (this.state.hang && PNP_BOUND.has(tool)) {
