@@ -22,6 +22,8 @@ const common = {
   formatOptions: {
     resultsDir,
     junit: { suiteName: 'driverlab' },
+    // An undefined step's snippet names the closest existing steps and uses the house form.
+    snippetSyntax: './support/snippet-syntax.mjs',
     labels: [
       { pattern: [/^@epic:(.*)$/], name: 'epic' },
       { pattern: [/^@severity:(.*)$/], name: 'severity' },

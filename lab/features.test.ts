@@ -103,6 +103,36 @@ describe('the features on a real Hyper-V lab file, dry run', { timeout: 120_000 
   });
 });
 
+describe('a step with no definition, in a dry run', { timeout: 120_000 }, () => {
+  test('gets the closest existing steps and a definition in the house form', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driverlab-undefined-'));
+    try {
+      const feature = join(dir, 'undefined.feature');
+      writeFileSync(
+        feature,
+        'Feature: a new case\n  Scenario: a misspelled step\n    Given a test VM\n    When a program tries 2 times to commit 12000 megabytes\n',
+      );
+      const run = await execa(
+        process.execPath,
+        [cucumberBin(), '--dry-run', '--format', 'summary', feature],
+        { cwd: paths.root, env: { CUCUMBER_WORKER_ID: '0' }, reject: false },
+      );
+      const out = run.stdout;
+      ok(/\(1 undefined,/.test(out), `the dry run reports the step as undefined: ${out.slice(-500)}`);
+      ok(
+        out.includes(
+          "// Closest existing steps (docs/steps.md): 'When a program tries {int} time(s) to commit {int} MB'; or define it:",
+        ),
+        out,
+      );
+      ok(out.includes("  'a program tries {int} times to commit {int} megabytes',"), out);
+      ok(out.includes('async function (this: LabWorld, int: number, int2: number) {'), out);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the feature files', () => {
   test('say what, not how: no tool, cmdlet or debugger command, and nothing about the simulation', () => {
     const how =

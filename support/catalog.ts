@@ -25,7 +25,14 @@ import {
   ParameterType,
   ParameterTypeRegistry,
 } from '@cucumber/cucumber-expressions';
-import type { ParameterTypeEntry, StepCatalog, StepDomain, StepEntry } from '../lab/catalog/steps.js';
+import {
+  type GeneratedStep,
+  type ParameterTypeEntry,
+  type StepCatalog,
+  type StepDomain,
+  type StepEntry,
+  undefinedStepSnippet,
+} from '../lab/catalog/steps.js';
 import { HarnessLogicError } from '../lab/errors.js';
 import type { LabWorld } from './world.js';
 
@@ -170,19 +177,33 @@ export function stepCatalog(): StepCatalog {
 }
 
 /** Cucumber's own snippet generator over these parameter types: the expression an undefined step would get. */
-export function generatedExpression(text: string): {
-  expression: string;
-  parameters: { name: string; type: string }[];
-} {
+export function generatedExpression(text: string): GeneratedStep {
   const [first] = new CucumberExpressionGenerator(() => parameterTypes.parameterTypes).generateExpressions(
     text,
   );
   if (!first) return { expression: text, parameters: [] };
+  return fromGenerated(first);
+}
+
+/** A generated expression with the TypeScript types of its parameters. */
+function fromGenerated(generated: {
+  source: string;
+  parameterInfos: readonly { name: string; count: number }[];
+}): GeneratedStep {
   return {
-    expression: first.source,
-    parameters: first.parameterInfos.map((p) => ({
+    expression: generated.source,
+    parameters: generated.parameterInfos.map((p) => ({
       name: p.name + (p.count > 1 ? String(p.count) : ''),
       type: TS_TYPES[p.name] ?? 'unknown',
     })),
   };
 }
+
+/**
+ * Cucumber loads a snippet syntax (support/snippet-syntax.mjs) by itself, apart from the support
+ * code; it reaches the step record through this well-known global, set once the support code loads.
+ */
+(globalThis as Record<symbol, unknown>)[Symbol.for('driverlab.undefinedStepSnippet')] = (
+  keyword: string,
+  generated: { source: string; parameterInfos: readonly { name: string; count: number }[] },
+): string => undefinedStepSnippet(keyword, fromGenerated(generated), stepCatalog());

@@ -144,6 +144,31 @@ export function closestSteps(
     .map((x) => x.s);
 }
 
+/** The Cucumber expression Cucumber's snippet generator made for a step text, with its parameters. */
+export interface GeneratedStep {
+  expression: string;
+  parameters: readonly { name: string; type: string }[];
+}
+
+/** A step definition in the form steps are defined here; `example` is the step text when known. */
+function houseSnippet(keyword: string, generated: GeneratedStep, example: string | null): string {
+  const kw = Keyword.safeParse(keyword.trim()).success ? keyword.trim() : 'Given';
+  const quote = (text: string) => text.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  const params = ['this: LabWorld', ...generated.parameters.map((p) => `${p.name}: ${p.type}`)].join(', ');
+  return [
+    `${kw}(`,
+    `  '${quote(generated.expression)}',`,
+    `  { description: '…', example: '${example === null ? '…' : quote(`${kw} ${example}`)}' },`,
+    `  async function (${params}) {`,
+    '    // one line into the World or the lab ports',
+    '  },',
+    ');',
+  ].join('\n');
+}
+
+const closestLabels = (text: string, catalog: StepCatalog) =>
+  closestSteps(text, catalog).map((s) => `${s.keyword} ${s.expression}`);
+
 /**
  * What a feature writer reads for a step with no definition: the closest existing steps and a
  * snippet in the form steps are defined here. `generated` is the Cucumber expression Cucumber's own
@@ -152,26 +177,33 @@ export function closestSteps(
 export function undefinedStepAdvice(
   keyword: string,
   text: string,
-  generated: { expression: string; parameters: readonly { name: string; type: string }[] },
+  generated: GeneratedStep,
   catalog: StepCatalog,
 ): { sentence: string; snippet: string; closest: string[] } {
-  const closest = closestSteps(text, catalog).map((s) => `${s.keyword} ${s.expression}`);
-  const kw = Keyword.safeParse(keyword.trim()).success ? keyword.trim() : 'Given';
-  const params = ['this: LabWorld', ...generated.parameters.map((p) => `${p.name}: ${p.type}`)].join(', ');
-  const expression = generated.expression.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-  const snippet = [
-    `${kw}(`,
-    `  '${expression}',`,
-    `  { description: '…', example: '${kw} ${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' },`,
-    `  async function (${params}) {`,
-    '    // one line into the World or the lab ports',
-    '  },',
-    ');',
-  ].join('\n');
+  const closest = closestLabels(text, catalog);
+  const snippet = houseSnippet(keyword, generated, text);
   const sentence = `The step '${keyword.trim()} ${text}' has no definition, so the scenario cannot run; ${
     closest.length > 0
       ? `the closest steps are ${closest.map((c) => `'${c}'`).join(', ')} (see docs/steps.md), or define it`
       : 'no existing step is close (see docs/steps.md); define it'
   } in the steps file of its domain:`;
   return { sentence, snippet, closest };
+}
+
+/**
+ * The snippet Cucumber prints for an undefined step (a dry run, `driverlab run --dry-run`), where
+ * only the generated expression is known: the closest existing steps as a comment, then the house
+ * snippet.
+ */
+export function undefinedStepSnippet(
+  keyword: string,
+  generated: GeneratedStep,
+  catalog: StepCatalog,
+): string {
+  const closest = closestLabels(generated.expression, catalog);
+  const comment =
+    closest.length > 0
+      ? `// Closest existing steps (docs/steps.md): ${closest.map((c) => `'${c}'`).join(', ')}; or define it:`
+      : '// No existing step is close (docs/steps.md); define it in the steps file of its domain:';
+  return `${comment}\n${houseSnippet(keyword, generated, null)}`;
 }

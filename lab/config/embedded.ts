@@ -194,7 +194,10 @@ export const GuestDeclaration = z.strictObject({
 });
 export type GuestDeclaration = z.infer<typeof GuestDeclaration>;
 
-/** A user-mode test tool in the guest image that the guest model runs itself (not a catalog driver). */
+/**
+ * A user-mode test program in every guest image that scenarios run by its kind (on a real lab the
+ * program must be in the baseline image; in the embedded lab the guest model runs it itself).
+ */
 export const GuestTool = z.strictObject({
   /** The program's guest path, e.g. C:\\Tools\\commithog.exe. */
   program: z.string().regex(/^[A-Za-z]:\\/, 'a guest path such as C:\\Tools\\commithog.exe'),
@@ -206,8 +209,6 @@ export type GuestTool = z.infer<typeof GuestTool>;
 export const EmbeddedDeclaration = z.strictObject({
   /** The simulated guest behind each VM, by VM name. */
   guests: z.record(z.string(), GuestDeclaration),
-  /** User-mode tools present in every guest image, by name. */
-  tools: z.record(z.string(), GuestTool).default({}),
   /** How each catalog driver behaves in the simulated kernel, by driver name. */
   drivers: z.record(z.string(), SimulatedDriver).default({}),
   /** Lab faults each VM injects, by VM name. */

@@ -1,13 +1,21 @@
 import { strict as expect } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigurationError } from '../errors.js';
 import { paths } from '../paths.js';
-import { loadLabFile, parseLabFile } from './lab-file.js';
+import { type DriverConfig, loadLabFile, parseLabFile } from './lab-file.js';
 
 const FILE = 'lab/labs/nightly.yaml';
+
+function featureFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) return featureFiles(full);
+    return name.endsWith('.feature') ? [full] : [];
+  });
+}
 
 /** A small valid real-lab file; each test changes one thing in it. */
 const valid = `kind: hyperv
@@ -62,18 +70,36 @@ describe('a lab file', () => {
       lab.data.vms.map((v) => v.debug?.transport),
       ['net', 'pipe'],
     );
+    // The seed features run on it unchanged: every driver they name is in its catalog with the
+    // triggers the embedded catalog gives it, and it has every kind of test program the embedded lab has.
+    const embedded = await loadLabFile(paths.embeddedLab);
+    const named = new Set<string>();
+    for (const file of featureFiles(join(paths.root, 'features'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/\b([a-z][a-z0-9-]*)\.sys\b/gi)) {
+        named.add((m[1] as string).toLowerCase());
+      }
+    }
+    expect.ok(named.size >= 8, `the features name the seed drivers: ${[...named].join(', ')}`);
+    for (const name of named) {
+      const real: DriverConfig | undefined = lab.data.drivers.find((d) => d.name.toLowerCase() === name);
+      const simulated = embedded.data.drivers.find((d) => d.name.toLowerCase() === name);
+      expect.ok(real, `the example catalog has ${name}, which a feature names`);
+      expect.ok(simulated, `the embedded catalog has ${name}`);
+      expect.deepEqual(
+        Object.keys(real.triggers).sort(),
+        Object.keys(simulated.triggers).sort(),
+        `${name}'s triggers`,
+      );
+      // A minifilter's altitude and instance come from its INF: sc create cannot install one.
+      const kind =
+        embedded.data.kind === 'embedded'
+          ? embedded.data.embedded.drivers[simulated.name]?.filter?.kind
+          : undefined;
+      if (kind === 'minifilter') expect.ok(real.inf, `the minifilter ${name} is installed from its INF`);
+    }
     expect.deepEqual(
-      lab.data.drivers.map((d) => d.name),
-      [
-        'myfault',
-        'baddriver',
-        'baddriver-fixed',
-        'mympdriver',
-        'EncryptionLegacy',
-        'AVLegacy',
-        'AVMiniFilter',
-        'NullFilter',
-      ],
+      [...new Set(Object.values(lab.data.tools).map((t) => t.kind))].sort(),
+      [...new Set(Object.values(embedded.data.tools).map((t) => t.kind))].sort(),
     );
     expect.equal(lab.data.drivers.find((d) => d.name === 'baddriver')?.fixedBy, 'baddriver-fixed');
     const refs = lab.data.vms.flatMap((v) => [

@@ -12,7 +12,7 @@ import { dirname, isAbsolute, resolve, win32 } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
-import { EmbeddedDeclaration } from './embedded.js';
+import { EmbeddedDeclaration, GuestTool } from './embedded.js';
 import { formatSchemaIssues } from './zod-errors.js';
 
 /** A secret by reference: `{ env: NAME }` or `{ file: path }` (relative to the lab file). */
@@ -187,6 +187,8 @@ const common = {
   hosts: z.array(HostConfig).min(1),
   vms: z.array(VmConfig).min(1),
   drivers: z.array(DriverConfig).default([]),
+  /** Test programs in every guest image, by name; scenarios find them by kind. */
+  tools: z.record(z.string(), GuestTool).default({}),
   debugger: DebuggerConfig,
   timeouts: Timeouts.default(Timeouts.parse({})),
 };

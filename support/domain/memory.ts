@@ -21,10 +21,7 @@ export class Memory {
   /** The lab's commit-hungry test program (a lab tool of kind `commit`). */
   private commitTool(): string {
     const data = this.world.lab.file.data;
-    const tool =
-      data.kind === 'embedded'
-        ? Object.values(data.embedded.tools).find((t) => t.kind === 'commit')
-        : undefined;
+    const tool = Object.values(data.tools).find((t) => t.kind === 'commit');
     if (!tool) {
       throw new ConfigurationError(
         `The ${this.world.lab.describe()} names no commit test program, so a scenario cannot make commit requests fail; declare a tool of kind 'commit' for its guests in ${this.world.lab.file.path}.`,

@@ -48,7 +48,7 @@ export async function guestUnderTest(
     declaration: options.declaration ? options.declaration(declared) : declared,
     drivers: lab.data.drivers,
     simulated: options.drivers ? options.drivers(lab.data.embedded.drivers) : lab.data.embedded.drivers,
-    tools: lab.data.embedded.tools,
+    tools: lab.data.tools,
     diskFull: options.diskFull ?? false,
   };
   let clock = Date.parse('2024-03-01T10:00:00Z');

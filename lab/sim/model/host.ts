@@ -234,7 +234,7 @@ export class SimHost {
         declaration,
         drivers: host.data.drivers,
         simulated: host.data.embedded.drivers,
-        tools: host.data.embedded.tools,
+        tools: host.data.tools,
         diskFull: faults.some((f) => f.kind === 'disk-full'),
       };
       const accounts = declaration.accounts.map((a) => ({
