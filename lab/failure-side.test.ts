@@ -124,6 +124,13 @@ describe('the failure side of the features, on the embedded lab', { timeout: 120
     );
   });
 
+  test('each result names its VM and the machine that ran it, once each', () => {
+    const r = result('a wrong bug check is expected');
+    const values = (name: string) => r.labels.filter((l) => l.name === name).map((l) => l.value);
+    deepStrictEqual(values('vm'), ['win11-a']);
+    equal(values('host').length, 1, `one host label: ${JSON.stringify(r.labels)}`);
+  });
+
   test('a failed VM is kept as a checkpoint named after the scenario, with its evidence attached', () => {
     const attached = run.attached(result('a wrong bug check is expected'));
     match(

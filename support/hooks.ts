@@ -73,7 +73,8 @@ Before({ name: 'Describe the scenario for the report' }, async function (this: L
 Before({ name: 'Restore the VM to its baseline' }, async function (this: LabWorld) {
   await orRefuse(this, async () => {
     const vm = theLab().lease(workerIndex());
-    await allure.label('host', vm.name);
+    // Allure's own `host` label names the machine driverlab runs on; the VM gets a label of its own.
+    await allure.label('vm', vm.name);
     // The VM is the worker's lease: which one runs a scenario must not change its history.
     await allure.parameter('VM', vm.name, { excluded: true });
     await restoreForScenario(this, vm);
