@@ -73,6 +73,8 @@ export interface Debugger extends Describable {
   readonly state: TargetState;
   /** Waits until kd is connected to the target (or has opened the dump). */
   waitUntilConnected(options?: { timeoutMs?: number }): Promise<void>;
+  /** Watches for that much lab time; true when the debugger stayed without a connection. */
+  staysDisconnected(labMs: number): Promise<boolean>;
   /** Stops the running target (strategy chosen by configuration); returns why it stopped. */
   breakIn(): Promise<StopEvent>;
   /** Runs one command on the stopped target and returns what kd printed for it. */

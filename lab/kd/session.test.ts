@@ -102,6 +102,8 @@ function freshNet(port = 50_021): { hostIp: string; port: number } {
 
 interface Rig {
   target: DoubleTarget;
+  /** Where the debugger listens. */
+  net: { hostIp: string; port: number };
   clock: LabClock;
   redactor: Redactor;
   start(options?: {
@@ -131,6 +133,7 @@ async function kdnetRig(
   const redactor = new Redactor();
   return {
     target,
+    net,
     clock,
     redactor,
     start: async (o = {}) => {
@@ -233,6 +236,28 @@ describe('KdSession over KDNET', () => {
       );
       return true;
     });
+  });
+
+  it('watches a debugger with a wrong key stay without a connection, and one with the right key connect', async () => {
+    const clock = scaledClock({ factor: 1000, graceMs: 3000 });
+    const watch = async (targetKey: string) => {
+      const rig = await kdnetRig({ clock, targetKey });
+      const kd = KdSession.start({
+        subject: "VM 'kd-test'",
+        executable: embeddedDebuggerCommand(),
+        connection: { kind: 'net', ...rig.net, key: KEY },
+        clock,
+        redactor: rig.redactor,
+        verifierPolicy: () => 'b',
+      });
+      sessions.push(kd);
+      const quiet = await kd.staysDisconnected(60_000);
+      const state = kd.state;
+      await kd.close();
+      return { quiet, state };
+    };
+    expect.deepEqual(await watch('1.2.3.4'), { quiet: true, state: 'disconnected' });
+    expect.deepEqual(await watch(KEY), { quiet: false, state: 'running' });
   });
 
   it('answers the verifier question by policy, so a run never hangs on it', async () => {
@@ -386,6 +411,29 @@ describe('KdSession over KDNET', () => {
     expect.ok(log?.includes('Kernel Debugger connection established.'), 'kd wrote its log');
     expect.ok(!log?.includes(KEY), 'the key is not in the log');
     expect.ok(kd.commandLine.includes(`net:port=50021,key=${KEY}`), 'kd itself was given the key');
+  });
+
+  it('reads its transcript again and again the same, and redacts a secret registered after a read', async () => {
+    const rig = await kdnetRig();
+    rig.target.outputs.set('!secret', 'the guest said hunter2-passphrase here\n');
+    const kd = await rig.start();
+    await kd.breakIn();
+    await kd.execute('k');
+    const first = kd.transcript();
+    expect.equal(kd.transcript(), first, 'a read without new output gives the same text');
+    await kd.execute('!secret');
+    const second = kd.transcript();
+    expect.ok(
+      second.startsWith(first.slice(0, first.lastIndexOf('\n') + 1)),
+      'complete lines stay as they were',
+    );
+    expect.match(second, /the guest said hunter2-passphrase here/);
+    rig.redactor.add('hunter2-passphrase', 'a password the scenario captured');
+    const third = kd.transcript();
+    expect.ok(!third.includes('hunter2-passphrase'), 'the new secret is gone from the kept text');
+    expect.match(third, /the guest said «redacted: a password the scenario captured» here/);
+    expect.ok(!third.includes('@@DRIVERLAB'), 'no sentinel in the transcript');
+    await kd.close();
   });
 
   it('falls back to the next break-in strategy when one cannot be sent', async () => {

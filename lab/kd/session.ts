@@ -138,6 +138,8 @@ export class KdSession implements Debugger {
   private readonly log: KdEvent[] = [];
   private readonly waiters = new Set<Waiter>();
   private readonly parts: TranscriptPart[] = [];
+  /** The transcript's complete lines so far, cleaned and redacted (see transcript()). */
+  private readonly clean = { parts: 0, text: '', pending: '', secrets: 0 };
   private readonly decoder = new TextDecoder('utf-8');
   private current: TargetState = 'disconnected';
   private buffer = '';
@@ -274,6 +276,35 @@ export class KdSession implements Debugger {
     );
   }
 
+  /**
+   * Watches the debugger for `labMs` of lab time and says whether it stayed without a connection
+   * (true) — for a scenario that expects the debugger never to connect, such as one with a wrong
+   * key. A positive wait gets the clock's grace (a loaded machine must not fail it); this one waits
+   * the lab time with a small floor instead: what can go wrong by waiting less is a connection
+   * that comes later, and the floor keeps the window well above a loaded machine's scheduling
+   * delays on a fast embedded clock. On a real lab (factor 1) it is exactly the lab time.
+   */
+  async staysDisconnected(labMs: number): Promise<boolean> {
+    this.throwIfDead('watching for a connection');
+    if (this.current !== 'disconnected' && this.current !== 'rebooting') return false;
+    const wallMs = Math.max(labMs / this.clock.factor, Math.min(this.clock.graceMs, QUIET_FLOOR_MS));
+    const quiet = this.neverConnectedError(labMs);
+    try {
+      await this.waitFor(
+        this.log.length,
+        (e) => e.kind === (this.isDump ? 'stopped' : 'established'),
+        labMs,
+        () => quiet,
+        'watching for a connection',
+        wallMs,
+      );
+      return false;
+    } catch (error) {
+      if (error === quiet) return true;
+      throw error;
+    }
+  }
+
   breakIn(): Promise<StopEvent> {
     return this.exclusive(async () => {
       this.throwIfDead('breaking in');
@@ -384,12 +415,27 @@ export class KdSession implements Debugger {
 
   /** The console transcript: kd's output with the commands inline, sentinels removed, secrets redacted. */
   transcript(): string {
-    const text = this.parts
-      .filter((p) => p.kind === 'out' || !p.text.startsWith('.echo "@@DRIVERLAB:'))
-      .map((p) => p.text)
-      .join('')
-      .replace(/(?:\d+: )?kd> @@DRIVERLAB:[0-9a-f]+:END@@\n/g, '');
-    return this.options.redactor.redact(text);
+    // Complete lines are cleaned and redacted once and kept: a session that lives through a whole
+    // run is read after every scenario, and reading must not grow with everything before it. A
+    // sentinel line and a secret never span lines, so line by line gives the same text as a whole.
+    const cache = this.clean;
+    const redactor = this.options.redactor;
+    if (cache.secrets !== redactor.size) {
+      // A secret registered since (a key captured by a scenario) is taken out of the kept text too.
+      cache.text = redactor.redact(cache.text);
+      cache.secrets = redactor.size;
+    }
+    for (; cache.parts < this.parts.length; cache.parts += 1) {
+      const part = this.parts[cache.parts] as TranscriptPart;
+      if (part.kind === 'in' && part.text.startsWith('.echo "@@DRIVERLAB:')) continue;
+      cache.pending += part.text;
+    }
+    const cut = cache.pending.lastIndexOf('\n') + 1;
+    if (cut > 0) {
+      cache.text += redactor.redact(cleanLines(cache.pending.slice(0, cut)));
+      cache.pending = cache.pending.slice(cut);
+    }
+    return cache.text + redactor.redact(cleanLines(cache.pending));
   }
 
   /** kd's own -logo log, secrets redacted (null when kd wrote none). */
@@ -781,6 +827,7 @@ export class KdSession implements Debugger {
     timeoutMs: number,
     onTimeout: () => Error,
     doing: string,
+    wallMs: number = this.clock.wallTimeout(timeoutMs),
   ): Promise<KdEvent> {
     const seen = this.log.slice(from).find(pick);
     if (seen) return Promise.resolve(seen);
@@ -789,7 +836,7 @@ export class KdSession implements Debugger {
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
         reject(onTimeout());
-      }, this.clock.wallTimeout(timeoutMs));
+      }, wallMs);
       const waiter: Waiter = {
         from,
         doing,
@@ -887,6 +934,14 @@ export class KdSession implements Debugger {
 class StopTimeout extends Error {}
 
 /** The lines that can announce a lost link (checked before the full classification, for speed). */
+/** Takes the sentinel lines KdSession frames commands with out of transcript text. */
+function cleanLines(text: string): string {
+  return text.replace(/(?:\d+: )?kd> @@DRIVERLAB:[0-9a-f]+:END@@\n/g, '');
+}
+
+/** The least wall time staysDisconnected watches on a fast embedded clock. */
+const QUIET_FLOOR_MS = 500;
+
 const LOSS_HINT = /^(?:Waiting to reconnect|Shutdown occurred|The transport connection)/;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

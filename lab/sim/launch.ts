@@ -66,7 +66,10 @@ export function ensureSimBundle(entry: SimEntry): string {
     target: 'node20',
     write: false,
     metafile: true,
-    sourcemap: 'inline',
+    // A linked map file costs nothing at start (node reads it only with --enable-source-maps, which
+    // maps a simulator's stack trace back to TypeScript); an inline one is parsed by every start
+    // (measured: 0.31 s vs 0.23 s for the debugger, which starts once per debugged scenario).
+    sourcemap: 'linked',
     outfile: bundle,
     logLevel: 'silent',
     // Bundled CommonJS dependencies may call require(); give the ESM bundle one.
@@ -74,12 +77,22 @@ export function ensureSimBundle(entry: SimEntry): string {
       js: "import { createRequire as __driverlabRequire } from 'node:module'; const require = __driverlabRequire(import.meta.url);",
     },
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((i) => !i.includes('node_modules'));
+  // This file is an input too: a change to how bundles are built rebuilds them.
+  const inputs = [
+    ...Object.keys(result.metafile.inputs).filter((i) => !i.includes('node_modules')),
+    'lab/sim/launch.ts',
+  ];
   // Written under a temporary name and renamed, so a parallel worker never starts a half-written bundle.
   const temp = `${bundle}.${process.pid}.tmp`;
   const file = result.outputFiles.find((f) => f.path === bundle) ?? result.outputFiles[0];
   if (!file) throw new Error(`esbuild produced no output for ${source(entry)}`);
   mkdirSync(dirname(bundle), { recursive: true });
+  const map = result.outputFiles.find((f) => f.path === `${bundle}.map`);
+  if (map) {
+    const mapTemp = `${bundle}.map.${process.pid}.tmp`;
+    writeFileSync(mapTemp, map.contents);
+    renameSync(mapTemp, `${bundle}.map`);
+  }
   writeFileSync(temp, file.contents);
   renameSync(temp, bundle);
   const inputsTemp = `${inputsPath(entry)}.${process.pid}.tmp`;
