@@ -35,6 +35,7 @@ export {
 } from './auto.js';
 export { BcdDbgSettingsResult, BcdEnumResult } from './bcdedit.js';
 export { BugcheckBannerResult } from './bugcheck.js';
+export { DwordsResult } from './dwords.js';
 export { ParseError } from './errors.js';
 export { EventResult, WindowsEvent } from './event.js';
 export { FltmcFiltersResult, FltmcInstancesResult } from './fltmc.js';
@@ -48,6 +49,7 @@ export { MiniportResult, PendingNblsResult } from './ndiskd.js';
 export { PoolResult } from './pool.js';
 export { PoolUsedResult } from './poolused.js';
 export { PteResult } from './pte.js';
+export { RegistersResult } from './registers.js';
 export { type CommandKind, kindOfCommand } from './registry.js';
 export { StackResult } from './stack.js';
 export { ThreadResult } from './thread.js';

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { AnalyzeResult, parseAnalyze } from './analyze.js';
 import { BcdDbgSettingsResult, BcdEnumResult, parseBcdDbgSettings, parseBcdEnum } from './bcdedit.js';
 import { BugcheckBannerResult, parseBugcheckBanner } from './bugcheck.js';
+import { DwordsResult, parseDwords } from './dwords.js';
 import { EventResult, parseEvent } from './event.js';
 import { FltmcFiltersResult, FltmcInstancesResult, parseFltmcFilters, parseFltmcInstances } from './fltmc.js';
 import { IrpResult, parseIrp } from './irp.js';
@@ -14,6 +15,7 @@ import { MiniportResult, PendingNblsResult, parseMiniport, parsePendingNbls } fr
 import { PoolResult, parsePool } from './pool.js';
 import { PoolUsedResult, parsePoolUsed } from './poolused.js';
 import { PteResult, parsePte } from './pte.js';
+import { parseRegisters, RegistersResult } from './registers.js';
 import { parseStack, StackResult } from './stack.js';
 import { parseThread, ThreadResult } from './thread.js';
 import { parseVerifier, VerifierResult } from './verifier.js';
@@ -80,6 +82,12 @@ export const commandParsers = {
     '!ndiskd.pendingnbls: pending NBLs and who holds them',
   ),
   miniport: entry(parseMiniport, MiniportResult, '!ndiskd.miniport: a miniport state, PnP state, flags'),
+  registers: entry(
+    parseRegisters,
+    RegistersResult,
+    'r or .cxr: the general-purpose registers (x64 or x86) by name',
+  ),
+  dwords: entry(parseDwords, DwordsResult, 'dd or dc: memory rows of double words with their addresses'),
   'bugcheck-banner': entry(
     parseBugcheckBanner,
     BugcheckBannerResult,
@@ -152,5 +160,9 @@ function readKind(command: string): CommandKind | null {
   if (word === '!ndiskd.pendingnbls' || word === '!pendingnbls') return 'pendingnbls';
   if (word === '!ndiskd.miniport' || word === '!miniport') return 'miniport';
   if (word === '.bugcheck') return 'bugcheck-banner';
+  // `r` shows registers unless it sets one (`r rax=0`); `.cxr` with no context only resets it.
+  if (word === 'r' && !c.includes('=')) return 'registers';
+  if (word === '.cxr' && c.split(/\s+/).length > 1) return 'registers';
+  if (word === 'dd' || word === 'dc') return 'dwords';
   return null;
 }

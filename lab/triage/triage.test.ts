@@ -1,47 +1,19 @@
-import { deepStrictEqual, equal, throws } from 'node:assert/strict';
+import { deepStrictEqual, equal } from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { ParseError } from '../parsers/errors.js';
 import { parsers } from '../parsers/index.js';
+import { isKernelAddress } from './addresses.js';
 import { countedCommitFailures } from './commit.js';
 import { filterStackOrder } from './filters.js';
-import { dwords, parseDwords } from './memory-display.js';
 import { triagePoolCorruption } from './pool.js';
-import { isKernelAddress, parseRegisters } from './registers.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
-describe('registers from r and .cxr', () => {
-  test("the seed's .cxr: rax holds the overrun pattern, r8 the pool address", () => {
-    const r = parseRegisters(fixture('cxr.seed-pool-corruption.txt'));
-    equal(r.rax, '0x4f4f4f4f4f4f4f4f');
-    equal(r.r8, '0xfffffa8001a1b820');
-    equal(r.rip, '0xfffff8009267244a');
-    equal(Object.keys(r).length, 17);
-  });
-  test('the simulated kernel renders the same registers', () => {
-    deepStrictEqual(
-      Object.keys(parseRegisters(fixture('cxr.rendered-pool-corruption.txt'))).sort(),
-      Object.keys(parseRegisters(fixture('cxr.seed-pool-corruption.txt'))).sort(),
-    );
-  });
-  test('kernel addresses are the canonical upper half', () => {
+describe('kernel addresses', () => {
+  test('are the canonical upper half', () => {
     equal(isKernelAddress('0xfffffa8001a1b820'), true);
     equal(isKernelAddress('0x4f4f4f4f4f4f4f4f'), false);
     equal(isKernelAddress('0x0000000000001000'), false);
-  });
-  test('text without registers is refused', () => {
-    throws(() => parseRegisters('kd> k\nChild-SP'), ParseError);
-  });
-});
-
-describe('double words from dc', () => {
-  test("the seed's MiChargeCommitmentFailures: 48440 failures in member 1", () => {
-    deepStrictEqual(dwords(parseDwords(fixture('dc.seed-commit-failures.txt')), 4), [0, 0xbd38, 0, 0]);
-    deepStrictEqual(dwords(parseDwords(fixture('dc.rendered-commit-failures.txt')), 4), [0, 48440, 0, 0]);
-  });
-  test('text without a memory row is refused', () => {
-    throws(() => parseDwords("Couldn't resolve error at 'nt!MiChargeCommitmentFailures'"), ParseError);
   });
 });
 

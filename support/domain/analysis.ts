@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabCompromisedError } from '../../lab/errors.js';
 import type { Debugger } from '../../lab/kd/port.js';
-import { ParseError } from '../../lab/parsers/errors.js';
 import type { AnalyzeResult, CommandKind } from '../../lab/parsers/index.js';
 import type { LabWorld } from '../world.js';
 import type { CrashRecord } from './crashes.js';
@@ -88,23 +87,6 @@ export class Analysis {
       );
     }
     return version;
-  }
-
-  /** Runs a command whose output a triage reader outside lab/parsers reads (registers, memory). */
-  async readWith<T>(command: string, what: string, reader: (text: string) => T): Promise<T> {
-    const raw = await this.raw(command);
-    try {
-      const value = reader(raw);
-      await this.world.evidence.attach(`kd ${command}`, raw, value);
-      return value;
-    } catch (error) {
-      if (!(error instanceof ParseError)) throw error;
-      await this.world.evidence.attach(`kd ${command}`, raw);
-      throw new LabCompromisedError(
-        `The debugger's answer to '${command}' on ${this.source} holds no ${what}: ${error.message.replace(/\.$/, '')}.`,
-        { cause: error },
-      );
-    }
   }
 
   /** Ends the debugger session, attaching its transcript, and removes the dump copy. */

@@ -69,11 +69,14 @@ export class Memory {
   /** nt!MiChargeCommitmentFailures[0..3] and the count the dump's OS version gives by the seed's rule. */
   async failureCounters(): Promise<{ values: number[]; counted: CommitFailureCount; osVersion: string }> {
     const analysis = await this.world.crashes.analysis();
-    const { dwords, parseDwords } = await import('../../lab/triage/memory-display.js');
-    const values = dwords(
-      await analysis.readWith('dc nt!MiChargeCommitmentFailures L4', 'memory rows', parseDwords),
-      4,
-    );
+    const { rows } = await analysis.run('dc nt!MiChargeCommitmentFailures L4', 'dwords');
+    const shown = rows.flatMap((r) => r.values).slice(0, 4);
+    if (shown.length < 4 || shown.some((v) => v === null)) {
+      throw new LabCompromisedError(
+        `The debugger showed ${shown.length} readable member(s) of nt!MiChargeCommitmentFailures on ${this.world.vm.describe()} where the rule needs 4 (${shown.map((v) => (v === null ? '????????' : v)).join(', ')}); check that the dump holds kernel memory and that nt's symbols load.`,
+      );
+    }
+    const values = shown as number[];
     const osVersion = await analysis.osVersion();
     return { values, counted: countedCommitFailures(values, osVersion), osVersion };
   }

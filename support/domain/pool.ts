@@ -6,6 +6,7 @@
 import { HarnessLogicError } from '../../lab/errors.js';
 import { describeBugcheck } from '../../lab/params/bugcheck.js';
 import type { PoolResult } from '../../lab/parsers/index.js';
+import { isKernelAddress } from '../../lab/triage/addresses.js';
 import { type PoolLook, type PoolTriage, triagePoolCorruption } from '../../lab/triage/pool.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
@@ -69,12 +70,11 @@ export class Pool {
         'Pool corruption is looked for in a crash, and the VM has not crashed; expect the bug check first.',
       );
     const analysis = await this.world.crashes.analysis();
-    const { isKernelAddress, parseRegisters } = await import('../../lab/triage/registers.js');
     const candidates = crash.args.filter(isKernelAddress);
     const context = CONTEXT_ARG[crash.code];
     const record = context === undefined ? undefined : crash.args[context];
     if (record && isKernelAddress(record)) {
-      const registers = await analysis.readWith(`.cxr ${record}`, 'registers', parseRegisters);
+      const { registers } = await analysis.run(`.cxr ${record}`, 'registers');
       await analysis.raw('.cxr');
       candidates.push(...Object.values(registers).filter(isKernelAddress));
     }

@@ -22,7 +22,7 @@ describe('driverlab doctor', () => {
     expect.equal(r.code, 1);
     expect.equal(r.stderr, '');
     expect.deepEqual(r.stdout.trimEnd().split('\n'), [
-      `✔ The lab file '${example}' is valid: a Hyper-V lab 'driver-lab-01' with 1 host(s), 2 VM(s) and 8 driver(s).`,
+      `✔ The lab file '${example}' is valid: a Hyper-V lab 'driver-lab-01' with 1 host(s), 2 VM(s) and 9 driver(s).`,
       "✖ The guest password of VM 'win10-kdnet' is read from the environment variable WIN10_KDNET_PASSWORD, which is not set; set it, or point the lab file at a secret file with { file: … }.",
       "✖ The KDNET key of VM 'win10-kdnet' is read from the environment variable WIN10_KDNET_KEY, which is not set; set it, or point the lab file at a secret file with { file: … }.",
       "✖ The guest password of VM 'win10-pipe' is read from the environment variable WIN10_PIPE_PASSWORD, which is not set; set it, or point the lab file at a secret file with { file: … }.",

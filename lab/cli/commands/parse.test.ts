@@ -80,7 +80,12 @@ describe('driverlab parse', () => {
       ],
     );
     expect.deepEqual(commands.slice(1), [
-      { command: 'dc nt!MiChargeCommitmentFailures L4', kind: null, value: null, error: null },
+      {
+        command: 'dc nt!MiChargeCommitmentFailures L4',
+        kind: 'dwords',
+        value: { rows: [{ address: '0xfffff80001e45ce0', values: [0, 48440, 0, 0] }] },
+        error: null,
+      },
       { command: '?0000bd38', kind: null, value: null, error: null },
     ]);
   });

@@ -470,18 +470,74 @@ describe('seed: minifilter and legacy filter load order', () => {
   });
 });
 
+describe('seed: registers and memory the triage reads', () => {
+  it("reads the pool corruption's .cxr: rax holds the overrun pattern, r8 the pool block", () => {
+    const { registers } = parsers.registers.parse(fixture('registers.seed-cxr-pool-corruption'));
+    expect.deepEqual(registers, {
+      rax: '0x4f4f4f4f4f4f4f4f',
+      rbx: '0xfffff80092690460',
+      rcx: '0xfffff800926fbc60',
+      rdx: '0x0000000000000000',
+      rsi: '0x0000000000001000',
+      rdi: '0x0000000000000000',
+      rip: '0xfffff8009267244a',
+      rsp: '0xfffff88004763f60',
+      rbp: '0xfffff8009268fb40',
+      r8: '0xfffffa8001a1b820',
+      r9: '0x0000000000000001',
+      r10: '0xfffff800926fbc60',
+      r11: '0x0000000000000011',
+      r12: '0x0000000000000000',
+      r13: '0xfffff8009268fb48',
+      r14: '0x0000000000000012',
+      r15: '0x000000006374504d',
+    });
+  });
+
+  it('reads the same registers from what the embedded lab renders', () => {
+    const rendered = parsers.registers.parse(fixture('registers.rendered-cxr-pool-corruption')).registers;
+    const seed = parsers.registers.parse(fixture('registers.seed-cxr-pool-corruption')).registers;
+    expect.deepEqual(Object.keys(rendered).sort(), Object.keys(seed).sort());
+    expect.equal(rendered.rax, '0x4f4f4f4f4f4f4f4f');
+  });
+
+  it('reads dc of nt!MiChargeCommitmentFailures: 0xbd38 (48440) failures in member 1', () => {
+    expect.deepEqual(parsers.dwords.parse(fixture('dwords.seed-dc-commit-failures')), {
+      rows: [{ address: '0xfffff80001e45ce0', values: [0, 0xbd38, 0, 0] }],
+    });
+    expect.deepEqual(
+      parsers.dwords.parse(fixture('dwords.rendered-dc-commit-failures')).rows[0]?.values,
+      [0, 48440, 0, 0],
+    );
+  });
+
+  it('refuses text without registers or memory rows with a sentence', () => {
+    expect.throws(
+      () => parsers.registers.parse('kd> k\nChild-SP'),
+      /^ParseError: The registers parser could not read this text because it holds no general-purpose register value/,
+    );
+    expect.throws(
+      () => parsers.dwords.parse("Couldn't resolve error at 'nt!MiChargeCommitmentFailures'"),
+      /^ParseError: The dwords parser could not read this text because it holds no memory row .*; give it the complete, English output of dd or dc\.$/,
+    );
+  });
+});
+
 describe('seed: whole sessions through auto', () => {
-  it('splits the commitment session and reads !vm, reporting dc and ? as unparsed', () => {
+  it('splits the commitment session and reads !vm and dc, reporting ? as unparsed', () => {
     const { commands } = parsers.auto.parse(fixture('auto.commit-failures-session'));
     expect.deepEqual(
       commands.map((c) => [c.command, c.kind, c.error]),
       [
         ['!vm 1', 'vm', null],
-        ['dc nt!MiChargeCommitmentFailures L4', null, null],
+        ['dc nt!MiChargeCommitmentFailures L4', 'dwords', null],
         ['?0000bd38', null, null],
       ],
     );
     expect.equal((commands[0]?.value as { commitFailures: number } | undefined)?.commitFailures, 48440);
+    expect.deepEqual(commands[1]?.value, {
+      rows: [{ address: '0xfffff80001e45ce0', values: [0, 0xbd38, 0, 0] }],
+    });
   });
 
   it('splits the special pool session and reads every command it knows', () => {

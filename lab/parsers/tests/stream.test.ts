@@ -71,6 +71,8 @@ describe('streaming', () => {
       pendingnbls: '!ndiskd.pendingnbls',
       miniport: '!ndiskd.miniport fffffa800d6ae1a0',
       'bugcheck-banner': '.bugcheck',
+      registers: 'r',
+      dwords: 'dc nt!MiChargeCommitmentFailures L4',
     };
     let lf = '';
     for (const [kind, command] of Object.entries(commandOf)) {
