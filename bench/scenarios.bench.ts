@@ -29,17 +29,20 @@ interface CaseTemplate {
 export const CASES: CaseTemplate[] = [
   {
     tag: '@system-writer',
-    title: 'The System Writer comes back once the bloat is deleted',
+    title: 'The System Writer comes back once the bloat of <items> is deleted',
     steps: [
       'Given a test VM',
-      'When <files> files are created in the Temporary ASP.NET Files',
+      'When <count> <items> are created in the Temporary ASP.NET Files',
       'Then the backup writers do not include "System Writer"',
       'And the application log has a VSS error for "System Writer" saying "XML document is too long"',
       'When the Temporary ASP.NET Files are deleted',
       'Then the backup writers include "System Writer" in a stable state',
     ],
-    header: ['files'],
-    variants: [['10001'], ['12000']],
+    header: ['count', 'items'],
+    variants: [
+      ['10001', 'files'],
+      ['1001', 'folders'],
+    ],
   },
   {
     tag: '@special-pool',

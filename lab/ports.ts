@@ -152,6 +152,8 @@ export interface Guest extends Describable {
   ): Promise<void>;
   /** Creates `count` empty files in a guest directory (for scenarios about file counts). */
   createFiles(directory: string, count: number): Promise<number>;
+  /** Creates `count` empty folders in a guest directory (for scenarios about folder counts). */
+  createFolders(directory: string, count: number): Promise<number>;
   /** Removes a guest file or directory (recursively); true when there was something to remove. */
   remove(path: string): Promise<boolean>;
 }

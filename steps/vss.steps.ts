@@ -16,7 +16,19 @@ When(
     example: 'When 10001 files are created in the Temporary ASP.NET Files',
   },
   async function (this: LabWorld, count: number) {
-    await this.backup.bloatTemporaryAspNetFiles(count);
+    await this.backup.bloatTemporaryAspNetFiles(count, 'files');
+  },
+);
+
+When(
+  '{int} folders are created in the Temporary ASP.NET Files',
+  {
+    description:
+      "Fills a folder under .NET Framework 4's Temporary ASP.NET Files with that many empty folders",
+    example: 'When 1001 folders are created in the Temporary ASP.NET Files',
+  },
+  async function (this: LabWorld, count: number) {
+    await this.backup.bloatTemporaryAspNetFiles(count, 'folders');
   },
 );
 

@@ -732,10 +732,22 @@ export class HypervGuest implements Guest {
     );
   }
 
-  async createFiles(directory: string, count: number): Promise<number> {
-    const r = await this.vm.host.run('New-GuestFiles', { ...this.base, directory, count }, this.describe(), {
-      timeoutMs: this.vm.lab.timeouts.guestCommand * 1000 * 10,
-    });
+  createFiles(directory: string, count: number): Promise<number> {
+    return this.createItems(directory, count, 'file');
+  }
+
+  createFolders(directory: string, count: number): Promise<number> {
+    return this.createItems(directory, count, 'folder');
+  }
+
+  private async createItems(directory: string, count: number, kind: 'file' | 'folder'): Promise<number> {
+    const r = await this.vm.host.run(
+      'New-GuestItems',
+      { ...this.base, directory, count, kind },
+      this.describe(),
+      // Tens of thousands of items take longer than one guest command.
+      { timeoutMs: this.vm.lab.timeouts.guestCommand * 1000 * 10 },
+    );
     return r.created;
   }
 

@@ -16,18 +16,20 @@ export const TEMPORARY_ASPNET_FILES =
 export class Backup {
   constructor(private readonly world: LabWorld) {}
 
-  /** Fills a folder under the Temporary ASP.NET Files with `count` files. */
-  async bloatTemporaryAspNetFiles(count: number): Promise<void> {
-    const created = await this.world.vm.guest.createFiles(
-      `${TEMPORARY_ASPNET_FILES}\\root\\driverlab`,
-      count,
-    );
+  /** Fills a folder under the Temporary ASP.NET Files with `count` files, or `count` folders. */
+  async bloatTemporaryAspNetFiles(count: number, kind: 'files' | 'folders' = 'files'): Promise<void> {
+    const directory = `${TEMPORARY_ASPNET_FILES}\\root\\driverlab`;
+    const guest = this.world.vm.guest;
+    const created =
+      kind === 'files'
+        ? await guest.createFiles(directory, count)
+        : await guest.createFolders(directory, count);
     if (created < count) {
       throw new LabCompromisedError(
-        `Only ${created} of ${count} files could be created under '${TEMPORARY_ASPNET_FILES}' in ${this.world.vm.describe()}; check the guest's free disk space.`,
+        `Only ${created} of ${count} ${kind} could be created under '${TEMPORARY_ASPNET_FILES}' in ${this.world.vm.describe()}; check the guest's free disk space.`,
       );
     }
-    this.world.did(`${count} files were created under the Temporary ASP.NET Files`);
+    this.world.did(`${count} ${kind} were created under the Temporary ASP.NET Files`);
   }
 
   /** Deletes the Temporary ASP.NET Files folder, the only .NET bloat that is safe to delete. */

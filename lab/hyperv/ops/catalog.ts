@@ -353,9 +353,10 @@ export const operations = {
       value: 1,
     },
   }),
-  'New-GuestFiles': op({
-    name: 'New-GuestFiles',
-    description: 'Creates a number of empty files in a guest directory (for scenarios about file counts).',
+  'New-GuestItems': op({
+    name: 'New-GuestItems',
+    description:
+      'Creates a number of empty files, or of empty folders, in a guest directory (for scenarios about file and folder counts).',
     guest: true,
     params: z.strictObject({
       ...withGuest,
@@ -365,6 +366,8 @@ export const operations = {
         .string()
         .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a file name prefix of 1 to 32 letters, digits, _ . -')
         .default('file'),
+      /** What to create: empty files, or empty folders. */
+      kind: z.enum(['file', 'folder']).default('file'),
     }),
     result: z.object({ created: z.number().int().nonnegative() }),
     example: {

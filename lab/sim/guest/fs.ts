@@ -17,7 +17,7 @@ export interface FsFile {
   modified: string;
 }
 
-/** Empty files `${prefix}${start}` … `${prefix}${start + count - 1}` made by one New-GuestFiles. */
+/** Empty files `${prefix}${start}` … `${prefix}${start + count - 1}` made by one New-GuestItems. */
 export interface GeneratedRange {
   prefix: string;
   start: number;

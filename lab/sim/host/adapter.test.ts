@@ -106,7 +106,7 @@ describe('every catalog operation, through the adapter', () => {
         type: 'DWord',
         value: 1,
       },
-      'New-GuestFiles': {
+      'New-GuestItems': {
         vmName: 'win11-b',
         credential,
         directory: 'C:\\Windows\\Microsoft.NET\\x',
@@ -189,7 +189,7 @@ describe('every catalog operation, through the adapter', () => {
       'Get-GuestRegistryValue',
       'Set-GuestRegistryValue',
       'Get-GuestEvents',
-      'New-GuestFiles',
+      'New-GuestItems',
       'Remove-GuestItem',
       'Set-VMComPort',
       'Get-VMNetworkAdapter',
@@ -223,6 +223,13 @@ describe('every catalog operation, through the adapter', () => {
     equal(await vm.guest.createFiles('C:\\Windows\\Microsoft.NET\\bloat', 10_001), 10_001);
     await vm.guest.run(['vssadmin', 'list', 'writers']);
     equal((await vm.guest.events({ logName: 'Application', ids: [8193] })).length, 2);
+    await vm.guest.remove('C:\\Windows\\Microsoft.NET\\bloat');
+    // 1,001 folders break the System Writer as 10,001 files do; 1,000 do not.
+    const writers = async () => (await vm.guest.run(['vssadmin', 'list', 'writers'])).stdout;
+    equal(await vm.guest.createFolders('C:\\Windows\\Microsoft.NET\\bloat', 1_000), 1_000);
+    ok((await writers()).includes("Writer name: 'System Writer'"), 'listed with 1,000 folders');
+    equal(await vm.guest.createFolders('C:\\Windows\\Microsoft.NET\\bloat', 1_001), 1_001);
+    ok(!(await writers()).includes("Writer name: 'System Writer'"), 'missing with 1,001 folders');
     await vm.guest.remove('C:\\Windows\\Microsoft.NET\\bloat');
     await vm.setComPipe(1, 'win11-a_com1');
     deepStrictEqual(await vm.addresses(), ['192.168.50.11', 'fe80::215:5dff:fe00:111']);

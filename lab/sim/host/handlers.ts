@@ -215,9 +215,9 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
     await vm.setRegistryValue(p.credential, p.path, p.valueName, p.type, p.value);
     return { written: true };
   },
-  'New-GuestFiles': async (host, p) => {
+  'New-GuestItems': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
-    return { created: await vm.createFiles(p.credential, p.directory, p.count, p.prefix) };
+    return { created: await vm.createItems(p.credential, p.directory, p.count, p.prefix, p.kind) };
   },
   'Remove-GuestItem': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');

@@ -81,7 +81,7 @@ export interface LabVm {
   events(logName: string, ids: number[]): Promise<GuestEvent[]>;
   copyIn(hostPath: string, guestPath: string): Promise<void>;
   copyOut(guestPath: string, hostPath: string): Promise<void>;
-  /** Creates `count` empty files in a guest folder (New-GuestFiles). */
+  /** Creates `count` empty files in a guest folder (New-GuestItems). */
   createFiles(directory: string, count: number): Promise<void>;
   injectNmi(): Promise<void>;
   /** The VM's kernel state, when the test can see inside the host (in process): what a debugger would read. */
@@ -146,7 +146,7 @@ export async function inProcessVm(
       await guest('Copy-GuestFileToHost', { guestPath, hostPath });
     },
     createFiles: async (directory, count) => {
-      await guest('New-GuestFiles', { directory, count });
+      await guest('New-GuestItems', { directory, count });
     },
     injectNmi: async () => {
       await op('Debug-VM', {});

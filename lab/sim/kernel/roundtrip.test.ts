@@ -31,7 +31,9 @@ import {
 } from './cases.js';
 import { addr } from './hex.js';
 import type { RenderContext } from './index.js';
-import { currentThread, framesOf, promptOf } from './render/context.js';
+import { readValue } from './memory.js';
+import { currentThread, framesOf, promptOf, registersOf } from './render/context.js';
+import { evaluate, splitRange } from './render/expr.js';
 import type { KernelState, Site, Thread } from './state.js';
 import { moduleNamed, siteAddress } from './symbols.js';
 import { breakText, bugcheckEventText } from './target.js';
@@ -115,6 +117,27 @@ function expectBugcheckArgs(state: KernelState, code: string | null, args: (stri
     `${what}: the four arguments`,
   );
 }
+
+/** The general-purpose registers `r` and `.cxr` print on x64. */
+const GENERAL_REGISTERS = [
+  'rax',
+  'rbx',
+  'rcx',
+  'rdx',
+  'rsi',
+  'rdi',
+  'rip',
+  'rsp',
+  'rbp',
+  'r8',
+  'r9',
+  'r10',
+  'r11',
+  'r12',
+  'r13',
+  'r14',
+  'r15',
+] as const;
 
 /**
  * Parses one rendered command with the parser of its kind and compares the value with the state.
@@ -355,6 +378,33 @@ function checkCommand(
       expect.equal(value.commitFailures, failed > 0 ? failed : null, `${what}: commit failures`);
       expect.equal(value.committedPages, state.memory.committedPages, `${what}: committed pages`);
       expect.equal(value.truncated, false);
+      return kind;
+    }
+    case 'registers': {
+      const value = parsers.registers.parse(text);
+      const regs = registersOf(state, context);
+      for (const name of GENERAL_REGISTERS) {
+        expect.equal(value.registers[name], `0x${regs[name]}`, `${what}: ${name}`);
+      }
+      expect.equal(
+        Object.keys(value.registers).length,
+        GENERAL_REGISTERS.length,
+        `${what}: no other register`,
+      );
+      return kind;
+    }
+    case 'dwords': {
+      const value = parsers.dwords.parse(text);
+      const { expression, count } = splitRange(command.trim().split(/\s+/).slice(1).join(' '));
+      expect.equal(
+        value.rows[0]?.address,
+        `0x${evaluate(expression, state, context).toString(16).padStart(16, '0')}`,
+      );
+      const shown = value.rows.flatMap((row) =>
+        row.values.map((v, i) => [v, readValue(state, BigInt(row.address) + BigInt(i * 4), 4)] as const),
+      );
+      expect.equal(shown.length, count ?? 32, `${what}: every double word`);
+      for (const [parsed, held] of shown) expect.equal(parsed, held === null ? null : Number(held), what);
       return kind;
     }
     default:

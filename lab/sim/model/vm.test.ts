@@ -254,7 +254,7 @@ describe('checkpoints', () => {
     await run('bcdedit', '/debug', 'on');
     await run('verifier', '/flags', '0x410', '/all');
     await run(...TRACK_NBL_OWNER);
-    await vm.createFiles(CREDENTIAL, 'C:\\Windows\\Microsoft.NET\\bloat', 20_000, 'f');
+    await vm.createItems(CREDENTIAL, 'C:\\Windows\\Microsoft.NET\\bloat', 20_000, 'f');
     await run('vssadmin', 'list', 'writers');
     vm.guest.fs.writeFile('C:\\Drivers\\x\\x.sys', Buffer.from('x'), '2024-03-01T10:00:00Z');
     await run('sc', 'create', 'x', 'type=', 'kernel', 'binPath=', 'C:\\Drivers\\x\\x.sys');
