@@ -38,6 +38,12 @@ const Envelope = z.object({
     })
     .optional(),
   testStepFinished: z.object({ testStepResult: z.object({ status: z.string() }) }).optional(),
+  stepDefinition: z
+    .object({
+      pattern: z.object({ source: z.string() }),
+      sourceReference: z.object({ uri: z.string(), location: z.object({ line: z.number() }) }),
+    })
+    .optional(),
 });
 type Pickle = NonNullable<z.infer<typeof Envelope>['pickle']>;
 
@@ -52,6 +58,7 @@ describe('the features on a real Hyper-V lab file, dry run', { timeout: 120_000 
   const dir = mkdtempSync(join(tmpdir(), 'driverlab-dry-run-'));
   let pickles: Pickle[] = [];
   let statuses: string[] = [];
+  let definitions: NonNullable<z.infer<typeof Envelope>['stepDefinition']>[] = [];
   after(() => rmSync(dir, { recursive: true, force: true }));
   before(async () => {
     const messages = join(dir, 'messages.ndjson');
@@ -74,6 +81,7 @@ describe('the features on a real Hyper-V lab file, dry run', { timeout: 120_000 
       .filter((l) => l.trim() !== '')
       .map((l) => Envelope.parse(JSON.parse(l)));
     pickles = envelopes.flatMap((e) => (e.pickle ? [e.pickle] : []));
+    definitions = envelopes.flatMap((e) => (e.stepDefinition ? [e.stepDefinition] : []));
     statuses = envelopes.flatMap((e) =>
       e.testStepFinished ? [e.testStepFinished.testStepResult.status] : [],
     );
@@ -85,6 +93,22 @@ describe('the features on a real Hyper-V lab file, dry run', { timeout: 120_000 
       statuses.filter((s) => s === 'UNDEFINED' || s === 'AMBIGUOUS'),
       [],
     );
+  });
+
+  test('every step definition is reported where its steps file defines it', () => {
+    ok(definitions.length >= 50, `the step definitions: ${definitions.length}`);
+    for (const d of definitions) {
+      const file = join(paths.root, d.sourceReference.uri);
+      ok(
+        /^steps\/[a-z]+\.steps\.ts$/.test(d.sourceReference.uri),
+        `${d.pattern.source}: ${d.sourceReference.uri}`,
+      );
+      const line = readFileSync(file, 'utf8').split('\n')[d.sourceReference.location.line - 1] ?? '';
+      ok(
+        /^(?:Given|When|Then)\($/.test(line),
+        `${d.sourceReference.uri}:${d.sourceReference.location.line} is '${line}'`,
+      );
+    }
   });
 
   test('every seed case is there under its tag', () => {

@@ -12,6 +12,7 @@
  *   recorded expressions before the scenario touches a VM.
  */
 
+import { fileURLToPath } from 'node:url';
 import {
   Given as cucumberGiven,
   Then as cucumberThen,
@@ -103,10 +104,32 @@ export function domain(name: string, summary: string): Record<Keyword, Define> {
       };
       // Cucumber tells a callback step from a promise step by the function's length.
       Object.defineProperty(guarded, 'length', { value: code.length });
-      DEFINE[keyword]<LabWorld>(expression, doc.timeoutMs ? { timeout: doc.timeoutMs } : {}, guarded);
+      definedAtCaller(() =>
+        DEFINE[keyword]<LabWorld>(expression, doc.timeoutMs ? { timeout: doc.timeoutMs } : {}, guarded),
+      );
     };
   return { Given: define('Given'), When: define('When'), Then: define('Then') };
 }
+
+/**
+ * Runs a Cucumber definer so that the definition's location (which Cucumber takes from the first
+ * stack frame outside its own code) is the steps file that called `domain(…)`'s definer, not this
+ * file: while it runs, stack traces leave out this file's frames.
+ */
+function definedAtCaller(define: () => void): void {
+  const previous = Error.prepareStackTrace;
+  Error.prepareStackTrace = (error, frames) => {
+    const kept = frames.filter((f) => f.getFileName() !== THIS_FILE && f.getFileName() !== THIS_PATH);
+    return previous ? previous(error, kept) : `${String(error)}${kept.map((f) => `\n    at ${f}`).join('')}`;
+  };
+  try {
+    define();
+  } finally {
+    Error.prepareStackTrace = previous;
+  }
+}
+const THIS_FILE = import.meta.url;
+const THIS_PATH = fileURLToPath(import.meta.url);
 
 export interface ParameterDefinition<T> {
   name: string;
