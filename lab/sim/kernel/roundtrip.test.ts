@@ -34,7 +34,7 @@ import type { RenderContext } from './index.js';
 import { readValue } from './memory.js';
 import { currentThread, framesOf, promptOf, registersOf } from './render/context.js';
 import { evaluate, splitRange } from './render/expr.js';
-import type { KernelState, Site, Thread } from './state.js';
+import { type KernelState, Registers, type Site, type Thread } from './state.js';
 import { moduleNamed, siteAddress } from './symbols.js';
 import { breakText, bugcheckEventText } from './target.js';
 
@@ -118,26 +118,10 @@ function expectBugcheckArgs(state: KernelState, code: string | null, args: (stri
   );
 }
 
-/** The general-purpose registers `r` and `.cxr` print on x64. */
-const GENERAL_REGISTERS = [
-  'rax',
-  'rbx',
-  'rcx',
-  'rdx',
-  'rsi',
-  'rdi',
-  'rip',
-  'rsp',
-  'rbp',
-  'r8',
-  'r9',
-  'r10',
-  'r11',
-  'r12',
-  'r13',
-  'r14',
-  'r15',
-] as const;
+/** The general-purpose registers `r` and `.cxr` print on x64: every register of the state but the flags. */
+const GENERAL_REGISTERS = Object.keys(Registers.shape).filter(
+  (name): name is Exclude<keyof typeof Registers.shape, 'efl'> => name !== 'efl',
+);
 
 /**
  * Parses one rendered command with the parser of its kind and compares the value with the state.
