@@ -222,7 +222,7 @@ function config(featuresDir: string, resultsDir: string): string {
   import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
   format: [
     'progress',
-    ['allure-cucumberjs/reporter', ${at('formatter.log')}],
+    ['./support/allure-writer.mjs', ${at('formatter.log')}],
     ['message', ${at('messages.ndjson')}],
     ['junit', ${at('junit.xml')}],
   ],
