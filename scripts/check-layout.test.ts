@@ -81,6 +81,19 @@ describe('the layout check', () => {
     expect.ok(messages.some((m) => m.startsWith("support/asserts.ts has 'assert' in its path")));
   });
 
+  it('fails on a test file in support/, which Cucumber would load as support code', () => {
+    const root = tree({
+      'support/writer.test.ts': "import { test } from 'node:test';\n",
+      'test/support/writer.test.ts': "import { test } from 'node:test';\n",
+    });
+    expect.deepEqual(
+      checkLayout(root, rules).map((v) => v.message),
+      [
+        "support/writer.test.ts is named like '\\.test\\.[cm]?[jt]s$', which support/ may not hold, because support/ holds only what Cucumber loads: the World, named hooks, config loading, the Allure narrator (Cucumber imports every support/**/*.ts, so a test there would run inside every run; tests of support code live in test/); move it out.",
+      ],
+    );
+  });
+
   it('reads imports but not the ones inside comments', () => {
     expect.deepEqual(
       importsOf("// import x from 'nope';\n/* import y from 'nope2' */\nimport z from 'yes';\n"),

@@ -15,6 +15,8 @@ const Room = z.strictObject({
   mayImport: z.array(z.string()).optional(),
   mayNotImport: z.array(z.string()).optional(),
   allowedExtensions: z.array(z.string()).optional(),
+  /** File names (regular expressions) the room may not hold. */
+  forbiddenNames: z.array(z.string()).optional(),
   why: z.string(),
 });
 export const LayoutRules = z.strictObject({
@@ -91,6 +93,15 @@ export function checkLayout(root: string, rules: LayoutRules): Violation[] {
       violations.push({
         file,
         message: `${file} is a '${ext || 'no extension'}' file in ${room.room}, which may hold only ${room.allowedExtensions.join(', ')} files, because ${room.why}; move it out.`,
+      });
+      continue;
+    }
+    const name = file.slice(file.lastIndexOf('/') + 1);
+    const forbidden = room.forbiddenNames?.find((pattern) => new RegExp(pattern).test(name));
+    if (forbidden !== undefined) {
+      violations.push({
+        file,
+        message: `${file} is named like '${forbidden}', which ${room.room} may not hold, because ${room.why}; move it out.`,
       });
       continue;
     }

@@ -1,4 +1,4 @@
-// Runs every unit test (*.test.ts under lab/, support/, steps/, scripts/, bench/) with node's
+// Runs every unit test (*.test.ts under lab/, support/, steps/, scripts/, bench/, test/) with node's
 // test runner and tsx. Node 20's --test takes no glob, so the files are found here.
 // Usage: node scripts/unit-tests.mjs [path-substring …]
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dirs = ['lab', 'support', 'steps', 'scripts', 'bench'];
+const dirs = ['lab', 'support', 'steps', 'scripts', 'bench', 'test'];
 
 function* walk(dir) {
   let names = [];

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ResultsWriter } from './allure-writer.mjs';
+import { ResultsWriter } from '../../support/allure-writer.mjs';
 
 const dirs: string[] = [];
 const fresh = () => {
