@@ -23,15 +23,15 @@ export class ResultsWriter extends FileSystemWriter {
   }
 
   writeGroup(result) {
-    this.#publish(`${result.uuid}-container.json`, (temp) =>
-      writeFileSync(temp, JSON.stringify(result), 'utf-8'),
-    );
+    this.#publishJson(`${result.uuid}-container.json`, result);
   }
 
   writeResult(result) {
-    this.#publish(`${result.uuid}-result.json`, (temp) =>
-      writeFileSync(temp, JSON.stringify(result), 'utf-8'),
-    );
+    this.#publishJson(`${result.uuid}-result.json`, result);
+  }
+
+  #publishJson(name, value) {
+    this.#publish(name, (temp) => writeFileSync(temp, JSON.stringify(value), 'utf-8'));
   }
 
   /** Writes `name` in the results folder under a temporary name, then renames it into place. */

@@ -266,10 +266,9 @@ export class KdSession implements Debugger {
     this.throwIfDead('waiting for the connection');
     if (this.current !== 'disconnected' && this.current !== 'rebooting') return;
     const timeoutMs = options.timeoutMs ?? this.timeouts.connectMs;
-    const awaited = this.isDump ? 'stopped' : 'established';
     await this.waitFor(
       this.log.length,
-      (e) => e.kind === awaited,
+      (e) => this.isConnection(e),
       timeoutMs,
       () => this.neverConnectedError(timeoutMs),
       'waiting for the connection',
@@ -288,14 +287,15 @@ export class KdSession implements Debugger {
     this.throwIfDead('watching for a connection');
     if (this.current !== 'disconnected' && this.current !== 'rebooting') return false;
     const wallMs = Math.max(labMs / this.clock.factor, Math.min(this.clock.graceMs, QUIET_FLOOR_MS));
-    const quiet = this.neverConnectedError(labMs);
+    const quiet = new Error('no connection');
     try {
+      const doing = 'watching for a connection';
       await this.waitFor(
         this.log.length,
-        (e) => e.kind === (this.isDump ? 'stopped' : 'established'),
+        (e) => this.isConnection(e),
         labMs,
         () => quiet,
-        'watching for a connection',
+        doing,
         wallMs,
       );
       return false;
@@ -303,6 +303,11 @@ export class KdSession implements Debugger {
       if (error === quiet) return true;
       throw error;
     }
+  }
+
+  /** The event that says kd reached the target: the connection, or for a dump its opening stop. */
+  private isConnection(event: KdEvent): boolean {
+    return event.kind === (this.isDump ? 'stopped' : 'established');
   }
 
   breakIn(): Promise<StopEvent> {
@@ -933,7 +938,6 @@ export class KdSession implements Debugger {
 
 class StopTimeout extends Error {}
 
-/** The lines that can announce a lost link (checked before the full classification, for speed). */
 /** Takes the sentinel lines KdSession frames commands with out of transcript text. */
 function cleanLines(text: string): string {
   return text.replace(/(?:\d+: )?kd> @@DRIVERLAB:[0-9a-f]+:END@@\n/g, '');
@@ -942,6 +946,7 @@ function cleanLines(text: string): string {
 /** The least wall time staysDisconnected watches on a fast embedded clock. */
 const QUIET_FLOOR_MS = 500;
 
+/** The lines that can announce a lost link (checked before the full classification, for speed). */
 const LOSS_HINT = /^(?:Waiting to reconnect|Shutdown occurred|The transport connection)/;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -8,12 +8,13 @@
  * whenever a source they were built from is newer than the bundle.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { ShellCommand } from '../hyperv/session.js';
 import { projectRoot } from '../paths.js';
+import { writeAtomically } from '../util/files.js';
 
 /** The embedded lab's two processes: the simulated Hyper-V host and the simulated debugger. */
 export type SimEntry = 'host' | 'kd';
@@ -82,22 +83,15 @@ export function ensureSimBundle(entry: SimEntry): string {
     ...Object.keys(result.metafile.inputs).filter((i) => !i.includes('node_modules')),
     'lab/sim/launch.ts',
   ];
-  // Written under a temporary name and renamed, so a parallel worker never starts a half-written bundle.
-  const temp = `${bundle}.${process.pid}.tmp`;
   const file = result.outputFiles.find((f) => f.path === bundle) ?? result.outputFiles[0];
   if (!file) throw new Error(`esbuild produced no output for ${source(entry)}`);
   mkdirSync(dirname(bundle), { recursive: true });
+  // Each written whole, so a parallel worker never starts a half-written bundle; the inputs last,
+  // since they make the bundle count as fresh.
   const map = result.outputFiles.find((f) => f.path === `${bundle}.map`);
-  if (map) {
-    const mapTemp = `${bundle}.map.${process.pid}.tmp`;
-    writeFileSync(mapTemp, map.contents);
-    renameSync(mapTemp, `${bundle}.map`);
-  }
-  writeFileSync(temp, file.contents);
-  renameSync(temp, bundle);
-  const inputsTemp = `${inputsPath(entry)}.${process.pid}.tmp`;
-  writeFileSync(inputsTemp, JSON.stringify(inputs));
-  renameSync(inputsTemp, inputsPath(entry));
+  if (map) writeAtomically(`${bundle}.map`, map.contents);
+  writeAtomically(bundle, file.contents);
+  writeAtomically(inputsPath(entry), JSON.stringify(inputs));
   return bundle;
 }
 

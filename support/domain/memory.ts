@@ -70,13 +70,12 @@ export class Memory {
   async failureCounters(): Promise<{ values: number[]; counted: CommitFailureCount; osVersion: string }> {
     const analysis = await this.world.crashes.analysis();
     const { rows } = await analysis.run('dc nt!MiChargeCommitmentFailures L4', 'dwords');
-    const shown = rows.flatMap((r) => r.values).slice(0, 4);
-    if (shown.length < 4 || shown.some((v) => v === null)) {
+    const values = rows.flatMap((r) => r.values).slice(0, 4);
+    if (values.length < 4 || !values.every((v): v is number => v !== null)) {
       throw new LabCompromisedError(
-        `The debugger showed ${shown.length} readable member(s) of nt!MiChargeCommitmentFailures on ${this.world.vm.describe()} where the rule needs 4 (${shown.map((v) => (v === null ? '????????' : v)).join(', ')}); check that the dump holds kernel memory and that nt's symbols load.`,
+        `The debugger showed ${values.length} member(s) of nt!MiChargeCommitmentFailures on ${this.world.vm.describe()} where the rule needs 4 readable ones (${values.map((v) => (v === null ? '????????' : v)).join(', ')}); check that the dump holds kernel memory and that nt's symbols load.`,
       );
     }
-    const values = shown as number[];
     const osVersion = await analysis.osVersion();
     return { values, counted: countedCommitFailures(values, osVersion), osVersion };
   }

@@ -12,13 +12,15 @@
  * holds the live VMs only — rewritten only when they changed (merely looking at a VM changes
  * nothing; lab time is kept as a pair of lab and wall time that stays true).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { type LabClock, scaledClock } from '../../clock.js';
 import type { LabFault } from '../../config/embedded.js';
 import type { EmbeddedLabFileData, LabFile } from '../../config/lab-file.js';
 import { Redactor, resolveSecret } from '../../config/secrets.js';
+import { writeAtomically } from '../../util/files.js';
 import type { GuestEnvironment } from '../guest/guest.js';
 import type { DebugLinkFactory } from './debug-link.js';
 import { continuedClock, SimTime } from './time.js';
@@ -103,13 +105,6 @@ const HostStateShape = z.strictObject({
 /** The folder beside a state file that keeps its checkpoints, one file each. */
 function checkpointFolder(statePath: string): string {
   return statePath.replace(/\.json$/, '.checkpoints');
-}
-
-/** Writes a file whole or not at all: a temporary file renamed over it. */
-function writeAtomically(path: string, text: string): void {
-  const temp = join(dirname(path), `${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(temp, text);
-  renameSync(temp, path);
 }
 
 function readCheckpoint(statePath: string, id: string): VmSnapshot {
