@@ -12,8 +12,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { composeLab } from '../lab/compose.js';
 import { type LabFile, loadLabFile, resolveLabPath } from '../lab/config/lab-file.js';
-import { HypervLab, type HypervVm } from '../lab/hyperv/lab.js';
+import type { HypervVm } from '../lab/hyperv/lab.js';
 import type { OperationName } from '../lab/hyperv/ops/catalog.js';
 import { paths } from '../lab/paths.js';
 import { handle } from '../lab/sim/host/handlers.js';
@@ -162,7 +163,7 @@ export async function run({ print }: BenchContext): Promise<void> {
   // ---------------------------------------------------------------- through the adapter
 
   const has = (...ops: OperationName[]) => missingScripts(...ops) === false;
-  const adapter = new HypervLab(lab);
+  const adapter = composeLab(lab);
   let adapterRestore: number | null = null;
   let adapterCommand: number | null = null;
   let adapterBoot: number | null = null;

@@ -9,9 +9,9 @@
  * stop 0xD6 seen by kd → `g` → dump written → reboot → the link back → the guest ready).
  */
 import { scaledClock } from '../lab/clock.js';
+import { composeLab } from '../lab/compose.js';
 import { loadLabFile } from '../lab/config/lab-file.js';
 import { Redactor } from '../lab/config/secrets.js';
-import { HypervLab } from '../lab/hyperv/lab.js';
 import { openDebugger } from '../lab/kd/open.js';
 import { KdSession } from '../lab/kd/session.js';
 import { debugOverKdnet, installDriver, runInGuest } from '../lab/kd/testing.js';
@@ -85,7 +85,7 @@ async function embeddedTarget(print: (line: string) => void): Promise<void> {
   const vms = file.data.vms.map((v) =>
     v.name === 'win11-a' ? { ...v, debug: { transport: 'net' as const, ...net } } : v,
   );
-  const lab = new HypervLab({ ...file, data: { ...file.data, vms } });
+  const lab = composeLab({ ...file, data: { ...file.data, vms } });
   let kd: KdSession | undefined;
   try {
     const vm = lab.vm('win11-a');

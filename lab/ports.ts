@@ -11,6 +11,7 @@ import type { LabClock } from './clock.js';
 import type { DriverConfig, LabFile, Timeouts, VmConfig } from './config/lab-file.js';
 import type { Redactor } from './config/secrets.js';
 import { LabCompromisedError } from './errors.js';
+import type { ProcessCommand } from './wiring.js';
 
 export interface Describable {
   /** "VM 'win11-a' on host 'lab-01'": used in messages and report step titles. */
@@ -84,6 +85,21 @@ export class GuestCommandTimeoutError extends LabCompromisedError {
     readonly partial: GuestCommandResult,
   ) {
     super(message);
+  }
+}
+
+/**
+ * The guest could not be used: it refused the credential or could not be reached (PowerShell
+ * Direct on Hyper-V).
+ * Both happen for a while after every boot, so these are the failures worth trying again.
+ */
+export class GuestUnreachableError extends LabCompromisedError {
+  constructor(
+    message: string,
+    readonly reason: 'credential' | 'unreachable',
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
   }
 }
 
@@ -197,6 +213,8 @@ export interface Lab extends Describable {
   lease(workerIndex: number): Vm;
   /** A driver from the lab's catalog; a ConfigurationError lists the catalog when there is none. */
   driver(name: string): DriverConfig;
+  /** The debugger executable the lab's debuggers start (a ConfigurationError when it is not there). */
+  debuggerExecutable(): ProcessCommand;
   /** Stops the lab's PowerShell sessions and anything else it started. */
   close(): Promise<void>;
 }

@@ -32,7 +32,11 @@ describe('the layout check', () => {
       'steps/vm.steps.ts':
         "import { Given } from '@cucumber/cucumber';\nimport type { LabWorld } from '../support/world.js';\n",
       'support/world.ts':
-        "import * as allure from 'allure-js-commons';\nimport { x } from '../lab/errors.js';\n",
+        "import * as allure from 'allure-js-commons';\nimport { x } from '../lab/index.js';\n",
+      'lab/compose.ts': "import { embeddedHostCommand } from './sim/launch.js';\n",
+      'lab/hyperv/lab.ts': "import type { LabWiring } from '../wiring.js';\n",
+      'lab/kd/session.test.ts': "import { KdnetTargetEndpoint } from '../sim/kdnet/target.js';\n",
+      'lab/sim/host/run.ts': "import { vmNotFound } from '../model/errors.js';\n",
       'features/vm/a.feature': 'Feature: a\n',
     });
     expect.deepEqual(checkLayout(root, rules), []);
@@ -89,8 +93,57 @@ describe('the layout check', () => {
     expect.deepEqual(
       checkLayout(root, rules).map((v) => v.message),
       [
-        "support/writer.test.ts is named like '\\.test\\.[cm]?[jt]s$', which support/ may not hold, because support/ holds only what Cucumber loads: the World, named hooks, config loading, the Allure narrator (Cucumber imports every support/**/*.ts, so a test there would run inside every run; tests of support code live in test/); move it out.",
+        "support/writer.test.ts is named like '\\.test\\.[cm]?[jt]s$', which support/ may not hold, because support/ holds only what Cucumber loads and uses lab/ through its public surface (lab/index.ts): the World, named hooks, config loading, the Allure narrator (Cucumber imports every support/**/*.ts, so a test there would run inside every run; tests of support code live in test/); move it out.",
       ],
+    );
+  });
+
+  it('fails, with a sentence, when the Hyper-V adapter or the debugger imports the simulator', () => {
+    const root = tree({
+      'lab/hyperv/lab.ts': "import { embeddedHostCommand } from '../sim/launch.js';\n",
+      'lab/kd/open.ts': "import { embeddedDebuggerCommand } from '../sim/launch.js';\n",
+    });
+    expect.deepEqual(
+      checkLayout(root, rules).map((v) => v.message),
+      [
+        "lab/hyperv/lab.ts imports '../sim/launch.js', but files in lab/hyperv/ may not import lab/sim/, because the Hyper-V adapter is the code a real lab runs: the composition root (lab/compose.ts) gives it the shell to start, so it never knows the simulator exists; take what you need from the lab's wiring (lab/wiring.ts), decided in lab/compose.ts.",
+        "lab/kd/open.ts imports '../sim/launch.js', but files in lab/kd/ may not import lab/sim/, because KdSession and the debugger opener are the code a real lab runs: the composition root (lab/compose.ts) gives them the executable to start, so they never know the simulator exists; take what you need from the lab's wiring (lab/wiring.ts), decided in lab/compose.ts.",
+      ],
+    );
+  });
+
+  it('keeps lab/’s own prohibitions inside the rooms within it', () => {
+    const root = tree({ 'lab/kd/bad.ts': "import * as allure from 'allure-js-commons';\n" });
+    expect.deepEqual(
+      checkLayout(root, rules).map((v) => v.message),
+      [
+        "lab/kd/bad.ts imports 'allure-js-commons', but files in lab/ may not import allure-, because lab/ is a plain TypeScript library with no Cucumber or Allure import, so it runs under node --test and serves the CLI; move the code that needs it to support/ or steps/.",
+      ],
+    );
+  });
+
+  it('fails when the simulated Hyper-V model imports its host shell', () => {
+    const root = tree({ 'lab/sim/model/vm.ts': "import { serve } from '../host/run.js';\n" });
+    const messages = checkLayout(root, rules).map((v) => v.message);
+    expect.deepEqual(messages, [
+      "lab/sim/model/vm.ts imports '../host/run.js', but files in lab/sim/model/ may not import lab/sim/host/, because the simulated Hyper-V model is what the embedded host process serves, not part of it: the host shell (lab/sim/host/) reads operations and calls the model, never the other way; move what both need into lab/sim/model/.",
+    ]);
+  });
+
+  it('fails when a step or support file reaches past the lab’s public surface', () => {
+    const root = tree({
+      'steps/vm.steps.ts': "import { parseDuration } from '../lab/params/duration.js';\n",
+      'support/runtime.ts': "const { HypervLab } = await import('../lab/hyperv/lab.js');\n",
+    });
+    const messages = checkLayout(root, rules).map((v) => v.message);
+    expect.equal(messages.length, 2);
+    expect.match(
+      messages[0] ?? '',
+      /^steps\/vm\.steps\.ts imports '\.\.\/lab\/params\/duration\.js', but files in steps\/ may import only @cucumber\/cucumber, support\/, lab\/index\.js, node:, .*; import what the step needs from lab\/index\.ts/,
+    );
+    expect.match(
+      messages[1] ?? '',
+      /^support\/runtime\.ts imports '\.\.\/lab\/hyperv\/lab\.js', .*; import lab code from lab\/index\.ts/,
     );
   });
 

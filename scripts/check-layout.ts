@@ -17,7 +17,11 @@ const Room = z.strictObject({
   allowedExtensions: z.array(z.string()).optional(),
   /** File names (regular expressions) the room may not hold. */
   forbiddenNames: z.array(z.string()).optional(),
+  /** File names (regular expressions) this room's import rules do not bind (tests, which wire the real code to the simulator). */
+  exemptNames: z.array(z.string()).optional(),
   why: z.string(),
+  /** What to do about a forbidden import (default: move the code that needs it elsewhere). */
+  fix: z.string().optional(),
 });
 export const LayoutRules = z.strictObject({
   $comment: z.string().optional(),
@@ -86,7 +90,10 @@ export function checkLayout(root: string, rules: LayoutRules): Violation[] {
         });
       }
     }
-    const room = rooms.find((r) => file.startsWith(r.room));
+    // The most specific room decides what a file may be and import; the prohibitions of every
+    // room around it hold too (lab/hyperv/ keeps lab/'s).
+    const enclosing = rooms.filter((r) => file.startsWith(r.room));
+    const room = enclosing[0];
     if (!room) continue;
     const ext = extname(file);
     if (room.allowedExtensions && !room.allowedExtensions.includes(ext)) {
@@ -106,25 +113,29 @@ export function checkLayout(root: string, rules: LayoutRules): Violation[] {
       continue;
     }
     if (!rules.sourceExtensions.includes(ext)) continue;
+    const binds = (r: (typeof rooms)[number]) =>
+      !r.exemptNames?.some((pattern) => new RegExp(pattern).test(name));
     for (const specifier of importsOf(readFileSync(join(root, file), 'utf8'))) {
       const to = target(file, specifier);
       const local = specifier.startsWith('.');
-      if (room.mayImport) {
+      if (room.mayImport && binds(room)) {
         const ownRoom = local && matches(to, room.room);
         const allowed = ownRoom || room.mayImport.some((p) => matches(to, p));
         if (!allowed) {
           violations.push({
             file,
-            message: `${file} imports '${specifier}', but files in ${room.room} may import only ${room.mayImport.join(', ')}, because ${room.why}; move the code that needs it elsewhere.`,
+            message: `${file} imports '${specifier}', but files in ${room.room} may import only ${room.mayImport.join(', ')}, because ${room.why}; ${room.fix ?? 'move the code that needs it elsewhere'}.`,
           });
         }
       }
-      for (const p of room.mayNotImport ?? []) {
-        if (matches(to, p)) {
-          violations.push({
-            file,
-            message: `${file} imports '${specifier}', but files in ${room.room} may not import ${p}, because ${room.why}; move the code that needs it to support/ or steps/.`,
-          });
+      for (const r of enclosing.filter(binds)) {
+        for (const p of r.mayNotImport ?? []) {
+          if (matches(to, p)) {
+            violations.push({
+              file,
+              message: `${file} imports '${specifier}', but files in ${r.room} may not import ${p}, because ${r.why}; ${r.fix ?? 'move the code that needs it elsewhere'}.`,
+            });
+          }
         }
       }
     }

@@ -1,8 +1,7 @@
 /**
  * Steps about bug checks: taking a dump, which bug check it was, whom it blames, what it was doing.
  */
-import type { DriverConfig } from '../lab/config/lab-file.js';
-import type { BugcheckId } from '../lab/params/bugcheck.js';
+import type { BugcheckId, DriverConfig } from '../lab/index.js';
 import { domain } from '../support/catalog.js';
 import type { LabWorld } from '../support/world.js';
 

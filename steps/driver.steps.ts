@@ -1,7 +1,7 @@
 /**
  * Steps about catalog drivers: installing, loading, the fixed build, exercising them.
  */
-import type { DriverConfig } from '../lab/config/lab-file.js';
+import type { DriverConfig } from '../lab/index.js';
 import { domain } from '../support/catalog.js';
 import type { LabWorld } from '../support/world.js';
 

@@ -1,7 +1,7 @@
 /**
  * Steps about file-system filters: installing them, the frames and altitudes they load at.
  */
-import type { DriverConfig } from '../lab/config/lab-file.js';
+import type { DriverConfig } from '../lab/index.js';
 import { domain } from '../support/catalog.js';
 import type { LabWorld } from '../support/world.js';
 

@@ -1,7 +1,7 @@
 /**
  * Steps about kernel memory in a crash: special pool, pool corruption, commit charge.
  */
-import type { DriverConfig } from '../lab/config/lab-file.js';
+import type { DriverConfig } from '../lab/index.js';
 import { domain } from '../support/catalog.js';
 import type { LabWorld } from '../support/world.js';
 

@@ -2,7 +2,7 @@
  * Steps about networking: NBL owner tracking, the miniport under test, removing its adapter, and
  * what the debugger shows about the NBLs it holds.
  */
-import type { DriverConfig } from '../lab/config/lab-file.js';
+import type { DriverConfig } from '../lab/index.js';
 import { domain } from '../support/catalog.js';
 import type { LabWorld } from '../support/world.js';
 

@@ -1,8 +1,7 @@
 /**
  * Steps about Driver Verifier: its options for some drivers or all, and its IRP log.
  */
-import type { DriverConfig } from '../lab/config/lab-file.js';
-import type { VerifierFlags } from '../lab/params/verifier-flags.js';
+import type { DriverConfig, VerifierFlags } from '../lab/index.js';
 import { domain } from '../support/catalog.js';
 import type { LabWorld } from '../support/world.js';
 

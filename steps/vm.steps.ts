@@ -1,7 +1,7 @@
 /**
  * Steps about the test VM: which one, its power, whether it keeps running, using it.
  */
-import type { Vm } from '../lab/ports.js';
+import type { Vm } from '../lab/index.js';
 import { domain } from '../support/catalog.js';
 import { restoreForScenario } from '../support/debuggers.js';
 import { expectVmState } from '../support/expectations.js';

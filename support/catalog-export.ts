@@ -13,7 +13,7 @@ export const SUPPORT_IMPORTS = ['support/tsx-register.js', 'support/**/*.ts', 's
 
 async function main(): Promise<void> {
   const { loadSupport } = await import('@cucumber/cucumber/api');
-  const { paths } = await import('../lab/paths.js');
+  const { paths } = await import('../lab/index.js');
   const library = await loadSupport(
     {
       sources: { paths: [], defaultDialect: 'en', names: [], tagExpression: '', order: 'defined' },

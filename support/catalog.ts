@@ -28,13 +28,13 @@ import {
 } from '@cucumber/cucumber-expressions';
 import {
   type GeneratedStep,
+  HarnessLogicError,
   type ParameterTypeEntry,
   type StepCatalog,
   type StepDomain,
   type StepEntry,
   undefinedStepSnippet,
-} from '../lab/catalog/steps.js';
-import { HarnessLogicError } from '../lab/errors.js';
+} from '../lab/index.js';
 import type { LabWorld } from './world.js';
 
 export interface StepDoc {

@@ -14,10 +14,7 @@
  * nothing of this happens: the lab's baseline is restored and crashes are examined in their dumps.
  */
 import { randomBytes } from 'node:crypto';
-import { formatLabDuration } from '../lab/clock.js';
-import { LabCompromisedError } from '../lab/errors.js';
-import type { KdSession } from '../lab/kd/session.js';
-import type { Vm } from '../lab/ports.js';
+import { formatLabDuration, type KdSession, LabCompromisedError, type Vm } from '../lab/index.js';
 import { crashPolicy, theLab } from './runtime.js';
 import type { LabWorld } from './world.js';
 
@@ -53,8 +50,8 @@ async function startSession(
   transport: { hostIp: string; port: number; key: string },
 ): Promise<KdSession> {
   const lab = theLab();
-  const { debuggerOptions } = await import('../lab/kd/open.js');
-  const { KdSession } = await import('../lab/kd/session.js');
+  const { debuggerOptions } = await import('../lab/index.js');
+  const { KdSession } = await import('../lab/index.js');
   const options = debuggerOptions(lab, vm, { verifierPolicy: () => 'b', key: transport.key });
   return KdSession.start(options);
 }
@@ -71,7 +68,7 @@ export async function debugBaseline(world: LabWorld, vm: Vm): Promise<string> {
   await world.useBaselineVm(vm);
   let key: string;
   if (debug.key) {
-    const { resolveSecret } = await import('../lab/config/secrets.js');
+    const { resolveSecret } = await import('../lab/index.js');
     key = resolveSecret(debug.key, `the KDNET key of VM '${vm.name}'`, lab.secrets);
   } else {
     key = newKey();

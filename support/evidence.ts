@@ -4,7 +4,7 @@
  * lab's Redactor at the moment it reaches the report — a KDNET key a scenario captured later is
  * taken out of what was recorded before it was known.
  */
-import type { GuestCommandResult } from '../lab/ports.js';
+import type { GuestCommandResult } from '../lab/index.js';
 
 /** How a scenario reports an attachment (the World's Cucumber attach). */
 export type Attach = (

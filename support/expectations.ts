@@ -3,8 +3,7 @@
  * failure (Allure `failed`). The values compared were read through a parser and attached as
  * evidence (raw and parsed JSON) where they were read.
  */
-import { type AssertionError, type Expectation, expectationFailed } from '../lab/errors.js';
-import type { VmState } from '../lab/ports.js';
+import { type AssertionError, type Expectation, expectationFailed, type VmState } from '../lab/index.js';
 import type { LabWorld } from './world.js';
 
 /** The failed expectation as an error, with every secret the lab knows taken out of it. */

@@ -5,7 +5,7 @@
  * so titles and attachments go through the lab's Redactor on their way to the report.
  */
 import * as allure from 'allure-js-commons';
-import type { Narrator } from '../lab/ports.js';
+import type { Narrator } from '../lab/index.js';
 import { theLab } from './runtime.js';
 
 const redact = (text: string): string => theLab().redactor.redact(text);

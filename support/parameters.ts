@@ -3,17 +3,20 @@
  * value is a ConfigurationError that says what is allowed, raised by the preflight check
  * (support/preflight.ts) before the scenario touches a VM.
  */
-import type { DriverConfig } from '../lab/config/lab-file.js';
 import {
   BUGCHECK_PATTERN,
   type BugcheckId,
+  type DriverConfig,
+  DURATION_PATTERN,
   parseBugcheck,
   parseBugcheckList,
-} from '../lab/params/bugcheck.js';
-import { DURATION_PATTERN, parseDuration } from '../lab/params/duration.js';
-import { parseHex, parsePort } from '../lab/params/numbers.js';
-import { parseVerifierFlags, type VerifierFlags } from '../lab/params/verifier-flags.js';
-import type { Vm } from '../lab/ports.js';
+  parseDuration,
+  parseHex,
+  parsePort,
+  parseVerifierFlags,
+  type VerifierFlags,
+  type Vm,
+} from '../lab/index.js';
 import { parameter } from './catalog.js';
 import { EVENT_153_FIELDS, type Event153Field } from './domain/storage.js';
 

@@ -5,7 +5,7 @@
  * the closest existing steps and a snippet; a wrong parameter the sentence its type gives.
  */
 import type { ITestCaseHookParameter } from '@cucumber/cucumber';
-import { ConfigurationError } from '../lab/errors.js';
+import { ConfigurationError } from '../lab/index.js';
 import { generatedExpression, recordedSteps, stepCatalog } from './catalog.js';
 import type { LabWorld } from './world.js';
 
@@ -25,7 +25,7 @@ export async function preflight(world: LabWorld, pickle: ITestCaseHookParameter[
       return args ? [{ s, args }] : [];
     });
     if (matches.length === 0) {
-      const { undefinedStepAdvice } = await import('../lab/catalog/steps.js');
+      const { undefinedStepAdvice } = await import('../lab/index.js');
       const advice = undefinedStepAdvice(keyword, step.text, generatedExpression(step.text), stepCatalog());
       throw new ConfigurationError(`${advice.sentence}\n${advice.snippet}`);
     }

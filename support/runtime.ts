@@ -4,9 +4,7 @@
  */
 
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigurationError, HarnessLogicError } from '../lab/errors.js';
-import type { HypervLab } from '../lab/hyperv/lab.js';
-import { paths } from '../lab/paths.js';
+import { ConfigurationError, HarnessLogicError, type HypervLab, paths } from '../lab/index.js';
 
 let current: HypervLab | undefined;
 let examineCrashes: 'attach' | 'dumps' = 'attach';
@@ -40,9 +38,9 @@ export async function openLab(labPath: string, policy: 'attach' | 'dumps' = 'att
   examineCrashes = policy;
   if (current) return current;
   // Loaded here, not at the top: a dry run never opens the lab and never pays for these modules.
-  const { loadLabFile } = await import('../lab/config/lab-file.js');
-  const { HypervLab } = await import('../lab/hyperv/lab.js');
-  current = new HypervLab(await loadLabFile(labPath), { workerIndex: workerIndex() });
+  const { loadLabFile } = await import('../lab/index.js');
+  const { composeLab } = await import('../lab/index.js');
+  current = composeLab(await loadLabFile(labPath), { workerIndex: workerIndex() });
   return current;
 }
 

@@ -3,8 +3,7 @@
  * (BeforeAll); a dry run never opens the lab, so it never loads zod.
  */
 import { z } from 'zod';
-import { formatZodIssues } from '../lab/config/zod-errors.js';
-import { ConfigurationError } from '../lab/errors.js';
+import { ConfigurationError, formatZodIssues } from '../lab/index.js';
 
 export const WorldParameters = z.strictObject({
   /** The lab file, relative to the project root; DRIVERLAB_LAB overrides it. */

@@ -4,9 +4,7 @@
  * (`this.verifier.enable(…)`, `this.crashes.analysis()`), whose code lives in support/domain/.
  */
 import { type IWorldOptions, setDefaultTimeout, setWorldConstructor, World } from '@cucumber/cucumber';
-import { HarnessLogicError } from '../lab/errors.js';
-import type { HypervLab } from '../lab/hyperv/lab.js';
-import type { Vm } from '../lab/ports.js';
+import { HarnessLogicError, type HypervLab, type Vm } from '../lab/index.js';
 import { Backup } from './domain/backup.js';
 import { Crashes } from './domain/crashes.js';
 import { Debugging } from './domain/debugging.js';

@@ -8,8 +8,8 @@
  * HKLM\SOFTWARE\driverlab-contract in its guest. Point it at a test VM.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { composeLab } from '../compose.js';
 import { type LabFile, loadLabFile } from '../config/lab-file.js';
-import { HypervLab } from '../hyperv/lab.js';
 import { paths } from '../paths.js';
 import type { Lab, Vm } from '../ports.js';
 
@@ -30,7 +30,7 @@ export interface LabUnderTest {
 
 export async function openLabUnderTest(): Promise<LabUnderTest> {
   const file = await loadLabFile(contractLabPath());
-  const lab = new HypervLab(file);
+  const lab = composeLab(file);
   const vm = lab.vms()[0] as Vm;
   return { lab, vm, file, close: () => lab.close() };
 }
@@ -43,7 +43,7 @@ export function labWithAbsentVm(file: LabFile, name: string): Lab {
   const template = file.data.vms[0];
   if (!template) throw new Error('the lab file has no VM');
   const { debug: _debug, ...rest } = template;
-  return new HypervLab({ ...file, data: { ...file.data, vms: [...file.data.vms, { ...rest, name }] } });
+  return composeLab({ ...file, data: { ...file.data, vms: [...file.data.vms, { ...rest, name }] } });
 }
 
 /** Brings the VM to Running (starting it when it is not) and waits until its guest is ready. */

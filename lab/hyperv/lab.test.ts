@@ -3,14 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { composeLab } from '../compose.js';
 import { loadLabFile, parseLabFile } from '../config/lab-file.js';
 import { paths } from '../paths.js';
-import { HypervLab, type HypervVm } from './lab.js';
+import type { HypervLab, HypervVm } from './lab.js';
 import { GuestUnreachableError } from './reply.js';
 import { wallSpeedLab } from './script.testkit.js';
 
 async function embeddedLab(): Promise<HypervLab> {
-  return new HypervLab(await loadLabFile(paths.embeddedLab));
+  return composeLab(await loadLabFile(paths.embeddedLab));
 }
 
 describe('the Hyper-V adapter', () => {
@@ -131,7 +132,7 @@ describe('the Hyper-V adapter', () => {
 
   it('stops trying when the time bound would pass before the next attempt', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'driverlab-lab-'));
-    const lab = new HypervLab(await loadLabFile(wallSpeedLab(dir)));
+    const lab = composeLab(await loadLabFile(wallSpeedLab(dir)));
     try {
       const vm = lab.vm('win11-a') as HypervVm;
       await vm.status(); // the shell is up, so an attempt costs milliseconds
@@ -167,7 +168,7 @@ debugger: { executable: 'C:\\kd.exe' }
 `,
       'lab/labs/remote.yaml',
     );
-    const lab = new HypervLab(file, {
+    const lab = composeLab(file, {
       env: { HV02_PASSWORD: 'host-secret-"1', WIN10_A_PASSWORD: 'guest-secret-2' },
     });
     try {

@@ -1,7 +1,8 @@
 /**
  * The Hyper-V adapter: the one implementation of the lab ports. Every operation is a named
  * PowerShell script (lab/hyperv/ops/) sent to the host's PowerShell session; the same code serves a
- * real Hyper-V host and the embedded simulated lab host.
+ * real Hyper-V host and the embedded simulated lab host. Which shell a host's session starts, and
+ * which debugger executable the lab's debuggers run, it is given (lab/compose.ts decides).
  */
 import type { z } from 'zod';
 import { formatLabDuration, type LabClock, scaledClock } from '../clock.js';
@@ -25,7 +26,7 @@ import {
   type Vm,
   type VmStatus,
 } from '../ports.js';
-import { embeddedHostCommand } from '../sim/launch.js';
+import type { LabWiring, ProcessCommand } from '../wiring.js';
 import {
   type OperationName,
   type OperationParams,
@@ -54,8 +55,8 @@ export interface TranscriptEntry {
 
 export interface LabOptions {
   env?: NodeJS.ProcessEnv;
-  /** Which Cucumber worker this lab serves (embedded lab: one simulated host per worker). */
-  workerIndex?: number;
+  /** Which processes the lab starts: given by the composition root (lab/compose.ts). */
+  wiring: LabWiring;
 }
 
 /** How often bounded waits look again, in lab milliseconds. */
@@ -109,10 +110,11 @@ export class HypervLab implements Lab {
   private narrator: Narrator = silentNarrator;
   private transcript: TranscriptEntry[] = [];
   readonly secrets: SecretContext;
+  private readonly wiring: LabWiring;
 
   constructor(
     readonly file: LabFile,
-    options: LabOptions = {},
+    options: LabOptions,
   ) {
     const data = file.data;
     this.name = data.name;
@@ -120,11 +122,9 @@ export class HypervLab implements Lab {
     this.timeouts = data.timeouts;
     this.clock = data.kind === 'embedded' ? scaledClock(data.clock) : scaledClock({ factor: 1 });
     this.secrets = { baseDir: file.dir, env: options.env ?? process.env, redactor: this.redactor };
+    this.wiring = options.wiring;
     for (const hostConfig of data.hosts) {
-      const shell: ShellCommand =
-        data.kind === 'embedded'
-          ? embeddedHostCommand(file.path, options.workerIndex ?? 0)
-          : { file: hostConfig.shell, leadingArgs: [] };
+      const shell: ShellCommand = options.wiring.hostShell(hostConfig);
       this.hosts.set(hostConfig.name, new LabHost(this, hostConfig, shell));
     }
     for (const vmConfig of data.vms) {
@@ -135,6 +135,10 @@ export class HypervLab implements Lab {
 
   describe(): string {
     return `${this.kind === 'embedded' ? 'embedded lab' : 'lab'} '${this.name}'`;
+  }
+
+  debuggerExecutable(): ProcessCommand {
+    return this.wiring.debuggerExecutable();
   }
 
   /** The lab's hosts, in lab-file order. */

@@ -10,9 +10,13 @@
 import { z } from 'zod';
 import { formatZodIssues } from '../config/zod-errors.js';
 import { ConfigurationError, LabCompromisedError } from '../errors.js';
+import { GuestUnreachableError } from '../ports.js';
 import { normalisePowerShellJson } from './normalise.js';
 import { MARKERS } from './script.js';
 import type { ShellReply } from './session.js';
+
+// The guest port's error, raised here when PowerShell Direct cannot reach the guest.
+export { GuestUnreachableError };
 
 /** An operation's error as the script reports it (Format-DriverlabReply). */
 export const PsError = z.object({
@@ -28,20 +32,6 @@ export class OperationFailed extends Error {
   constructor(readonly psError: PsError) {
     super(psError.error);
     this.name = 'OperationFailed';
-  }
-}
-
-/**
- * PowerShell Direct could not be used: the guest refused the credential or could not be reached.
- * Both happen for a while after every boot, so these are the failures worth trying again.
- */
-export class GuestUnreachableError extends LabCompromisedError {
-  constructor(
-    message: string,
-    readonly reason: 'credential' | 'unreachable',
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options);
   }
 }
 

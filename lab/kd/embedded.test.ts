@@ -11,9 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
+import { composeLab } from '../compose.js';
 import { loadLabFile } from '../config/lab-file.js';
 import { LabCompromisedError } from '../errors.js';
-import { HypervLab } from '../hyperv/lab.js';
+import type { HypervLab } from '../hyperv/lab.js';
 import { parsers } from '../parsers/index.js';
 import { paths } from '../paths.js';
 import { GuestCommandTimeoutError } from '../ports.js';
@@ -51,7 +52,7 @@ async function openLab(): Promise<HypervLab> {
       return { ...vm, debug: { transport: 'pipe' as const, name: PIPE, comPort: 1 as const } };
     return vm;
   });
-  const lab = new HypervLab({ ...file, data: { ...file.data, vms } });
+  const lab = composeLab({ ...file, data: { ...file.data, vms } });
   labs.push(lab);
   return lab;
 }
@@ -373,7 +374,7 @@ describe('a crash dump fetched host-side', () => {
 
   it('that was never written is a lab fault naming event 1001, CrashControl and the free space', async () => {
     const file = await loadLabFile(join(paths.root, 'lab', 'labs', 'embedded-faults.yaml'));
-    const lab = new HypervLab(file);
+    const lab = composeLab(file);
     labs.push(lab);
     const vm = lab.vm('disk-full');
     await vm.waitUntilReady();

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { scaledClock } from '../clock.js';
+import { debuggerCommand } from '../compose.js';
 import { parseLabFile, Timeouts } from '../config/lab-file.js';
 import { Redactor } from '../config/secrets.js';
 import { ConfigurationError } from '../errors.js';
@@ -17,6 +18,7 @@ function labOf(file = embedded) {
     clock: scaledClock({ factor: 1000 }),
     redactor: new Redactor(),
     timeouts: Timeouts.parse({}),
+    debuggerExecutable: () => debuggerCommand(file),
   };
 }
 

@@ -1,14 +1,12 @@
 /**
- * A debugger for a lab VM (or a dump), as the lab file says: which executable (a kd.exe path, or
- * `embedded` for the simulated debugger), which transport and key, which symbols, which timeouts,
+ * A debugger for a lab VM (or a dump), as the lab file says: which executable (the lab's, decided
+ * by lab/compose.ts: a kd.exe path or the embedded lab's stand-in), which transport and key, which symbols, which timeouts,
  * how to break in (debugger.breakIn) and how to answer Driver Verifier (debugger.verifierAnswer).
  */
-import { existsSync } from 'node:fs';
 import { resolveLabPath } from '../config/lab-file.js';
 import { resolveSecret } from '../config/secrets.js';
 import { ConfigurationError } from '../errors.js';
 import type { Lab, Vm } from '../ports.js';
-import { embeddedDebuggerCommand } from '../sim/launch.js';
 import { type BreakInStrategy, defaultBreakInStrategies } from './break-in.js';
 import type { VerifierPolicy } from './port.js';
 import { type KdConnection, type KdExecutable, KdSession, type KdSessionOptions } from './session.js';
@@ -27,21 +25,8 @@ export interface DebuggerRequest {
   env?: NodeJS.ProcessEnv;
 }
 
-type LabView = Pick<Lab, 'file' | 'clock' | 'redactor' | 'timeouts'>;
+type LabView = Pick<Lab, 'file' | 'clock' | 'redactor' | 'timeouts' | 'debuggerExecutable'>;
 type VmView = Pick<Vm, 'name' | 'config' | 'injectNmi'>;
-
-/** The debugger executable the lab file names; a missing kd.exe is a configuration error. */
-export function debuggerExecutable(lab: LabView): KdExecutable {
-  const executable = lab.file.data.debugger.executable;
-  if (executable === 'embedded') return embeddedDebuggerCommand();
-  const path = resolveLabPath(lab.file, executable);
-  if (!existsSync(path)) {
-    throw new ConfigurationError(
-      `The lab file '${lab.file.path}' names the debugger '${path}' (debugger.executable), which does not exist; install the Debugging Tools for Windows or correct the path (or use 'embedded' for the simulated debugger).`,
-    );
-  }
-  return { file: path, leadingArgs: [] };
-}
 
 /** The verifier policy of a request, or the lab file's fixed answer. */
 function verifierPolicyOf(lab: LabView, request: DebuggerRequest): VerifierPolicy {
@@ -83,7 +68,7 @@ function common(lab: LabView, subject: string, request: DebuggerRequest) {
   const config = lab.file.data.debugger;
   return {
     subject,
-    executable: debuggerExecutable(lab),
+    executable: lab.debuggerExecutable() satisfies KdExecutable,
     ...(config.symbols === undefined ? {} : { symbols: config.symbols }),
     env: config.env,
     // Without a logDir, KdSession writes kd's log to a temporary directory (lab file README).

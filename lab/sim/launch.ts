@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
-import type { ShellCommand } from '../hyperv/session.js';
 import { projectRoot } from '../paths.js';
 import { writeAtomically } from '../util/files.js';
+import type { ProcessCommand } from '../wiring.js';
 
 /** The embedded lab's two processes: the simulated Hyper-V host and the simulated debugger. */
 export type SimEntry = 'host' | 'kd';
@@ -105,7 +105,7 @@ export const embeddedStateDir = join(tmpdir(), 'driverlab-embedded');
  * session starts — the first, and any the adapter starts after a timeout or a crash — keep the
  * same simulated VMs in it.
  */
-export function embeddedHostCommand(labFile: string, workerIndex: number): ShellCommand {
+export function embeddedHostCommand(labFile: string, workerIndex: number): ProcessCommand {
   const state = join(embeddedStateDir, `lab-${process.pid}-${randomBytes(6).toString('hex')}.json`);
   return {
     file: process.execPath,
@@ -114,6 +114,6 @@ export function embeddedHostCommand(labFile: string, workerIndex: number): Shell
 }
 
 /** The command that starts the simulated debugger in place of kd.exe; kd's own arguments follow. */
-export function embeddedDebuggerCommand(): { file: string; leadingArgs: string[] } {
+export function embeddedDebuggerCommand(): ProcessCommand {
   return { file: process.execPath, leadingArgs: [ensureSimBundle('kd')] };
 }

@@ -7,9 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LabCompromisedError } from '../../lab/errors.js';
-import type { Debugger } from '../../lab/kd/port.js';
-import type { AnalyzeResult, CommandKind } from '../../lab/parsers/index.js';
+import { type AnalyzeResult, type CommandKind, type Debugger, LabCompromisedError } from '../../lab/index.js';
 import type { LabWorld } from '../world.js';
 import type { CrashRecord } from './crashes.js';
 import { type Parsed, readOutput } from './read.js';
@@ -43,7 +41,7 @@ export class Analysis {
     const remove = () => rmSync(hostPath, { force: true });
     try {
       await vm.guest.copyOut(crash.dumpPath, hostPath);
-      const { openDumpDebugger } = await import('../../lab/kd/open.js');
+      const { openDumpDebugger } = await import('../../lab/index.js');
       const session = await openDumpDebugger(world.lab, hostPath, { verifierPolicy: () => 'b' });
       return new Analysis(world, session, `the dump of ${vm.describe()}`, remove);
     } catch (error) {

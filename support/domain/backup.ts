@@ -4,8 +4,7 @@
  * OnIdentify. Only the Temporary ASP.NET Files are safe to delete, so that is where the scenario
  * puts its files and what it cleans up.
  */
-import { LabCompromisedError } from '../../lab/errors.js';
-import type { VssWritersResult } from '../../lab/parsers/index.js';
+import { LabCompromisedError, type VssWritersResult } from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 

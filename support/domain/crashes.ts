@@ -3,12 +3,18 @@
  * back (event 1001: code, parameters, dump file), forcing a dump of a hung VM (an NMI), and the
  * debugger that examines the crash (support/domain/analysis.ts).
  */
-import { formatLabDuration } from '../../lab/clock.js';
-import { HarnessLogicError, LabCompromisedError } from '../../lab/errors.js';
-import type { KdSession } from '../../lab/kd/session.js';
-import { type BugcheckId, bugcheckCode, describeBugcheck } from '../../lab/params/bugcheck.js';
-import type { WindowsEvent } from '../../lab/parsers/index.js';
-import type { GuestCommandResult, GuestEvent } from '../../lab/ports.js';
+import {
+  type BugcheckId,
+  bugcheckCode,
+  describeBugcheck,
+  formatLabDuration,
+  type GuestCommandResult,
+  type GuestEvent,
+  HarnessLogicError,
+  type KdSession,
+  LabCompromisedError,
+  type WindowsEvent,
+} from '../../lab/index.js';
 import { attachedDebugger } from '../debuggers.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
@@ -77,7 +83,7 @@ export class Crashes {
       return await this.world.guest.run(command);
     } catch (error) {
       // A bugcheck ends the PowerShell Direct session under the command.
-      const { GuestUnreachableError } = await import('../../lab/hyperv/reply.js');
+      const { GuestUnreachableError } = await import('../../lab/index.js');
       if (!(error instanceof GuestUnreachableError) || error.reason !== 'unreachable') throw error;
       await this.wentDown(during, error);
       return null;

@@ -4,11 +4,16 @@
  * Redactor before anything that shows it reaches the report), and the live debugger session.
  */
 import { randomBytes } from 'node:crypto';
-import { formatLabDuration } from '../../lab/clock.js';
-import { ConfigurationError, HarnessLogicError, LabCompromisedError } from '../../lab/errors.js';
-import type { StopEvent } from '../../lab/kd/port.js';
-import type { KdSession } from '../../lab/kd/session.js';
-import type { BcdDbgSettingsResult, LmResult } from '../../lab/parsers/index.js';
+import {
+  type BcdDbgSettingsResult,
+  ConfigurationError,
+  formatLabDuration,
+  HarnessLogicError,
+  type KdSession,
+  LabCompromisedError,
+  type LmResult,
+  type StopEvent,
+} from '../../lab/index.js';
 import { attachedDebugger, detachDebugger } from '../debuggers.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
@@ -143,8 +148,8 @@ export class Debugging {
     if (own && own.port === settings.port) await detachDebugger(vm);
     const wrong = key === 'wrong' ? unrelatedKey() : null;
     if (wrong) lab.redactor.add(wrong, `a KDNET key VM '${vm.name}' does not know`);
-    const { debuggerOptions } = await import('../../lab/kd/open.js');
-    const { KdSession } = await import('../../lab/kd/session.js');
+    const { debuggerOptions } = await import('../../lab/index.js');
+    const { KdSession } = await import('../../lab/index.js');
     const options = debuggerOptions(lab, vm, { verifierPolicy: () => 'b', key: wrong ?? settings.key });
     if (options.connection.kind !== 'net')
       throw new HarnessLogicError(

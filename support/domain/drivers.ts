@@ -5,9 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DriverConfig } from '../../lab/config/lab-file.js';
-import { ConfigurationError } from '../../lab/errors.js';
-import type { GuestCommandResult } from '../../lab/ports.js';
+import { ConfigurationError, type DriverConfig, type GuestCommandResult } from '../../lab/index.js';
 import { failed } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 
@@ -53,7 +51,7 @@ export class Drivers {
     if (this.installed.has(driver.name)) return;
     const lab = this.world.lab;
     const guest = this.world.vm.guest;
-    const { resolveLabPath } = await import('../../lab/config/lab-file.js');
+    const { resolveLabPath } = await import('../../lab/index.js');
     const folder = resolveLabPath(lab.file, driver.package);
     let files: string[];
     try {

@@ -2,10 +2,7 @@
  * The guest's event log: events as Get-WinEvent returns them, read by the event parser (which
  * decodes 129, 153, 8193 and 1001), kept as evidence raw and parsed.
  */
-import { LabCompromisedError } from '../../lab/errors.js';
-import { ParseError } from '../../lab/parsers/errors.js';
-import type { WindowsEvent } from '../../lab/parsers/index.js';
-import type { GuestEvent } from '../../lab/ports.js';
+import { type GuestEvent, LabCompromisedError, ParseError, type WindowsEvent } from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import { theParsers } from './read.js';

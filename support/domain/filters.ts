@@ -3,9 +3,12 @@
  * the filter stack `fltmc filters` shows after the filters loaded at boot, and whether it is in
  * altitude order (lab/triage/filters.ts).
  */
-import type { DriverConfig } from '../../lab/config/lab-file.js';
-import type { FltmcFiltersResult } from '../../lab/parsers/index.js';
-import { type FilterStackOrder, filterStackOrder } from '../../lab/triage/filters.js';
+import {
+  type DriverConfig,
+  type FilterStackOrder,
+  type FltmcFiltersResult,
+  filterStackOrder,
+} from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 

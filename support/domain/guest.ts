@@ -2,8 +2,7 @@
  * Guest commands with their evidence: every command a scenario runs in the guest, with its output,
  * goes into the scenario's guest transcript; a command the guest never finished is kept too.
  */
-import type { CommandKind } from '../../lab/parsers/index.js';
-import { type GuestCommandResult, GuestCommandTimeoutError } from '../../lab/ports.js';
+import { type CommandKind, type GuestCommandResult, GuestCommandTimeoutError } from '../../lab/index.js';
 import type { LabWorld } from '../world.js';
 import { type Parsed, readOutput } from './read.js';
 

@@ -3,9 +3,13 @@
  * commit than the VM can back, and where `!vm`'s "N commit requests have failed" comes from — the
  * members of nt!MiChargeCommitmentFailures the OS version counts (lab/triage/commit.ts).
  */
-import { ConfigurationError, LabCompromisedError } from '../../lab/errors.js';
-import type { VmResult } from '../../lab/parsers/index.js';
-import { type CommitFailureCount, countedCommitFailures } from '../../lab/triage/commit.js';
+import {
+  type CommitFailureCount,
+  ConfigurationError,
+  countedCommitFailures,
+  LabCompromisedError,
+  type VmResult,
+} from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 

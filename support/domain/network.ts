@@ -5,15 +5,17 @@
  * NDIS extension shows about them.
  */
 
-import { formatLabDuration } from '../../lab/clock.js';
-import type { DriverConfig } from '../../lab/config/lab-file.js';
-import { ConfigurationError, HarnessLogicError, LabCompromisedError } from '../../lab/errors.js';
-import type {
-  LocksResult,
-  MiniportResult,
-  PendingNblsResult,
-  ThreadResult,
-} from '../../lab/parsers/index.js';
+import {
+  ConfigurationError,
+  type DriverConfig,
+  formatLabDuration,
+  HarnessLogicError,
+  LabCompromisedError,
+  type LocksResult,
+  type MiniportResult,
+  type PendingNblsResult,
+  type ThreadResult,
+} from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 

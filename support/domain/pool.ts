@@ -3,11 +3,15 @@
  * page an overrun hits (stop 0xD6), and, without special pool, the corrupt pool page a later crash
  * meets and the next step that follows from it (lab/triage/pool.ts).
  */
-import { HarnessLogicError } from '../../lab/errors.js';
-import { describeBugcheck } from '../../lab/params/bugcheck.js';
-import type { PoolResult } from '../../lab/parsers/index.js';
-import { isKernelAddress } from '../../lab/triage/addresses.js';
-import { type PoolLook, type PoolTriage, triagePoolCorruption } from '../../lab/triage/pool.js';
+import {
+  describeBugcheck,
+  HarnessLogicError,
+  isKernelAddress,
+  type PoolLook,
+  type PoolResult,
+  type PoolTriage,
+  triagePoolCorruption,
+} from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import { readOutput } from './read.js';

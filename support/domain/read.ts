@@ -7,15 +7,13 @@
  * run: support code keeps its imports of the lab's heavier modules lazy, so that
  * `cucumber-js --dry-run` starts fast.
  */
-import { LabCompromisedError } from '../../lab/errors.js';
-import { ParseError } from '../../lab/parsers/errors.js';
-import type { CommandKind, parsers } from '../../lab/parsers/index.js';
+import { type CommandKind, LabCompromisedError, ParseError, type parsers } from '../../lab/index.js';
 
 export type Parsed<K extends CommandKind> = ReturnType<(typeof parsers)[K]['parse']>;
 
 /** The parsers, loaded once. */
 export async function theParsers(): Promise<typeof parsers> {
-  return (await import('../../lab/parsers/index.js')).parsers;
+  return (await import('../../lab/index.js')).parsers;
 }
 
 /** Reads `text` (the output of `what`, e.g. "'vssadmin list writers' in VM 'win11-a'") as `kind`. */

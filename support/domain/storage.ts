@@ -4,8 +4,7 @@
  * timed a request out and the disk class driver retried it, 129 when storport timed it out and
  * reset the device.
  */
-import type { DriverConfig } from '../../lab/config/lab-file.js';
-import { HarnessLogicError } from '../../lab/errors.js';
+import { type DriverConfig, HarnessLogicError } from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import type { ReadEvent } from './events.js';

@@ -3,15 +3,15 @@
  * at the next boot (exit code 2 says so), so enabling means setting, rebooting and confirming what
  * the guest then reports; the IRP log (`!verifier 100`) is read from the crash in the debugger.
  */
-import type { DriverConfig } from '../../lab/config/lab-file.js';
-import { LabCompromisedError } from '../../lab/errors.js';
 import {
+  type DriverConfig,
   describeVerifierFlags,
+  LabCompromisedError,
+  ParseError,
   type VerifierFlags,
+  type VerifierQueryResult,
   verifierOption,
-} from '../../lab/params/verifier-flags.js';
-import { ParseError } from '../../lab/parsers/errors.js';
-import type { VerifierQueryResult } from '../../lab/parsers/index.js';
+} from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import { theParsers } from './read.js';

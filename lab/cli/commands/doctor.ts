@@ -10,10 +10,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { composeLab } from '../../compose.js';
 import { type LabFile, loadLabFile, resolveLabPath, type SecretRef } from '../../config/lab-file.js';
 import { Redactor, resolveSecret } from '../../config/secrets.js';
 import { DriverlabError, describeError } from '../../errors.js';
-import { HypervLab, type HypervVm, type LabHost } from '../../hyperv/lab.js';
+import type { HypervLab, HypervVm, LabHost } from '../../hyperv/lab.js';
 import { paths } from '../../paths.js';
 import { type CliIo, type Command, EXIT, parseCommandArgs, UsageError } from '../command.js';
 
@@ -301,7 +302,7 @@ export async function diagnose(
       );
     }
   }
-  const lab = new HypervLab(file, { env });
+  const lab = composeLab(file, { env });
   try {
     for (const host of lab.labHosts()) {
       const answers = await checkHost(lab, host, checks, env, embedded);

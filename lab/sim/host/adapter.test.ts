@@ -12,15 +12,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { composeLab } from '../../compose.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import { LabCompromisedError } from '../../errors.js';
-import { HypervLab, type HypervVm } from '../../hyperv/lab.js';
+import type { HypervLab, HypervVm } from '../../hyperv/lab.js';
 import { type OperationName, operationNames } from '../../hyperv/ops/catalog.js';
 import { classifyHostError, type PsError } from '../../hyperv/reply.js';
 import { paths } from '../../paths.js';
 import { openDumpTarget } from '../kernel/dump.js';
+import { SimulatedPowerShellError } from '../model/errors.js';
 import { SimHost } from '../model/host.js';
-import { SimulatedPowerShellError } from './errors.js';
 import { handle } from './handlers.js';
 import { missingScripts } from './testing.js';
 
@@ -35,7 +36,7 @@ after(async () => {
 const missing = missingScripts;
 
 async function openLab(file = paths.embeddedLab): Promise<HypervLab> {
-  const lab = new HypervLab(await loadLabFile(file));
+  const lab = composeLab(await loadLabFile(file));
   opened.push(lab);
   return lab;
 }

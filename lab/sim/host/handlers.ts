@@ -7,9 +7,9 @@
 import type { z } from 'zod';
 import type { OperationName, OperationResult, VmRecord } from '../../hyperv/ops/catalog.js';
 import { operations } from '../../hyperv/ops/catalog.js';
+import { SimulatedPowerShellError, vmNotFound } from '../model/errors.js';
 import type { SimHost } from '../model/host.js';
 import type { CheckpointState, SimVm } from '../model/vm.js';
-import { SimulatedPowerShellError, vmNotFound } from './errors.js';
 
 type Params<N extends OperationName> = z.infer<(typeof operations)[N]['params']>;
 type Handler<N extends OperationName> = (host: SimHost, params: Params<N>) => Promise<OperationResult<N>>;

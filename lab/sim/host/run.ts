@@ -10,8 +10,8 @@ import { createInterface } from 'node:readline';
 import type { LabFile } from '../../config/lab-file.js';
 import { MARKERS } from '../../hyperv/script.js';
 import type { DebugLinkFactory } from '../model/debug-link.js';
+import { SimulatedPowerShellError } from '../model/errors.js';
 import { SimHost } from '../model/host.js';
-import { SimulatedPowerShellError } from './errors.js';
 import { handle, operationVm } from './handlers.js';
 import { readHostLine } from './protocol.js';
 

@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabClock } from '../../clock.js';
+import { composeLab } from '../../compose.js';
 import { loadLabFile } from '../../config/lab-file.js';
-import { HypervLab } from '../../hyperv/lab.js';
 import type { OperationName, OperationResult } from '../../hyperv/ops/catalog.js';
 import { paths } from '../../paths.js';
 import type { GuestEvent } from '../../ports.js';
@@ -159,7 +159,7 @@ export async function inProcessVm(
 
 /** A VM of a lab opened through the real adapter: the bundled host process behind node-powershell. */
 export async function adapterVm(labFile: string, vmName: string): Promise<LabVm> {
-  const lab = new HypervLab(await loadLabFile(labFile));
+  const lab = composeLab(await loadLabFile(labFile));
   const vm = lab.vm(vmName);
   return {
     run: (command, options) => vm.guest.run(command, options),

@@ -10,10 +10,10 @@ import { describe, test } from 'node:test';
 import type { LabFault } from '../../config/embedded.js';
 import type { DebugTarget, TargetEvent } from '../contract.js';
 import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/testing.js';
-import { SimulatedPowerShellError } from '../host/errors.js';
 import { manualClock } from '../host/testing.js';
 import { readDump } from '../kernel/dump.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
+import { SimulatedPowerShellError } from './errors.js';
 import { SimTime } from './time.js';
 import { DURATIONS, SimVm } from './vm.js';
 

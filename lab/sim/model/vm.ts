@@ -26,6 +26,11 @@ import {
 import { stableGuid } from '../guest/ids.js';
 import type { RegistryKind } from '../guest/registry.js';
 import type { ToolResult } from '../guest/tool.js';
+import { writeDump } from '../kernel/dump.js';
+import { createKernel, type Kernel, type KernelState, restoreKernel } from '../kernel/index.js';
+import { KernelDebugTarget, type TargetVm, verifierBreakText } from '../kernel/target.js';
+import { VERIFIER_PROMPT } from '../kernel/verifier-questions.js';
+import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
 import {
   credentialInvalid,
   type HyperVCmdlet,
@@ -36,12 +41,7 @@ import {
   remoteSessionEnded,
   SimulatedPowerShellError,
   snapshotNotFound,
-} from '../host/errors.js';
-import { writeDump } from '../kernel/dump.js';
-import { createKernel, type Kernel, type KernelState, restoreKernel } from '../kernel/index.js';
-import { KernelDebugTarget, type TargetVm, verifierBreakText } from '../kernel/target.js';
-import { VERIFIER_PROMPT } from '../kernel/verifier-questions.js';
-import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
+} from './errors.js';
 import type { SimTime } from './time.js';
 
 export type PowerState = 'Off' | 'Starting' | 'Running' | 'Stopping' | 'Saved' | 'Paused';

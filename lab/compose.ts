@@ -1,0 +1,53 @@
+/**
+ * The composition root: the one place that decides, from the lab file, which processes a run
+ * starts. A lab of kind `hyperv` runs each host's operations in the shell its lab file names
+ * (pwsh or powershell.exe) and its debuggers in the kd.exe it names; the embedded lab runs the
+ * simulated lab host and the simulated debugger in their place (lab/sim/launch.ts). Nothing else
+ * in lab/ outside lab/sim/ knows the simulator exists.
+ */
+import { existsSync } from 'node:fs';
+import { type LabFile, resolveLabPath } from './config/lab-file.js';
+import { ConfigurationError } from './errors.js';
+import { HypervLab } from './hyperv/lab.js';
+import { embeddedDebuggerCommand, embeddedHostCommand } from './sim/launch.js';
+import type { LabWiring, ProcessCommand } from './wiring.js';
+
+export interface ComposeOptions {
+  /** Where secrets given by environment variable are read (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
+  /** Which Cucumber worker the lab serves (the embedded lab starts one simulated host per worker). */
+  workerIndex?: number;
+}
+
+/** The debugger executable the lab file names; a missing kd.exe is a configuration error. */
+export function debuggerCommand(file: LabFile): ProcessCommand {
+  const executable = file.data.debugger.executable;
+  if (executable === 'embedded') return embeddedDebuggerCommand();
+  const path = resolveLabPath(file, executable);
+  if (!existsSync(path)) {
+    throw new ConfigurationError(
+      `The lab file '${file.path}' names the debugger '${path}' (debugger.executable), which does not exist; install the Debugging Tools for Windows or correct the path (or use 'embedded' for the simulated debugger).`,
+    );
+  }
+  return { file: path, leadingArgs: [] };
+}
+
+/** Which processes a lab file's adapters start, for one worker. */
+export function wiringFor(file: LabFile, options: ComposeOptions = {}): LabWiring {
+  const embedded = file.data.kind === 'embedded';
+  return {
+    hostShell: (host) =>
+      embedded
+        ? embeddedHostCommand(file.path, options.workerIndex ?? 0)
+        : { file: host.shell, leadingArgs: [] },
+    debuggerExecutable: () => debuggerCommand(file),
+  };
+}
+
+/** The lab a lab file describes, wired to the processes it names. */
+export function composeLab(file: LabFile, options: ComposeOptions = {}): HypervLab {
+  return new HypervLab(file, {
+    ...(options.env === undefined ? {} : { env: options.env }),
+    wiring: wiringFor(file, options),
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * The lab's public surface: what steps/ and support/ may use (the layout check enforces it).
+ * Ports, errors, the lab file, parameters, parsers and the triage rules are library code; the lab
+ * itself is made by the composition root (`composeLab`), so no caller names an adapter's internals.
+ */
+export * from './catalog/steps.js';
+export * from './clock.js';
+export { type ComposeOptions, composeLab } from './compose.js';
+export * from './config/lab-file.js';
+export * from './config/secrets.js';
+export * from './config/zod-errors.js';
+export * from './errors.js';
+export type { HypervLab, HypervVm } from './hyperv/lab.js';
+export { type DebuggerRequest, debuggerOptions, openDebugger, openDumpDebugger } from './kd/open.js';
+export * from './kd/port.js';
+export { KdSession, type KdSessionOptions } from './kd/session.js';
+export * from './params/bugcheck.js';
+export * from './params/duration.js';
+export * from './params/numbers.js';
+export * from './params/verifier-flags.js';
+export * from './parsers/index.js';
+export { paths } from './paths.js';
+export * from './ports.js';
+export * from './triage/addresses.js';
+export * from './triage/commit.js';
+export * from './triage/filters.js';
+export * from './triage/pool.js';
