@@ -1,8 +1,9 @@
 /**
  * The simulated guest OS of one VM: its whole state as plain JSON (file system, registry, BCD,
  * verifier, services and drivers, devices, filter stack, event log, commit charge), the boot that
- * applies what is pending, and the tools a guest command runs (bcdedit, verifier, pnputil, sc,
- * fltmc, vssadmin, shutdown, reg, cmd, catalog triggers and test tools).
+ * applies what is pending, and the dispatch of a guest command: catalog triggers and lab test
+ * tools here, the programs of the guest image (bcdedit, verifier, pnputil, sc, fltmc, vssadmin,
+ * shutdown, reg, cmd, hostname, ping) through their registry, one module per family (programs/).
  *
  * The guest never decides a crash: whatever a driver does is a KernelAction handed to the VM's
  * kernel through the GuestHost; storage timeouts (events 129/153) are the one misbehaviour the
@@ -13,7 +14,6 @@ import type { GuestDeclaration, GuestTool, SimulatedDriver } from '../../config/
 import type { DriverConfig } from '../../config/lab-file.js';
 import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../contract.js';
 import { Bcd, type BcdState, type BootDebugSettings, baselineBcd } from './bcd.js';
-import { cmd } from './cmd.js';
 import {
   bugcheckReport,
   diskRetry,
@@ -21,9 +21,8 @@ import {
   type EventLogState,
   storportReset,
   uncleanShutdown,
-  vssSystemWriterFailures,
 } from './events.js';
-import { FilterStack, type FilterStackState, fltmc, freshStack } from './filters.js';
+import { FilterStack, type FilterStackState, freshStack } from './filters.js';
 import {
   type FileSystemState,
   formatGuestPath,
@@ -32,13 +31,12 @@ import {
   parseGuestPath,
 } from './fs.js';
 import type { InfPackage } from './inf.js';
-import { ping } from './ping.js';
-import { type DeviceState, type DriverPackageState, pnputil } from './pnputil.js';
-import { canonicalKeyPath, GuestRegistry, KEYS, type RegistryState } from './registry.js';
-import { type ServiceState, START_CODES, sc, startTypeOf, WIN32, type Win32Error } from './services.js';
+import type { DeviceState, DriverPackageState } from './pnputil.js';
+import { type GuestProgram, guestProgram, type ProgramContext } from './programs/index.js';
+import { GuestRegistry, KEYS, type RegistryState } from './registry.js';
+import { type ServiceState, START_CODES, startTypeOf, WIN32, type Win32Error } from './services.js';
 import { CRLF, fail, ok, type ToolResult, text } from './tool.js';
-import { isVerified, pendingSettings, type VerifierActive, verifier } from './verifier.js';
-import { vssadmin } from './vss.js';
+import { isVerified, pendingSettings, type VerifierActive } from './verifier.js';
 
 export interface PendingCrashReport {
   code: number;
@@ -173,21 +171,6 @@ function groupRank(group: string): number {
 }
 
 const DRIVERS_DIR = 'C:\\Windows\\System32\\drivers';
-
-/** The programs of the guest image the model runs (besides catalog triggers and lab test tools). */
-const PROGRAMS = new Set([
-  'bcdedit',
-  'verifier',
-  'sc',
-  'fltmc',
-  'pnputil',
-  'vssadmin',
-  'shutdown',
-  'reg',
-  'hostname',
-  'cmd',
-  'ping',
-]);
 
 /** The stand-in for a driver binary in the simulated guest: a text image naming its file and version. */
 export function driverImage(fileName: string, version: string): string {
@@ -594,125 +577,34 @@ export class GuestOs {
   private async exec(file: string, args: readonly string[], host: GuestHost): Promise<ToolResult | null> {
     const trigger = this.findTrigger(file, args);
     const tool = Object.values(this.env.tools).find((t) => t.program.toLowerCase() === file.toLowerCase());
-    const name = baseName(file)
-      .toLowerCase()
-      .replace(/\.(exe|com)$/, '');
-    if (!trigger && !tool && !PROGRAMS.has(name)) return null;
+    const program = guestProgram(file);
+    if (!trigger && !tool && !program) return null;
     await host.kernel({ kind: 'image-load', image: imageName(file) });
     if (trigger) return this.runTrigger(trigger.driver, trigger.trigger, host);
     if (tool) return this.runTool(tool, args, host);
-    const now = host.nowIso();
-    switch (name) {
-      case 'bcdedit':
-        return this.bcd.run(args);
-      case 'verifier':
-        return verifier(args, { registry: this.registry, active: this.state.verifier });
-      case 'sc':
-        return sc(args, {
-          services: this.state.services,
-          nextOrder: () => this.state.nextServiceOrder++,
-          created: (s) => {
-            let version: string | undefined;
-            try {
-              version = imageVersion(this.fs.readText(s.binaryPath));
-            } catch {
-              version = undefined;
-            }
-            const entry = this.identify(baseName(s.binaryPath), version);
-            const declared = entry ? this.env.simulated[entry.name]?.filter : undefined;
-            if (s.type === 'filesys' && declared) {
-              s.filter = {
-                kind: declared.kind,
-                altitude: declared.altitude,
-                ...(declared.volumes ? { volumes: declared.volumes } : {}),
-              };
-              if (s.group === '') s.group = declared.loadOrderGroup;
-            }
-          },
-          start: (s) => this.loadService(s, host),
-          stop: (s) => this.unloadService(s, host),
-          isStoppable: (s) => this.isStoppable(s),
-        });
-      case 'fltmc':
-        return fltmc(args, {
-          stack: this.stack,
-          build: this.env.declaration.os.build,
-          loadService: async (n) => {
-            const s = this.state.services[n.toLowerCase()];
-            if (!s) return WIN32.fileNotFound;
-            if (s.state === 'running')
-              return { code: 0x1f, message: 'A device attached to the system is not functioning.' };
-            return this.loadService(s, host);
-          },
-          unloadService: async (n) => {
-            const s = this.state.services[n.toLowerCase()];
-            if (s?.state !== 'running' || !s.filter) return WIN32.fileNotFound;
-            if (!this.isStoppable(s)) return WIN32.invalidControl;
-            return this.unloadService(s, host);
-          },
-        });
-      case 'pnputil':
-        return pnputil(args, {
-          readFile: (p) => {
-            try {
-              return this.fs.readText(p);
-            } catch {
-              return null;
-            }
-          },
-          exists: (p) => this.fs.exists(p),
-          packages: this.state.packages,
-          devices: this.state.devices,
-          installServices: (inf, path) => this.installServices(inf, path, now),
-          installOnDevice: async (device, serviceName) => {
-            device.service = serviceName;
-            const s = this.state.services[serviceName.toLowerCase()];
-            if (s && s.state !== 'running') await this.loadService(s, host);
-          },
-          removeDevice: async (device) => {
-            const s = device.service ? this.state.services[device.service.toLowerCase()] : undefined;
-            if (s && s.state === 'running') {
-              await host.kernel({ kind: 'pnp-remove', driver: this.loadedDriver(s).name });
-              device.present = false;
-              const stillUsed = this.state.devices.some((d) => d.present && d.service === s.name);
-              if (!stillUsed) await this.unloadService(s, host);
-            } else {
-              device.present = false;
-            }
-          },
-        });
-      case 'vssadmin':
-        return vssadmin(args, {
-          fs: this.fs,
-          vmName: this.env.vmName,
-          bootCount: this.state.bootCount,
-          systemWriterFailed: (instance) => {
-            for (const e of vssSystemWriterFailures(instance)) this.log.write(e, now);
-          },
-        });
-      case 'shutdown':
-        return this.shutdown(args, host);
-      case 'reg':
-        return this.reg(args);
-      case 'hostname':
-        return ok(text(this.state.computerName));
-      case 'cmd':
-        return cmd(args, {
-          env: this.environment(),
-          fs: this.fs,
-          nowIso: () => host.nowIso(),
-          write: (stream, chunk) => host.write(stream, chunk),
-          program: (program, programArgs, write) => this.exec(program, programArgs, { ...host, write }),
-        });
-      case 'ping':
-        return ping(args, {
-          sleep: (ms) => host.sleep(ms),
-          write: (stream, chunk) => host.write(stream, chunk),
-          addresses: this.env.declaration.addresses,
-        });
-      default:
-        return null;
-    }
+    return (program as GuestProgram)(args, this.programContext(host));
+  }
+
+  /** What a program of the guest image may use of this OS while it runs for `host`. */
+  private programContext(host: GuestHost): ProgramContext {
+    return {
+      host,
+      state: this.state,
+      env: this.env,
+      fs: this.fs,
+      registry: this.registry,
+      bcd: this.bcd,
+      log: this.log,
+      stack: this.stack,
+      environment: () => this.environment(),
+      identify: (binary, version) => this.identify(binary, version),
+      loadedDriver: (service) => this.loadedDriver(service),
+      loadService: (service) => this.loadService(service, host),
+      unloadService: (service) => this.unloadService(service, host),
+      isStoppable: (service) => this.isStoppable(service),
+      installServices: (inf, path, nowIso) => this.installServices(inf, path, nowIso),
+      exec: (program, programArgs, programHost) => this.exec(program, programArgs, programHost),
+    };
   }
 
   private findTrigger(
@@ -796,117 +688,5 @@ export class GuestOs {
       );
     }
     return ok(text(`${name}: committed ${mb} MB (commit charge ${answer.chargedMb + mb} MB, ${limit}).`));
-  }
-
-  private shutdown(args: readonly string[], host: GuestHost): ToolResult {
-    const lower = args.map((a) => a.toLowerCase().replace(/^-/, '/'));
-    if (lower.includes('/a')) {
-      return host.abortShutdown()
-        ? ok('')
-        : fail(text('Unable to abort the system shutdown because no shutdown was in progress.(1116)'), 1116);
-    }
-    const reboot = lower.includes('/r') || lower.includes('/g');
-    const off = lower.includes('/s') || lower.includes('/p') || lower.includes('/sg');
-    if (!reboot && !off) {
-      return ok(
-        text(
-          'Usage: shutdown [/i | /l | /s | /sg | /r | /g | /a | /p | /h | /e | /o] [/hybrid] [/soft] [/fw] [/f]',
-          '    [/m \\\\computer][/t xxx][/d [p|u:]xx:yy [/c "comment"]]',
-        ),
-      );
-    }
-    let delay = 30;
-    const t = lower.indexOf('/t');
-    if (t >= 0) {
-      const v = Number(args[t + 1]);
-      if (!Number.isInteger(v) || v < 0 || v > 315360000)
-        return fail(text('The parameter is incorrect.(87)'), 87);
-      delay = v;
-    }
-    if (lower.includes('/p')) delay = 0;
-    return host.scheduleShutdown(reboot, delay) === 'scheduled'
-      ? ok('')
-      : fail(text('A system shutdown has already been scheduled.(1190)'), 1190);
-  }
-
-  /** `reg query|add|delete` for the values scenarios set (TrackNblOwner, CrashControl …). */
-  private reg(args: readonly string[]): ToolResult {
-    const [verb, key, ...rest] = args;
-    const option = (name: string) => {
-      const i = rest.findIndex((a) => a.toLowerCase() === name);
-      return i >= 0 ? rest[i + 1] : undefined;
-    };
-    const missing = fail(
-      '',
-      1,
-      text('ERROR: The system was unable to find the specified registry key or value.'),
-    );
-    if (!verb || !key) return fail('', 1, text('ERROR: Invalid syntax.', 'Type "REG /?" for usage.'));
-    let canonical: string;
-    try {
-      canonical = canonicalKeyPath(key);
-    } catch {
-      return fail('', 1, text('ERROR: Invalid key name.', 'Type "REG /?" for usage.'));
-    }
-    const name = option('/v');
-    switch (verb.toLowerCase()) {
-      case 'query': {
-        if (!this.registry.keyExists(canonical)) return missing;
-        const values = Object.values(this.state.registry.keys[canonical.toLowerCase()]?.values ?? {}).filter(
-          (v) => name === undefined || v.name.toLowerCase() === name.toLowerCase(),
-        );
-        if (name !== undefined && values.length === 0) return missing;
-        const kinds = {
-          DWord: 'REG_DWORD',
-          QWord: 'REG_QWORD',
-          String: 'REG_SZ',
-          ExpandString: 'REG_EXPAND_SZ',
-          MultiString: 'REG_MULTI_SZ',
-          Binary: 'REG_BINARY',
-        };
-        const lines = ['', this.state.registry.keys[canonical.toLowerCase()]?.path ?? canonical];
-        for (const v of values) {
-          const data =
-            typeof v.data === 'number'
-              ? `0x${v.data.toString(16)}`
-              : Array.isArray(v.data)
-                ? v.data.join('\\0')
-                : v.data;
-          lines.push(`    ${v.name}    ${kinds[v.kind]}    ${data}`);
-        }
-        lines.push('');
-        return ok(text(...lines));
-      }
-      case 'add': {
-        const type = (option('/t') ?? 'REG_SZ').toUpperCase();
-        const data = option('/d') ?? '';
-        if (name === undefined) {
-          this.registry.createKey(canonical);
-          return ok(text('The operation completed successfully.'));
-        }
-        if (type === 'REG_DWORD' || type === 'REG_QWORD') {
-          const n = /^0x[0-9a-f]+$/i.test(data) ? Number.parseInt(data.slice(2), 16) : Number(data);
-          if (!Number.isInteger(n) || n < 0)
-            return fail('', 1, text('ERROR: Invalid syntax.', 'Type "REG ADD /?" for usage.'));
-          this.registry.set(canonical, name, type === 'REG_DWORD' ? 'DWord' : 'QWord', n);
-        } else if (type === 'REG_SZ' || type === 'REG_EXPAND_SZ') {
-          this.registry.set(canonical, name, type === 'REG_SZ' ? 'String' : 'ExpandString', data);
-        } else {
-          return fail('', 1, text('ERROR: Invalid syntax.', 'Type "REG ADD /?" for usage.'));
-        }
-        return ok(text('The operation completed successfully.'));
-      }
-      case 'delete':
-        if (
-          name !== undefined
-            ? !this.registry.deleteValue(canonical, name)
-            : !this.registry.deleteKey(canonical)
-        ) {
-          return missing;
-        }
-        return ok(text('The operation completed successfully.'));
-      default:
-        return fail('', 1, text('ERROR: Invalid syntax.', 'Type "REG /?" for usage.'));
-    }
   }
 }
