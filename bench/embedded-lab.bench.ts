@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { composeLab } from '../lab/compose.js';
 import { type LabFile, loadLabFile, resolveLabPath } from '../lab/config/lab-file.js';
 import type { HypervVm } from '../lab/hyperv/lab.js';
-import type { OperationName } from '../lab/hyperv/ops/catalog.js';
+import type { OperationName } from '../lab/hyperv/ops/operations.js';
 import { paths } from '../lab/paths.js';
 import { handle } from '../lab/sim/host/handlers.js';
 import { missingScripts } from '../lab/sim/host/testing.js';

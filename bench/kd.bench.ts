@@ -16,9 +16,9 @@ import { openDebugger } from '../lab/kd/open.js';
 import { KdSession } from '../lab/kd/session.js';
 import { debugOverKdnet, installDriver, runInGuest } from '../lab/kd/testing.js';
 import { paths } from '../lab/paths.js';
-import type { DebugTarget, TargetIdentity } from '../lab/sim/contract.js';
 import { KdnetTargetEndpoint } from '../lab/sim/kdnet/target.js';
 import { embeddedDebuggerCommand } from '../lab/sim/launch.js';
+import type { DebugTarget, TargetIdentity } from '../lab/sim/ports.js';
 import { windows10Identity } from '../lab/sim/target.testkit.js';
 
 const KEY = '2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p';

@@ -4,7 +4,7 @@
  * Run: npm run bench powershell
  */
 import { parsePowerShell, syntaxProblems } from '../lab/hyperv/grammar.testkit.js';
-import { operationNames } from '../lab/hyperv/ops/catalog.js';
+import { operationNames } from '../lab/hyperv/ops/operations.js';
 import { buildScript, wireLine } from '../lab/hyperv/script.js';
 import { exampleParams } from '../lab/hyperv/script.testkit.js';
 import type { BenchContext } from './run.js';

@@ -211,7 +211,7 @@ export interface Lab extends Describable {
   vm(name: string): Vm;
   /** The VM a Cucumber worker uses: one VM per worker, so parallel workers never share a VM. */
   lease(workerIndex: number): Vm;
-  /** A driver from the lab's catalog; a ConfigurationError lists the catalog when there is none. */
+  /** A driver from the lab's drivers list; a ConfigurationError lists them when there is none. */
   driver(name: string): DriverConfig;
   /** The debugger executable the lab's debuggers start (a ConfigurationError when it is not there). */
   debuggerExecutable(): ProcessCommand;

@@ -1,6 +1,6 @@
 /**
  * The part of an embedded lab file that only the simulator reads: what each simulated guest is
- * (OS, memory, accounts, filters, writers, NICs), how each catalog driver misbehaves, and which lab
+ * (OS, memory, accounts, filters, writers, NICs), how each lab driver misbehaves, and which lab
  * faults each VM injects on purpose.
  *
  * A real Hyper-V lab file has none of this; everything here describes the world the embedded lab
@@ -175,7 +175,7 @@ export const GuestDeclaration = z.strictObject({
   computerName: z.string().optional(),
   /** Volumes filter instances attach to, as fltmc names them ('C:', '\\Device\\Mup', or '' for unnamed). */
   volumes: z.array(z.string()).default(['C:']),
-  /** PnP devices present in the baseline, which catalog driver packages install on by hardware ID. */
+  /** PnP devices present in the baseline, which lab driver packages install on by hardware ID. */
   devices: z
     .array(
       z.strictObject({
@@ -209,7 +209,7 @@ export type GuestTool = z.infer<typeof GuestTool>;
 export const EmbeddedDeclaration = z.strictObject({
   /** The simulated guest behind each VM, by VM name. */
   guests: z.record(z.string(), GuestDeclaration),
-  /** How each catalog driver behaves in the simulated kernel, by driver name. */
+  /** How each lab driver behaves in the simulated kernel, by driver name. */
   drivers: z.record(z.string(), SimulatedDriver).default({}),
   /** Lab faults each VM injects, by VM name. */
   faults: z.record(z.string(), z.array(LabFault)).default({}),

@@ -70,8 +70,8 @@ describe('a lab file', () => {
       lab.data.vms.map((v) => v.debug?.transport),
       ['net', 'pipe'],
     );
-    // The seed features run on it unchanged: every driver they name is in its catalog with the
-    // triggers the embedded catalog gives it, and it has every kind of test program the embedded lab has.
+    // The seed features run on it unchanged: every driver they name is in its drivers list with the
+    // triggers the embedded lab file gives it, and it has every kind of test program the embedded lab has.
     const embedded = await loadLabFile(paths.embeddedLab);
     const named = new Set<string>();
     for (const file of featureFiles(join(paths.root, 'features'))) {
@@ -83,8 +83,8 @@ describe('a lab file', () => {
     for (const name of named) {
       const real: DriverConfig | undefined = lab.data.drivers.find((d) => d.name.toLowerCase() === name);
       const simulated = embedded.data.drivers.find((d) => d.name.toLowerCase() === name);
-      expect.ok(real, `the example catalog has ${name}, which a feature names`);
-      expect.ok(simulated, `the embedded catalog has ${name}`);
+      expect.ok(real, `the example lab file's drivers have ${name}, which a feature names`);
+      expect.ok(simulated, `the embedded lab file's drivers have ${name}`);
       expect.deepEqual(
         Object.keys(real.triggers).sort(),
         Object.keys(simulated.triggers).sort(),
@@ -270,11 +270,11 @@ describe('a lab file', () => {
     );
     expect.equal(
       cross(valid.replace('fixedBy: baddriver-fixed', 'fixedBy: baddriver-v2')),
-      "drivers.0.fixedBy names 'baddriver-v2', which is not in the driver catalog ('baddriver', 'baddriver-fixed').",
+      "drivers.0.fixedBy names 'baddriver-v2', which is not in the drivers list ('baddriver', 'baddriver-fixed').",
     );
     expect.equal(
       cross(valid.replace('fixedBy: baddriver-fixed', 'fixedBy: baddriver')),
-      'drivers.0.fixedBy names the driver itself; name the catalog entry of its fixed build.',
+      'drivers.0.fixedBy names the driver itself; name the entry of its fixed build under drivers.',
     );
     expect.equal(
       cross(

@@ -106,7 +106,7 @@ export const DriverConfig = z.strictObject({
   inf: z.string().optional(),
   /** Named ways to exercise the driver in the guest, e.g. overrun: [C:\Tools\notmyfault64.exe, …]. */
   triggers: z.record(z.string(), GuestCommandLine).default({}),
-  /** Another catalog entry that is the fixed build of this driver. */
+  /** Another entry of drivers that is the fixed build of this driver. */
   fixedBy: name.optional(),
 });
 export type DriverConfig = z.infer<typeof DriverConfig>;
@@ -273,7 +273,7 @@ function isLocal(computerName: string): boolean {
 
 /**
  * Cross-references zod cannot see: every VM on a host that exists, names used once, one KDNET
- * endpoint and one pipe per VM, fixedBy naming another catalog entry, the debugger an embedded
+ * endpoint and one pipe per VM, fixedBy naming another entry of drivers, the debugger an embedded
  * lab's or a real one, and an embedded lab's guests matching its VMs.
  */
 export function crossReferenceProblems(data: LabFileData): string[] {
@@ -331,11 +331,11 @@ export function crossReferenceProblems(data: LabFileData): string[] {
     if (d.fixedBy === undefined) return;
     if (d.fixedBy.toLowerCase() === d.name.toLowerCase()) {
       problems.push(
-        `drivers.${i}.fixedBy names the driver itself; name the catalog entry of its fixed build`,
+        `drivers.${i}.fixedBy names the driver itself; name the entry of its fixed build under drivers`,
       );
     } else if (!driverNames.some((n) => n.toLowerCase() === d.fixedBy?.toLowerCase())) {
       problems.push(
-        `drivers.${i}.fixedBy names '${d.fixedBy}', which is not in the driver catalog (${list(driverNames) || 'empty'})`,
+        `drivers.${i}.fixedBy names '${d.fixedBy}', which is not in the drivers list (${list(driverNames) || 'empty'})`,
       );
     }
   });
@@ -368,7 +368,7 @@ export function crossReferenceProblems(data: LabFileData): string[] {
     const sections = [
       ['embedded.guests', guests, vmNames, 'VM'],
       ['embedded.faults', Object.keys(data.embedded.faults), vmNames, 'VM'],
-      ['embedded.drivers', Object.keys(data.embedded.drivers), driverNames, 'driver in the catalog'],
+      ['embedded.drivers', Object.keys(data.embedded.drivers), driverNames, 'driver in the drivers list'],
     ] as const;
     for (const [at, keys, known, what] of sections) {
       for (const key of keys) {

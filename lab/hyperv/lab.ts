@@ -33,7 +33,7 @@ import {
   type OperationResult,
   operations,
   type VmRecord,
-} from './ops/catalog.js';
+} from './ops/operations.js';
 import { classifyHostError, GuestUnreachableError, type PsError, parseReply } from './reply.js';
 import { buildScript, type ScriptTarget, wireLine } from './script.js';
 import { PowerShellSession, type ShellCommand } from './session.js';
@@ -176,7 +176,7 @@ export class HypervLab implements Lab {
     if (!driver) {
       const known = this.file.data.drivers.map((d) => `'${d.name}'`).join(', ') || 'none';
       throw new ConfigurationError(
-        `The ${this.describe()} has no driver '${name}' in its catalog (drivers: ${known}); add it to the drivers section of ${this.file.path}.`,
+        `The ${this.describe()} has no driver '${name}' in its drivers list (drivers: ${known}); add it to the drivers section of ${this.file.path}.`,
       );
     }
     return driver;

@@ -12,7 +12,7 @@
  * - a one-element array that was unrolled on the way arrives as the element itself, an empty one
  *   as null.
  * The generic pass (normalisePowerShellJson) undoes the wrappers and dates everywhere; the rest
- * needs to know what a field is, so the catalog's result schemas say it with psEnum and psList.
+ * needs to know what a field is, so the operations' result schemas say it with psEnum and psList.
  * The numeric maps are a fallback only: two independent third-party sources agree on the VMState
  * numbers; the Heartbeat numbers come from a single third-party list.
  */

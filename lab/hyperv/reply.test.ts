@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { z } from 'zod';
 import { ConfigurationError, LabCompromisedError } from '../errors.js';
 import { paths } from '../paths.js';
-import { type OperationName, type OperationResult, operations } from './ops/catalog.js';
+import { type OperationName, type OperationResult, operations } from './ops/operations.js';
 import {
   classifyHostError,
   GuestUnreachableError,

@@ -10,7 +10,7 @@ import {
   skeleton,
   syntaxProblems,
 } from './grammar.testkit.js';
-import { type OperationName, operationNames } from './ops/catalog.js';
+import { type OperationName, operationNames } from './ops/operations.js';
 import { buildScript, type ScriptInput, type ScriptTarget, scriptFromWireLine, wireLine } from './script.js';
 import { dataOf, exampleParams, TARGETS } from './script.testkit.js';
 

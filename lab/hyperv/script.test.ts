@@ -1,7 +1,7 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import { nodesOfType, parsePowerShell, skeleton, syntaxProblems } from './grammar.testkit.js';
-import { operationNames } from './ops/catalog.js';
+import { operationNames } from './ops/operations.js';
 import {
   asciiJson,
   buildScript,

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { paths } from '../paths.js';
-import { type OperationName, operations } from './ops/catalog.js';
+import { type OperationName, operations } from './ops/operations.js';
 import type { ScriptTarget } from './script.js';
 
 /** Every kind of place an operation can run: the local shell, a remote host as the current identity, with a credential. */

@@ -22,7 +22,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths } from '../paths.js';
-import { type OperationName, operations } from './ops/catalog.js';
+import { type OperationName, operations } from './ops/operations.js';
 
 export const OP_HEADER_PREFIX = '# driverlab-op: ';
 export const MARKERS = {

@@ -1,7 +1,7 @@
 /**
  * What the debugger tests and benchmarks share: counting the debugger processes a test process
  * started (so a test can prove that no debugger outlives its session), and preparing a lab VM the
- * way a scenario does — a catalog driver installed with pnputil, KDNET turned on with bcdedit.
+ * way a scenario does — a lab driver installed with pnputil, KDNET turned on with bcdedit.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ export async function runInGuest(vm: Vm, command: string[], exitCode = 0): Promi
   return r.stdout;
 }
 
-/** Copies a catalog driver's package into the guest (C:\Drivers\<name>) and installs it with pnputil. */
+/** Copies a lab driver's package into the guest (C:\Drivers\<name>) and installs it with pnputil. */
 export async function installDriver(lab: Lab, vm: Vm, driver: string): Promise<void> {
   const entry = lab.driver(driver);
   const folder = resolveLabPath(lab.file, entry.package);

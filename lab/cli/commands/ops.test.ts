@@ -1,6 +1,6 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
-import { operationNames, operations } from '../../hyperv/ops/catalog.js';
+import { operationNames, operations } from '../../hyperv/ops/operations.js';
 import { buildScript, scriptFromWireLine } from '../../hyperv/script.js';
 import { type CliRun, runDriverlab } from '../cli.testkit.js';
 

@@ -4,7 +4,12 @@
  */
 import { z } from 'zod';
 import { formatSchemaIssues } from '../../config/zod-errors.js';
-import { isOperationName, type OperationName, operationNames, operations } from '../../hyperv/ops/catalog.js';
+import {
+  isOperationName,
+  type OperationName,
+  operationNames,
+  operations,
+} from '../../hyperv/ops/operations.js';
 import { buildScript, type ScriptTarget, wireLine } from '../../hyperv/script.js';
 import { closest } from '../../util/similar.js';
 import { type CliIo, type Command, EXIT, parseCommandArgs, UsageError } from '../command.js';

@@ -1,7 +1,7 @@
 /**
  * The simulated guest OS of one VM: its whole state as plain JSON (file system, registry, BCD,
  * verifier, services and drivers, devices, filter stack, event log, commit charge), the boot that
- * applies what is pending, and the dispatch of a guest command: catalog triggers and lab test
+ * applies what is pending, and the dispatch of a guest command: driver triggers and lab test
  * tools here, the programs of the guest image (bcdedit, verifier, pnputil, sc, fltmc, vssadmin,
  * shutdown, reg, cmd, hostname, ping) through their registry, one module per family (programs/).
  *
@@ -12,7 +12,7 @@
 
 import type { GuestDeclaration, GuestTool, SimulatedDriver } from '../../config/embedded.js';
 import type { DriverConfig } from '../../config/lab-file.js';
-import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../contract.js';
+import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../ports.js';
 import { Bcd, type BcdState, type BootDebugSettings, baselineBcd } from './bcd.js';
 import {
   bugcheckReport,
@@ -69,7 +69,7 @@ export interface GuestState {
   unclean: { bugcheckCode: number } | null;
 }
 
-/** What the guest knows of the lab file: its declaration, the driver catalog, the test tools. */
+/** What the guest knows of the lab file: its declaration, the drivers list, the test tools. */
 export interface GuestEnvironment {
   vmName: string;
   declaration: GuestDeclaration;
@@ -421,7 +421,7 @@ export class GuestOs {
 
   // ---------------------------------------------------------------- drivers
 
-  /** The catalog entry a binary is, by file name and (when several share it) version. */
+  /** The drivers entry a binary is, by file name and (when several share it) version. */
   identify(binary: string, version: string | undefined): DriverConfig | undefined {
     const candidates = this.env.drivers.filter((d) => d.binary.toLowerCase() === binary.toLowerCase());
     if (candidates.length <= 1 || version === undefined) return candidates[0];

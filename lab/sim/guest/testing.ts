@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { GuestDeclaration, SimulatedDriver } from '../../config/embedded.js';
 import { type LabFile, loadLabFile, resolveLabPath } from '../../config/lab-file.js';
 import { paths } from '../../paths.js';
-import type { KernelAction } from '../contract.js';
 import { createKernel, type Kernel } from '../kernel/index.js';
+import type { KernelAction } from '../ports.js';
 import { baselineGuest, GuestDown, type GuestEnvironment, type GuestHost, GuestOs } from './guest.js';
 import type { ToolResult } from './tool.js';
 
@@ -23,7 +23,7 @@ export interface GuestUnderTest {
   kernel(): Kernel;
   shutdowns: { reboot: boolean; delaySeconds: number }[];
   run(file: string, ...args: string[]): Promise<ToolResult>;
-  /** Copies a catalog driver's package folder to C:\Drivers\<name>. */
+  /** Copies a lab driver's package folder to C:\Drivers\<name>. */
   copyPackage(driver: string): string;
   /** A reboot: the boot applies pending settings and loads boot drivers. */
   reboot(): void;
@@ -33,7 +33,7 @@ export async function guestUnderTest(
   options: {
     vm?: string;
     declaration?: (d: GuestDeclaration) => GuestDeclaration;
-    /** Changes how the catalog's drivers behave (their faults) for this guest. */
+    /** Changes how the lab's drivers behave (their faults) for this guest. */
     drivers?: (d: Record<string, SimulatedDriver>) => Record<string, SimulatedDriver>;
     diskFull?: boolean;
   } = {},
@@ -160,7 +160,7 @@ export const TRACK_NBL_OWNER: [string, ...string[]] = [
   '/f',
 ];
 
-/** The files of a catalog driver's package folder in the embedded lab file. */
+/** The files of a lab driver's package folder in the embedded lab file. */
 export async function packageFiles(driver: string): Promise<{ name: string; bytes: Uint8Array }[]> {
   const lab = await loadLabFile(paths.embeddedLab);
   const entry = lab.data.drivers.find((d) => d.name === driver);

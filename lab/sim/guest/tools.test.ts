@@ -495,7 +495,7 @@ describe('drivers: pnputil, sc', () => {
     );
   });
 
-  test('a catalog trigger becomes a KernelAction; a storage timeout logs 129 and 153 without a kernel decision', async () => {
+  test('a driver trigger becomes a KernelAction; a storage timeout logs 129 and 153 without a kernel decision', async () => {
     const g = await guestUnderTest();
     const r = await g.run('C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun');
     equal(r.exitCode, 0);

@@ -1,6 +1,6 @@
 /**
  * The embedded lab through the real adapter: HypervLab (lab/hyperv/lab.ts) starts the bundled
- * host process through node-powershell and runs every catalog operation against it, and each lab
+ * host process through node-powershell and runs every operation against it, and each lab
  * fault of lab/labs/embedded-faults.yaml ends in a lab-compromised error that says what broke,
  * where and what to check, after which the next operation works.
  *
@@ -16,7 +16,7 @@ import { composeLab } from '../../compose.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import { LabCompromisedError } from '../../errors.js';
 import type { HypervLab, HypervVm } from '../../hyperv/lab.js';
-import { type OperationName, operationNames } from '../../hyperv/ops/catalog.js';
+import { type OperationName, operationNames } from '../../hyperv/ops/operations.js';
 import { classifyHostError, type PsError } from '../../hyperv/reply.js';
 import { paths } from '../../paths.js';
 import { openDumpTarget } from '../kernel/dump.js';
@@ -54,8 +54,8 @@ async function sentence(promise: Promise<unknown>): Promise<string> {
   throw new Error('no error was raised');
 }
 
-describe('every catalog operation, through the adapter', () => {
-  test('the catalog is covered: each operation has a handler that answers its result shape', async () => {
+describe('every operation, through the adapter', () => {
+  test('the operations are covered: each has a handler that answers its result shape', async () => {
     const lab = await loadLabFile(paths.embeddedLab);
     const host = await SimHost.open({ lab, statePath: null });
     const credential = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };
@@ -116,7 +116,7 @@ describe('every catalog operation, through the adapter', () => {
       'Remove-GuestItem': { vmName: 'win11-b', credential, path: 'C:\\Windows\\Microsoft.NET\\x' },
       'Get-HostInfo': {},
     };
-    const { operations } = await import('../../hyperv/ops/catalog.js');
+    const { operations } = await import('../../hyperv/ops/operations.js');
     for (const name of operationNames) {
       const result = await handle(host, name, params[name]);
       const parsed = operations[name].result.safeParse(result);

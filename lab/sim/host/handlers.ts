@@ -1,12 +1,12 @@
 /**
- * The simulated host's answer to each operation of the catalog (lab/hyperv/ops/catalog.ts): same
+ * The simulated host's answer to each operation (lab/hyperv/ops/operations.ts): same
  * name, the same params, the same result shape in canonical form (enum names, ISO times) as the
  * operation's script on a real Hyper-V host — and for failures the {error, fqid, type, category}
  * the script reports, with the texts Hyper-V and PowerShell use.
  */
 import type { z } from 'zod';
-import type { OperationName, OperationResult, VmRecord } from '../../hyperv/ops/catalog.js';
-import { operations } from '../../hyperv/ops/catalog.js';
+import type { OperationName, OperationResult, VmRecord } from '../../hyperv/ops/operations.js';
+import { operations } from '../../hyperv/ops/operations.js';
 import { SimulatedPowerShellError, vmNotFound } from '../model/errors.js';
 import type { SimHost } from '../model/host.js';
 import type { CheckpointState, SimVm } from '../model/vm.js';
@@ -232,7 +232,7 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
   }),
 };
 
-/** Runs one operation against the simulated host; params are validated with the catalog's schema. */
+/** Runs one operation against the simulated host; params are validated with the operation's schema. */
 export async function handle(host: SimHost, name: OperationName, params: unknown): Promise<unknown> {
   const parsed = operations[name].params.safeParse(params);
   if (!parsed.success) {

@@ -5,7 +5,7 @@
  * very script text the adapter sent, and the script is checked against the builder's own output
  * for that operation: a script the builder did not make is refused here, as it would fail there.
  */
-import { isOperationName, type OperationName } from '../../hyperv/ops/catalog.js';
+import { isOperationName, type OperationName } from '../../hyperv/ops/operations.js';
 import { buildScript, OP_HEADER_PREFIX, type ScriptInput, scriptFromWireLine } from '../../hyperv/script.js';
 
 export type HostLine =

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadLabFile, resolveLabPath } from '../../config/lab-file.js';
-import type { OperationName } from '../../hyperv/ops/catalog.js';
+import type { OperationName } from '../../hyperv/ops/operations.js';
 import { paths } from '../../paths.js';
 import { openDumpTarget, readDump } from '../kernel/dump.js';
 import { restoreKernel } from '../kernel/index.js';
@@ -38,7 +38,7 @@ function tempDir(): string {
   return dir;
 }
 
-/** Copies a catalog driver's package into C:\Drivers\<name> and installs it with pnputil. */
+/** Copies a lab driver's package into C:\Drivers\<name> and installs it with pnputil. */
 async function install(vm: LabVm, driver: string): Promise<void> {
   const lab = await loadLabFile(paths.embeddedLab);
   const entry = lab.data.drivers.find((d) => d.name === driver);

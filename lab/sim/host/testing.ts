@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { LabClock } from '../../clock.js';
 import { composeLab } from '../../compose.js';
 import { loadLabFile } from '../../config/lab-file.js';
-import type { OperationName, OperationResult } from '../../hyperv/ops/catalog.js';
+import type { OperationName, OperationResult } from '../../hyperv/ops/operations.js';
 import { paths } from '../../paths.js';
 import type { GuestEvent } from '../../ports.js';
 import type { KernelState } from '../kernel/index.js';

@@ -9,8 +9,9 @@
  * (1 procs) Free x64", "Built by: …", "Machine Name:", "Kernel base = … PsLoadedModuleList = …",
  * "System Uptime: 0 days 0:00:02.169").
  */
-import type { TargetIdentity } from '../contract.js';
+
 import type { PeerAddress } from '../kdnet/host.js';
+import type { TargetIdentity } from '../ports.js';
 
 export const DEBUGGER_VERSION = '10.0.26100.1';
 

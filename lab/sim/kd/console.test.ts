@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { DebugTarget, TargetIdentity } from '../contract.js';
+import type { DebugTarget, TargetIdentity } from '../ports.js';
 import { windows10Identity } from '../target.testkit.js';
 import { parseKdArguments } from './args.js';
 import { echoText, splitCommands } from './commands.js';

@@ -19,7 +19,6 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { DebugTarget, TargetIdentity } from '../contract.js';
 import {
   type HostLink,
   type HostLinkHandlers,
@@ -33,6 +32,7 @@ import { KdPipeHostLink, pipeName } from '../kdnet/pipe.js';
 import type { TargetEventMessage, TargetHello, TargetReply } from '../kdnet/protocol.js';
 import { type HostRequestBody, type LinkTiming, parseIpv4, VERIFIER_CHOICES } from '../kdnet/protocol.js';
 import { TargetServer } from '../kdnet/target-server.js';
+import type { DebugTarget, TargetIdentity } from '../ports.js';
 import { type KdArguments, parseKdArguments } from './args.js';
 import {
   connectedBanner,

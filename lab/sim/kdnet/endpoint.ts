@@ -3,7 +3,7 @@
  * and the part every transport shares: events go to the attached debugger, and going down ends
  * the session and silences the endpoint until it is started again.
  */
-import type { TargetEvent } from '../contract.js';
+import type { TargetEvent } from '../ports.js';
 import type { TargetServer } from './target-server.js';
 
 export type GoingDownReason = Extract<TargetEvent, { kind: 'going-down' }>['reason'];

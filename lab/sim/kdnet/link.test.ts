@@ -5,7 +5,7 @@ import { strict as expect } from 'node:assert';
 import { createSocket } from 'node:dgram';
 import { after, describe, it } from 'node:test';
 import { scaledClock } from '../../clock.js';
-import type { DebugTarget, TargetIdentity } from '../contract.js';
+import type { DebugTarget, TargetIdentity } from '../ports.js';
 import { decodeDatagram, encodeDatagram } from './datagram.js';
 import { type HostLinkHandlers, KdnetHostLink, type LinkEnd } from './host.js';
 import { KdPipeHostLink, KdPipeTargetEndpoint } from './pipe.js';

@@ -5,8 +5,8 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import { scaledClock } from '../../clock.js';
-import type { DebugTarget } from '../contract.js';
 import type { EffectiveDebugSettings } from '../model/debug-link.js';
+import type { DebugTarget } from '../ports.js';
 import { endpointFor } from './links.js';
 import { KdPipeTargetEndpoint } from './pipe.js';
 import { KdnetTargetEndpoint } from './target.js';

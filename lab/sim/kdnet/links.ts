@@ -15,8 +15,8 @@
  * debugger waits for it, printing "Waiting to reconnect...", as it would on a real lab.
  */
 import type { LabClock } from '../../clock.js';
-import type { DebugTarget } from '../contract.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from '../model/debug-link.js';
+import type { DebugTarget } from '../ports.js';
 import type { TargetEndpoint } from './endpoint.js';
 import { KdPipeTargetEndpoint } from './pipe.js';
 import { parseIpv4 } from './protocol.js';

@@ -13,7 +13,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabClock } from '../../clock.js';
-import type { DebugTarget } from '../contract.js';
+import type { DebugTarget } from '../ports.js';
 import { EndpointBase, type GoingDownReason } from './endpoint.js';
 import {
   type HostLink,

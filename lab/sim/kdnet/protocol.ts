@@ -35,7 +35,7 @@
  * offer cadence follows the lab clock, because it models a guest behaviour (see target.ts).
  */
 import { z } from 'zod';
-import type { TargetEvent } from '../contract.js';
+import type { TargetEvent } from '../ports.js';
 
 /** Wall-time constants of the UDP transport (see the header). */
 export const LINK_TIMING = {

@@ -3,7 +3,7 @@
  * by calling the DebugTarget, one request at a time in arrival order, and turns the VM's events
  * into messages. Each carries the target's state after it (stopped, prompt processor).
  */
-import type { DebugTarget, TargetEvent } from '../contract.js';
+import type { DebugTarget, TargetEvent } from '../ports.js';
 import { HostRequest, TargetIdentitySchema, type TargetMessage } from './protocol.js';
 
 export class TargetServer {

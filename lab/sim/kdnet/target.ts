@@ -10,7 +10,7 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { LabClock } from '../../clock.js';
-import type { DebugTarget } from '../contract.js';
+import type { DebugTarget } from '../ports.js';
 import type { DatagramBody } from './datagram.js';
 import { newNonce } from './datagram.js';
 import { EndpointBase, type GoingDownReason } from './endpoint.js';

@@ -107,7 +107,7 @@ export const BUGCHECKS: Record<number, BugcheckText> = {
   },
 };
 
-/** The catalog entry of a code; an unknown code gets KD's "Unknown bugcheck code" text. */
+/** The drivers entry of a code; an unknown code gets KD's "Unknown bugcheck code" text. */
 export function bugcheckText(code: number): BugcheckText {
   return (
     BUGCHECKS[code] ?? {

@@ -4,7 +4,7 @@
  * generator (render-fixtures.ts) both build their states from here.
  */
 import type { DriverFault } from '../../config/embedded.js';
-import type { KernelAction, KernelFacts, LoadedDriver } from '../contract.js';
+import type { KernelAction, KernelFacts, LoadedDriver } from '../ports.js';
 import { createKernel, type Kernel } from './index.js';
 import type { RenderContext } from './render/index.js';
 

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LabCompromisedError } from '../../errors.js';
-import type { DebugTarget, TargetIdentity } from '../contract.js';
+import type { DebugTarget, TargetIdentity } from '../ports.js';
 import { addr } from './hex.js';
 import { promptProcessorOf } from './index.js';
 import { type RenderContext, renderCommand } from './render/index.js';

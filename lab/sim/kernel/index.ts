@@ -3,7 +3,7 @@
  * keeps its state as plain JSON; `restoreKernel(json)` → the same kernel again from a checkpoint,
  * a state file or a dump; both render debugger commands from the state.
  */
-import type { KernelAction, KernelFacts, KernelOutcome } from '../contract.js';
+import type { KernelAction, KernelFacts, KernelOutcome } from '../ports.js';
 import { applyAction, bootState, breakInto, elapse } from './kernel.js';
 import { type RenderContext, type Rendered, render, renderCommand } from './render/index.js';
 import { type KernelState, parseKernelState } from './state.js';

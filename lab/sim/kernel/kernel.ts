@@ -22,7 +22,7 @@
  * Once the kernel is bugchecked, every further action answers the same bugcheck.
  */
 import type { DriverFault } from '../../config/embedded.js';
-import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../contract.js';
+import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../ports.js';
 import { bugcheckText } from './bugchecks.js';
 import { addr, hash64, hex16, pick, tagValue } from './hex.js';
 import { DRIVER_SITES, driverImageSize, NT, SYSTEM_IMAGES } from './layout.js';

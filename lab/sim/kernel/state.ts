@@ -21,7 +21,7 @@ export const Module = z.strictObject({
   image: z.string(),
   base: address,
   size: z.number().int().positive(),
-  /** Public symbols (Microsoft images) or none (catalog drivers). */
+  /** Public symbols (Microsoft images) or none (lab drivers). */
   symbols: z.enum(['pdb', 'none']),
   version: z.string(),
   /** Link timestamp (seconds since 1970), derived from the seed. */
@@ -112,7 +112,7 @@ export const PoolBlock = z.strictObject({
   previousSize: z.number().int().nonnegative(),
   state: z.enum(['Allocated', 'Free']),
   tag: z.string(),
-  /** The driver that allocated it, when it is a catalog driver. */
+  /** The driver that allocated it, when it is a lab driver. */
   owner: z.string().nullable(),
 });
 export type PoolBlock = z.infer<typeof PoolBlock>;

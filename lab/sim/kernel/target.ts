@@ -3,7 +3,7 @@
  * and the text of the events the kernel causes on an attached debugger (the bugcheck block of
  * domain brief §2.7, the CTRL+C break banner).
  */
-import type { DebugTarget, KernelOutcome, TargetEvent, TargetIdentity } from '../contract.js';
+import type { DebugTarget, KernelOutcome, TargetEvent, TargetIdentity } from '../ports.js';
 import { hex16, tick } from './hex.js';
 import type { Kernel } from './index.js';
 import { instructionAt } from './memory.js';

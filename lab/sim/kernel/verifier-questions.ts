@@ -12,7 +12,7 @@
  * model does not: the assertion is over once the target runs again.
  */
 import type { DriverFault } from '../../config/embedded.js';
-import type { KernelOutcome } from '../contract.js';
+import type { KernelOutcome } from '../ports.js';
 import { hex16 } from './hex.js';
 import type { KernelState } from './state.js';
 import { moduleNamed } from './symbols.js';

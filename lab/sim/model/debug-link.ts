@@ -17,8 +17,9 @@
  * The VM calls `attached()` only at a bugcheck; every other debugger activity reaches the VM
  * through the target, which may close this very link while it serves a request (`.reboot`).
  */
-import type { DebugTarget, TargetEvent } from '../contract.js';
+
 import type { BootDebugSettings } from '../guest/bcd.js';
+import type { DebugTarget, TargetEvent } from '../ports.js';
 
 /** The debug settings a boot used, with the VM's COM port pipes (for debugtype Serial). */
 export interface EffectiveDebugSettings extends BootDebugSettings {

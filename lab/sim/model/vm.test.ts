@@ -8,10 +8,10 @@
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LabFault } from '../../config/embedded.js';
-import type { DebugTarget, TargetEvent } from '../contract.js';
 import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/testing.js';
 import { manualClock } from '../host/testing.js';
 import { readDump } from '../kernel/dump.js';
+import type { DebugTarget, TargetEvent } from '../ports.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
 import { SimulatedPowerShellError } from './errors.js';
 import { SimTime } from './time.js';
@@ -53,7 +53,7 @@ async function vmUnderTest(
   });
   await vm.poweredOnAndBooted('baseline');
   const run = (file: string, ...args: string[]) => vm.invoke(CREDENTIAL, file, args);
-  /** Copies a catalog driver's package into C:\Drivers\<name> and installs it with pnputil. */
+  /** Copies a lab driver's package into C:\Drivers\<name> and installs it with pnputil. */
   const install = async (driver: string, inf = `${driver}.inf`) => {
     const folder = `C:\\Drivers\\${driver}`;
     for (const file of await packageFiles(driver))

@@ -12,7 +12,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LabFault } from '../../config/embedded.js';
-import type { KernelOutcome } from '../contract.js';
 import { GuestPathError } from '../guest/fs.js';
 import {
   baselineGuest,
@@ -30,6 +29,7 @@ import { writeDump } from '../kernel/dump.js';
 import { createKernel, type Kernel, type KernelState, restoreKernel } from '../kernel/index.js';
 import { KernelDebugTarget, type TargetVm, verifierBreakText } from '../kernel/target.js';
 import { VERIFIER_PROMPT } from '../kernel/verifier-questions.js';
+import type { KernelOutcome } from '../ports.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
 import {
   credentialInvalid,

@@ -1,6 +1,6 @@
 /**
  * The programs of the simulated guest image, by name: the registry a guest command is dispatched
- * through (besides catalog triggers and lab test tools, which the guest finds first). A new
+ * through (besides driver triggers and lab test tools, which the guest finds first). A new
  * program is one module in this folder and one line here.
  */
 import { bcdedit } from './bcd.js';

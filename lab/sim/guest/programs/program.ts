@@ -4,7 +4,7 @@
  * dispatches a command through.
  */
 import type { DriverConfig } from '../../../config/lab-file.js';
-import type { LoadedDriver } from '../../contract.js';
+import type { LoadedDriver } from '../../ports.js';
 import type { Bcd } from '../bcd.js';
 import type { EventLog } from '../events.js';
 import type { FilterStack } from '../filters.js';
@@ -27,7 +27,7 @@ export interface ProgramContext {
   readonly stack: FilterStack;
   /** The guest's environment variables, by lower-case name. */
   environment(): Record<string, string>;
-  /** The catalog driver a binary (and version) is, if any. */
+  /** The lab driver a binary (and version) is, if any. */
   identify(binary: string, version: string | undefined): DriverConfig | undefined;
   loadedDriver(service: ServiceState): LoadedDriver;
   loadService(service: ServiceState): Promise<Win32Error | null>;

@@ -1,4 +1,4 @@
-/** sc: the service control manager; a file-system driver created from a catalog binary gets its declared filter. */
+/** sc: the service control manager; a file-system driver created from a lab driver's binary gets its declared filter. */
 import { sc as scTool } from '../services.js';
 import type { GuestProgram } from './program.js';
 

@@ -1,5 +1,5 @@
 /**
- * The contracts inside the embedded lab, between its three parts:
+ * The ports inside the embedded lab, between its three parts (what each hands the next):
  *
  *   guest model (lab/sim/model, lab/sim/guest)  — VM power, BCD, verifier, drivers, filters, VSS,
  *        │                                        event log, registry: the state guest tools print
@@ -41,7 +41,7 @@ export interface KernelFacts {
   diskFull: boolean;
 }
 
-/** A catalog driver as the kernel sees it once it is loaded. */
+/** A lab driver as the kernel sees it once it is loaded. */
 export interface LoadedDriver {
   name: string;
   binary: string;
@@ -57,7 +57,7 @@ export type KernelAction =
   | { kind: 'driver-loaded'; driver: LoadedDriver }
   /** A driver was unloaded (service stopped). */
   | { kind: 'driver-unloaded'; driver: string }
-  /** A named trigger of a driver ran in the guest (from the driver catalog), in a user-mode process. */
+  /** A named trigger of a driver ran in the guest (from the lab's drivers), in a user-mode process. */
   | { kind: 'trigger'; driver: string; trigger: string; process?: string }
   /** A process was started from this image file ("bcdedit.exe"): image-load notify routines run. */
   | { kind: 'image-load'; image: string }

@@ -2,7 +2,7 @@
  * The operations the Hyper-V adapter can run on a lab host, by name: what each takes (params, one
  * JSON document) and what it answers (result, one JSON document).
  *
- * This catalog is the contract between the adapter (which turns an operation into a PowerShell
+ * These operations are the agreement between the adapter (which turns an operation into a PowerShell
  * script, lab/hyperv/) and whatever answers it — a real Hyper-V host, or the embedded simulated lab
  * host (lab/sim/host/), which reads the same operation name and JSON out of the same script text.
  *
