@@ -5,6 +5,7 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '../../../test/fuzz.testkit.js';
 import { ParseError, parseIrpLogStream, parsers, parseTranscriptStream } from '../index.js';
 import { fixture, fixturesOf } from './fixtures.js';
 
@@ -34,7 +35,7 @@ describe('streaming', () => {
       fc.asyncProperty(fc.array(fc.nat(), { maxLength: 30 }), fc.boolean(), async (cuts, asBytes) => {
         expect.deepEqual(await collect(parseIrpLogStream(chunks(text, cuts, asBytes))), expected);
       }),
-      { numRuns: 200 },
+      { numRuns: fuzzRuns(200) },
     );
   });
 
@@ -90,7 +91,7 @@ describe('streaming', () => {
         fc.asyncProperty(fc.array(fc.nat(), { maxLength: 30 }), fc.boolean(), async (cuts, asBytes) => {
           expect.deepEqual(await collect(parseTranscriptStream(chunks(text, cuts, asBytes))), expected);
         }),
-        { numRuns: 40 },
+        { numRuns: fuzzRuns(40) },
       );
       expect.deepEqual(await collect(parseTranscriptStream(text.split(/\r?\n/), { lines: true })), expected);
     }
@@ -103,7 +104,7 @@ describe('streaming', () => {
       fc.asyncProperty(fc.array(fc.nat(), { maxLength: 30 }), fc.boolean(), async (cuts, asBytes) => {
         expect.deepEqual(await collect(parseTranscriptStream(chunks(text, cuts, asBytes))), expected);
       }),
-      { numRuns: 100 },
+      { numRuns: fuzzRuns(100) },
     );
   });
 });

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '../../../test/fuzz.testkit.js';
 import type { DriverFault, GuestDeclaration } from '../../config/embedded.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import { parsers } from '../../parsers/index.js';
@@ -20,7 +21,7 @@ import { RENDERED_DIR, RENDERED_KDNET } from './render-fixtures.js';
 import { guestUnderTest } from './testing.js';
 import { WRITERS, writerInstanceId } from './vss.js';
 
-const RUNS = { numRuns: 60 };
+const RUNS = { numRuns: fuzzRuns(60) };
 
 /** What a part of the key may be: 1 to 13 of [0-9a-z] (domain brief §3.1). */
 const keyPart = fc.stringMatching(/^[0-9a-z]{1,13}$/);
@@ -244,7 +245,7 @@ describe('fltmc round trip', () => {
           stack.instances().map((i) => [i.filter, i.volume, i.altitude, i.instance, i.frame]),
         );
       }),
-      { numRuns: 40 },
+      { numRuns: fuzzRuns(40) },
     );
   });
 });
@@ -275,7 +276,7 @@ describe('vssadmin list writers round trip', () => {
           );
         },
       ),
-      { numRuns: 30 },
+      { numRuns: fuzzRuns(30) },
     );
   });
 });
@@ -349,7 +350,7 @@ describe('event round trip', () => {
           );
         },
       ),
-      { numRuns: 40 },
+      { numRuns: fuzzRuns(40) },
     );
   });
 

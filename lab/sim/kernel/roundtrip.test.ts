@@ -8,6 +8,7 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '../../../test/fuzz.testkit.js';
 import { main } from '../../cli/main.js';
 import { captureIo } from '../../cli/test-io.js';
 import type { DriverFault } from '../../config/embedded.js';
@@ -835,7 +836,7 @@ describe('simulated kernel round trip: what it renders parses to the state that 
           }
         },
       ),
-      { numRuns: 60 },
+      { numRuns: fuzzRuns(60) },
     );
   });
 });

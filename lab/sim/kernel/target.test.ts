@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '../../../test/fuzz.testkit.js';
 import { LabCompromisedError } from '../../errors.js';
 import { buildCase, driver, GUEST, overrun, SEED_CASES } from './cases.js';
 import { openDumpTarget, readDump, writeDump } from './dump.js';
@@ -214,7 +215,7 @@ describe('the renderer never throws', () => {
         const out = renderCommand(command, built.kernel.state, built.context);
         return typeof out.text === 'string';
       }),
-      { numRuns: 300 },
+      { numRuns: fuzzRuns(300) },
     );
   });
 
@@ -269,7 +270,7 @@ describe('the renderer never throws', () => {
           return typeof out.text === 'string';
         },
       ),
-      { numRuns: 300 },
+      { numRuns: fuzzRuns(300) },
     );
   });
 });
