@@ -18,7 +18,7 @@ import type { HypervVm } from '../lab/hyperv/lab.js';
 import type { OperationName } from '../lab/hyperv/ops/operations.js';
 import { paths } from '../lab/paths.js';
 import { handle } from '../lab/sim/host/handlers.js';
-import { missingScripts } from '../lab/sim/host/testing.js';
+import { missingScripts } from '../lab/sim/host/host.testkit.js';
 import { SimHost } from '../lab/sim/model/host.js';
 import type { BenchContext } from './run.js';
 

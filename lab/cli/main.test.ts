@@ -1,7 +1,7 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
+import { captureIo } from './io.testkit.js';
 import { main } from './main.js';
-import { captureIo } from './test-io.js';
 
 describe('the driverlab command line', () => {
   it('lists its commands with --help and exits 0', async () => {

@@ -11,8 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { paths } from '../../paths.js';
-import { inProcessVm, type LabVm, manualClock } from '../host/testing.js';
-import { type GuestUnderTest, guestUnderTest, seedFilterGuest } from './testing.js';
+import { inProcessVm, type LabVm, manualClock } from '../host/host.testkit.js';
+import { type GuestUnderTest, guestUnderTest, seedFilterGuest } from './guest.testkit.js';
 
 export const RENDERED_DIR = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'rendered');
 

@@ -17,8 +17,8 @@ import { loadLabFile } from '../../config/lab-file.js';
 import { parsers } from '../../parsers/index.js';
 import { paths } from '../../paths.js';
 import type { GuestEvent } from '../../ports.js';
+import { guestUnderTest } from './guest.testkit.js';
 import { RENDERED_DIR, RENDERED_KDNET } from './render-fixtures.js';
-import { guestUnderTest } from './testing.js';
 import { WRITERS, writerInstanceId } from './vss.js';
 
 const RUNS = { numRuns: fuzzRuns(60) };

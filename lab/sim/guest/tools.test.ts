@@ -5,8 +5,8 @@
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GuestProgramNotFound } from './guest.js';
+import { fixture, guestUnderTest, seedFilterGuest, TRACK_NBL_OWNER } from './guest.testkit.js';
 import { KDNET_KEY } from './ids.js';
-import { fixture, guestUnderTest, seedFilterGuest, TRACK_NBL_OWNER } from './testing.js';
 
 const lines = (text: string) => text.replace(/\r\n$/, '').split('\r\n');
 

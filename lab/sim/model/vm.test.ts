@@ -8,8 +8,8 @@
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LabFault } from '../../config/embedded.js';
-import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/testing.js';
-import { manualClock } from '../host/testing.js';
+import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/guest.testkit.js';
+import { manualClock } from '../host/host.testkit.js';
 import { readDump } from '../kernel/dump.js';
 import type { DebugTarget, TargetEvent } from '../ports.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';

@@ -23,7 +23,7 @@ import { openDumpTarget } from '../kernel/dump.js';
 import { SimulatedPowerShellError } from '../model/errors.js';
 import { SimHost } from '../model/host.js';
 import { handle } from './handlers.js';
-import { missingScripts } from './testing.js';
+import { missingScripts } from './host.testkit.js';
 
 const FAULTS_LAB = join(paths.root, 'lab', 'labs', 'embedded-faults.yaml');
 const opened: HypervLab[] = [];

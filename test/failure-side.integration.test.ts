@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { cucumberBin, paths } from './paths.js';
-import { type AllureResult, readAllureResults } from './report/allure-results.js';
+import { cucumberBin, paths } from '../lab/paths.js';
+import { type AllureResult, readAllureResults } from '../lab/report/allure-results.js';
 
 const CONFIG = 'test/fixtures/failure-side/cucumber.mjs';
 

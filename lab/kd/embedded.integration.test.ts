@@ -18,12 +18,12 @@ import type { HypervLab } from '../hyperv/lab.js';
 import { parsers } from '../parsers/index.js';
 import { paths } from '../paths.js';
 import { GuestCommandTimeoutError } from '../ports.js';
-import { TRACK_NBL_OWNER } from '../sim/guest/testing.js';
+import { TRACK_NBL_OWNER } from '../sim/guest/guest.testkit.js';
 import { fetchNewestDump } from './dumps.js';
+import { debuggerChildren, debugOverKdnet, installDriver, noProc, runInGuest } from './kd.testkit.js';
 import { openDebugger, openDumpDebugger } from './open.js';
 import type { KdEvent } from './port.js';
 import type { KdSession } from './session.js';
-import { debuggerChildren, debugOverKdnet, installDriver, noProc, runInGuest } from './testing.js';
 
 /** Where win11-a's debugger listens in these tests (no other test uses it), and win11-b's pipe. */
 const NET = { hostIp: '127.0.0.41', port: 50_041 };

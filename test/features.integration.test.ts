@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { cucumberBin, paths } from './paths.js';
+import { cucumberBin, paths } from '../lab/paths.js';
 
 const CASE_TAGS = [
   '@system-writer',

@@ -16,9 +16,9 @@ import { embeddedDebuggerCommand } from '../sim/launch.js';
 import type { DebugTarget, TargetIdentity } from '../sim/ports.js';
 import { windows10Identity } from '../sim/target.testkit.js';
 import type { BreakInStrategy } from './break-in.js';
+import { debuggerChildren, noProc } from './kd.testkit.js';
 import type { VerifierChoice, VerifierPolicy } from './port.js';
 import { type KdConnection, KdSession, type KdTimeouts } from './session.js';
-import { debuggerChildren, noProc } from './testing.js';
 
 const fixtures = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');

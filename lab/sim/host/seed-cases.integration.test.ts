@@ -21,7 +21,7 @@ import type { OperationName } from '../../hyperv/ops/operations.js';
 import { paths } from '../../paths.js';
 import { openDumpTarget, readDump } from '../kernel/dump.js';
 import { restoreKernel } from '../kernel/index.js';
-import { adapterVm, inProcessVm, type LabVm, missingScripts } from './testing.js';
+import { adapterVm, inProcessVm, type LabVm, missingScripts } from './host.testkit.js';
 
 const FAULTS_LAB = join(paths.root, 'lab', 'labs', 'embedded-faults.yaml');
 const TRIGGER = ['C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'];
