@@ -5,10 +5,10 @@
 //   engines      *.engine.test.ts       real engines (PostgreSQL, Chromium, pwsh), found through env vars
 //   fuzz         the unit files that take the fuzz budget, with DRIVERLAB_FUZZ_RUNS (default 10000)
 // Usage: node scripts/tests.mjs [--tier=unit|integration|engines|fuzz] [path-substring …]
-// With substrings and no --tier, the matching files of every tier run (a targeted run).
+// With substrings and no --tier, the matching files of every tier run (a targeted run), each in
+// its own process. DRIVERLAB_TEST_REPORTER picks node's reporter (default: dot, spec when targeted).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -74,20 +74,25 @@ if (files.length === 0) {
   }
 } else {
   const reporter = process.env.DRIVERLAB_TEST_REPORTER ?? (filters.length > 0 ? 'spec' : 'dot');
-  // Unit files spend most of their time loading TypeScript: two at a time keeps both cores busy.
-  const concurrency = tier === 'unit' || tier === 'fuzz' ? Math.max(2, availableParallelism()) : 1;
-  const result = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--test',
-      `--test-concurrency=${concurrency}`,
-      `--test-reporter=${reporter}`,
-      ...files,
-    ],
-    { cwd: root, stdio: 'inherit', env },
-  );
+  // Unit and fuzz files are in-process tests: they share one process (scripts/test-entry.mjs),
+  // unless DRIVERLAB_TEST_ISOLATION=process asks for a process per file. Integration files get a
+  // process each, one at a time: the embedded lab binds fixed loopback endpoints.
+  const shared = (tier === 'unit' || tier === 'fuzz') && process.env.DRIVERLAB_TEST_ISOLATION !== 'process';
+  const result = shared
+    ? spawnSync(
+        process.execPath,
+        ['--import', 'tsx', `--test-reporter=${reporter}`, 'scripts/test-entry.mjs'],
+        {
+          cwd: root,
+          stdio: 'inherit',
+          env: { ...env, DRIVERLAB_TEST_FILES: JSON.stringify(files) },
+        },
+      )
+    : spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-reporter=${reporter}`, ...files],
+        { cwd: root, stdio: 'inherit', env },
+      );
   status = result.status ?? 1;
 }
 // The lab contract suite belongs to the integration tier (it starts the embedded host).
