@@ -5,7 +5,7 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ParseError, parseCallSite, parsers } from '../index.js';
-import { fixture } from './fixtures.js';
+import { fixture } from './fixtures.testkit.js';
 
 describe('conventions: frames and hex values', () => {
   it('split call sites as the issue specifies', () => {

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fuzzRuns } from '../../../test/fuzz.testkit.js';
 import { type Kind, kinds, ParseError, parsers } from '../index.js';
-import { fixture, fixturesOf } from './fixtures.js';
+import { fixture, fixturesOf } from './fixtures.testkit.js';
 
 const RUNS = fuzzRuns(300);
 

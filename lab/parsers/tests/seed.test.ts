@@ -4,7 +4,7 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import { parsers } from '../index.js';
-import { fixture } from './fixtures.js';
+import { fixture } from './fixtures.testkit.js';
 
 const f = (module: string | null, fn: string | null, offset: string | null) => ({
   module,

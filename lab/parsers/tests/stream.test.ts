@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fuzzRuns } from '../../../test/fuzz.testkit.js';
 import { ParseError, parseIrpLogStream, parsers, parseTranscriptStream } from '../index.js';
-import { fixture, fixturesOf } from './fixtures.js';
+import { fixture, fixturesOf } from './fixtures.testkit.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
