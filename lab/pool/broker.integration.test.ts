@@ -36,6 +36,29 @@ describe('the lease broker over loopback', () => {
     }
   });
 
+  it('lets the previous holder of a VM close what it keeps open before the next holder gets it', async () => {
+    const broker = await LeaseBroker.start(new VmPool([{ name: 'solo', capabilities: [] }], 'embedded'));
+    const w1 = await PoolClient.connect(broker.url);
+    const w2 = await PoolClient.connect(broker.url);
+    const events: string[] = [];
+    w1.onSurrender(async (vm) => {
+      events.push(`w1 closes its debugger of ${vm}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      events.push('w1 closed it');
+    });
+    try {
+      const lease = await w1.lease({ capabilities: [] });
+      await w1.release(lease);
+      const next = await w2.lease({ capabilities: [] });
+      events.push(`w2 leased ${next.vm}`);
+      deepEqual(events, ['w1 closes its debugger of solo', 'w1 closed it', 'w2 leased solo']);
+    } finally {
+      w1.close();
+      w2.close();
+      await broker.close();
+    }
+  });
+
   it('refuses with a sentence a scenario whose only VM is quarantined', async () => {
     const broker = await LeaseBroker.start(new VmPool([{ name: 'solo', capabilities: [] }], 'embedded'));
     const client = await PoolClient.connect(broker.url);

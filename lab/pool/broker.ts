@@ -20,6 +20,7 @@ export const LeaseSchema = z.strictObject({
   vm: z.string(),
   holder: z.string(),
   id: z.number().int().positive(),
+  previousHolder: z.string().optional(),
 });
 
 export const BrokerRequest = z.discriminatedUnion('op', [
@@ -31,6 +32,8 @@ export const BrokerRequest = z.discriminatedUnion('op', [
   }),
   z.strictObject({ op: z.literal('release'), seq: z.number().int(), lease: LeaseSchema }),
   z.strictObject({ op: z.literal('quarantine'), seq: z.number().int(), vm: z.string(), reason: z.string() }),
+  /** The answer to a surrender: the worker has let go of what it kept open of the VM. */
+  z.strictObject({ op: z.literal('surrendered'), seq: z.number().int(), token: z.number().int() }),
 ]);
 export type BrokerRequest = z.infer<typeof BrokerRequest>;
 
@@ -39,6 +42,13 @@ export const BrokerReply = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('refused'), seq: z.number().int(), reason: z.string() }),
   z.strictObject({ kind: z.literal('done'), seq: z.number().int() }),
   z.strictObject({ kind: z.literal('error'), seq: z.number().int(), message: z.string() }),
+  /** Pushed to a worker: another worker leased a VM it used before; close what it keeps open of it. */
+  z.strictObject({
+    kind: z.literal('surrender'),
+    seq: z.literal(0),
+    vm: z.string(),
+    token: z.number().int(),
+  }),
 ]);
 export type BrokerReply = z.infer<typeof BrokerReply>;
 
@@ -46,7 +56,14 @@ export type BrokerReply = z.infer<typeof BrokerReply>;
 export class LeaseBroker {
   private readonly queue: LeaseQueue;
   private readonly sockets = new Set<Socket>();
+  private readonly byHolder = new Map<string, Socket>();
+  /** Leases granted but not yet announced: their VM's previous holder is letting go. */
+  private readonly surrenders = new Map<
+    number,
+    { holder: string; announce: () => void; timer: NodeJS.Timeout }
+  >();
   private nextHolder = 1;
+  private nextToken = 1;
 
   private constructor(
     readonly pool: VmPool,
@@ -55,6 +72,9 @@ export class LeaseBroker {
   ) {
     this.queue = new LeaseQueue(pool);
   }
+
+  /** Wall milliseconds a previous holder gets to let go of a VM before the new holder gets it anyway. */
+  surrenderTimeoutMs = 60_000;
 
   static async start(pool: VmPool): Promise<LeaseBroker> {
     let broker: LeaseBroker | undefined;
@@ -72,6 +92,8 @@ export class LeaseBroker {
 
   /** Stops serving; open connections are closed, which releases their leases. */
   async close(): Promise<void> {
+    for (const pending of this.surrenders.values()) clearTimeout(pending.timer);
+    this.surrenders.clear();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -79,6 +101,7 @@ export class LeaseBroker {
   private accept(socket: Socket): void {
     const holder = `worker-${this.nextHolder++}`;
     this.sockets.add(socket);
+    this.byHolder.set(holder, socket);
     socket.setEncoding('utf8');
     let buffered = '';
     socket.on('data', (chunk: string) => {
@@ -92,7 +115,13 @@ export class LeaseBroker {
       }
     });
     const gone = (): void => {
-      if (this.sockets.delete(socket)) this.queue.forget(holder);
+      if (!this.sockets.delete(socket)) return;
+      this.byHolder.delete(holder);
+      // A worker that is gone has let go of everything: announce what waited for it.
+      for (const [token, pending] of [...this.surrenders]) {
+        if (pending.holder === holder) this.finishSurrender(token);
+      }
+      this.queue.forget(holder);
     };
     socket.on('close', gone);
     socket.on('error', gone);
@@ -116,7 +145,7 @@ export class LeaseBroker {
           holder,
           requirement: request.requirement,
           avoid: request.avoid,
-          answer: (answer) => reply(socket, request.seq, answer),
+          answer: (answer) => this.answer(socket, request.seq, answer),
         });
         return;
       case 'release':
@@ -127,7 +156,34 @@ export class LeaseBroker {
         this.queue.quarantine(request.vm, request.reason);
         send(socket, { kind: 'done', seq: request.seq });
         return;
+      case 'surrendered':
+        this.finishSurrender(request.token);
+        send(socket, { kind: 'done', seq: request.seq });
+        return;
     }
+  }
+
+  /** Announces a lease, after the VM's previous holder (when still connected) has let go of it. */
+  private answer(socket: Socket, seq: number, answer: Exclude<LeaseAnswer, { kind: 'wait' }>): void {
+    const previous = answer.kind === 'leased' ? answer.lease.previousHolder : undefined;
+    const previousSocket = previous === undefined ? undefined : this.byHolder.get(previous);
+    if (answer.kind !== 'leased' || previous === undefined || previousSocket === undefined) {
+      reply(socket, seq, answer);
+      return;
+    }
+    const token = this.nextToken++;
+    const timer = setTimeout(() => this.finishSurrender(token), this.surrenderTimeoutMs);
+    timer.unref();
+    this.surrenders.set(token, { holder: previous, announce: () => reply(socket, seq, answer), timer });
+    send(previousSocket, { kind: 'surrender', seq: 0, vm: answer.lease.vm, token });
+  }
+
+  private finishSurrender(token: number): void {
+    const pending = this.surrenders.get(token);
+    if (!pending) return;
+    this.surrenders.delete(token);
+    clearTimeout(pending.timer);
+    pending.announce();
   }
 }
 

@@ -16,6 +16,7 @@ export class PoolClient {
   private readonly pending = new Map<number, Pending>();
   private seq = 1;
   private closedBecause: Error | null = null;
+  private surrenderHandler: (vm: string) => Promise<void> = async () => {};
 
   private constructor(
     private readonly socket: Socket,
@@ -93,6 +94,14 @@ export class PoolClient {
     if (reply.kind !== 'done') throw unexpected(reply);
   }
 
+  /**
+   * What to do when another worker leased a VM this worker used before: close what this worker keeps
+   * open of it (its live debugger holds the VM's KDNET port).
+   */
+  onSurrender(handler: (vm: string) => Promise<void>): void {
+    this.surrenderHandler = handler;
+  }
+
   close(): void {
     this.socket.destroy();
   }
@@ -114,6 +123,15 @@ export class PoolClient {
       this.socket.destroy(
         new Error(`the broker sent a line this worker cannot read (${String(error).slice(0, 200)})`),
       );
+      return;
+    }
+    if (reply.kind === 'surrender') {
+      const { vm, token } = reply;
+      // Whatever the handler does, the broker hears back, or the other worker would wait its timeout.
+      void this.surrenderHandler(vm)
+        .catch(() => {})
+        .then(() => this.request({ op: 'surrendered', token }))
+        .catch(() => {});
       return;
     }
     const pending = this.pending.get(reply.seq);

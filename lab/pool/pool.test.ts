@@ -61,6 +61,27 @@ describe('the VM pool', () => {
     equal(any.kind === 'leased' && any.lease.vm, 'win11-a');
   });
 
+  it('gives a worker its own VM back, and names the previous holder when a VM changes hands', () => {
+    const pool = new VmPool(THREE.slice(0, 2), 'nightly');
+    const first = pool.tryLease({ capabilities: [] }, 'w1');
+    const second = pool.tryLease({ capabilities: [] }, 'w2');
+    if (first.kind !== 'leased' || second.kind !== 'leased') throw new Error('both VMs should be free');
+    pool.release(second.lease);
+    pool.release(first.lease);
+    const again = pool.tryLease({ capabilities: [] }, 'w2');
+    deepEqual(again.kind === 'leased' && again.lease, { vm: 'win11-b', holder: 'w2', id: 3 });
+    const moved = pool.tryLease({ capabilities: [] }, 'w3');
+    deepEqual(moved.kind === 'leased' && moved.lease, {
+      vm: 'win11-a',
+      holder: 'w3',
+      id: 4,
+      previousHolder: 'w1',
+    });
+    pool.releaseHolder('w3');
+    const afterGone = pool.tryLease({ capabilities: [] }, 'w1');
+    deepEqual(afterGone.kind === 'leased' && afterGone.lease, { vm: 'win11-a', holder: 'w1', id: 5 });
+  });
+
   it('moves a lab retry to another VM when there is one, and keeps it when there is not', () => {
     const pool = new VmPool(THREE, 'nightly');
     const moved = pool.tryLease({ capabilities: [] }, 'w1', ['win11-a']);

@@ -33,6 +33,11 @@ export interface Lease {
   holder: string;
   /** Increases with every lease the pool grants, so a stale release can be told from a current one. */
   id: number;
+  /**
+   * Another holder that used this VM before and may still keep something of it open (a live kernel
+   * debugger holds the VM's KDNET port): it must let go before the new holder starts.
+   */
+  previousHolder?: string;
 }
 
 const NEEDS_TAG = /^@needs:(.+)$/;
@@ -107,6 +112,8 @@ export type LeaseAnswer =
  */
 export class VmPool {
   private readonly holders = new Map<string, Lease>();
+  /** Who used each VM last: a worker gets its own VM back when it can (its debugger stays open). */
+  private readonly lastHolder = new Map<string, string>();
   private readonly quarantine = new Map<string, string>();
   private nextId = 1;
 
@@ -146,10 +153,22 @@ export class VmPool {
       };
     }
     const free = healthy.filter((vm) => !this.holders.has(vm.name));
-    const pick = free.find((vm) => !avoid.includes(vm.name)) ?? free[0];
+    const allowed = free.filter((vm) => !avoid.includes(vm.name));
+    const rank = (vm: PoolVm): number => {
+      const last = this.lastHolder.get(vm.name);
+      return last === holder ? 0 : last === undefined ? 1 : 2;
+    };
+    const pick = [...(allowed.length ? allowed : free)].sort((a, b) => rank(a) - rank(b))[0];
     if (pick === undefined) return { kind: 'wait' };
-    const lease: Lease = { vm: pick.name, holder, id: this.nextId++ };
+    const previous = this.lastHolder.get(pick.name);
+    const lease: Lease = {
+      vm: pick.name,
+      holder,
+      id: this.nextId++,
+      ...(previous !== undefined && previous !== holder ? { previousHolder: previous } : {}),
+    };
     this.holders.set(pick.name, lease);
+    this.lastHolder.set(pick.name, holder);
     return { kind: 'leased', lease };
   }
 
@@ -165,6 +184,8 @@ export class VmPool {
   releaseHolder(holder: string): Lease[] {
     const released = [...this.holders.values()].filter((l) => l.holder === holder);
     for (const lease of released) this.holders.delete(lease.vm);
+    // What the holder kept open of its VMs went with it.
+    for (const [vm, last] of this.lastHolder) if (last === holder) this.lastHolder.delete(vm);
     return released;
   }
 
