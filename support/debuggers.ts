@@ -158,6 +158,17 @@ export async function detachDebugger(vm: Vm): Promise<void> {
   await live?.session.close();
 }
 
+/**
+ * Lets go of a VM another worker now leases: ends this worker's session on it (the session holds
+ * the VM's KDNET port) and forgets its debug baseline, which the other worker makes anew.
+ */
+export async function forgetVm(name: string): Promise<void> {
+  const live = attached.get(name);
+  attached.delete(name);
+  prepared.delete(name);
+  await live?.session.close().catch(() => {});
+}
+
 /** Ends every session and removes the checkpoints made for them (after the run). */
 export async function detachAll(): Promise<void> {
   for (const [name, live] of [...attached]) {

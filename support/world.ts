@@ -20,7 +20,7 @@ import { Pool } from './domain/pool.js';
 import { Storage } from './domain/storage.js';
 import { Verifier } from './domain/verifier.js';
 import { Evidence } from './evidence.js';
-import { theLab } from './runtime.js';
+import { type HeldVm, theLab } from './runtime.js';
 import type { WorldParameters } from './settings.js';
 
 /** The scenario as the hooks saw it: for checkpoint names, labels and messages. */
@@ -51,6 +51,8 @@ export class LabWorld extends World<WorldParameters> {
   /** What the scenario last did to the VM, as a sentence part ("myfault.sys overran its pool allocation"). */
   lastAction: string | null = null;
   private leased: Vm | undefined;
+  /** The VM this scenario holds from the run's pool, given back after the scenario. */
+  held: HeldVm | undefined;
   /** The last restore left the VM running with a healthy heartbeat (Get-VM said so). */
   private restoredReady = false;
 

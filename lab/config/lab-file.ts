@@ -87,6 +87,13 @@ export const VmConfig = z.strictObject({
   baseline: z.string().min(1),
   guestCredential: Credential,
   debug: DebugTransport.optional(),
+  /**
+   * What this VM offers beyond the common image ("second-nic", "arm64"): a scenario tagged
+   * `@needs:<capability>` runs only on a VM that has it.
+   */
+  capabilities: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a capability such as second-nic'))
+    .default([]),
 });
 export type VmConfig = z.infer<typeof VmConfig>;
 

@@ -8,6 +8,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { execa } from 'execa';
 import { loadLabFile } from '../../config/lab-file.js';
 import { cucumberBin, paths } from '../../paths.js';
+import { LeaseBroker } from '../../pool/broker.js';
+import { VmPool } from '../../pool/pool.js';
 import { formatSummary, type RunSummary, readAllureResults, summarise } from '../../report/allure-results.js';
 import { generateHtmlReport } from '../../report/html.js';
 import { type CliIo, type Command, EXIT, positiveInteger, UsageError } from '../command.js';
@@ -42,7 +44,8 @@ Runs the features on a lab: the embedded simulated lab unless a lab file is name
 Options:
   --lab FILE        the lab file to run on (default: $DRIVERLAB_LAB, else the embedded lab)
   --tags EXPR       a Cucumber tag expression, e.g. '@special-pool and not @wip'
-  --parallel N      N Cucumber workers, each leasing its own VM from the lab
+  --parallel N      N Cucumber workers; each leases a VM per scenario from the lab's pool
+                    (more workers than VMs wait for a free one)
   --profile NAME    one of ${PROFILES.join(', ')} (default: hyperv when a lab file is named, else default)
   --no-report       skip the HTML report (results and summary are still written)
   -h, --help        this text
@@ -137,7 +140,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const labArg = options.lab ?? io.env.DRIVERLAB_LAB;
   const lab = labArg ? (isAbsolute(labArg) ? labArg : resolve(io.cwd, labArg)) : undefined;
   // A bad lab file is a configuration error, raised before cucumber or any VM starts.
-  if (lab) await loadLabFile(lab);
+  const labFile = await loadLabFile(lab ?? paths.embeddedLab);
   const profile = options.profile ?? (lab ? 'hyperv' : 'default');
 
   const cucumber = cucumberBin();
@@ -148,12 +151,23 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
   const env: NodeJS.ProcessEnv = { ...io.env };
   if (lab) env.DRIVERLAB_LAB = lab;
+  // The run's VM pool: every worker leases a VM per scenario from it, so more workers than VMs wait.
+  const broker = await LeaseBroker.start(
+    new VmPool(
+      labFile.data.vms.map((vm) => ({ name: vm.name, capabilities: vm.capabilities })),
+      labFile.data.name,
+    ),
+  );
+  env.DRIVERLAB_POOL = broker.url;
   const child = await execa(process.execPath, cucumberArgs, {
     cwd: paths.root,
     env,
     stdio: 'inherit',
     reject: false,
-  });
+  }).finally(() => broker.close());
+  for (const [vm, reason] of broker.pool.quarantined()) {
+    io.stderr(`driverlab: VM '${vm}' was quarantined during the run: it ${reason}.\n`);
+  }
 
   const { results, unreadable } = await readAllureResults(paths.allureResults);
   for (const u of unreadable)
