@@ -17,6 +17,7 @@ import { allureNarrator } from './narrator.js';
 import { keepForPostMortem } from './post-mortem.js';
 import { preflight } from './preflight.js';
 import { closeLab, labFilePath, leaseVm, openLab, quarantineVm, releaseVm, theLab } from './runtime.js';
+import { budgetOf } from './watchdog.js';
 import type { LabWorld } from './world.js';
 
 BeforeAll({ name: 'Open the lab' }, async function () {
@@ -85,6 +86,11 @@ Before({ name: 'Lease a VM and restore it to its baseline' }, async function (th
       pickle.tags.map((t) => t.name),
       pickle.steps.map((s) => s.text),
     );
+    // A malformed @budget tag is refused here, before any VM is leased.
+    const budgetMs = budgetOf(
+      pickle.tags.map((t) => t.name),
+      theLab().timeouts.scenario * 1000,
+    );
     const given: string[] = [];
     for (;;) {
       this.held = await leaseVm(requirement, given, forgetVm);
@@ -103,6 +109,13 @@ Before({ name: 'Lease a VM and restore it to its baseline' }, async function (th
         if (given.length >= theLab().vms().length) throw error;
         continue;
       }
+      this.watchdog.arm(
+        this,
+        budgetOf(
+          pickle.tags.map((t) => t.name),
+          theLab().timeouts.scenario * 1000,
+        ),
+      );
       // Allure's own `host` label names the machine driverlab runs on; the VM gets a label of its own.
       await allure.label('vm', vm.name);
       // Which VM a scenario ran on must not change its history.
@@ -150,4 +163,9 @@ After({ name: 'End the debugger sessions' }, async function (this: LabWorld, { r
   } finally {
     await this.crashes.close();
   }
+});
+
+// Defined last, so it runs first after the scenario: the budget covers the steps, not the hooks.
+After({ name: 'Stop the watchdog' }, function (this: LabWorld) {
+  this.watchdog.disarm();
 });

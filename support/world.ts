@@ -22,6 +22,7 @@ import { Verifier } from './domain/verifier.js';
 import { Evidence } from './evidence.js';
 import { type HeldVm, theLab } from './runtime.js';
 import type { WorldParameters } from './settings.js';
+import { Watchdog } from './watchdog.js';
 
 /** The scenario as the hooks saw it: for checkpoint names, labels and messages. */
 export interface ScenarioInfo {
@@ -37,6 +38,8 @@ export class LabWorld extends World<WorldParameters> {
   readonly drivers = new Drivers(this);
   readonly verifier = new Verifier(this);
   readonly crashes = new Crashes(this);
+  /** Stops the scenario, with a dump's analysis, when it runs past its time budget. */
+  readonly watchdog = new Watchdog();
   readonly events = new EventLog(this);
   readonly backup = new Backup(this);
   readonly filters = new Filters(this);

@@ -185,6 +185,8 @@ export const Timeouts = z.strictObject({
   /** How long one break-in strategy is given to stop the target before the next is tried. */
   kdBreakIn: seconds.default(10),
   bugcheck: seconds.default(300),
+  /** A scenario's time budget, past which the watchdog stops it (a `@budget:<duration>` tag overrides it). */
+  scenario: seconds.default(7200),
 });
 export type Timeouts = z.infer<typeof Timeouts>;
 
