@@ -109,13 +109,7 @@ Before({ name: 'Lease a VM and restore it to its baseline' }, async function (th
         if (given.length >= theLab().vms().length) throw error;
         continue;
       }
-      this.watchdog.arm(
-        this,
-        budgetOf(
-          pickle.tags.map((t) => t.name),
-          theLab().timeouts.scenario * 1000,
-        ),
-      );
+      this.watchdog.arm(this, budgetMs);
       // Allure's own `host` label names the machine driverlab runs on; the VM gets a label of its own.
       await allure.label('vm', vm.name);
       // Which VM a scenario ran on must not change its history.
