@@ -1,8 +1,12 @@
 // Cucumber profiles. `driverlab run` picks one (default, or hyperv when a lab file is named);
 // `cucumber-js -p <name>` works the same.
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 
-const resultsDir = 'reports/allure-results';
+// A run may name a folder of its own for everything it writes (a fleet agent runs each scenario
+// in one); otherwise reports/.
+const outDir = process.env.DRIVERLAB_RESULTS_DIR || 'reports';
+const resultsDir = join(outDir, 'allure-results');
 
 // Clean the Allure results at the start of every run, once: in the coordinator, never in a worker.
 if (!process.env.CUCUMBER_WORKER_ID) {
@@ -10,15 +14,17 @@ if (!process.env.CUCUMBER_WORKER_ID) {
 }
 
 const common = {
-  paths: ['features/**/*.feature'],
+  // Every feature, unless the caller names the features itself (paths given on the command line
+  // are added to these, never instead of them).
+  paths: process.env.DRIVERLAB_SELECTED_PATHS_ONLY ? [] : ['features/**/*.feature'],
   import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
   format: [
     'progress',
     // Allure gets a file target of its own: two formatters on stdout silently drop one. It is
     // allure-cucumberjs's reporter, writing without an fsync per file (support/allure-writer.mjs).
-    ['./support/allure-writer.mjs', 'reports/allure-formatter.log'],
-    ['message', 'reports/cucumber-messages.ndjson'],
-    ['junit', 'reports/junit.xml'],
+    ['./support/allure-writer.mjs', join(outDir, 'allure-formatter.log')],
+    ['message', join(outDir, 'cucumber-messages.ndjson')],
+    ['junit', join(outDir, 'junit.xml')],
   ],
   formatOptions: {
     resultsDir,

@@ -20,6 +20,8 @@ export * from './params/numbers.js';
 export * from './params/verifier-flags.js';
 export * from './parsers/index.js';
 export { paths } from './paths.js';
+export { PoolClient } from './pool/client.js';
+export * from './pool/pool.js';
 export * from './ports.js';
 export * from './triage/addresses.js';
 export * from './triage/commit.js';

@@ -24,11 +24,13 @@ Given(
   'the test VM {vm}',
   {
     description:
-      'A VM of the lab by name instead of the lease, restored to its baseline and ready (one worker only)',
+      'A VM of the lab by name: the scenario leases that VM (waiting while another scenario has it), restored to its baseline and ready',
     example: 'Given the test VM win11-a',
   },
   async function (this: LabWorld, vm: Vm) {
-    await restoreForScenario(this, vm);
+    // The lease hook read this step and leased the VM already; restore only if it could not.
+    if (this.hasVm && this.vm.name === vm.name) await this.ready();
+    else await restoreForScenario(this, vm);
   },
 );
 

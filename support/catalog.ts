@@ -100,7 +100,8 @@ export function domain(name: string, summary: string): Record<Keyword, Define> {
       // so the report shows the scenario broken (a failing Before hook would show it skipped).
       const guarded = function (this: LabWorld, ...args: A) {
         this.throwIfRefused();
-        return code.apply(this, args);
+        // A step still running when the scenario's budget runs out ends with the watchdog's sentence.
+        return this.watchdog.guard(code.apply(this, args));
       };
       // Cucumber tells a callback step from a promise step by the function's length.
       Object.defineProperty(guarded, 'length', { value: code.length });

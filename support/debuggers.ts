@@ -155,6 +155,22 @@ export async function detachDebugger(vm: Vm): Promise<void> {
   await live?.session.close();
 }
 
+/**
+ * Lets go of a VM another worker now leases: ends this worker's session on it (the session holds
+ * the VM's KDNET port) and forgets its debug baseline, which the other worker makes anew.
+ */
+export async function forgetVm(name: string): Promise<void> {
+  const live = attached.get(name);
+  attached.delete(name);
+  prepared.delete(name);
+  await live?.session.close().catch(() => {});
+  // A removal of its debug baseline already under way finishes before the other worker starts.
+  await removing.get(name);
+}
+
+/** Debug baselines being removed at the end of the run, by VM. */
+const removing = new Map<string, Promise<void>>();
+
 /** Ends every session and removes the checkpoints made for them (after the run). */
 export async function detachAll(): Promise<void> {
   for (const [name, live] of [...attached]) {
@@ -162,10 +178,14 @@ export async function detachAll(): Promise<void> {
     await live.session.close().catch(() => {});
   }
   for (const name of [...prepared.keys()]) {
-    prepared.delete(name);
-    await theLab()
+    // Another worker may have leased the VM meanwhile (forgetVm): its baseline is that worker's now.
+    if (!prepared.delete(name)) continue;
+    const removal = theLab()
       .vm(name)
       .removeCheckpoint(DEBUG_BASELINE)
       .catch(() => {});
+    removing.set(name, removal);
+    await removal;
+    removing.delete(name);
   }
 }

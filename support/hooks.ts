@@ -10,11 +10,13 @@
  */
 import { After, AfterAll, Before, BeforeAll, type ITestCaseHookParameter, Status } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
-import { detachAll, restoreForScenario, scenarioTranscript } from './debuggers.js';
+import { LabCompromisedError, requirementOf } from '../lab/index.js';
+import { detachAll, forgetVm, restoreForScenario, scenarioTranscript } from './debuggers.js';
 import { allureNarrator } from './narrator.js';
 import { keepForPostMortem } from './post-mortem.js';
 import { preflight } from './preflight.js';
-import { closeLab, labFilePath, openLab, theLab, workerIndex } from './runtime.js';
+import { closeLab, labFilePath, leaseVm, openLab, quarantineVm, releaseVm, theLab } from './runtime.js';
+import { budgetOf } from './watchdog.js';
 import type { LabWorld } from './world.js';
 
 BeforeAll({ name: 'Open the lab' }, async function () {
@@ -25,6 +27,13 @@ BeforeAll({ name: 'Open the lab' }, async function () {
 
 AfterAll({ name: 'Close the lab' }, async () => {
   await closeLab(detachAll);
+});
+
+// Defined before every other After hook, so it runs after all of them: the VM goes back last.
+After({ name: 'Give the VM back to the pool' }, async function (this: LabWorld) {
+  const held = this.held;
+  this.held = undefined;
+  if (held) await releaseVm(held);
 });
 
 /** Runs a Before hook's work; its error goes to the scenario's first step. */
@@ -70,14 +79,42 @@ Before({ name: 'Describe the scenario for the report' }, async function (this: L
   await allure.parameter('lab', lab.name);
 });
 
-Before({ name: 'Restore the VM to its baseline' }, async function (this: LabWorld) {
+Before({ name: 'Lease a VM and restore it to its baseline' }, async function (this: LabWorld, { pickle }) {
   await orRefuse(this, async () => {
-    const vm = theLab().lease(workerIndex());
-    // Allure's own `host` label names the machine driverlab runs on; the VM gets a label of its own.
-    await allure.label('vm', vm.name);
-    // The VM is the worker's lease: which one runs a scenario must not change its history.
-    await allure.parameter('VM', vm.name, { excluded: true });
-    await restoreForScenario(this, vm);
+    const requirement = requirementOf(
+      pickle.tags.map((t) => t.name),
+      pickle.steps.map((s) => s.text),
+    );
+    // A malformed @budget tag is refused here, before any VM is leased.
+    const budgetMs = budgetOf(
+      pickle.tags.map((t) => t.name),
+      theLab().timeouts.scenario * 1000,
+    );
+    const given: string[] = [];
+    for (;;) {
+      this.held = await leaseVm(requirement, given, forgetVm);
+      const vm = this.held.vm;
+      try {
+        await restoreForScenario(this, vm);
+      } catch (error) {
+        // A VM that cannot be made ready is out of the run; the scenario moves to another one.
+        if (!(error instanceof LabCompromisedError) || this.held.lease === null) throw error;
+        given.push(vm.name);
+        const reason = error.message.replace(/\.$/, '');
+        await quarantineVm(vm, `failed its health check: ${reason}`);
+        await allure.logStep(`${vm.describe()} is quarantined for this run: ${reason}`, allure.Status.BROKEN);
+        await releaseVm(this.held);
+        this.held = undefined;
+        if (given.length >= theLab().vms().length) throw error;
+        continue;
+      }
+      this.watchdog.arm(this, budgetMs);
+      // Allure's own `host` label names the machine driverlab runs on; the VM gets a label of its own.
+      await allure.label('vm', vm.name);
+      // Which VM a scenario ran on must not change its history.
+      await allure.parameter('VM', vm.name, { excluded: true });
+      return;
+    }
   });
 });
 
@@ -119,4 +156,9 @@ After({ name: 'End the debugger sessions' }, async function (this: LabWorld, { r
   } finally {
     await this.crashes.close();
   }
+});
+
+// Defined last, so it runs first after the scenario: the budget covers the steps, not the hooks.
+After({ name: 'Stop the watchdog' }, function (this: LabWorld) {
+  this.watchdog.disarm();
 });

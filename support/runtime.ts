@@ -4,7 +4,16 @@
  */
 
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigurationError, HarnessLogicError, type HypervLab, paths } from '../lab/index.js';
+import {
+  ConfigurationError,
+  HarnessLogicError,
+  type HypervLab,
+  type Lease,
+  PoolClient,
+  paths,
+  type Requirement,
+  type Vm,
+} from '../lab/index.js';
 
 let current: HypervLab | undefined;
 let examineCrashes: 'attach' | 'dumps' = 'attach';
@@ -44,6 +53,60 @@ export async function openLab(labPath: string, policy: 'attach' | 'dumps' = 'att
   return current;
 }
 
+let pool: Promise<PoolClient> | undefined;
+
+/**
+ * The run's VM pool, when the run has one (`driverlab run` starts a lease broker and names it in
+ * DRIVERLAB_POOL); null when cucumber-js runs on its own and each worker takes the VM of its index.
+ */
+async function poolClient(onSurrender: (vm: string) => Promise<void>): Promise<PoolClient | null> {
+  const url = process.env.DRIVERLAB_POOL;
+  if (!url) return null;
+  pool ??= PoolClient.connect(url).then((client) => {
+    client.onSurrender(onSurrender);
+    return client;
+  });
+  return pool;
+}
+
+/** A VM this scenario holds, and how to give it back. */
+export interface HeldVm {
+  vm: Vm;
+  lease: Lease | null;
+}
+
+/**
+ * Leases a VM that meets the scenario's requirement from the run's pool (waiting while every such
+ * VM is busy), or takes the worker's own VM when the run has no pool. `avoid` names VMs a lab
+ * retry should not get again.
+ */
+export async function leaseVm(
+  requirement: Requirement,
+  avoid: readonly string[],
+  onSurrender: (vm: string) => Promise<void>,
+): Promise<HeldVm> {
+  const lab = theLab();
+  const client = await poolClient(onSurrender);
+  if (client === null) {
+    const vm = requirement.vm === undefined ? lab.lease(workerIndex()) : lab.vm(requirement.vm);
+    return { vm, lease: null };
+  }
+  const lease = await client.lease(requirement, avoid);
+  return { vm: lab.vm(lease.vm), lease };
+}
+
+/** Gives a leased VM back to the pool. */
+export async function releaseVm(held: HeldVm): Promise<void> {
+  if (held.lease === null || pool === undefined) return;
+  await (await pool).release(held.lease);
+}
+
+/** Takes a VM out of the run's pool: it failed its health check, and the next scenario should not get it. */
+export async function quarantineVm(vm: Vm, reason: string): Promise<void> {
+  if (pool === undefined) return;
+  await (await pool).quarantine(vm.name, reason);
+}
+
 export function theLab(): HypervLab {
   if (!current) {
     throw new HarnessLogicError(
@@ -60,6 +123,9 @@ export async function closeLab(beforeClosing: () => Promise<void> = async () => 
     await beforeClosing();
   } finally {
     current = undefined;
+    const client = pool;
+    pool = undefined;
+    (await client?.catch(() => null))?.close();
     await lab.close();
   }
 }

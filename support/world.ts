@@ -18,8 +18,9 @@ import { Pool } from './domain/pool.js';
 import { Storage } from './domain/storage.js';
 import { Verifier } from './domain/verifier.js';
 import { Evidence } from './evidence.js';
-import { theLab } from './runtime.js';
+import { type HeldVm, theLab } from './runtime.js';
 import type { WorldParameters } from './settings.js';
+import { Watchdog } from './watchdog.js';
 
 /** The scenario as the hooks saw it: for checkpoint names, labels and messages. */
 export interface ScenarioInfo {
@@ -35,6 +36,8 @@ export class LabWorld extends World<WorldParameters> {
   readonly drivers = new Drivers(this);
   readonly verifier = new Verifier(this);
   readonly crashes = new Crashes(this);
+  /** Stops the scenario, with a dump's analysis, when it runs past its time budget. */
+  readonly watchdog = new Watchdog();
   readonly events = new EventLog(this);
   readonly backup = new Backup(this);
   readonly filters = new Filters(this);
@@ -49,6 +52,8 @@ export class LabWorld extends World<WorldParameters> {
   /** What the scenario last did to the VM, as a sentence part ("myfault.sys overran its pool allocation"). */
   lastAction: string | null = null;
   private leased: Vm | undefined;
+  /** The VM this scenario holds from the run's pool, given back after the scenario. */
+  held: HeldVm | undefined;
   /** The last restore left the VM running with a healthy heartbeat (Get-VM said so). */
   private restoredReady = false;
 

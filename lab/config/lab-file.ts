@@ -87,6 +87,13 @@ export const VmConfig = z.strictObject({
   baseline: z.string().min(1),
   guestCredential: Credential,
   debug: DebugTransport.optional(),
+  /**
+   * What this VM offers beyond the common image ("second-nic", "arm64"): a scenario tagged
+   * `@needs:<capability>` runs only on a VM that has it.
+   */
+  capabilities: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a capability such as second-nic'))
+    .default([]),
 });
 export type VmConfig = z.infer<typeof VmConfig>;
 
@@ -178,6 +185,8 @@ export const Timeouts = z.strictObject({
   /** How long one break-in strategy is given to stop the target before the next is tried. */
   kdBreakIn: seconds.default(10),
   bugcheck: seconds.default(300),
+  /** A scenario's time budget, past which the watchdog stops it (a `@budget:<duration>` tag overrides it). */
+  scenario: seconds.default(7200),
 });
 export type Timeouts = z.infer<typeof Timeouts>;
 

@@ -3,6 +3,7 @@
  * module in this folder exporting a Command, and one line here.
  */
 import type { Command } from '../command.js';
+import { agentCommand } from './agent.js';
 import { doctorCommand } from './doctor.js';
 import { opsCommand } from './ops.js';
 import { parseCommand } from './parse.js';
@@ -17,4 +18,5 @@ export const commands: readonly Command[] = [
   opsCommand,
   doctorCommand,
   stepsCommand,
+  agentCommand,
 ];

@@ -7,7 +7,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { execa } from 'execa';
 import { loadLabFile } from '../../config/lab-file.js';
+import { parseDuration } from '../../params/duration.js';
 import { cucumberBin, paths } from '../../paths.js';
+import { LeaseBroker } from '../../pool/broker.js';
+import { VmPool } from '../../pool/pool.js';
 import { formatSummary, type RunSummary, readAllureResults, summarise } from '../../report/allure-results.js';
 import { generateHtmlReport } from '../../report/html.js';
 import { type CliIo, type Command, EXIT, positiveInteger, UsageError } from '../command.js';
@@ -42,9 +45,16 @@ Runs the features on a lab: the embedded simulated lab unless a lab file is name
 Options:
   --lab FILE        the lab file to run on (default: $DRIVERLAB_LAB, else the embedded lab)
   --tags EXPR       a Cucumber tag expression, e.g. '@special-pool and not @wip'
-  --parallel N      N Cucumber workers, each leasing its own VM from the lab
+  --parallel N      N Cucumber workers; each leases a VM per scenario from the lab's pool
+                    (more workers than VMs wait for a free one)
   --profile NAME    one of ${PROFILES.join(', ')} (default: hyperv when a lab file is named, else default)
   --no-report       skip the HTML report (results and summary are still written)
+  --db URL          run on the fleet: enqueue the scenarios in this PostgreSQL database, where
+                    'driverlab agent' processes on the lab hosts take them ($DRIVERLAB_DB)
+  --deadline DURATION  with --db: end the run cleanly, as cut short, when it is still going
+                    after this long (e.g. 6 h)
+  --agent-timeout DURATION  with --db: requeue what an agent runs when it has been silent this
+                    long (default: 30 s)
   -h, --help        this text
 
 Any of these cucumber-js options are passed through: ${[...CUCUMBER_OPTIONS.keys()].filter((o) => o.startsWith('--')).join(', ')}.
@@ -60,6 +70,9 @@ interface RunOptions {
   profile: (typeof PROFILES)[number] | undefined;
   report: boolean;
   passthrough: string[];
+  db: string | undefined;
+  deadlineMs: number | undefined;
+  agentTimeoutMs: number;
 }
 
 function parseRunArgs(args: string[]): RunOptions {
@@ -70,6 +83,9 @@ function parseRunArgs(args: string[]): RunOptions {
     profile: undefined,
     report: true,
     passthrough: [],
+    db: undefined,
+    deadlineMs: undefined,
+    agentTimeoutMs: 30_000,
   };
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i] as string;
@@ -108,6 +124,15 @@ function parseRunArgs(args: string[]): RunOptions {
       case '--no-report':
         options.report = false;
         break;
+      case '--db':
+        options.db = value();
+        break;
+      case '--deadline':
+        options.deadlineMs = parseDuration(value());
+        break;
+      case '--agent-timeout':
+        options.agentTimeoutMs = parseDuration(value());
+        break;
       default: {
         if (!flag.startsWith('-') || flag === '-') {
           options.passthrough.push(arg);
@@ -137,7 +162,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const labArg = options.lab ?? io.env.DRIVERLAB_LAB;
   const lab = labArg ? (isAbsolute(labArg) ? labArg : resolve(io.cwd, labArg)) : undefined;
   // A bad lab file is a configuration error, raised before cucumber or any VM starts.
-  if (lab) await loadLabFile(lab);
+  const labFile = await loadLabFile(lab ?? paths.embeddedLab);
   const profile = options.profile ?? (lab ? 'hyperv' : 'default');
 
   const cucumber = cucumberBin();
@@ -146,20 +171,38 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (options.parallel) cucumberArgs.push('--parallel', String(options.parallel));
   cucumberArgs.push(...options.passthrough);
 
-  const env: NodeJS.ProcessEnv = { ...io.env };
-  if (lab) env.DRIVERLAB_LAB = lab;
-  const child = await execa(process.execPath, cucumberArgs, {
-    cwd: paths.root,
-    env,
-    stdio: 'inherit',
-    reject: false,
-  });
+  const db = options.db ?? io.env.DRIVERLAB_DB;
+  let exitCode: number;
+  if (db) {
+    exitCode = await runOnTheFleet(db, profile, options, io);
+  } else {
+    const env: NodeJS.ProcessEnv = { ...io.env };
+    if (lab) env.DRIVERLAB_LAB = lab;
+    // The run's VM pool: every worker leases a VM per scenario from it, so more workers than VMs wait.
+    const broker = await LeaseBroker.start(
+      new VmPool(
+        labFile.data.vms.map((vm) => ({ name: vm.name, capabilities: vm.capabilities })),
+        labFile.data.name,
+      ),
+    );
+    env.DRIVERLAB_POOL = broker.url;
+    const child = await execa(process.execPath, cucumberArgs, {
+      cwd: paths.root,
+      env,
+      stdio: 'inherit',
+      reject: false,
+    }).finally(() => broker.close());
+    for (const [vm, reason] of broker.pool.quarantined()) {
+      io.stderr(`driverlab: VM '${vm}' was quarantined during the run: it ${reason}.\n`);
+    }
+    exitCode = child.exitCode ?? 1;
+  }
 
   const { results, unreadable } = await readAllureResults(paths.allureResults);
   for (const u of unreadable)
     io.stderr(`driverlab: the result file '${u.file}' could not be read (${u.reason}).\n`);
   const summary = summarise(results);
-  await writeSummary(summary, child.exitCode ?? 1, profile, lab);
+  await writeSummary(summary, exitCode, profile, lab);
 
   let reportNote = 'no HTML report (--no-report)';
   if (options.report) {
@@ -174,7 +217,43 @@ async function run(args: string[], io: CliIo): Promise<number> {
   io.stdout(`driverlab: ${formatSummary(summary)}; ${reportNote}\n`);
 
   const clean = summary.failed + summary.broken + summary.unknown === 0 && unreadable.length === 0;
-  return child.exitCode === 0 && clean ? EXIT.ok : EXIT.problem;
+  return exitCode === 0 && clean ? EXIT.ok : EXIT.problem;
+}
+
+/** The run on the fleet: the scenarios go to the agents; their results come back here. */
+async function runOnTheFleet(db: string, profile: string, options: RunOptions, io: CliIo): Promise<number> {
+  const { parseDbUrl } = await import('../../fleet/db.js');
+  const { runOnFleet } = await import('../../fleet/coordinator.js');
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await runOnFleet(
+      {
+        db: parseDbUrl(db),
+        profile,
+        selection: [...(options.tags ? ['--tags', options.tags] : []), ...options.passthrough],
+        deadAfterMs: options.agentTimeoutMs,
+        pollMs: 500,
+        deadline: options.deadlineMs === undefined ? null : new Date(Date.now() + options.deadlineMs),
+        log: (line) => io.stdout(`${line}\n`),
+        signal: stop.signal,
+      },
+      paths.allureResults,
+    );
+    if (result.ending !== 'complete') {
+      const missing = result.total - result.outcomes.length;
+      io.stderr(
+        `driverlab: the run was ${result.ending === 'cut-short' ? 'cut short at its deadline' : 'interrupted'}; ${missing} of ${result.total} scenarios never finished and were taken off the queue.\n`,
+      );
+      return result.ending === 'interrupted' ? 130 : 1;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 async function writeSummary(

@@ -1,0 +1,71 @@
+/**
+ * The scenario watchdog: a scenario that runs past its time budget is stopped, with evidence.
+ *
+ * The budget is the scenario's `@budget:<duration>` tag (`@budget:20min`), else the lab file's
+ * `timeouts.scenario`. When it runs out while a step is still going, the VM gets a non-maskable
+ * interrupt from the hypervisor (bug check 0x80: with a live debugger attached the VM stops in it,
+ * otherwise it writes a dump), the crash's `!analyze -v` is attached, and the step ends `broken`
+ * with a sentence saying so. The VM is restored by the next scenario as always, so the run goes on.
+ */
+import { describeError, formatLabDuration, LabCompromisedError, parseDuration } from '../lab/index.js';
+import type { LabWorld } from './world.js';
+
+const BUDGET_TAG = /^@budget:(.+)$/;
+
+/** The scenario's budget in lab milliseconds: its @budget tag, else the lab's default. */
+export function budgetOf(tags: readonly string[], labDefaultMs: number): number {
+  const tagged = tags.map((t) => BUDGET_TAG.exec(t)?.[1]).find((v) => v !== undefined);
+  return tagged === undefined ? labDefaultMs : parseDuration(tagged);
+}
+
+export class Watchdog {
+  private expiry: Promise<never> | null = null;
+  private stop = new AbortController();
+
+  /** Starts counting the scenario's budget on the lab clock. */
+  arm(world: LabWorld, budgetMs: number): void {
+    this.disarm();
+    const stop = new AbortController();
+    this.stop = stop;
+    this.expiry = (async () => {
+      await world.lab.clock.sleep(budgetMs, stop.signal);
+      throw await this.fire(world, budgetMs);
+    })();
+    // Nobody may be racing it when it ends (between steps, or disarmed): never an unhandled rejection.
+    this.expiry.catch(() => {});
+  }
+
+  /** A step's work, raced against the budget: whichever ends first decides the step. */
+  guard<T>(work: T | Promise<T>): Promise<T> {
+    const expiry = this.expiry;
+    return expiry === null ? Promise.resolve(work) : Promise.race([Promise.resolve(work), expiry]);
+  }
+
+  /** The scenario's steps are over: the budget no longer runs. */
+  disarm(): void {
+    this.stop.abort();
+    this.expiry = null;
+  }
+
+  private async fire(world: LabWorld, budgetMs: number): Promise<LabCompromisedError> {
+    const budget = formatLabDuration(budgetMs);
+    const step = world.lastAction ? ` (the scenario's last action: ${world.lastAction})` : '';
+    if (!world.hasVm) {
+      return new LabCompromisedError(
+        `The scenario ran past its time budget of ${budget} before it had a VM${step}, so the watchdog stopped it; look at the lab's host and raise the budget with a @budget tag if the scenario needs longer.`,
+      );
+    }
+    const vm = world.vm;
+    let evidence: string;
+    try {
+      const crash = await world.crashes.forceDump();
+      await (await world.crashes.analysis()).analyze();
+      evidence = `${vm.describe()} was given a non-maskable interrupt and bugchecked (0x${crash.code.toString(16)}); its !analyze -v from ${crash.reportedBy === 'the debugger' ? 'the live debugger' : 'the dump'} is attached`;
+    } catch (error) {
+      evidence = `${vm.describe()} was given a non-maskable interrupt, but no analysis could be taken (${describeError(error).replace(/\.$/, '')})`;
+    }
+    return new LabCompromisedError(
+      `The scenario ran past its time budget of ${budget}${step}, so the watchdog stopped it: ${evidence}; the VM is restored for the next scenario, and a @budget tag gives a scenario that needs longer more time.`,
+    );
+  }
+}
