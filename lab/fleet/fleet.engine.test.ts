@@ -92,7 +92,7 @@ describe('a run on three agents over PostgreSQL', { skip: !baseUrl }, () => {
   const database = `driverlab_fleet_${randomBytes(4).toString('hex')}`;
   let url = '';
   let dir = '';
-  const admin = new pg.Client({ connectionString: baseUrl });
+  const admin = new pg.Client({ connectionString: baseUrl ?? undefined });
 
   before(async () => {
     await admin.connect();
