@@ -147,7 +147,7 @@ describe('a lab file', () => {
     );
     expect.equal(
       problem(`${valid}timeouts: { bot: 3 }\n`),
-      `${PREFIX}timeouts has an unknown key 'bot' (allowed: boot, shutdown, restore, readiness, guestCommand, hostOperation, kdConnect, kdCommand, kdBreakIn, bugcheck)${SUFFIX}`,
+      `${PREFIX}timeouts has an unknown key 'bot' (allowed: boot, shutdown, restore, readiness, guestCommand, hostOperation, kdConnect, kdCommand, kdBreakIn, bugcheck, scenario)${SUFFIX}`,
     );
   });
 
