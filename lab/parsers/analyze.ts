@@ -6,13 +6,13 @@
 import { z } from 'zod';
 import { built } from './built.js';
 import { Frame } from './frame.js';
-import { Hex, hexOrNull } from './hex.js';
+import { Hex, hexOrNull, StopCode, stopCodeOrNull } from './hex.js';
 import { readFrames } from './stack.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
 export const Bugcheck = z.object({
-  /** `0x` + the code as printed in the title or BUGCHECK_CODE (`0xd1`, `0x1000007e`); null if not shown. */
-  code: Hex.nullable(),
+  /** The stop code from the title or BUGCHECK_CODE (`0xd1`, `0x1000007e`, see README.md); null if not shown. */
+  code: StopCode.nullable(),
   /** The bug check name from the title line (`DRIVER_IRQL_NOT_LESS_OR_EQUAL`); null if not shown. */
   name: z.string().nullable(),
   /** Arg1..Arg4; an argument the text does not show is null. */
@@ -37,7 +37,7 @@ export const AnalyzeResult = z.object({
 });
 export type AnalyzeResult = z.infer<typeof AnalyzeResult>;
 
-const TITLE = /^([A-Z][A-Z0-9_]+) \(([0-9a-fA-F]+)\)$/;
+const TITLE = /^([A-Z][A-Z0-9_]+|Unknown bugcheck code) \(([0-9a-fA-F]+)\)$/;
 const ARG = /^Arg([1-4]): ([0-9a-fA-F`]+)(?:, ?(.*))?$/;
 const KEY = /^([A-Z][A-Z0-9_]{2,}):\s*(.*)$/;
 const KEY_PREFIX = /^Key\s*:\s*/;
@@ -69,8 +69,8 @@ export function parseAnalyze(text: string): AnalyzeResult {
     const upper = c0 >= 65 && c0 <= 90;
     const title = upper && t.charCodeAt(t.length - 1) === 41 /* ) */ ? TITLE.exec(t) : null;
     if (title && phase === 'head') {
-      name = title[1] ?? null;
-      code = hexOrNull(title[2] ?? '');
+      name = title[1] === 'Unknown bugcheck code' ? null : (title[1] ?? null);
+      code = stopCodeOrNull(title[2] ?? '');
       phase = 'description';
       continue;
     }
@@ -128,7 +128,7 @@ export function parseAnalyze(text: string): AnalyzeResult {
       phase = 'description';
     }
   }
-  if (code === null && keyValues.BUGCHECK_CODE) code = hexOrNull(keyValues.BUGCHECK_CODE);
+  if (code === null && keyValues.BUGCHECK_CODE) code = stopCodeOrNull(keyValues.BUGCHECK_CODE);
   for (let n = 1; n <= 4; n += 1) {
     const p = keyValues[`BUGCHECK_P${n}`];
     if (args[n - 1] === null && p !== undefined) args[n - 1] = hexOrNull(p);

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ParseError } from './errors.js';
 import { type StreamOptions, type TextSource, wholeLines } from './lines.js';
+import { normalizeText } from './normalize.js';
 import { type CommandKind, commandParsers, kindOfCommand } from './registry.js';
 
 export const TranscriptCommand = z.object({
@@ -112,7 +113,8 @@ class PromptSplitter {
 }
 
 /** Splits a transcript held in memory and parses every command. */
-export function parseTranscript(text: string): TranscriptResult {
+export function parseTranscript(pasted: string): TranscriptResult {
+  const text = normalizeText(pasted, { keepPrompts: true });
   const commands: TranscriptCommand[] = [];
   const splitter = new PromptSplitter((command, output) =>
     commands.push(parseCommandOutput(command, output)),

@@ -69,6 +69,12 @@ export function parseLm(text: string): LmResult {
         }
         throw reader.fail('a module line has no symbol state in parentheses', line);
       }
+      // The last row without the symbol state its siblings print was cut inside its name.
+      const previous = modules[modules.length - 1];
+      if (rest === '' && i === lines.length - 1 && previous !== undefined && previous.symbols !== null) {
+        truncated = true;
+        continue;
+      }
       modules.push({
         start,
         end,

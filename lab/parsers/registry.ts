@@ -6,12 +6,14 @@ import { AnalyzeResult, parseAnalyze } from './analyze.js';
 import { BcdDbgSettingsResult, BcdEnumResult, parseBcdDbgSettings, parseBcdEnum } from './bcdedit.js';
 import { BugcheckBannerResult, parseBugcheckBanner } from './bugcheck.js';
 import { DwordsResult, parseDwords } from './dwords.js';
+import { ParseError } from './errors.js';
 import { EventResult, parseEvent } from './event.js';
 import { FltmcFiltersResult, FltmcInstancesResult, parseFltmcFilters, parseFltmcInstances } from './fltmc.js';
 import { IrpResult, parseIrp } from './irp.js';
 import { LmResult, parseLm } from './lm.js';
 import { LocksResult, parseLocks } from './locks.js';
 import { MiniportResult, PendingNblsResult, parseMiniport, parsePendingNbls } from './ndiskd.js';
+import { normalize } from './normalize.js';
 import { PoolResult, parsePool } from './pool.js';
 import { PoolUsedResult, parsePoolUsed } from './poolused.js';
 import { PteResult, parsePte } from './pte.js';
@@ -34,8 +36,32 @@ export interface ParserEntry<T = unknown> {
   description: string;
 }
 
-function entry<T>(read: (text: string) => T, schema: z.ZodType<T>, description: string): ParserEntry<T> {
-  return { parse: (text) => schema.parse(read(text)), read, schema, description };
+/**
+ * A parser behind the shared normalisation (normalize.ts): it reads the text as printed, and a
+ * line number in its error is the line of the text as given. `withCommand`: the typed command is
+ * part of the output (`!irp <address>` names the IRP no other line names).
+ */
+function entry<T>(
+  read: (text: string) => T,
+  schema: z.ZodType<T>,
+  description: string,
+  withCommand = false,
+): ParserEntry<T> {
+  const readText = (text: string) => {
+    const n = normalize(text);
+    const input = withCommand && n.command !== null ? `${n.command}\n${n.text}` : n.text;
+    const shift = withCommand && n.command !== null ? 1 : 0;
+    try {
+      return read(input);
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      throw error.withLine((line) => {
+        if (line <= shift) return n.commandLine ?? line;
+        return n.origin[line - 1 - shift] ?? line;
+      });
+    }
+  };
+  return { parse: (text) => schema.parse(readText(text)), read: readText, schema, description };
 }
 
 export const commandParsers = {
@@ -52,7 +78,7 @@ export const commandParsers = {
   pool: entry(parsePool, PoolResult, '!pool: page, region, blocks, corruption'),
   pte: entry(parsePte, PteResult, '!pte: PXE/PPE/PDE/PTE address, contents, pfn, flags, valid'),
   thread: entry(parseThread, ThreadResult, '!thread: thread, cid, process, IRP list, stack'),
-  irp: entry(parseIrp, IrpResult, '!irp: stack count, current location, visible stack locations'),
+  irp: entry(parseIrp, IrpResult, '!irp: stack count, current location, visible stack locations', true),
   verifier: entry(
     parseVerifier,
     VerifierResult,
