@@ -54,12 +54,15 @@ export function parsePool(text: string): PoolResult {
   const first = lines[0];
   if (!first) throw reader.fail('it is empty');
   const pageMatch = PAGE.exec(first.text.trim());
-  if (!pageMatch) throw reader.fail('it does not start with "Pool page … region is …"', first);
+  // Debuggers before Windows Vista print the blocks without the "Pool page" line.
+  const headless = !pageMatch && (BLOCK.test(first.text.trim()) || SPECIAL.test(first.text.trim()));
+  if (!pageMatch && !headless)
+    throw reader.fail('it does not start with "Pool page … region is …" nor with a pool block', first);
   const blocks: PoolBlock[] = [];
   const diagnostics: string[] = [];
   let corrupt = false;
   let truncated = false;
-  for (let i = 1; i < lines.length; i += 1) {
+  for (let i = pageMatch ? 1 : 0; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     const t = line.text.trim();
     const b = BLOCK.exec(t);
@@ -100,6 +103,8 @@ export function parsePool(text: string): PoolResult {
       last.tagDescription = t;
       continue;
     }
+    // `!pool <address> 1` prints each block's contents under it: an address and double words.
+    if (last && diagnostics.length === 0 && /^[0-9a-fA-F`]{8,17}(?:\s+[0-9a-fA-F]{8}){1,4}$/.test(t)) continue;
     if (CORRUPT.test(t)) corrupt = true;
     if (
       diagnostics.length > 0 ||
@@ -118,8 +123,8 @@ export function parsePool(text: string): PoolResult {
     throw reader.fail('a line is neither a pool block nor a message !pool prints', line);
   }
   return built(PoolResult, {
-    page: hexOrNull(pageMatch[1] ?? ''),
-    region: pageMatch[2]?.trim() ?? null,
+    page: pageMatch ? hexOrNull(pageMatch[1] ?? '') : null,
+    region: pageMatch?.[2]?.trim() ?? null,
     blocks,
     corrupt,
     diagnostics,

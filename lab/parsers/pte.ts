@@ -37,6 +37,9 @@ export function parsePte(text: string): PteResult {
     va = hexOrNull(vaLine[1] ?? '');
     i = 1;
   }
+  // Older debuggers start the levels line with the address: `801544F4  - PDE at C0300800 …`.
+  const oldVa = /^([0-9a-fA-F`]{8,17})\s+-\s+(?:PXE|PPE|PDE|PTE) at /.exec(lines[i]?.text.trim() ?? '');
+  if (oldVa && va === null) va = hexOrNull(oldVa[1] ?? '');
   const at = lines[i];
   if (!at) throw reader.fail('it has no "PXE at …" line');
   const levels: PteLevel[] = [];

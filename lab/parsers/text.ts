@@ -23,6 +23,7 @@ const NOISE = new RegExp(
     /(?:Unable to load image |DBGHELP: |SYMSRV: |DBGENG: |GetPointerFromAddress: |GetUlongFromAddress: |Unable to get |WARNING: Stack unwind information not available|WARNING: Frame IP not in any known module)/,
     /Browse full module list$/,
     /KD: Scanning for held locks\.*$/,
+    /\*\*\* Stack trace for last set context - \.thread\/\.cxr resets it$/,
     /\.\.\.$/,
   ]
     .map((r) => `(?:${r.source})`)
@@ -36,7 +37,8 @@ const NOISE_START = new Uint8Array(128);
 for (const c of '*PUDSGWBK.') NOISE_START[c.charCodeAt(0)] = 1;
 
 /** True for a line the debugger prints as noise (symbol errors, missing dump pages, elisions). */
-export function isNoise(text: string): boolean {
+export function isNoise(line: string): boolean {
+  const text = line.charCodeAt(0) === 32 ? line.trimStart() : line;
   const c = text.charCodeAt(0);
   return c < 128 && NOISE_START[c] === 1 && NOISE.test(text);
 }
