@@ -35,7 +35,7 @@ const ENTITIES: Record<string, string> = {
 
 /** A kd prompt, a user-mode debugger prompt, a cmd or PowerShell prompt (Exchange's `[PS]` too). */
 const PROMPT =
-  /^(?:(?:(?:\d+(?:\.\d+)?: )?l?kd(?::x86)?>|\d+:\d{3}(?::[\w-]+)?>)(?: |$)|(?:\[PS\] |PS )?[A-Za-z]:\\[^<>|"]*>|PS>)/;
+  /^(?:(?:(?:\d+(?:\.\d+)?: )?[lL]?[kK][dD](?::x86)?>|\d+:\d{3}(?::[\w-]+)?>)(?: |$)|(?:\[PS\] |PS )?[A-Za-z]:\\[^<>|"]*>|PS>)/;
 /** A line an author put in place of output they left out. */
 const ELISION =
   /^(?:\[(?:\.{3}|…|snip|cut|\.\.\. ?snip(?:ped)? ?\.\.\.)\]|-{2,} ?(?:cut|snip)(?: here)? ?-{2,}|\.{3,}|…|<snip>|\(\.\.\.\)|\[\s*output (?:truncated|omitted)\s*\])$/i;

@@ -20,7 +20,7 @@ const NOISE = new RegExp(
     /\*\*\*\s{2,}.*\*\*\*$/,
     /\*{5,}\s+Symbol Loading Error Summary/,
     /Page [0-9a-fA-F`]+ (?:too large to be )?not present in the dump file/,
-    /(?:Unable to load image |DBGHELP: |SYMSRV: |DBGENG: |GetPointerFromAddress: |GetUlongFromAddress: |Unable to get |WARNING: Stack unwind information not available|WARNING: Frame IP not in any known module)/,
+    /(?:Unable to load image |Unable to enumerate |DBGHELP: |SYMSRV: |DBGENG: |GetPointerFromAddress: |GetUlongFromAddress: |Unable to get |WARNING: Stack unwind information not available|WARNING: Frame IP not in any known module)/,
     /Browse full module list$/,
     /KD: Scanning for held locks\.*$/,
     /\*\*\* Stack trace for last set context - \.thread\/\.cxr resets it$/,
@@ -43,7 +43,7 @@ export function isNoise(line: string): boolean {
   return c < 128 && NOISE_START[c] === 1 && NOISE.test(text);
 }
 
-const PROMPT = /^(?:(\d+): )?(l?kd)> ?(.*)$/;
+const PROMPT = /^(?:(\d+): )?([lL]?[kK][dD])> ?(.*)$/;
 const USER_PROMPT = /^\d+:\d{3}(?::[\w-]+)?> ?(.*)$/;
 const SHELL_PROMPT = /^(?:(?:[A-Za-z]:\\[^>]*|PS [^>]*)> ?(.*)|> ([A-Za-z].*))$/;
 
