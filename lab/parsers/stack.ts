@@ -90,6 +90,16 @@ export function parseFrameRow(text: string, numbered: boolean | null, callSiteOn
     addresses.push(address);
     pos = next;
   }
+  // An x86 kb row prints no call site where the debugger found no symbol: the frame and its
+  // arguments stand alone (`8013ed5c 801263ba 00000000 00000000 e12ab000`).
+  if (pos >= n && separators === 0 && addresses.length === 5 && addresses.every((a) => a.length === 10)) {
+    const bare: Frame = { module: null, function: null, offset: null };
+    if (number !== undefined) bare.number = number;
+    bare.childSp = addresses[0] ?? null;
+    bare.retAddr = addresses[1] ?? null;
+    bare.args = addresses.slice(2);
+    return bare;
+  }
   const site = parseCallSite(trimmed.slice(pos));
   if (site === null) return null;
   if (addresses.length === 0 && separators === 0) {
@@ -264,7 +274,20 @@ export function readFrames(
   for (; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     if (line.text.trim() === '') continue;
-    const frame = parseFrameRow(line.text, numbered, callSiteOnly);
+    let frame = parseFrameRow(line.text, numbered, callSiteOnly);
+    if (frame && frame.module === null && frame.function === null && frame.address === undefined) {
+      // A row without a call site: the call site may be on the next line (a page that broke the
+      // row), and at the end of the input the row may be cut before its call site.
+      const next = lines[i + 1];
+      const site = next ? parseCallSite(next.text.trim()) : null;
+      if (next && site !== null && site.module !== null && parseFrameRow(next.text, numbered, callSiteOnly) === null) {
+        frame = { ...frame, module: site.module, function: site.function, offset: site.offset };
+        i += 1;
+      } else if (!lines.slice(i + 1).some((l) => l.text.trim() !== '')) {
+        truncated = true;
+        break;
+      }
+    }
     if (frame) {
       frames.push(frame);
       continue;
