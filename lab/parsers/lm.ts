@@ -89,6 +89,11 @@ export function parseLm(text: string): LmResult {
     }
     const detail = /^([A-Za-z][\w ]*?):\s+(.*)$/.exec(t);
     const last = modules[modules.length - 1];
+    // `lm` with private symbols prints the symbol file on its own indented line under the module.
+    if (!detail && last && last.symbolFile === null && line.text !== t && /\.pdb$/i.test(t)) {
+      last.symbolFile = t;
+      continue;
+    }
     if (detail && last && line.text !== t) {
       last.details[detail[1] ?? ''] = detail[2] ?? '';
       continue;
