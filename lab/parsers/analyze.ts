@@ -59,10 +59,16 @@ export function parseAnalyze(text: string): AnalyzeResult {
   let stack: Frame[] | null = null;
   let stackTruncated = false;
   let phase: 'head' | 'description' | 'details' = 'head';
+  // What kd prints before the banner (symbol loading, its progress dots) is not the analysis.
+  let beforeBanner = hasBanner;
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     const t = line.text.trim();
     if (t === '') continue;
+    if (beforeBanner) {
+      if (t.indexOf('Bugcheck Analysis') !== -1) beforeBanner = false;
+      continue;
+    }
     // Each pattern below is tried only on lines whose first (or last) character it can match.
     const c0 = t.charCodeAt(0);
     if (c0 === 42 /* * */ && /^\*[\s*]*(?:Bugcheck Analysis[\s*]*)?$/.test(t)) continue;

@@ -23,6 +23,9 @@ const NOISE = new RegExp(
     /(?:Unable to load image |Unable to enumerate |DBGHELP: |SYMSRV: |DBGENG: |GetPointerFromAddress: |GetUlongFromAddress: |Unable to get |WARNING: Stack unwind information not available|WARNING: Frame IP not in any known module)/,
     /Browse full module list$/,
     /KD: Scanning for held locks\.*$/,
+    /Loading (?:Kernel|User) Symbols$/,
+    /Loading unloaded module list$/,
+    /Implicit (?:process|thread) is now [0-9a-fA-F`]+$/,
     /\*\*\* Stack trace for last set context - \.thread\/\.cxr resets it$/,
     /\.\.\.$/,
   ]
@@ -34,7 +37,7 @@ const NOISE = new RegExp(
 
 /** First characters a noise line can start with (by code); a cheap test before the pattern. */
 const NOISE_START = new Uint8Array(128);
-for (const c of '*PUDSGWBK.') NOISE_START[c.charCodeAt(0)] = 1;
+for (const c of '*PUDSGWBKLI.') NOISE_START[c.charCodeAt(0)] = 1;
 
 /** True for a line the debugger prints as noise (symbol errors, missing dump pages, elisions). */
 export function isNoise(line: string): boolean {
