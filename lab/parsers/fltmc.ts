@@ -17,7 +17,8 @@ export const FltmcFiltersResult = z.object({
     z.object({
       name: z.string(),
       instances: z.number().int().nullable(),
-      altitude: Altitude,
+      /** Null for a legacy filter that registered no altitude (its row shows only `<Legacy>`). */
+      altitude: Altitude.nullable(),
       frame: FrameNo,
     }),
   ),
@@ -75,9 +76,10 @@ export function parseFltmcFilters(text: string): FltmcFiltersResult {
   table.rows.forEach(({ cells, line }, n) => {
     const [name = '', instances = '', altitude = '', frame = ''] = cells;
     const f = frameOf(frame.trim());
+    const noAltitude = f === 'legacy' && altitude.trim() === '';
     const ok =
       name !== '' &&
-      /^\d+(?:\.\d+)?$/.test(altitude.trim()) &&
+      (noAltitude || /^\d+(?:\.\d+)?$/.test(altitude.trim())) &&
       f !== null &&
       (instances === '' || /^\d+$/.test(instances.trim()));
     if (!ok) {
@@ -90,7 +92,7 @@ export function parseFltmcFilters(text: string): FltmcFiltersResult {
     filters.push({
       name: name.trim(),
       instances: instances === '' ? null : Number(instances),
-      altitude: altitude.trim(),
+      altitude: noAltitude ? null : altitude.trim(),
       frame: f as number | 'legacy',
     });
   });
