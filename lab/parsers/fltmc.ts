@@ -99,6 +99,9 @@ export function parseFltmcFilters(text: string): FltmcFiltersResult {
   return built(FltmcFiltersResult, { filters, truncated });
 }
 
+const WIDE_INSTANCE =
+  /^(\S+)\s+(?:(\S+)\s+)?(\d+(?:\.\d+)?)\s+(\S.*?)\s+(\d+|<Legacy>)(?:\s+([0-9a-fA-F]{8}))?(?:\s+(\S+))?$/;
+
 /** Parses `fltmc instances` output (with or without the Volume Name column). */
 export function parseFltmcInstances(text: string): FltmcInstancesResult {
   const reader = new Reader('fltmc-instances', 'fltmc instances', text);
@@ -119,6 +122,21 @@ export function parseFltmcInstances(text: string): FltmcInstancesResult {
     const f = frameOf(at(iFrame));
     const ok =
       at(iFilter) !== '' && /^\d+(?:\.\d+)?$/.test(at(iAltitude)) && at(iInstance) !== '' && f !== null;
+    // An instance name wider than its column pushes the frame and the rest to the right: such a
+    // row is read by its words (the filter, the volume, the altitude, the name, the frame).
+    const wide = ok ? null : WIDE_INSTANCE.exec(line.text.trim());
+    if (wide && !(n === table.rows.length - 1 && wide[6] === undefined && iFeatures >= 0)) {
+      instances.push({
+        filter: wide[1] ?? '',
+        volume: wide[2] ?? null,
+        altitude: wide[3] ?? '',
+        instance: wide[4] ?? '',
+        frame: frameOf(wide[5] ?? '') as number | 'legacy',
+        supportedFeatures: wide[6] ?? null,
+        volumeStatus: wide[7] ?? null,
+      });
+      return;
+    }
     if (!ok) {
       if (n === table.rows.length - 1) {
         truncated = true;
