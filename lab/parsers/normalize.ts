@@ -110,7 +110,13 @@ function safeChar(code: number, whole: string): string {
 }
 
 /** Removes markdown code fences (a line of three or more backticks or tildes, with a language). */
-function stripFences(lines: L[]): L[] {
+function stripFences(input: L[]): L[] {
+  // A fence glued to output (```0: kd> k, or a last line ending in ```) is cut off the line.
+  const lines = input.map((l) => {
+    if (l.t.indexOf('```') === -1 || FENCE.test(l.t.trim())) return l;
+    const t = l.t.replace(/^(\s*)`{3,}(?=\S)/, '$1').replace(/(\S)`{3,}\s*$/, '$1');
+    return t === l.t ? l : { t, no: l.no };
+  });
   if (!lines.some((l) => FENCE.test(l.t.trim()))) return lines;
   return lines.filter((l) => !FENCE.test(l.t.trim()));
 }

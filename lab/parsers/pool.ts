@@ -40,7 +40,9 @@ export type PoolResult = z.infer<typeof PoolResult>;
 
 const PAGE = /^Pool page ([0-9a-fA-F`]+) region is (.+)$/;
 const BLOCK =
-  /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) previous size:\s*([0-9a-fA-F]+)\s+\((Allocated|Free)\s*\)\s*(\*)?(.{1,4}?)?(\s+\(Protected\))?\s*$/;
+  /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) previous size:\s*([0-9a-fA-F]+)\s+\((Allocated|Free)\s*\)\s*(\*)?(.{1,4}?)?(?:\s+Process: [0-9a-fA-F`]+)?(\s+\(Protected\))?\s*$/;
+/** A large allocation (a page or more), which has no header: `*ffffc986cb6f2000 : large page allocation, tag is V2lg, size is 0x4000 bytes`. */
+const LARGE = /^(\*)?([0-9a-fA-F`]{8,17}) : large page allocation, tag is (.{1,4}), size is (0x[0-9a-fA-F]+) bytes$/;
 const SPECIAL =
   /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) data: ([0-9a-fA-F`]+) \((\w+)\)\s*(\*)?(.{1,4})?\s*$/;
 const DESCRIPTION = /^(?:Pooltag .{1,4}\s*:|Owning component\s*:)\s*(.*)$/;
@@ -55,7 +57,8 @@ export function parsePool(text: string): PoolResult {
   if (!first) throw reader.fail('it is empty');
   const pageMatch = PAGE.exec(first.text.trim());
   // Debuggers before Windows Vista print the blocks without the "Pool page" line.
-  const headless = !pageMatch && (BLOCK.test(first.text.trim()) || SPECIAL.test(first.text.trim()));
+  const headless =
+    !pageMatch && (BLOCK.test(first.text.trim()) || SPECIAL.test(first.text.trim()) || LARGE.test(first.text.trim()));
   if (!pageMatch && !headless)
     throw reader.fail('it does not start with "Pool page … region is …" nor with a pool block', first);
   const blocks: PoolBlock[] = [];
@@ -78,6 +81,22 @@ export function parsePool(text: string): PoolResult {
         current: b[1] === '*',
         tagDescription: null,
         protected: b[8] !== undefined,
+      });
+      continue;
+    }
+    const large = LARGE.exec(t);
+    if (large && diagnostics.length === 0) {
+      blocks.push({
+        address: hexOrNull(large[2] ?? '') as string,
+        size: hexOrNull(large[4] ?? '') as string,
+        previousSize: null,
+        state: 'allocated',
+        poolType: null,
+        data: null,
+        tag: (large[3] ?? '').trimEnd() || null,
+        current: large[1] === '*',
+        tagDescription: null,
+        protected: false,
       });
       continue;
     }
