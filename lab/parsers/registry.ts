@@ -167,6 +167,10 @@ export function kindOfCommand(command: string): CommandKind | null {
 }
 
 function readKind(command: string): CommandKind | null {
+  // A compound line (`.process /r /p …; .thread … ; kb`) prints what its last command prints last:
+  // the context commands before it print one-line notices the parsers see through.
+  const parts = command.split(';').map((p) => p.trim()).filter((p) => p !== '');
+  if (parts.length > 1 && !command.includes('"')) return readKind(parts[parts.length - 1] as string);
   const c = command.trim();
   const word = (c.split(/\s+/)[0] ?? '').toLowerCase();
   if (/^!analyze$/.test(word)) return 'analyze';
@@ -188,7 +192,7 @@ function readKind(command: string): CommandKind | null {
   if (word === '.bugcheck') return 'bugcheck-banner';
   // `r` shows registers unless it sets one (`r rax=0`); `.cxr` with no context only resets it.
   if (word === 'r' && !c.includes('=')) return 'registers';
-  if (word === '.cxr' && c.split(/\s+/).length > 1) return 'registers';
+  if ((word === '.cxr' || word === '.trap') && c.split(/\s+/).length > 1) return 'registers';
   if (word === 'dd' || word === 'dc') return 'dwords';
   return null;
 }
