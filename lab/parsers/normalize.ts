@@ -124,6 +124,10 @@ function stripFences(input: L[]): L[] {
 /** Removes `>` quote levels (e-mail, markdown) when every non-blank line carries them. */
 function stripQuotes(input: L[]): L[] {
   let lines = input;
+  // Output pasted into source code as a comment: `// ` on every line.
+  const filledLines = lines.filter((l) => l.t.trim() !== '');
+  if (filledLines.length > 0 && filledLines.every((l) => /^[ \t]*\/\/(?: |$)/.test(l.t)))
+    lines = lines.map((l) => ({ t: l.t.replace(/^[ \t]*\/\/ ?/, ''), no: l.no }));
   for (let depth = 0; depth < 4; depth += 1) {
     const filled = lines.filter((l) => l.t.trim() !== '');
     if (filled.length === 0 || !filled.every((l) => /^[ \t]*>(?: |$)/.test(l.t))) return lines;
@@ -204,9 +208,21 @@ function stripPrompts(input: L[]): { lines: L[]; command: string | null; line: n
   const lines = input.slice();
   let command: string | null = null;
   let line: number | null = null;
-  const first = lines.findIndex((l) => l.t.trim() !== '');
+  let first = lines.findIndex((l) => l.t.trim() !== '');
+  // An author's note before the command echo (`// !pte [VirtualAddress]`, "Output:") is not output:
+  // a prompt on one of the first three lines starts the text.
+  let seen = 0;
+  for (let i = first; i >= 0 && i < lines.length && seen < 3; i += 1) {
+    const t = (lines[i] as L).t.trim();
+    if (t === '') continue;
+    seen += 1;
+    if (PROMPT.test(t)) {
+      first = i;
+      break;
+    }
+  }
   const head = first === -1 ? null : PROMPT.exec((lines[first] as L).t.trim());
-  if (head) {
+  if (head && lines.slice(first + 1).some((l) => l.t.trim() !== '')) {
     command = (lines[first] as L).t.trim().slice(head[0].length).trim() || null;
     line = (lines[first] as L).no;
     lines.splice(0, first + 1);

@@ -69,6 +69,12 @@ export function parsePte(text: string): PteResult {
   }
   const states = lines[i + 2];
   if (states) {
+    // Every `pfn` shown must be read with its flags, or the levels would be matched to the wrong
+    // values (a page whose flag columns were mangled shows `pfn 228d84 - -DA - UWEV`).
+    const shown = states.text.match(/\bpfn\b/g)?.length ?? 0;
+    const readable = states.text.match(/\bpfn [0-9a-fA-F]+\s+[-A-Z]{6,}/g)?.length ?? 0;
+    if (shown !== readable)
+      throw reader.fail('a "pfn" on the third line has no flags that can be read', states);
     const segRe = /pfn ([0-9a-fA-F]+)\s+([-A-Z]{6,})|not valid|LARGE PAGE/g;
     let n = 0;
     for (let m = segRe.exec(states.text); m !== null && n < levels.length; m = segRe.exec(states.text)) {
