@@ -83,8 +83,8 @@ export function parseIrp(text: string): IrpResult {
     const line = lines[i] as Line;
     const t = line.text.trim();
     const isLast = i === lines.length - 1;
-    if (t.endsWith('Irp stack trace') || t.endsWith('Irp stack trace.') || /^(?:No Mdl|Mdl =)/.test(t)) {
-      const m = /Mdl = ([0-9a-fA-F`]+)/.exec(t);
+    if (t.endsWith('Irp stack trace') || t.endsWith('Irp stack trace.') || /^(?:No Mdl|Mdl ?=)/.test(t)) {
+      const m = /Mdl ?= ?([0-9a-fA-F`]+)/.exec(t);
       if (m) mdl = hexOrNull(m[1] ?? '');
       const sb = /System buffer = ([0-9a-fA-F`]+)/i.exec(t);
       if (sb) systemBuffer = hexOrNull(sb[1] ?? '');
