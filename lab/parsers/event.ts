@@ -130,7 +130,10 @@ function fromText(lines: Line[], reader: Reader): RawEvent[] {
   for (const line of lines) {
     const t = line.text.trim();
     // A pasted record may be an item of a markdown list (`4. Log Name: …`, `- Log Name: …`).
-    const text = current === null ? line.text.replace(/^\s*(?:\d{1,3}\.|[-*])\s+(?=Log Name:|Event Type:)/, '') : line.text;
+    const text =
+      current === null
+        ? line.text.replace(/^\s*(?:\d{1,3}\.|[-*])\s+(?=Log Name:|Event Type:)/, '')
+        : line.text;
     const field = /^([A-Za-z][A-Za-z ]*?)\s*:\s?(.*)$/.exec(text);
     const name = field ? (field[1] ?? '').toLowerCase() : null;
     const target = name === null ? undefined : TEXT_FIELDS[name];

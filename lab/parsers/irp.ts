@@ -102,7 +102,10 @@ export function parseIrp(text: string): IrpResult {
       finish();
       pending = {
         current: fresh[1] === '>',
-        major: { name: fresh[2] === 'N/A' ? null : (fresh[2] ?? null), code: hexOrNull(fresh[3] ?? '') as string },
+        major: {
+          name: fresh[2] === 'N/A' ? null : (fresh[2] ?? null),
+          code: hexOrNull(fresh[3] ?? '') as string,
+        },
         minor: {
           name: fresh[4] === 'N/A' ? null : (fresh[4] ?? null),
           code: hexOrNull(fresh[5] ?? '') as string,

@@ -42,7 +42,8 @@ const PAGE = /^Pool page ([0-9a-fA-F`]+) region is (.+)$/;
 const BLOCK =
   /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) previous size:\s*([0-9a-fA-F]+)\s+\((Allocated|Free)\s*\)\s*(\*)?(.{1,4}?)?(?:\s+Process: [0-9a-fA-F`]+)?(\s+\(Protected\))?\s*$/;
 /** A large allocation (a page or more), which has no header: `*ffffc986cb6f2000 : large page allocation, tag is V2lg, size is 0x4000 bytes`. */
-const LARGE = /^(\*)?([0-9a-fA-F`]{8,17}) : large page allocation, tag is (.{1,4}), size is (0x[0-9a-fA-F]+) bytes$/;
+const LARGE =
+  /^(\*)?([0-9a-fA-F`]{8,17}) : large page allocation, tag is (.{1,4}), size is (0x[0-9a-fA-F]+) bytes$/;
 const SPECIAL =
   /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) data: ([0-9a-fA-F`]+) \((\w+)\)\s*(\*)?(.{1,4})?\s*$/;
 const DESCRIPTION = /^(?:Pooltag .{1,4}\s*:|Owning component\s*:)\s*(.*)$/;
@@ -58,7 +59,8 @@ export function parsePool(text: string): PoolResult {
   const pageMatch = PAGE.exec(first.text.trim());
   // Debuggers before Windows Vista print the blocks without the "Pool page" line.
   const headless =
-    !pageMatch && (BLOCK.test(first.text.trim()) || SPECIAL.test(first.text.trim()) || LARGE.test(first.text.trim()));
+    !pageMatch &&
+    (BLOCK.test(first.text.trim()) || SPECIAL.test(first.text.trim()) || LARGE.test(first.text.trim()));
   if (!pageMatch && !headless)
     throw reader.fail('it does not start with "Pool page … region is …" nor with a pool block', first);
   const blocks: PoolBlock[] = [];
@@ -123,7 +125,8 @@ export function parsePool(text: string): PoolResult {
       continue;
     }
     // `!pool <address> 1` prints each block's contents under it: an address and double words.
-    if (last && diagnostics.length === 0 && /^[0-9a-fA-F`]{8,17}(?:\s+[0-9a-fA-F]{8}){1,4}$/.test(t)) continue;
+    if (last && diagnostics.length === 0 && /^[0-9a-fA-F`]{8,17}(?:\s+[0-9a-fA-F]{8}){1,4}$/.test(t))
+      continue;
     if (CORRUPT.test(t)) corrupt = true;
     if (
       diagnostics.length > 0 ||

@@ -18,8 +18,7 @@ export type StackResult = z.infer<typeof StackResult>;
 
 const HEADER = /^\s*(?:#\s+)?(?:Child-SP|ChildEBP|Call Site|RetAddr)\b/;
 const INLINE_OLD = /^-{3,}inline function-{3,}\s+(.*)$/i;
-const INLINE_NUMBERED =
-  /^([0-9a-fA-F]{2,4})\s+\(Inline(?: Function)?\)\s+(?:[-`]+\s+){1,6}(?::\s+)?(.*)$/;
+const INLINE_NUMBERED = /^([0-9a-fA-F]{2,4})\s+\(Inline(?: Function)?\)\s+(?:[-`]+\s+){1,6}(?::\s+)?(.*)$/;
 const INLINE_UNNUMBERED = /^\(Inline(?: Function)?\)\s+(?:[-`]+\s+){1,6}(?::\s+)?(.*)$/;
 
 /** True for a header line of a stack listing. */
@@ -298,7 +297,12 @@ export function readFrames(
       // row), and at the end of the input the row may be cut before its call site.
       const next = lines[i + 1];
       const site = next ? parseCallSite(next.text.trim()) : null;
-      if (next && site !== null && site.module !== null && parseFrameRow(next.text, numbered, callSiteOnly, retOnly) === null) {
+      if (
+        next &&
+        site !== null &&
+        site.module !== null &&
+        parseFrameRow(next.text, numbered, callSiteOnly, retOnly) === null
+      ) {
         frame = { ...frame, module: site.module, function: site.function, offset: site.offset };
         i += 1;
       } else if (!lines.slice(i + 1).some((l) => l.text.trim() !== '')) {

@@ -324,8 +324,17 @@ export function filled(lines: readonly Line[]): Line[] {
   return out;
 }
 
-/** A share of letters outside ASCII that says the text is not English debugger output. */
+/**
+ * Words a localized Windows prints where the English tools print their own (German, French,
+ * Spanish bcdedit, vssadmin and Event Viewer labels); they are plain ASCII, so the share of
+ * letters outside ASCII below does not see them.
+ */
+const LOCALIZED_LABELS =
+  /^\s*(?:Bezeichner|Verfassername:|Verfasserkennung:|Letzter Fehler:|Protokollname:|Ereignis-ID:|Identificateur|Nom de l'enregistreur|Nom du journal|Identificador|Nombre del escritor|Windows-Start-Manager|Windows-Startladeprogramm|Gestionnaire de d.marrage Windows|Chargeur de d.marrage Windows)\b/m;
+
+/** A share of letters outside ASCII (or a localized label) that says the text is not English output. */
 export function looksLocalized(text: string): boolean {
+  if (LOCALIZED_LABELS.test(text)) return true;
   const letters = text.match(/\p{L}/gu) ?? [];
   if (letters.length === 0) return false;
   const foreign = letters.filter((c) => c.charCodeAt(0) > 0x7f).length;

@@ -79,7 +79,9 @@ function callSite(frame: Record<string, unknown>): string {
 export function mismatch(actual: unknown, expected: unknown, path = ''): string | null {
   if (typeof expected === 'string' && actual !== null && typeof actual === 'object' && 'module' in actual) {
     const site = callSite(actual as Record<string, unknown>);
-    return site === expected ? null : `${path}: ${JSON.stringify(site)} instead of ${JSON.stringify(expected)}`;
+    return site === expected
+      ? null
+      : `${path}: ${JSON.stringify(site)} instead of ${JSON.stringify(expected)}`;
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return `${path}: ${JSON.stringify(actual)} instead of a list`;
@@ -92,14 +94,17 @@ export function mismatch(actual: unknown, expected: unknown, path = ''): string 
     return null;
   }
   if (expected !== null && typeof expected === 'object') {
-    if (actual === null || typeof actual !== 'object') return `${path}: ${JSON.stringify(actual)} instead of an object`;
+    if (actual === null || typeof actual !== 'object')
+      return `${path}: ${JSON.stringify(actual)} instead of an object`;
     for (const [k, v] of Object.entries(expected)) {
       const d = mismatch((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
       if (d !== null) return d;
     }
     return null;
   }
-  return actual === expected ? null : `${path}: ${JSON.stringify(actual)} instead of ${JSON.stringify(expected)}`;
+  return actual === expected
+    ? null
+    : `${path}: ${JSON.stringify(actual)} instead of ${JSON.stringify(expected)}`;
 }
 
 /** How one capture fared: exact, a different value (where), or refused (the sentence). */
@@ -113,7 +118,12 @@ export function check(capture: Capture): Outcome {
   const exp = capture.expected;
   try {
     const value = parsers[capture.kind].parse(capture.text);
-    if ('refused' in exp) return { capture, result: 'different', where: `read a value where a refusal (${exp.refused}) was expected` };
+    if ('refused' in exp)
+      return {
+        capture,
+        result: 'different',
+        where: `read a value where a refusal (${exp.refused}) was expected`,
+      };
     const d = mismatch(value, exp.value);
     return d === null ? { capture, result: 'exact' } : { capture, result: 'different', where: d };
   } catch (error) {
