@@ -41,6 +41,8 @@ const TITLE = /^([A-Z][A-Z0-9_]+|Unknown bugcheck code) \(([0-9a-fA-F]+)\)$/;
 const ARG = /^Arg([1-4]): ([0-9a-fA-F`]+)(?:, ?(.*))?$/;
 const KEY = /^([A-Z][A-Z0-9_]{2,}):\s*(.*)$/;
 const KEY_PREFIX = /^Key\s*:\s*/;
+/** The summary line of `!analyze` without -v: `BugCheck D1, {e1147008, 1c, 0, fbe93403}`. */
+const SUMMARY = /^BugCheck ([0-9a-fA-F]+), \{([^{}]*)\}$/;
 
 /** Parses `!analyze -v` output; refuses text with neither an analysis banner nor Arg lines. */
 export function parseAnalyze(text: string): AnalyzeResult {
@@ -48,7 +50,7 @@ export function parseAnalyze(text: string): AnalyzeResult {
   const lines = prepare(text);
   const hasBanner =
     text.indexOf('Bugcheck Analysis') !== -1 && lines.some((l) => /Bugcheck Analysis/.test(l.text));
-  const hasArgs = lines.some((l) => ARG.test(l.text.trim()));
+  const hasArgs = lines.some((l) => ARG.test(l.text.trim()) || SUMMARY.test(l.text.trim()));
   if (!hasBanner && !hasArgs)
     throw reader.fail('it has neither the "Bugcheck Analysis" banner nor Arg1..Arg4 lines', filled(lines)[0]);
   let code: string | null = null;
@@ -84,6 +86,16 @@ export function parseAnalyze(text: string): AnalyzeResult {
     if (arg && phase !== 'details') {
       args[Number(arg[1]) - 1] = hexOrNull(arg[2] ?? '');
       phase = 'description';
+      continue;
+    }
+    const summary = c0 === 66 /* B */ ? SUMMARY.exec(t) : null;
+    if (summary) {
+      const values = (summary[2] ?? '').split(',').map((a) => a.trim());
+      if (code === null) code = stopCodeOrNull(summary[1] ?? '');
+      if (values.length === 4)
+        values.forEach((v, n) => {
+          if (args[n] === null) args[n] = hexOrNull(v);
+        });
       continue;
     }
     if (t === 'Arguments:') {
