@@ -136,11 +136,11 @@ function stripQuotes(input: L[]): L[] {
   return lines;
 }
 
-/** Leading tabs as four spaces. */
+/** Leading tabs as four spaces; a leading ideographic space (CJK pages indent with it) as two. */
 function expandTabs(line: string): string {
-  if (line.indexOf('\t') === -1) return line;
-  const lead = /^[ \t]*/.exec(line)?.[0] ?? '';
-  return lead.replace(/\t/g, '    ') + line.slice(lead.length);
+  if (line.indexOf('\t') === -1 && line.indexOf('\u3000') === -1) return line;
+  const lead = /^[ \t\u3000]*/.exec(line)?.[0] ?? '';
+  return lead.replace(/\t/g, '    ').replace(/\u3000/g, '  ') + line.slice(lead.length);
 }
 
 /** Trailing white space cut. */
