@@ -83,7 +83,7 @@ function entry<T>(
     if (looksLocalized(n.text)) {
       const first = n.text.split('\n').findIndex((l) => l.trim() !== '');
       throw new Reader(kind, COMMAND_OF[kind] ?? kind, n.text).fail(
-        'it is not the English output this parser reads',
+        'its labels are not the English ones the parser reads',
         first === -1
           ? undefined
           : { text: n.text.split('\n')[first] as string, no: n.origin[first] ?? first + 1 },

@@ -109,7 +109,7 @@ export function mismatch(actual: unknown, expected: unknown, path = ''): string 
 
 /** How one capture fared: exact, a different value (where), or refused (the sentence). */
 export type Outcome =
-  | { capture: Capture; result: 'exact' }
+  | { capture: Capture; result: 'exact'; sentence?: string }
   | { capture: Capture; result: 'different'; where: string }
   | { capture: Capture; result: 'refused'; sentence: string; expectedRefusal: boolean };
 
@@ -130,7 +130,7 @@ export function check(capture: Capture): Outcome {
     if (!(error instanceof ParseError)) throw error;
     if ('refused' in exp) {
       return error.message.includes(exp.refused)
-        ? { capture, result: 'exact' }
+        ? { capture, result: 'exact', sentence: error.message }
         : { capture, result: 'refused', sentence: error.message, expectedRefusal: true };
     }
     return { capture, result: 'refused', sentence: error.message, expectedRefusal: false };
