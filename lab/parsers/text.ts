@@ -24,6 +24,13 @@ const NOISE = new RegExp(
     /Browse full module list$/,
     /KD: Scanning for held locks\.*$/,
     /Loading (?:Kernel|User) Symbols$/,
+    /\.+$/,
+    /Using a machine size of [0-9a-fA-F]+ pages to configure the kd cache$/,
+    /\*\*\* CacheSize too low - increasing to \d+ MB$/,
+    /(?:Max cache size is|Total memory in cache|Number of regions cached)\s*:/,
+    /\d+ full reads broken into \d+ partial reads$/,
+    /(?:counts|bytes)\s*: \d+ cached\/\d+ uncached, [\d.]+% cached$/,
+    /\*\* (?:Transition|Prototype) PTEs are implicitly decoded$/,
     /Loading unloaded module list$/,
     /Implicit (?:process|thread) is now [0-9a-fA-F`]+$/,
     /\*\*\* Stack trace for last set context - \.thread\/\.cxr resets it$/,
@@ -37,7 +44,7 @@ const NOISE = new RegExp(
 
 /** First characters a noise line can start with (by code); a cheap test before the pattern. */
 const NOISE_START = new Uint8Array(128);
-for (const c of '*PUDSGWBKLI.') NOISE_START[c.charCodeAt(0)] = 1;
+for (const c of '*PUDSGWBKLIMTNcb0123456789.') NOISE_START[c.charCodeAt(0)] = 1;
 
 /** True for a line the debugger prints as noise (symbol errors, missing dump pages, elisions). */
 export function isNoise(line: string): boolean {
