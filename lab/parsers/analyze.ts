@@ -146,7 +146,14 @@ export function parseAnalyze(text: string): AnalyzeResult {
       phase = 'description';
     }
   }
-  if (code === null && keyValues.BUGCHECK_CODE) code = stopCodeOrNull(keyValues.BUGCHECK_CODE);
+  // The code is shown once more by the current analysis' keys: read it from there when the title
+  // and BUGCHECK_CODE are not in the text.
+  const shownCode =
+    keyValues.BUGCHECK_CODE ??
+    keyValues['Bugcheck.Code.KiBugCheckData'] ??
+    keyValues['Bugcheck.Code.LegacyAPI'] ??
+    keyValues['Bugcheck.Code.TargetModel'];
+  if (code === null && shownCode !== undefined) code = stopCodeOrNull(shownCode);
   for (let n = 1; n <= 4; n += 1) {
     const p = keyValues[`BUGCHECK_P${n}`];
     if (args[n - 1] === null && p !== undefined) args[n - 1] = hexOrNull(p);
