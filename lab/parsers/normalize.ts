@@ -70,7 +70,8 @@ export function normalize(input: string, options: NormalizeOptions = {}): Normal
   if (text.indexOf('&') !== -1) text = decodeEntities(text);
   // Markdown bold an author put on part of a line (`**win32kbase!QueuePowerRequest**+0x187`);
   // kd's own stars (`*** ERROR`, `**** DUMP`, `** Transition`) never wrap a word this way.
-  if (text.indexOf('**') !== -1) text = text.replace(/(?<![*\w])\*\*(?!\*)([^*\s](?:[^*\n]*[^*\s])?)\*\*(?!\*)/g, '$1');
+  if (text.indexOf('**') !== -1)
+    text = text.replace(/(?<![*\w])\*\*(?!\*)([^*\s](?:[^*\n]*[^*\s])?)\*\*(?!\*)/g, '$1');
   let lines: L[] = text.split('\n').map((t, i) => ({ t, no: i + 1 }));
   lines = stripFences(lines);
   lines = stripQuotes(lines);

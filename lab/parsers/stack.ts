@@ -18,7 +18,8 @@ export type StackResult = z.infer<typeof StackResult>;
 
 const HEADER = /^\s*(?:#\s+)?(?:Child-SP|ChildEBP|Call Site|RetAddr)\b/;
 const INLINE_OLD = /^-{3,}inline function-{3,}\s+(.*)$/i;
-const INLINE_NUMBERED = /^([0-9a-fA-F]{2,4})\s+\(Inline(?: Function)?\)\s+(?::\s+)?(?:[-`]+\s+){1,6}(?::\s+)?(.*)$/;
+const INLINE_NUMBERED =
+  /^([0-9a-fA-F]{2,4})\s+\(Inline(?: Function)?\)\s+(?::\s+)?(?:[-`]+\s+){1,6}(?::\s+)?(.*)$/;
 const INLINE_UNNUMBERED = /^\(Inline(?: Function)?\)\s+(?::\s+)?(?:[-`]+\s+){1,6}(?::\s+)?(.*)$/;
 
 /** True for a header line of a stack listing. */

@@ -48,8 +48,8 @@ const corpus = loadCorpus();
 const outcomes = corpus.map(check);
 
 describe('the corpus of real captures', () => {
-  it('holds at least 130 captures, each with its provenance', () => {
-    expect.ok(corpus.length >= 130, `${corpus.length} captures`);
+  it('holds at least 150 captures, each with its provenance', () => {
+    expect.ok(corpus.length >= 150, `${corpus.length} captures`);
     const without = corpus.filter((c) => !c.provenance.source).map((c) => `${c.kind}/${c.name}`);
     expect.deepEqual(without, []);
   });
