@@ -127,13 +127,22 @@ function fromText(lines: Line[], reader: Reader): RawEvent[] {
   let current: RawEvent | null = null;
   let inMessage = false;
   let inXml = false;
+  // `wevtutil qe … /f:text` opens each record with `Event[N]:` and indents its fields by two.
+  let wevtutil = false;
   for (const line of lines) {
     const t = line.text.trim();
+    if (/^Event\[\d+\]:$/.test(t)) {
+      if (current) events.push(current);
+      current = null;
+      wevtutil = true;
+      inMessage = false;
+      inXml = false;
+      continue;
+    }
     // A pasted record may be an item of a markdown list (`4. Log Name: …`, `- Log Name: …`).
+    const base = wevtutil && !inMessage ? t : line.text;
     const text =
-      current === null
-        ? line.text.replace(/^\s*(?:\d{1,3}\.|[-*])\s+(?=Log Name:|Event Type:)/, '')
-        : line.text;
+      current === null ? base.replace(/^\s*(?:\d{1,3}\.|[-*])\s+(?=Log Name:|Event Type:)/, '') : base;
     const field = /^([A-Za-z][A-Za-z ]*?)\s*:\s?(.*)$/.exec(text);
     const name = field ? (field[1] ?? '').toLowerCase() : null;
     const target = name === null ? undefined : TEXT_FIELDS[name];
@@ -193,7 +202,7 @@ function fromText(lines: Line[], reader: Reader): RawEvent[] {
 
 /** Fields an event form prints that carry nothing decoded here. */
 const OTHER_FIELDS =
-  /^(?:event category|task category|time|user|keywords|opcode|task|recordid|logname|containerlog|processid|threadid|version|qualifiers|userid|activityid|relatedactivityid|keywordsdisplaynames|taskdisplayname|opcodedisplayname|bookmark|properties)$/;
+  /^(?:event category|task category|time|user|user name|keyword|keywords|opcode|task|recordid|logname|containerlog|processid|threadid|version|qualifiers|userid|activityid|relatedactivityid|keywordsdisplaynames|taskdisplayname|opcodedisplayname|bookmark|properties)$/;
 
 function hasField(event: RawEvent, key: keyof RawEvent | 'skip' | undefined): boolean {
   if (key === undefined || key === 'skip') return false;
