@@ -149,7 +149,7 @@ describe('the kernel debugger on the embedded lab', () => {
     const banner = parsers['bugcheck-banner'].parse((await kd.execute('.bugcheck')).output);
     expect.deepEqual(
       [banner.code, banner.args],
-      [stop.bugcheck.codeText, stop.bugcheck.args?.map((a) => a.toLowerCase())],
+      [`0x${stop.bugcheck.code.toString(16)}`, stop.bugcheck.args?.map((a) => a.toLowerCase())],
       '.bugcheck repeats what kd announced',
     );
 

@@ -6,13 +6,13 @@
 import { z } from 'zod';
 import { built } from './built.js';
 import { Frame } from './frame.js';
-import { Hex, hexOrNull } from './hex.js';
+import { Hex, hexOrNull, StopCode, stopCodeOrNull } from './hex.js';
 import { readFrames } from './stack.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
 export const Bugcheck = z.object({
-  /** `0x` + the code as printed in the title or BUGCHECK_CODE (`0xd1`, `0x1000007e`); null if not shown. */
-  code: Hex.nullable(),
+  /** The stop code from the title or BUGCHECK_CODE (`0xd1`, `0x1000007e`, see README.md); null if not shown. */
+  code: StopCode.nullable(),
   /** The bug check name from the title line (`DRIVER_IRQL_NOT_LESS_OR_EQUAL`); null if not shown. */
   name: z.string().nullable(),
   /** Arg1..Arg4; an argument the text does not show is null. */
@@ -37,10 +37,12 @@ export const AnalyzeResult = z.object({
 });
 export type AnalyzeResult = z.infer<typeof AnalyzeResult>;
 
-const TITLE = /^([A-Z][A-Z0-9_]+) \(([0-9a-fA-F]+)\)$/;
+const TITLE = /^([A-Z][A-Z0-9_]+|Unknown bugcheck code) \(([0-9a-fA-F]+)\)$/;
 const ARG = /^Arg([1-4]): ([0-9a-fA-F`]+)(?:, ?(.*))?$/;
 const KEY = /^([A-Z][A-Z0-9_]{2,}):\s*(.*)$/;
 const KEY_PREFIX = /^Key\s*:\s*/;
+/** The summary line of `!analyze` without -v: `BugCheck D1, {e1147008, 1c, 0, fbe93403}`. */
+const SUMMARY = /^BugCheck ([0-9a-fA-F]+), \{([^{}]*)\}$/;
 
 /** Parses `!analyze -v` output; refuses text with neither an analysis banner nor Arg lines. */
 export function parseAnalyze(text: string): AnalyzeResult {
@@ -48,7 +50,7 @@ export function parseAnalyze(text: string): AnalyzeResult {
   const lines = prepare(text);
   const hasBanner =
     text.indexOf('Bugcheck Analysis') !== -1 && lines.some((l) => /Bugcheck Analysis/.test(l.text));
-  const hasArgs = lines.some((l) => ARG.test(l.text.trim()));
+  const hasArgs = lines.some((l) => ARG.test(l.text.trim()) || SUMMARY.test(l.text.trim()));
   if (!hasBanner && !hasArgs)
     throw reader.fail('it has neither the "Bugcheck Analysis" banner nor Arg1..Arg4 lines', filled(lines)[0]);
   let code: string | null = null;
@@ -59,18 +61,24 @@ export function parseAnalyze(text: string): AnalyzeResult {
   let stack: Frame[] | null = null;
   let stackTruncated = false;
   let phase: 'head' | 'description' | 'details' = 'head';
+  // What kd prints before the banner (symbol loading, its progress dots) is not the analysis.
+  let beforeBanner = hasBanner;
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     const t = line.text.trim();
     if (t === '') continue;
+    if (beforeBanner) {
+      if (t.indexOf('Bugcheck Analysis') !== -1) beforeBanner = false;
+      continue;
+    }
     // Each pattern below is tried only on lines whose first (or last) character it can match.
     const c0 = t.charCodeAt(0);
     if (c0 === 42 /* * */ && /^\*[\s*]*(?:Bugcheck Analysis[\s*]*)?$/.test(t)) continue;
     const upper = c0 >= 65 && c0 <= 90;
     const title = upper && t.charCodeAt(t.length - 1) === 41 /* ) */ ? TITLE.exec(t) : null;
     if (title && phase === 'head') {
-      name = title[1] ?? null;
-      code = hexOrNull(title[2] ?? '');
+      name = title[1] === 'Unknown bugcheck code' ? null : (title[1] ?? null);
+      code = stopCodeOrNull(title[2] ?? '');
       phase = 'description';
       continue;
     }
@@ -78,6 +86,16 @@ export function parseAnalyze(text: string): AnalyzeResult {
     if (arg && phase !== 'details') {
       args[Number(arg[1]) - 1] = hexOrNull(arg[2] ?? '');
       phase = 'description';
+      continue;
+    }
+    const summary = c0 === 66 /* B */ ? SUMMARY.exec(t) : null;
+    if (summary) {
+      const values = (summary[2] ?? '').split(',').map((a) => a.trim());
+      if (code === null) code = stopCodeOrNull(summary[1] ?? '');
+      if (values.length === 4)
+        values.forEach((v, n) => {
+          if (args[n] === null) args[n] = hexOrNull(v);
+        });
       continue;
     }
     if (t === 'Arguments:') {
@@ -128,7 +146,14 @@ export function parseAnalyze(text: string): AnalyzeResult {
       phase = 'description';
     }
   }
-  if (code === null && keyValues.BUGCHECK_CODE) code = hexOrNull(keyValues.BUGCHECK_CODE);
+  // The code is shown once more by the current analysis' keys: read it from there when the title
+  // and BUGCHECK_CODE are not in the text.
+  const shownCode =
+    keyValues.BUGCHECK_CODE ??
+    keyValues['Bugcheck.Code.KiBugCheckData'] ??
+    keyValues['Bugcheck.Code.LegacyAPI'] ??
+    keyValues['Bugcheck.Code.TargetModel'];
+  if (code === null && shownCode !== undefined) code = stopCodeOrNull(shownCode);
   for (let n = 1; n <= 4; n += 1) {
     const p = keyValues[`BUGCHECK_P${n}`];
     if (args[n - 1] === null && p !== undefined) args[n - 1] = hexOrNull(p);

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ParseError } from './errors.js';
 import { type StreamOptions, type TextSource, wholeLines } from './lines.js';
+import { normalizeText } from './normalize.js';
 import { type CommandKind, commandParsers, kindOfCommand } from './registry.js';
 
 export const TranscriptCommand = z.object({
@@ -22,7 +23,15 @@ export type TranscriptCommand = z.infer<typeof TranscriptCommand>;
 export const TranscriptResult = z.object({ commands: z.array(TranscriptCommand) });
 export type TranscriptResult = z.infer<typeof TranscriptResult>;
 
-const PROMPT = /^\s*(?:> ?)?(?:\d+: )?l?kd> ?(.*)$/;
+const PROMPT = /^\s*(?:> ?)?(?:\d+(?:\.\d+)?: )?l?kd(?::x86)?> ?(.*)$/;
+
+/** Where the next prompt marker is: `kd>`, or a WoW64 target's `kd:x86>` (`32.2: kd:x86> `). */
+function nextPrompt(text: string, from: number): number {
+  const plain = text.indexOf('kd>', from);
+  const wow = text.indexOf('kd:x86>', from);
+  if (wow === -1) return plain;
+  return plain === -1 ? wow : Math.min(plain, wow);
+}
 
 /**
  * Parses one command's output (already split from the transcript); `validate: false` skips the
@@ -67,7 +76,7 @@ class PromptSplitter {
   /** Feeds text made of whole lines (every line ends with "\n", except at the end of the input). */
   feed(text: string): void {
     let from = 0;
-    let at = text.indexOf('kd>');
+    let at = nextPrompt(text, 0);
     while (at !== -1) {
       const lineStart = at === 0 ? 0 : text.lastIndexOf('\n', at - 1) + 1;
       let lineEnd = text.indexOf('\n', at);
@@ -81,7 +90,7 @@ class PromptSplitter {
         this.any = true;
         from = lineEnd + 1;
       }
-      at = lineEnd + 1 < text.length ? text.indexOf('kd>', lineEnd + 1) : -1;
+      at = lineEnd + 1 < text.length ? nextPrompt(text, lineEnd + 1) : -1;
     }
     this.add(text, from, text.length);
   }
@@ -112,7 +121,8 @@ class PromptSplitter {
 }
 
 /** Splits a transcript held in memory and parses every command. */
-export function parseTranscript(text: string): TranscriptResult {
+export function parseTranscript(pasted: string): TranscriptResult {
+  const text = normalizeText(pasted, { keepPrompts: true });
   const commands: TranscriptCommand[] = [];
   const splitter = new PromptSplitter((command, output) =>
     commands.push(parseCommandOutput(command, output)),

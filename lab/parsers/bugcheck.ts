@@ -5,14 +5,14 @@
  */
 import { z } from 'zod';
 import { built } from './built.js';
-import { Hex, hexOrNull } from './hex.js';
+import { Hex, hexOrNull, StopCode, stopCodeOrNull } from './hex.js';
 import { filled, prepare, Reader } from './text.js';
 
 export const BugcheckBannerResult = z.object({
   /** True for a bug check; false when the text shows only a break instruction exception. */
   isBugcheck: z.boolean(),
-  /** The code as printed (`0x000000d1`), null for a breakpoint. */
-  code: Hex.nullable(),
+  /** The stop code (`0xd1`, see README.md), null for a breakpoint. */
+  code: StopCode.nullable(),
   /** The four parameters; a parameter the text elides (`0x...`) is null. */
   args: z.array(Hex.nullable()),
   driverAtFault: z.string().nullable(),
@@ -35,7 +35,7 @@ export function parseBugcheckBanner(text: string): BugcheckBannerResult {
     const t = lines[i]?.text.trim() ?? '';
     const fatal = /^\*\*\* Fatal System Error: (0x[0-9a-fA-F]{8})$/.exec(t);
     if (fatal) {
-      code = hexOrNull(fatal[1] ?? '');
+      code = stopCodeOrNull(fatal[1] ?? '');
       const next = lines[i + 1]?.text.trim() ?? '';
       const p = /^\(([^,()]+),([^,()]+),([^,()]+),([^,()]+)\)$/.exec(next);
       if (p) {
@@ -46,7 +46,7 @@ export function parseBugcheckBanner(text: string): BugcheckBannerResult {
     }
     const dot = /^Bugcheck code ([0-9a-fA-F]+)$/.exec(t);
     if (dot) {
-      code = hexOrNull(dot[1] ?? '');
+      code = stopCodeOrNull(dot[1] ?? '');
       continue;
     }
     const dotArgs = /^Arguments ((?:[0-9a-fA-F`]+\s*){4})$/.exec(t);

@@ -26,6 +26,8 @@ export class ParseError extends Error {
   readonly reason: string;
   readonly line: number | null;
   readonly excerpt: string;
+  /** The command the parser reads the output of, as the message names it. */
+  readonly command: string;
 
   constructor(kind: string, command: string, details: ParseErrorDetails) {
     const where = details.line === null ? '' : ` at line ${details.line}`;
@@ -38,5 +40,16 @@ export class ParseError extends Error {
     this.reason = details.reason;
     this.line = details.line;
     this.excerpt = details.excerpt;
+    this.command = command;
+  }
+
+  /** The same error with its line number mapped (from the normalised text back to the pasted one). */
+  withLine(map: (line: number) => number): ParseError {
+    if (this.line === null) return this;
+    return new ParseError(this.kind, this.command, {
+      reason: this.reason,
+      line: map(this.line),
+      excerpt: this.excerpt,
+    });
   }
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { built } from './built.js';
-import { Hex, hexOrNull } from './hex.js';
+import { Hex, hexOrNull, StopCode, stopCodeOrNull } from './hex.js';
 import { SCSI_OPCODE, SCSI_STATUS, SRB_FLAGS, SRB_STATUS } from './storage-codes.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 
@@ -34,7 +34,7 @@ export const EventDecoded = z.discriminatedUnion('type', [
   z.object({ type: z.literal('storport-reset'), device: z.string().nullable() }),
   z.object({
     type: z.literal('bugcheck'),
-    code: Hex.nullable(),
+    code: StopCode.nullable(),
     args: z.array(Hex),
     dumpPath: z.string().nullable(),
     reportId: z.string().nullable(),
@@ -66,6 +66,8 @@ interface RawEvent {
   message: string;
   binary: string | null;
   properties: string[] | null;
+  /** False when a text record shows no message field (it was cut before it). */
+  messageShown?: boolean;
 }
 
 /** Parses one or more events in any of the supported forms. */
@@ -84,6 +86,8 @@ export function parseEvent(text: string): EventResult {
   if (raws.length === 0) throw reader.fail('it holds no event', filled(prepare(text))[0]);
   const events = raws.map((r) => {
     if (r.eventId === null || !/^\d+$/.test(r.eventId)) throw reader.fail('an event has no numeric event ID');
+    if (r.messageShown === false)
+      throw reader.fail(`event ${r.eventId} ends before its message field, so the text was cut off`);
     const eventId = Number(r.eventId);
     return {
       eventId,
@@ -123,9 +127,23 @@ function fromText(lines: Line[], reader: Reader): RawEvent[] {
   let current: RawEvent | null = null;
   let inMessage = false;
   let inXml = false;
+  // `wevtutil qe … /f:text` opens each record with `Event[N]:` and indents its fields by two.
+  let wevtutil = false;
   for (const line of lines) {
     const t = line.text.trim();
-    const field = /^([A-Za-z][A-Za-z ]*?)\s*:\s?(.*)$/.exec(line.text);
+    if (/^Event\[\d+\]:$/.test(t)) {
+      if (current) events.push(current);
+      current = null;
+      wevtutil = true;
+      inMessage = false;
+      inXml = false;
+      continue;
+    }
+    // A pasted record may be an item of a markdown list (`4. Log Name: …`, `- Log Name: …`).
+    const base = wevtutil && !inMessage ? t : line.text;
+    const text =
+      current === null ? base.replace(/^\s*(?:\d{1,3}\.|[-*])\s+(?=Log Name:|Event Type:)/, '') : base;
+    const field = /^([A-Za-z][A-Za-z ]*?)\s*:\s?(.*)$/.exec(text);
     const name = field ? (field[1] ?? '').toLowerCase() : null;
     const target = name === null ? undefined : TEXT_FIELDS[name];
     const starts = name === 'event type' || name === 'log name';
@@ -150,14 +168,23 @@ function fromText(lines: Line[], reader: Reader): RawEvent[] {
           message: '',
           binary: null,
           properties: null,
+          messageShown: false,
         };
         inXml = false;
       }
       inMessage = target === 'message';
       const value = (field[2] ?? '').trim();
-      if (target === 'message') current.message = value;
-      else if (target !== undefined && target !== 'skip' && target !== 'binary' && target !== 'properties') {
-        current[target] = value === '' ? null : value;
+      if (target === 'message') {
+        current.message = value;
+        current.messageShown = true;
+      } else if (
+        target !== undefined &&
+        target !== 'skip' &&
+        target !== 'binary' &&
+        target !== 'properties'
+      ) {
+        current[target as 'eventId' | 'provider' | 'level' | 'time' | 'computer'] =
+          value === '' ? null : value;
       }
       continue;
     }
@@ -175,7 +202,7 @@ function fromText(lines: Line[], reader: Reader): RawEvent[] {
 
 /** Fields an event form prints that carry nothing decoded here. */
 const OTHER_FIELDS =
-  /^(?:event category|task category|time|user|keywords|opcode|task|recordid|logname|containerlog|processid|threadid|version|qualifiers|userid|activityid|relatedactivityid|keywordsdisplaynames|taskdisplayname|opcodedisplayname|bookmark|properties)$/;
+  /^(?:event category|task category|time|user|user name|keyword|keywords|opcode|task|recordid|logname|containerlog|processid|threadid|version|qualifiers|userid|activityid|relatedactivityid|keywordsdisplaynames|taskdisplayname|opcodedisplayname|bookmark|properties)$/;
 
 function hasField(event: RawEvent, key: keyof RawEvent | 'skip' | undefined): boolean {
   if (key === undefined || key === 'skip') return false;
@@ -355,7 +382,7 @@ function decode(eventId: number, e: RawEvent): EventDecoded | null {
     };
     return {
       type: 'bugcheck',
-      code: hexOrNull(m[1] ?? ''),
+      code: stopCodeOrNull(m[1] ?? ''),
       args: args as string[],
       dumpPath: prop(1) ?? saved?.[1] ?? /saved in: (.+?)\.(?:\s|$)/.exec(flat)?.[1] ?? null,
       reportId: prop(2) ?? report?.[1] ?? null,

@@ -17,7 +17,8 @@ export const FltmcFiltersResult = z.object({
     z.object({
       name: z.string(),
       instances: z.number().int().nullable(),
-      altitude: Altitude,
+      /** Null for a legacy filter that registered no altitude (its row shows only `<Legacy>`). */
+      altitude: Altitude.nullable(),
       frame: FrameNo,
     }),
   ),
@@ -75,9 +76,10 @@ export function parseFltmcFilters(text: string): FltmcFiltersResult {
   table.rows.forEach(({ cells, line }, n) => {
     const [name = '', instances = '', altitude = '', frame = ''] = cells;
     const f = frameOf(frame.trim());
+    const noAltitude = f === 'legacy' && altitude.trim() === '';
     const ok =
       name !== '' &&
-      /^\d+(?:\.\d+)?$/.test(altitude.trim()) &&
+      (noAltitude || /^\d+(?:\.\d+)?$/.test(altitude.trim())) &&
       f !== null &&
       (instances === '' || /^\d+$/.test(instances.trim()));
     if (!ok) {
@@ -90,12 +92,15 @@ export function parseFltmcFilters(text: string): FltmcFiltersResult {
     filters.push({
       name: name.trim(),
       instances: instances === '' ? null : Number(instances),
-      altitude: altitude.trim(),
+      altitude: noAltitude ? null : altitude.trim(),
       frame: f as number | 'legacy',
     });
   });
   return built(FltmcFiltersResult, { filters, truncated });
 }
+
+const WIDE_INSTANCE =
+  /^(\S+)\s+(?:(\S+)\s+)?(\d+(?:\.\d+)?)\s+(\S.*?)\s+(\d+|<Legacy>)(?:\s+([0-9a-fA-F]{8}))?(?:\s+(\S+))?$/;
 
 /** Parses `fltmc instances` output (with or without the Volume Name column). */
 export function parseFltmcInstances(text: string): FltmcInstancesResult {
@@ -117,6 +122,21 @@ export function parseFltmcInstances(text: string): FltmcInstancesResult {
     const f = frameOf(at(iFrame));
     const ok =
       at(iFilter) !== '' && /^\d+(?:\.\d+)?$/.test(at(iAltitude)) && at(iInstance) !== '' && f !== null;
+    // An instance name wider than its column pushes the frame and the rest to the right: such a
+    // row is read by its words (the filter, the volume, the altitude, the name, the frame).
+    const wide = ok ? null : WIDE_INSTANCE.exec(line.text.trim());
+    if (wide && !(n === table.rows.length - 1 && wide[6] === undefined && iFeatures >= 0)) {
+      instances.push({
+        filter: wide[1] ?? '',
+        volume: wide[2] ?? null,
+        altitude: wide[3] ?? '',
+        instance: wide[4] ?? '',
+        frame: frameOf(wide[5] ?? '') as number | 'legacy',
+        supportedFeatures: wide[6] ?? null,
+        volumeStatus: wide[7] ?? null,
+      });
+      return;
+    }
     if (!ok) {
       if (n === table.rows.length - 1) {
         truncated = true;

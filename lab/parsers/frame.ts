@@ -61,11 +61,15 @@ export function parseCallSite(raw: string): CallSite | null {
     for (let i = 0; i < 3 && ANNOTATION.test(text); i += 1) text = text.replace(ANNOTATION, '');
   }
   const site = readSite(text);
+  if (site === null) return null;
   if (source !== undefined) site.source = source;
   return site;
 }
 
-function readSite(text: string): CallSite {
+/** A module name as the debugger prints it: no white space, no punctuation but `._-$@`. */
+const MODULE = /^[\w.$@-]+$/;
+
+function readSite(text: string): CallSite | null {
   if (BARE.test(text)) {
     const address = hexOrNull(text);
     return address === null
@@ -76,6 +80,9 @@ function readSite(text: string): CallSite {
   const plus = text.lastIndexOf('+');
   if (bang > 0) {
     const module = text.slice(0, bang);
+    // Text before a `!` that cannot be a module (`0x1f8\`d0030000  ← unbacked memory!`) is not
+    // a call site: an author's note after a frame, not something to split.
+    if (!MODULE.test(module)) return null;
     let rest = text.slice(bang + 1).trim();
     let offset: string | null = null;
     if (plus > bang) {

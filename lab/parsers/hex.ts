@@ -51,3 +51,17 @@ export function intOrNull(text: string): number | null {
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : null;
 }
+
+/** A stop (bug check) code wherever it appears: `0x` + lowercase hex, no leading zeros (`0xd1`, `0x0`). */
+export const StopCode = z
+  .string()
+  .regex(/^0x(?:0|[1-9a-f][0-9a-f]*)$/, 'a stop code written 0x + lowercase digits without leading zeros');
+export type StopCode = z.infer<typeof StopCode>;
+
+/** The stop code convention's form of a printed code (`0x00000080`, `D1`, `0`), or null. */
+export function stopCodeOrNull(text: string): StopCode | null {
+  const hex = hexOrNull(text.trim());
+  if (hex === null) return null;
+  const digits = hex.slice(2).replace(/^0+/, '');
+  return `0x${digits === '' ? '0' : digits}`;
+}

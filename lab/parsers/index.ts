@@ -35,6 +35,7 @@ export {
 } from './auto.js';
 export { BcdDbgSettingsResult, BcdEnumResult } from './bcdedit.js';
 export { BugcheckBannerResult } from './bugcheck.js';
+export { decodeBytes } from './decode.js';
 export { DwordsResult } from './dwords.js';
 export { ParseError } from './errors.js';
 export { EventResult, WindowsEvent } from './event.js';

@@ -48,7 +48,7 @@ export type IrpResult = z.infer<typeof IrpResult>;
 
 const HEADER =
   /^Irp is (active|not active|.+?) with (\d+) stacks?(?: (\d+) is current \(= (0x[0-9a-fA-F`]+)\))?/;
-const NEW_LOC = /^(>)?\[(\w+)\(([0-9a-fA-F]+)\), (\S+)\(([0-9a-fA-F]+)\)\]$/;
+const NEW_LOC = /^(>)?\[(\w+|N\/A)\(([0-9a-fA-F]+)\), (\S+)\(([0-9a-fA-F]+)\)\]$/;
 const OLD_LOC = /^(>)?\[\s*([0-9a-fA-F]+),\s*([0-9a-fA-F]+)\]\s+(.*)$/;
 const VALUES =
   /^([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+([0-9a-fA-F`]+)\s+([0-9a-fA-F`]+)\s+([0-9a-fA-F`]+)-([0-9a-fA-F`]+)((?:\s+(?:Success|Error|Cancel))*)(\s+pending)?$/;
@@ -83,8 +83,8 @@ export function parseIrp(text: string): IrpResult {
     const line = lines[i] as Line;
     const t = line.text.trim();
     const isLast = i === lines.length - 1;
-    if (t.endsWith('Irp stack trace') || t.endsWith('Irp stack trace.') || /^(?:No Mdl|Mdl =)/.test(t)) {
-      const m = /Mdl = ([0-9a-fA-F`]+)/.exec(t);
+    if (t.endsWith('Irp stack trace') || t.endsWith('Irp stack trace.') || /^(?:No Mdl|Mdl ?=)/.test(t)) {
+      const m = /Mdl ?= ?([0-9a-fA-F`]+)/.exec(t);
       if (m) mdl = hexOrNull(m[1] ?? '');
       const sb = /System buffer = ([0-9a-fA-F`]+)/i.exec(t);
       if (sb) systemBuffer = hexOrNull(sb[1] ?? '');
@@ -102,7 +102,10 @@ export function parseIrp(text: string): IrpResult {
       finish();
       pending = {
         current: fresh[1] === '>',
-        major: { name: fresh[2] ?? null, code: hexOrNull(fresh[3] ?? '') as string },
+        major: {
+          name: fresh[2] === 'N/A' ? null : (fresh[2] ?? null),
+          code: hexOrNull(fresh[3] ?? '') as string,
+        },
         minor: {
           name: fresh[4] === 'N/A' ? null : (fresh[4] ?? null),
           code: hexOrNull(fresh[5] ?? '') as string,

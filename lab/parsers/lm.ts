@@ -69,6 +69,12 @@ export function parseLm(text: string): LmResult {
         }
         throw reader.fail('a module line has no symbol state in parentheses', line);
       }
+      // The last row without the symbol state its siblings print was cut inside its name.
+      const previous = modules[modules.length - 1];
+      if (rest === '' && i === lines.length - 1 && previous !== undefined && previous.symbols !== null) {
+        truncated = true;
+        continue;
+      }
       modules.push({
         start,
         end,
@@ -83,6 +89,11 @@ export function parseLm(text: string): LmResult {
     }
     const detail = /^([A-Za-z][\w ]*?):\s+(.*)$/.exec(t);
     const last = modules[modules.length - 1];
+    // `lm` with private symbols prints the symbol file on its own indented line under the module.
+    if (!detail && last && last.symbolFile === null && line.text !== t && /\.pdb$/i.test(t)) {
+      last.symbolFile = t;
+      continue;
+    }
     if (detail && last && line.text !== t) {
       last.details[detail[1] ?? ''] = detail[2] ?? '';
       continue;

@@ -23,6 +23,9 @@ export const LockResource = z.object({
   mode: z.enum(['exclusive', 'shared']).nullable(),
   sharedOwners: z.number().int().nullable(),
   contentionCount: z.number().int().nullable(),
+  /** `NumberOfExclusiveWaiters = N` / `NumberOfSharedWaiters = N`; null when the line is absent. */
+  exclusiveWaiters: z.number().int().nullable(),
+  sharedWaiters: z.number().int().nullable(),
   owners: z.array(LockOwner),
   waiters: z.array(z.object({ kind: z.enum(['exclusive', 'shared']), thread: Hex })),
 });
@@ -66,6 +69,8 @@ export function parseLocks(text: string): LocksResult {
         mode: state.startsWith('Shared') ? 'shared' : state === 'Exclusively owned' ? 'exclusive' : null,
         sharedOwners: r[5] === undefined ? null : Number(r[5]),
         contentionCount: null,
+        exclusiveWaiters: null,
+        sharedWaiters: null,
         owners: [],
         waiters: [],
       });
@@ -76,6 +81,12 @@ export function parseLocks(text: string): LocksResult {
     const cc = t.startsWith('Contention') ? /^Contention Count = (\d+)$/.exec(t) : null;
     if (cc && current) {
       current.contentionCount = Number(cc[1]);
+      continue;
+    }
+    const nw = t.startsWith('NumberOf') ? /^NumberOf(Exclusive|Shared)Waiters = (\d+)$/.exec(t) : null;
+    if (nw && current) {
+      if (nw[1] === 'Exclusive') current.exclusiveWaiters = Number(nw[2]);
+      else current.sharedWaiters = Number(nw[2]);
       continue;
     }
     const w = t.startsWith('Threads Waiting')

@@ -40,7 +40,10 @@ export type PoolResult = z.infer<typeof PoolResult>;
 
 const PAGE = /^Pool page ([0-9a-fA-F`]+) region is (.+)$/;
 const BLOCK =
-  /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) previous size:\s*([0-9a-fA-F]+)\s+\((Allocated|Free)\s*\)\s*(\*)?(.{1,4}?)?(\s+\(Protected\))?\s*$/;
+  /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) previous size:\s*([0-9a-fA-F]+)\s+\((Allocated|Free)\s*\)\s*(\*)?(.{1,4}?)?(?:\s+Process: [0-9a-fA-F`]+)?(\s+\(Protected\))?\s*$/;
+/** A large allocation (a page or more), which has no header: `*ffffc986cb6f2000 : large page allocation, tag is V2lg, size is 0x4000 bytes`. */
+const LARGE =
+  /^(\*)?([0-9a-fA-F`]{8,17}) : large page allocation, tag is (.{1,4}), size is (0x[0-9a-fA-F]+) bytes$/;
 const SPECIAL =
   /^(\*)?([0-9a-fA-F`]{8,17}) size:\s*([0-9a-fA-F]+) data: ([0-9a-fA-F`]+) \((\w+)\)\s*(\*)?(.{1,4})?\s*$/;
 const DESCRIPTION = /^(?:Pooltag .{1,4}\s*:|Owning component\s*:)\s*(.*)$/;
@@ -54,12 +57,17 @@ export function parsePool(text: string): PoolResult {
   const first = lines[0];
   if (!first) throw reader.fail('it is empty');
   const pageMatch = PAGE.exec(first.text.trim());
-  if (!pageMatch) throw reader.fail('it does not start with "Pool page … region is …"', first);
+  // Debuggers before Windows Vista print the blocks without the "Pool page" line.
+  const headless =
+    !pageMatch &&
+    (BLOCK.test(first.text.trim()) || SPECIAL.test(first.text.trim()) || LARGE.test(first.text.trim()));
+  if (!pageMatch && !headless)
+    throw reader.fail('it does not start with "Pool page … region is …" nor with a pool block', first);
   const blocks: PoolBlock[] = [];
   const diagnostics: string[] = [];
   let corrupt = false;
   let truncated = false;
-  for (let i = 1; i < lines.length; i += 1) {
+  for (let i = pageMatch ? 1 : 0; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     const t = line.text.trim();
     const b = BLOCK.exec(t);
@@ -75,6 +83,22 @@ export function parsePool(text: string): PoolResult {
         current: b[1] === '*',
         tagDescription: null,
         protected: b[8] !== undefined,
+      });
+      continue;
+    }
+    const large = LARGE.exec(t);
+    if (large && diagnostics.length === 0) {
+      blocks.push({
+        address: hexOrNull(large[2] ?? '') as string,
+        size: hexOrNull(large[4] ?? '') as string,
+        previousSize: null,
+        state: 'allocated',
+        poolType: null,
+        data: null,
+        tag: (large[3] ?? '').trimEnd() || null,
+        current: large[1] === '*',
+        tagDescription: null,
+        protected: false,
       });
       continue;
     }
@@ -100,6 +124,9 @@ export function parsePool(text: string): PoolResult {
       last.tagDescription = t;
       continue;
     }
+    // `!pool <address> 1` prints each block's contents under it: an address and double words.
+    if (last && diagnostics.length === 0 && /^[0-9a-fA-F`]{8,17}(?:\s+[0-9a-fA-F]{8}){1,4}$/.test(t))
+      continue;
     if (CORRUPT.test(t)) corrupt = true;
     if (
       diagnostics.length > 0 ||
@@ -118,8 +145,8 @@ export function parsePool(text: string): PoolResult {
     throw reader.fail('a line is neither a pool block nor a message !pool prints', line);
   }
   return built(PoolResult, {
-    page: hexOrNull(pageMatch[1] ?? ''),
-    region: pageMatch[2]?.trim() ?? null,
+    page: pageMatch ? hexOrNull(pageMatch[1] ?? '') : null,
+    region: pageMatch?.[2]?.trim() ?? null,
     blocks,
     corrupt,
     diagnostics,

@@ -37,6 +37,9 @@ export function parsePte(text: string): PteResult {
     va = hexOrNull(vaLine[1] ?? '');
     i = 1;
   }
+  // Older debuggers start the levels line with the address: `801544F4  - PDE at C0300800 …`.
+  const oldVa = /^([0-9a-fA-F`]{8,17})\s+-\s+(?:PXE|PPE|PDE|PTE) at /.exec(lines[i]?.text.trim() ?? '');
+  if (oldVa && va === null) va = hexOrNull(oldVa[1] ?? '');
   const at = lines[i];
   if (!at) throw reader.fail('it has no "PXE at …" line');
   const levels: PteLevel[] = [];
@@ -66,6 +69,12 @@ export function parsePte(text: string): PteResult {
   }
   const states = lines[i + 2];
   if (states) {
+    // Every `pfn` shown must be read with its flags, or the levels would be matched to the wrong
+    // values (a page whose flag columns were mangled shows `pfn 228d84 - -DA - UWEV`).
+    const shown = states.text.match(/\bpfn\b/g)?.length ?? 0;
+    const readable = states.text.match(/\bpfn [0-9a-fA-F]+\s+[-A-Z]{6,}/g)?.length ?? 0;
+    if (shown !== readable)
+      throw reader.fail('a "pfn" on the third line has no flags that can be read', states);
     const segRe = /pfn ([0-9a-fA-F]+)\s+([-A-Z]{6,})|not valid|LARGE PAGE/g;
     let n = 0;
     for (let m = segRe.exec(states.text); m !== null && n < levels.length; m = segRe.exec(states.text)) {

@@ -19,8 +19,8 @@ export type StackResult = z.infer<typeof StackResult>;
 const HEADER = /^\s*(?:#\s+)?(?:Child-SP|ChildEBP|Call Site|RetAddr)\b/;
 const INLINE_OLD = /^-{3,}inline function-{3,}\s+(.*)$/i;
 const INLINE_NUMBERED =
-  /^([0-9a-fA-F]{2,4})\s+\(Inline(?: Function)?\)\s+[-`]+\s+(?:[-`]+\s+)?(?::\s+)?(.*)$/;
-const INLINE_UNNUMBERED = /^\(Inline(?: Function)?\)\s+[-`]+\s+(?:[-`]+\s+)?(?::\s+)?(.*)$/;
+  /^([0-9a-fA-F]{2,4})\s+\(Inline(?: Function)?\)\s+(?::\s+)?(?:[-`]+\s+){1,6}(?::\s+)?(.*)$/;
+const INLINE_UNNUMBERED = /^\(Inline(?: Function)?\)\s+(?::\s+)?(?:[-`]+\s+){1,6}(?::\s+)?(.*)$/;
 
 /** True for a header line of a stack listing. */
 export function isStackHeader(text: string): boolean {
@@ -31,7 +31,12 @@ export function isStackHeader(text: string): boolean {
  * Reads one frame row, or returns null when the line is not one. `numbered` says whether the
  * header had a `#` column (kn).
  */
-export function parseFrameRow(text: string, numbered: boolean | null, callSiteOnly = false): Frame | null {
+export function parseFrameRow(
+  text: string,
+  numbered: boolean | null,
+  callSiteOnly = false,
+  retOnly = false,
+): Frame | null {
   const trimmed = text.trim();
   if (trimmed.indexOf('nline') !== -1) {
     const inlineOld = INLINE_OLD.exec(trimmed);
@@ -42,7 +47,7 @@ export function parseFrameRow(text: string, numbered: boolean | null, callSiteOn
     const inlineBare = INLINE_UNNUMBERED.exec(trimmed);
     if (inlineBare) return inlineFrame(inlineBare[1] ?? '', undefined);
   }
-  const common = commonRow(trimmed, numbered);
+  const common = retOnly ? null : commonRow(trimmed, numbered);
   if (common !== null) return common;
   // Walk the leading tokens by hand: an optional frame number, then addresses and ':' separators.
   const n = trimmed.length;
@@ -90,14 +95,34 @@ export function parseFrameRow(text: string, numbered: boolean | null, callSiteOn
     addresses.push(address);
     pos = next;
   }
+  // An x86 kb row prints no call site where the debugger found no symbol: the frame and its
+  // arguments stand alone (`8013ed5c 801263ba 00000000 00000000 e12ab000`).
+  if (pos >= n && separators === 0 && addresses.length === 5 && addresses.every((a) => a.length === 10)) {
+    const bare: Frame = { module: null, function: null, offset: null };
+    if (number !== undefined) bare.number = number;
+    bare.childSp = addresses[0] ?? null;
+    bare.retAddr = addresses[1] ?? null;
+    bare.args = addresses.slice(2);
+    return bare;
+  }
   const site = parseCallSite(trimmed.slice(pos));
   if (site === null) return null;
   if (addresses.length === 0 && separators === 0) {
     // kc prints the call site alone (after a `Call Site` header); elsewhere a row needs addresses.
     if (!callSiteOnly || (site.module === null && site.address === undefined)) return null;
   }
-  if (addresses.length === 1) return null;
   const frame: Frame = { module: site.module, function: site.function, offset: site.offset };
+  // A triage dump's kb prints no Child-SP column (` # RetAddr : Args to Child : Call Site`).
+  if (retOnly) {
+    if (addresses.length === 0) return null;
+    if (site.address !== undefined) frame.address = site.address;
+    if (number !== undefined) frame.number = number;
+    frame.retAddr = addresses[0] ?? null;
+    if (addresses.length > 1) frame.args = addresses.slice(1);
+    if (site.source !== undefined) frame.source = site.source;
+    return frame;
+  }
+  if (addresses.length === 1) return null;
   if (site.address !== undefined) frame.address = site.address;
   if (number !== undefined) frame.number = number;
   if (addresses.length >= 2) {
@@ -250,13 +275,16 @@ export function readFrames(
   while (i < lines.length && (lines[i]?.text.trim() ?? '') === '') i += 1;
   let numbered: boolean | null = null;
   let callSiteOnly = false;
+  let retOnly = false;
   let architecture: 'x64' | 'x86' | null = null;
   const header = lines[i];
   if (header && isStackHeader(header.text)) {
     numbered = /^\s*#/.test(header.text);
     callSiteOnly = /^\s*(?:#\s+)?Call Site\s*$/.test(header.text);
+    retOnly = /^\s*(?:#\s+)?RetAddr\b/.test(header.text);
     if (/ChildEBP/.test(header.text)) architecture = 'x86';
     else if (/Child-SP/.test(header.text)) architecture = 'x64';
+    else if (retOnly && /RetAddr {15}/.test(header.text)) architecture = 'x64';
     i += 1;
   }
   const frames: Frame[] = [];
@@ -264,7 +292,25 @@ export function readFrames(
   for (; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     if (line.text.trim() === '') continue;
-    const frame = parseFrameRow(line.text, numbered, callSiteOnly);
+    let frame = parseFrameRow(line.text, numbered, callSiteOnly, retOnly);
+    if (frame && frame.module === null && frame.function === null && frame.address === undefined) {
+      // A row without a call site: the call site may be on the next line (a page that broke the
+      // row), and at the end of the input the row may be cut before its call site.
+      const next = lines[i + 1];
+      const site = next ? parseCallSite(next.text.trim()) : null;
+      if (
+        next &&
+        site !== null &&
+        site.module !== null &&
+        parseFrameRow(next.text, numbered, callSiteOnly, retOnly) === null
+      ) {
+        frame = { ...frame, module: site.module, function: site.function, offset: site.offset };
+        i += 1;
+      } else if (!lines.slice(i + 1).some((l) => l.text.trim() !== '')) {
+        truncated = true;
+        break;
+      }
+    }
     if (frame) {
       frames.push(frame);
       continue;
@@ -281,7 +327,7 @@ export function readFrames(
     }
     if (
       strict &&
-      filled(lines.slice(i + 1)).some((l) => parseFrameRow(l.text, numbered, callSiteOnly) !== null)
+      filled(lines.slice(i + 1)).some((l) => parseFrameRow(l.text, numbered, callSiteOnly, retOnly) !== null)
     ) {
       throw reader.fail('a line inside the stack is not a stack frame', line);
     }

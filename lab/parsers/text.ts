@@ -20,9 +20,20 @@ const NOISE = new RegExp(
     /\*\*\*\s{2,}.*\*\*\*$/,
     /\*{5,}\s+Symbol Loading Error Summary/,
     /Page [0-9a-fA-F`]+ (?:too large to be )?not present in the dump file/,
-    /(?:Unable to load image |DBGHELP: |SYMSRV: |DBGENG: |GetPointerFromAddress: |GetUlongFromAddress: |Unable to get |WARNING: Stack unwind information not available|WARNING: Frame IP not in any known module)/,
+    /(?:Unable to load image |Unable to enumerate |DBGHELP: |SYMSRV: |DBGENG: |GetPointerFromAddress: |GetUlongFromAddress: |Unable to get |WARNING: Stack unwind information not available|WARNING: Frame IP not in any known module)/,
     /Browse full module list$/,
     /KD: Scanning for held locks\.*$/,
+    /Loading (?:Kernel|User) Symbols$/,
+    /\.+$/,
+    /Using a machine size of [0-9a-fA-F]+ pages to configure the kd cache$/,
+    /\*\*\* CacheSize too low - increasing to \d+ MB$/,
+    /(?:Max cache size is|Total memory in cache|Number of regions cached)\s*:/,
+    /\d+ full reads broken into \d+ partial reads$/,
+    /(?:counts|bytes)\s*: \d+ cached\/\d+ uncached, [\d.]+% cached$/,
+    /\*\* (?:Transition|Prototype) PTEs are implicitly decoded$/,
+    /Loading unloaded module list$/,
+    /Implicit (?:process|thread) is now [0-9a-fA-F`]+$/,
+    /\*\*\* Stack trace for last set context - \.thread\/\.cxr resets it$/,
     /\.\.\.$/,
   ]
     .map((r) => `(?:${r.source})`)
@@ -33,15 +44,16 @@ const NOISE = new RegExp(
 
 /** First characters a noise line can start with (by code); a cheap test before the pattern. */
 const NOISE_START = new Uint8Array(128);
-for (const c of '*PUDSGWBK.') NOISE_START[c.charCodeAt(0)] = 1;
+for (const c of '*PUDSGWBKLIMTNcb0123456789.') NOISE_START[c.charCodeAt(0)] = 1;
 
 /** True for a line the debugger prints as noise (symbol errors, missing dump pages, elisions). */
-export function isNoise(text: string): boolean {
+export function isNoise(line: string): boolean {
+  const text = line.charCodeAt(0) === 32 ? line.trimStart() : line;
   const c = text.charCodeAt(0);
   return c < 128 && NOISE_START[c] === 1 && NOISE.test(text);
 }
 
-const PROMPT = /^(?:(\d+): )?(l?kd)> ?(.*)$/;
+const PROMPT = /^(?:(\d+): )?([lL]?[kK][dD])> ?(.*)$/;
 const USER_PROMPT = /^\d+:\d{3}(?::[\w-]+)?> ?(.*)$/;
 const SHELL_PROMPT = /^(?:(?:[A-Za-z]:\\[^>]*|PS [^>]*)> ?(.*)|> ([A-Za-z].*))$/;
 
@@ -319,8 +331,17 @@ export function filled(lines: readonly Line[]): Line[] {
   return out;
 }
 
-/** A share of letters outside ASCII that says the text is not English debugger output. */
+/**
+ * Words a localized Windows prints where the English tools print their own (German, French,
+ * Spanish bcdedit, vssadmin and Event Viewer labels); they are plain ASCII, so the share of
+ * letters outside ASCII below does not see them.
+ */
+const LOCALIZED_LABELS =
+  /^\s*(?:Bezeichner|Verfassername:|Verfasserkennung:|Letzter Fehler:|Protokollname:|Ereignis-ID:|Identificateur|Nom de l'enregistreur|Nom du journal|Identificador|Nombre del escritor|Windows-Start-Manager|Windows-Startladeprogramm|Gestionnaire de d.marrage Windows|Chargeur de d.marrage Windows)\b/m;
+
+/** A share of letters outside ASCII (or a localized label) that says the text is not English output. */
 export function looksLocalized(text: string): boolean {
+  if (LOCALIZED_LABELS.test(text)) return true;
   const letters = text.match(/\p{L}/gu) ?? [];
   if (letters.length === 0) return false;
   const foreign = letters.filter((c) => c.charCodeAt(0) > 0x7f).length;

@@ -75,13 +75,13 @@ export function parseVm(text: string): VmResult {
       continue;
     }
     const file = pageFiles[pageFiles.length - 1];
-    const cur = t.startsWith('Current:') ? /^Current:\s+(\d+) Kb\s+Free Space:\s+(\d+) Kb$/.exec(t) : null;
+    const cur = t.startsWith('Current:') ? /^Current:\s+(\d+) ?Kb\s+Free Space:\s+(\d+) ?Kb$/.exec(t) : null;
     if (cur && file) {
       file.currentKb = Number(cur[1]);
       file.freeKb = Number(cur[2]);
       continue;
     }
-    const min = t.startsWith('Minimum:') ? /^Minimum:\s+(\d+) Kb\s+Maximum:\s+(\d+) Kb$/.exec(t) : null;
+    const min = t.startsWith('Minimum:') ? /^Minimum:\s+(\d+) ?Kb\s+Maximum:\s+(\d+) ?Kb$/.exec(t) : null;
     if (min && file) {
       file.minimumKb = Number(min[1]);
       file.maximumKb = Number(min[2]);

@@ -35,7 +35,8 @@ export function parseVssadminWriters(text: string): VssWritersResult {
       /^These may be delayed/.test(t)
     )
       continue;
-    const name = /^Writer name: '(.*)'$/.exec(t);
+    // A markdown page marks each block with `>` (a blockquote whose other lines are lazy).
+    const name = /^>?\s*Writer name: '(.*)'$/.exec(t);
     if (name) {
       writers.push({ name: name[1] ?? '', id: null, instanceId: null, state: null, lastError: null });
       continue;

@@ -28,7 +28,8 @@ export interface OrderViolation {
 
 export interface FilterStackOrder {
   frames: FrameRange[];
-  legacy: { name: string; altitude: string }[];
+  /** A legacy filter that registered no altitude has none (null) and cannot sit inside a frame. */
+  legacy: { name: string; altitude: string | null }[];
   /** Minifilters loaded below a legacy filter of lower altitude; empty when the stack is in order. */
   violations: OrderViolation[];
 }
@@ -51,17 +52,19 @@ export function filterStackOrder(listing: FltmcFiltersResult): FilterStackOrder 
   }
   const violations: OrderViolation[] = [];
   for (const l of legacy) {
-    const at = Number(l.altitude);
+    if (l.altitude === null) continue;
+    const legacyAltitude = l.altitude;
+    const at = Number(legacyAltitude);
     for (const range of frames.values()) {
       if (!(range.low < at && at < range.high)) continue;
       for (const f of listing.filters) {
-        if (f.frame === range.frame && Number(f.altitude) > at) {
+        if (f.frame === range.frame && f.altitude !== null && Number(f.altitude) > at) {
           violations.push({
             minifilter: f.name,
             minifilterAltitude: f.altitude,
             frame: range.frame,
             legacy: l.name,
-            legacyAltitude: l.altitude,
+            legacyAltitude,
           });
         }
       }

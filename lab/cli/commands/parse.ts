@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigurationError } from '../../errors.js';
-import { isKind, kinds, ParseError, parsers } from '../../parsers/index.js';
+import { decodeBytes, isKind, kinds, ParseError, parsers } from '../../parsers/index.js';
 import { closest } from '../../util/similar.js';
 import { type CliIo, type Command, EXIT, parseCommandArgs, UsageError } from '../command.js';
 
@@ -54,7 +54,7 @@ async function parse(args: string[], io: CliIo): Promise<number> {
   else {
     const path = isAbsolute(file) ? file : resolve(io.cwd, file);
     try {
-      text = await readFile(path, 'utf8');
+      text = decodeBytes(await readFile(path));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'an I/O error';
       io.stderr(

@@ -131,3 +131,18 @@ describe('cut-off and unreadable input', () => {
     }
   });
 });
+
+describe('prompts of a WoW64 target', () => {
+  it('split a transcript at `32.2: kd:x86> ` as at `0: kd> `', () => {
+    // The prompt form issue 15 names for a WoW64 process context; the output is the seed's `k`.
+    const k = fixture('stack.k-special-pool');
+    const t = parsers.auto.parse(`32.2: kd:x86> k\n${k.replace(/^\s*kd> k\n/, '')}\n32.2: kd:x86> `);
+    expect.deepEqual(
+      t.commands.map((c) => [c.command, c.kind, c.error]),
+      [
+        ['k', 'stack', null],
+        ['', null, null],
+      ],
+    );
+  });
+});

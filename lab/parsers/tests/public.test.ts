@@ -422,7 +422,7 @@ describe('tools: fltmc, vssadmin, bcdedit, events, the bug check banner', () => 
     const [bug] = parsers.event.parse(fixture('event.1001-format-list')).events;
     expect.deepEqual(bug?.decoded, {
       type: 'bugcheck',
-      code: '0x0000009f',
+      code: '0x9f',
       args: ['0x0000000000000005', '0xffff950d5f4cc060', '0xffff950d7c5f0920', '0x0000000000000000'],
       dumpPath: 'C:\\WINDOWS\\MEMORY.DMP',
       reportId: 'cdc03408-1c74-42d1-ad9c-caae62d7edc3',
@@ -432,7 +432,7 @@ describe('tools: fltmc, vssadmin, bcdedit, events, the bug check banner', () => 
   it('reads the bug check banner; elided parameters are null, not guessed', () => {
     expect.deepEqual(parsers['bugcheck-banner'].parse(fixture('bugcheck-banner.kdnet-d1')), {
       isBugcheck: true,
-      code: '0x000000d1',
+      code: '0xd1',
       args: [null, null, null, null],
       driverAtFault: null,
       callbacksInvoked: false,
