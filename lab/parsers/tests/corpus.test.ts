@@ -7,7 +7,7 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import { kinds } from '../index.js';
-import { check, isEnglish, loadCorpus, rates } from './corpus.js';
+import { check, isEnglish, loadCorpus, rates } from './corpus.testkit.js';
 
 /**
  * The share of captures each kind reads exactly (a refusal that was expected counts as exact).

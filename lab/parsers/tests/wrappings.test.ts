@@ -12,8 +12,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodeBytes } from '../decode.js';
 import { type Kind, kinds, ParseError, parsers } from '../index.js';
-import { disagreement } from './compare.js';
-import { fixture, fixturesOf } from './fixtures.js';
+import { disagreement } from './compare.testkit.js';
+import { fixture, fixturesOf } from './fixtures.testkit.js';
 
 const RUNS = Number(process.env.DRIVERLAB_FUZZ_RUNS ?? '') || 25;
 
