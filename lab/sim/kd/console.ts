@@ -100,6 +100,8 @@ class KdConsole implements HostLinkHandlers {
   private ctrlR = false;
   private lastLine: string | null = null;
   private pendingBreak = false;
+  /** Abandons the command in flight on the stopped target (CTRL+C), when one is. */
+  private abortCommand: (() => void) | null = null;
   private breakOnConnect: boolean;
   private initialCommand: string | null;
   private symbols: string | null;
@@ -306,6 +308,10 @@ class KdConsole implements HostLinkHandlers {
   /** CTRL+C. */
   private interrupt(): void {
     if (this.finished || this.args.connection.kind === 'dump') return;
+    if (this.abortCommand && this.stopped) {
+      this.abortCommand();
+      return;
+    }
     if (!this.attached || this.busy) {
       this.pendingBreak = true;
       return;
@@ -417,8 +423,14 @@ class KdConsole implements HostLinkHandlers {
 
   private async execute(command: string): Promise<Outcome> {
     this.busy = true;
-    const reply = await this.request({ op: 'execute', command });
+    // CTRL+C abandons a command that runs on the stopped target, as kd does: the prompt comes back.
+    const aborted = new Promise<'aborted'>((resolve) => {
+      this.abortCommand = () => resolve('aborted');
+    });
+    const reply = await Promise.race([this.request({ op: 'execute', command }), aborted]);
+    this.abortCommand = null;
     this.busy = false;
+    if (reply === 'aborted') return 'continue';
     if (!reply) return 'lost';
     this.show(reply, command);
     return this.stopped ? 'continue' : 'resumed';
