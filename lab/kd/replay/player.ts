@@ -100,8 +100,8 @@ export class Player {
       return;
     }
     const step = this.recording.steps[this.step];
-    if (!step || step.output === null || normal(step.command) !== normal(line)) {
-      const expected = step && step.output !== null ? `'${step.command}'` : 'no further command';
+    if (!step || step.command === '' || normal(step.command) !== normal(line)) {
+      const expected = step && step.command !== '' ? `'${step.command}'` : 'no further command';
       this.done = true;
       this.io.fail(
         `replay: the recording '${this.file}' has no answer for '${line}' at its prompt ${this.step + 1} (it expected ${expected}).`,

@@ -39,8 +39,10 @@ export const RecordingSchema = z.object({
     z.object({
       prompt: z.string(),
       command: z.string(),
-      /** What kd printed for the command, up to the next prompt; null when the recording ends first. */
-      output: z.array(z.string()).nullable(),
+      /** What kd printed for the command, up to the next prompt (or the end of the recording). */
+      output: z.array(z.string()),
+      /** False when the recording ends before the next prompt: the output may be cut. */
+      closed: z.boolean(),
     }),
   ),
 });
@@ -108,20 +110,13 @@ export function parseRecording(text: string, file: string): Recording {
     const m = PROMPT.exec(line);
     if (m?.[1]) {
       const last = steps.at(-1);
-      if (last && last.output === null) last.output = [];
-      steps.push({ prompt: `${m[1]} `, command: m[2] ?? '', output: null });
+      if (last) last.closed = true;
+      steps.push({ prompt: `${m[1]} `, command: m[2] ?? '', output: [], closed: false });
       continue;
     }
     const last = steps.at(-1);
-    if (!last) preamble.push(line);
-    else (last.output ??= []).push(line);
-  }
-  // The last step's output ends with the recording, not with a prompt: it is not closed.
-  const last = steps.at(-1);
-  if (last) last.output = null;
-  for (let i = 0; i < steps.length - 1; i += 1) {
-    const step = steps[i];
-    if (step && step.output === null) step.output = [];
+    if (last) last.output.push(line);
+    else preamble.push(line);
   }
   const parsed = RecordingSchema.safeParse({
     title: header.title,
