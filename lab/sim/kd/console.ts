@@ -35,6 +35,7 @@ import { type HostRequestBody, type LinkTiming, parseIpv4, VERIFIER_CHOICES } fr
 import { TargetServer } from '../kdnet/target-server.js';
 import { type KdArguments, parseKdArguments } from './args.js';
 import {
+  commandFailure,
   connectedBanner,
   dumpBanner,
   dumpLoadingLine,
@@ -45,9 +46,13 @@ import {
   pathValidationSummary,
   pipeWaitingBanner,
   prompt,
+  reconnectedLine,
+  refreshText,
   reloadText,
   retryText,
   shutdownText,
+  win32Error,
+  withAnalysisHint,
 } from './banners.js';
 import { commandWord, echoText, splitCommands } from './commands.js';
 
@@ -82,6 +87,9 @@ export function runKd(argv: readonly string[], io: KdIo, deps: KdDependencies): 
 
 type Outcome = 'continue' | 'resumed' | 'lost' | 'quit';
 
+/** Wall milliseconds between KDNET's first connect and its second (after the refresh). */
+const REFRESH_WALL_MS = 20;
+
 class KdConsole implements HostLinkHandlers {
   private readonly now: () => Date;
   private link: HostLink | null = null;
@@ -100,6 +108,11 @@ class KdConsole implements HostLinkHandlers {
   private ctrlR = false;
   private lastLine: string | null = null;
   private pendingBreak = false;
+  /** KDNET is between its two connects: a CTRL+C now is lost. */
+  private refreshing = false;
+  /** The next command first says the debugger reached the target again (after a refresh or a bug check). */
+  private reconnectText = false;
+  private identity: TargetIdentity | null = null;
   /** Abandons the command in flight on the stopped target (CTRL+C), when one is. */
   private abortCommand: (() => void) | null = null;
   private breakOnConnect: boolean;
@@ -215,7 +228,25 @@ class KdConsole implements HostLinkHandlers {
     this.attached = true;
     this.stopped = hello.stopped;
     this.processor = hello.processor;
-    this.print(this.bannerFor(hello.identity, peer, wantBreak));
+    this.identity = hello.identity;
+    const banner = this.bannerFor(hello.identity, peer, wantBreak);
+    if (this.args.connection.kind === 'net' && !hello.stopped) {
+      // KDNET on a running target re-initialises once the NIC's own driver has loaded: the target
+      // prints "KDTARGET: Refreshing KD connection" and connects a second time. A CTRL+C that
+      // arrives in between goes to the link being replaced and is lost.
+      this.print(`${banner}${refreshText()}`);
+      this.refreshing = true;
+      this.reconnectText = true;
+      setTimeout(() => {
+        this.refreshing = false;
+        if (this.finished || !this.attached) return;
+        this.print(this.bannerFor(hello.identity, peer, false));
+        if (this.stopped) this.showPrompt();
+        else if (wantBreak) void this.breakIn();
+      }, REFRESH_WALL_MS);
+      return;
+    }
+    this.print(banner);
     if (this.stopped) this.showPrompt();
     else if (wantBreak) void this.breakIn();
   }
@@ -231,6 +262,12 @@ class KdConsole implements HostLinkHandlers {
     const event = message.event;
     switch (event.kind) {
       case 'bugcheck':
+        // kd's own line after a live bug check, before the breakpoint it shows; the first command
+        // after it talks to the target again and says so ("Connected to … target at (…)").
+        this.printBlock(withAnalysisHint(event.text));
+        this.reconnectText = true;
+        if (this.stopped && !this.busy) this.showPrompt();
+        return;
       case 'break':
         this.printBlock(event.text);
         if (this.stopped && !this.busy) this.showPrompt();
@@ -308,6 +345,8 @@ class KdConsole implements HostLinkHandlers {
   /** CTRL+C. */
   private interrupt(): void {
     if (this.finished || this.args.connection.kind === 'dump') return;
+    // The link is being replaced (KDNET refresh): the break is lost, as on a real link.
+    if (this.refreshing) return;
     if (this.abortCommand && this.stopped) {
       this.abortCommand();
       return;
@@ -405,6 +444,7 @@ class KdConsole implements HostLinkHandlers {
         );
         return 'continue';
       case '.reload':
+        this.printReconnected(false);
         this.print(reloadText());
         return 'continue';
       case 'g':
@@ -422,6 +462,7 @@ class KdConsole implements HostLinkHandlers {
   }
 
   private async execute(command: string): Promise<Outcome> {
+    if (commandWord(command).word === '!analyze') this.printReconnected(true);
     this.busy = true;
     // CTRL+C abandons a command that runs on the stopped target, as kd does: the prompt comes back.
     const aborted = new Promise<'aborted'>((resolve) => {
@@ -483,7 +524,19 @@ class KdConsole implements HostLinkHandlers {
     this.stopped = reply.stopped;
     this.processor = reply.processor;
     if (reply.op === 'reply') this.printBlock(reply.text);
-    else this.print(`The simulated target could not run '${command}': ${reply.error}\n`);
+    else this.print(commandFailure(command));
+  }
+
+  /**
+   * After a KDNET refresh or a bug check, the first command that reloads symbols (`.reload`, or
+   * `!analyze -v`, which reloads them first) starts with kd reaching the target again; only those two
+   * are seen doing so in public captures.
+   */
+  private printReconnected(reload: boolean): void {
+    if (!this.reconnectText || !this.identity) return;
+    this.reconnectText = false;
+    this.print(reconnectedLine(this.identity, this.now()));
+    if (reload) this.print(reloadText());
   }
 
   private showPrompt(): void {
@@ -519,7 +572,9 @@ class KdConsole implements HostLinkHandlers {
     try {
       this.log = { fd: openSync(full, append ? 'a' : 'w'), path: full };
     } catch (error) {
-      this.print(`Unable to open log file '${full}', Win32 error ${(error as NodeJS.ErrnoException).code}\n`);
+      this.print(
+        `Unable to open log file '${full}', Win32 error ${win32Error((error as NodeJS.ErrnoException).code)}\n`,
+      );
       return;
     }
     this.print(`Opened log file '${full}'\n`);
