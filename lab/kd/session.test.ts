@@ -37,6 +37,7 @@ class DoubleTarget implements DebugTarget {
   endpoint: TargetEndpoint | undefined;
   readonly executed: string[] = [];
   readonly answers: VerifierChoice[] = [];
+  stepCrashes = false;
   readonly outputs = new Map<string, string>([['k', fixture('k.special-pool.txt')]]);
 
   identity(): TargetIdentity {
@@ -55,6 +56,16 @@ class DoubleTarget implements DebugTarget {
   execute(command: string): Promise<string> {
     this.executed.push(command);
     if (command === '!hang') return new Promise(() => {});
+    // `!analyze -v` loads every symbol first: slow the first time, quick after (issue 15 §2).
+    if (command === '!analyze -v') {
+      const first = !this.executed.slice(0, -1).includes('!analyze -v');
+      return new Promise((resolve) => setTimeout(() => resolve('analysis\n'), first ? 1000 : 0));
+    }
+    // A step that runs into a bug check: kd prints the banner as the output of `p`.
+    if (command === 'p' && this.stepCrashes) {
+      this.stopped = true;
+      return Promise.resolve(fixture('bugcheck.special-pool.txt'));
+    }
     // A command the target answers late (a long walk of memory): kd may abandon it first.
     if (command === '!slow') return new Promise((resolve) => setTimeout(() => resolve('slow\n'), 1000));
     const output = this.outputs.get(command);
@@ -495,6 +506,79 @@ describe('KdSession over KDNET', () => {
       );
       return true;
     });
+    await kd.close();
+  });
+
+  it('sees a bug check announced inside a running step as a stop like any other', async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start();
+    await kd.breakIn();
+    rig.target.stepCrashes = true;
+    const step = await kd.execute('p');
+    expect.match(step.output, /^\*\*\* Fatal System Error: 0x000000d6/m);
+    expect.equal(kd.state, 'bugchecked');
+    const stop = await kd.waitForStop();
+    expect.ok(stop?.kind === 'bugcheck', 'a bug check stop');
+    expect.equal(stop.bugcheck.code, 0xd6);
+    expect.ok(
+      kd.events().some((e) => e.kind === 'bugcheck' && e.bugcheck.code === 0xd6),
+      'a bugcheck event',
+    );
+    await kd.close();
+  });
+
+  it('lets the target run with a resuming command anywhere in a compound line, a thread prefix included', async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start();
+    for (const line of ['bp nt!NtCreateFile; g', '~0 g', 'gu']) {
+      await kd.breakIn();
+      await kd.go(line);
+      expect.equal(kd.state, 'running', `running after '${line}'`);
+      await waitUntil(() => !rig.target.stopped);
+    }
+    const resumed = kd.events().filter((e) => e.kind === 'resumed');
+    expect.deepEqual(
+      resumed.map((e) => (e.kind === 'resumed' ? e.by : '')),
+      ['bp nt!NtCreateFile; g', '~0 g', 'gu'],
+    );
+    await kd.close();
+  });
+
+  it('is ready after KDNET connects the second time, and a break-in asked for in between is not lost', async () => {
+    const rig = await kdnetRig();
+    const kd = await rig.start();
+    // open() returned after the first connect; the break is asked for at once.
+    expect.equal((await kd.breakIn()).kind, 'break');
+    const kinds = kd.events().map((e) => (e.kind === 'break-in-attempt' ? `break-in ${e.outcome}` : e.kind));
+    const wanted = kinds.filter((k) => ['established', 'refresh', 'break-in sent'].includes(k));
+    // One break, sent after the second connect: nothing was sent into the refresh, nothing sent twice.
+    expect.deepEqual(wanted, ['established', 'refresh', 'established', 'break-in sent']);
+    expect.match(
+      kd.transcript(),
+      /KDTARGET: Refreshing KD connection\n[\s\S]*Kernel Debugger connection established\.[\s\S]*<CTRL\+C>/,
+    );
+    await kd.close();
+  });
+
+  it('gives the first !analyze -v of a session the time to load symbols, and the next one the command budget', async () => {
+    const clock = scaledClock({ factor: 1000, graceMs: 300 });
+    const rig = await kdnetRig({ clock });
+    const kd = await rig.start({
+      timeouts: { connectMs: 5_000_000, breakInMs: 5_000_000, commandMs: 100, firstAnalyzeMs: 5_000_000 },
+    });
+    await kd.breakIn();
+    // The first analysis takes a wall second, longer than the command budget (0.3 s of wall time).
+    // After KDNET's refresh, kd first reaches the target again and reloads symbols (as real kd does).
+    const first = (await kd.execute('!analyze -v')).output;
+    expect.match(
+      first,
+      /^Connected to Windows 10 19041 x64 target at \(.+\), ptr64 TRUE\nLoading Kernel Symbols\n[\s\S]*\nanalysis\n$/,
+    );
+    expect.equal((await kd.execute('!analyze -v')).output, 'analysis\n');
+    await expect.rejects(
+      kd.execute('!slow'),
+      /did not finish within 100 ms \(lab time\), so it was cancelled/,
+    );
     await kd.close();
   });
 

@@ -983,7 +983,7 @@ export class KdSession implements Debugger {
   private deadError(doing: string): Error {
     if (this.gaveUp) {
       return new LabCompromisedError(
-        `${this.describe()} was stopped because ${this.gaveUp}, so ${doing} cannot be done; check that the VM is running with debugging on (bcdedit /debug on) and its debug settings match the lab file, then start a new session.`,
+        `The kernel debugger of ${this.options.subject} was stopped because ${this.gaveUp}, so ${doing} cannot be done; check that the VM is running with debugging on (bcdedit /debug on) and its debug settings match the lab file, then start a new session.`,
       );
     }
     return this.closing ? this.closedError(doing) : this.diedError(doing);

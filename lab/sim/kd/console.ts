@@ -410,7 +410,8 @@ class KdConsole implements HostLinkHandlers {
   }
 
   private async runCommand(command: string): Promise<Outcome> {
-    const { word, argument } = commandWord(command);
+    // A thread prefix (`~0 g`, `~* gu`) does not change what the command does on a kernel target here.
+    const { word, argument } = commandWord(command.trim().replace(/^~(?:\d+|\*|\.|#)?\s*/, ''));
     const dump = this.args.connection.kind === 'dump';
     switch (word) {
       case 'q':
@@ -448,8 +449,10 @@ class KdConsole implements HostLinkHandlers {
         this.print(reloadText());
         return 'continue';
       case 'g':
+      case 'gc':
       case 'gh':
       case 'gn':
+      case 'gu':
       case '.reboot':
         if (dump) {
           this.print(`       ^ No runnable debuggees error in '${command}'\n`);
