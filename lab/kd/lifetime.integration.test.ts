@@ -57,7 +57,7 @@ describe("kd's lifetime", () => {
         "  connection: { kind: 'net', hostIp: '127.0.0.98', port: 50098, key: '1.2.3.4' },",
         "  clock: scaledClock(), redactor: new Redactor(), verifierPolicy: () => 'b',",
         '});',
-        'setTimeout(() => console.log(`kd ${kd.pid}`), 500);',
+        "setTimeout(() => console.log('kd ' + kd.pid), 500);",
         'setInterval(() => {}, 1000);',
       ].join('\n'),
     );

@@ -15,12 +15,16 @@ describe("kd's process", () => {
       4242,
     );
     expect.equal(plan.file, 'powershell.exe');
-    expect.deepEqual(plan.args.slice(-7), [
+    expect.deepEqual(plan.args.slice(-7, -1), [
       JOB_LAUNCHER,
       '-ParentPid',
       '4242',
       '-Kd',
       kd.file,
+      '-KdArguments',
+    ]);
+    // kd's own arguments travel as data (base64 JSON): '-k' is never read as one of the script's parameters.
+    expect.deepEqual(JSON.parse(Buffer.from(plan.args.at(-1) ?? '', 'base64').toString('utf8')), [
       '-k',
       'net:port=50000,key=a.b.c.d',
     ]);

@@ -97,7 +97,9 @@ export function launchPlan(
         String(parentPid),
         '-Kd',
         options.executable.file,
-        ...kdArgs,
+        // As data, so that no kd argument (`-k`, `-y`) is read as one of the script's parameters.
+        '-KdArguments',
+        Buffer.from(JSON.stringify(kdArgs), 'utf8').toString('base64'),
       ],
       group: false,
       windowsHide: true,
