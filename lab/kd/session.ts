@@ -91,7 +91,7 @@ export const DEFAULT_KD_TIMEOUTS: KdTimeouts = {
   stopMs: 300_000,
   breakInMs: 10_000,
   refreshMs: 30_000,
-  noTargetMs: 1_800_000,
+  noTargetMs: 14_400_000,
   quitGraceMs: 5_000,
 };
 
