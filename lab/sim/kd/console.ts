@@ -239,10 +239,10 @@ class KdConsole implements HostLinkHandlers {
       this.reconnectText = true;
       setTimeout(() => {
         this.refreshing = false;
-        if (this.finished || !this.attached) return;
+        // A target that stopped meanwhile (an NMI, a bug check) re-initialises nothing.
+        if (this.finished || !this.attached || this.stopped || this.busy) return;
         this.print(this.bannerFor(hello.identity, peer, false));
-        if (this.stopped) this.showPrompt();
-        else if (wantBreak) void this.breakIn();
+        if (wantBreak) void this.breakIn();
       }, REFRESH_WALL_MS);
       return;
     }
