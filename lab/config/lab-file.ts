@@ -161,6 +161,11 @@ export const DebuggerConfig = z.strictObject({
   breakIn: BreakInConfig.optional(),
   /** The answer to Driver Verifier's question when a scenario gives no policy of its own: b (break) by default. */
   verifierAnswer: VerifierAnswer.default('b'),
+  /**
+   * After a checkpoint restore, KDNET either connects again by itself (`reconnect`) or only once the
+   * guest restarts (`reboot`); see lab/kd/restore.ts and `driverlab doctor --lab`.
+   */
+  afterRestore: z.enum(['reconnect', 'reboot']).default('reconnect'),
 });
 export type DebuggerConfig = z.infer<typeof DebuggerConfig>;
 
