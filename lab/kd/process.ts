@@ -172,6 +172,15 @@ export class KdProcess {
     this.child.stdin.write(text);
   }
 
+  /** Writes and resolves once the text has left driverlab for kd's standard input. */
+  writeFlushed(text: string): Promise<void> {
+    const stdin = this.child.stdin;
+    if (this.ended || !stdin || stdin.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      stdin.write(text, () => resolve());
+    });
+  }
+
   endInput(): void {
     this.child.stdin?.end();
   }
