@@ -582,6 +582,30 @@ describe('KdSession over KDNET', () => {
     await kd.close();
   });
 
+  it("reports a second kd on a port another kd holds with kd's own words", async () => {
+    const rig = await kdnetRig();
+    const first = await rig.start();
+    const second = KdSession.start({
+      subject: "VM 'kd-test'",
+      executable: embeddedDebuggerCommand(),
+      connection: { kind: 'net', hostIp: rig.net.hostIp, port: rig.net.port, key: KEY },
+      clock: rig.clock,
+      redactor: rig.redactor,
+      verifierPolicy: () => 'b',
+    });
+    sessions.push(second);
+    await expect.rejects(second.waitUntilConnected(), (e: unknown) => {
+      expect.ok(e instanceof LabCompromisedError, 'a LabCompromisedError');
+      expect.match(
+        e.message,
+        /ended unexpectedly \(exit code 1\) while waiting for the connection; its last words were "Kernel debugger failed initialization, HRESULT 0x80004005"/,
+      );
+      return true;
+    });
+    expect.match(second.transcript(), /Failed to initialize IPv4 socket\. {2}Error 0n-2147467259\n/);
+    await first.close();
+  });
+
   it('breaks in with a console control event (SIGINT outside Windows)', {
     skip: process.platform === 'win32' && 'on Windows this strategy needs the lab’s console helper',
   }, async () => {

@@ -29,6 +29,7 @@ import {
   commandWord,
   type KdLine,
   type Prompt,
+  promptAlone,
   resumingCommand,
   sentinelFor,
   splitCommandLine,
@@ -99,6 +100,8 @@ export class KdSession implements Debugger {
   /** Why the session stopped kd itself (a target that never came), for the next caller. */
   private gaveUp: string | null = null;
   private stderrTail = '';
+  /** The end of what kd printed (real kd says why it quits on its standard output). */
+  private outputTail = '';
   private operation: Promise<unknown> = Promise.resolve();
   /** The event index from which waitForStop looks (set when the target is let run). */
   private runFrom = 0;
@@ -155,6 +158,7 @@ export class KdSession implements Debugger {
       ...(options.outputEncoding === undefined ? {} : { outputEncoding: options.outputEncoding }),
       ownConsole: consoleCtrl,
       onStdout: (text) => {
+        this.outputTail = (this.outputTail + text).slice(-2000);
         this.record.output(text);
         this.reader.feed(text);
       },
@@ -950,7 +954,16 @@ export class KdSession implements Debugger {
     const how = this.exitInfo?.signal
       ? `killed by ${this.exitInfo.signal}`
       : `exit code ${this.exitInfo?.code ?? 'unknown'}`;
-    const said = this.stderrTail.trim().split('\n').pop()?.trim();
+    // kd that quits by itself says why on its standard output; a killed one said nothing about it.
+    const quitItself = this.exitInfo?.signal === null && this.exitInfo.code !== null;
+    const printed = quitItself
+      ? this.outputTail
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && promptAlone(`${l} `) === null)
+          .join('\n')
+      : '';
+    const said = (this.stderrTail.trim() || printed).split('\n').pop()?.trim();
     const lastWords = said ? `; its last words were "${this.options.redactor.redact(said)}"` : '';
     return new LabCompromisedError(
       `The kernel debugger of ${this.options.subject} (pid ${this.kd.pid ?? 'unknown'}) ended unexpectedly (${how}) while ${doing}${lastWords}; this debugger session is over and the next scenario starts a new one — check the kd transcript and what ended the process (out of memory, antivirus, an operator).`,

@@ -248,3 +248,17 @@ export function dumpOpenFailure(path: string, code: string | undefined): string 
 export function prompt(processor: number | null): string {
   return processor === null ? 'kd> ' : `${processor}: kd> `;
 }
+
+/**
+ * What kd prints when it cannot bind its KDNET socket — another kd still holds the port — and then
+ * quits (a public capture of kd's socket failure; HRESULT 0x80004005 is what an orphaned kd on the
+ * port causes).
+ */
+export function socketFailure(): string {
+  return 'Failed to initialize IPv4 socket.  Error 0n-2147467259\nKernel debugger failed initialization, HRESULT 0x80004005\n';
+}
+
+/** What kd prints when it cannot open its COM pipe, and then quits (the failure line of a socket failure). */
+export function pipeFailure(): string {
+  return 'Kernel debugger failed initialization, HRESULT 0x80004005\n';
+}

@@ -44,6 +44,7 @@ import {
   lostText,
   netWaitingBanner,
   pathValidationSummary,
+  pipeFailure,
   pipeWaitingBanner,
   prompt,
   reconnectedLine,
@@ -51,6 +52,7 @@ import {
   reloadText,
   retryText,
   shutdownText,
+  socketFailure,
   win32Error,
   withAnalysisHint,
 } from './banners.js';
@@ -179,12 +181,11 @@ class KdConsole implements HostLinkHandlers {
     try {
       await link.open();
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      return this.fail(
-        connection.kind === 'net'
-          ? `kd: cannot listen for KDNET on port ${connection.port} (${code})`
-          : `kd: cannot open the pipe ${connection.port} (${code})`,
-      );
+      // What kd prints when it cannot have its socket (another kd holds the port) or its pipe.
+      this.print(connection.kind === 'net' ? socketFailure() : pipeFailure());
+      void error;
+      await this.quit(1);
+      return;
     }
     this.link = link;
     this.call = (request) => link.call(request);
