@@ -91,6 +91,8 @@ type Outcome = 'continue' | 'resumed' | 'lost' | 'quit';
 
 /** Wall milliseconds between KDNET's first connect and its second (after the refresh). */
 const REFRESH_WALL_MS = 20;
+/** A target up for less than this (seconds) is booting: its KDNET refreshes once. */
+const BOOT_WINDOW_S = 120;
 
 class KdConsole implements HostLinkHandlers {
   private readonly now: () => Date;
@@ -231,10 +233,15 @@ class KdConsole implements HostLinkHandlers {
     this.processor = hello.processor;
     this.identity = hello.identity;
     const banner = this.bannerFor(hello.identity, peer, wantBreak);
-    if (this.args.connection.kind === 'net' && !hello.stopped) {
-      // KDNET on a running target re-initialises once the NIC's own driver has loaded: the target
-      // prints "KDTARGET: Refreshing KD connection" and connects a second time. A CTRL+C that
-      // arrives in between goes to the link being replaced and is lost.
+    if (
+      this.args.connection.kind === 'net' &&
+      !hello.stopped &&
+      hello.identity.uptimeSeconds < BOOT_WINDOW_S
+    ) {
+      // KDNET on a booting target re-initialises once the NIC's own driver has loaded: the target
+      // prints "KDTARGET: Refreshing KD connection" and connects a second time (public captures
+      // show it within the first minute of uptime; a guest restored from a running checkpoint does
+      // not boot, so it does not refresh). A CTRL+C that arrives in between is lost.
       this.print(`${banner}${refreshText()}`);
       this.refreshing = true;
       this.reconnectText = true;
