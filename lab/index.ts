@@ -13,6 +13,7 @@ export * from './errors.js';
 export type { HypervLab, HypervVm } from './hyperv/lab.js';
 export { type DebuggerRequest, debuggerOptions, openDebugger, openDumpDebugger } from './kd/open.js';
 export * from './kd/port.js';
+export { rearmAfterRestore } from './kd/restore.js';
 export { KdSession, type KdSessionOptions } from './kd/session.js';
 export * from './params/bugcheck.js';
 export * from './params/duration.js';

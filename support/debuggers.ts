@@ -14,7 +14,7 @@
  * nothing of this happens: the lab's baseline is restored and crashes are examined in their dumps.
  */
 import { randomBytes } from 'node:crypto';
-import { formatLabDuration, type KdSession, LabCompromisedError, type Vm } from '../lab/index.js';
+import { formatLabDuration, type KdSession, LabCompromisedError, rearmAfterRestore, type Vm } from '../lab/index.js';
 import { crashPolicy, theLab } from './runtime.js';
 import type { LabWorld } from './world.js';
 
@@ -114,23 +114,17 @@ export async function reconnect(vm: Vm, eventsBefore: number): Promise<void> {
     attached.set(vm.name, live);
     eventsBefore = 0;
   }
-  const session = live.session;
-  const clock = theLab().clock;
-  const deadline = clock.now() + theLab().timeouts.kdConnect * 1000;
-  // The restore ends the link and the restored VM opens a new one: wait for that connection, not an older one.
-  while (
-    !session
-      .events()
-      .slice(eventsBefore)
-      .some((e) => e.kind === 'established')
-  ) {
-    if (clock.now() >= deadline) {
-      throw new LabCompromisedError(
-        `${session.describe()} did not connect again after ${vm.describe()} was restored to '${DEBUG_BASELINE}' (within ${formatLabDuration(theLab().timeouts.kdConnect * 1000)}); check the kd transcript and that the restored VM boots with debugging on.`,
-      );
-    }
-    await clock.sleep(500);
-  }
+  const lab = theLab();
+  // KDNET re-arms after the restore, or only after a restart, as the lab file says (lab/kd/restore.ts).
+  await rearmAfterRestore(live.session, {
+    mode: lab.file.data.debugger.afterRestore,
+    subject: vm.describe(),
+    checkpoint: DEBUG_BASELINE,
+    eventsBefore,
+    timeoutMs: lab.timeouts.kdConnect * 1000,
+    restart: () => vm.restart(),
+    clock: lab.clock,
+  });
 }
 
 /**

@@ -168,6 +168,32 @@ export const DebuggerConfig = z.strictObject({
   breakIn: BreakInConfig.optional(),
   /** The answer to Driver Verifier's question when a scenario gives no policy of its own: b (break) by default. */
   verifierAnswer: VerifierAnswer.default('b'),
+  /**
+   * After a checkpoint restore, KDNET either connects again by itself (`reconnect`) or only once the
+   * guest restarts (`reboot`); see lab/kd/restore.ts and `driverlab doctor --lab`.
+   */
+  afterRestore: z.enum(['reconnect', 'reboot']).default('reconnect'),
+  /** The code page kd's console writes, as a WHATWG label (utf-8 when absent; windows-1252, ibm866, …). */
+  outputEncoding: z
+    .string()
+    .min(1)
+    .refine(
+      (label) => {
+        try {
+          new TextDecoder(label);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      {
+        message:
+          "is not an encoding driverlab can decode; give a WHATWG label such as 'utf-8', 'windows-1252' or 'ibm866'",
+      },
+    )
+    .optional(),
+  /** kd's own log as Unicode (-logou) instead of the ANSI code page (-logo). */
+  unicodeLog: z.boolean().default(false),
 });
 export type DebuggerConfig = z.infer<typeof DebuggerConfig>;
 

@@ -7,6 +7,7 @@ import {
   classifyKdLine,
   promptAlone,
   promptLeading,
+  resumingCommand,
   trailingPrompt,
   verifierQuestionChoices,
 } from './kd-text.js';
@@ -52,20 +53,49 @@ describe('what KdSession recognises in kd output', () => {
 
   it('does not take elided parameters for parameters', () => {
     expect.deepEqual(kinds('bugcheck.doar-e.txt'), [
+      { kind: 'refresh' },
       { kind: 'fatal', codeText: '0x000000d1', code: 0xd1 },
       { kind: 'break-instruction' },
     ]);
   });
 
   it('finds the prompt only when it stands alone at the end, with or without a processor', () => {
-    expect.deepEqual(promptAlone('kd> '), { processor: null });
-    expect.deepEqual(promptAlone('13: kd> '), { processor: 13 });
+    expect.deepEqual(promptAlone('kd> '), { processor: null, machine: null });
+    expect.deepEqual(promptAlone('13: kd> '), { processor: 13, machine: null });
     expect.equal(promptAlone('kd>'), null);
     expect.equal(promptAlone('kd> k'), null);
     expect.equal(promptAlone('0:kd> '), null);
-    expect.deepEqual(promptLeading('8: kd> !locks'), { prompt: { processor: 8 }, rest: '!locks' });
-    expect.deepEqual(trailingPrompt('Child-SP\n1: kd> '), { before: 'Child-SP\n', prompt: { processor: 1 } });
+    expect.deepEqual(promptLeading('8: kd> !locks'), {
+      prompt: { processor: 8, machine: null },
+      rest: '!locks',
+    });
+    expect.deepEqual(trailingPrompt('Child-SP\n1: kd> '), {
+      before: 'Child-SP\n',
+      prompt: { processor: 1, machine: null },
+    });
     expect.equal(trailingPrompt('Child-SP\n'), null);
+  });
+
+  it('reads the prompt of a WoW64 thread, with its effective machine and processor', () => {
+    // `32.2: kd:x86> x nt!ntwritefile;` — a public capture (lab/kd/replay/corpus/wow64-x-symbols.txt).
+    expect.deepEqual(promptAlone('32.2: kd:x86> '), { processor: 2, machine: 'x86' });
+    expect.deepEqual(promptLeading('32.0: kd:x86> gn'), {
+      prompt: { processor: 0, machine: 'x86' },
+      rest: 'gn',
+    });
+  });
+
+  it('finds the command that lets the target run anywhere in a compound line', () => {
+    expect.equal(resumingCommand('bp nt!NtCreateFile; g'), 'g');
+    expect.equal(resumingCommand('~0 g'), '~0 g');
+    expect.equal(resumingCommand('gu'), 'gu');
+    expect.equal(resumingCommand('r rdx=1;gc'), 'gc');
+    expect.equal(resumingCommand('gh'), 'gh');
+    expect.equal(resumingCommand('~1 gn'), '~1 gn');
+    expect.equal(resumingCommand('.echo "g; gu"'), null);
+    expect.equal(resumingCommand('p'), null);
+    expect.equal(resumingCommand('!analyze -v; k'), null);
+    expect.equal(resumingCommand('sxe -c ".lastevent ; g" ld'), null);
   });
 
   it("recognises Driver Verifier's DbgPrompt questions and their choices", () => {

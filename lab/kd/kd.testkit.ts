@@ -18,7 +18,7 @@ export function debuggerChildren(): number[] {
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== process.pid) continue;
       const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmdline.includes('kd.mjs') || cmdline.includes('ignores-its-input')) found.push(Number(name));
+      if (/kd\.mjs|replay-\d+\.mjs|ignores-its-input/.test(cmdline)) found.push(Number(name));
     } catch {
       // The process ended while we looked.
     }

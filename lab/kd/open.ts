@@ -73,6 +73,8 @@ function common(lab: LabView, subject: string, request: DebuggerRequest) {
     env: config.env,
     // Without a logDir, KdSession writes kd's log to a temporary directory (lab file README).
     ...(config.logDir === undefined ? {} : { logDir: resolveLabPath(lab.file, config.logDir) }),
+    ...(config.outputEncoding === undefined ? {} : { outputEncoding: config.outputEncoding }),
+    unicodeLog: config.unicodeLog,
     clock: lab.clock,
     redactor: lab.redactor,
     verifierPolicy: verifierPolicyOf(lab, request),

@@ -51,6 +51,10 @@ export type KdEvent = { atLabMs: number } & (
   | { kind: 'shutdown' }
   | { kind: 'retry'; count: number }
   | { kind: 'transport-lost' }
+  /** `KDTARGET: Refreshing KD connection`: KDNET re-initialises and connects a second time. */
+  | { kind: 'refresh' }
+  /** The session stopped a debugger that waited too long without a target. */
+  | { kind: 'abandoned'; reason: string }
   | { kind: 'bugcheck'; bugcheck: BugcheckReport }
   | { kind: 'stopped'; stop: StopEvent }
   | { kind: 'resumed'; by: string }
@@ -79,8 +83,11 @@ export interface Debugger extends Describable {
   breakIn(): Promise<StopEvent>;
   /** Runs one command on the stopped target and returns what kd printed for it. */
   execute(command: string, options?: { timeoutMs?: number }): Promise<KdCommandResult>;
-  /** `g`: lets the target run (after a bugcheck: write its dump and reboot). */
-  go(): Promise<void>;
+  /**
+   * `g` (or another line that lets the target run: `gu`, `gh`, `gn`, `gc`, `~0 g`, `bp X; g`):
+   * lets the target run (after a bugcheck: write its dump and reboot).
+   */
+  go(command?: string): Promise<void>;
   /** Waits for the running target to stop; null when it was still running after `timeoutMs`. */
   waitForStop(options?: { timeoutMs?: number }): Promise<StopEvent | null>;
   /** `.crash`: the target bugchecks with 0xE2. */

@@ -1,40 +1,47 @@
 /**
  * KdSession: one kernel debugger process (kd.exe or the simulated debugger, which take the same
  * command line and speak the same console protocol; the session never knows which) attached to one
- * target or dump.
+ * target or dump. The facade over three parts:
+ * - the process (`process.ts`): how kd is started, fed, decoded and kept from outliving driverlab;
+ * - the console protocol (`protocol.ts`): prompts, sentinel-framed commands, event lines;
+ * - this file: the target's state machine, the events, the waits, and the Debugger operations.
  *
- * The console protocol (domain brief §2.3–2.8):
- * - kd's output is read as raw chunks; a prompt ("kd> ", "3: kd> ") ends no line, so it is
- *   recognised on the partial last line.
- * - A command is sent with a quoted `.echo` sentinel on the next line; its output is what kd printed
- *   before the sentinel's line, and it is complete when the prompt after the sentinel appears.
- * - Commands that let the target run (`g`, `.crash`, `.reboot`) get no sentinel: the session waits
- *   for an event (a stop, the target going down) with a timeout instead.
+ * - Commands that let the target run (`g`, `gu`, `bp X; g`, `~0 g`, `.crash`, `.reboot`) get no
+ *   sentinel: the session waits for an event (a stop, the target going down) instead.
  * - An empty line is never sent (kd repeats the last command on one).
- * - While the target runs the session watches for `*** Fatal System Error` and its parameters (a
- *   bug check), `Break instruction exception` (a break, not a crash), Driver Verifier's
- *   "(bizrd)?" question (answered at once by the configured policy, so nothing hangs on it), the
- *   connection banners and the lost-transport text, and keeps the target's state.
+ * - While the target runs, and while a command runs, the session watches for a bug check, a break,
+ *   Driver Verifier's "(bizrd)?" question (answered at once by the configured policy), the
+ *   connection banners, KDNET's refresh and the lost-transport text, and keeps the target's state.
+ * - A command that runs too long is cancelled by breaking in and re-synchronising on a fresh
+ *   sentinel; kd is ended only when that fails too.
  * - Every wait is in lab time (LabClock); teardown is `q`, then kill after a grace period.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
 import { formatLabDuration, type LabClock } from '../clock.js';
-import type { Redactor } from '../config/secrets.js';
 import { ConfigurationError, HarnessLogicError, LabCompromisedError } from '../errors.js';
 import { type BreakInStrategy, describeStrategy, sendBreak } from './break-in.js';
 import {
   ANY_SENTINEL,
   classifyKdLine,
+  commandWord,
+  type KdLine,
+  type Prompt,
   promptAlone,
-  promptLeading,
+  resumingCommand,
   sentinelFor,
-  trailingPrompt,
-  verifierQuestionChoices,
+  splitCommandLine,
 } from './kd-text.js';
+import {
+  DEFAULT_KD_TIMEOUTS,
+  decodeLog,
+  type KdSessionOptions,
+  type KdTimeouts,
+  kdArguments,
+  quoteCommandLine,
+} from './options.js';
 import type {
   BugcheckReport,
   Debugger,
@@ -43,123 +50,66 @@ import type {
   StopEvent,
   TargetState,
   VerifierChoice,
-  VerifierPolicy,
 } from './port.js';
+import { KdProcess } from './process.js';
+import { KdConsoleReader } from './protocol.js';
+import { KdTranscript } from './transcript.js';
 
-/** What kd connects to. */
-export type KdConnection =
-  /** KDNET: kd listens on `port` for a target that knows `key`; the target sends to `hostIp`. */
-  | { kind: 'net'; hostIp: string; port: number; key: string }
-  /** A VM COM port exposed as a named pipe (the name, or `\\.\pipe\NAME`). */
-  | { kind: 'pipe'; pipe: string }
-  /** A crash dump file. */
-  | { kind: 'dump'; path: string };
-
-/** The debugger executable and the arguments that precede kd's own (`node kd.mjs` for the simulated one). */
-export interface KdExecutable {
-  file: string;
-  leadingArgs: readonly string[];
-}
-
-export interface KdTimeouts {
-  /** Lab ms to wait for the connection (lab file: timeouts.kdConnect). */
-  connectMs: number;
-  /** Lab ms a command may take (timeouts.kdCommand). */
-  commandMs: number;
-  /** Lab ms to wait for a running target to stop (timeouts.bugcheck). */
-  stopMs: number;
-  /** Lab ms one break-in strategy is given before the next is tried. */
-  breakInMs: number;
-  /** Lab ms kd is given to quit after `q` before it is killed. */
-  quitGraceMs: number;
-}
-
-export const DEFAULT_KD_TIMEOUTS: KdTimeouts = {
-  connectMs: 120_000,
-  commandMs: 60_000,
-  stopMs: 300_000,
-  breakInMs: 10_000,
-  quitGraceMs: 5_000,
-};
-
-export interface KdSessionOptions {
-  /** Whose debugger this is, for messages: "VM 'win11-a'". */
-  subject: string;
-  executable: KdExecutable;
-  connection: KdConnection;
-  /** The symbol path (-y). */
-  symbols?: string;
-  /** Extra environment for kd. */
-  env?: Record<string, string>;
-  /** Where kd's -logo transcript goes (a temporary directory when absent). */
-  logDir?: string;
-  clock: LabClock;
-  /** Takes the KDNET key (and every other registered secret) out of transcripts and messages. */
-  redactor: Redactor;
-  verifierPolicy: VerifierPolicy;
-  /** Tried in order until the target stops; default: the byte 0x03. */
-  breakIn?: readonly BreakInStrategy[];
-  timeouts?: Partial<KdTimeouts>;
-}
-
-interface Capture {
-  command: string;
-  sentinel: string;
-  /** What kd printed for the command so far, in chunks (joined once the sentinel shows). */
-  parts: string[];
-  /** The unterminated last line, for the lost-link scan. */
-  partial: string;
-  /** The last characters seen, so a sentinel cut between two chunks is still found. */
-  tail: string;
-  sentinelSeen: boolean;
-  startedAt: number;
-  resolve: (result: KdCommandResult) => void;
-  reject: (error: Error) => void;
-}
+export {
+  DEFAULT_KD_TIMEOUTS,
+  decodeLog,
+  type KdConnection,
+  type KdExecutable,
+  type KdSessionOptions,
+  type KdTimeouts,
+  kdArguments,
+} from './options.js';
 
 interface Waiter {
-  from: number;
   doing: string;
   pick: (event: KdEvent) => boolean;
   resolve: (event: KdEvent) => void;
   reject: (error: Error) => void;
 }
 
-type TranscriptPart = { kind: 'out' | 'in'; text: string };
-
 let sessionCounter = 0;
 
 /** One kd process attached to one target or dump. */
 export class KdSession implements Debugger {
-  private readonly child: ResultPromise;
+  private readonly kd: KdProcess;
+  private readonly reader: KdConsoleReader;
+  private readonly record: KdTranscript;
   private readonly clock: LabClock;
   private readonly timeouts: KdTimeouts;
   private readonly startedAt: number;
   private readonly log: KdEvent[] = [];
   private readonly waiters = new Set<Waiter>();
-  private readonly parts: TranscriptPart[] = [];
-  /** The transcript's complete lines so far, cleaned and redacted (see transcript()). */
-  private readonly clean = { parts: 0, text: '', pending: '', secrets: 0 };
-  private readonly decoder = new TextDecoder('utf-8');
   private current: TargetState = 'disconnected';
-  private buffer = '';
-  private carryCr = false;
-  private capture: Capture | null = null;
   private atPrompt = false;
   private processor: number | null = null;
+  private machine: string | null = null;
   /** What kd printed since the target last ran (the text of the next stop). */
   private sinceRun: string[] = [];
   private pendingFatal: { code: number; codeText: string } | null = null;
   private bugcheck: BugcheckReport | null = null;
+  /** A break announced inside the command in flight. */
+  private breakInCommand = false;
   private lastStop: StopEvent | null = null;
   private exitInfo: { code: number | null; signal: string | null } | null = null;
-  private readonly exited: Promise<void>;
   private closing = false;
+  /** Why the session stopped kd itself (a target that never came), for the next caller. */
+  private gaveUp: string | null = null;
   private stderrTail = '';
+  /** The end of what kd printed (real kd says why it quits on its standard output). */
+  private outputTail = '';
   private operation: Promise<unknown> = Promise.resolve();
   /** The event index from which waitForStop looks (set when the target is let run). */
   private runFrom = 0;
-  /** Where kd writes its -logo log. */
+  /** Lab time until which KDNET's second connect is awaited after a refresh (null: none pending). */
+  private refreshUntil: number | null = null;
+  private analyzed = false;
+  private noTargetTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Where kd writes its log. */
   readonly logFile: string;
   readonly commandLine: readonly string[];
 
@@ -185,37 +135,40 @@ export class KdSession implements Debugger {
       logDir,
       `kd-${options.subject.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${process.pid}-${sessionCounter}.log`,
     );
-    const kdArgs = kdArguments(connection, options.symbols, this.logFile);
+    const kdArgs = kdArguments(connection, options.symbols, this.logFile, options.unicodeLog ?? false);
     this.commandLine = [options.executable.file, ...options.executable.leadingArgs, ...kdArgs];
-    this.parts.push({ kind: 'in', text: `> ${quoteCommandLine(['kd', ...kdArgs])}\n` });
+    this.record = new KdTranscript(options.redactor);
+    this.record.input(`> ${quoteCommandLine(['kd', ...kdArgs])}`);
+    this.reader = new KdConsoleReader({
+      prompt: (prompt) => this.onPrompt(prompt),
+      line: (line) => this.onLine(line),
+      question: (partial, choices) => this.onVerifierQuestion(partial, choices),
+      eventInCommand: (line, kd) => this.onEventInCommand(line, kd),
+    });
     const consoleCtrl = options.breakIn?.some((s) => s.kind === 'console-ctrl') ?? false;
-    this.child = execa(options.executable.file, [...options.executable.leadingArgs, ...kdArgs], {
-      buffer: false,
-      reject: false,
-      stdin: 'pipe',
-      stdout: 'pipe',
-      stderr: 'pipe',
+    this.kd = new KdProcess({
+      executable: options.executable,
+      args: kdArgs,
       // kd.exe listens on every address and ignores this; the simulated debugger binds it, so two
       // VMs with distinct host IPs never collide even on the same port.
       env: {
         ...options.env,
         ...(connection.kind === 'net' ? { DRIVERLAB_KD_LISTEN: connection.hostIp } : {}),
       },
-      extendEnv: true,
-      cleanup: true,
-      // A console CTRL+C needs kd to have a console (see break-in.ts); otherwise keep it hidden.
-      windowsHide: !consoleCtrl,
+      ...(options.outputEncoding === undefined ? {} : { outputEncoding: options.outputEncoding }),
+      ownConsole: consoleCtrl,
+      onStdout: (text) => {
+        this.outputTail = (this.outputTail + text).slice(-2000);
+        this.record.output(text);
+        this.reader.feed(text);
+      },
+      onStderr: (text) => {
+        this.stderrTail = (this.stderrTail + text).slice(-2000);
+        this.record.output(text);
+      },
+      onExit: (code, signal, failure) => this.onExit(code, signal, failure),
     });
-    this.child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
-    this.child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
-      this.parts.push({ kind: 'out', text: chunk.toString('utf8') });
-    });
-    this.child.stdin?.on('error', () => {});
-    this.exited = this.child.then(
-      (result) => this.onExit(result.exitCode ?? null, result.signal ?? null, result.failed ? result : null),
-      (error: unknown) => this.onExit(null, null, error),
-    );
+    if (connection.kind !== 'dump') this.watchForTarget();
   }
 
   /** Starts kd; the session is returned at once (see waitUntilConnected). */
@@ -243,13 +196,19 @@ export class KdSession implements Debugger {
     return this.current;
   }
 
+  /** The process driverlab started (on Windows with a Job, the launcher that holds kd). */
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.kd.pid;
   }
 
   /** The processor of the last prompt (null for "kd> "). */
   get promptProcessor(): number | null {
     return this.processor;
+  }
+
+  /** The effective machine the last prompt showed ("x86" on a WoW64 thread), else null. */
+  get promptMachine(): string | null {
+    return this.machine;
   }
 
   events(): readonly KdEvent[] {
@@ -264,15 +223,17 @@ export class KdSession implements Debugger {
 
   async waitUntilConnected(options: { timeoutMs?: number } = {}): Promise<void> {
     this.throwIfDead('waiting for the connection');
-    if (this.current !== 'disconnected' && this.current !== 'rebooting') return;
     const timeoutMs = options.timeoutMs ?? this.timeouts.connectMs;
-    await this.waitFor(
-      this.log.length,
-      (e) => this.isConnection(e),
-      timeoutMs,
-      () => this.neverConnectedError(timeoutMs),
-      'waiting for the connection',
-    );
+    if (this.current === 'disconnected' || this.current === 'rebooting') {
+      await this.waitFor(
+        this.log.length,
+        (e) => this.isConnection(e),
+        timeoutMs,
+        () => this.neverConnectedError(timeoutMs),
+        'waiting for the connection',
+      );
+    }
+    await this.settleRefresh();
   }
 
   /**
@@ -305,14 +266,12 @@ export class KdSession implements Debugger {
     }
   }
 
-  /** The event that says kd reached the target: the connection, or for a dump its opening stop. */
-  private isConnection(event: KdEvent): boolean {
-    return event.kind === (this.isDump ? 'stopped' : 'established');
-  }
-
   breakIn(): Promise<StopEvent> {
     return this.exclusive(async () => {
       this.throwIfDead('breaking in');
+      if (this.isStopped() && this.lastStop) return this.lastStop;
+      // A break sent while KDNET re-connects would be lost: wait for the second connect first.
+      await this.settleRefresh();
       if (this.isStopped() && this.lastStop) return this.lastStop;
       if (this.current !== 'running') {
         throw new HarnessLogicError(
@@ -324,25 +283,35 @@ export class KdSession implements Debugger {
       // The stop's text is what kd prints from the break request on, not the banners before it.
       this.sinceRun = [];
       for (const strategy of strategies) {
-        const from = this.log.length;
         const name = describeStrategy(strategy);
-        try {
-          await sendBreak(strategy, {
-            pid: this.child.pid ?? -1,
-            platform: process.platform,
-            writeStdin: (text) => this.write(text, '<CTRL+C>'),
-            helperTimeoutMs: this.clock.wallTimeout(this.timeouts.breakInMs),
+        // A break kd swallowed (sent before it took the `g`, or during a reconnect) is sent once more;
+        // an NMI is not repeated (it crashes the guest, and a second one would crash it again).
+        const attempts = strategy.kind === 'nmi' ? 1 : 2;
+        let sent = 0;
+        let stop: StopEvent | null = null;
+        for (let attempt = 1; attempt <= attempts && !stop; attempt += 1) {
+          const from = this.log.length;
+          const error = await this.sendBreak(strategy);
+          if (error) {
+            this.emit({ kind: 'break-in-attempt', strategy: name, outcome: 'failed', detail: error });
+            tried.push(`${name} could not be sent (${error})`);
+            break;
+          }
+          sent += 1;
+          this.emit({
+            kind: 'break-in-attempt',
+            strategy: name,
+            outcome: 'sent',
+            ...(attempt > 1 ? { detail: 'sent again: the first one did not stop the target' } : {}),
           });
-        } catch (error) {
-          const detail = error instanceof Error ? error.message : String(error);
-          this.emit({ kind: 'break-in-attempt', strategy: name, outcome: 'failed', detail });
-          tried.push(`${name} could not be sent (${detail})`);
-          continue;
+          stop = await this.stopAfter(from, this.timeouts.breakInMs, 'breaking in', true);
         }
-        this.emit({ kind: 'break-in-attempt', strategy: name, outcome: 'sent' });
-        const stop = await this.stopAfter(from, this.timeouts.breakInMs, 'breaking in');
         if (stop) return stop;
-        tried.push(`${name} left it running for ${formatLabDuration(this.timeouts.breakInMs)}`);
+        if (sent > 0) {
+          tried.push(
+            `${name} left it running for ${formatLabDuration(this.timeouts.breakInMs)}${sent > 1 ? ` each of ${sent} times (kd swallowed or queued the break)` : ''}`,
+          );
+        }
       }
       throw new LabCompromisedError(
         `Could not break into ${this.options.subject}: ${tried.join('; ')}; check that the debugger is connected and the target responsive, and configure another break-in strategy (a console helper on Windows, or the hypervisor NMI).`,
@@ -359,15 +328,30 @@ export class KdSession implements Debugger {
           `The debugger command '${command}' was sent to ${this.options.subject} while the target is ${this.current}; break in or wait for it to stop before running commands.`,
         );
       }
-      return this.runCaptured(command, options.timeoutMs ?? this.timeouts.commandMs);
+      const analyze = splitCommandLine(command).some((c) => commandWord(c) === '!analyze');
+      const first = analyze && !this.analyzed;
+      if (analyze) this.analyzed = true;
+      const budget = options.timeoutMs ?? (first ? this.timeouts.firstAnalyzeMs : this.timeouts.commandMs);
+      return this.runCaptured(command, budget);
     });
   }
 
-  go(): Promise<void> {
+  /**
+   * Lets the target run: `g` by default, or any line that resumes it (`gu`, `gh`, `gn`, `gc`,
+   * `~0 g`, `bp nt!X; g`). Returns once kd has taken the line.
+   */
+  go(command = 'g'): Promise<void> {
     return this.exclusive(async () => {
-      this.throwIfDead("sending 'g'");
-      this.requireStopped('g', 'go()');
-      this.letRun('g');
+      this.throwIfDead(`sending '${command}'`);
+      const resuming = resumingCommand(command);
+      const word = resuming ? commandWord(resuming) : '';
+      if (!resuming || word === '.crash' || word === '.reboot') {
+        throw new HarnessLogicError(
+          `go('${command}') was asked of ${this.options.subject}, but that line does not let the target run with g, gu, gh, gn or gc; use execute() for it (or crash()/reboot()).`,
+        );
+      }
+      this.requireStopped(command, 'go()');
+      await this.letRun(command);
     });
   }
 
@@ -381,7 +365,7 @@ export class KdSession implements Debugger {
     return this.exclusive(async () => {
       this.throwIfDead("sending '.crash'");
       this.requireStopped('.crash', 'crash()');
-      this.letRun('.crash');
+      await this.letRun('.crash');
       const stop = await this.stopAfter(
         this.runFrom,
         this.timeouts.stopMs,
@@ -420,33 +404,13 @@ export class KdSession implements Debugger {
 
   /** The console transcript: kd's output with the commands inline, sentinels removed, secrets redacted. */
   transcript(): string {
-    // Complete lines are cleaned and redacted once and kept: a session that lives through a whole
-    // run is read after every scenario, and reading must not grow with everything before it. A
-    // sentinel line and a secret never span lines, so line by line gives the same text as a whole.
-    const cache = this.clean;
-    const redactor = this.options.redactor;
-    if (cache.secrets !== redactor.size) {
-      // A secret registered since (a key captured by a scenario) is taken out of the kept text too.
-      cache.text = redactor.redact(cache.text);
-      cache.secrets = redactor.size;
-    }
-    for (; cache.parts < this.parts.length; cache.parts += 1) {
-      const part = this.parts[cache.parts] as TranscriptPart;
-      if (part.kind === 'in' && part.text.startsWith('.echo "@@DRIVERLAB:')) continue;
-      cache.pending += part.text;
-    }
-    const cut = cache.pending.lastIndexOf('\n') + 1;
-    if (cut > 0) {
-      cache.text += redactor.redact(cleanLines(cache.pending.slice(0, cut)));
-      cache.pending = cache.pending.slice(cut);
-    }
-    return cache.text + redactor.redact(cleanLines(cache.pending));
+    return this.record.text();
   }
 
-  /** kd's own -logo log, secrets redacted (null when kd wrote none). */
+  /** kd's own log, secrets redacted (null when kd wrote none); a `-logou` log is read as UTF-16. */
   readLog(): string | null {
     try {
-      return this.options.redactor.redact(readFileSync(this.logFile, 'utf8'));
+      return this.options.redactor.redact(decodeLog(readFileSync(this.logFile)));
     } catch {
       return null;
     }
@@ -454,78 +418,27 @@ export class KdSession implements Debugger {
 
   async close(): Promise<void> {
     if (this.closing) {
-      await this.exited;
+      await this.kd.exited;
       return;
     }
     this.closing = true;
-    if (!this.exitInfo) {
+    this.stopWatchingForTarget();
+    if (this.kd.isAlive) {
       // `q` at a prompt; CTRL+B, ENTER quits kd even while the target runs.
-      this.write(this.atPrompt && !this.capture ? 'q\n' : '\x02\n', this.atPrompt ? 'q' : '<CTRL+B>');
-      this.child.stdin?.end();
+      const atPrompt = this.atPrompt && !this.reader.capturing;
+      this.write(atPrompt ? 'q\n' : '\x02\n', atPrompt ? 'q' : '<CTRL+B>');
+      this.kd.endInput();
       const grace = this.clock.wallTimeout(this.timeouts.quitGraceMs);
       const quit = await Promise.race([
-        this.exited.then(() => true),
+        this.kd.exited.then(() => true),
         new Promise<boolean>((r) => setTimeout(() => r(false), grace).unref()),
       ]);
-      if (!quit) this.child.kill('SIGKILL');
+      if (!quit) this.kd.kill();
     }
-    await this.exited;
+    await this.kd.exited;
   }
 
   // ── output ───────────────────────────────────────────────────────────────
-
-  private onStdout(chunk: Buffer): void {
-    let text = this.decoder.decode(chunk, { stream: true });
-    if (this.carryCr) {
-      text = `\r${text}`;
-      this.carryCr = false;
-    }
-    if (text.endsWith('\r')) {
-      this.carryCr = true;
-      text = text.slice(0, -1);
-    }
-    text = text.replace(/\r\n/g, '\n');
-    if (text === '') return;
-    this.parts.push({ kind: 'out', text });
-    this.buffer += text;
-    this.process();
-  }
-
-  private process(): void {
-    for (;;) {
-      if (this.capture) {
-        if (!this.advanceCapture(this.capture)) return;
-        continue;
-      }
-      const text = this.buffer;
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        const line = text.slice(start, nl);
-        start = nl + 1;
-        const leading = promptLeading(line);
-        if (leading) {
-          this.onPrompt(leading.prompt.processor);
-          this.onLine(leading.rest);
-        } else {
-          this.onLine(line);
-        }
-      }
-      this.buffer = text.slice(start);
-      const prompt = promptAlone(this.buffer);
-      if (prompt) {
-        this.buffer = '';
-        this.onPrompt(prompt.processor);
-        return;
-      }
-      const question = verifierQuestionChoices(this.buffer);
-      if (question) {
-        const partial = this.buffer;
-        this.buffer = '';
-        this.onVerifierQuestion(partial, question.choices);
-      }
-      return;
-    }
-  }
 
   /** One complete line while no command is in flight. */
   private onLine(line: string): void {
@@ -541,6 +454,7 @@ export class KdSession implements Debugger {
       case 'waiting':
         this.emit({ kind: 'waiting' });
         if (this.current !== 'rebooting') this.setState('disconnected');
+        this.watchForTarget();
         return;
       case 'target-reached':
         this.emit({ kind: 'target-reached', target: kd.target, port: kd.port, local: kd.local });
@@ -554,16 +468,25 @@ export class KdSession implements Debugger {
           ptr64: kd.ptr64,
         });
         return;
-      case 'established':
+      case 'established': {
+        // The second connect of a KDNET boot ends the refresh; the target runs on as before.
+        const second = this.refreshUntil !== null;
+        this.refreshUntil = null;
+        this.stopWatchingForTarget();
         this.atPrompt = false;
-        this.startRun();
-        this.setState('running');
+        if (!second || !this.isStopped()) {
+          this.startRun();
+          this.setState('running');
+        }
         this.emit({ kind: 'established', initialBreak: kd.initialBreak });
         return;
+      }
       case 'shutdown':
         this.atPrompt = false;
+        this.refreshUntil = null;
         this.setState('rebooting');
         this.emit({ kind: 'shutdown' });
+        this.watchForTarget();
         return;
       case 'retry':
         this.emit({ kind: 'retry', count: kd.count });
@@ -572,6 +495,10 @@ export class KdSession implements Debugger {
         this.atPrompt = false;
         this.setState('disconnected');
         this.emit({ kind: 'transport-lost' });
+        this.watchForTarget();
+        return;
+      case 'refresh':
+        this.onRefresh();
         return;
       case 'fatal':
         this.pendingFatal = { code: kd.code, codeText: kd.codeText };
@@ -580,8 +507,50 @@ export class KdSession implements Debugger {
         if (this.pendingFatal) this.reportBugcheck(kd.args);
         return;
       case 'break-instruction':
+      case 'analysis-hint':
         return;
     }
+  }
+
+  /** A line of a command's output that announces an event: it is an event like any other. */
+  private onEventInCommand(line: string, kd: KdLine): void {
+    switch (kd.kind) {
+      case 'transport-lost':
+      case 'shutdown':
+      case 'waiting': {
+        const command = this.reader.commandInFlight ?? 'a command';
+        this.reader.abandon(
+          new LabCompromisedError(
+            `The debugger command '${command}' sent to ${this.options.subject} got no answer because the link to the target was lost (kd printed '${line.trim()}'); check the target (did it reboot or power off?) and the debug connection, then start a new session.`,
+          ),
+        );
+        // The line is read again outside the command, where it sets the state.
+        this.onLine(line);
+        return;
+      }
+      case 'fatal':
+        this.sinceRun = [line];
+        this.pendingFatal = { code: kd.code, codeText: kd.codeText };
+        return;
+      case 'fatal-params':
+        this.sinceRun.push(line);
+        if (this.pendingFatal) this.reportBugcheck(kd.args);
+        return;
+      case 'break-instruction':
+        this.sinceRun.push(line);
+        this.breakInCommand = true;
+        return;
+      case 'refresh':
+        this.onRefresh();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onRefresh(): void {
+    this.refreshUntil = this.clock.now() + this.timeouts.refreshMs;
+    this.emit({ kind: 'refresh' });
   }
 
   private reportBugcheck(args: BugcheckReport['args']): void {
@@ -591,10 +560,18 @@ export class KdSession implements Debugger {
     this.emit({ kind: 'bugcheck', bugcheck: this.bugcheck });
   }
 
-  private onPrompt(processor: number | null): void {
-    this.processor = processor;
+  private onPrompt(prompt: Prompt): void {
+    this.processor = prompt.processor;
+    this.machine = prompt.machine;
     this.atPrompt = true;
+    this.refreshUntil = null;
+    this.stopWatchingForTarget();
     if (this.isStopped()) return;
+    this.announceStop(prompt.processor);
+  }
+
+  /** The target stopped: a bug check when kd announced one since it last ran, else a break. */
+  private announceStop(processor: number | null): void {
     if (this.pendingFatal) this.reportBugcheck(null);
     const text = this.sinceRun.join('\n');
     const stop: StopEvent = this.bugcheck
@@ -644,129 +621,128 @@ export class KdSession implements Debugger {
         `A debugger command of ${command.length} characters was about to be sent; kd takes at most 4096, so split it.`,
       );
     }
-    const word = command.trim().split(/[\s;]/, 1)[0]?.toLowerCase() ?? '';
     const instead: Record<string, string> = {
-      g: 'go()',
-      gh: 'go()',
-      gn: 'go()',
       '.crash': 'crash()',
       '.reboot': 'reboot()',
       q: 'close()',
       qq: 'close()',
       qd: 'close()',
     };
-    const method = instead[word];
-    if (method) {
-      throw new HarnessLogicError(
-        `The debugger command '${command}' lets the target run or ends kd, so it gets no sentinel and cannot be run with execute(); use ${method}.`,
+    for (const part of splitCommandLine(command)) {
+      const word = commandWord(part);
+      const method = instead[word] ?? (resumingCommand(part) ? `go('${command}')` : undefined);
+      if (method) {
+        throw new HarnessLogicError(
+          `The debugger command '${command}' lets the target run or ends kd ('${part}'), so it gets no sentinel and cannot be run with execute(); use ${method}.`,
+        );
+      }
+    }
+  }
+
+  private async runCaptured(command: string, timeoutMs: number): Promise<KdCommandResult> {
+    const sentinel = sentinelFor(randomBytes(8).toString('hex'));
+    const startedAt = this.clock.now();
+    this.atPrompt = false;
+    this.breakInCommand = false;
+    this.bugcheck = this.current === 'bugchecked' ? this.bugcheck : null;
+    const framed = this.reader.frame(command, sentinel);
+    this.record.input(command);
+    this.record.input(`.echo "${sentinel}"`);
+    this.kd.write(`${command}\n.echo "${sentinel}"\n`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cancelled = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.clock.wallTimeout(timeoutMs));
+    });
+    const first = await Promise.race([framed, cancelled]).finally(() => clearTimeout(timer));
+    const result = first === 'late' ? await this.cancelCommand(command, timeoutMs, framed) : first;
+    if (result.prompt) {
+      this.processor = result.prompt.processor;
+      this.machine = result.prompt.machine;
+    }
+    this.atPrompt = true;
+    // A bug check or a break announced while the command ran is a stop like any other.
+    if (this.bugcheck && this.current !== 'bugchecked') this.announceStop(this.processor);
+    else if (this.pendingFatal) this.announceStop(this.processor);
+    else if (this.breakInCommand) this.announceStop(this.processor);
+    this.breakInCommand = false;
+    return {
+      command,
+      output: result.output,
+      processor: this.processor,
+      durationMs: this.clock.now() - startedAt,
+    };
+  }
+
+  /**
+   * A command ran past its budget: break in (kd abandons the command), frame a fresh sentinel, and
+   * report the command as cancelled with the session still usable. kd is ended only when the fresh
+   * sentinel does not come back either (ending kd after the link is up can leave the target
+   * refusing the next attach, so it is the last resort).
+   */
+  private async cancelCommand(
+    command: string,
+    timeoutMs: number,
+    framed: Promise<{ output: string; prompt: Prompt | null }>,
+  ): Promise<never> {
+    const fresh = sentinelFor(randomBytes(8).toString('hex'));
+    this.reader.reframe(fresh);
+    const strategy = (this.options.breakIn ?? [{ kind: 'break-byte' }]).find((s) => s.kind !== 'nmi') ?? {
+      kind: 'break-byte',
+    };
+    const error = await this.sendBreak(strategy);
+    this.record.input(`.echo "${fresh}"`);
+    this.kd.write(`.echo "${fresh}"\n`);
+    const within = formatLabDuration(timeoutMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const resynced = await Promise.race([
+      framed.then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.clock.wallTimeout(this.timeouts.breakInMs));
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (resynced) {
+      this.atPrompt = true;
+      throw new LabCompromisedError(
+        `The debugger command '${command}' sent to ${this.options.subject} did not finish within ${formatLabDuration(timeoutMs)} (lab time), so it was cancelled by breaking in and the session carries on; look at the kd transcript for where it stalled, and raise timeouts.kdCommand in the lab file if the command is legitimately slow.`,
       );
     }
+    this.reader.abandon(new Error('cancelled'));
+    void this.close();
+    throw new LabCompromisedError(
+      `The debugger command '${command}' sent to ${this.options.subject} did not finish within ${within} (lab time) and kd did not answer a break-in (${error ?? `${describeStrategy(strategy)} was sent`}) within ${formatLabDuration(this.timeouts.breakInMs)}, so kd was stopped and this debugger session is over; look at the kd transcript for where it stalled, and raise timeouts.kdCommand in the lab file if the command is legitimately slow.`,
+    );
   }
 
-  private runCaptured(command: string, timeoutMs: number): Promise<KdCommandResult> {
-    const sentinel = sentinelFor(randomBytes(8).toString('hex'));
-    return new Promise<KdCommandResult>((resolve, reject) => {
-      const wall = this.clock.wallTimeout(timeoutMs);
-      const timer = setTimeout(() => {
-        if (this.capture !== capture) return;
-        this.capture = null;
-        reject(
-          new LabCompromisedError(
-            `The debugger command '${command}' sent to ${this.options.subject} did not finish within ${formatLabDuration(timeoutMs)} (lab time), so kd was stopped and this debugger session is over; look at the kd transcript for where it stalled, and raise timeouts.kdCommand in the lab file if the command is legitimately slow.`,
-          ),
-        );
-        void this.close();
-      }, wall);
-      const capture: Capture = {
-        command,
-        sentinel,
-        parts: [],
-        partial: '',
-        tail: '',
-        sentinelSeen: false,
-        startedAt: this.clock.now(),
-        resolve: (result) => {
-          clearTimeout(timer);
-          resolve(result);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.capture = capture;
-      this.atPrompt = false;
-      this.parts.push({ kind: 'in', text: `${command}\n` });
-      this.parts.push({ kind: 'in', text: `.echo "${sentinel}"\n` });
-      this.child.stdin?.write(`${command}\n.echo "${sentinel}"\n`);
-      this.process();
-    });
+  /** Sends one break request; the reason it could not be sent, or null. */
+  private async sendBreak(strategy: BreakInStrategy): Promise<string | null> {
+    try {
+      await sendBreak(strategy, {
+        pid: this.kd.kdPid ?? -1,
+        platform: process.platform,
+        writeStdin: (text) => this.write(text, '<CTRL+C>'),
+        helperTimeoutMs: this.clock.wallTimeout(this.timeouts.breakInMs),
+      });
+      return null;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 
-  /** Feeds the buffer to the command in flight; true when it completed and the rest is to be read. */
-  private advanceCapture(capture: Capture): boolean {
-    const chunk = this.buffer;
-    this.buffer = '';
-    // The link can be lost in the middle of a command: kd prints that instead of an answer.
-    const lines = capture.partial + chunk;
-    let start = 0;
-    for (let nl = lines.indexOf('\n'); nl >= 0; nl = lines.indexOf('\n', start)) {
-      const line = lines.slice(start, nl);
-      const kd = LOSS_HINT.test(line) ? classifyKdLine(line) : null;
-      if (kd?.kind === 'transport-lost' || kd?.kind === 'shutdown' || kd?.kind === 'waiting') {
-        this.capture = null;
-        this.buffer = lines.slice(start);
-        capture.reject(
-          new LabCompromisedError(
-            `The debugger command '${capture.command}' sent to ${this.options.subject} got no answer because the link to the target was lost (kd printed '${line.trim()}'); check the target (did it reboot or power off?) and the debug connection, then start a new session.`,
-          ),
-        );
-        return true;
-      }
-      start = nl + 1;
-    }
-    capture.partial = lines.slice(start);
-    // A command that lets the target run a little (p, t) can meet the verifier's question too.
-    const question = verifierQuestionChoices(capture.partial);
-    if (question) {
-      this.onVerifierQuestion(capture.partial, question.choices);
-      capture.partial = '';
-    }
-    capture.parts.push(chunk);
-    const window = capture.tail + chunk;
-    capture.tail = window.slice(-(capture.sentinel.length + 16));
-    if (!capture.sentinelSeen) {
-      if (!window.includes(capture.sentinel)) return false;
-      capture.sentinelSeen = true;
-    }
-    const text = capture.parts.join('');
-    capture.parts = [text];
-    const at = findSentinelLine(text, capture.sentinel);
-    if (!at) return false;
-    const after = text.slice(at.end);
-    const prompt = /^((?:(\d+): )?kd> )/.exec(after);
-    if (!prompt && !after.includes('\n')) return false;
-    const before = text.slice(0, at.start);
-    const output = cleanOutput(trailingPrompt(before)?.before ?? before, capture.command, capture.sentinel);
-    if (prompt) this.processor = prompt[2] === undefined ? null : Number(prompt[2]);
-    this.buffer = prompt ? after.slice(prompt[1]?.length ?? 0) : after;
-    this.capture = null;
-    this.atPrompt = true;
-    capture.resolve({
-      command: capture.command,
-      output,
-      processor: this.processor,
-      durationMs: this.clock.now() - capture.startedAt,
-    });
-    return true;
-  }
-
-  private letRun(command: string): void {
+  /**
+   * Sends a line that lets the target run, and returns once kd's input has it (a break asked for
+   * before that would reach kd at its prompt, where it does nothing).
+   */
+  private async letRun(command: string): Promise<void> {
     this.atPrompt = false;
-    this.write(`${command}\n`, command);
     this.startRun();
     this.setState('running');
     this.emit({ kind: 'resumed', by: command });
+    if (!this.kd.isAlive) return;
+    this.record.input(command);
+    await this.kd.writeFlushed(`${command}\n`);
   }
 
   private startRun(): void {
@@ -793,17 +769,57 @@ export class KdSession implements Debugger {
     return this.current === 'broken-in' || this.current === 'bugchecked';
   }
 
-  /** Waits for a stop event after `from`; null when the target kept running; throws when the link is lost. */
-  private async stopAfter(from: number, timeoutMs: number, doing: string): Promise<StopEvent | null> {
+  /** The event that says kd reached the target: the connection, or for a dump its opening stop. */
+  private isConnection(event: KdEvent): boolean {
+    return event.kind === (this.isDump ? 'stopped' : 'established');
+  }
+
+  /** Waits until KDNET's second connect after a refresh, or until the refresh window has passed. */
+  private async settleRefresh(): Promise<void> {
+    const until = this.refreshUntil;
+    if (until === null) return;
+    const left = until - this.clock.now();
+    if (left > 0) {
+      try {
+        await this.waitFor(
+          this.log.length,
+          (e) => e.kind === 'established' || e.kind === 'stopped',
+          left,
+          () => new StopTimeout(),
+          'waiting for KDNET to connect again',
+        );
+      } catch (error) {
+        if (!(error instanceof StopTimeout)) throw error;
+      }
+    }
+    this.refreshUntil = null;
+  }
+
+  /**
+   * Waits for a stop event after `from`; null when the target kept running; throws when the link is
+   * lost. With `breaking`, a KDNET re-connect before the stop also ends the wait (null): the break
+   * went to a link that was being replaced, so it is sent again.
+   */
+  private async stopAfter(
+    from: number,
+    timeoutMs: number,
+    doing: string,
+    breaking = false,
+  ): Promise<StopEvent | null> {
     try {
       const event = await this.waitFor(
         from,
-        (e) => e.kind === 'stopped' || e.kind === 'transport-lost' || e.kind === 'shutdown',
+        (e) =>
+          e.kind === 'stopped' ||
+          e.kind === 'transport-lost' ||
+          e.kind === 'shutdown' ||
+          (breaking && e.kind === 'established'),
         timeoutMs,
         () => new StopTimeout(),
         doing,
       );
       if (event.kind === 'stopped') return event.stop;
+      if (event.kind === 'established') return null;
       throw new LabCompromisedError(
         `${this.options.subject} ${event.kind === 'shutdown' ? 'went down (kd printed that a shutdown occurred)' : 'lost its debug connection'} while ${doing}, so it never stopped in the debugger; check the kd transcript and whether the VM was restarted or powered off from outside.`,
       );
@@ -813,7 +829,7 @@ export class KdSession implements Debugger {
     }
   }
 
-  // ── events, waits, process ───────────────────────────────────────────────
+  // ── events, waits, lifetime ──────────────────────────────────────────────
 
   private emit(event: DistributiveOmit<KdEvent, 'atLabMs'>): void {
     const full = { ...event, atLabMs: this.clock.now() - this.startedAt } as KdEvent;
@@ -836,14 +852,13 @@ export class KdSession implements Debugger {
   ): Promise<KdEvent> {
     const seen = this.log.slice(from).find(pick);
     if (seen) return Promise.resolve(seen);
-    if (this.exitInfo) return Promise.reject(this.diedError(doing));
+    if (this.exitInfo) return Promise.reject(this.deadError(doing));
     return new Promise<KdEvent>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
         reject(onTimeout());
       }, wallMs);
       const waiter: Waiter = {
-        from,
         doing,
         pick,
         resolve: (event) => {
@@ -866,17 +881,41 @@ export class KdSession implements Debugger {
   }
 
   private write(text: string, shown: string): void {
-    if (this.exitInfo || !this.child.stdin || this.child.stdin.destroyed) return;
-    this.parts.push({ kind: 'in', text: shown.endsWith('\n') ? shown : `${shown}\n` });
-    this.child.stdin.write(text);
+    if (!this.kd.isAlive) return;
+    this.record.input(shown);
+    this.kd.write(text);
   }
 
   private setState(state: TargetState): void {
     this.current = state;
   }
 
+  /**
+   * Bounds the wait for a target: a debugger with no target for timeouts.noTargetMs is stopped, and
+   * every later call says why (kd left waiting with redirected streams is reported to grow kernel
+   * pool on the host until it stalls, WinDbg-Feedback #393).
+   */
+  private watchForTarget(): void {
+    if (this.noTargetTimer || this.closing || this.exitInfo) return;
+    const limit = this.timeouts.noTargetMs;
+    this.noTargetTimer = setTimeout(() => {
+      this.noTargetTimer = null;
+      if (this.current !== 'disconnected' && this.current !== 'rebooting') return;
+      this.gaveUp = `it waited ${formatLabDuration(limit)} (lab time) without a target`;
+      this.emit({ kind: 'abandoned', reason: this.gaveUp });
+      void this.close();
+    }, this.clock.wallTimeout(limit));
+    this.noTargetTimer.unref();
+  }
+
+  private stopWatchingForTarget(): void {
+    if (this.noTargetTimer) clearTimeout(this.noTargetTimer);
+    this.noTargetTimer = null;
+  }
+
   private onExit(code: number | null, signal: string | null, failure: unknown): void {
     this.exitInfo = { code, signal };
+    this.stopWatchingForTarget();
     this.setState('disconnected');
     this.atPrompt = false;
     if (failure && code === null && signal === null) {
@@ -884,18 +923,25 @@ export class KdSession implements Debugger {
       this.stderrTail += `\n${reason}`;
     }
     this.emit({ kind: 'exited', code, signal });
-    const capture = this.capture;
-    this.capture = null;
-    if (capture && !this.closing) capture.reject(this.diedError(`running '${capture.command}'`));
-    else if (capture) capture.reject(this.closedError(`running '${capture.command}'`));
+    const command = this.reader.commandInFlight;
+    if (command !== null) this.reader.abandon(this.deadError(`running '${command}'`));
     for (const waiter of [...this.waiters]) {
       this.waiters.delete(waiter);
-      waiter.reject(this.closing ? this.closedError(waiter.doing) : this.diedError(waiter.doing));
+      waiter.reject(this.deadError(waiter.doing));
     }
   }
 
   private throwIfDead(doing: string): void {
-    if (this.exitInfo) throw this.closing ? this.closedError(doing) : this.diedError(doing);
+    if (this.exitInfo) throw this.deadError(doing);
+  }
+
+  private deadError(doing: string): Error {
+    if (this.gaveUp) {
+      return new LabCompromisedError(
+        `The kernel debugger of ${this.options.subject} was stopped because ${this.gaveUp}, so ${doing} cannot be done; check that the VM is running with debugging on (bcdedit /debug on) and its debug settings match the lab file, then start a new session.`,
+      );
+    }
+    return this.closing ? this.closedError(doing) : this.diedError(doing);
   }
 
   private closedError(doing: string): HarnessLogicError {
@@ -908,10 +954,19 @@ export class KdSession implements Debugger {
     const how = this.exitInfo?.signal
       ? `killed by ${this.exitInfo.signal}`
       : `exit code ${this.exitInfo?.code ?? 'unknown'}`;
-    const said = this.stderrTail.trim().split('\n').pop()?.trim();
+    // kd that quits by itself says why on its standard output; a killed one said nothing about it.
+    const quitItself = this.exitInfo?.signal === null && this.exitInfo.code !== null;
+    const printed = quitItself
+      ? this.outputTail
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && promptAlone(`${l} `) === null)
+          .join('\n')
+      : '';
+    const said = (this.stderrTail.trim() || printed).split('\n').pop()?.trim();
     const lastWords = said ? `; its last words were "${this.options.redactor.redact(said)}"` : '';
     return new LabCompromisedError(
-      `The kernel debugger of ${this.options.subject} (pid ${this.child.pid ?? 'unknown'}) ended unexpectedly (${how}) while ${doing}${lastWords}; this debugger session is over and the next scenario starts a new one — check the kd transcript and what ended the process (out of memory, antivirus, an operator).`,
+      `The kernel debugger of ${this.options.subject} (pid ${this.kd.pid ?? 'unknown'}) ended unexpectedly (${how}) while ${doing}${lastWords}; this debugger session is over and the next scenario starts a new one — check the kd transcript and what ended the process (out of memory, antivirus, an operator).`,
     );
   }
 
@@ -938,64 +993,7 @@ export class KdSession implements Debugger {
 
 class StopTimeout extends Error {}
 
-/** Takes the sentinel lines KdSession frames commands with out of transcript text. */
-function cleanLines(text: string): string {
-  return text.replace(/(?:\d+: )?kd> @@DRIVERLAB:[0-9a-f]+:END@@\n/g, '');
-}
-
 /** The least wall time staysDisconnected watches on a fast embedded clock. */
 const QUIET_FLOOR_MS = 500;
 
-/** The lines that can announce a lost link (checked before the full classification, for speed). */
-const LOSS_HINT = /^(?:Waiting to reconnect|Shutdown occurred|The transport connection)/;
-
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-/** kd's arguments for a connection, the symbol path and the -logo file. */
-export function kdArguments(connection: KdConnection, symbols?: string, logFile?: string | null): string[] {
-  const args: string[] = [];
-  switch (connection.kind) {
-    case 'net':
-      args.push('-k', `net:port=${connection.port},key=${connection.key}`);
-      break;
-    case 'pipe': {
-      const port = /^\\\\/.test(connection.pipe) ? connection.pipe : `\\\\.\\pipe\\${connection.pipe}`;
-      args.push('-k', `com:pipe,port=${port},resets=0,reconnect`);
-      break;
-    }
-    case 'dump':
-      args.push('-z', connection.path);
-      break;
-  }
-  if (symbols) args.push('-y', symbols);
-  if (logFile) args.push('-logo', logFile);
-  return args;
-}
-
-function quoteCommandLine(args: readonly string[]): string {
-  return args.map((a) => (/[\s"]/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a)).join(' ');
-}
-
-/** Where the sentinel's own output line is in the captured text (not an echo of the `.echo` command). */
-function findSentinelLine(text: string, sentinel: string): { start: number; end: number } | null {
-  for (let at = text.indexOf(sentinel); at >= 0; at = text.indexOf(sentinel, at + 1)) {
-    const next = text.slice(at + sentinel.length, at + sentinel.length + 2);
-    if (text[at - 1] === '"') continue;
-    if (next.startsWith('\n')) return { start: at, end: at + sentinel.length + 1 };
-    if (next === '') return null;
-  }
-  return null;
-}
-
-/** The command's output without what a kd that echoes its input would add, and without stale sentinels. */
-function cleanOutput(output: string, command: string, sentinel: string): string {
-  return output
-    .split('\n')
-    .filter((line, i) => !(i === 0 && line === command) && line !== `.echo "${sentinel}"`)
-    .filter(
-      (line) =>
-        !(ANY_SENTINEL.test(line) && promptLeading(line) !== null) &&
-        !/^@@DRIVERLAB:[0-9a-f]+:END@@$/.test(line),
-    )
-    .join('\n');
-}

@@ -38,6 +38,9 @@ export const AnalyzeResult = z.object({
 export type AnalyzeResult = z.infer<typeof AnalyzeResult>;
 
 const TITLE = /^([A-Z][A-Z0-9_]+|Unknown bugcheck code) \(([0-9a-fA-F]+)\)$/;
+/** kd's reconnect and symbol-loading lines before the analysis banner. */
+const HEAD_NOISE =
+  /^(?:Connected to .+ target at \(.+\), ptr64 (?:TRUE|FALSE)|Loading (?:Kernel|User) Symbols|Loading unloaded module list|\.+)$/;
 const ARG = /^Arg([1-4]): ([0-9a-fA-F`]+)(?:, ?(.*))?$/;
 const KEY = /^([A-Z][A-Z0-9_]{2,}):\s*(.*)$/;
 const KEY_PREFIX = /^Key\s*:\s*/;
@@ -74,6 +77,9 @@ export function parseAnalyze(text: string): AnalyzeResult {
     // Each pattern below is tried only on lines whose first (or last) character it can match.
     const c0 = t.charCodeAt(0);
     if (c0 === 42 /* * */ && /^\*[\s*]*(?:Bugcheck Analysis[\s*]*)?$/.test(t)) continue;
+    // A first !analyze -v after a KDNET refresh or a bug check starts with kd reaching the target
+    // again and reloading symbols (lab/kd/replay/corpus/live-bugcheck-0x50-win11-26100.txt).
+    if (phase === 'head' && HEAD_NOISE.test(t)) continue;
     const upper = c0 >= 65 && c0 <= 90;
     const title = upper && t.charCodeAt(t.length - 1) === 41 /* ) */ ? TITLE.exec(t) : null;
     if (title && phase === 'head') {

@@ -13,7 +13,34 @@
 import type { PeerAddress } from '../kdnet/host.js';
 import type { TargetIdentity } from '../ports.js';
 
-export const DEBUGGER_VERSION = '10.0.26100.1';
+/** The debugger version the simulated kd claims; its header and !analyze -v keys are that version's. */
+export const DEBUGGER_VERSION = '10.0.29617.1000';
+
+/**
+ * What a current kd prints before its header: the Debugger Extensions Gallery preparation, as a kd
+ * 10.0.29617.1000 printed it in a public capture (lab/kd/replay/corpus/dump-whea-124-gallery.txt).
+ */
+const GALLERY = `
+************* Preparing the environment for Debugger Extensions Gallery repositories **************
+   ExtensionRepository : Implicit
+   UseExperimentalFeatureForNugetShare : true
+   AllowNugetExeUpdate : true
+   NonInteractiveNuget : true
+   AllowNugetMSCredentialProviderInstall : true
+   AllowParallelInitializationOfLocalRepositories : true
+
+   -- Configuring repositories
+      ----> Repository : LocalInstalled, Enabled: true
+      ----> Repository : UserExtensions, Enabled: true
+
+>>>>>>>>>>>>> Preparing the environment for Debugger Extensions Gallery repositories completed, duration 0.000 seconds
+
+************* Waiting for Debugger Extensions Gallery to Initialize **************
+
+>>>>>>>>>>>>> Waiting for Debugger Extensions Gallery to Initialize completed, duration 0.016 seconds
+   ----> Repository : UserExtensions, Enabled: true, Packages count: 0
+   ----> Repository : LocalInstalled, Enabled: true, Packages count: 46
+`;
 
 /** Build lab strings of the builds seen in captures; other builds print the build number only. */
 const BUILD_LABS: Record<number, string> = {
@@ -22,7 +49,58 @@ const BUILD_LABS: Record<number, string> = {
 };
 
 export function header(): string {
-  return `\nMicrosoft (R) Windows Debugger Version ${DEBUGGER_VERSION} AMD64\nCopyright (c) Microsoft Corporation. All rights reserved.\n\n`;
+  return `${GALLERY}\nMicrosoft (R) Windows Debugger Version ${DEBUGGER_VERSION} AMD64\nCopyright (c) Microsoft Corporation. All rights reserved.\n\n`;
+}
+
+/** What a KDNET target prints when it re-initialises its link (KdRefreshDebuggerNotPresent). */
+export function refreshText(): string {
+  return 'KDTARGET: Refreshing KD connection\n';
+}
+
+/**
+ * The line the first command after a KDNET refresh or a bug check starts with: kd reached the
+ * target again (public captures: `.reload` and `!analyze -v` print it first).
+ */
+export function reconnectedLine(identity: TargetIdentity, now: Date): string {
+  return `Connected to ${identity.product} ${identity.build} ${identity.arch} target at (${kdDate(now)}), ptr64 TRUE\n`;
+}
+
+/**
+ * A live bug check's text with kd's own hint before the breakpoint it shows, as a current kd
+ * prints it (lab/kd/replay/corpus/live-bugcheck-0x50-win11-26100.txt).
+ */
+export function withAnalysisHint(text: string): string {
+  const lines = text.split('\n');
+  let at = -1;
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    if (/^\S+!\S+:$/.test(lines[i] ?? '')) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) return text;
+  return [...lines.slice(0, at), 'For analysis of this file, run !analyze -v', ...lines.slice(at)].join('\n');
+}
+
+/** What kd prints when a command cannot be run: an extension it does not know, or a syntax error. */
+export function commandFailure(command: string): string {
+  const extension = /^!(?:[\w]+\.)?([\w]+)/.exec(command.trim());
+  if (extension?.[1]) return `No export ${extension[1]} found\n`;
+  return `       ^ Syntax error in '${command}'\n`;
+}
+
+/** A Node error code as the Win32 error kd would show ("0n2"). */
+export function win32Error(code: string | undefined): string {
+  switch (code) {
+    case 'ENOENT':
+      return '0n3';
+    case 'EACCES':
+    case 'EPERM':
+    case 'EISDIR':
+      return '0n5';
+    default:
+      return '0n31';
+  }
 }
 
 /** "Mon Dec 29 22:30:50.424 2025 (UTC - 8:00)", kd's timestamp, in the local time zone. */
@@ -170,4 +248,18 @@ export function dumpOpenFailure(path: string, code: string | undefined): string 
 /** The prompt: "0: kd> " on a multiprocessor target, "kd> " on a uniprocessor one; never a newline. */
 export function prompt(processor: number | null): string {
   return processor === null ? 'kd> ' : `${processor}: kd> `;
+}
+
+/**
+ * What kd prints when it cannot bind its KDNET socket — another kd still holds the port — and then
+ * quits (a public capture of kd's socket failure; HRESULT 0x80004005 is what an orphaned kd on the
+ * port causes).
+ */
+export function socketFailure(): string {
+  return 'Failed to initialize IPv4 socket.  Error 0n-2147467259\nKernel debugger failed initialization, HRESULT 0x80004005\n';
+}
+
+/** What kd prints when it cannot open its COM pipe, and then quits (the failure line of a socket failure). */
+export function pipeFailure(): string {
+  return 'Kernel debugger failed initialization, HRESULT 0x80004005\n';
 }

@@ -35,6 +35,7 @@ import { TargetServer } from '../kdnet/target-server.js';
 import type { DebugTarget, TargetIdentity } from '../ports.js';
 import { type KdArguments, parseKdArguments } from './args.js';
 import {
+  commandFailure,
   connectedBanner,
   dumpBanner,
   dumpLoadingLine,
@@ -43,11 +44,17 @@ import {
   lostText,
   netWaitingBanner,
   pathValidationSummary,
+  pipeFailure,
   pipeWaitingBanner,
   prompt,
+  reconnectedLine,
+  refreshText,
   reloadText,
   retryText,
   shutdownText,
+  socketFailure,
+  win32Error,
+  withAnalysisHint,
 } from './banners.js';
 import { commandWord, echoText, splitCommands } from './commands.js';
 
@@ -82,6 +89,11 @@ export function runKd(argv: readonly string[], io: KdIo, deps: KdDependencies): 
 
 type Outcome = 'continue' | 'resumed' | 'lost' | 'quit';
 
+/** Wall milliseconds between KDNET's first connect and its second (after the refresh). */
+const REFRESH_WALL_MS = 20;
+/** A target up for less than this (seconds) is booting: its KDNET refreshes once. */
+const BOOT_WINDOW_S = 120;
+
 class KdConsole implements HostLinkHandlers {
   private readonly now: () => Date;
   private link: HostLink | null = null;
@@ -100,6 +112,13 @@ class KdConsole implements HostLinkHandlers {
   private ctrlR = false;
   private lastLine: string | null = null;
   private pendingBreak = false;
+  /** KDNET is between its two connects: a CTRL+C now is lost. */
+  private refreshing = false;
+  /** The next command first says the debugger reached the target again (after a refresh or a bug check). */
+  private reconnectText = false;
+  private identity: TargetIdentity | null = null;
+  /** Abandons the command in flight on the stopped target (CTRL+C), when one is. */
+  private abortCommand: (() => void) | null = null;
   private breakOnConnect: boolean;
   private initialCommand: string | null;
   private symbols: string | null;
@@ -164,12 +183,11 @@ class KdConsole implements HostLinkHandlers {
     try {
       await link.open();
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      return this.fail(
-        connection.kind === 'net'
-          ? `kd: cannot listen for KDNET on port ${connection.port} (${code})`
-          : `kd: cannot open the pipe ${connection.port} (${code})`,
-      );
+      // What kd prints when it cannot have its socket (another kd holds the port) or its pipe.
+      this.print(connection.kind === 'net' ? socketFailure() : pipeFailure());
+      void error;
+      await this.quit(1);
+      return;
     }
     this.link = link;
     this.call = (request) => link.call(request);
@@ -213,7 +231,30 @@ class KdConsole implements HostLinkHandlers {
     this.attached = true;
     this.stopped = hello.stopped;
     this.processor = hello.processor;
-    this.print(this.bannerFor(hello.identity, peer, wantBreak));
+    this.identity = hello.identity;
+    const banner = this.bannerFor(hello.identity, peer, wantBreak);
+    if (
+      this.args.connection.kind === 'net' &&
+      !hello.stopped &&
+      hello.identity.uptimeSeconds < BOOT_WINDOW_S
+    ) {
+      // KDNET on a booting target re-initialises once the NIC's own driver has loaded: the target
+      // prints "KDTARGET: Refreshing KD connection" and connects a second time (public captures
+      // show it within the first minute of uptime; a guest restored from a running checkpoint does
+      // not boot, so it does not refresh). A CTRL+C that arrives in between is lost.
+      this.print(`${banner}${refreshText()}`);
+      this.refreshing = true;
+      this.reconnectText = true;
+      setTimeout(() => {
+        this.refreshing = false;
+        // A target that stopped meanwhile (an NMI, a bug check) re-initialises nothing.
+        if (this.finished || !this.attached || this.stopped || this.busy) return;
+        this.print(this.bannerFor(hello.identity, peer, false));
+        if (wantBreak) void this.breakIn();
+      }, REFRESH_WALL_MS);
+      return;
+    }
+    this.print(banner);
     if (this.stopped) this.showPrompt();
     else if (wantBreak) void this.breakIn();
   }
@@ -229,6 +270,12 @@ class KdConsole implements HostLinkHandlers {
     const event = message.event;
     switch (event.kind) {
       case 'bugcheck':
+        // kd's own line after a live bug check, before the breakpoint it shows; the first command
+        // after it talks to the target again and says so ("Connected to … target at (…)").
+        this.printBlock(withAnalysisHint(event.text));
+        this.reconnectText = true;
+        if (this.stopped && !this.busy) this.showPrompt();
+        return;
       case 'break':
         this.printBlock(event.text);
         if (this.stopped && !this.busy) this.showPrompt();
@@ -306,6 +353,12 @@ class KdConsole implements HostLinkHandlers {
   /** CTRL+C. */
   private interrupt(): void {
     if (this.finished || this.args.connection.kind === 'dump') return;
+    // The link is being replaced (KDNET refresh): the break is lost, as on a real link.
+    if (this.refreshing) return;
+    if (this.abortCommand && this.stopped) {
+      this.abortCommand();
+      return;
+    }
     if (!this.attached || this.busy) {
       this.pendingBreak = true;
       return;
@@ -365,7 +418,8 @@ class KdConsole implements HostLinkHandlers {
   }
 
   private async runCommand(command: string): Promise<Outcome> {
-    const { word, argument } = commandWord(command);
+    // A thread prefix (`~0 g`, `~* gu`) does not change what the command does on a kernel target here.
+    const { word, argument } = commandWord(command.trim().replace(/^~(?:\d+|\*|\.|#)?\s*/, ''));
     const dump = this.args.connection.kind === 'dump';
     switch (word) {
       case 'q':
@@ -399,11 +453,14 @@ class KdConsole implements HostLinkHandlers {
         );
         return 'continue';
       case '.reload':
+        this.printReconnected(false);
         this.print(reloadText());
         return 'continue';
       case 'g':
+      case 'gc':
       case 'gh':
       case 'gn':
+      case 'gu':
       case '.reboot':
         if (dump) {
           this.print(`       ^ No runnable debuggees error in '${command}'\n`);
@@ -416,9 +473,16 @@ class KdConsole implements HostLinkHandlers {
   }
 
   private async execute(command: string): Promise<Outcome> {
+    if (commandWord(command).word === '!analyze') this.printReconnected(true);
     this.busy = true;
-    const reply = await this.request({ op: 'execute', command });
+    // CTRL+C abandons a command that runs on the stopped target, as kd does: the prompt comes back.
+    const aborted = new Promise<'aborted'>((resolve) => {
+      this.abortCommand = () => resolve('aborted');
+    });
+    const reply = await Promise.race([this.request({ op: 'execute', command }), aborted]);
+    this.abortCommand = null;
     this.busy = false;
+    if (reply === 'aborted') return 'continue';
     if (!reply) return 'lost';
     this.show(reply, command);
     return this.stopped ? 'continue' : 'resumed';
@@ -471,7 +535,19 @@ class KdConsole implements HostLinkHandlers {
     this.stopped = reply.stopped;
     this.processor = reply.processor;
     if (reply.op === 'reply') this.printBlock(reply.text);
-    else this.print(`The simulated target could not run '${command}': ${reply.error}\n`);
+    else this.print(commandFailure(command));
+  }
+
+  /**
+   * After a KDNET refresh or a bug check, the first command that reloads symbols (`.reload`, or
+   * `!analyze -v`, which reloads them first) starts with kd reaching the target again; only those two
+   * are seen doing so in public captures.
+   */
+  private printReconnected(reload: boolean): void {
+    if (!this.reconnectText || !this.identity) return;
+    this.reconnectText = false;
+    this.print(reconnectedLine(this.identity, this.now()));
+    if (reload) this.print(reloadText());
   }
 
   private showPrompt(): void {
@@ -507,7 +583,9 @@ class KdConsole implements HostLinkHandlers {
     try {
       this.log = { fd: openSync(full, append ? 'a' : 'w'), path: full };
     } catch (error) {
-      this.print(`Unable to open log file '${full}', Win32 error ${(error as NodeJS.ErrnoException).code}\n`);
+      this.print(
+        `Unable to open log file '${full}', Win32 error ${win32Error((error as NodeJS.ErrnoException).code)}\n`,
+      );
       return;
     }
     this.print(`Opened log file '${full}'\n`);

@@ -6,6 +6,13 @@
 import { openDumpTarget } from '../kernel/dump.js';
 import { runKd } from './console.js';
 
+// kd never outlives driverlab: when the process that started it is gone (its standard input closes
+// too, which the console also takes as a quit), this debugger ends as well.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(1);
+}, 500).unref();
+
 const code = await runKd(
   process.argv.slice(2),
   {

@@ -93,7 +93,10 @@ describe('KernelDebugTarget', () => {
     expect.ok(lines.includes('Debugger entered on first try; Bugcheck callbacks have not been invoked.'));
     expect.equal(target.currentProcessor(), kernel.promptProcessor());
     // A live bugcheck is still inside the debugger break.
-    expect.match(await target.execute('kn'), /^00 [0-9a-f`]{17} [0-9a-f`]{17} nt!DbgBreakPointWithStatus$/m);
+    expect.match(
+      await target.execute('kn'),
+      /^00 [0-9a-f`]{17} [0-9a-f`]{17} {5}nt!DbgBreakPointWithStatus$/m,
+    );
   });
 
   it('runs .crash as a 0xE2 bugcheck, and sends g and .reboot to the VM', async () => {

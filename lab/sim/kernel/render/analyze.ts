@@ -5,7 +5,7 @@
  * A target that has not bugchecked reads a zero KiBugCheckData, as KD does ("Unknown bugcheck code (0)").
  */
 import { argumentLines, bugcheckText } from '../bugchecks.js';
-import { addr, bare, hex16, tick } from '../hex.js';
+import { addr, bare, hash64, hex16, tick } from '../hex.js';
 import type { KernelState } from '../state.js';
 import { moduleAt, moduleNamed, siteAddress } from '../symbols.js';
 import { currentThread, type RenderContext } from './context.js';
@@ -117,33 +117,122 @@ function culpritLines(culprit: Culprit): string[] {
   ];
 }
 
+/** The version lines of the kd the simulated debugger claims (10.0.29617.1000, lab/sim/kd/banners.ts). */
+const ANALYSIS_VERSION = [
+  ['Analysis.Version.DbgEng', '10.0.29617.1000'],
+  ['Analysis.Version.Description', '10.2604.29.1 amd64fre'],
+  ['Analysis.Version.Ext', '1.2604.29.1'],
+] as const;
+
+/**
+ * What a Hyper-V guest's analysis shows of its hypervisor, as a current kd printed it for a guest
+ * (lab/kd/replay/corpus/live-bugcheck-0x50-win11-26100.txt).
+ */
+const HYPERVISOR: readonly (readonly [string, string])[] = [
+  ['Hypervisor.Enlightenments.ValueHex', '0x6010fbe4'],
+  ['Hypervisor.Flags.AnyHypervisorPresent', '1'],
+  ['Hypervisor.Flags.ApicEnlightened', '0'],
+  ['Hypervisor.Flags.ApicVirtualizationAvailable', '0'],
+  ['Hypervisor.Flags.AsyncMemoryHint', '0'],
+  ['Hypervisor.Flags.CoreSchedulerRequested', '0'],
+  ['Hypervisor.Flags.CpuManager', '0'],
+  ['Hypervisor.Flags.DeprecateAutoEoi', '1'],
+  ['Hypervisor.Flags.DynamicCpuDisabled', '1'],
+  ['Hypervisor.Flags.Epf', '0'],
+  ['Hypervisor.Flags.ExtendedProcessorMasks', '1'],
+  ['Hypervisor.Flags.HardwareMbecAvailable', '1'],
+  ['Hypervisor.Flags.MaxBankNumber', '0'],
+  ['Hypervisor.Flags.MemoryZeroingControl', '0'],
+  ['Hypervisor.Flags.NoExtendedRangeFlush', '0'],
+  ['Hypervisor.Flags.NoNonArchCoreSharing', '0'],
+  ['Hypervisor.Flags.Phase0InitDone', '1'],
+  ['Hypervisor.Flags.PowerSchedulerQos', '0'],
+  ['Hypervisor.Flags.RootScheduler', '0'],
+  ['Hypervisor.Flags.SynicAvailable', '1'],
+  ['Hypervisor.Flags.UseQpcBias', '0'],
+  ['Hypervisor.Flags.Value', '659708'],
+  ['Hypervisor.Flags.ValueHex', '0xa10fc'],
+  ['Hypervisor.Flags.VpAssistPage', '1'],
+  ['Hypervisor.Flags.VsmAvailable', '1'],
+  ['Hypervisor.RootFlags.AccessStats', '0'],
+  ['Hypervisor.RootFlags.CrashdumpEnlightened', '0'],
+  ['Hypervisor.RootFlags.CreateVirtualProcessor', '0'],
+  ['Hypervisor.RootFlags.DisableHyperthreading', '0'],
+  ['Hypervisor.RootFlags.HostTimelineSync', '0'],
+  ['Hypervisor.RootFlags.HypervisorDebuggingEnabled', '0'],
+  ['Hypervisor.RootFlags.IsHyperV', '0'],
+  ['Hypervisor.RootFlags.LivedumpEnlightened', '0'],
+  ['Hypervisor.RootFlags.MapDeviceInterrupt', '0'],
+  ['Hypervisor.RootFlags.MceEnlightened', '0'],
+  ['Hypervisor.RootFlags.Nested', '0'],
+  ['Hypervisor.RootFlags.StartLogicalProcessor', '0'],
+  ['Hypervisor.RootFlags.Value', '0'],
+  ['Hypervisor.RootFlags.ValueHex', '0x0'],
+];
+
+/**
+ * KEY_VALUES_STRING as a current kd prints it (keys in order: Analysis.*, Bugcheck.Code.*,
+ * Dump.Attributes.* for a triage dump, Failure.*, Hypervisor.* on a Hyper-V guest, WER.OS.*). The
+ * Analysis.* measurements are stable per bucket, in the ranges the captures show.
+ */
+function keyValues(state: KernelState, culprit: Culprit, context: RenderContext): string[] {
+  const crash = state.crash;
+  const code = `0x${bare(crash?.code ?? 0)}`;
+  const live = context.source === 'live';
+  const mini = !live && context.dumpFile !== undefined && !/^memory\.dmp$/i.test(context.dumpFile);
+  const measure = (name: string, range: number, floor: number) =>
+    String(floor + Number(hash64('analysis', name, culprit.bucket) % BigInt(range)));
+  const pairs: [string, string][] = [
+    ['Analysis.CPU.mSec', measure('cpu', 4000, 1500)],
+    ['Analysis.Elapsed.mSec', measure('elapsed', 20000, 8000)],
+    ['Analysis.IO.Other.Mb', measure('io-other', 8, 0)],
+    ['Analysis.IO.Read.Mb', measure('io-read', 8, 1)],
+    ['Analysis.IO.Write.Mb', measure('io-write', 40, 10)],
+    ['Analysis.Init.CPU.mSec', measure('init-cpu', 2000, 500)],
+    ['Analysis.Init.Elapsed.mSec', measure('init-elapsed', 30000, 15000)],
+    ['Analysis.Memory.CommitPeak.Mb', measure('commit', 200, 80)],
+    ...ANALYSIS_VERSION.map(([k, v]): [string, string] => [k, v]),
+  ];
+  if (live) pairs.push(['Bugcheck.Code.KiBugCheckData', code]);
+  pairs.push(['Bugcheck.Code.LegacyAPI', code], ['Bugcheck.Code.TargetModel', code]);
+  if (mini)
+    pairs.push(['Dump.Attributes.AsUlong', '0x8'], ['Dump.Attributes.KernelGeneratedTriageDump', '1']);
+  pairs.push(['Failure.Bucket', culprit.bucket], ['Failure.Hash', guidOf(culprit.bucket)]);
+  pairs.push(...HYPERVISOR.map(([k, v]): [string, string] => [k, v]));
+  pairs.push(
+    ['WER.OS.Branch', buildLab(state.boot.os.build)],
+    ['WER.OS.Version', `10.0.${state.boot.os.build}.1`],
+  );
+  return pairs.flatMap(([key, value]) => [`    Key  : ${key}`, `    Value: ${value}`, '']);
+}
+
 /** `!analyze -v`. */
 export function renderAnalyzeVerbose(state: KernelState, context: RenderContext): string {
   const crash = state.crash;
   const culprit = culpritOf(state);
   const out = [...header(state), 'Debugging Details:', '------------------', '', ''];
-  if (culprit) {
-    const hash = guidOf(culprit.bucket);
+  if (culprit) out.push('KEY_VALUES_STRING: 1', '', ...keyValues(state, culprit, context), '');
+  out.push(...details(state));
+  const dump = context.source === 'dump';
+  const mini = dump && context.dumpFile !== undefined && !/^memory\.dmp$/i.test(context.dumpFile);
+  if (dump && context.dumpFile) out.push(`FILE_IN_CAB:  ${context.dumpFile}`, '');
+  if (mini) out.push('DUMP_FILE_ATTRIBUTES: 0x8', '  Kernel Generated Triage Dump', '');
+  const faulting = currentThread(state);
+  if (faulting) out.push(`FAULTING_THREAD:  ${bare(addr(faulting.address))}`, '');
+  if (dump) {
     out.push(
-      'KEY_VALUES_STRING: 1',
+      'BLACKBOXBSD: 1 (!blackboxbsd)',
       '',
-      '    Key  : Bugcheck.Code.LegacyAPI',
-      `    Value: 0x${bare(crash?.code ?? 0)}`,
+      'BLACKBOXNTFS: 1 (!blackboxntfs)',
       '',
-      '    Key  : Failure.Bucket',
-      `    Value: ${culprit.bucket}`,
+      'BLACKBOXPNP: 1 (!blackboxpnp)',
       '',
-      '    Key  : Failure.Hash',
-      `    Value: ${hash}`,
+      'BLACKBOXWINLOGON: 1 (!blackboxwinlogon) (!blackboxwinlogonnotify)',
       '',
-      '    Key  : WER.OS.Version',
-      `    Value: 10.0.${state.boot.os.build}.1`,
-      '',
+      'CUSTOMER_CRASH_COUNT:  1',
       '',
     );
   }
-  out.push(...details(state));
-  if (context.source === 'dump' && context.dumpFile) out.push(`FILE_IN_CAB:  ${context.dumpFile}`, '');
   if (crash?.access) {
     const region = regionOf(crash.access.address);
     out.push(`${crash.access.kind}_ADDRESS:  ${crash.access.address}${region ? ` ${region}` : ' '}`, '');

@@ -33,7 +33,7 @@ import {
   renderVm,
 } from './objects.js';
 import { renderPool, renderPte } from './pool.js';
-import { renderK, renderKb, renderKn, rows } from './stack.js';
+import { renderKb, renderKn, rows } from './stack.js';
 
 export type { RenderContext } from './context.js';
 
@@ -78,10 +78,10 @@ function one(command: string, state: KernelState, context: RenderContext): Rende
       return same(/(^|\s)-v\b/.test(args) ? renderAnalyzeVerbose(state, context) : renderAnalyze(state));
     case '.bugcheck':
       return same(renderBugcheck(state));
+    // A current kd numbers the frames of k as kn does (a public capture of kd 10.0.27829 shows ` # `).
     case 'k':
     case 'kp':
     case 'kc':
-      return same(thread ? renderK(rows(state, thread, context)) : '');
     case 'kn':
       return same(thread ? renderKn(rows(state, thread, context)) : '');
     case 'kb':

@@ -65,15 +65,19 @@ const HEADER = 'Child-SP          RetAddr           Call Site';
 const HEADER_B =
   'Child-SP          RetAddr           : Args to Child                                                           : Call Site';
 
-/** `k` (and the stack `!thread` prints). */
+/** The stack `!thread` prints (the old `k` layout, which `!thread` keeps). */
 export function renderK(list: Row[]): string {
   return [HEADER, ...list.map((r) => `${tick(r.sp)} ${tick(r.ret)} ${r.site}`)].join('\n');
 }
 
+/**
+ * `k` and `kn` as a current kd prints them: frame numbers and a wider return-address column
+ * (lab/kd/replay/corpus/live-bugcheck-0x50-win11-26100.txt, kd 10.0.27829).
+ */
 export function renderKn(list: Row[]): string {
   return [
-    ` # ${HEADER}`,
-    ...list.map((r, i) => `${i.toString(16).padStart(2, '0')} ${tick(r.sp)} ${tick(r.ret)} ${r.site}`),
+    ' # Child-SP          RetAddr               Call Site',
+    ...list.map((r, i) => `${i.toString(16).padStart(2, '0')} ${tick(r.sp)} ${tick(r.ret)}     ${r.site}`),
   ].join('\n');
 }
 
@@ -85,10 +89,15 @@ export function renderKb(list: Row[]): string {
   return [HEADER_B, ...list.map(kbRow)].join('\n');
 }
 
-/** STACK_TEXT of !analyze -v: kb rows from KeBugCheckEx down. */
+/**
+ * STACK_TEXT of !analyze -v: kb rows from KeBugCheckEx down, with the wider gap before the arguments
+ * a current kd prints (the corpus' live-bugcheck-0x50 and dump-whea-124 captures).
+ */
 export function stackText(list: Row[]): string[] {
   const from = list.findIndex((r) => r.isBugcheck);
-  return list.slice(Math.max(0, from)).map(kbRow);
+  return list
+    .slice(Math.max(0, from))
+    .map((r) => `${tick(r.sp)} ${tick(r.ret)}     : ${r.args.map(tick).join(' ')} : ${r.site}`);
 }
 
 /** A stable pseudo-GUID, formatted as !analyze prints FAILURE_ID_HASH. */

@@ -1,0 +1,82 @@
+/** KDNET after a checkpoint restore: both ways a lab file can choose, and the probe that recommends one. */
+import { strict as expect } from 'node:assert';
+import { describe, it } from 'node:test';
+import { scaledClock } from '../clock.js';
+import { LabCompromisedError } from '../errors.js';
+import type { KdEvent } from './port.js';
+import { probeAfterRestore, rearmAfterRestore } from './restore.js';
+
+/** A debugger whose target connects again after a restore, or only after a restart. */
+function guest(rearms: 'by-itself' | 'after-restart' | 'never') {
+  const events: KdEvent[] = [{ kind: 'established', initialBreak: false, atLabMs: 0 }];
+  const connect = () => events.push({ kind: 'established', initialBreak: false, atLabMs: events.length });
+  return {
+    session: { events: () => events, describe: () => "the kernel debugger of VM 'win11-a'" },
+    restore: async () => {
+      if (rearms === 'by-itself') setTimeout(connect, 5);
+    },
+    restart: async () => {
+      if (rearms !== 'never') setTimeout(connect, 5);
+    },
+  };
+}
+
+const clock = scaledClock({ factor: 1000 });
+const common = { subject: "VM 'win11-a'", checkpoint: 'driverlab-debug-baseline', timeoutMs: 60_000, clock };
+
+describe('KDNET after a checkpoint restore', () => {
+  it('reconnect: waits for the restored guest to connect again, and says what to set when it does not', async () => {
+    const ok = guest('by-itself');
+    const before = ok.session.events().length;
+    await ok.restore();
+    await rearmAfterRestore(ok.session, {
+      ...common,
+      mode: 'reconnect',
+      eventsBefore: before,
+      restart: ok.restart,
+    });
+
+    const silent = guest('after-restart');
+    await silent.restore();
+    await expect.rejects(
+      rearmAfterRestore(silent.session, {
+        ...common,
+        mode: 'reconnect',
+        eventsBefore: 1,
+        restart: silent.restart,
+      }),
+      (e: unknown) =>
+        e instanceof LabCompromisedError &&
+        e.message ===
+          "The kernel debugger of VM 'win11-a' did not connect again after VM 'win11-a' was restored to 'driverlab-debug-baseline' (within 60 s); check the kd transcript, and if the guest's KDNET does not re-arm after a restore, set debugger.afterRestore: reboot in the lab file.",
+    );
+  });
+
+  it('reboot: restarts the restored guest, then waits for that boot to connect', async () => {
+    const silent = guest('after-restart');
+    await silent.restore();
+    await rearmAfterRestore(silent.session, {
+      ...common,
+      mode: 'reboot',
+      eventsBefore: 1,
+      restart: silent.restart,
+    });
+    expect.equal(silent.session.events().filter((e) => e.kind === 'established').length, 2);
+  });
+
+  it('the probe recommends reconnect, reboot, or says neither works', async () => {
+    for (const [rearms, recommend] of [
+      ['by-itself', 'reconnect'],
+      ['after-restart', 'reboot'],
+      ['never', null],
+    ] as const) {
+      const g = guest(rearms);
+      const result = await probeAfterRestore(g.session, {
+        ...common,
+        restore: g.restore,
+        restart: g.restart,
+      });
+      expect.equal(result.recommend, recommend, rearms);
+    }
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * KDNET after a checkpoint restore (issue 15 §5). Whether a guest's KDNET re-arms after
+ * `Restore-VMCheckpoint` of a *running* checkpoint is unproven: reports say a full reboot may be
+ * needed (the target then logs "Bad packet sent from <host>"). A lab file says which its guests need
+ * (`debugger.afterRestore`): `reconnect` — the debugger waits for the restored guest to connect again
+ * — or `reboot` — the guest is restarted after the restore, and the debugger waits for that boot.
+ * `probeAfterRestore` tries both on a VM and recommends one (`driverlab doctor --lab`).
+ */
+import { formatLabDuration, type LabClock } from '../clock.js';
+import { LabCompromisedError } from '../errors.js';
+import type { KdEvent } from './port.js';
+
+export type AfterRestore = 'reconnect' | 'reboot';
+
+/** What of a debugger session this needs: its events and its name. */
+export interface WatchedDebugger {
+  events(): readonly KdEvent[];
+  describe(): string;
+}
+
+export interface RearmOptions {
+  mode: AfterRestore;
+  /** "VM 'win11-a' on host 'lab-01'", for messages. */
+  subject: string;
+  /** The checkpoint that was restored, for messages. */
+  checkpoint: string;
+  /** The number of the session's events before the restore: only a later connection counts. */
+  eventsBefore: number;
+  /** Lab ms to wait for the connection. */
+  timeoutMs: number;
+  /** Restarts the guest (used in `reboot` mode). */
+  restart(): Promise<unknown>;
+  clock: LabClock;
+}
+
+/** Whether the session connected to the target after event `from`. */
+function connectedSince(session: WatchedDebugger, from: number): boolean {
+  return session
+    .events()
+    .slice(from)
+    .some((e) => e.kind === 'established');
+}
+
+/** Waits (polling the session's events) until it connects after `from`, or until `timeoutMs` passed. */
+async function connects(
+  session: WatchedDebugger,
+  from: number,
+  timeoutMs: number,
+  clock: LabClock,
+): Promise<boolean> {
+  const deadline = clock.now() + timeoutMs;
+  while (!connectedSince(session, from)) {
+    if (clock.now() >= deadline) return false;
+    await clock.sleep(Math.min(500, Math.max(1, timeoutMs / 20)));
+  }
+  return true;
+}
+
+/** After a restore: the debugger connects to the restored VM again, rebooting it first when the lab file says so. */
+export async function rearmAfterRestore(session: WatchedDebugger, options: RearmOptions): Promise<void> {
+  const from = options.mode === 'reboot' ? session.events().length : options.eventsBefore;
+  if (options.mode === 'reboot') await options.restart();
+  if (await connects(session, from, options.timeoutMs, options.clock)) return;
+  const other =
+    options.mode === 'reconnect'
+      ? "if the guest's KDNET does not re-arm after a restore, set debugger.afterRestore: reboot in the lab file"
+      : 'check that the guest boots with debugging on';
+  const who = session.describe();
+  throw new LabCompromisedError(
+    `${who.charAt(0).toUpperCase()}${who.slice(1)} did not connect again after ${options.subject} was restored to '${options.checkpoint}'${options.mode === 'reboot' ? ' and restarted' : ''} (within ${formatLabDuration(options.timeoutMs)}); check the kd transcript, and ${other}.`,
+  );
+}
+
+export interface ProbeOptions {
+  subject: string;
+  checkpoint: string;
+  /** Restores the running checkpoint. */
+  restore(): Promise<unknown>;
+  restart(): Promise<unknown>;
+  timeoutMs: number;
+  clock: LabClock;
+}
+
+/** Tries a restore with a debugger attached: does KDNET re-arm by itself, or only after a reboot? */
+export async function probeAfterRestore(
+  session: WatchedDebugger,
+  options: ProbeOptions,
+): Promise<{ recommend: AfterRestore | null; sentence: string }> {
+  const before = session.events().length;
+  await options.restore();
+  if (await connects(session, before, options.timeoutMs, options.clock)) {
+    return {
+      recommend: 'reconnect',
+      sentence: `After ${options.subject} was restored to '${options.checkpoint}', its KDNET connected again by itself within ${formatLabDuration(options.timeoutMs)}: debugger.afterRestore: reconnect (the default) fits this lab.`,
+    };
+  }
+  const rebooted = session.events().length;
+  await options.restart();
+  if (await connects(session, rebooted, options.timeoutMs, options.clock)) {
+    return {
+      recommend: 'reboot',
+      sentence: `After ${options.subject} was restored to '${options.checkpoint}', its KDNET stayed silent for ${formatLabDuration(options.timeoutMs)} and connected only after a restart: set debugger.afterRestore: reboot in the lab file.`,
+    };
+  }
+  return {
+    recommend: null,
+    sentence: `After ${options.subject} was restored to '${options.checkpoint}', its KDNET connected neither by itself nor after a restart (${formatLabDuration(options.timeoutMs)} each); check the guest's bcdedit /dbgsettings and /debug on in that checkpoint, and the host firewall.`,
+  };
+}

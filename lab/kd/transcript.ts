@@ -1,0 +1,53 @@
+/**
+ * The kd console transcript of a session: what kd printed with the commands inline, driverlab's
+ * sentinels taken out, every registered secret redacted.
+ */
+import type { Redactor } from '../config/secrets.js';
+
+type TranscriptPart = { kind: 'out' | 'in'; text: string };
+
+/** Takes the sentinel lines KdSession frames commands with out of transcript text. */
+function cleanLines(text: string): string {
+  return text.replace(/(?:\d+(?:\.\d+)?: )?kd(?::[A-Za-z0-9]+)?> @@DRIVERLAB:[0-9a-f]+:END@@\n/g, '');
+}
+
+/** The transcript of one debugger session, read many times while it grows. */
+export class KdTranscript {
+  private readonly parts: TranscriptPart[] = [];
+  /** The transcript's complete lines so far, cleaned and redacted. */
+  private readonly clean = { parts: 0, text: '', pending: '', secrets: 0 };
+
+  constructor(private readonly redactor: Redactor) {}
+
+  /** What kd printed. */
+  output(text: string): void {
+    this.parts.push({ kind: 'out', text });
+  }
+
+  /** What driverlab typed (`shown` is how it appears: `<CTRL+C>` for the byte 0x03). */
+  input(shown: string): void {
+    this.parts.push({ kind: 'in', text: shown.endsWith('\n') ? shown : `${shown}\n` });
+  }
+
+  /** The transcript so far; reading does not grow with everything before it. */
+  text(): string {
+    // A sentinel line and a secret never span lines, so line by line gives the same text as a whole.
+    const cache = this.clean;
+    if (cache.secrets !== this.redactor.size) {
+      // A secret registered since (a key captured by a scenario) is taken out of the kept text too.
+      cache.text = this.redactor.redact(cache.text);
+      cache.secrets = this.redactor.size;
+    }
+    for (; cache.parts < this.parts.length; cache.parts += 1) {
+      const part = this.parts[cache.parts] as TranscriptPart;
+      if (part.kind === 'in' && part.text.startsWith('.echo "@@DRIVERLAB:')) continue;
+      cache.pending += part.text;
+    }
+    const cut = cache.pending.lastIndexOf('\n') + 1;
+    if (cut > 0) {
+      cache.text += this.redactor.redact(cleanLines(cache.pending.slice(0, cut)));
+      cache.pending = cache.pending.slice(cut);
+    }
+    return cache.text + this.redactor.redact(cleanLines(cache.pending));
+  }
+}
