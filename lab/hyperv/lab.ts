@@ -401,7 +401,13 @@ export class HypervVm implements Vm {
       toStatus(
         await this.host.run(
           'Stop-VM',
-          { vmName: this.name, turnOff: options.turnOff ?? false },
+          {
+            vmName: this.name,
+            turnOff: options.turnOff ?? false,
+            // The shutdown gets half the operation's time; a guest that has not shut down by then
+            // (stopped in the debugger, at a bug check) is turned off in the other half.
+            forceSeconds: this.lab.clock.wallTimeout(this.lab.timeouts.shutdown * 1000) / 2000,
+          },
           this.describe(),
           {
             timeoutMs: this.lab.timeouts.shutdown * 1000,

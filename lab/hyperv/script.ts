@@ -22,6 +22,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths } from '../paths.js';
+import { type CredentialReference, credentialReference, hasPassword } from './credentials.js';
 import { type OperationName, operations } from './ops/catalog.js';
 
 export const OP_HEADER_PREFIX = '# driverlab-op: ';
@@ -32,7 +33,7 @@ export const MARKERS = {
   endError: '===End-Error===',
 } as const;
 
-/** A credential as it travels in the data document (resolved from its reference, redacted in transcripts). */
+/** A credential as the adapter resolves it; the script gets a reference to it, never the password. */
 export interface PlainCredential {
   user: string;
   password: string;
@@ -41,7 +42,7 @@ export interface PlainCredential {
 /** Where an operation runs: the local shell, or a remote Hyper-V host through Invoke-Command. */
 export interface ScriptTarget {
   computerName: string | null;
-  credential: PlainCredential | null;
+  credential: PlainCredential | CredentialReference | null;
 }
 
 export const localTarget: ScriptTarget = { computerName: null, credential: null };
@@ -50,7 +51,15 @@ export const localTarget: ScriptTarget = { computerName: null, credential: null 
 export interface ScriptInput {
   params: unknown;
   computerName: string | null;
-  credential: PlainCredential | null;
+  credential: CredentialReference | null;
+}
+
+/** The params with a guest credential's password replaced by a reference to a host file. */
+function withoutPasswords(params: unknown): unknown {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) return params;
+  const credential = (params as { credential?: unknown }).credential;
+  if (!hasPassword(credential)) return params;
+  return { ...(params as Record<string, unknown>), credential: credentialReference(credential) };
 }
 
 const sharedDir = join(paths.operationScripts, '..', 'shared');
@@ -172,13 +181,22 @@ const FORMAT_REPLY = `function Format-DriverlabReply {
   $begin + "\`n" + $ascii + "\`n" + $end
 }`;
 
+/** The data document of a script: the params and target, every password replaced by a reference. */
+export function scriptInput(params: unknown, target: ScriptTarget = localTarget): ScriptInput {
+  return {
+    params: withoutPasswords(params),
+    computerName: target.computerName,
+    credential: hasPassword(target.credential) ? credentialReference(target.credential) : target.credential,
+  };
+}
+
 /** The full, readable script for an operation with already-validated parameters. */
 export function buildScript(
   name: OperationName,
   params: unknown,
   target: ScriptTarget = localTarget,
 ): string {
-  const input: ScriptInput = { params, computerName: target.computerName, credential: target.credential };
+  const input = scriptInput(params, target);
   const functions = functionsFor(name).map((fn) => readSource(join(sharedDir, `${fn}.ps1`)).text);
   return `${OP_HEADER_PREFIX}${name}
 # ${operations[name].description}
@@ -193,6 +211,15 @@ if ($driverlabVersion.Major -gt 7 -or ($driverlabVersion.Major -eq 7 -and $drive
 $driverlabInput = @'
 ${asciiJson(input)}
 '@ | ConvertFrom-Json
+# A credential arrives as a reference to a host file; it becomes a PSCredential here, on this host.
+function ConvertFrom-DriverlabCredentialReference {
+  param($Reference)
+  $secret = ConvertTo-SecureString -String ([IO.File]::ReadAllText("$($Reference.passwordFile)")) -AsPlainText -Force
+  New-Object System.Management.Automation.PSCredential ("$($Reference.user)", $secret)
+}
+if ($driverlabInput.params -is [psobject] -and $null -ne $driverlabInput.params.PSObject.Properties['credential']) {
+  $driverlabInput.params.credential = ConvertFrom-DriverlabCredentialReference $driverlabInput.params.credential
+}
 $driverlabOperation = {
   param($p)
   $ErrorActionPreference = 'Stop'
@@ -220,9 +247,10 @@ try {
     if ($null -eq $driverlabSession -or "$($driverlabSession.State)" -ne 'Opened') {
       $driverlabConnect = @{ ComputerName = $driverlabInput.computerName }
       if ($driverlabInput.credential) {
-        $driverlabSecret = ConvertTo-SecureString -String $driverlabInput.credential.password -AsPlainText -Force
-        $driverlabConnect.Credential = New-Object System.Management.Automation.PSCredential ($driverlabInput.credential.user, $driverlabSecret)
+        $driverlabConnect.Credential = ConvertFrom-DriverlabCredentialReference $driverlabInput.credential
       }
+      # A broken session is removed, not only replaced: it would hold its server-side resources.
+      if ($null -ne $driverlabSession) { Remove-PSSession -Session $driverlabSession -ErrorAction SilentlyContinue }
       $driverlabSession = New-PSSession @driverlabConnect
       $global:DriverlabRemoteSessions[$driverlabInput.computerName] = $driverlabSession
     }

@@ -107,9 +107,14 @@ export const operations = {
   'Stop-VM': op({
     name: 'Stop-VM',
     description:
-      'Shuts a VM down through the guest (-Force), or turns it off like pulling the power (-TurnOff).',
+      'Shuts a VM down through the guest (-Force), turning it off when the guest has not shut down within forceSeconds, or turns it off like pulling the power (-TurnOff).',
     guest: false,
-    params: z.strictObject({ ...withVm, turnOff: z.boolean().default(false) }),
+    params: z.strictObject({
+      ...withVm,
+      turnOff: z.boolean().default(false),
+      /** How long a shutdown may take before the VM is turned off (a frozen guest never answers). */
+      forceSeconds: z.number().positive().max(3600).default(120),
+    }),
     result: VmRecord,
     example: { ...exampleVm, turnOff: true },
   }),
@@ -124,7 +129,7 @@ export const operations = {
   'Checkpoint-VM': op({
     name: 'Checkpoint-VM',
     description:
-      "Takes a checkpoint of a VM under the given name, of the VM's checkpoint type (a Standard one keeps the running state).",
+      "Takes a checkpoint of a VM under the given name, of the VM's checkpoint type (a Standard one keeps the running state); a name the VM has already is refused.",
     guest: false,
     params: z.strictObject({ ...withVm, checkpointName }),
     result: CheckpointRecord,
@@ -148,9 +153,14 @@ export const operations = {
   }),
   'Remove-VMCheckpoint': op({
     name: 'Remove-VMCheckpoint',
-    description: 'Deletes a checkpoint of a VM.',
+    description:
+      'Deletes a checkpoint of a VM and waits (at most mergeSeconds) for Hyper-V to merge its disk.',
     guest: false,
-    params: z.strictObject({ ...withVm, checkpointName }),
+    params: z.strictObject({
+      ...withVm,
+      checkpointName,
+      mergeSeconds: z.number().positive().max(86400).default(1800),
+    }),
     result: z.object({ removed: z.string() }),
     example: { ...exampleVm, checkpointName: 'before-verifier' },
   }),

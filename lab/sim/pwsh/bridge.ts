@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { scaledClock } from '../../clock.js';
 import { parseLabFile } from '../../config/lab-file.js';
 import type { OperationName } from '../../hyperv/ops/catalog.js';
-import { SimulatedPowerShellError, snapshotNotFound, vmNotFound } from '../host/errors.js';
+import { SimulatedPowerShellError, snapshotNotFound } from '../host/errors.js';
 import { handle } from '../host/handlers.js';
 import { debugLinkFactory } from '../kdnet/links.js';
 import { SimHost } from '../model/host.js';
@@ -102,7 +102,9 @@ export class Bridge {
   }
 
   private checkpointById(vm: SimVm, id: unknown, cmdlet: 'RestoreVMSnapshot' | 'RemoveVMSnapshot') {
-    const c = vm.state.checkpoints.find((x) => x.id.toLowerCase() === str(id, 'a checkpoint id').toLowerCase());
+    const c = vm.state.checkpoints.find(
+      (x) => x.id.toLowerCase() === str(id, 'a checkpoint id').toLowerCase(),
+    );
     if (!c) throw snapshotNotFound(cmdlet);
     const namesakes = vm.state.checkpoints.filter((x) => x.name.toLowerCase() === c.name.toLowerCase());
     if (namesakes.length > 1) {
@@ -232,7 +234,10 @@ export class Bridge {
       case 'session': {
         // New-PSSession -VMId: the model's own PowerShell Direct checks (credential, guest up).
         const vm = this.byId(request.vmId, 'NewPSSessionCommand');
-        return handle(host, 'Test-VMPowerShellDirect', { vmName: vm.name, credential: credentialOf(request) });
+        return handle(host, 'Test-VMPowerShellDirect', {
+          vmName: vm.name,
+          credential: credentialOf(request),
+        });
       }
       case 'copyout': {
         const vm = this.byId(request.vmId, 'CopyItemCommand');
@@ -326,7 +331,9 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && /bridge\.(ts|mjs|js)$/.test(process.argv[1])) {
   main().catch((error) => {
-    process.stderr.write(`driverlab stand-in Hyper-V model: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `driverlab stand-in Hyper-V model: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(1);
   });
 }

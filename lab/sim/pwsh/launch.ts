@@ -30,7 +30,13 @@ export function standInShellCommand(
   statePath: string,
   env: NodeJS.ProcessEnv = process.env,
 ): ShellCommand {
-  const modelArgs = ['--import', 'tsx', join(standInModulePath, 'bridge.ts'), `--lab=${labFile}`, `--state=${statePath}`];
+  const modelArgs = [
+    '--import',
+    'tsx',
+    join(standInModulePath, 'bridge.ts'),
+    `--lab=${labFile}`,
+    `--state=${statePath}`,
+  ];
   return {
     file: pwshExecutable(env),
     leadingArgs: [],

@@ -1,7 +1,9 @@
-# uses: New-DriverlabGuestCredential
-# Guest to host through a PowerShell Direct session (Copy-Item -FromSession); the destination is a
-# path on the Hyper-V host, and its folder is created when missing.
-$session = New-PSSession -VMName $p.vmName -Credential (New-DriverlabGuestCredential $p)
+# uses: Get-DriverlabVm, New-DriverlabGuestCredential
+# Guest to host through a PowerShell Direct session (Copy-Item -FromSession), the VM addressed by its
+# id; the destination is a path on the Hyper-V host, and its folder is created when missing. The
+# session is removed whatever happens.
+$vm = Get-DriverlabVm $p.vmName
+$session = New-PSSession -VMId $vm.Id -Credential (New-DriverlabGuestCredential $p)
 try {
   $folder = Split-Path -Parent $p.hostPath
   if ($folder -and -not (Test-Path -LiteralPath $folder)) {

@@ -7,6 +7,7 @@ $since = $(if ($null -eq $p.since) { $null } elseif ($p.since -is [datetime]) { 
 $ids = [int[]]@($p.ids | ForEach-Object { [int]$_ })
 $provider = $(if ($null -eq $p.providerName) { $null } else { "$($p.providerName)" })
 $rows = @(Invoke-DriverlabGuest $p -ArgumentList @("$($p.logName)", $ids, $provider, $since, [int]$p.maxEvents) -ScriptBlock {
+  # driverlab-guest: Get-GuestEvents
   param([string]$LogName, [int[]]$Ids, $Provider, $Since, [int]$MaxEvents)
   $ErrorActionPreference = 'Stop'
   $filter = @{ LogName = $LogName }
