@@ -26,6 +26,11 @@ export interface ShellCommand {
   leadingArgs: string[];
   /** The shell's whole environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Wall milliseconds a new shell may take to start, allowed on top of the first command's time
+   * limit after every start (a real pwsh with the stand-in module loads its types and its model).
+   */
+  startupMs?: number;
 }
 
 export interface ShellReply {
@@ -167,7 +172,9 @@ export class PowerShellSession {
    */
   async invoke(line: string, timeoutMs: number, what: string): Promise<ShellReply> {
     if (this.shell && this.ended) throw this.endedError(what, undefined, 'before');
+    const fresh = !this.shell;
     const shell = this.open();
+    const limitMs = timeoutMs + (fresh ? (this.command.startupMs ?? 0) : 0);
     const started = performance.now();
     const delimiter = `driverlab-${randomBytes(12).toString('hex')}`;
     const replies = Promise.all([shell.stdout.read(delimiter), shell.stderr.read(delimiter)]);
@@ -175,14 +182,14 @@ export class PowerShellSession {
     shell.child.stdin?.write(`${write(delimiter)}${line}\n${write(delimiter)}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      timer = setTimeout(() => resolve('timeout'), limitMs);
     });
     try {
       const outcome = await Promise.race([replies, timeout, shell.gone.then(() => 'gone' as const)]);
       if (outcome === 'timeout') {
         await this.restart();
         throw new ShellTimeoutError(
-          `${what} did not answer within ${formatWall(timeoutMs)} of wall time, so ${this.description} was stopped and will start again for the next operation (a timed-out command keeps running in PowerShell); check that the host is responsive and that the lab file's timeouts suit it.`,
+          `${what} did not answer within ${formatWall(limitMs)} of wall time, so ${this.description} was stopped and will start again for the next operation (a timed-out command keeps running in PowerShell); check that the host is responsive and that the lab file's timeouts suit it.`,
         );
       }
       if (outcome === 'gone' || this.ended) {

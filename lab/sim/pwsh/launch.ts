@@ -40,6 +40,8 @@ export function standInShellCommand(
   return {
     file: pwshExecutable(env),
     leadingArgs: [],
+    // pwsh starts, compiles the stand-in's types and starts the model: seconds on a loaded machine.
+    startupMs: 60_000,
     env: {
       ...env,
       PSModulePath: [standInModulePath, env.PSModulePath ?? ''].filter(Boolean).join(delimiter),
