@@ -257,7 +257,9 @@ export class Bridge {
         names.forEach((name, i) => {
           if (args[i] !== null && args[i] !== undefined) params[name] = args[i];
         });
-        return handle(host, op, params);
+        const result = await handle(host, op, params);
+        // The guest block of Get-GuestEvents writes one record per event, not the operation's result.
+        return op === 'Get-GuestEvents' ? (result as { events: unknown[] }).events : result;
       }
       default:
         throw new Error(`the stand-in asked for '${request.cmd}', which the model does not answer`);

@@ -25,5 +25,5 @@ $answer = Invoke-DriverlabGuest $p -ArgumentList @("$($p.path)", "$($p.valueName
 [ordered]@{
   exists = [bool]$answer.exists
   type = $(if ($null -eq $answer.type) { $null } else { "$($answer.type)" })
-  value = $(if ($null -eq $answer.value) { $null } elseif ($answer.value -is [double]) { [double]$answer.value } else { "$($answer.value)" })
+  value = $(if ($null -eq $answer.value) { $null } elseif ($answer.value -is [double] -or $answer.value -is [long] -or $answer.value -is [int]) { [double]$answer.value } else { "$($answer.value)" })
 }

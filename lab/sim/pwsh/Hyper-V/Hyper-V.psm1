@@ -33,6 +33,8 @@ function Start-StandInModel {
   $start.RedirectStandardInput = $true
   $start.RedirectStandardOutput = $true
   $start.RedirectStandardError = $false
+  $start.StandardInputEncoding = New-Object System.Text.UTF8Encoding $false
+  $start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding $false
   $process = [System.Diagnostics.Process]::Start($start)
   $ready = $process.StandardOutput.ReadLine()
   if ($null -eq $ready) {
