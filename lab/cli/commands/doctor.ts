@@ -135,7 +135,12 @@ async function checkHost(
       // The simulated host answers Hyper-V operations; asking for a VM proves it started and reads its lab file.
       const first = vmsOf(lab, host)[0];
       if (first) await host.run('Get-VM', { vmName: first.name }, first.describe());
-      checks.pass(`host:${host.name}`, `The embedded lab host for host '${host.name}' starts and answers.`);
+      const info = await host.run('Get-HostInfo', {}, host.describe());
+      const shell = host.shell.file === process.execPath ? 'the embedded lab host process' : host.shell.file;
+      checks.pass(
+        `host:${host.name}`,
+        `The embedded lab host for host '${host.name}' starts and answers (PowerShell: ${shell}, edition ${info.psEdition} ${info.psVersion}).`,
+      );
       return true;
     }
     const info = await host.run('Get-HostInfo', {}, host.describe());
@@ -146,9 +151,19 @@ async function checkHost(
       );
       return false;
     }
+    // Before Windows Server 2019 (build 17763) PowerShell 7 reaches Hyper-V only through the
+    // compatibility layer, whose deserialized objects no -VM parameter binds.
+    const build = Number(info.osVersion.split('.')[2] ?? 'NaN');
+    if (info.psEdition === 'Core' && Number.isFinite(build) && build < 17763) {
+      checks.fail(
+        `hyperv:${host.name}`,
+        `Host '${host.name}' (${info.computerName}, Windows build ${build}) would run the operations in PowerShell ${info.psVersion}, which loads Hyper-V there only through the compatibility layer, whose objects no -VM parameter binds; set the host's shell in the lab file to powershell (Windows PowerShell 5.1).`,
+      );
+      return false;
+    }
     checks.pass(
       `hyperv:${host.name}`,
-      `Host '${host.name}' (${info.computerName}, PowerShell ${info.psEdition} ${info.psVersion}) answers and has the Hyper-V module.`,
+      `Host '${host.name}' (${info.computerName}) answers in PowerShell '${host.shell.file}', edition ${info.psEdition} ${info.psVersion}, and has the Hyper-V module.`,
     );
     return true;
   } catch (error) {
