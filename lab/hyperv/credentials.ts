@@ -1,13 +1,12 @@
 /**
  * Credentials by reference on the host. An operation script never holds a password: Script Block
  * Logging (event 4104) records every script a host runs, on hosts that enable it. The adapter
- * writes each password to a file of its own, readable by this user only, in a folder made for this
- * process and removed when it ends; the script's data document names the file, and the script
+ * writes each password to a file of its own, readable by this user only, in a folder of this user; the script's data document names the file, and the script
  * reads it into a PSCredential on the host that runs the shell (before anything is sent on to a
  * remote host, so the credential travels as a PSCredential, encrypted by remoting).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,22 +17,25 @@ export interface CredentialReference {
   passwordFile: string;
 }
 
-let folder: string | undefined;
-const salt = randomBytes(16);
-
-function credentialFolder(): string {
-  if (folder && existsSync(folder)) return folder;
-  folder = mkdtempSync(join(tmpdir(), 'driverlab-credentials-'));
+/**
+ * One folder per user (mode 0700), with a random key made once: a file's name is a keyed hash of
+ * the password, so every process of this user names the same credential the same way (the script
+ * the adapter sends is the script `driverlab ops show` prints) and the name tells nothing.
+ */
+function credentialFolder(): { folder: string; key: Buffer } {
+  const folder = join(tmpdir(), `driverlab-credentials-${process.getuid?.() ?? 'user'}`);
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
   chmodSync(folder, 0o700);
-  const made = folder;
-  process.once('exit', () => rmSync(made, { recursive: true, force: true }));
-  return made;
+  const keyFile = join(folder, 'key');
+  if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  return { folder, key: readFileSync(keyFile) };
 }
 
 /** The reference for a resolved credential; the file is written once per password and process. */
 export function credentialReference(credential: { user: string; password: string }): CredentialReference {
-  const name = createHash('sha256').update(salt).update(credential.password).digest('hex').slice(0, 24);
-  const passwordFile = join(credentialFolder(), `${name}.secret`);
+  const { folder, key } = credentialFolder();
+  const name = createHmac('sha256', key).update(credential.password).digest('hex').slice(0, 24);
+  const passwordFile = join(folder, `${name}.secret`);
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, credential.password, { mode: 0o600 });
   return { user: credential.user, passwordFile };
 }
