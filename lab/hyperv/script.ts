@@ -54,6 +54,42 @@ export interface ScriptInput {
   credential: CredentialReference | null;
 }
 
+/** The key of a text sent as its UTF-16 code units (see protectText). */
+export const TEXT_KEY = 'driverlabChars';
+const DATE_LIKE = /^\s*\d{4}-\d{2}-\d{2}|\/Date\(/;
+
+/**
+ * Every string that ConvertFrom-Json could read as a date (ISO-looking on 6.0–7.4, "\/Date(…)\/"
+ * on 5.1) as { driverlabChars: [code units] }, which the script's frame turns back into text.
+ */
+export function protectText(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return DATE_LIKE.test(value) ? { [TEXT_KEY]: [...value].flatMap((c) => codeUnits(c)) } : value;
+  }
+  if (Array.isArray(value)) return value.map(protectText);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, protectText(v)]));
+  }
+  return value;
+}
+
+function codeUnits(c: string): number[] {
+  return Array.from({ length: c.length }, (_, i) => c.charCodeAt(i));
+}
+
+/** The inverse of protectText, for whoever reads a data document (the embedded lab host). */
+export function unprotectText(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unprotectText);
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length === 1 && entries[0]?.[0] === TEXT_KEY && Array.isArray(entries[0][1])) {
+      return String.fromCharCode(...(entries[0][1] as number[]));
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, unprotectText(v)]));
+  }
+  return value;
+}
+
 /** The params with a guest credential's password replaced by a reference to a host file. */
 function withoutPasswords(params: unknown): unknown {
   if (params === null || typeof params !== 'object' || Array.isArray(params)) return params;
@@ -184,7 +220,7 @@ const FORMAT_REPLY = `function Format-DriverlabReply {
 /** The data document of a script: the params and target, every password replaced by a reference. */
 export function scriptInput(params: unknown, target: ScriptTarget = localTarget): ScriptInput {
   return {
-    params: withoutPasswords(params),
+    params: protectText(withoutPasswords(params)),
     computerName: target.computerName,
     credential: hasPassword(target.credential) ? credentialReference(target.credential) : target.credential,
   };
@@ -203,14 +239,26 @@ export function buildScript(
 # Parameters arrive as one JSON document, parsed here; no value is part of the code.
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$driverlabVersion = $PSVersionTable.PSVersion
-if ($driverlabVersion.Major -gt 7 -or ($driverlabVersion.Major -eq 7 -and $driverlabVersion.Minor -ge 5)) {
-  # From 7.5 ConvertFrom-Json can leave ISO-looking strings alone; 6.0 to 7.4 turn them into dates.
-  $PSDefaultParameterValues = @{ 'ConvertFrom-Json:DateKind' = 'String' }
-}
 $driverlabInput = @'
 ${asciiJson(input)}
 '@ | ConvertFrom-Json
+# Text that looks like a date travels as its character codes: PowerShell 6.0 to 7.4 turn an
+# ISO-looking string into a [datetime] and 5.1 a "/Date(...)/" one, so a checkpoint name, an
+# argument or a registry value would change on the way in. Here it becomes text again.
+function ConvertFrom-DriverlabData {
+  param($Value)
+  if ($Value -is [System.Management.Automation.PSCustomObject]) {
+    $names = @($Value.PSObject.Properties | ForEach-Object { $_.Name })
+    if ($names.Count -eq 1 -and $names[0] -eq '${TEXT_KEY}') {
+      return (-join [char[]]@($Value.${TEXT_KEY} | ForEach-Object { [int]$_ }))
+    }
+    foreach ($property in @($Value.PSObject.Properties)) { $property.Value = ConvertFrom-DriverlabData $property.Value }
+    return $Value
+  }
+  if ($Value -is [array]) { return ,@($Value | ForEach-Object { ConvertFrom-DriverlabData $_ }) }
+  $Value
+}
+$driverlabInput = ConvertFrom-DriverlabData $driverlabInput
 # A credential arrives as a reference to a host file; it becomes a PSCredential here, on this host.
 function ConvertFrom-DriverlabCredentialReference {
   param($Reference)
@@ -222,6 +270,7 @@ if ($driverlabInput.params -is [psobject] -and $null -ne $driverlabInput.params.
 }
 $driverlabOperation = {
   param($p)
+  Set-StrictMode -Version Latest
   $ErrorActionPreference = 'Stop'
   $ProgressPreference = 'SilentlyContinue'
   [Threading.Thread]::CurrentThread.CurrentUICulture = 'en-US'

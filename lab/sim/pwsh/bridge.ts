@@ -258,8 +258,11 @@ export class Bridge {
           if (args[i] !== null && args[i] !== undefined) params[name] = args[i];
         });
         const result = await handle(host, op, params);
-        // The guest block of Get-GuestEvents writes one record per event, not the operation's result.
-        return op === 'Get-GuestEvents' ? (result as { events: unknown[] }).events : result;
+        // What each guest block writes: Get-GuestEvents one record per event; Invoke-GuestCommand
+        // always says whether the time limit passed.
+        if (op === 'Get-GuestEvents') return (result as { events: unknown[] }).events;
+        if (op === 'Invoke-GuestCommand') return { timedOut: false, ...(result as object) };
+        return result;
       }
       default:
         throw new Error(`the stand-in asked for '${request.cmd}', which the model does not answer`);
