@@ -131,7 +131,14 @@ function ConvertTo-StandInSnapshot {
 # without wildcards that matches nothing is Hyper-V's own non-terminating error.
 function Resolve-StandInVm {
   param($Cmdlet, [string[]]$Name, [string]$CmdletClass)
-  $all = @(Get-StandInAnswer $Cmdlet 'vms' | ForEach-Object { ConvertTo-StandInVm $_ })
+  # A VM whose configuration Hyper-V cannot read is a non-terminating error; the others are listed.
+  $all = @(Get-StandInAnswer $Cmdlet 'vms' | ForEach-Object {
+    if ($null -ne $_.PSObject.Properties['error']) {
+      $Cmdlet.WriteError((New-StandInError -Message $_.error -ErrorId $_.fqid -Type $_.type -Category $_.category -Target $CmdletClass))
+    } else {
+      ConvertTo-StandInVm $_
+    }
+  })
   if ($null -eq $Name -or $Name.Count -eq 0) { return $all }
   foreach ($n in $Name) {
     $pattern = New-Object System.Management.Automation.WildcardPattern ($n, [System.Management.Automation.WildcardOptions]::IgnoreCase)
