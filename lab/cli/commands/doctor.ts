@@ -13,6 +13,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { type LabFile, loadLabFile, resolveLabPath, type SecretRef } from '../../config/lab-file.js';
 import { Redactor, resolveSecret } from '../../config/secrets.js';
 import { DriverlabError, describeError } from '../../errors.js';
+import { editionRefusal } from '../../hyperv/edition.js';
 import { HypervLab, type HypervVm, type LabHost } from '../../hyperv/lab.js';
 import { paths } from '../../paths.js';
 import { type CliIo, type Command, EXIT, parseCommandArgs, UsageError } from '../command.js';
@@ -151,14 +152,9 @@ async function checkHost(
       );
       return false;
     }
-    // Before Windows Server 2019 (build 17763) PowerShell 7 reaches Hyper-V only through the
-    // compatibility layer, whose deserialized objects no -VM parameter binds.
-    const build = Number(info.osVersion.split('.')[2] ?? 'NaN');
-    if (info.psEdition === 'Core' && Number.isFinite(build) && build < 17763) {
-      checks.fail(
-        `hyperv:${host.name}`,
-        `Host '${host.name}' (${info.computerName}, Windows build ${build}) would run the operations in PowerShell ${info.psVersion}, which loads Hyper-V there only through the compatibility layer, whose objects no -VM parameter binds; set the host's shell in the lab file to powershell (Windows PowerShell 5.1).`,
-      );
+    const refusal = editionRefusal(info, host.shell.file);
+    if (refusal) {
+      checks.fail(`hyperv:${host.name}`, `Host '${host.name}' (${info.computerName}) ${refusal}`);
       return false;
     }
     checks.pass(

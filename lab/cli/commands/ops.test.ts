@@ -72,7 +72,10 @@ describe('driverlab ops', () => {
     );
     expect.match(r.stdout, /Hyper-V\\Restore-VMSnapshot -VMSnapshot \$checkpoint -Confirm:\$false/);
     const example = await driverlab('ops', 'show', 'Stop-VM');
-    expect.equal(example.stdout, buildScript('Stop-VM', { vmName: 'win11-a', turnOff: true, forceSeconds: 120 }));
+    expect.equal(
+      example.stdout,
+      buildScript('Stop-VM', { vmName: 'win11-a', turnOff: true, forceSeconds: 120 }),
+    );
   });
 
   it('show fills in defaults and can show the script for a remote host', async () => {

@@ -54,6 +54,9 @@ describe('the Pester suite of the operation scripts', { skip: !ready }, () => {
       forceSeconds: 1,
     });
     writeFileSync(join(dir, 'Stop-VM.shutdown.ps1'), buildScript('Stop-VM', shutdown));
+    const remote = { computerName: 'hv-02', credential: { user: 'LAB\\runner', password: 'host-secret-1' } };
+    const getVm = operations['Get-VM'].params.parse({ vmName: 'win11-a' });
+    writeFileSync(join(dir, 'Get-VM.remote.ps1'), buildScript('Get-VM', getVm, remote));
     const command = [
       "$ErrorActionPreference = 'Stop'",
       `Import-Module '${join(pester, 'Pester.psd1')}'`,
@@ -69,6 +72,10 @@ describe('the Pester suite of the operation scripts', { skip: !ready }, () => {
       timeout: 600_000,
     });
     expect.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    expect.match(r.stdout, /Tests Passed: \d+, Failed: 0/);
+    const summary = /Tests Passed: (\d+), Failed: (\d+)/.exec(r.stdout);
+    expect.equal(summary?.[2], '0');
+    // Every operation's not-found path, the state, checkpoint, PowerShell Direct, non-terminating,
+    // shutdown-bound and remote-session cases: 47 tests.
+    expect.equal(Number(summary?.[1]), 47, r.stdout);
   });
 });

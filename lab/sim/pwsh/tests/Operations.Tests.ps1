@@ -145,3 +145,20 @@ Describe 'a shutdown the guest never answers' {
     Should -Invoke -ModuleName Hyper-V Invoke-StandInModel -ParameterFilter { $Command -eq 'stop' -and $Arguments.how -eq 'turnoff' } -Times 1 -Exactly
   }
 }
+
+Describe 'a remote Hyper-V host' {
+  AfterEach { $global:DriverlabRemoteSessions = $null }
+  It 'removes a broken session before it opens a new one, with the credential it read from its file' {
+    $global:DriverlabRemoteSessions = @{ 'hv-02' = [pscustomobject]@{ State = 'Broken'; Name = 'old' } }
+    Mock New-PSSession { [pscustomobject]@{ State = 'Opened'; Name = 'new' } }
+    Mock Remove-PSSession { }
+    Mock Invoke-Command { "===Begin-Output===`n{`"answered`":true}`n===End-Output===" }
+    $reply = Invoke-Operation 'Get-VM.remote'
+    $reply.Output.answered | Should -BeTrue
+    Should -Invoke Remove-PSSession -Times 1 -Exactly -ParameterFilter { @($Session)[0].Name -eq 'old' }
+    Should -Invoke New-PSSession -Times 1 -Exactly -ParameterFilter {
+      $ComputerName -eq 'hv-02' -and $Credential.UserName -eq 'LAB\runner' -and $Credential.GetNetworkCredential().Password -eq 'host-secret-1'
+    }
+    $global:DriverlabRemoteSessions['hv-02'].Name | Should -Be 'new'
+  }
+}
