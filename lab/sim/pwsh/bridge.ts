@@ -14,10 +14,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { gzipSync } from 'node:zlib';
 import { scaledClock } from '../../clock.js';
 import { parseLabFile } from '../../config/lab-file.js';
 import type { OperationName } from '../../hyperv/ops/catalog.js';
-import { SimulatedPowerShellError, snapshotNotFound } from '../host/errors.js';
+import { pathNotFound, SimulatedPowerShellError, snapshotNotFound } from '../host/errors.js';
 import { handle } from '../host/handlers.js';
 import { debugLinkFactory } from '../kdnet/links.js';
 import { SimHost } from '../model/host.js';
@@ -114,6 +115,26 @@ export class Bridge {
       );
     }
     return c;
+  }
+
+  /** The guest part of Copy-GuestFileToHost: the file gzipped next to itself. */
+  private async pack(vm: SimVm, request: Request) {
+    // The model's own PowerShell Direct checks: the credential, a guest that is up.
+    await handle(this.host, 'Test-VMPowerShellDirect', {
+      vmName: vm.name,
+      credential: credentialOf(request),
+    });
+    const path = str(Array.isArray(request.arguments) ? request.arguments[0] : undefined, 'a guest path');
+    let bytes: Uint8Array;
+    try {
+      if (/%[^%\\]+%/.test(path)) throw new Error('a variable is not a folder');
+      bytes = vm.guest.fs.readFile(path);
+    } catch {
+      throw pathNotFound(path, 'CopyItemCommand');
+    }
+    const packed = gzipSync(bytes);
+    vm.guest.fs.writeFile(`${path}.driverlab.gz`, packed, this.host.time.iso());
+    return { path: `${path}.driverlab.gz`, bytes: bytes.byteLength, packedBytes: packed.byteLength };
   }
 
   /** One call of the stand-in module. */
@@ -250,6 +271,7 @@ export class Bridge {
       case 'guest': {
         const vm = this.byId(request.vmId, 'InvokeCommandCommand');
         const op = str(request.operation, 'a guest operation') as OperationName;
+        if (op === 'Copy-GuestFileToHost') return this.pack(vm, request);
         const names = GUEST_ARGUMENTS[op];
         if (!names) throw new Error(`'${op}' has no guest part the stand-in knows`);
         const args = Array.isArray(request.arguments) ? request.arguments : [];
