@@ -20,7 +20,8 @@ function* walk(dir) {
     if (name === 'node_modules' || name === 'fixtures' || name.startsWith('.')) continue;
     const full = join(dir, name);
     if (statSync(full).isDirectory()) yield* walk(full);
-    else if (name.endsWith('.test.ts')) yield full;
+    // Real-engine tests (*.engine.test.ts) are a tier of their own: npm run test:engine.
+    else if (name.endsWith('.test.ts') && !name.endsWith('.engine.test.ts')) yield full;
   }
 }
 
