@@ -1,6 +1,6 @@
 /**
  * What the embedded lab host reads from its standard input, exactly as a real pwsh would receive
- * it from node-powershell: the delimiter lines node-powershell writes around every command, and the
+ * it from the PowerShell session (lab/hyperv/session.ts): the delimiter lines it writes around every command, and the
  * wire line of an operation script. The operation name and its JSON document are read out of the
  * very script text the adapter sent, and the script is checked against the builder's own output
  * for that operation: a script the builder did not make is refused here, as it would fail there.
