@@ -562,8 +562,10 @@ export class HypervGuest implements Guest {
     return `the guest OS of ${this.vm.describe()}`;
   }
 
-  private credential(): { user: string; password: string } {
+  /** The guest account: its password resolved from its reference, or the host's credential file. */
+  private credential(): { user: string; password: string } | { credentialFile: string } {
     const c = this.vm.config.guestCredential;
+    if ('credentialFile' in c) return { credentialFile: c.credentialFile };
     return {
       user: c.user,
       password: resolveSecret(c.password, `the guest password of VM '${this.vm.name}'`, this.vm.lab.secrets),

@@ -262,6 +262,14 @@ $driverlabInput = ConvertFrom-DriverlabData $driverlabInput
 # A credential arrives as a reference to a host file; it becomes a PSCredential here, on this host.
 function ConvertFrom-DriverlabCredentialReference {
   param($Reference)
+  if ($null -ne $Reference.PSObject.Properties['credentialFile']) {
+    # A PSCredential the operator saved on this host with Export-Clixml (DPAPI-protected).
+    $imported = Import-Clixml -LiteralPath "$($Reference.credentialFile)"
+    if ($imported -isnot [System.Management.Automation.PSCredential]) {
+      throw "The credential file '$($Reference.credentialFile)' holds no PSCredential; write it with Get-Credential | Export-Clixml."
+    }
+    return $imported
+  }
   $secret = ConvertTo-SecureString -String ([IO.File]::ReadAllText("$($Reference.passwordFile)")) -AsPlainText -Force
   New-Object System.Management.Automation.PSCredential ("$($Reference.user)", $secret)
 }

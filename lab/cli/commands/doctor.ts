@@ -97,11 +97,13 @@ function secretsOf(lab: LabFile): { ref: SecretRef; what: string; at: string }[]
       });
   });
   data.vms.forEach((v, i) => {
-    found.push({
-      ref: v.guestCredential.password,
-      what: `the guest password of VM '${v.name}'`,
-      at: `vms.${i}.guestCredential.password`,
-    });
+    if ('password' in v.guestCredential) {
+      found.push({
+        ref: v.guestCredential.password,
+        what: `the guest password of VM '${v.name}'`,
+        at: `vms.${i}.guestCredential.password`,
+      });
+    }
     if (v.debug?.transport === 'net' && v.debug.key) {
       found.push({ ref: v.debug.key, what: `the KDNET key of VM '${v.name}'`, at: `vms.${i}.debug.key` });
     }

@@ -23,10 +23,11 @@ const guestPath = z.string().min(1).max(32767).describe('a path inside the guest
 const hostPath = z.string().min(1).max(32767).describe('a path on the Hyper-V host');
 
 /** A guest credential as it travels to the script: the password is resolved from its reference. */
-export const GuestCredentialParam = z.strictObject({
-  user: z.string().min(1),
-  password: z.string().min(1),
-});
+export const GuestCredentialParam = z.union([
+  z.strictObject({ user: z.string().min(1), password: z.string().min(1) }),
+  /** A PSCredential file on the Hyper-V host (Export-Clixml), imported by the script there. */
+  z.strictObject({ credentialFile: z.string().min(1) }),
+]);
 
 const vmState = psEnum(VM_STATES);
 const heartbeatStatus = psEnum(HEARTBEATS);

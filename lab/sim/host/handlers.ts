@@ -12,7 +12,11 @@ import type { SimHost } from '../model/host.js';
 import type { CheckpointState, SimVm } from '../model/vm.js';
 import { SimulatedPowerShellError, vmNotFound } from './errors.js';
 
-type Params<N extends OperationName> = z.infer<(typeof operations)[N]['params']>;
+/** An operation's params as the model takes them: a guest credential always with its password. */
+type Resolved<T> = T extends { credential: unknown }
+  ? Omit<T, 'credential'> & { credential: { user: string; password: string } }
+  : T;
+type Params<N extends OperationName> = Resolved<z.infer<(typeof operations)[N]['params']>>;
 type Handler<N extends OperationName> = (host: SimHost, params: Params<N>) => Promise<OperationResult<N>>;
 
 function vmOf(host: SimHost, name: string, cmdlet: string): SimVm {
@@ -247,8 +251,18 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
  * lab/hyperv/credentials.ts); the simulated host reads it as the script does.
  */
 function withPassword(params: unknown): unknown {
-  const credential = (params as { credential?: { user?: unknown; passwordFile?: unknown } } | null)
-    ?.credential;
+  const credential = (
+    params as { credential?: { user?: unknown; passwordFile?: unknown; credentialFile?: unknown } } | null
+  )?.credential;
+  if (credential && typeof credential.credentialFile === 'string') {
+    // A DPAPI credential file is for a real host; the embedded host has no such file to import.
+    throw new SimulatedPowerShellError(
+      `Could not find file '${credential.credentialFile}'.`,
+      'FileOpenFailure,Microsoft.PowerShell.Commands.ImportClixmlCommand',
+      'System.IO.FileNotFoundException',
+      'OpenError',
+    );
+  }
   if (!credential || typeof credential.passwordFile !== 'string') return params;
   let password: string;
   try {

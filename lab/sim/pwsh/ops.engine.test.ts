@@ -217,6 +217,24 @@ describe('the operation scripts in a real pwsh with the stand-in Hyper-V module'
     expect.ok((await run(s, 'Test-VMPowerShellDirect', { vmName: 'win11-a', credential })).computerName);
   });
 
+  it('imports a guest credential from a PSCredential file on the host (Export-Clixml), never seeing the password', async () => {
+    const file = join(dir, 'win11-a.credential.xml');
+    const made = spawnSync(
+      pwsh ?? 'pwsh',
+      [
+        '-NoProfile',
+        '-NonInteractive',
+        '-Command',
+        `$secret = ConvertTo-SecureString -String (Get-Content -Raw -LiteralPath '${join(paths.embeddedLab, '..', 'embedded.secrets', 'guest-password')}').TrimEnd() -AsPlainText -Force; New-Object System.Management.Automation.PSCredential ('Administrator', $secret) | Export-Clixml -LiteralPath '${file}'`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect.equal(made.status, 0, made.stderr);
+    const params = { vmName: 'win11-a', credential: { credentialFile: file } };
+    expect.equal(buildScript('Test-VMPowerShellDirect', params).includes(password), false);
+    expect.ok((await run(s, 'Test-VMPowerShellDirect', params)).computerName);
+  });
+
   it('refuses a program name that is a wildcard pattern and a registry path that is a PowerShell drive', async () => {
     const guest = { vmName: 'win11-a', credential };
     const star = await attempt(s, 'Invoke-GuestCommand', {
