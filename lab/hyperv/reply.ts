@@ -207,6 +207,14 @@ const RULES: Rule[] = [
       ),
   },
   {
+    matches: (e) => e.fqid.startsWith('DriverlabCopyOverBudget'),
+    raise: (what, said, cause) =>
+      new LabCompromisedError(
+        `${what} was stopped because the copy fell behind its time budget ("${said}"); look at the host's load and the guest's disk, or give the copy more time.`,
+        { cause },
+      ),
+  },
+  {
     matches: (e) => /^Driverlab(ProgramInvalid|RegistryPathInvalid)/.test(e.fqid),
     raise: (what, said, cause) =>
       new ConfigurationError(

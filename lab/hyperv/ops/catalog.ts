@@ -226,9 +226,19 @@ export const operations = {
   'Copy-GuestFileToHost': op({
     name: 'Copy-GuestFileToHost',
     description:
-      'Copies a guest file to the host through a PowerShell Direct session (Copy-Item -FromSession).',
+      'Copies a guest file to the host through PowerShell Direct: gzipped in the guest, read in chunks within a time budget from its size (baseSeconds + packed bytes / minBytesPerSecond), unpacked on the host.',
     guest: true,
-    params: z.strictObject({ ...withGuest, guestPath, hostPath }),
+    params: z.strictObject({
+      ...withGuest,
+      guestPath,
+      hostPath,
+      /** The time every copy may take whatever its size (sessions, packing), in seconds. */
+      baseSeconds: z.number().positive().max(86400).default(120),
+      /** The slowest transfer the budget allows: a copy behind it is stopped with a sentence. */
+      minBytesPerSecond: z.number().positive().default(1_048_576),
+      /** Bytes read from the guest per round trip. */
+      chunkBytes: z.number().int().min(1).max(268_435_456).default(16_777_216),
+    }),
     result: z.object({ copied: z.string(), bytes: z.number().int().nonnegative() }),
     example: {
       ...exampleGuest,

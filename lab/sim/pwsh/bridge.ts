@@ -22,7 +22,7 @@ import { pathNotFound, SimulatedPowerShellError, snapshotNotFound } from '../hos
 import { handle } from '../host/handlers.js';
 import { debugLinkFactory } from '../kdnet/links.js';
 import { SimHost } from '../model/host.js';
-import type { CheckpointState, SimVm } from '../model/vm.js';
+import { type CheckpointState, DURATIONS, type SimVm } from '../model/vm.js';
 
 type Request = Record<string, unknown> & { id: number; cmd: string };
 
@@ -135,6 +135,28 @@ export class Bridge {
     const packed = gzipSync(bytes);
     vm.guest.fs.writeFile(`${path}.driverlab.gz`, packed, this.host.time.iso());
     return { path: `${path}.driverlab.gz`, bytes: bytes.byteLength, packedBytes: packed.byteLength };
+  }
+
+  /** A chunk of a guest file, as base64 (the stand-in hands it on as the byte[] the guest block writes). */
+  private async chunk(vm: SimVm, request: Request) {
+    await handle(this.host, 'Test-VMPowerShellDirect', {
+      vmName: vm.name,
+      credential: credentialOf(request),
+    });
+    const args = Array.isArray(request.arguments) ? request.arguments : [];
+    const path = str(args[0], 'a guest path');
+    const offset = Number(args[1]);
+    const count = Number(args[2]);
+    let bytes: Uint8Array;
+    try {
+      bytes = vm.guest.fs.readFile(path);
+    } catch {
+      throw pathNotFound(path, 'CopyItemCommand');
+    }
+    const slice = bytes.subarray(offset, offset + count);
+    // Moving bytes over the VM bus takes lab time, as Copy-Item -FromSession does in the model.
+    await this.host.time.sleep(Math.ceil((slice.byteLength / 1_048_576) * DURATIONS.copyPerMb));
+    return { base64: Buffer.from(slice).toString('base64') };
   }
 
   /** One call of the stand-in module. */
@@ -272,6 +294,7 @@ export class Bridge {
         const vm = this.byId(request.vmId, 'InvokeCommandCommand');
         const op = str(request.operation, 'a guest operation') as OperationName;
         if (op === 'Copy-GuestFileToHost') return this.pack(vm, request);
+        if ((op as string) === 'Read-GuestFileChunk') return this.chunk(vm, request);
         const names = GUEST_ARGUMENTS[op];
         if (!names) throw new Error(`'${op}' has no guest part the stand-in knows`);
         const args = Array.isArray(request.arguments) ? request.arguments : [];

@@ -235,6 +235,33 @@ describe('the operation scripts in a real pwsh with the stand-in Hyper-V module'
     expect.ok((await run(s, 'Test-VMPowerShellDirect', params)).computerName);
   });
 
+  it('stops a guest-to-host copy that falls behind the budget its size gives it, with a sentence', async () => {
+    const guest = { vmName: 'win11-a', credential };
+    const source = join(dir, 'budget.txt');
+    writeFileSync(source, 'x'.repeat(4096));
+    await run(s, 'Copy-VMFile', {
+      vmName: 'win11-a',
+      sourcePath: source,
+      destinationPath: 'C:\\driverlab\\budget.txt',
+    });
+    const slow = await attempt(s, 'Copy-GuestFileToHost', {
+      ...guest,
+      guestPath: 'C:\\driverlab\\budget.txt',
+      hostPath: join(dir, 'out', 'budget.txt'),
+      baseSeconds: 0.001,
+      minBytesPerSecond: 1e12,
+      chunkBytes: 8,
+    });
+    expect.match(String(slow.error?.message), /fell behind its time budget .*past its budget of 0 s/);
+    const fine = await run(s, 'Copy-GuestFileToHost', {
+      ...guest,
+      guestPath: 'C:\\driverlab\\budget.txt',
+      hostPath: join(dir, 'out', 'budget.txt'),
+      chunkBytes: 8,
+    });
+    expect.equal(fine.bytes, 4096);
+  });
+
   it('refuses a program name that is a wildcard pattern and a registry path that is a PowerShell drive', async () => {
     const guest = { vmName: 'win11-a', credential };
     const star = await attempt(s, 'Invoke-GuestCommand', {

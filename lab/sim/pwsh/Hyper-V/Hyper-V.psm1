@@ -610,6 +610,11 @@ function Invoke-StandInGuest {
   $arguments += (Get-StandInCredential $Credential)
   $answer = Invoke-StandInModel -Command 'guest' -Arguments $arguments
   if ($answer -is [System.Management.Automation.ErrorRecord]) { $Cmdlet.ThrowTerminatingError($answer) }
+  if ($null -ne $answer -and $answer -is [pscustomobject] -and $null -ne $answer.PSObject.Properties['base64']) {
+    # A byte[] the guest block wrote: it arrives as one array, as a deserialized byte[] does.
+    Write-Output -NoEnumerate ([Convert]::FromBase64String($answer.base64))
+    return
+  }
   if ($null -ne $answer) {
     # A remoted object carries the computer it came from, as Invoke-Command's output does.
     $answer | Add-Member -NotePropertyName PSComputerName -NotePropertyValue $Target.Name -Force -PassThru
