@@ -12,7 +12,7 @@
  *
  * The VMs persist in the state file after every call, so a new pwsh (after a timeout) finds them.
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import { scaledClock } from '../../clock.js';
@@ -343,6 +343,7 @@ async function main(): Promise<void> {
     links: debugLinkFactory(scaledClock(lab.data.clock)),
   });
   const bridge = new Bridge(host);
+  const trace = process.env.DRIVERLAB_STANDIN_TRACE;
   const write = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
   const queue: string[] = [];
   let busy = false;
@@ -358,6 +359,13 @@ async function main(): Promise<void> {
         write({ id: 0, error: errorJson(new Error('a line that is not JSON')) });
         continue;
       }
+      // DRIVERLAB_STANDIN_TRACE: a file that gets each call's command, for a test that must know the
+      // stand-in (and so a real pwsh) answered.
+      if (trace)
+        appendFileSync(
+          trace,
+          `${request.cmd}${typeof request.operation === 'string' ? ` ${request.operation}` : ''}\n`,
+        );
       try {
         write({ id: request.id, ok: (await bridge.answer(request)) ?? null });
       } catch (error) {

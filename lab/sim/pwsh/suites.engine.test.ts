@@ -33,7 +33,9 @@ if (probe.status !== 0) {
   console.log(line);
 }
 
-const env = { ...process.env, DRIVERLAB_EMBEDDED_SHELL: 'pwsh', DRIVERLAB_PWSH: pwsh };
+// NODE_TEST_CONTEXT would make the contract suite's own test run report to this one instead of running.
+const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
+const env = { ...inherited, DRIVERLAB_EMBEDDED_SHELL: 'pwsh', DRIVERLAB_PWSH: pwsh };
 
 describe('the contract suite and the seed features through pwsh', { skip: probe.status !== 0 }, () => {
   const slower = join(paths.embeddedLab, '..', `.pwsh-engine-${process.pid}.yaml`);
@@ -45,7 +47,7 @@ describe('the contract suite and the seed features through pwsh', { skip: probe.
     writeFileSync(slower, changed);
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', join(projectRoot, 'lab', 'contract', 'run.ts'), '--test-reporter=dot'],
+      ['--import', 'tsx', join(projectRoot, 'lab', 'contract', 'run.ts'), '--test-reporter=tap'],
       {
         cwd: projectRoot,
         env: { ...env, DRIVERLAB_LAB: slower },
@@ -54,16 +56,28 @@ describe('the contract suite and the seed features through pwsh', { skip: probe.
       },
     );
     expect.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    expect.match(r.stdout, /^# fail 0$/m);
+    const passed = Number(/^# pass (\d+)$/m.exec(r.stdout)?.[1] ?? 0);
+    expect.ok(passed >= 20, `only ${passed} contract tests ran:\n${r.stdout}`);
   });
 
   it('passes the nine seed features', () => {
+    const trace = join(paths.embeddedLab, '..', `.pwsh-engine-${process.pid}.trace`);
+    rmSync(trace, { force: true });
     const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'driverlab.js'), 'run', '--no-report'], {
       cwd: projectRoot,
-      env,
+      env: { ...env, DRIVERLAB_STANDIN_TRACE: trace },
       encoding: 'utf8',
       timeout: 1_200_000,
     });
     expect.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     expect.match(r.stdout, /driverlab: (\d+) scenarios: \1 passed, 0 failed, 0 broken/);
+    // The stand-in answered the runs' operations: they went through a real pwsh.
+    const calls = readFileSync(trace, 'utf8').split('\n');
+    rmSync(trace, { force: true });
+    expect.ok(
+      calls.includes('guest Invoke-GuestCommand') && calls.includes('restore'),
+      calls.slice(0, 20).join('\n'),
+    );
   });
 });
