@@ -1,12 +1,24 @@
 /**
  * Credentials by reference on the host. An operation script never holds a password: Script Block
  * Logging (event 4104) records every script a host runs, on hosts that enable it. The adapter
- * writes each password to a file of its own, readable by this user only, in a folder of this user; the script's data document names the file, and the script
- * reads it into a PSCredential on the host that runs the shell (before anything is sent on to a
- * remote host, so the credential travels as a PSCredential, encrypted by remoting).
+ * writes each password it resolved to a file of its own, readable by this user only, in a folder of
+ * this user (removed by the process that wrote it when it ends; written again when missing); the
+ * script's data document names the file, and the script reads it into a PSCredential on the host
+ * that runs the shell (before anything is sent on to a remote host, so the credential travels as a
+ * PSCredential, encrypted by remoting). A lab file can instead name a DPAPI credential file on the
+ * Hyper-V host (guestCredential.credentialFile), which driverlab never reads.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +28,12 @@ export interface CredentialReference {
   /** The host file holding the password (this user only). */
   passwordFile: string;
 }
+
+/** The password files this process wrote: removed when it ends. */
+const written = new Set<string>();
+process.once('exit', () => {
+  for (const file of written) rmSync(file, { force: true });
+});
 
 /**
  * One folder per user (mode 0700), with a random key made once: a file's name is a keyed hash of
@@ -27,7 +45,19 @@ function credentialFolder(): { folder: string; key: Buffer } {
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   chmodSync(folder, 0o700);
   const keyFile = join(folder, 'key');
-  if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  if (!existsSync(keyFile)) {
+    // Made whole, then linked into place: a parallel worker never reads half a key, and when
+    // another made it first, theirs is used.
+    const partial = `${keyFile}.${process.pid}.tmp`;
+    writeFileSync(partial, randomBytes(32), { mode: 0o600 });
+    try {
+      linkSync(partial, keyFile);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      rmSync(partial, { force: true });
+    }
+  }
   return { folder, key: readFileSync(keyFile) };
 }
 
@@ -36,7 +66,13 @@ export function credentialReference(credential: { user: string; password: string
   const { folder, key } = credentialFolder();
   const name = createHmac('sha256', key).update(credential.password).digest('hex').slice(0, 24);
   const passwordFile = join(folder, `${name}.secret`);
-  if (!existsSync(passwordFile)) writeFileSync(passwordFile, credential.password, { mode: 0o600 });
+  if (!existsSync(passwordFile)) {
+    // Written whole under a name of its own, then moved into place: a parallel worker never reads half.
+    const partial = `${passwordFile}.${process.pid}.tmp`;
+    writeFileSync(partial, credential.password, { mode: 0o600 });
+    renameSync(partial, passwordFile);
+    written.add(passwordFile);
+  }
   return { user: credential.user, passwordFile };
 }
 
