@@ -14,7 +14,7 @@
  * nothing of this happens: the lab's baseline is restored and crashes are examined in their dumps.
  */
 import { randomBytes } from 'node:crypto';
-import { formatLabDuration, type KdSession, LabCompromisedError, rearmAfterRestore, type Vm } from '../lab/index.js';
+import { type KdSession, rearmAfterRestore, type Vm } from '../lab/index.js';
 import { crashPolicy, theLab } from './runtime.js';
 import type { LabWorld } from './world.js';
 

@@ -103,7 +103,7 @@ describe('a lab file', () => {
     );
     expect.equal(lab.data.drivers.find((d) => d.name === 'baddriver')?.fixedBy, 'baddriver-fixed');
     const refs = lab.data.vms.flatMap((v) => [
-      v.guestCredential.password,
+      ...('password' in v.guestCredential ? [v.guestCredential.password] : []),
       ...(v.debug?.transport === 'net' && v.debug.key ? [v.debug.key] : []),
     ]);
     expect.ok(refs.length >= 3 && refs.every((r) => 'env' in r));

@@ -32,6 +32,50 @@ export const Credential = z.strictObject({
 });
 export type Credential = z.infer<typeof Credential>;
 
+/**
+ * The guest account for PowerShell Direct: a user with a password reference, or a credential kept
+ * on the Hyper-V host itself — a PSCredential written there with `Get-Credential | Export-Clixml
+ * <file>` by the account driverlab runs as (DPAPI: only that account on that host can read it), so
+ * driverlab never sees the password; the operation script imports it.
+ */
+export const GuestCredential = z
+  .strictObject({
+    user: z.string().min(1).optional(),
+    password: SecretRef.optional(),
+    credentialFile: z
+      .string()
+      .min(1)
+      .describe('a PSCredential file on the Hyper-V host (Get-Credential | Export-Clixml)')
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.credentialFile !== undefined) {
+      if (c.user !== undefined || c.password !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['credentialFile'],
+          message: 'stands alone: the file holds the user and the password, so remove user and password',
+        });
+      }
+      return;
+    }
+    for (const key of ['user', 'password'] as const) {
+      if (c[key] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'is missing (give user and password, or a credentialFile on the Hyper-V host)',
+        });
+      }
+    }
+  })
+  .transform((c): { user: string; password: SecretRef } | { credentialFile: string } =>
+    c.credentialFile !== undefined
+      ? { credentialFile: c.credentialFile }
+      : { user: c.user as string, password: c.password as SecretRef },
+  );
+export type GuestCredential = z.infer<typeof GuestCredential>;
+
 const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a name of letters, digits, _ . - (at most 64)');
@@ -85,7 +129,8 @@ export const VmConfig = z.strictObject({
   host: name.optional(),
   /** The checkpoint every scenario starts from. */
   baseline: z.string().min(1),
-  guestCredential: Credential,
+  /** The guest account for PowerShell Direct: a user with a password reference, or a credential file on the host. */
+  guestCredential: GuestCredential,
   debug: DebugTransport.optional(),
   /**
    * What this VM offers beyond the common image ("second-nic", "arm64"): a scenario tagged

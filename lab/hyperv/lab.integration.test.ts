@@ -153,7 +153,7 @@ describe('the Hyper-V adapter', () => {
     }
   });
 
-  it('sends a remote host its name and resolved credential as data, and keeps the credential out of the transcript', async () => {
+  it('sends a remote host its name and a reference to its credential as data, never the password', async () => {
     const file = parseLabFile(
       `kind: hyperv
 name: remote
@@ -183,9 +183,10 @@ debugger: { executable: 'C:\\kd.exe' }
       expect.ok(entry);
       expect.match(
         entry.script,
-        /\n\{"params":\{"vmName":"win10-a"\},"computerName":"hv-02\.lab\.example","credential":\{"user":"LAB\\\\runner","password":"«redacted: the credential of host 'hv-02'»"\}\}\n/,
+        /\n\{"params":\{"vmName":"win10-a"\},"computerName":"hv-02\.lab\.example","credential":\{"user":"LAB\\\\runner","passwordFile":"[^"]+\.secret"\}\}\n/,
       );
       expect.equal(entry.script.includes('host-secret'), false);
+      expect.equal(entry.script.includes('«redacted'), false, 'there was no password to redact');
       expect.equal(entry.error?.startsWith("the PowerShell session for host 'hv-02' could not start"), true);
     } finally {
       await lab.close();

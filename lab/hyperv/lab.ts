@@ -405,7 +405,13 @@ export class HypervVm implements Vm {
       toStatus(
         await this.host.run(
           'Stop-VM',
-          { vmName: this.name, turnOff: options.turnOff ?? false },
+          {
+            vmName: this.name,
+            turnOff: options.turnOff ?? false,
+            // The shutdown gets half the operation's time; a guest that has not shut down by then
+            // (stopped in the debugger, at a bug check) is turned off in the other half.
+            forceSeconds: this.lab.clock.wallTimeout(this.lab.timeouts.shutdown * 1000) / 2000,
+          },
           this.describe(),
           {
             timeoutMs: this.lab.timeouts.shutdown * 1000,
@@ -560,8 +566,10 @@ export class HypervGuest implements Guest {
     return `the guest OS of ${this.vm.describe()}`;
   }
 
-  private credential(): { user: string; password: string } {
+  /** The guest account: its password resolved from its reference, or the host's credential file. */
+  private credential(): { user: string; password: string } | { credentialFile: string } {
     const c = this.vm.config.guestCredential;
+    if ('credentialFile' in c) return { credentialFile: c.credentialFile };
     return {
       user: c.user,
       password: resolveSecret(c.password, `the guest password of VM '${this.vm.name}'`, this.vm.lab.secrets),

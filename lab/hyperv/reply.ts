@@ -189,6 +189,32 @@ const RULES: Rule[] = [
       ),
   },
   {
+    matches: (e) => e.fqid.startsWith('DriverlabCheckpointExists'),
+    raise: (what, said, cause) =>
+      new LabCompromisedError(
+        `${what} failed because the VM has a checkpoint of that name already ("${said}"); remove it on the host (a second one would make every restore by that name ambiguous), or choose another name.`,
+        { cause },
+      ),
+  },
+  {
+    matches: (e) => e.fqid.startsWith('DriverlabCopyOverBudget'),
+    raise: (what, said, cause) =>
+      new LabCompromisedError(
+        `${what} was stopped because the copy fell behind its time budget ("${said}"); look at the host's load and the guest's disk, or give the copy more time.`,
+        { cause },
+      ),
+  },
+  {
+    matches: (e) => /^Driverlab(ProgramInvalid|RegistryPathInvalid)/.test(e.fqid),
+    raise: (what, said, cause) =>
+      new ConfigurationError(
+        `${what} was refused before the guest was asked ("${said}"); fix the value the step passes.`,
+        {
+          cause,
+        },
+      ),
+  },
+  {
     matches: (_e, m) => /The credential is invalid/i.test(m),
     raise: (what, said, cause) =>
       new GuestUnreachableError(

@@ -12,7 +12,14 @@ import {
   syntaxProblems,
 } from './grammar.testkit.js';
 import { type OperationName, operationNames } from './ops/operations.js';
-import { buildScript, type ScriptInput, type ScriptTarget, scriptFromWireLine, wireLine } from './script.js';
+import {
+  buildScript,
+  type ScriptInput,
+  type ScriptTarget,
+  scriptFromWireLine,
+  scriptInput,
+  wireLine,
+} from './script.js';
 import { dataOf, exampleParams, TARGETS } from './script.testkit.js';
 
 const DATA = 'verbatim_here_string_characters';
@@ -207,11 +214,7 @@ describe('a hostile value in any string parameter', () => {
             expect.equal(root.descendantCount, reference.descendants);
             expect.equal(tree.rootNode.descendantCount, reference.descendants);
             // Every value is inside the literal, exactly as given.
-            const input: ScriptInput = {
-              params,
-              computerName: target.computerName,
-              credential: target.credential,
-            };
+            const input: ScriptInput = scriptInput(params, target);
             expect.deepEqual(dataOf(data.text), input);
 
             if (seed % 20 === 0) {

@@ -9,6 +9,7 @@ import {
   OP_HEADER_PREFIX,
   type ScriptInput,
   scriptFromWireLine,
+  scriptInput,
   sharedFunctionNames,
   wireLine,
 } from './script.js';
@@ -27,11 +28,7 @@ describe('every script the adapter can emit', () => {
         // Exactly one here-string, and it holds the data document, which is the input, exactly.
         const data = nodesOfType(root, DATA);
         expect.equal(data.length, 1);
-        const input: ScriptInput = {
-          params,
-          computerName: target.computerName,
-          credential: target.credential,
-        };
+        const input: ScriptInput = scriptInput(params, target);
         expect.deepEqual(dataOf(data[0]?.text ?? ''), input);
         expect.ok(script.startsWith(`${OP_HEADER_PREFIX}${name}\n`));
 

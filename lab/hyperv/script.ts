@@ -22,6 +22,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths } from '../paths.js';
+import { type CredentialReference, credentialReference, hasPassword } from './credentials.js';
 import { type OperationName, operations } from './ops/operations.js';
 
 export const OP_HEADER_PREFIX = '# driverlab-op: ';
@@ -32,7 +33,7 @@ export const MARKERS = {
   endError: '===End-Error===',
 } as const;
 
-/** A credential as it travels in the data document (resolved from its reference, redacted in transcripts). */
+/** A credential as the adapter resolves it; the script gets a reference to it, never the password. */
 export interface PlainCredential {
   user: string;
   password: string;
@@ -41,7 +42,7 @@ export interface PlainCredential {
 /** Where an operation runs: the local shell, or a remote Hyper-V host through Invoke-Command. */
 export interface ScriptTarget {
   computerName: string | null;
-  credential: PlainCredential | null;
+  credential: PlainCredential | CredentialReference | null;
 }
 
 export const localTarget: ScriptTarget = { computerName: null, credential: null };
@@ -50,7 +51,51 @@ export const localTarget: ScriptTarget = { computerName: null, credential: null 
 export interface ScriptInput {
   params: unknown;
   computerName: string | null;
-  credential: PlainCredential | null;
+  credential: CredentialReference | null;
+}
+
+/** The key of a text sent as its UTF-16 code units (see protectText). */
+export const TEXT_KEY = 'driverlabChars';
+const DATE_LIKE = /^\s*\d{4}-\d{2}-\d{2}|\/Date\(/;
+
+/**
+ * Every string that ConvertFrom-Json could read as a date (ISO-looking on 6.0–7.4, "\/Date(…)\/"
+ * on 5.1) as { driverlabChars: [code units] }, which the script's frame turns back into text.
+ */
+export function protectText(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return DATE_LIKE.test(value) ? { [TEXT_KEY]: [...value].flatMap((c) => codeUnits(c)) } : value;
+  }
+  if (Array.isArray(value)) return value.map(protectText);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, protectText(v)]));
+  }
+  return value;
+}
+
+function codeUnits(c: string): number[] {
+  return Array.from({ length: c.length }, (_, i) => c.charCodeAt(i));
+}
+
+/** The inverse of protectText, for whoever reads a data document (the embedded lab host). */
+export function unprotectText(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unprotectText);
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length === 1 && entries[0]?.[0] === TEXT_KEY && Array.isArray(entries[0][1])) {
+      return String.fromCharCode(...(entries[0][1] as number[]));
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, unprotectText(v)]));
+  }
+  return value;
+}
+
+/** The params with a guest credential's password replaced by a reference to a host file. */
+function withoutPasswords(params: unknown): unknown {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) return params;
+  const credential = (params as { credential?: unknown }).credential;
+  if (!hasPassword(credential)) return params;
+  return { ...(params as Record<string, unknown>), credential: credentialReference(credential) };
 }
 
 const sharedDir = join(paths.operationScripts, '..', 'shared');
@@ -172,29 +217,68 @@ const FORMAT_REPLY = `function Format-DriverlabReply {
   $begin + "\`n" + $ascii + "\`n" + $end
 }`;
 
+/** The data document of a script: the params and target, every password replaced by a reference. */
+export function scriptInput(params: unknown, target: ScriptTarget = localTarget): ScriptInput {
+  return {
+    params: protectText(withoutPasswords(params)),
+    computerName: target.computerName,
+    credential: hasPassword(target.credential) ? credentialReference(target.credential) : target.credential,
+  };
+}
+
 /** The full, readable script for an operation with already-validated parameters. */
 export function buildScript(
   name: OperationName,
   params: unknown,
   target: ScriptTarget = localTarget,
 ): string {
-  const input: ScriptInput = { params, computerName: target.computerName, credential: target.credential };
+  const input = scriptInput(params, target);
   const functions = functionsFor(name).map((fn) => readSource(join(sharedDir, `${fn}.ps1`)).text);
   return `${OP_HEADER_PREFIX}${name}
 # ${operations[name].description}
 # Parameters arrive as one JSON document, parsed here; no value is part of the code.
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$driverlabVersion = $PSVersionTable.PSVersion
-if ($driverlabVersion.Major -gt 7 -or ($driverlabVersion.Major -eq 7 -and $driverlabVersion.Minor -ge 5)) {
-  # From 7.5 ConvertFrom-Json can leave ISO-looking strings alone; 6.0 to 7.4 turn them into dates.
-  $PSDefaultParameterValues = @{ 'ConvertFrom-Json:DateKind' = 'String' }
-}
 $driverlabInput = @'
 ${asciiJson(input)}
 '@ | ConvertFrom-Json
+# Text that looks like a date travels as its character codes: PowerShell 6.0 to 7.4 turn an
+# ISO-looking string into a [datetime] and 5.1 a "/Date(...)/" one, so a checkpoint name, an
+# argument or a registry value would change on the way in. Here it becomes text again.
+function ConvertFrom-DriverlabData {
+  param($Value)
+  if ($Value -is [System.Management.Automation.PSCustomObject]) {
+    $names = @($Value.PSObject.Properties | ForEach-Object { $_.Name })
+    if ($names.Count -eq 1 -and $names[0] -eq '${TEXT_KEY}') {
+      return (-join [char[]]@($Value.${TEXT_KEY} | ForEach-Object { [int]$_ }))
+    }
+    foreach ($property in @($Value.PSObject.Properties)) { $property.Value = ConvertFrom-DriverlabData $property.Value }
+    return $Value
+  }
+  if ($Value -is [array]) { return ,@($Value | ForEach-Object { ConvertFrom-DriverlabData $_ }) }
+  $Value
+}
+$driverlabInput = ConvertFrom-DriverlabData $driverlabInput
+# A credential arrives as a reference to a host file; it becomes a PSCredential here, on this host.
+function ConvertFrom-DriverlabCredentialReference {
+  param($Reference)
+  if ($null -ne $Reference.PSObject.Properties['credentialFile']) {
+    # A PSCredential the operator saved on this host with Export-Clixml (DPAPI-protected).
+    $imported = Import-Clixml -LiteralPath "$($Reference.credentialFile)"
+    if ($imported -isnot [System.Management.Automation.PSCredential]) {
+      throw "The credential file '$($Reference.credentialFile)' holds no PSCredential; write it with Get-Credential | Export-Clixml."
+    }
+    return $imported
+  }
+  $secret = ConvertTo-SecureString -String ([IO.File]::ReadAllText("$($Reference.passwordFile)")) -AsPlainText -Force
+  New-Object System.Management.Automation.PSCredential ("$($Reference.user)", $secret)
+}
+if ($driverlabInput.params -is [psobject] -and $null -ne $driverlabInput.params.PSObject.Properties['credential']) {
+  $driverlabInput.params.credential = ConvertFrom-DriverlabCredentialReference $driverlabInput.params.credential
+}
 $driverlabOperation = {
   param($p)
+  Set-StrictMode -Version Latest
   $ErrorActionPreference = 'Stop'
   $ProgressPreference = 'SilentlyContinue'
   [Threading.Thread]::CurrentThread.CurrentUICulture = 'en-US'
@@ -220,9 +304,10 @@ try {
     if ($null -eq $driverlabSession -or "$($driverlabSession.State)" -ne 'Opened') {
       $driverlabConnect = @{ ComputerName = $driverlabInput.computerName }
       if ($driverlabInput.credential) {
-        $driverlabSecret = ConvertTo-SecureString -String $driverlabInput.credential.password -AsPlainText -Force
-        $driverlabConnect.Credential = New-Object System.Management.Automation.PSCredential ($driverlabInput.credential.user, $driverlabSecret)
+        $driverlabConnect.Credential = ConvertFrom-DriverlabCredentialReference $driverlabInput.credential
       }
+      # A broken session is removed, not only replaced: it would hold its server-side resources.
+      if ($null -ne $driverlabSession) { Remove-PSSession -Session $driverlabSession -ErrorAction SilentlyContinue }
       $driverlabSession = New-PSSession @driverlabConnect
       $global:DriverlabRemoteSessions[$driverlabInput.computerName] = $driverlabSession
     }

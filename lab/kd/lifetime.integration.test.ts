@@ -15,8 +15,8 @@ import { scaledClock } from '../clock.js';
 import { Redactor } from '../config/secrets.js';
 import { LabCompromisedError } from '../errors.js';
 import { embeddedDebuggerCommand } from '../sim/launch.js';
-import { KdSession } from './session.js';
 import { noProc } from './kd.testkit.js';
+import { KdSession } from './session.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const sessions: KdSession[] = [];

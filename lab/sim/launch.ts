@@ -15,6 +15,7 @@ import { buildSync } from 'esbuild';
 import { projectRoot } from '../paths.js';
 import { writeAtomically } from '../util/files.js';
 import type { ProcessCommand } from '../wiring.js';
+import { embeddedShellIsPwsh, standInShellCommand } from './pwsh/launch.js';
 
 /** The embedded lab's two processes: the simulated Hyper-V host and the simulated debugger. */
 export type SimEntry = 'host' | 'kd';
@@ -107,6 +108,8 @@ export const embeddedStateDir = join(tmpdir(), 'driverlab-embedded');
  */
 export function embeddedHostCommand(labFile: string, workerIndex: number): ProcessCommand {
   const state = join(embeddedStateDir, `lab-${process.pid}-${randomBytes(6).toString('hex')}.json`);
+  // DRIVERLAB_EMBEDDED_SHELL=pwsh: a real pwsh runs the scripts, the stand-in Hyper-V module answers.
+  if (embeddedShellIsPwsh()) return standInShellCommand(labFile, state);
   return {
     file: process.execPath,
     leadingArgs: [ensureSimBundle('host'), `--lab=${labFile}`, `--worker=${workerIndex}`, `--state=${state}`],

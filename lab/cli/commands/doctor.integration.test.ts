@@ -85,7 +85,7 @@ describe('driverlab doctor', () => {
     expect.equal(r.code, 0, r.stdout);
     expect.deepEqual(r.stdout.trimEnd().split('\n'), [
       `✔ The lab file '${paths.embeddedLab}' is valid: the embedded lab 'embedded' with 1 host(s), 2 VM(s) and ${(await loadLabFile(paths.embeddedLab)).data.drivers.length} driver(s).`,
-      "✔ The embedded lab host for host 'lab-01' starts and answers.",
+      "✔ The embedded lab host for host 'lab-01' starts and answers (PowerShell: the embedded lab host process, edition Desktop 5.1).",
       "✔ VM 'win11-a' on host 'lab-01' exists (Running).",
       "✔ VM 'win11-b' on host 'lab-01' exists (Running).",
     ]);

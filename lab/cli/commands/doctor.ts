@@ -14,6 +14,7 @@ import { composeLab } from '../../compose.js';
 import { type LabFile, loadLabFile, resolveLabPath, type SecretRef } from '../../config/lab-file.js';
 import { Redactor, resolveSecret } from '../../config/secrets.js';
 import { DriverlabError, describeError } from '../../errors.js';
+import { editionRefusal } from '../../hyperv/edition.js';
 import type { HypervLab, HypervVm, LabHost } from '../../hyperv/lab.js';
 import { paths } from '../../paths.js';
 import { type CliIo, type Command, EXIT, parseCommandArgs, UsageError } from '../command.js';
@@ -97,11 +98,13 @@ function secretsOf(lab: LabFile): { ref: SecretRef; what: string; at: string }[]
       });
   });
   data.vms.forEach((v, i) => {
-    found.push({
-      ref: v.guestCredential.password,
-      what: `the guest password of VM '${v.name}'`,
-      at: `vms.${i}.guestCredential.password`,
-    });
+    if ('password' in v.guestCredential) {
+      found.push({
+        ref: v.guestCredential.password,
+        what: `the guest password of VM '${v.name}'`,
+        at: `vms.${i}.guestCredential.password`,
+      });
+    }
     if (v.debug?.transport === 'net' && v.debug.key) {
       found.push({ ref: v.debug.key, what: `the KDNET key of VM '${v.name}'`, at: `vms.${i}.debug.key` });
     }
@@ -136,7 +139,12 @@ async function checkHost(
       // The simulated host answers Hyper-V operations; asking for a VM proves it started and reads its lab file.
       const first = vmsOf(lab, host)[0];
       if (first) await host.run('Get-VM', { vmName: first.name }, first.describe());
-      checks.pass(`host:${host.name}`, `The embedded lab host for host '${host.name}' starts and answers.`);
+      const info = await host.run('Get-HostInfo', {}, host.describe());
+      const shell = host.shell.file === process.execPath ? 'the embedded lab host process' : host.shell.file;
+      checks.pass(
+        `host:${host.name}`,
+        `The embedded lab host for host '${host.name}' starts and answers (PowerShell: ${shell}, edition ${info.psEdition} ${info.psVersion}).`,
+      );
       return true;
     }
     const info = await host.run('Get-HostInfo', {}, host.describe());
@@ -147,9 +155,14 @@ async function checkHost(
       );
       return false;
     }
+    const refusal = editionRefusal(info, host.shell.file);
+    if (refusal) {
+      checks.fail(`hyperv:${host.name}`, `Host '${host.name}' (${info.computerName}) ${refusal}`);
+      return false;
+    }
     checks.pass(
       `hyperv:${host.name}`,
-      `Host '${host.name}' (${info.computerName}, PowerShell ${info.psEdition} ${info.psVersion}) answers and has the Hyper-V module.`,
+      `Host '${host.name}' (${info.computerName}) answers in PowerShell '${host.shell.file}', edition ${info.psEdition} ${info.psVersion}, and has the Hyper-V module.`,
     );
     return true;
   } catch (error) {

@@ -44,6 +44,7 @@ describe('driverlab ops', () => {
           description: 'the VM name as Hyper-V knows it',
         },
         turnOff: { type: 'boolean', default: false },
+        forceSeconds: { type: 'number', default: 120, exclusiveMinimum: 0, maximum: 3600 },
       },
       required: ['vmName'],
       additionalProperties: false,
@@ -71,7 +72,10 @@ describe('driverlab ops', () => {
     );
     expect.match(r.stdout, /Hyper-V\\Restore-VMSnapshot -VMSnapshot \$checkpoint -Confirm:\$false/);
     const example = await driverlab('ops', 'show', 'Stop-VM');
-    expect.equal(example.stdout, buildScript('Stop-VM', { vmName: 'win11-a', turnOff: true }));
+    expect.equal(
+      example.stdout,
+      buildScript('Stop-VM', { vmName: 'win11-a', turnOff: true, forceSeconds: 120 }),
+    );
   });
 
   it('show fills in defaults and can show the script for a remote host', async () => {
@@ -88,13 +92,13 @@ describe('driverlab ops', () => {
       r.stdout,
       buildScript(
         'Stop-VM',
-        { vmName: 'win10-a', turnOff: false },
+        { vmName: 'win10-a', turnOff: false, forceSeconds: 120 },
         { computerName: 'hv-02', credential: null },
       ),
     );
   });
 
-  it('show redacts passwords, in the script and in the wire line', async () => {
+  it('show never prints a password: the script names a host file that holds it', async () => {
     const params = JSON.stringify({
       vmName: 'win10-a',
       credential: { user: 'Administrator', password: 'Pa55word!' },
@@ -102,7 +106,7 @@ describe('driverlab ops', () => {
     const script = await driverlab('ops', 'show', 'Test-VMPowerShellDirect', '--params', params);
     expect.equal(script.code, 0);
     expect.equal(script.stdout.includes('Pa55word!'), false);
-    expect.match(script.stdout, /"credential":\{"user":"Administrator","password":"<redacted>"\}/);
+    expect.match(script.stdout, /"credential":\{"user":"Administrator","passwordFile":"[^"]+\.secret"\}/);
     const wire = await driverlab('ops', 'show', 'Test-VMPowerShellDirect', '--params', params, '--wire');
     expect.equal(wire.stdout.trimEnd().split('\n').length, 1);
     expect.equal(scriptFromWireLine(wire.stdout.trim()), script.stdout);

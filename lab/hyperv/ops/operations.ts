@@ -23,10 +23,11 @@ const guestPath = z.string().min(1).max(32767).describe('a path inside the guest
 const hostPath = z.string().min(1).max(32767).describe('a path on the Hyper-V host');
 
 /** A guest credential as it travels to the script: the password is resolved from its reference. */
-export const GuestCredentialParam = z.strictObject({
-  user: z.string().min(1),
-  password: z.string().min(1),
-});
+export const GuestCredentialParam = z.union([
+  z.strictObject({ user: z.string().min(1), password: z.string().min(1) }),
+  /** A PSCredential file on the Hyper-V host (Export-Clixml), imported by the script there. */
+  z.strictObject({ credentialFile: z.string().min(1) }),
+]);
 
 const vmState = psEnum(VM_STATES);
 const heartbeatStatus = psEnum(HEARTBEATS);
@@ -107,9 +108,14 @@ export const operations = {
   'Stop-VM': op({
     name: 'Stop-VM',
     description:
-      'Shuts a VM down through the guest (-Force), or turns it off like pulling the power (-TurnOff).',
+      'Shuts a VM down through the guest (-Force), turning it off when the guest has not shut down within forceSeconds, or turns it off like pulling the power (-TurnOff).',
     guest: false,
-    params: z.strictObject({ ...withVm, turnOff: z.boolean().default(false) }),
+    params: z.strictObject({
+      ...withVm,
+      turnOff: z.boolean().default(false),
+      /** How long a shutdown may take before the VM is turned off (a frozen guest never answers). */
+      forceSeconds: z.number().positive().max(3600).default(120),
+    }),
     result: VmRecord,
     example: { ...exampleVm, turnOff: true },
   }),
@@ -124,7 +130,7 @@ export const operations = {
   'Checkpoint-VM': op({
     name: 'Checkpoint-VM',
     description:
-      "Takes a checkpoint of a VM under the given name, of the VM's checkpoint type (a Standard one keeps the running state).",
+      "Takes a checkpoint of a VM under the given name, of the VM's checkpoint type (a Standard one keeps the running state); a name the VM has already is refused.",
     guest: false,
     params: z.strictObject({ ...withVm, checkpointName }),
     result: CheckpointRecord,
@@ -148,9 +154,14 @@ export const operations = {
   }),
   'Remove-VMCheckpoint': op({
     name: 'Remove-VMCheckpoint',
-    description: 'Deletes a checkpoint of a VM.',
+    description:
+      'Deletes a checkpoint of a VM and waits (at most mergeSeconds) for Hyper-V to merge its disk.',
     guest: false,
-    params: z.strictObject({ ...withVm, checkpointName }),
+    params: z.strictObject({
+      ...withVm,
+      checkpointName,
+      mergeSeconds: z.number().positive().max(86400).default(1800),
+    }),
     result: z.object({ removed: z.string() }),
     example: { ...exampleVm, checkpointName: 'before-verifier' },
   }),
@@ -215,9 +226,19 @@ export const operations = {
   'Copy-GuestFileToHost': op({
     name: 'Copy-GuestFileToHost',
     description:
-      'Copies a guest file to the host through a PowerShell Direct session (Copy-Item -FromSession).',
+      'Copies a guest file to the host through PowerShell Direct: gzipped in the guest, read in chunks within a time budget from its size (baseSeconds + packed bytes / minBytesPerSecond), unpacked on the host.',
     guest: true,
-    params: z.strictObject({ ...withGuest, guestPath, hostPath }),
+    params: z.strictObject({
+      ...withGuest,
+      guestPath,
+      hostPath,
+      /** The time every copy may take whatever its size (sessions, packing), in seconds. */
+      baseSeconds: z.number().positive().max(86400).default(120),
+      /** The slowest transfer the budget allows: a copy behind it is stopped with a sentence. */
+      minBytesPerSecond: z.number().positive().default(1_048_576),
+      /** Bytes read from the guest per round trip. */
+      chunkBytes: z.number().int().min(1).max(268_435_456).default(16_777_216),
+    }),
     result: z.object({ copied: z.string(), bytes: z.number().int().nonnegative() }),
     example: {
       ...exampleGuest,

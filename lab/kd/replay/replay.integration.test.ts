@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { scaledClock } from '../../clock.js';
 import { Redactor } from '../../config/secrets.js';
+import { debuggerChildren, noProc } from '../kd.testkit.js';
 import { commandWord, resumingCommand } from '../kd-text.js';
 import type { KdEvent } from '../port.js';
 import { type KdConnection, KdSession, type KdSessionOptions } from '../session.js';
-import { debuggerChildren, noProc } from '../kd.testkit.js';
 import { type Expectation, parseRecording, type Recording } from './recording.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -4,6 +4,7 @@
  * operation's script on a real Hyper-V host — and for failures the {error, fqid, type, category}
  * the script reports, with the texts Hyper-V and PowerShell use.
  */
+import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import type { OperationName, OperationResult, VmRecord } from '../../hyperv/ops/operations.js';
 import { operations } from '../../hyperv/ops/operations.js';
@@ -11,7 +12,11 @@ import { SimulatedPowerShellError, vmNotFound } from '../model/errors.js';
 import type { SimHost } from '../model/host.js';
 import type { CheckpointState, SimVm } from '../model/vm.js';
 
-type Params<N extends OperationName> = z.infer<(typeof operations)[N]['params']>;
+/** An operation's params as the model takes them: a guest credential always with its password. */
+type Resolved<T> = T extends { credential: unknown }
+  ? Omit<T, 'credential'> & { credential: { user: string; password: string } }
+  : T;
+type Params<N extends OperationName> = Resolved<z.infer<(typeof operations)[N]['params']>>;
 type Handler<N extends OperationName> = (host: SimHost, params: Params<N>) => Promise<OperationResult<N>>;
 
 function vmOf(host: SimHost, name: string, cmdlet: string): SimVm {
@@ -75,6 +80,15 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
   },
   'Checkpoint-VM': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'CheckpointVM');
+    const taken = vm.state.checkpoints.find((c) => c.name.toLowerCase() === p.checkpointName.toLowerCase());
+    if (taken) {
+      throw new SimulatedPowerShellError(
+        `VM '${vm.name}' already has a checkpoint named '${p.checkpointName}' (taken ${taken.created}).`,
+        'DriverlabCheckpointExists',
+        'System.InvalidOperationException',
+        'ResourceExists',
+      );
+    }
     return checkpointRecord(vm, await vm.checkpoint(p.checkpointName));
   },
   'Get-VMCheckpoint': async (host, p) => {
@@ -232,9 +246,41 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
   }),
 };
 
+/**
+ * A script's data document names the host file that holds a guest password (never the password,
+ * lab/hyperv/credentials.ts); the simulated host reads it as the script does.
+ */
+function withPassword(params: unknown): unknown {
+  const credential = (
+    params as { credential?: { user?: unknown; passwordFile?: unknown; credentialFile?: unknown } } | null
+  )?.credential;
+  if (credential && typeof credential.credentialFile === 'string') {
+    // A DPAPI credential file is for a real host; the embedded host has no such file to import.
+    throw new SimulatedPowerShellError(
+      `Could not find file '${credential.credentialFile}'.`,
+      'FileOpenFailure,Microsoft.PowerShell.Commands.ImportClixmlCommand',
+      'System.IO.FileNotFoundException',
+      'OpenError',
+    );
+  }
+  if (!credential || typeof credential.passwordFile !== 'string') return params;
+  let password: string;
+  try {
+    password = readFileSync(credential.passwordFile, 'utf8');
+  } catch {
+    throw new SimulatedPowerShellError(
+      `Could not find file '${credential.passwordFile}'.`,
+      'FileNotFoundException',
+      'System.IO.FileNotFoundException',
+      'NotSpecified',
+    );
+  }
+  return { ...(params as Record<string, unknown>), credential: { user: credential.user, password } };
+}
+
 /** Runs one operation against the simulated host; params are validated with the operation's schema. */
 export async function handle(host: SimHost, name: OperationName, params: unknown): Promise<unknown> {
-  const parsed = operations[name].params.safeParse(params);
+  const parsed = operations[name].params.safeParse(withPassword(params));
   if (!parsed.success) {
     // What PowerShell says when a script reads a property the JSON document does not have.
     throw new SimulatedPowerShellError(

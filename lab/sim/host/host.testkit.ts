@@ -1,7 +1,7 @@
 /**
  * What the embedded host's end-to-end tests share: which operations the adapter can send from this
  * tree, and one way to drive a lab VM whether the test goes through the real adapter (HypervLab →
- * node-powershell → the host process) or through the host's operation handlers in process.
+ * the PowerShell session → the host process) or through the host's operation handlers in process.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -157,7 +157,7 @@ export async function inProcessVm(
   return vm;
 }
 
-/** A VM of a lab opened through the real adapter: the bundled host process behind node-powershell. */
+/** A VM of a lab opened through the real adapter: the bundled host process behind the PowerShell session. */
 export async function adapterVm(labFile: string, vmName: string): Promise<LabVm> {
   const lab = composeLab(await loadLabFile(labFile));
   const vm = lab.vm(vmName);

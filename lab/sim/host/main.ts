@@ -1,5 +1,5 @@
 /**
- * The embedded simulated lab host: started by node-powershell in place of pwsh
+ * The embedded simulated lab host: started by the PowerShell session in place of pwsh
  * (`node dist/sim/host.mjs --lab=<file> --worker=<n> --state=<file> -NoProfile -NonInteractive -NoExit -Command -`),
  * it reads standard input line by line and answers as a Hyper-V host's PowerShell would.
  *

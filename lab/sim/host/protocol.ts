@@ -1,12 +1,18 @@
 /**
  * What the embedded lab host reads from its standard input, exactly as a real pwsh would receive
- * it from node-powershell: the delimiter lines node-powershell writes around every command, and the
+ * it from the PowerShell session (lab/hyperv/session.ts): the delimiter lines it writes around every command, and the
  * wire line of an operation script. The operation name and its JSON document are read out of the
  * very script text the adapter sent, and the script is checked against the builder's own output
  * for that operation: a script the builder did not make is refused here, as it would fail there.
  */
 import { isOperationName, type OperationName } from '../../hyperv/ops/operations.js';
-import { buildScript, OP_HEADER_PREFIX, type ScriptInput, scriptFromWireLine } from '../../hyperv/script.js';
+import {
+  buildScript,
+  OP_HEADER_PREFIX,
+  type ScriptInput,
+  scriptFromWireLine,
+  unprotectText,
+} from '../../hyperv/script.js';
 
 export type HostLine =
   | { kind: 'write'; stream: 'stdout' | 'stderr'; text: string }
@@ -40,7 +46,7 @@ export function readOperationScript(script: string): HostLine {
   if (!data) return { kind: 'refused', reason: `the ${name} script has no JSON data block` };
   let input: ScriptInput;
   try {
-    input = JSON.parse(data[1] as string) as ScriptInput;
+    input = unprotectText(JSON.parse(data[1] as string)) as ScriptInput;
   } catch {
     return { kind: 'refused', reason: `the ${name} script's data block is not JSON` };
   }

@@ -1,7 +1,7 @@
 /**
  * The embedded lab host's main loop: reads standard input line by line exactly as a pwsh started
- * by node-powershell would (`-NoExit -Command -`), and answers in order on the same streams:
- * node-powershell's delimiter lines are echoed on the stream they name, operation scripts are
+ * by the PowerShell session would (`-NoExit -Command -`), and answers in order on the same streams:
+ * the session's delimiter lines are echoed on the stream they name, operation scripts are
  * answered between the driverlab markers, anything else gets PowerShell's "not recognized" error
  * on stderr. It never lets bad input crash it; it exits cleanly when stdin closes, even while an
  * operation is still running (a hung guest command), after saving its VMs.

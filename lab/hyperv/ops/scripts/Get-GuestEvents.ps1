@@ -3,10 +3,11 @@
 # event's binary data read from the event XML as hex (event 153 keeps its SCSI and SRB status there).
 # Levels are named from their number because LevelDisplayName is localized; "no events found" is an
 # empty list, not an error. ($record, not $event: $Event is one of PowerShell's automatic variables.)
-$since = $(if ($null -eq $p.since) { $null } elseif ($p.since -is [datetime]) { $p.since.ToUniversalTime().ToString('o') } else { "$($p.since)" })
+$since = $(if ($null -eq $p.PSObject.Properties['since']) { $null } else { "$($p.since)" })
 $ids = [int[]]@($p.ids | ForEach-Object { [int]$_ })
-$provider = $(if ($null -eq $p.providerName) { $null } else { "$($p.providerName)" })
+$provider = $(if ($null -eq $p.PSObject.Properties['providerName']) { $null } else { "$($p.providerName)" })
 $rows = @(Invoke-DriverlabGuest $p -ArgumentList @("$($p.logName)", $ids, $provider, $since, [int]$p.maxEvents) -ScriptBlock {
+  # driverlab-guest: Get-GuestEvents
   param([string]$LogName, [int[]]$Ids, $Provider, $Since, [int]$MaxEvents)
   $ErrorActionPreference = 'Stop'
   $filter = @{ LogName = $LogName }

@@ -3,6 +3,7 @@
 # PowerShell drive path (HKLM:\...). DWORDs come back unsigned (0xFFFFFFFF, not -1), REG_EXPAND_SZ
 # unexpanded, REG_MULTI_SZ as lines, REG_BINARY as lowercase hex; a missing key or value says so.
 $answer = Invoke-DriverlabGuest $p -ArgumentList @("$($p.path)", "$($p.valueName)") -ScriptBlock {
+  # driverlab-guest: Get-GuestRegistryValue
   param([string]$Path, [string]$Name)
   $ErrorActionPreference = 'Stop'
   $literal = $(if ($Path -match '^[A-Za-z]+:\\') { $Path } else { 'Registry::' + $Path })
@@ -24,5 +25,5 @@ $answer = Invoke-DriverlabGuest $p -ArgumentList @("$($p.path)", "$($p.valueName
 [ordered]@{
   exists = [bool]$answer.exists
   type = $(if ($null -eq $answer.type) { $null } else { "$($answer.type)" })
-  value = $(if ($null -eq $answer.value) { $null } elseif ($answer.value -is [double]) { [double]$answer.value } else { "$($answer.value)" })
+  value = $(if ($null -eq $answer.value) { $null } elseif ($answer.value -is [double] -or $answer.value -is [long] -or $answer.value -is [int]) { [double]$answer.value } else { "$($answer.value)" })
 }

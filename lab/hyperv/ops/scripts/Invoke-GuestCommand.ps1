@@ -1,16 +1,22 @@
-# uses: Invoke-DriverlabGuest
+# uses: Invoke-DriverlabGuest, New-DriverlabError
 # Runs a program with an argument array in the guest. Standard output and standard error stay apart
 # (2>&1 turns each stderr line into an ErrorRecord), the exit code is $LASTEXITCODE, and the time
 # limit is kept in the guest: the program runs in a runspace of its own, which is stopped when the
 # limit passes (PowerShell kills a native program whose pipeline is stopped; programs it started
 # themselves may live on). Windows PowerShell 5.1 passes an argument that contains a double quote
 # to the program by its own legacy quoting rules; keep quotes out of arguments where possible.
+# The program is an application (an .exe on the guest's PATH or a path): Get-Command would also
+# accept a cmdlet, a function, an alias or a wildcard pattern, so those are refused.
+if ([Management.Automation.WildcardPattern]::ContainsWildcardCharacters("$($p.file)")) {
+  throw (New-DriverlabError -Message "The program name '$($p.file)' contains a wildcard character ([ ] * ?); name one program." -ErrorId 'DriverlabProgramInvalid' -Category InvalidArgument -Target $p.file)
+}
 $argv = [string[]]@($p.arguments | ForEach-Object { "$_" })
 $answer = Invoke-DriverlabGuest $p -ArgumentList @($p.file, $argv, [double]$p.timeoutSeconds) -ScriptBlock {
+  # driverlab-guest: Invoke-GuestCommand
   param([string]$File, [string[]]$Arguments, [double]$TimeoutSeconds)
   $ErrorActionPreference = 'Stop'
   if ($null -eq $Arguments) { $Arguments = @() }
-  if ($null -eq (Get-Command -Name $File -ErrorAction SilentlyContinue)) {
+  if ($null -eq (Get-Command -Name $File -CommandType Application -TotalCount 1 -ErrorAction SilentlyContinue)) {
     throw "The program '$File' was not found in the guest (neither a path that exists nor a command on the guest's PATH)."
   }
   $sink = [hashtable]::Synchronized(@{

@@ -3,6 +3,7 @@
 # missing); items that are there already are counted too. Made with .NET in a loop, since tens of
 # thousands are common.
 $answer = Invoke-DriverlabGuest $p -ArgumentList @("$($p.directory)", [int]$p.count, "$($p.prefix)", "$($p.kind)") -ScriptBlock {
+  # driverlab-guest: New-GuestItems
   param([string]$Directory, [int]$Count, [string]$Prefix, [string]$Kind)
   $ErrorActionPreference = 'Stop'
   $null = [IO.Directory]::CreateDirectory($Directory)

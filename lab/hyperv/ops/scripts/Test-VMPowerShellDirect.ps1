@@ -1,6 +1,7 @@
 # uses: Invoke-DriverlabGuest
 # The smallest thing PowerShell Direct can do: proves a session opens and the guest answers.
 $answer = Invoke-DriverlabGuest $p {
+  # driverlab-guest: Test-VMPowerShellDirect
   $os = Get-CimInstance -ClassName Win32_OperatingSystem
   [pscustomobject]@{
     computerName = "$env:COMPUTERNAME"

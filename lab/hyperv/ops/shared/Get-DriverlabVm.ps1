@@ -1,13 +1,11 @@
 # uses: New-DriverlabError
-# The one VM with exactly this name. Get-VM -Name takes wildcards, so a name with [ ] * ? is matched
-# exactly by hand; Hyper-V also allows two VMs with one name, and an operation must not act on both.
+# The one VM with exactly this name. Get-VM -Name takes [ ] * ? as wildcards and, for a name that
+# matches nothing, throws Hyper-V's own (localized) error before our check could run; so every VM
+# is listed and the name compared exactly. Hyper-V also allows two VMs with one name, and an
+# operation must not act on both.
 function Get-DriverlabVm {
   param([string]$Name)
-  if ([Management.Automation.WildcardPattern]::ContainsWildcardCharacters($Name)) {
-    $found = @(Hyper-V\Get-VM | Where-Object { $_.Name -eq $Name })
-  } else {
-    $found = @(Hyper-V\Get-VM -Name $Name)
-  }
+  $found = @(Hyper-V\Get-VM | Where-Object { $_.Name -eq $Name })
   if ($found.Count -eq 0) {
     throw (New-DriverlabError -Message "No virtual machine on this host is named '$Name'." -ErrorId 'DriverlabVmNotFound' -Category ObjectNotFound -Target $Name)
   }

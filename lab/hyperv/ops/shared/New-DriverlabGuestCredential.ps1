@@ -1,6 +1,6 @@
-# The guest account of the operation's parameters as a PSCredential for PowerShell Direct.
+# The guest account of the operation's parameters as a PSCredential for PowerShell Direct (the
+# script's frame made it from a reference to a host file: no password is ever part of a script).
 function New-DriverlabGuestCredential {
   param($Params)
-  $secret = ConvertTo-SecureString -String $Params.credential.password -AsPlainText -Force
-  New-Object System.Management.Automation.PSCredential ($Params.credential.user, $secret)
+  $Params.credential
 }
