@@ -12,6 +12,7 @@
 import type { GuestDeclaration, GuestTool, SimulatedDriver } from '../../config/embedded.js';
 import type { DriverConfig } from '../../config/lab-file.js';
 import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../contract.js';
+import { osVersion } from '../kernel/os.js';
 import { Bcd, type BcdState, type BootDebugSettings, baselineBcd } from './bcd.js';
 import { cmd } from './cmd.js';
 import {
@@ -234,7 +235,7 @@ export function baselineGuest(env: GuestEnvironment, nowIso: string): GuestState
     const binary = `${f.name.toLowerCase()}.sys`;
     fs.writeFile(
       `${DRIVERS_DIR}\\${binary}`,
-      Buffer.from(driverImage(binary, `10.0.${decl.os.build}.1`)),
+      Buffer.from(driverImage(binary, osVersion(decl.os.build).version)),
       nowIso,
     );
     services[f.name.toLowerCase()] = {
@@ -700,6 +701,7 @@ export class GuestOs {
         return cmd(args, {
           env: this.environment(),
           fs: this.fs,
+          version: osVersion(this.env.declaration.os.build).version,
           nowIso: () => host.nowIso(),
           write: (stream, chunk) => host.write(stream, chunk),
           program: (program, programArgs, write) => this.exec(program, programArgs, { ...host, write }),
