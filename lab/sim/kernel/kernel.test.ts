@@ -290,6 +290,47 @@ describe('simulated kernel: the seed cases, rendered from state', () => {
 describe('simulated kernel: outcomes follow the state, not a replay', () => {
   const base = { ...GUEST, verifier: { flags: 1, drivers: ['acmedrv.sys'] as string[] } };
 
+  it('an overrun that stays inside the pool block rounding corrupts nothing; one byte more destroys the next header', () => {
+    const noSpecialPool = { ...GUEST, verifier: { flags: 0, drivers: [] as string[] } };
+    // 0x7f8 bytes + the 0x10 header make 0x808, rounded to 0x810 on x64: 8 bytes of slack.
+    const inside = createKernel(noSpecialPool);
+    inside.apply({
+      kind: 'driver-loaded',
+      driver: driver('slackdrv', [overrun({ allocationBytes: 0x7f8, overrunBytes: 8 })]),
+    });
+    expect.deepEqual(inside.apply({ kind: 'trigger', driver: 'slackdrv', trigger: 'buffer-overflow' }), {
+      kind: 'none',
+    });
+    const page = inside.state.pool.pages[0];
+    expect.equal(page?.blocks[0]?.size, 0x810, 'the block is the rounded size');
+    expect.equal(page?.corruption, null);
+    expect.equal(inside.state.latentCorruption, null);
+    expect.deepEqual(inside.apply({ kind: 'image-load', image: 'svchost.exe' }), { kind: 'none' });
+    expect.deepEqual(inside.apply({ kind: 'driver-unloaded', driver: 'slackdrv' }), { kind: 'none' });
+    const pool = parsers.pool.parse(inside.render(`!pool ${page?.address}`));
+    expect.equal(pool.corrupt, false, 'the page walks clean');
+
+    const beyond = createKernel(noSpecialPool);
+    beyond.apply({
+      kind: 'driver-loaded',
+      driver: driver('slackdrv', [overrun({ allocationBytes: 0x7f8, overrunBytes: 9 })]),
+    });
+    beyond.apply({ kind: 'trigger', driver: 'slackdrv', trigger: 'buffer-overflow' });
+    expect.equal(beyond.state.pool.pages[0]?.corruption?.bytes, 1, 'one byte lands in the next header');
+    const met = beyond.apply({ kind: 'image-load', image: 'svchost.exe' });
+    expect.equal(met.kind === 'bugcheck' && met.bugcheck.code, 0x3b);
+
+    // A block with no slack: every byte past the allocation is in the next header.
+    const exact = createKernel(noSpecialPool);
+    exact.apply({
+      kind: 'driver-loaded',
+      driver: driver('slackdrv', [overrun({ allocationBytes: 0x800, overrunBytes: 1 })]),
+    });
+    exact.apply({ kind: 'trigger', driver: 'slackdrv', trigger: 'buffer-overflow' });
+    const freed = exact.apply({ kind: 'driver-unloaded', driver: 'slackdrv' });
+    expect.equal(freed.kind === 'bugcheck' && freed.bugcheck.code, 0x19);
+  });
+
   it('another driver, size and tag show up in the 0xD6 analysis and in !pool', () => {
     const kernel = createKernel(base);
     kernel.apply({
