@@ -846,6 +846,8 @@ describe('simulated kernel round trip: what it renders parses to the state that 
       driver: name,
       irps: fc.integer({ min: 1, max: 6 }),
       flags: fc.constantFrom(0x410, 0x10, 0x411),
+      call: fc.constantFrom('FltGetVolumeGuidName' as const, 'ZwReadFile' as const),
+      fromTrigger: fc.boolean(),
     });
     const nblCase = fc.record({
       driver: name,
@@ -906,9 +908,18 @@ describe('simulated kernel round trip: what it renders parses to the state that 
               actions: [
                 {
                   kind: 'driver-loaded',
-                  driver: driver(g.c.driver, [{ ...APC_FAULT, irps: g.c.irps } as DriverFault]),
+                  driver: driver(g.c.driver, [
+                    {
+                      kind: 'io-with-apcs-disabled',
+                      call: g.c.call,
+                      irps: g.c.irps,
+                      ...(g.c.fromTrigger ? { trigger: 'go' } : {}),
+                    },
+                  ]),
                 },
-                { kind: 'image-load', image: 'csrss.exe' },
+                g.c.fromTrigger
+                  ? { kind: 'trigger', driver: g.c.driver, trigger: 'go' }
+                  : { kind: 'image-load', image: 'csrss.exe' },
               ],
               commands: [],
             });
