@@ -33,8 +33,6 @@ import { osVersion } from './os.js';
 import type { KernelState, Thread } from './state.js';
 import { lookupSymbol, moduleNamed } from './symbols.js';
 
-export { DEFAULT_TRIGGER_PROCESS, moduleNameOf } from './machine.js';
-
 const NMI_ARG1 = 0x4f4454n;
 
 // ---------------------------------------------------------------- boot
