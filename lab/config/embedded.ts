@@ -54,13 +54,29 @@ export const DriverFault = z.discriminatedUnion('kind', [
     /** The byte the overrun writes (0x4f in the seed's NotMyFault case). */
     pattern: z.number().int().min(0).max(255).default(0x4f),
   }),
-  /** Its image-load notification routine issues I/O (FltGetVolumeGuidName) while special APCs are disabled. */
+  /**
+   * It issues I/O while special APCs are disabled, waiting on an event on its stack: without
+   * `trigger`, from its image-load notification routine (the memory manager calls it with
+   * KernelApcDisable -4 and SpecialApcDisable -1, the seed's counts); with `trigger`, from its
+   * IOCTL dispatch routine for that trigger, inside a guarded region it entered itself. The
+   * completion APC runs once APCs are enabled again, on a stack that has unwound: stop 0xA.
+   */
   z.strictObject({
     kind: z.literal('io-with-apcs-disabled'),
-    /** The routine that issues the I/O from the callback. */
-    call: z.string().default('FltGetVolumeGuidName'),
-    /** How many IRPs the callback issues before the completion APC runs on a dead stack. */
-    irps: z.number().int().positive().default(3),
+    /**
+     * The routine that issues the I/O: FltGetVolumeGuidName (an IOCTL to the mount manager, which
+     * queries the volume with IRPs of its own) or ZwReadFile (an IRP_MJ_READ to the file's volume).
+     */
+    call: z.enum(['FltGetVolumeGuidName', 'ZwReadFile']).default('FltGetVolumeGuidName'),
+    /** How many IRPs the call issues before the completion APC runs on a dead stack. */
+    irps: z.number().int().positive().max(64).default(3),
+    /** The catalog trigger whose dispatch routine issues the I/O; the image-load notify routine when absent. */
+    trigger: z.string().optional(),
+    /**
+     * Where the driver's own frames return to, from the call outwards (offsets in its image, as a
+     * stack prints `driver+0x12be1`); derived from the driver's name when absent.
+     */
+    callChain: z.array(hexOrNumber).min(1).max(32).optional(),
   }),
   /**
    * When `trigger` runs, the driver sends an IRP that Driver Verifier's I/O verification (flag 0x10,

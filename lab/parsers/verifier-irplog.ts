@@ -31,6 +31,8 @@ const HEADER =
   /^IRP ([0-9a-fA-F`]+), Thread ([0-9a-fA-F`]+), IRQL = (-?\d+), KernelApcDisable = (-?\d+), SpecialApcDisable = (-?\d+)$/;
 const LOWER_HEX = /^[0-9a-f]+$/;
 const COMMAND = '!verifier 100';
+/** The line the extension prints before walking a log ("# Parsing 00004000 array entries[, searching for address …]."). */
+const LOG_HEADER = /^#\s*Parsing [0-9a-fA-F]+ array entries\b/;
 
 /** Reads a log line by line; `push` returns a finished entry when a new one begins. */
 export class IrpLogScanner {
@@ -39,6 +41,8 @@ export class IrpLogScanner {
   private started = false;
   /** The last line could not be read and was dropped as cut off. */
   truncated = false;
+  /** The extension's "# Parsing N array entries" line was read: the log was walked (it may be empty). */
+  private walked = false;
 
   constructor(private readonly source = '') {}
 
@@ -76,8 +80,10 @@ export class IrpLogScanner {
     if (
       !this.started &&
       (text.startsWith('#') || promptCommand(text) !== null || /^(?:Recent|Parsing|Searching)/.test(text))
-    )
+    ) {
+      if (LOG_HEADER.test(text)) this.walked = true;
       return null;
+    }
     if (isNoise(text)) return null;
     return this.bad(text, no);
   }
@@ -118,6 +124,7 @@ export class IrpLogScanner {
       this.truncated = true;
       this.pendingBad = null;
     }
+    if (!this.started && this.walked) return null;
     if (!this.started)
       throw this.error('it holds no IRP log entry ("IRP <address>, Thread <address>, IRQL = …")', null);
     const done = this.current;

@@ -65,9 +65,18 @@ export type KernelAction =
   | { kind: 'pnp-remove'; driver: string }
   /**
    * A process commits this many megabytes, then exits and releases them; `times` repeats the
-   * request (a tool that retries, a soak).
+   * request (a tool that retries, a soak); with `hold` it keeps what it was granted until it exits
+   * (a leak). `path` is the memory manager routine that charges it: VirtualAlloc's (`user`, the
+   * default) or a charge made with the PFN lock held (`pfn-lock-held`, no page file extension).
    */
-  | { kind: 'commit'; megabytes: number; process?: string; times?: number }
+  | {
+      kind: 'commit';
+      megabytes: number;
+      process?: string;
+      times?: number;
+      hold?: boolean;
+      path?: 'user' | 'pfn-lock-held';
+    }
   /** Debug-VM -InjectNonMaskableInterrupt. */
   | { kind: 'nmi' }
   /** The debugger's .crash. */

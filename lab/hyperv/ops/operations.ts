@@ -377,7 +377,7 @@ export const operations = {
   'New-GuestItems': op({
     name: 'New-GuestItems',
     description:
-      'Creates a number of empty files, or of empty folders, in a guest directory (for scenarios about file and folder counts).',
+      'Creates a number of new empty files, or of empty folders, in a guest directory (for scenarios about file and folder counts); a second call adds to the first.',
     guest: true,
     params: z.strictObject({
       ...withGuest,
@@ -390,7 +390,8 @@ export const operations = {
       /** What to create: empty files, or empty folders. */
       kind: z.enum(['file', 'folder']).default('file'),
     }),
-    result: z.object({ created: z.number().int().nonnegative() }),
+    /** The items this call made, and the files (or folders) the directory holds after it. */
+    result: z.object({ created: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
     example: {
       ...exampleGuest,
       directory: 'C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files\\bloat',

@@ -28,6 +28,8 @@ export interface CmdHost {
   /** Environment variables, by lower-case name. */
   env: Record<string, string>;
   fs: GuestFileSystem;
+  /** The OS version `ver` prints ("10.0.19041.1"). */
+  version: string;
   nowIso(): string;
   /** Runs a program of the guest (not a built-in); `write` receives what it prints as it prints it. */
   program(
@@ -318,7 +320,7 @@ export async function cmd(args: readonly string[], host: CmdHost): Promise<ToolR
         answer = type(words, host);
         break;
       case 'ver':
-        answer = { stdout: text('', 'Microsoft Windows [Version 10.0.19041.1]'), stderr: '', level: 0 };
+        answer = { stdout: text('', `Microsoft Windows [Version ${host.version}]`), stderr: '', level: 0 };
         break;
       case 'cd':
       case 'chdir':

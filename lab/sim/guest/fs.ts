@@ -17,7 +17,7 @@ export interface FsFile {
   modified: string;
 }
 
-/** Empty files `${prefix}${start}` … `${prefix}${start + count - 1}` made by one New-GuestItems. */
+/** Empty files `${prefix}0000001`-style names (`itemName`) from `start` to `start + count - 1`, made by New-GuestItems. */
 export interface GeneratedRange {
   prefix: string;
   start: number;
@@ -105,13 +105,18 @@ export function emptyDir(name: string): FsDir {
   return { kind: 'dir', name, children: {}, generated: [] };
 }
 
+/** The name New-GuestItems gives its n-th item: the prefix and n in at least seven digits ('{0}{1:D7}'). */
+export function itemName(prefix: string, index: number): string {
+  return `${prefix}${String(index).padStart(7, '0')}`;
+}
+
 function generatedIndex(dir: FsDir, name: string): { range: GeneratedRange; index: number } | undefined {
   const lower = name.toLowerCase();
   for (const range of dir.generated) {
     const prefix = range.prefix.toLowerCase();
     if (!lower.startsWith(prefix)) continue;
     const rest = lower.slice(prefix.length);
-    if (!/^[1-9]\d*$/.test(rest)) continue;
+    if (!/^\d{7,}$/.test(rest) || (rest.length > 7 && rest.startsWith('0'))) continue;
     const index = Number(rest);
     if (index >= range.start && index < range.start + range.count) return { range, index };
   }
@@ -231,23 +236,53 @@ export class GuestFileSystem {
     return Buffer.from(this.readFile(path)).toString('utf8');
   }
 
-  /** Makes `count` empty files `${prefix}1` … in a directory (created when missing); returns how many are new. */
-  generate(directory: string, prefix: string, count: number, now: string): number {
+  /**
+   * New-GuestItems: makes `count` new empty files, or folders, named `itemName(prefix, n)` in a
+   * directory (created when missing), taking the lowest numbers whose names are free, as the
+   * operation's script does; returns how many it made and how many files (or folders) the
+   * directory then holds. Two calls add up: 6,000 then 5,000 files make 11,000.
+   */
+  createItems(
+    directory: string,
+    prefix: string,
+    count: number,
+    kind: 'file' | 'folder',
+    now: string,
+  ): { created: number; total: number } {
     const dir = this.mkdir(directory, now);
-    const before = this.fileCount(dir);
-    const ranges = [...dir.generated, { prefix, start: 1, count, modified: now }];
-    // Files made twice under the same names are the same files: merge overlapping ranges.
-    const byPrefix = new Map<string, GeneratedRange[]>();
-    for (const r of ranges) {
-      const key = r.prefix.toLowerCase();
-      byPrefix.set(key, [...(byPrefix.get(key) ?? []), r]);
+    const ranges = dir.generated
+      .filter((r) => r.prefix.toLowerCase() === prefix.toLowerCase())
+      .sort((a, b) => a.start - b.start);
+    const runs: GeneratedRange[] = [];
+    let made = 0;
+    for (let i = 1; made < count; ) {
+      const range = ranges.find((r) => i >= r.start && i < r.start + r.count);
+      if (range) {
+        i = range.start + range.count;
+        continue;
+      }
+      const name = itemName(prefix, i);
+      if (dir.children[name.toLowerCase()] === undefined) {
+        if (kind === 'folder') dir.children[name.toLowerCase()] = emptyDir(name);
+        else {
+          const last = runs[runs.length - 1];
+          if (last && last.start + last.count === i) last.count += 1;
+          else runs.push({ prefix, start: i, count: 1, modified: now });
+        }
+        made += 1;
+      }
+      i += 1;
     }
-    dir.generated = [...byPrefix.values()].flatMap((list) => mergeRanges(list));
-    for (const key of Object.keys(dir.children)) {
-      const child = dir.children[key];
-      if (child?.kind === 'file' && generatedIndex(dir, child.name)) delete dir.children[key];
+    if (runs.length > 0) {
+      const same = (r: GeneratedRange) => r.prefix.toLowerCase() === prefix.toLowerCase();
+      dir.generated = [...dir.generated.filter((r) => !same(r)), ...mergeRanges([...ranges, ...runs])];
     }
-    return this.fileCount(dir) - before;
+    return { created: made, total: kind === 'folder' ? this.folderCount(dir) : this.fileCount(dir) };
+  }
+
+  /** Makes `count` new empty files (createItems); returns how many are new. */
+  generate(directory: string, prefix: string, count: number, now: string): number {
+    return this.createItems(directory, prefix, count, 'file', now).created;
   }
 
   /** Removes a file or a directory tree; false when nothing was there. */

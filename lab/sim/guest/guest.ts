@@ -12,6 +12,7 @@
 
 import type { GuestDeclaration, GuestTool, SimulatedDriver } from '../../config/embedded.js';
 import type { DriverConfig } from '../../config/lab-file.js';
+import { osVersion } from '../kernel/os.js';
 import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../ports.js';
 import { Bcd, type BcdState, type BootDebugSettings, baselineBcd } from './bcd.js';
 import {
@@ -217,7 +218,7 @@ export function baselineGuest(env: GuestEnvironment, nowIso: string): GuestState
     const binary = `${f.name.toLowerCase()}.sys`;
     fs.writeFile(
       `${DRIVERS_DIR}\\${binary}`,
-      Buffer.from(driverImage(binary, `10.0.${decl.os.build}.1`)),
+      Buffer.from(driverImage(binary, osVersion(decl.os.build).version)),
       nowIso,
     );
     services[f.name.toLowerCase()] = {

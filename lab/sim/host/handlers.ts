@@ -231,7 +231,7 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
   },
   'New-GuestItems': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
-    return { created: await vm.createItems(p.credential, p.directory, p.count, p.prefix, p.kind) };
+    return vm.createItems(p.credential, p.directory, p.count, p.prefix, p.kind);
   },
   'Remove-GuestItem': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');

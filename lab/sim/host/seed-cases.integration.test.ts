@@ -222,7 +222,7 @@ const CASES: SeedCase[] = [
     },
   },
   {
-    name: 'the commit-hungry tool: refused commits counted by the seed rule, [0] while the page file could grow, then [1]',
+    name: 'the commit-hungry tool: refused commits counted by the seed rule, in [1] once the page file grew to its maximum',
     ops: [...GUEST_OPS],
     async steps(vm) {
       // 4 GB RAM and a page file of 4 GB growing to 6 GB: 12,000 MB never fits.
@@ -232,7 +232,7 @@ const CASES: SeedCase[] = [
       match(first.stdout, /commit limit 10240 MB: 4096 MB RAM \+ 6144 MB page file/);
       const dc = debuggerView(vm, 'dc nt!MiChargeCommitmentFailures L4');
       if (dc !== null) {
-        match(dc, / 00000001 00000001 00000000 00000000 /);
+        match(dc, / 00000000 00000002 00000000 00000000 /);
         match(debuggerView(vm, '!vm 1') ?? '', /^ {6}\*{10} 2 commit requests have failed {2}\*{10}$/m);
       }
     },

@@ -6,6 +6,7 @@
 import type { DriverFault } from '../../config/embedded.js';
 import type { KernelAction, KernelFacts, LoadedDriver } from '../ports.js';
 import { createKernel, type Kernel } from './index.js';
+import { DRIVER_SITES } from './layout.js';
 import type { RenderContext } from './render/index.js';
 
 export const GUEST: Omit<KernelFacts, 'verifier'> = {
@@ -37,10 +38,12 @@ export function overrun(
   };
 }
 
+/** The seed's baddriver: FltGetVolumeGuidName from its image-load notify routine, its frames as the seed's log shows them. */
 export const APC_FAULT: DriverFault = {
   kind: 'io-with-apcs-disabled',
   call: 'FltGetVolumeGuidName',
   irps: 3,
+  callChain: [...DRIVER_SITES.imageNotifyChain],
 };
 
 export const NBL_FAULT: DriverFault = {

@@ -2,6 +2,7 @@ import { strict as expect } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parsers } from '../../parsers/index.js';
 import {
   APC_FAULT,
   buildCase,
@@ -217,37 +218,119 @@ describe('simulated kernel: the seed cases, rendered from state', () => {
     expect.match(kernel.render('!vm 1'), / 33 commit requests have failed/);
   });
 
-  it('grows the page file before it fails a commit: member 0 when growing did not help, member 1 once it is at its maximum', () => {
+  it('grows the page file before it fails a commit; a request the maximum cannot hold counts in member 1', () => {
     const kernel = createKernel({
       ...GUEST,
       memory: { physicalMb: 1024, pageFileInitialMb: 512, pageFileMaximumMb: 1024 },
       verifier: { flags: 0, drivers: [] },
     });
+    // 307 MB committed + 1700 MB + the system's 5 MB reserve: the page file grows to 989 MB.
     expect.deepEqual(kernel.apply({ kind: 'commit', megabytes: 1700 }), {
       kind: 'commit',
       refused: 0,
       chargedMb: 307,
-      limitMb: 2008,
-      pageFileMb: 984,
+      limitMb: 2013,
+      pageFileMb: 989,
     });
-    expect.equal(kernel.state.memory.pageFileCurrentMb, 984, 'the page file grew just enough');
     expect.deepEqual(kernel.state.memory.failures, [0, 0, 0, 0]);
     expect.equal(kernel.state.memory.committedPages, 78643, 'the process exited and released its commit');
+    // Growing to the maximum does not make room: the next pass finds the limit at its maximum.
     const refused = kernel.apply({ kind: 'commit', megabytes: 5000 });
     expect.ok(refused.kind === 'commit' && refused.refused === 1 && refused.limitMb === 2048);
-    expect.equal(kernel.state.memory.pageFileCurrentMb, 1024);
-    expect.deepEqual(kernel.state.memory.failures, [1, 0, 0, 0]);
+    expect.deepEqual(kernel.state.memory.failures, [0, 1, 0, 0]);
     kernel.apply({ kind: 'commit', megabytes: 5000, times: 3 });
-    expect.deepEqual(kernel.state.memory.failures, [1, 3, 0, 0]);
+    expect.deepEqual(kernel.state.memory.failures, [0, 4, 0, 0]);
     expect.match(
       kernel.render('dc nt!MiChargeCommitmentFailures L4'),
-      / 00000001 00000003 00000000 00000000 /,
+      / 00000000 00000004 00000000 00000000 /,
     );
+  });
+
+  it('moves every member of MiChargeCommitmentFailures as its OS version does', () => {
+    const at = (family: 'xp-2003' | 'vista-and-later', diskFull = false, pageFileMb = 1024) =>
+      createKernel({
+        ...GUEST,
+        os:
+          family === 'xp-2003'
+            ? { product: 'Windows Server 2003', build: 3790, processors: 2, family, sku: 'server' }
+            : GUEST.os,
+        memory: { physicalMb: 1024, pageFileInitialMb: pageFileMb, pageFileMaximumMb: 1024 },
+        diskFull,
+        verifier: { flags: 0, drivers: [] },
+      });
+    // Member 0: the page file could grow, but the disk has no room for it.
+    const full = at('vista-and-later', true, 512);
+    expect.ok(full.apply({ kind: 'commit', megabytes: 1700 }).kind === 'commit');
+    expect.deepEqual(full.state.memory.failures, [1, 0, 0, 0]);
+    // 1740 MB fits under the limit (2048 MB, 307 committed) but not with the 5 MB reserve: member 3
+    // after XP / Server 2003, member 1 on them.
+    const vista = at('vista-and-later');
+    vista.apply({ kind: 'commit', megabytes: 1740 });
+    expect.deepEqual(vista.state.memory.failures, [0, 0, 0, 1]);
+    const srv03 = at('xp-2003');
+    srv03.apply({ kind: 'commit', megabytes: 1740 });
+    expect.deepEqual(srv03.state.memory.failures, [0, 1, 0, 0]);
+    // Member 2: a charge under the PFN lock within 64 pages of the limit (no extension is tried).
+    const outcome = srv03.apply({
+      kind: 'commit',
+      megabytes: 1000,
+      times: 2,
+      hold: true,
+      path: 'pfn-lock-held',
+    });
+    expect.ok(outcome.kind === 'commit' && outcome.refused === 1);
+    expect.deepEqual(srv03.state.memory.failures, [0, 1, 1, 0]);
+    expect.equal(srv03.state.memory.committedPages, 78643, 'what it held is released when it exits');
+    // !vm counts members 0, 1 and 2 on Server 2003, 0, 1 and 3 later.
+    expect.match(srv03.render('!vm'), /\*{10} 2 commit requests have failed {2}\*{10}/);
+    expect.match(vista.render('!vm'), /\*{10} 1 commit requests have failed {2}\*{10}/);
+    expect.doesNotMatch(at('vista-and-later').render('!vm'), /commit requests have failed/);
   });
 });
 
 describe('simulated kernel: outcomes follow the state, not a replay', () => {
   const base = { ...GUEST, verifier: { flags: 1, drivers: ['acmedrv.sys'] as string[] } };
+
+  it('an overrun that stays inside the pool block rounding corrupts nothing; one byte more destroys the next header', () => {
+    const noSpecialPool = { ...GUEST, verifier: { flags: 0, drivers: [] as string[] } };
+    // 0x7f8 bytes + the 0x10 header make 0x808, rounded to 0x810 on x64: 8 bytes of slack.
+    const inside = createKernel(noSpecialPool);
+    inside.apply({
+      kind: 'driver-loaded',
+      driver: driver('slackdrv', [overrun({ allocationBytes: 0x7f8, overrunBytes: 8 })]),
+    });
+    expect.deepEqual(inside.apply({ kind: 'trigger', driver: 'slackdrv', trigger: 'buffer-overflow' }), {
+      kind: 'none',
+    });
+    const page = inside.state.pool.pages[0];
+    expect.equal(page?.blocks[0]?.size, 0x810, 'the block is the rounded size');
+    expect.equal(page?.corruption, null);
+    expect.equal(inside.state.latentCorruption, null);
+    expect.deepEqual(inside.apply({ kind: 'image-load', image: 'svchost.exe' }), { kind: 'none' });
+    expect.deepEqual(inside.apply({ kind: 'driver-unloaded', driver: 'slackdrv' }), { kind: 'none' });
+    const pool = parsers.pool.parse(inside.render(`!pool ${page?.address}`));
+    expect.equal(pool.corrupt, false, 'the page walks clean');
+
+    const beyond = createKernel(noSpecialPool);
+    beyond.apply({
+      kind: 'driver-loaded',
+      driver: driver('slackdrv', [overrun({ allocationBytes: 0x7f8, overrunBytes: 9 })]),
+    });
+    beyond.apply({ kind: 'trigger', driver: 'slackdrv', trigger: 'buffer-overflow' });
+    expect.equal(beyond.state.pool.pages[0]?.corruption?.bytes, 1, 'one byte lands in the next header');
+    const met = beyond.apply({ kind: 'image-load', image: 'svchost.exe' });
+    expect.equal(met.kind === 'bugcheck' && met.bugcheck.code, 0x3b);
+
+    // A block with no slack: every byte past the allocation is in the next header.
+    const exact = createKernel(noSpecialPool);
+    exact.apply({
+      kind: 'driver-loaded',
+      driver: driver('slackdrv', [overrun({ allocationBytes: 0x800, overrunBytes: 1 })]),
+    });
+    exact.apply({ kind: 'trigger', driver: 'slackdrv', trigger: 'buffer-overflow' });
+    const freed = exact.apply({ kind: 'driver-unloaded', driver: 'slackdrv' });
+    expect.equal(freed.kind === 'bugcheck' && freed.bugcheck.code, 0x19);
+  });
 
   it('another driver, size and tag show up in the 0xD6 analysis and in !pool', () => {
     const kernel = createKernel(base);
@@ -337,7 +420,8 @@ describe('simulated kernel: outcomes follow the state, not a replay', () => {
     noLog.apply({ kind: 'driver-loaded', driver: driver('baddriver', [APC_FAULT]) });
     const outcome = noLog.apply({ kind: 'image-load', image: 'notepad.exe' });
     expect.equal(outcome.kind === 'bugcheck' && outcome.bugcheck.code, 0x0a);
-    expect.equal(noLog.render('!verifier 100'), '');
+    expect.equal(noLog.render('!verifier 100'), '# Parsing 00004000 array entries.');
+    expect.deepEqual(parsers['verifier-irplog'].parse(noLog.render('!verifier 100')).entries, []);
     expect.match(noLog.render('!thread'), /IRP List:/);
 
     const fixed = createKernel({ ...GUEST, verifier: { flags: 0x410, drivers: 'all' } });
@@ -366,7 +450,7 @@ describe('simulated kernel: outcomes follow the state, not a replay', () => {
     expect.match(kernel.render('!pool fffff80000001000'), /region is Unknown/);
     expect.match(kernel.render('.bugcheck'), /^Bugcheck code 00000000$/m);
     expect.equal(kernel.render('!locks').trim().split('\n').pop()?.endsWith('total locks'), true);
-    expect.equal(kernel.render('!verifier 100'), '');
+    expect.equal(kernel.render('!verifier 100'), '# Parsing 00004000 array entries.');
   });
 
   it('answers an unknown command the way kd does', () => {

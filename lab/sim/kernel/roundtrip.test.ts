@@ -16,10 +16,10 @@ import {
   type Frame,
   kindOfCommand,
   type LocksResult,
-  ParseError,
   parsers,
   type TranscriptResult,
 } from '../../parsers/index.js';
+import type { KernelFacts } from '../ports.js';
 import {
   APC_FAULT,
   buildCase,
@@ -49,6 +49,30 @@ const BUGCHECK_NAMES: Record<number, string> = {
   214: 'DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION',
   226: 'MANUALLY_INITIATED_CRASH',
 };
+
+/**
+ * OS_VERSION and BUILDLAB_STR of the builds the cases run, written from Windows' own BuildLabEx
+ * strings of those builds (Windows 7 SP1: a public `!analyze -v` capture's BUILDOSVER_STR).
+ */
+const OS_STRINGS: Record<number, { version: string; lab: string }> = {
+  3790: { version: '5.2.3790.3959', lab: 'srv03_sp2_rtm' },
+  7601: { version: '6.1.7601.24231', lab: 'win7sp1_ldr' },
+  19041: { version: '10.0.19041.1', lab: 'vb_release' },
+  22621: { version: '10.0.22621.1', lab: 'ni_release' },
+};
+
+/** Guest OSes the variations boot. */
+const OS = {
+  srv03: { product: 'Windows Server 2003', build: 3790, processors: 2, family: 'xp-2003', sku: 'server' },
+  win7sp1: { product: 'Windows 7', build: 7601, processors: 2, family: 'vista-and-later', sku: 'client' },
+  win10: { product: 'Windows 10', build: 19041, processors: 2, family: 'vista-and-later', sku: 'client' },
+  win11: { product: 'Windows 11', build: 22621, processors: 4, family: 'vista-and-later', sku: 'client' },
+} as const satisfies Record<string, KernelFacts['os']>;
+
+/** The IRP log entries that went round: the driver on their stack and the rule that made them. */
+const irpLogDrivers = new Set<string>();
+/** The commit counters that went round: build and the four members. */
+const commitCounters = new Set<string>();
 
 /** A hex value the parsers printed, as a number (widths differ: `0x000000d6`, `0xd6`). */
 const big = (hex: string | null | undefined): bigint | null =>
@@ -152,6 +176,10 @@ function checkCommand(
           expect.equal(value.moduleName, module?.name, `${what}: MODULE_NAME`);
           expect.equal(value.imageName, module?.image, `${what}: IMAGE_NAME`);
         }
+        const os = OS_STRINGS[state.boot.os.build];
+        expect.ok(os, `${what}: the test knows build ${state.boot.os.build}`);
+        expect.equal(value.keyValues.OS_VERSION, os.version, `${what}: OS_VERSION`);
+        expect.equal(value.keyValues.BUILDLAB_STR, os.lab, `${what}: BUILDLAB_STR`);
         const process = state.processes.find((p) => p.address === bugcheckThread(state).process);
         expect.equal(value.processName, process?.image ?? 'System', `${what}: PROCESS_NAME`);
         expect.ok(value.stack, `${what}: STACK_TEXT`);
@@ -273,11 +301,6 @@ function checkCommand(
       checkLocks(state, parsers.locks.parse(text), what);
       return kind;
     case 'verifier-irplog': {
-      if (state.irpLog.length === 0) {
-        // The log is rendered empty (see the kernel README); the parser refuses it rather than guess.
-        expect.throws(() => parsers['verifier-irplog'].parse(text), ParseError);
-        return kind;
-      }
       const value = parsers['verifier-irplog'].parse(text);
       expect.equal(value.truncated, false);
       expect.equal(value.entries.length, state.irpLog.length, `${what}: one entry per logged IRP`);
@@ -302,6 +325,8 @@ function checkCommand(
           `${what}, entry ${i}`,
         );
         expectFrames(state, entry.stack, e.stack, `${what}, entry ${i}`);
+        const own = entry.stack.find((f) => f.function === null)?.module;
+        irpLogDrivers.add(`${own} ${state.crash?.rule ?? ''}`);
         expect.deepEqual(
           entry.stack.map((f) => big(f.address)),
           e.stack.map((s) => siteAddress(state, s)),
@@ -390,6 +415,14 @@ function checkCommand(
       );
       expect.equal(shown.length, count ?? 32, `${what}: every double word`);
       for (const [parsed, held] of shown) expect.equal(parsed, held === null ? null : Number(held), what);
+      if (/MiChargeCommitmentFailures/i.test(command)) {
+        expect.deepEqual(
+          shown.slice(0, 4).map(([parsed]) => parsed),
+          state.memory.failures,
+          `${what}: the four members`,
+        );
+        commitCounters.add(`${state.boot.os.build}: ${state.memory.failures.join(',')}`);
+      }
       return kind;
     }
     default:
@@ -505,11 +538,20 @@ function checkLocks(state: KernelState, value: LocksResult, what: string): void 
 
 /** Every command with a parser kind that the state has something to show for. */
 function commandsFor(state: KernelState): string[] {
-  const commands = ['lm', 'k', 'kn', 'kb', '!locks', '!vm 1', '!ndiskd.pendingnbls'];
+  const commands = [
+    'lm',
+    'k',
+    'kn',
+    'kb',
+    '!locks',
+    '!vm 1',
+    'dc nt!MiChargeCommitmentFailures L4',
+    '!ndiskd.pendingnbls',
+  ];
   if (state.crash) commands.push('!analyze -v', '!analyze', '.bugcheck');
   if (currentThread(state)) commands.push('!thread');
   for (const t of state.threads) if (t.irps.length > 0 || t.wait) commands.push(`!thread ${t.address}`);
-  if (state.boot.verifier.flags & 0x10 || state.irpLog.length > 0) commands.push('!verifier 100');
+  commands.push('!verifier 100');
   for (const m of state.miniports) commands.push(`!ndiskd.miniport ${m.handle}`);
   for (const b of state.pool.special) {
     const guard = (addr(b.page) + 0x1000n).toString(16);
@@ -663,6 +705,28 @@ describe('simulated kernel round trip: what it renders parses to the state that 
       },
     ],
     [
+      'APC-disabled I/O: ZwReadFile from the dispatch routine of a trigger, another driver',
+      variant('apc-disabled-io-0a', {
+        driver: 'rdrdrv',
+        faults: [{ kind: 'io-with-apcs-disabled', call: 'ZwReadFile', irps: 2, trigger: 'read' }],
+        extra: [{ kind: 'trigger', driver: 'rdrdrv', trigger: 'read', process: 'reader.exe' }],
+      }),
+    ],
+    [
+      'APC-disabled I/O: FltGetVolumeGuidName from a driver with frames of its own',
+      variant('apc-disabled-io-0a', {
+        driver: 'fltdrv',
+        faults: [{ kind: 'io-with-apcs-disabled', call: 'FltGetVolumeGuidName', irps: 4 }],
+      }),
+    ],
+    [
+      'APC-disabled I/O of a driver verifier does not verify: no IRP log entry',
+      variant('apc-disabled-io-0a', { verifier: { flags: 0x410, drivers: ['other.sys'] } }),
+    ],
+    ['manual crash on Windows Server 2003', caseNamed('manual-crash-e2'), { os: OS.srv03 }],
+    ['manual crash on Windows 7 SP1', caseNamed('manual-crash-e2'), { os: OS.win7sp1 }],
+    ['manual crash on Windows 11', caseNamed('manual-crash-e2'), { os: OS.win11 }],
+    [
       'manual crash on a uniprocessor guest',
       caseNamed('manual-crash-e2'),
       { os: { ...GUEST.os, processors: 1 } },
@@ -683,6 +747,57 @@ describe('simulated kernel round trip: what it renders parses to the state that 
         { kind: 'driver-loaded', driver: driver('other', []) },
       ],
     });
+  });
+
+  for (const [name, os] of Object.entries(OS)) {
+    it(`variation: every member of MiChargeCommitmentFailures on ${name}`, () => {
+      const memory = { physicalMb: 1024, pageFileInitialMb: 512, pageFileMaximumMb: 1024 };
+      const seed = caseNamed('commit-failures');
+      // The page file cannot grow (disk full): member 0; then a charge under the PFN lock: member 2.
+      roundTrip(
+        `${name}, disk full`,
+        {
+          ...seed,
+          actions: [
+            { kind: 'commit', megabytes: 1700, times: 3 },
+            { kind: 'commit', megabytes: 1000, times: 2, hold: true, path: 'pfn-lock-held' },
+          ],
+          commands: [],
+        },
+        { os, memory, diskFull: true },
+      );
+      // At its maximum: only the reserve in the way (member 3 after 2003, 1 on it), then too big (1).
+      roundTrip(
+        `${name}, page file at its maximum`,
+        {
+          ...seed,
+          actions: [
+            { kind: 'commit', megabytes: 1740, times: 2 },
+            { kind: 'commit', megabytes: 5000, times: 5 },
+            { kind: 'commit', megabytes: 1000, times: 2, hold: true, path: 'pfn-lock-held' },
+          ],
+          commands: [],
+        },
+        { os, memory: { ...memory, pageFileInitialMb: 1024 } },
+      );
+    });
+  }
+
+  it('the IRP log went round for two drivers and two ways of issuing I/O; the commit counters on three OS versions', () => {
+    const drivers = new Set([...irpLogDrivers].map((d) => d.split(' ')[0]));
+    const rules = new Set([...irpLogDrivers].map((d) => d.split(' ')[1]));
+    expect.ok(drivers.size >= 2, `IRP log drivers: ${[...irpLogDrivers].join('; ')}`);
+    expect.ok(rules.size >= 2, `IRP log rules: ${[...irpLogDrivers].join('; ')}`);
+    const counters = [...commitCounters].map((c) => c.split(': '));
+    expect.ok(
+      new Set(counters.map(([build]) => build)).size >= 3,
+      `commit counters: ${[...commitCounters].join('; ')}`,
+    );
+    for (const member of [0, 1, 2, 3])
+      expect.ok(
+        counters.some(([, values]) => Number(values?.split(',')[member]) > 0),
+        `member ${member} moved in some state: ${[...commitCounters].join('; ')}`,
+      );
   });
 
   it('covers every command the kernel renders that has a parser kind, on several states each', () => {
@@ -719,7 +834,7 @@ describe('simulated kernel round trip: what it renders parses to the state that 
     const tag = fc.stringMatching(/^[A-Z][A-Za-z0-9]{3}$/);
     const poolCase = fc.record({
       driver: name,
-      allocationBytes: fc.integer({ min: 1, max: 0x7f }).map((n) => n * 0x10),
+      allocationBytes: fc.integer({ min: 1, max: 0x7f8 }),
       overrunBytes: fc.integer({ min: 1, max: 0x80 }),
       tag,
       pattern: fc.integer({ min: 0x21, max: 0x7e }),
@@ -732,6 +847,8 @@ describe('simulated kernel round trip: what it renders parses to the state that 
       driver: name,
       irps: fc.integer({ min: 1, max: 6 }),
       flags: fc.constantFrom(0x410, 0x10, 0x411),
+      call: fc.constantFrom('FltGetVolumeGuidName' as const, 'ZwReadFile' as const),
+      fromTrigger: fc.boolean(),
     });
     const nblCase = fc.record({
       driver: name,
@@ -764,6 +881,9 @@ describe('simulated kernel round trip: what it renders parses to the state that 
                     : { kind: 'driver-unloaded', driver: c.driver };
             roundTrip(`generated ${JSON.stringify(c)}`, {
               ...caseNamed('special-pool-d6'),
+              // An overrun inside the block's rounding crashes nothing: the debugger breaks in to look.
+              breakIn: true,
+              source: 'live',
               verifier: { flags: c.flags, drivers: c.verified ? [`${c.driver}.sys`] : [] },
               actions: [
                 {
@@ -789,9 +909,18 @@ describe('simulated kernel round trip: what it renders parses to the state that 
               actions: [
                 {
                   kind: 'driver-loaded',
-                  driver: driver(g.c.driver, [{ ...APC_FAULT, irps: g.c.irps } as DriverFault]),
+                  driver: driver(g.c.driver, [
+                    {
+                      kind: 'io-with-apcs-disabled',
+                      call: g.c.call,
+                      irps: g.c.irps,
+                      ...(g.c.fromTrigger ? { trigger: 'go' } : {}),
+                    },
+                  ]),
                 },
-                { kind: 'image-load', image: 'csrss.exe' },
+                g.c.fromTrigger
+                  ? { kind: 'trigger', driver: g.c.driver, trigger: 'go' }
+                  : { kind: 'image-load', image: 'csrss.exe' },
               ],
               commands: [],
             });

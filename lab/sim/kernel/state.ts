@@ -101,6 +101,9 @@ export const IrpLogEntry = z.strictObject({
   irql: z.number().int(),
   kernelApcDisable: z.number().int(),
   specialApcDisable: z.number().int(),
+  /** IRP_MJ_* of the IRP, and the device it was sent to (the log does not print them; the stack shows them). */
+  major: z.number().int().min(0).max(0x1b).default(0x0e),
+  device: z.string().default(''),
   stack: z.array(Site),
 });
 export type IrpLogEntry = z.infer<typeof IrpLogEntry>;

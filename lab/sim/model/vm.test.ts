@@ -275,9 +275,9 @@ describe('checkpoints', () => {
     equal((await run('C:\\Tools\\commithog.exe', '7000')).exitCode, 0);
     await vm.checkpoint('after-commit');
     const kept = structuredClone(vm.state.kernel);
-    equal(kept?.memory.pageFileCurrentMb, 4133, 'the page file grew for the commit');
+    equal(kept?.memory.pageFileCurrentMb, 4138, 'the page file grew for the commit (and the system reserve)');
     equal((await run('C:\\Tools\\commithog.exe', '20000')).exitCode, 1455);
-    deepStrictEqual(vm.state.kernel?.memory.failures, [1, 0, 0, 0]);
+    deepStrictEqual(vm.state.kernel?.memory.failures, [0, 1, 0, 0]);
     await vm.restore('after-commit');
     deepStrictEqual(vm.state.kernel?.memory, kept?.memory);
     deepStrictEqual(

@@ -1021,22 +1021,17 @@ export class SimVm {
     return this.guestOs.log.query(filter);
   }
 
-  /** New-GuestItems: empty files (kept as compact ranges) or empty folders; returns how many are there. */
+  /** New-GuestItems: `count` new empty files (kept as compact ranges) or folders; with the folder's count after. */
   async createItems(
     credential: { user: string; password: string },
     directory: string,
     count: number,
     prefix: string,
     kind: 'file' | 'folder' = 'file',
-  ): Promise<number> {
+  ): Promise<{ created: number; total: number }> {
     await this.session(credential);
     await this.time.sleep(this.options.timings.commandSeconds * 1000 + count * 0.05);
-    const now = this.time.iso();
-    if (kind === 'file') return this.guestOs.fs.generate(directory, prefix, count, now);
-    for (let i = 1; i <= count; i += 1) {
-      this.guestOs.fs.mkdir(`${directory}\\${prefix}${String(i).padStart(7, '0')}`, now);
-    }
-    return count;
+    return this.guestOs.fs.createItems(directory, prefix, count, kind, this.time.iso());
   }
 
   async removeItem(credential: { user: string; password: string }, path: string): Promise<boolean> {

@@ -6,6 +6,7 @@
  */
 import { argumentLines, bugcheckText } from '../bugchecks.js';
 import { addr, bare, hash64, hex16, tick } from '../hex.js';
+import { osVersion } from '../os.js';
 import type { KernelState } from '../state.js';
 import { moduleAt, moduleNamed, siteAddress } from '../symbols.js';
 import { currentThread, type RenderContext } from './context.js';
@@ -19,16 +20,6 @@ const BANNER = [
   '*                                                                             *',
   '*******************************************************************************',
 ];
-
-function buildLab(build: number): string {
-  if (build >= 22621) return 'ni_release';
-  if (build >= 22000) return 'co_release';
-  if (build >= 19041) return 'vb_release';
-  if (build >= 10240) return 'th1';
-  if (build >= 9600) return 'winblue_ltsb';
-  if (build >= 9200) return 'win8_ldr';
-  return 'win7sp1_ldr';
-}
 
 interface Culprit {
   symbol: string;
@@ -200,8 +191,8 @@ function keyValues(state: KernelState, culprit: Culprit, context: RenderContext)
   pairs.push(['Failure.Bucket', culprit.bucket], ['Failure.Hash', guidOf(culprit.bucket)]);
   pairs.push(...HYPERVISOR.map(([k, v]): [string, string] => [k, v]));
   pairs.push(
-    ['WER.OS.Branch', buildLab(state.boot.os.build)],
-    ['WER.OS.Version', `10.0.${state.boot.os.build}.1`],
+    ['WER.OS.Branch', osVersion(state.boot.os.build).lab],
+    ['WER.OS.Version', osVersion(state.boot.os.build).version],
   );
   return pairs.flatMap(([key, value]) => [`    Key  : ${key}`, `    Value: ${value}`, '']);
 }
@@ -261,9 +252,9 @@ export function renderAnalyzeVerbose(state: KernelState, context: RenderContext)
     );
   }
   out.push(
-    `OS_VERSION:  10.0.${state.boot.os.build}.1`,
+    `OS_VERSION:  ${osVersion(state.boot.os.build).version}`,
     '',
-    `BUILDLAB_STR:  ${buildLab(state.boot.os.build)}`,
+    `BUILDLAB_STR:  ${osVersion(state.boot.os.build).lab}`,
     '',
     'OSPLATFORM_TYPE:  x64',
     '',

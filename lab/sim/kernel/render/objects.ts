@@ -122,23 +122,34 @@ function logFrame(state: KernelState, at: bigint): string {
   return symbolName(resolved);
 }
 
-/** `!verifier 100 [address]`: the IoAllocateIrp / IoCompleteRequest / IoCancelIrp log. */
+/** The entries of the verifier's IRP log array (the header the extension prints before walking it). */
+export const IRP_LOG_ENTRIES = 0x4000;
+
+/**
+ * `!verifier 100 [address]`: the IoAllocateIrp / IoCompleteRequest / IoCancelIrp log, after the
+ * line the extension prints as it walks the log array. UNCERTAIN: that line follows the documented
+ * `!verifier 80 <address>` walk ("# Parsing 00004000 array entries, searching for address …."); no
+ * capture of `!verifier 100`'s own header, nor of an empty IRP log, was found. An empty log (IRP
+ * logging off, another driver verified, verifier off) is that line alone.
+ */
 export function renderVerifierIrpLog(args: string[], state: KernelState, context: RenderContext): string {
   const filter = args[1] ? hex16(evaluate(args[1], state, context)) : null;
   const entries = state.irpLog.filter((e) => filter === null || e.irp === filter || e.thread === filter);
-  // With IRP logging off the log is empty. UNCERTAIN: the extension may also print a sentence saying
-  // so; no capture of that text was found, so nothing is invented here.
-  return entries
-    .map((e) =>
+  const count = IRP_LOG_ENTRIES.toString(16).padStart(8, '0');
+  const header = `# Parsing ${count} array entries${filter === null ? '' : `, searching for address ${filter}`}.`;
+  return [
+    header,
+    ...entries.map((e) =>
       [
+        '',
         `IRP ${e.irp}, Thread ${e.thread}, IRQL = ${e.irql}, KernelApcDisable = ${e.kernelApcDisable}, SpecialApcDisable = ${e.specialApcDisable}`,
         ...e.stack.map((s) => {
           const at = siteAddress(state, s);
           return `${hex16(at)} ${logFrame(state, at)}`;
         }),
       ].join('\n'),
-    )
-    .join('\n\n');
+    ),
+  ].join('\n');
 }
 
 const NBL_TRACKING_OFF = [
