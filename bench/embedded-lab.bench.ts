@@ -62,7 +62,6 @@ export async function run({ print }: BenchContext): Promise<void> {
     return;
   }
   const labPath = lab.path;
-  const factor = lab.data.clock.factor;
   const vmName = lab.data.vms[0]?.name ?? 'win11-a';
   const baseline = lab.data.vms[0]?.baseline ?? 'baseline';
   const rows: { what: string; lab: string; model: number; adapter: number | null }[] = [];
@@ -238,7 +237,7 @@ export async function run({ print }: BenchContext): Promise<void> {
   });
   rows.push({ what: 'Get-VM round trip', lab: '0 s', model: 0, adapter: roundTrip });
 
-  print(`Embedded lab durations at clock factor ${factor} (${labPath}), median of ${ROUNDS}, wall ms:`);
+  print(`Embedded lab durations on virtual lab time (${labPath}), median of ${ROUNDS}, wall ms:`);
   for (const r of rows) {
     const a = r.adapter === null ? 'n/a (no script in this tree)' : r.adapter.toFixed(1);
     print(

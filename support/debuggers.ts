@@ -14,7 +14,7 @@
  * nothing of this happens: the lab's baseline is restored and crashes are examined in their dumps.
  */
 import { randomBytes } from 'node:crypto';
-import { formatLabDuration } from '../lab/clock.js';
+import { formatLabDuration, wallSleep } from '../lab/clock.js';
 import { LabCompromisedError } from '../lab/errors.js';
 import type { KdSession } from '../lab/kd/session.js';
 import type { Vm } from '../lab/ports.js';
@@ -118,8 +118,9 @@ export async function reconnect(vm: Vm, eventsBefore: number): Promise<void> {
     eventsBefore = 0;
   }
   const session = live.session;
-  const clock = theLab().clock;
-  const deadline = clock.now() + theLab().timeouts.kdConnect * 1000;
+  // A wait on the debugger process: bounded in wall time by the clock (lab time on a real lab).
+  const budget = theLab().clock.wallTimeout(theLab().timeouts.kdConnect);
+  const started = performance.now();
   // The restore ends the link and the restored VM opens a new one: wait for that connection, not an older one.
   while (
     !session
@@ -127,12 +128,12 @@ export async function reconnect(vm: Vm, eventsBefore: number): Promise<void> {
       .slice(eventsBefore)
       .some((e) => e.kind === 'established')
   ) {
-    if (clock.now() >= deadline) {
+    if (performance.now() - started >= budget) {
       throw new LabCompromisedError(
-        `${session.describe()} did not connect again after ${vm.describe()} was restored to '${DEBUG_BASELINE}' (within ${formatLabDuration(theLab().timeouts.kdConnect * 1000)}); check the kd transcript and that the restored VM boots with debugging on.`,
+        `${session.describe()} did not connect again after ${vm.describe()} was restored to '${DEBUG_BASELINE}' (within ${formatLabDuration(theLab().timeouts.kdConnect)}); check the kd transcript and that the restored VM boots with debugging on.`,
       );
     }
-    await clock.sleep(500);
+    await wallSleep(Math.min(500, budget / 100));
   }
 }
 

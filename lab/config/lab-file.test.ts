@@ -351,7 +351,6 @@ describe('a lab file', () => {
   it('of the embedded lab must declare a guest for each VM and nothing for VMs it lacks', () => {
     const embedded = `kind: embedded
 name: e
-clock: { factor: 1000 }
 hosts: [{ name: lab-01 }]
 vms:
   - { name: win11-a, baseline: baseline, guestCredential: { user: Administrator, password: { file: pw } } }

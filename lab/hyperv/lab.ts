@@ -4,7 +4,7 @@
  * real Hyper-V host and the embedded simulated lab host.
  */
 import type { z } from 'zod';
-import { formatLabDuration, type LabClock, scaledClock } from '../clock.js';
+import { formatLabDuration, type LabClock, wallClock } from '../clock.js';
 import type { DriverConfig, HostConfig, LabFile, Timeouts, VmConfig } from '../config/lab-file.js';
 import { Redactor, resolveSecret, type SecretContext } from '../config/secrets.js';
 import { formatZodIssues } from '../config/zod-errors.js';
@@ -25,7 +25,7 @@ import {
   type Vm,
   type VmStatus,
 } from '../ports.js';
-import { embeddedHostCommand } from '../sim/launch.js';
+import { embeddedHostCommand, embeddedLabClock, embeddedSession } from '../sim/launch.js';
 import {
   type OperationName,
   type OperationParams,
@@ -118,12 +118,15 @@ export class HypervLab implements Lab {
     this.name = data.name;
     this.kind = data.kind;
     this.timeouts = data.timeouts;
-    this.clock = data.kind === 'embedded' ? scaledClock(data.clock) : scaledClock({ factor: 1 });
+    // The embedded lab's time is virtual and shared with its host processes (lab/sim/shared-time.ts).
+    const session = data.kind === 'embedded' ? embeddedSession() : null;
+    this.clock =
+      session && data.kind === 'embedded' ? embeddedLabClock(session, data.clock.wallBudget) : wallClock();
     this.secrets = { baseDir: file.dir, env: options.env ?? process.env, redactor: this.redactor };
     for (const hostConfig of data.hosts) {
       const shell: ShellCommand =
         data.kind === 'embedded'
-          ? embeddedHostCommand(file.path, options.workerIndex ?? 0)
+          ? embeddedHostCommand(file.path, options.workerIndex ?? 0, session ?? undefined)
           : { file: hostConfig.shell, leadingArgs: [] };
       this.hosts.set(hostConfig.name, new LabHost(this, hostConfig, shell));
     }
@@ -305,7 +308,7 @@ export class LabHost implements Host {
     attempt: number,
     options: RunOptions,
   ): Promise<OperationResult<N>> {
-    const timeoutMs = options.timeoutMs ?? this.lab.timeouts.hostOperation * 1000;
+    const timeoutMs = options.timeoutMs ?? this.lab.timeouts.hostOperation;
     const started = performance.now();
     let stdout = '';
     let stderr = '';
@@ -389,7 +392,7 @@ export class HypervVm implements Vm {
     return this.step(`Start ${this.describe()}`, async () =>
       toStatus(
         await this.host.run('Start-VM', { vmName: this.name }, this.describe(), {
-          timeoutMs: this.lab.timeouts.boot * 1000,
+          timeoutMs: this.lab.timeouts.boot,
         }),
       ),
     );
@@ -404,7 +407,7 @@ export class HypervVm implements Vm {
           { vmName: this.name, turnOff: options.turnOff ?? false },
           this.describe(),
           {
-            timeoutMs: this.lab.timeouts.shutdown * 1000,
+            timeoutMs: this.lab.timeouts.shutdown,
           },
         ),
       ),
@@ -415,7 +418,7 @@ export class HypervVm implements Vm {
     return this.step(`Restart ${this.describe()}`, async () =>
       toStatus(
         await this.host.run('Restart-VM', { vmName: this.name }, this.describe(), {
-          timeoutMs: this.lab.timeouts.boot * 1000,
+          timeoutMs: this.lab.timeouts.boot,
         }),
       ),
     );
@@ -450,7 +453,7 @@ export class HypervVm implements Vm {
           { vmName: this.name, checkpointName: name },
           this.describe(),
           {
-            timeoutMs: this.lab.timeouts.restore * 1000,
+            timeoutMs: this.lab.timeouts.restore,
           },
         ),
       ),
@@ -470,7 +473,7 @@ export class HypervVm implements Vm {
    * fails at once instead of after the whole timeout.
    */
   waitUntilReady(options: { timeoutMs?: number } = {}): Promise<ReadyReport> {
-    const timeoutMs = options.timeoutMs ?? this.lab.timeouts.readiness * 1000;
+    const timeoutMs = options.timeoutMs ?? this.lab.timeouts.readiness;
     return this.step(`Wait until ${this.describe()} is ready`, async () => {
       const clock = this.lab.clock;
       const started = clock.now();
@@ -606,7 +609,7 @@ export class HypervGuest implements Guest {
         `A guest command for ${this.describe()} was empty; name the program to run.`,
       );
     }
-    const timeoutMs = options.timeoutMs ?? this.vm.lab.timeouts.guestCommand * 1000;
+    const timeoutMs = options.timeoutMs ?? this.vm.lab.timeouts.guestCommand;
     const shown = command.join(' ');
     return this.vm.lab.currentNarrator.step(`Run '${shown}' in ${this.describe()}`, async () => {
       const r = await this.vm.host.run(
@@ -614,7 +617,7 @@ export class HypervGuest implements Guest {
         { ...this.base, file, arguments: args, timeoutSeconds: timeoutMs / 1000 },
         this.describe(),
         // The guest stops the program at its limit; the host operation gets time to say so.
-        { timeoutMs: timeoutMs + this.vm.lab.timeouts.hostOperation * 1000, retry: COMMAND_RETRY },
+        { timeoutMs: timeoutMs + this.vm.lab.timeouts.hostOperation, retry: COMMAND_RETRY },
       );
       const result: GuestCommandResult = {
         command: [...command],
@@ -636,7 +639,7 @@ export class HypervGuest implements Guest {
 
   /** A copy may move a kernel dump of gigabytes: five host operations' time unless told otherwise. */
   private copyTimeout(options: { timeoutMs?: number }): number {
-    return options.timeoutMs ?? this.vm.lab.timeouts.hostOperation * 1000 * 5;
+    return options.timeoutMs ?? this.vm.lab.timeouts.hostOperation * 5;
   }
 
   async copyIn(hostPath: string, guestPath: string, options: { timeoutMs?: number } = {}): Promise<void> {
@@ -656,7 +659,7 @@ export class HypervGuest implements Guest {
 
   reboot(options: { timeoutMs?: number } = {}): Promise<ReadyReport> {
     const lab = this.vm.lab;
-    const timeoutMs = options.timeoutMs ?? lab.timeouts.boot * 1000;
+    const timeoutMs = options.timeoutMs ?? lab.timeouts.boot;
     return lab.currentNarrator.step(`Reboot ${this.describe()}`, async () => {
       const clock = lab.clock;
       const started = clock.now();
@@ -746,7 +749,7 @@ export class HypervGuest implements Guest {
       { ...this.base, directory, count, kind },
       this.describe(),
       // Tens of thousands of items take longer than one guest command.
-      { timeoutMs: this.vm.lab.timeouts.guestCommand * 1000 * 10 },
+      { timeoutMs: this.vm.lab.timeouts.guestCommand * 10 },
     );
     return r.created;
   }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type LabClock, scaledClock } from '../clock.js';
+import { type LabClock, virtualClock } from '../clock.js';
 import { Redactor } from '../config/secrets.js';
 import { HarnessLogicError, LabCompromisedError } from '../errors.js';
 import type { DebugTarget, TargetIdentity } from '../sim/contract.js';
@@ -117,7 +117,7 @@ interface Rig {
 async function kdnetRig(
   options: { clock?: LabClock; targetKey?: string; targetPort?: number } = {},
 ): Promise<Rig> {
-  const clock = options.clock ?? scaledClock({ factor: 1000, graceMs: 3000 });
+  const clock = options.clock ?? virtualClock({ wallBudgetMs: 3000 });
   const net = freshNet();
   const target = new DoubleTarget();
   const endpoint = new KdnetTargetEndpoint({
@@ -125,7 +125,6 @@ async function kdnetRig(
     port: options.targetPort ?? net.port,
     key: options.targetKey ?? KEY,
     target,
-    clock,
   });
   target.endpoint = endpoint;
   endpoints.push(endpoint);
@@ -212,7 +211,7 @@ describe('KdSession over KDNET', () => {
   });
 
   it('reports a wrong key as a lab fault naming the port, the host IP and what to check', async () => {
-    const clock = scaledClock({ factor: 1000, graceMs: 1500 });
+    const clock = virtualClock({ wallBudgetMs: 1500 });
     const rig = await kdnetRig({ clock, targetKey: '1.2.3.4' });
     const error = await rig.start({ timeouts: { connectMs: 30_000 } }).then(
       () => null,
@@ -226,7 +225,7 @@ describe('KdSession over KDNET', () => {
   });
 
   it('reports a wrong port the same way', async () => {
-    const clock = scaledClock({ factor: 1000, graceMs: 1500 });
+    const clock = virtualClock({ wallBudgetMs: 1500 });
     const rig = await kdnetRig({ clock, targetPort: 50_099 });
     await expect.rejects(rig.start({ timeouts: { connectMs: 30_000 } }), (e: unknown) => {
       expect.ok(e instanceof LabCompromisedError, 'a LabCompromisedError');
@@ -239,7 +238,7 @@ describe('KdSession over KDNET', () => {
   });
 
   it('watches a debugger with a wrong key stay without a connection, and one with the right key connect', async () => {
-    const clock = scaledClock({ factor: 1000, graceMs: 3000 });
+    const clock = virtualClock({ wallBudgetMs: 3000 });
     const watch = async (targetKey: string) => {
       const rig = await kdnetRig({ clock, targetKey });
       const kd = KdSession.start({
@@ -347,7 +346,7 @@ describe('KdSession over KDNET', () => {
   });
 
   it('names a command that timed out, and ends the session', async () => {
-    const clock = scaledClock({ factor: 1000, graceMs: 300 });
+    const clock = virtualClock({ wallBudgetMs: 300 });
     const rig = await kdnetRig({ clock });
     // Short waits in wall time for the command, but room for kd to start.
     const kd = await rig.start({ timeouts: { connectMs: 5_000_000, breakInMs: 5_000_000 } });
@@ -489,10 +488,10 @@ describe('KdSession over KDNET', () => {
 
 describe('KdSession over a COM pipe', () => {
   it('connects, breaks in, runs a command and follows a reboot', async () => {
-    const clock = scaledClock({ factor: 1000, graceMs: 3000 });
+    const clock = virtualClock({ wallBudgetMs: 3000 });
     const target = new DoubleTarget();
     const pipe = `driverlab-test-${process.pid}_com1`;
-    const endpoint = new KdPipeTargetEndpoint({ pipe: `\\\\.\\pipe\\${pipe}`, target, clock });
+    const endpoint = new KdPipeTargetEndpoint({ pipe: `\\\\.\\pipe\\${pipe}`, target });
     target.endpoint = endpoint;
     endpoints.push(endpoint);
     await endpoint.start();
@@ -524,7 +523,7 @@ describe('KdSession over a COM pipe', () => {
 
 describe('KdSession teardown', () => {
   it('quits with q, and kills a debugger that does not quit after the grace period', async () => {
-    const clock = scaledClock({ factor: 1000, graceMs: 300 });
+    const clock = virtualClock({ wallBudgetMs: 300 });
     const stubborn = KdSession.start({
       subject: "VM 'stubborn'",
       // A "debugger" that never reads its input, so neither q nor CTRL+B ends it.
@@ -550,7 +549,7 @@ describe('KdSession teardown', () => {
       subject: "the dump 'missing.dmp'",
       executable: embeddedDebuggerCommand(),
       connection: { kind: 'dump', path: join(fixtures, 'missing.dmp') },
-      clock: scaledClock({ factor: 1000, graceMs: 3000 }),
+      clock: virtualClock({ wallBudgetMs: 3000 }),
       redactor: new Redactor(),
       verifierPolicy: () => 'b',
     });

@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { scaledClock } from '../../clock.js';
+import { virtualClock } from '../../clock.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import { paths } from '../../paths.js';
 import { SimHost } from './host.js';
@@ -36,7 +36,7 @@ describe('the simulated host', () => {
   test('a second host process finds the VMs the first left, lab time continued', async () => {
     const lab = await loadLabFile(paths.embeddedLab);
     const statePath = join(tempDir(), `lab-${process.pid}-0123abcd.json`);
-    const first = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
+    const first = await SimHost.open({ lab, statePath, clock: virtualClock() });
     const vm = first.vm('win11-a');
     ok(vm);
     const credential = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };
@@ -45,7 +45,7 @@ describe('the simulated host', () => {
     await vm.checkpoint('mine');
     await first.save();
     const leftAt = first.time.now();
-    const second = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
+    const second = await SimHost.open({ lab, statePath, clock: virtualClock() });
     const again = second.vm('WIN11-A');
     ok(again);
     equal(again.state.power, 'Off');
@@ -71,7 +71,7 @@ describe('the simulated host', () => {
     const lab = await loadLabFile(paths.embeddedLab);
     const dir = tempDir();
     const statePath = join(dir, `lab-${process.pid}-5a7e5a7e.json`);
-    const host = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
+    const host = await SimHost.open({ lab, statePath, clock: virtualClock() });
     const folder = join(dir, `lab-${process.pid}-5a7e5a7e.checkpoints`);
     const vm = host.vm('win11-a');
     ok(vm);
@@ -162,7 +162,7 @@ describe('the simulated host with a debug link plugged in', () => {
     const host = await SimHost.open({
       lab,
       statePath: null,
-      clock: scaledClock({ factor: 1000 }),
+      clock: virtualClock(),
       links: {
         open: (vm) => {
           opened.push(vm.name);

@@ -11,7 +11,7 @@ import type { LabFault } from '../../config/embedded.js';
 import type { DebugTarget, TargetEvent } from '../contract.js';
 import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/testing.js';
 import { SimulatedPowerShellError } from '../host/errors.js';
-import { manualClock } from '../host/testing.js';
+import { virtualClock } from "../../clock.js";
 import { readDump } from '../kernel/dump.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
 import { SimTime } from './time.js';
@@ -37,7 +37,7 @@ async function vmUnderTest(
   options: { faults?: LabFault[]; links?: DebugLinkFactory; diskFull?: boolean } = {},
 ) {
   const g = await guestUnderTest({ diskFull: options.diskFull ?? false });
-  const clock = manualClock();
+  const clock = virtualClock();
   const persisted: number[] = [];
   const vm = new SimVm({
     name: 'win11-a',
@@ -540,7 +540,7 @@ describe('lab faults in the model', () => {
   });
 
   test('slow-boot: a boot takes the fault’s time', async () => {
-    const { vm, clock } = await vmUnderTest({ faults: [{ kind: 'slow-boot', bootSeconds: 600 }] });
+    const { vm, clock } = await vmUnderTest({ faults: [{ kind: 'slow-boot', boot: 600_000 }] });
     await vm.restart();
     clock.advance(599_000);
     equal((await vm.status()).heartbeat, 'NoContact');
