@@ -182,8 +182,8 @@ export function removeOrphanStateFiles(dir: string): void {
   }
 }
 
-/** Wall milliseconds of no operation after which a VM with a debug link goes on to its next transition. */
-const IDLE_WAKE_WALL_MS = 1;
+/** Wall milliseconds between two looks for a VM whose debugger waits on its next transition. */
+const IDLE_WAKE_WALL_MS = 2;
 
 export class SimHost {
   readonly vms = new Map<string, SimVm>();
@@ -304,14 +304,16 @@ export class SimHost {
   /**
    * With a debug link plugged in, the VMs go on by themselves between operations: a debugger
    * watches the link, not the host's operations, so a dump written after `g`, the reboot that
-   * follows and the link coming back must happen without an operation to look. When no operation
-   * is being answered, lab time jumps to the VMs' next transition (the discrete-event step of
-   * lab/clock.ts, across the process boundary: the harness is waiting on the debugger). Without a
-   * link nobody can tell the difference, and the VMs settle lazily when looked at.
+   * follows and the link coming back must happen without an operation to look. So when a VM with
+   * a debugger attached has a transition ahead and no operation is being answered, lab time jumps
+   * to that transition: the discrete-event step of lab/clock.ts across the process boundary (the
+   * harness is waiting on the debugger, the debugger on the VM). A VM whose link no debugger has
+   * attached to yet is watched until one does. Without a debugger nobody can tell the difference,
+   * and the VMs settle lazily when an operation looks (docs/adr/0004-virtual-lab-time.md).
    */
   private armWake(): void {
     if (!this.options.links || this.wake) return;
-    if (this.nextTransition() === null) return;
+    if (![...this.vms.values()].some((vm) => vm.hasOpenLink() && vm.nextTransitionAt() !== null)) return;
     const timer = setTimeout(() => {
       this.wake = null;
       void this.wakeUp();
@@ -320,18 +322,24 @@ export class SimHost {
     this.wake = timer;
   }
 
-  private nextTransition(): number | null {
+  /** The next transition of a VM whose debugger is attached, or null. */
+  private nextWatchedTransition(): number | null {
     let due: number | null = null;
     for (const vm of this.vms.values()) {
-      const at = vm.nextTransitionAt();
+      const at = vm.debuggerAttached() ? vm.nextTransitionAt() : null;
       if (at !== null && (due === null || at < due)) due = at;
     }
     return due;
   }
 
   private async wakeUp(): Promise<void> {
-    const due = this.nextTransition();
-    if (this.operating > 0 || due === null) return;
+    const due = this.operating > 0 ? null : this.nextWatchedTransition();
+    if (due === null) {
+      // An operation is being answered (its end saves, which looks again), or no debugger has
+      // attached yet: look again shortly.
+      if (this.operating === 0) this.armWake();
+      return;
+    }
     this.time.clock.advanceTo(due);
     for (const vm of this.vms.values()) await vm.settle();
     await this.save();

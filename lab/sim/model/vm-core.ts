@@ -279,6 +279,16 @@ export abstract class VmCore {
     this.syncDebuggerHold();
   }
 
+  /** Whether the current boot's debug link is open (a debugger may attach to it). */
+  hasOpenLink(): boolean {
+    return this.link !== null;
+  }
+
+  /** Whether a debugger is attached to the current boot's debug link. */
+  debuggerAttached(): boolean {
+    return this.link?.attached() ?? false;
+  }
+
   /** Tells the debugger the target goes down, and closes the link. */
   protected closeLink(reason: 'reboot' | 'power-off' | 'bugcheck-reboot'): void {
     this.link?.notify({ kind: 'going-down', reason });
