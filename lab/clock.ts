@@ -98,7 +98,8 @@ export function virtualClock(options: VirtualClockOptions = {}): VirtualClock {
 
   const earliest = (): Sleeper | undefined => {
     let best: Sleeper | undefined;
-    for (const s of sleepers) if (!best || s.at < best.at || (s.at === best.at && s.order < best.order)) best = s;
+    for (const s of sleepers)
+      if (!best || s.at < best.at || (s.at === best.at && s.order < best.order)) best = s;
     return best;
   };
   const remove = (sleeper: Sleeper): void => {

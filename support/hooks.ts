@@ -58,12 +58,18 @@ function storyOf({ gherkinDocument, pickle }: ITestCaseHookParameter): string {
   return pickle.name;
 }
 
+/** The lab time each scenario started at (lab ms). */
+const labTimeAtStart = new WeakMap<LabWorld, number>();
+/** The Allure label that carries the lab time a scenario took, in lab milliseconds. */
+const LAB_TIME_LABEL = 'labTimeMs';
+
 Before({ name: 'Describe the scenario for the report' }, async function (this: LabWorld, hook) {
   const lab = theLab();
   const tags = hook.pickle.tags.map((t) => t.name);
   this.scenario = { name: hook.pickle.name, uri: hook.pickle.uri, tags };
   lab.useNarrator(allureNarrator);
   lab.takeTranscript();
+  labTimeAtStart.set(this, lab.clock.now());
   await allure.epic(capability(hook.pickle.uri));
   await allure.story(storyOf(hook));
   if (!tags.some((t) => t.startsWith('@severity:'))) await allure.severity('normal');
@@ -84,6 +90,10 @@ Before({ name: 'Restore the VM to its baseline' }, async function (this: LabWorl
 After(
   { name: 'Attach the guest outputs and the PowerShell transcript' },
   async function (this: LabWorld, { result }) {
+    // The lab time the scenario took, restore included (npm run bench compares it with its floor).
+    const started = labTimeAtStart.get(this);
+    if (started !== undefined)
+      await allure.label(LAB_TIME_LABEL, String(Math.round(theLab().clock.now() - started)));
     const guest = this.evidence.guestTranscript();
     if (guest !== null) await this.evidence.text('guest outputs.txt', guest);
     const entries = theLab().takeTranscript();

@@ -11,8 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, win32 } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { Duration } from './duration.js';
 import { ConfigurationError } from '../errors.js';
+import { Duration } from './duration.js';
 import { EmbeddedDeclaration, GuestTool } from './embedded.js';
 import { formatSchemaIssues } from './zod-errors.js';
 

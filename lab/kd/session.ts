@@ -942,7 +942,6 @@ function cleanLines(text: string): string {
   return text.replace(/(?:\d+: )?kd> @@DRIVERLAB:[0-9a-f]+:END@@\n/g, '');
 }
 
-
 /** The lines that can announce a lost link (checked before the full classification, for speed). */
 const LOSS_HINT = /^(?:Waiting to reconnect|Shutdown occurred|The transport connection)/;
 

@@ -12,11 +12,11 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
-import type { ShellCommand } from '../hyperv/session.js';
 import { type VirtualClock, virtualClock } from '../clock.js';
+import type { ShellCommand } from '../hyperv/session.js';
 import { projectRoot } from '../paths.js';
-import { TimeFile } from './shared-time.js';
 import { writeAtomically } from '../util/files.js';
+import { TimeFile } from './shared-time.js';
 
 /** The embedded lab's two processes: the simulated Hyper-V host and the simulated debugger. */
 export type SimEntry = 'host' | 'kd';

@@ -10,8 +10,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { virtualClock } from '../../clock.js';
 import { paths } from '../../paths.js';
-import { virtualClock } from "../../clock.js";
 import { inProcessVm, type LabVm } from '../host/testing.js';
 import { type GuestUnderTest, guestUnderTest, seedFilterGuest } from './testing.js';
 

@@ -44,13 +44,9 @@ describe('the debug link a boot opens', () => {
   it('is the COM port’s pipe for debugtype Serial (COM1 unless debugport says), nothing when the port points nowhere', () => {
     const pipes = { 1: '\\\\.\\pipe\\win11-a_com1', 2: null };
     expect.ok(
-      endpointFor(settings({ debugtype: 'Serial', comPipes: pipes }), target) instanceof
-        KdPipeTargetEndpoint,
+      endpointFor(settings({ debugtype: 'Serial', comPipes: pipes }), target) instanceof KdPipeTargetEndpoint,
     );
-    expect.equal(
-      endpointFor(settings({ debugtype: 'Serial', debugport: 2, comPipes: pipes }), target),
-      null,
-    );
+    expect.equal(endpointFor(settings({ debugtype: 'Serial', debugport: 2, comPipes: pipes }), target), null);
     expect.equal(endpointFor(settings({ debugtype: 'Serial' }), target), null);
   });
 

@@ -29,10 +29,7 @@ const unreachable: DebugLink = {
 };
 
 /** Which endpoint a boot's debug settings make, or null when no debugger can reach it. */
-export function endpointFor(
-  settings: EffectiveDebugSettings,
-  target: DebugTarget,
-): TargetEndpoint | null {
+export function endpointFor(settings: EffectiveDebugSettings, target: DebugTarget): TargetEndpoint | null {
   if (settings.debugtype === 'NET') {
     const { hostip, port, key } = settings;
     if (hostip === null || parseIpv4(hostip) === null || port === null || !key) return null;

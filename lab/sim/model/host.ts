@@ -23,8 +23,8 @@ import type { EmbeddedLabFileData, LabFile } from '../../config/lab-file.js';
 import { Redactor, resolveSecret } from '../../config/secrets.js';
 import { writeAtomically } from '../../util/files.js';
 import type { GuestEnvironment } from '../guest/guest.js';
-import type { DebugLinkFactory } from './debug-link.js';
 import { TimeFile } from '../shared-time.js';
+import type { DebugLinkFactory } from './debug-link.js';
 import { SimTime } from './time.js';
 import { type CheckpointState, SimVm, type VmSnapshot, type VmState } from './vm.js';
 

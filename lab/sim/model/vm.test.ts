@@ -7,11 +7,11 @@
  */
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { virtualClock } from '../../clock.js';
 import type { LabFault } from '../../config/embedded.js';
 import type { DebugTarget, TargetEvent } from '../contract.js';
 import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/testing.js';
 import { SimulatedPowerShellError } from '../host/errors.js';
-import { virtualClock } from "../../clock.js";
 import { readDump } from '../kernel/dump.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
 import { SimTime } from './time.js';
