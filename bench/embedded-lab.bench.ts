@@ -1,7 +1,7 @@
 /**
- * What the embedded lab's realistic durations cost in wall time at the lab file's clock factor: a
- * checkpoint restore (~8 s of lab time), a boot (~40 s), a guest command (~0.3 s) and a full
- * special-pool crash cycle (the overrun trigger, stop 0xD6, MEMORY.DMP written, the reboot, the
+ * What the embedded lab's realistic durations cost in wall time on virtual lab time (only the work
+ * itself; docs/adr/0004-virtual-lab-time.md): a checkpoint restore (~8 s of lab time), a boot
+ * (~40 s), a guest command (~0.3 s) and a full special-pool crash cycle (the overrun trigger, stop 0xD6, MEMORY.DMP written, the reboot, the
  * guest ready again: ~0.3 + 12 + 40 s), measured in the host model and through the real adapter
  * (host process, node-powershell) where the operations' scripts exist in this tree; and what
  * saving the host's state file costs after an operation, which the host process does after every

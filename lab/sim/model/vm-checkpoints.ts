@@ -6,6 +6,7 @@ import { VmPower } from './vm-power.js';
 import type { CheckpointState, VmSnapshot } from './vm-state.js';
 import { DURATIONS } from './vm-state.js';
 
+/** The VM's layer for checkpoints: taken, listed, restored and removed. */
 export abstract class VmCheckpoints extends VmPower {
   /** The embedded lab's starting point: powered on, booted, and the baseline checkpoint taken. */
   async poweredOnAndBooted(baseline: string | null): Promise<void> {

@@ -20,6 +20,7 @@ import type { DebugLink, EffectiveDebugSettings } from './debug-link.js';
 import type { SimTime } from './time.js';
 import type { PowerState, VmOptions, VmState } from './vm-state.js';
 
+/** The base every layer of the VM builds on: its state and life cycle on the lab clock. */
 export abstract class VmCore {
   readonly name: string;
   readonly state: VmState;

@@ -7,6 +7,7 @@ import { VmCore } from './vm-core.js';
 import type { CrashState } from './vm-state.js';
 import { DURATIONS } from './vm-state.js';
 
+/** The VM's layer for bugchecks, dumps and what an attached debugger does to it. */
 export abstract class VmCrashes extends VmCore {
   /** What the debugger's commands do to this VM (the kernel's debug target calls these). */
   protected targetVm(): TargetVm {

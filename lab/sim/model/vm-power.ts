@@ -2,6 +2,7 @@ import { type HyperVCmdlet, invalidState, nmiRefused } from '../host/errors.js';
 import { VmCrashes } from './vm-crashes.js';
 import { DURATIONS } from './vm-state.js';
 
+/** The VM's layer for Start-VM, Stop-VM, Restart-VM, Save-VM, Suspend-VM, Resume-VM and NMIs. */
 export abstract class VmPower extends VmCrashes {
   // ---------------------------------------------------------------- power operations
 

@@ -33,6 +33,7 @@ const never = <T>(): Promise<T> => new Promise<T>(() => {});
 /** Guest tools that wait on Plug and Play or the service manager, so a hung PnP remove blocks them. */
 const PNP_BOUND = new Set(['pnputil', 'sc', 'shutdown', 'fltmc']);
 
+/** A simulated Hyper-V VM, whole: the guest bridge over the layers below. */
 export class SimVm extends VmCheckpoints {
   /** The GuestHost a guest command runs with: kernel decisions, shutdown scheduling, its time and output. */
   protected guestHost(io: GuestCommandIo): GuestHost {
