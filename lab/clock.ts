@@ -42,8 +42,14 @@ export interface VirtualClock extends LabClock {
   /** Moves the time to `labMs` if that is later (time learnt from another process). */
   advanceTo(labMs: number): void;
   /**
-   * Stops the clock from jumping until the returned release is called: something outside this
-   * process (a debugger holding a stopped guest) decides what happens next, not the passing of time.
+   * A sleep a hold keeps back: it does not end while the clock is held, even when other sleeps
+   * move the time past its deadline (it ends, overdue, once the hold is released).
+   */
+  sleepHeld(labMs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Holds back the `sleepHeld` sleeps until the returned release is called: something outside
+   * this process (a debugger holding a stopped guest) decides what happens to them next, not the
+   * passing of time. Other sleeps go on.
    */
   hold(): () => void;
   /** The earliest pending sleep's deadline, or null when nothing sleeps. */
@@ -82,6 +88,8 @@ export function memoryTime(start = 0): TimeStore {
 interface Sleeper {
   at: number;
   order: number;
+  /** Kept back while the clock is held (sleepHeld). */
+  held: boolean;
   wake: () => void;
 }
 
@@ -96,10 +104,13 @@ export function virtualClock(options: VirtualClockOptions = {}): VirtualClock {
   let holds = 0;
   let scheduled = false;
 
+  /** The earliest sleeper that may end now (a held-back one not while the clock is held). */
   const earliest = (): Sleeper | undefined => {
     let best: Sleeper | undefined;
-    for (const s of sleepers)
+    for (const s of sleepers) {
+      if (s.held && holds > 0) continue;
       if (!best || s.at < best.at || (s.at === best.at && s.order < best.order)) best = s;
+    }
     return best;
   };
   const remove = (sleeper: Sleeper): void => {
@@ -118,7 +129,6 @@ export function virtualClock(options: VirtualClockOptions = {}): VirtualClock {
   // callbacks that were ready, other immediates) has run, so the process waits on the clock alone.
   const jump = (): void => {
     scheduled = false;
-    if (holds > 0) return;
     const next = earliest();
     if (!next) return;
     const go = (): void => {
@@ -136,35 +146,38 @@ export function virtualClock(options: VirtualClockOptions = {}): VirtualClock {
     } else go();
   };
   const schedule = (): void => {
-    if (scheduled || holds > 0 || sleepers.length === 0) return;
+    if (scheduled || !earliest()) return;
     scheduled = true;
     setImmediate(() => setImmediate(jump));
   };
+  const sleep = (labMs: number, signal: AbortSignal | undefined, held: boolean): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const onAbort = (): void => {
+        remove(sleeper);
+        reject(signal?.reason);
+      };
+      const sleeper: Sleeper = {
+        at: store.read() + Math.max(0, labMs),
+        order: order++,
+        held,
+        wake: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      sleepers.push(sleeper);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      schedule();
+    });
 
   return {
     now: () => store.read(),
-    sleep: (labMs, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) {
-          reject(signal.reason);
-          return;
-        }
-        const onAbort = (): void => {
-          remove(sleeper);
-          reject(signal?.reason);
-        };
-        const sleeper: Sleeper = {
-          at: store.read() + Math.max(0, labMs),
-          order: order++,
-          wake: () => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-          },
-        };
-        sleepers.push(sleeper);
-        signal?.addEventListener('abort', onAbort, { once: true });
-        schedule();
-      }),
+    sleep: (labMs, signal) => sleep(labMs, signal, false),
+    sleepHeld: (labMs, signal) => sleep(labMs, signal, true),
     wallTimeout: (labMs) => Math.max(labMs / 1000, wallBudgetMs),
     wallWatch: (labMs) => Math.min(labMs, watchMs),
     advance: (labMs) => {

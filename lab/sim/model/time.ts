@@ -29,7 +29,15 @@ export class SimTime {
     return this.clock.sleep(labMs, signal);
   }
 
-  /** Stops time from jumping while something outside the host decides (see VirtualClock.hold). */
+  /**
+   * A wait of the guest itself (a program's run, a command's time limit, a call stalled on the
+   * stopped guest): it stands still while a guest is held stopped in the debugger (see hold).
+   */
+  guestSleep(labMs: number, signal?: AbortSignal): Promise<void> {
+    return this.clock.sleepHeld(labMs, signal);
+  }
+
+  /** Keeps the guests' waits (guestSleep) back while something outside the host decides. */
   hold(): () => void {
     return this.clock.hold();
   }

@@ -309,9 +309,10 @@ export abstract class VmCore {
   }
 
   /**
-   * A guest stopped in an attached debugger holds the lab clock: what happens next is the
-   * debugger's to decide, so no wait of the host (a guest command waiting for the stopped guest,
-   * its time limit) may end by the clock jumping ahead meanwhile.
+   * A guest stopped in an attached debugger holds the lab clock's guest waits: what happens next is
+   * the debugger's to decide, so no wait of the guest (a command stalled on the stopped guest, its
+   * time limit) ends by the clock jumping ahead meanwhile. The host's own operations (a restore, a
+   * checkpoint of the stopped VM) go on.
    */
   protected syncDebuggerHold(): void {
     const stopped = this.state.phase === 'frozen' && this.state.power === 'Running' && this.link !== null;

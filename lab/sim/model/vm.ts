@@ -38,7 +38,7 @@ export class SimVm extends VmCheckpoints {
   /** The GuestHost a guest command runs with: kernel decisions, shutdown scheduling, its time and output. */
   protected guestHost(io: GuestCommandIo): GuestHost {
     return {
-      sleep: (ms) => this.time.sleep(ms, io.signal),
+      sleep: (ms) => this.time.guestSleep(ms, io.signal),
       write: (stream, chunk) => io.write(stream, chunk),
       nowIso: () => this.time.iso(),
       kernel: async (action) => {
@@ -98,7 +98,7 @@ export class SimVm extends VmCheckpoints {
    */
   protected async whileStopped(): Promise<void> {
     while (this.state.phase === 'frozen' && this.state.power === 'Running') {
-      await this.time.sleep(this.options.timings.command);
+      await this.time.guestSleep(this.options.timings.command);
       await this.settle();
     }
   }
