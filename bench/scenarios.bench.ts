@@ -5,7 +5,7 @@
  * second and how each scenario ended; then the cold start of `cucumber-js --dry-run` over the
  * project's features (a fresh process: tsx, the support code and steps, the feature files).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { formatLabDuration } from '../lab/clock.js';
 import { loadLabFile } from '../lab/config/lab-file.js';
 import { cucumberBin, paths } from '../lab/paths.js';
-import { type AllureResult, readAllureResults, summarise } from '../lab/report/allure-results.js';
+import { readAllureResults, summarise } from '../lab/report/allure-results.js';
 import { DURATIONS } from '../lab/sim/model/vm.js';
 import type { BenchContext } from './run.js';
 
@@ -261,11 +261,47 @@ function config(featuresDir: string, resultsDir: string): string {
 `;
 }
 
-/** A result's outline parameters (Allure keeps an example row as parameters). */
-const Parameters = z.array(z.object({ name: z.string(), value: z.string() })).catch([]);
+/** What support/hooks.ts attaches to each scenario: the lab time it took, restore included. */
+const LAB_TIME_MEDIA_TYPE = 'application/vnd.driverlab.lab-time+json';
 
-/** The label support/hooks.ts gives each scenario: the lab time it took, restore included. */
-const LAB_TIME_LABEL = 'labTimeMs';
+const Envelope = z.looseObject({
+  pickle: z
+    .looseObject({ id: z.string(), name: z.string(), tags: z.array(z.looseObject({ name: z.string() })) })
+    .optional(),
+  testCase: z.looseObject({ id: z.string(), pickleId: z.string() }).optional(),
+  testCaseStarted: z.looseObject({ id: z.string(), testCaseId: z.string() }).optional(),
+  attachment: z
+    .looseObject({ testCaseStartedId: z.string().optional(), mediaType: z.string(), body: z.string() })
+    .optional(),
+});
+
+/** Each scenario's case tag, its run number and the lab time it took, from the run's Cucumber messages. */
+function labTimes(ndjson: string): { tag: string; run: number; labMs: number }[] {
+  const pickles = new Map<string, { tag: string; run: number }>();
+  const cases = new Map<string, string>();
+  const started = new Map<string, string>();
+  const times: { started: string; labMs: number }[] = [];
+  for (const line of ndjson.split('\n')) {
+    if (line.trim() === '') continue;
+    const e = Envelope.safeParse(JSON.parse(line));
+    if (!e.success) continue;
+    const { pickle, testCase, testCaseStarted, attachment } = e.data;
+    if (pickle) {
+      const tag = pickle.tags.map((t) => t.name).find((t) => CASES.some((c) => c.tag === t)) ?? '?';
+      pickles.set(pickle.id, { tag, run: Number(/\(run (\d+)\)/.exec(pickle.name)?.[1] ?? 1) });
+    }
+    if (testCase) cases.set(testCase.id, testCase.pickleId);
+    if (testCaseStarted) started.set(testCaseStarted.id, testCaseStarted.testCaseId);
+    if (attachment?.mediaType === LAB_TIME_MEDIA_TYPE && attachment.testCaseStartedId) {
+      const labMs = z.object({ labTimeMs: z.number() }).safeParse(JSON.parse(attachment.body));
+      if (labMs.success) times.push({ started: attachment.testCaseStartedId, labMs: labMs.data.labTimeMs });
+    }
+  }
+  return times.flatMap((t) => {
+    const pickle = pickles.get(cases.get(started.get(t.started) ?? '') ?? '');
+    return pickle ? [{ ...pickle, labMs: t.labMs }] : [];
+  });
+}
 
 interface Floors {
   restoreMs: number;
@@ -292,21 +328,20 @@ export function floorOf(asks: Asks, f: Floors): number {
 }
 
 /** Per case: the mean lab time a scenario took against the floor its own actions need. */
-function printLabTimes(read: readonly AllureResult[], f: Floors, print: (line: string) => void): void {
+function printLabTimes(
+  times: readonly { tag: string; run: number; labMs: number }[],
+  f: Floors,
+  print: (line: string) => void,
+): void {
   const byCase = new Map<string, { lab: number[]; floor: number[] }>();
-  for (const r of read) {
-    const tag = r.labels.find((l) => l.name === 'tag')?.value ?? '?';
-    const c = CASES.find((x) => x.tag === tag);
-    const labMs = Number(r.labels.find((l) => l.name === LAB_TIME_LABEL)?.value);
-    if (!c || !Number.isFinite(labMs)) continue;
-    const run = Number(
-      Parameters.parse((r as { parameters?: unknown }).parameters).find((p) => p.name === 'run')?.value ?? 1,
-    );
-    const asks = c.asks[(run - 1) % c.asks.length] ?? c.asks[0] ?? { reboots: 0, crashes: 0 };
-    const entry = byCase.get(tag) ?? { lab: [], floor: [] };
-    entry.lab.push(labMs);
+  for (const t of times) {
+    const c = CASES.find((x) => x.tag === t.tag);
+    if (!c) continue;
+    const asks = c.asks[(t.run - 1) % c.asks.length] ?? c.asks[0] ?? { reboots: 0, crashes: 0 };
+    const entry = byCase.get(t.tag) ?? { lab: [], floor: [] };
+    entry.lab.push(t.labMs);
     entry.floor.push(floorOf(asks, f));
-    byCase.set(tag, entry);
+    byCase.set(t.tag, entry);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   print(
@@ -319,7 +354,7 @@ function printLabTimes(read: readonly AllureResult[], f: Floors, print: (line: s
       `    ${tag.padEnd(20)} lab ${formatLabDuration(lab).padStart(8)}  floor ${formatLabDuration(floor).padStart(8)}  ${(lab / floor).toFixed(2)}x`,
     );
   }
-  if (byCase.size === 0) print(`    no result carries the '${LAB_TIME_LABEL}' label`);
+  if (byCase.size === 0) print('    no scenario says how much lab time it took');
 }
 
 /** Runs `count` scenarios of three no-op steps with cucumber-js alone, the way the lab run is started; its wall seconds. */
@@ -412,7 +447,7 @@ export async function run({ print }: BenchContext): Promise<void> {
     print(
       `bare cucumber-js: ${count} scenarios x 3 no-op steps, --parallel ${WORKERS}: ${bareS.toFixed(1)} s wall; the embedded lab run is ${(wallS / bareS).toFixed(1)}x that`,
     );
-    printLabTimes(read, await floors(), print);
+    printLabTimes(labTimes(readFileSync(join(results, 'messages.ndjson'), 'utf8')), await floors(), print);
 
     // The dry run over the project's own features, as `cucumber-js --dry-run` starts it (the same
     // imports and formatters; results in the temporary folder, so the last run's reports stay).

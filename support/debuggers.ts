@@ -21,6 +21,9 @@ import type { Vm } from '../lab/ports.js';
 import { crashPolicy, theLab } from './runtime.js';
 import type { LabWorld } from './world.js';
 
+/** Wall milliseconds between two looks for the debugger's new connection (kd answers in milliseconds). */
+const RECONNECT_LOOK_WALL_MS = 2;
+
 /** The checkpoint of a VM's baseline with kernel debugging on, made once per run. */
 export const DEBUG_BASELINE = 'driverlab-debug-baseline';
 
@@ -133,7 +136,7 @@ export async function reconnect(vm: Vm, eventsBefore: number): Promise<void> {
         `${session.describe()} did not connect again after ${vm.describe()} was restored to '${DEBUG_BASELINE}' (within ${formatLabDuration(theLab().timeouts.kdConnect)}); check the kd transcript and that the restored VM boots with debugging on.`,
       );
     }
-    await wallSleep(Math.min(500, budget / 100));
+    await wallSleep(RECONNECT_LOOK_WALL_MS);
   }
 }
 
