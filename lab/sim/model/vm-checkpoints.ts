@@ -34,7 +34,7 @@ export abstract class VmCheckpoints extends VmPower {
           ? null
           : Math.max(0, s.phaseEndsAt - now),
       afterShutdown: s.afterShutdown,
-      uptimeMs: this.uptimeSeconds() * 1000,
+      uptimeMs: this.uptimeMs(),
       frozenFrom: s.frozenFrom,
       shutdownInMs: s.scheduledShutdown
         ? { reboot: s.scheduledShutdown.reboot, inMs: Math.max(0, s.scheduledShutdown.at - now) }

@@ -108,10 +108,16 @@ export abstract class VmCore {
 
   // ---------------------------------------------------------------- observation
 
-  uptimeSeconds(): number {
+  /** Lab ms since the VM was powered on or reset (what Hyper-V counts), frozen while saved or paused. */
+  uptimeMs(): number {
     const s = this.state;
-    if (s.suspended) return s.suspended.uptimeMs / 1000;
-    return s.runningSince === null ? 0 : Math.max(0, this.time.now() - s.runningSince) / 1000;
+    if (s.suspended) return s.suspended.uptimeMs;
+    return s.runningSince === null ? 0 : Math.max(0, this.time.now() - s.runningSince);
+  }
+
+  /** The uptime in seconds, the unit Get-VM reports it in. */
+  uptimeSeconds(): number {
+    return this.uptimeMs() / 1000;
   }
 
   /** Lab seconds since the guest OS last booted (what the kernel counts; Hyper-V's uptime counts from power-on). */

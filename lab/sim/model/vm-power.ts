@@ -106,7 +106,7 @@ export abstract class VmPower extends VmCrashes {
     this.currentKernel();
     s.suspended = {
       remainingMs: s.phaseEndsAt === null ? null : Math.max(0, s.phaseEndsAt - now),
-      uptimeMs: this.uptimeSeconds() * 1000,
+      uptimeMs: this.uptimeMs(),
     };
     s.phaseEndsAt = null;
   }
