@@ -1,7 +1,7 @@
 /**
- * What the embedded lab's realistic durations cost in wall time at the lab file's clock factor: a
- * checkpoint restore (~8 s of lab time), a boot (~40 s), a guest command (~0.3 s) and a full
- * special-pool crash cycle (the overrun trigger, stop 0xD6, MEMORY.DMP written, the reboot, the
+ * What the embedded lab's realistic durations cost in wall time on virtual lab time (only the work
+ * itself; docs/adr/0004-virtual-lab-time.md): a checkpoint restore (~8 s of lab time), a boot
+ * (~40 s), a guest command (~0.3 s) and a full special-pool crash cycle (the overrun trigger, stop 0xD6, MEMORY.DMP written, the reboot, the
  * guest ready again: ~0.3 + 12 + 40 s), measured in the host model and through the real adapter
  * (host process, node-powershell) where the operations' scripts exist in this tree; and what
  * saving the host's state file costs after an operation, which the host process does after every
@@ -63,7 +63,6 @@ export async function run({ print }: BenchContext): Promise<void> {
     return;
   }
   const labPath = lab.path;
-  const factor = lab.data.clock.factor;
   const vmName = lab.data.vms[0]?.name ?? 'win11-a';
   const baseline = lab.data.vms[0]?.baseline ?? 'baseline';
   const rows: { what: string; lab: string; model: number; adapter: number | null }[] = [];
@@ -239,7 +238,7 @@ export async function run({ print }: BenchContext): Promise<void> {
   });
   rows.push({ what: 'Get-VM round trip', lab: '0 s', model: 0, adapter: roundTrip });
 
-  print(`Embedded lab durations at clock factor ${factor} (${labPath}), median of ${ROUNDS}, wall ms:`);
+  print(`Embedded lab durations on virtual lab time (${labPath}), median of ${ROUNDS}, wall ms:`);
   for (const r of rows) {
     const a = r.adapter === null ? 'n/a (no script in this tree)' : r.adapter.toFixed(1);
     print(

@@ -8,7 +8,7 @@
  * second with p50 and p99, and the special-pool crash cycle with the debugger attached (overrun →
  * stop 0xD6 seen by kd → `g` → dump written → reboot → the link back → the guest ready).
  */
-import { scaledClock } from '../lab/clock.js';
+import { virtualClock } from '../lab/clock.js';
 import { composeLab } from '../lab/compose.js';
 import { loadLabFile } from '../lab/config/lab-file.js';
 import { Redactor } from '../lab/config/secrets.js';
@@ -139,13 +139,12 @@ async function embeddedTarget(print: (line: string) => void): Promise<void> {
 
 export async function run({ print }: { print: (line: string) => void }): Promise<void> {
   await embeddedTarget(print);
-  const clock = scaledClock({ factor: 1000, graceMs: 10_000 });
+  const clock = virtualClock({ wallBudgetMs: 10_000 });
   const endpoint = new KdnetTargetEndpoint({
     hostIp: '127.0.0.250',
     port: 50_250,
     key: KEY,
     target: new BenchTarget(),
-    clock,
   });
   await endpoint.start();
   const session = await KdSession.open({

@@ -9,7 +9,12 @@ import { existsSync } from 'node:fs';
 import { type LabFile, resolveLabPath } from './config/lab-file.js';
 import { ConfigurationError } from './errors.js';
 import { HypervLab } from './hyperv/lab.js';
-import { embeddedDebuggerCommand, embeddedHostCommand } from './sim/launch.js';
+import {
+  embeddedDebuggerCommand,
+  embeddedHostCommand,
+  embeddedLabClock,
+  embeddedSession,
+} from './sim/launch.js';
 import type { LabWiring, ProcessCommand } from './wiring.js';
 
 export interface ComposeOptions {
@@ -34,12 +39,18 @@ export function debuggerCommand(file: LabFile): ProcessCommand {
 
 /** Which processes a lab file's adapters start, for one worker. */
 export function wiringFor(file: LabFile, options: ComposeOptions = {}): LabWiring {
-  const embedded = file.data.kind === 'embedded';
+  const data = file.data;
+  if (data.kind !== 'embedded') {
+    return {
+      hostShell: (host) => ({ file: host.shell, leadingArgs: [] }),
+      debuggerExecutable: () => debuggerCommand(file),
+    };
+  }
+  // One embedded session: the harness's clock and its host processes share its lab time.
+  const session = embeddedSession();
   return {
-    hostShell: (host) =>
-      embedded
-        ? embeddedHostCommand(file.path, options.workerIndex ?? 0)
-        : { file: host.shell, leadingArgs: [] },
+    clock: embeddedLabClock(session, data.clock.wallBudget),
+    hostShell: () => embeddedHostCommand(file.path, options.workerIndex ?? 0, session),
     debuggerExecutable: () => debuggerCommand(file),
   };
 }

@@ -121,7 +121,7 @@ export async function reconnect(vm: Vm, eventsBefore: number): Promise<void> {
     subject: vm.describe(),
     checkpoint: DEBUG_BASELINE,
     eventsBefore,
-    timeoutMs: lab.timeouts.kdConnect * 1000,
+    timeoutMs: lab.timeouts.kdConnect,
     restart: () => vm.restart(),
     clock: lab.clock,
   });

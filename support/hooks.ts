@@ -67,12 +67,18 @@ function storyOf({ gherkinDocument, pickle }: ITestCaseHookParameter): string {
   return pickle.name;
 }
 
+/** The lab time each scenario started at (lab ms). */
+const labTimeAtStart = new WeakMap<LabWorld, number>();
+/** The media type of the attachment that says how much lab time a scenario took (npm run bench reads it). */
+const LAB_TIME_MEDIA_TYPE = 'application/vnd.driverlab.lab-time+json';
+
 Before({ name: 'Describe the scenario for the report' }, async function (this: LabWorld, hook) {
   const lab = theLab();
   const tags = hook.pickle.tags.map((t) => t.name);
   this.scenario = { name: hook.pickle.name, uri: hook.pickle.uri, tags };
   lab.useNarrator(allureNarrator);
   lab.takeTranscript();
+  labTimeAtStart.set(this, lab.clock.now());
   await allure.epic(capability(hook.pickle.uri));
   await allure.story(storyOf(hook));
   if (!tags.some((t) => t.startsWith('@severity:'))) await allure.severity('normal');
@@ -88,7 +94,7 @@ Before({ name: 'Lease a VM and restore it to its baseline' }, async function (th
     // A malformed @budget tag is refused here, before any VM is leased.
     const budgetMs = budgetOf(
       pickle.tags.map((t) => t.name),
-      theLab().timeouts.scenario * 1000,
+      theLab().timeouts.scenario,
     );
     const given: string[] = [];
     for (;;) {
@@ -121,6 +127,15 @@ Before({ name: 'Lease a VM and restore it to its baseline' }, async function (th
 After(
   { name: 'Attach the guest outputs and the PowerShell transcript' },
   async function (this: LabWorld, { result }) {
+    // The lab time the scenario took, restore included (npm run bench compares it with its floor).
+    const started = labTimeAtStart.get(this);
+    if (started !== undefined) {
+      const labTimeMs = Math.round(theLab().clock.now() - started);
+      await this.attach(JSON.stringify({ labTimeMs }), {
+        mediaType: LAB_TIME_MEDIA_TYPE,
+        fileName: 'lab time.json',
+      });
+    }
     const guest = this.evidence.guestTranscript();
     if (guest !== null) await this.evidence.text('guest outputs.txt', guest);
     const entries = theLab().takeTranscript();

@@ -7,6 +7,7 @@
  * host simulates, never harness behaviour.
  */
 import { z } from 'zod';
+import { Duration } from './duration.js';
 
 const secretRef = z.union([z.strictObject({ env: z.string() }), z.strictObject({ file: z.string() })]);
 const altitude = z
@@ -21,8 +22,8 @@ const hexOrNumber = z.union([
 export const LabFault = z.discriminatedUnion('kind', [
   /** The Heartbeat integration service never reports OK after a boot. */
   z.strictObject({ kind: z.literal('heartbeat-never') }),
-  /** Booting takes this long (lab seconds) instead of the guest's bootSeconds. */
-  z.strictObject({ kind: z.literal('slow-boot'), bootSeconds: z.number().positive() }),
+  /** Booting takes this long instead of the guest's timings.boot. */
+  z.strictObject({ kind: z.literal('slow-boot'), boot: Duration }),
   /** PowerShell Direct answers "The credential is invalid." whatever credential is given. */
   z.strictObject({ kind: z.literal('psdirect-credential-refused') }),
   /** The named checkpoint (the baseline when absent) does not exist. */
@@ -169,15 +170,15 @@ export const GuestDeclaration = z.strictObject({
     }),
   /** Accounts PowerShell Direct accepts. */
   accounts: z.array(z.strictObject({ user: z.string(), password: secretRef })).min(1),
-  /** Lab seconds for a boot, a checkpoint restore and a guest command. */
+  /** How long a boot, a checkpoint restore, a guest command and a shutdown take (lab ms once read). */
   timings: z
     .strictObject({
-      bootSeconds: z.number().positive().default(40),
-      restoreSeconds: z.number().positive().default(8),
-      commandSeconds: z.number().positive().default(0.3),
-      shutdownSeconds: z.number().positive().default(10),
+      boot: Duration.default(40_000),
+      restore: Duration.default(8_000),
+      command: Duration.default(300),
+      shutdown: Duration.default(10_000),
     })
-    .default({ bootSeconds: 40, restoreSeconds: 8, commandSeconds: 0.3, shutdownSeconds: 10 }),
+    .default({ boot: 40_000, restore: 8_000, command: 300, shutdown: 10_000 }),
   memory: z
     .strictObject({
       physicalMb: z.number().int().positive().default(8192),

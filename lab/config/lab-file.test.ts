@@ -57,7 +57,7 @@ describe('a lab file', () => {
     expect.equal(lab.data.kind, 'hyperv');
     expect.equal(lab.data.hosts[0]?.computerName, 'localhost');
     expect.equal(lab.data.hosts[0]?.shell, 'powershell');
-    expect.equal(lab.data.timeouts.boot, 180);
+    expect.equal(lab.data.timeouts.boot, 180_000, 'the default 180 s, in lab milliseconds');
     expect.deepEqual(lab.data.vms[1]?.debug, { transport: 'pipe', name: 'win10-b_com1', comPort: 1 });
     expect.equal(lab.dir, 'lab/labs');
   });
@@ -191,8 +191,16 @@ describe('a lab file', () => {
       `${PREFIX}vms.0.debug.port must be at most 65535 (got 70000)${SUFFIX}`,
     );
     expect.equal(
-      problem(`${valid}timeouts: { boot: 0 }\n`),
-      `${PREFIX}timeouts.boot must be more than 0 (got 0)${SUFFIX}`,
+      problem(`${valid}timeouts: { boot: 240 }\n`),
+      `${PREFIX}timeouts.boot: 240 has no unit; write a duration with its unit, such as "300 ms", "40 s" or "2 min" (for example "240 s")${SUFFIX}`,
+    );
+    expect.equal(
+      problem(`${valid}timeouts: { boot: 4 fortnights }\n`),
+      `${PREFIX}timeouts.boot: '4 fortnights' is not a duration with its unit, such as "300 ms", "40 s" or "2 min"${SUFFIX}`,
+    );
+    expect.equal(
+      parseLabFile(`${valid}timeouts: { boot: 4 min, kdCommand: 1.5 s }\n`, FILE).data.timeouts.kdCommand,
+      1500,
     );
     expect.equal(
       problem(valid.replace('192.168.50.1', '192.168.50')),
@@ -351,7 +359,6 @@ describe('a lab file', () => {
   it('of the embedded lab must declare a guest for each VM and nothing for VMs it lacks', () => {
     const embedded = `kind: embedded
 name: e
-clock: { factor: 1000 }
 hosts: [{ name: lab-01 }]
 vms:
   - { name: win11-a, baseline: baseline, guestCredential: { user: Administrator, password: { file: pw } } }

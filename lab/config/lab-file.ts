@@ -12,6 +12,7 @@ import { dirname, isAbsolute, resolve, win32 } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
+import { Duration } from './duration.js';
 import { EmbeddedDeclaration, GuestTool } from './embedded.js';
 import { formatSchemaIssues } from './zod-errors.js';
 
@@ -242,22 +243,21 @@ export const DebuggerConfig = z.strictObject({
 });
 export type DebuggerConfig = z.infer<typeof DebuggerConfig>;
 
-const seconds = z.number().positive();
-/** Timeouts in seconds of lab time. */
+/** Timeouts: durations with their unit in the file, lab milliseconds once read. */
 export const Timeouts = z.strictObject({
-  boot: seconds.default(180),
-  shutdown: seconds.default(120),
-  restore: seconds.default(120),
-  readiness: seconds.default(300),
-  guestCommand: seconds.default(120),
-  hostOperation: seconds.default(120),
-  kdConnect: seconds.default(120),
-  kdCommand: seconds.default(60),
+  boot: Duration.default(180_000),
+  shutdown: Duration.default(120_000),
+  restore: Duration.default(120_000),
+  readiness: Duration.default(300_000),
+  guestCommand: Duration.default(120_000),
+  hostOperation: Duration.default(120_000),
+  kdConnect: Duration.default(120_000),
+  kdCommand: Duration.default(60_000),
   /** How long one break-in strategy is given to stop the target before the next is tried. */
-  kdBreakIn: seconds.default(10),
-  bugcheck: seconds.default(300),
+  kdBreakIn: Duration.default(10_000),
+  bugcheck: Duration.default(300_000),
   /** A scenario's time budget, past which the watchdog stops it (a `@budget:<duration>` tag overrides it). */
-  scenario: seconds.default(7200),
+  scenario: Duration.default(7_200_000),
 });
 export type Timeouts = z.infer<typeof Timeouts>;
 
@@ -281,11 +281,17 @@ export const HypervLabFile = z.strictObject({
 export const EmbeddedLabFile = z.strictObject({
   kind: z.literal('embedded'),
   ...common,
-  /** How fast lab time runs: `factor` lab ms per wall ms; `graceMs` the least wall time any timeout gets. */
-  clock: z.strictObject({
-    factor: z.number().positive().max(100_000),
-    graceMs: z.number().int().min(0).default(3000),
-  }),
+  /**
+   * The embedded lab's time is virtual (lab/clock.ts); `wallBudget` is the least wall time a wait on
+   * another process (a host operation, the debugger) is given before it counts as a lab fault.
+   */
+  clock: z
+    .strictObject({
+      wallBudget: Duration.default(30_000),
+      /** Wall ms the host spends per lab ms (0): only tests of a host slow in wall time set it. */
+      pace: z.number().min(0).max(1).default(0),
+    })
+    .default({ wallBudget: 30_000, pace: 0 }),
   /** The simulated guests and the lab faults they inject. */
   embedded: EmbeddedDeclaration,
 });

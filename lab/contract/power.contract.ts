@@ -42,14 +42,14 @@ describe('a VM', () => {
   it('restarted hard is Running again and becomes ready within the readiness timeout', async () => {
     await running(t.vm);
     expect.equal((await t.vm.restart()).state, 'Running');
-    const timeoutMs = t.lab.timeouts.readiness * 1000;
+    const timeoutMs = t.lab.timeouts.readiness;
     const ready = await t.vm.waitUntilReady({ timeoutMs });
     expect.match(ready.heartbeat, /^Ok/);
   });
 
   it('that is already ready is found ready in a fraction of the readiness timeout', async () => {
     await runningAndReady(t.vm);
-    const timeoutMs = t.lab.timeouts.readiness * 1000;
+    const timeoutMs = t.lab.timeouts.readiness;
     const ready = await t.vm.waitUntilReady({ timeoutMs });
     expect.ok(ready.waitedMs < timeoutMs / 2, `waited ${ready.waitedMs} lab ms of ${timeoutMs}`);
   });

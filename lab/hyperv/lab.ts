@@ -5,7 +5,7 @@
  * which debugger executable the lab's debuggers run, it is given (lab/compose.ts decides).
  */
 import type { z } from 'zod';
-import { formatLabDuration, type LabClock, scaledClock } from '../clock.js';
+import { formatLabDuration, type LabClock, wallClock } from '../clock.js';
 import type { DriverConfig, HostConfig, LabFile, Timeouts, VmConfig } from '../config/lab-file.js';
 import { Redactor, resolveSecret, type SecretContext } from '../config/secrets.js';
 import { formatZodIssues } from '../config/zod-errors.js';
@@ -120,7 +120,10 @@ export class HypervLab implements Lab {
     this.name = data.name;
     this.kind = data.kind;
     this.timeouts = data.timeouts;
-    this.clock = data.kind === 'embedded' ? scaledClock(data.clock) : scaledClock({ factor: 1 });
+    // The embedded lab's time is virtual and shared with its host processes (lab/sim/shared-time.ts).
+    // The composition root decides the clock with the processes: the embedded lab's time is virtual
+    // and shared with its host processes (lab/sim/shared-time.ts); a real lab's is the wall clock.
+    this.clock = options.wiring.clock ?? wallClock();
     this.secrets = { baseDir: file.dir, env: options.env ?? process.env, redactor: this.redactor };
     this.wiring = options.wiring;
     for (const hostConfig of data.hosts) {
@@ -309,7 +312,7 @@ export class LabHost implements Host {
     attempt: number,
     options: RunOptions,
   ): Promise<OperationResult<N>> {
-    const timeoutMs = options.timeoutMs ?? this.lab.timeouts.hostOperation * 1000;
+    const timeoutMs = options.timeoutMs ?? this.lab.timeouts.hostOperation;
     const started = performance.now();
     let stdout = '';
     let stderr = '';
@@ -393,7 +396,7 @@ export class HypervVm implements Vm {
     return this.step(`Start ${this.describe()}`, async () =>
       toStatus(
         await this.host.run('Start-VM', { vmName: this.name }, this.describe(), {
-          timeoutMs: this.lab.timeouts.boot * 1000,
+          timeoutMs: this.lab.timeouts.boot,
         }),
       ),
     );
@@ -410,11 +413,11 @@ export class HypervVm implements Vm {
             turnOff: options.turnOff ?? false,
             // The shutdown gets half the operation's time; a guest that has not shut down by then
             // (stopped in the debugger, at a bug check) is turned off in the other half.
-            forceSeconds: this.lab.clock.wallTimeout(this.lab.timeouts.shutdown * 1000) / 2000,
+            forceSeconds: this.lab.clock.wallTimeout(this.lab.timeouts.shutdown) / 2000,
           },
           this.describe(),
           {
-            timeoutMs: this.lab.timeouts.shutdown * 1000,
+            timeoutMs: this.lab.timeouts.shutdown,
           },
         ),
       ),
@@ -425,7 +428,7 @@ export class HypervVm implements Vm {
     return this.step(`Restart ${this.describe()}`, async () =>
       toStatus(
         await this.host.run('Restart-VM', { vmName: this.name }, this.describe(), {
-          timeoutMs: this.lab.timeouts.boot * 1000,
+          timeoutMs: this.lab.timeouts.boot,
         }),
       ),
     );
@@ -460,7 +463,7 @@ export class HypervVm implements Vm {
           { vmName: this.name, checkpointName: name },
           this.describe(),
           {
-            timeoutMs: this.lab.timeouts.restore * 1000,
+            timeoutMs: this.lab.timeouts.restore,
           },
         ),
       ),
@@ -480,7 +483,7 @@ export class HypervVm implements Vm {
    * fails at once instead of after the whole timeout.
    */
   waitUntilReady(options: { timeoutMs?: number } = {}): Promise<ReadyReport> {
-    const timeoutMs = options.timeoutMs ?? this.lab.timeouts.readiness * 1000;
+    const timeoutMs = options.timeoutMs ?? this.lab.timeouts.readiness;
     return this.step(`Wait until ${this.describe()} is ready`, async () => {
       const clock = this.lab.clock;
       const started = clock.now();
@@ -618,7 +621,7 @@ export class HypervGuest implements Guest {
         `A guest command for ${this.describe()} was empty; name the program to run.`,
       );
     }
-    const timeoutMs = options.timeoutMs ?? this.vm.lab.timeouts.guestCommand * 1000;
+    const timeoutMs = options.timeoutMs ?? this.vm.lab.timeouts.guestCommand;
     const shown = command.join(' ');
     return this.vm.lab.currentNarrator.step(`Run '${shown}' in ${this.describe()}`, async () => {
       const r = await this.vm.host.run(
@@ -626,7 +629,7 @@ export class HypervGuest implements Guest {
         { ...this.base, file, arguments: args, timeoutSeconds: timeoutMs / 1000 },
         this.describe(),
         // The guest stops the program at its limit; the host operation gets time to say so.
-        { timeoutMs: timeoutMs + this.vm.lab.timeouts.hostOperation * 1000, retry: COMMAND_RETRY },
+        { timeoutMs: timeoutMs + this.vm.lab.timeouts.hostOperation, retry: COMMAND_RETRY },
       );
       const result: GuestCommandResult = {
         command: [...command],
@@ -648,7 +651,7 @@ export class HypervGuest implements Guest {
 
   /** A copy may move a kernel dump of gigabytes: five host operations' time unless told otherwise. */
   private copyTimeout(options: { timeoutMs?: number }): number {
-    return options.timeoutMs ?? this.vm.lab.timeouts.hostOperation * 1000 * 5;
+    return options.timeoutMs ?? this.vm.lab.timeouts.hostOperation * 5;
   }
 
   async copyIn(hostPath: string, guestPath: string, options: { timeoutMs?: number } = {}): Promise<void> {
@@ -668,7 +671,7 @@ export class HypervGuest implements Guest {
 
   reboot(options: { timeoutMs?: number } = {}): Promise<ReadyReport> {
     const lab = this.vm.lab;
-    const timeoutMs = options.timeoutMs ?? lab.timeouts.boot * 1000;
+    const timeoutMs = options.timeoutMs ?? lab.timeouts.boot;
     return lab.currentNarrator.step(`Reboot ${this.describe()}`, async () => {
       const clock = lab.clock;
       const started = clock.now();
@@ -758,7 +761,7 @@ export class HypervGuest implements Guest {
       { ...this.base, directory, count, kind },
       this.describe(),
       // Tens of thousands of items take longer than one guest command.
-      { timeoutMs: this.vm.lab.timeouts.guestCommand * 1000 * 10 },
+      { timeoutMs: this.vm.lab.timeouts.guestCommand * 10 },
     );
     return r.created;
   }

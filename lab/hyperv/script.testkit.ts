@@ -29,13 +29,12 @@ export function dataOf(hereString: string): unknown {
 }
 
 /**
- * The embedded lab file with lab time at wall speed and no grace (a guest shutdown then takes its
- * real 10 s), written into `dir`; secret files are referenced by absolute path.
+ * The embedded lab file with its host paced at wall speed (a guest shutdown then takes its real
+ * 10 s), written into `dir`; secret files are referenced by absolute path.
  */
 export function wallSpeedLab(dir: string): string {
   const text = readFileSync(paths.embeddedLab, 'utf8')
-    .replace(/factor: \d+/, 'factor: 1')
-    .replace(/graceMs: \d+/, 'graceMs: 0')
+    .replace(/wallBudget: .*/, 'wallBudget: 30 s\n  pace: 1')
     .replaceAll(
       'embedded.secrets/guest-password',
       join(paths.root, 'lab', 'labs', 'embedded.secrets', 'guest-password'),

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { scaledClock } from '../clock.js';
+import { virtualClock } from '../clock.js';
 import { Redactor } from '../config/secrets.js';
 import { LabCompromisedError } from '../errors.js';
 import { embeddedDebuggerCommand } from '../sim/launch.js';
@@ -50,12 +50,12 @@ describe("kd's lifetime", () => {
       [
         `import { KdSession } from '${at('lab/kd/session.ts')}';`,
         `import { embeddedDebuggerCommand } from '${at('lab/sim/launch.ts')}';`,
-        `import { scaledClock } from '${at('lab/clock.ts')}';`,
+        `import { wallClock } from '${at('lab/clock.ts')}';`,
         `import { Redactor } from '${at('lab/config/secrets.ts')}';`,
         'const kd = KdSession.start({',
         "  subject: 'a parent that dies', executable: embeddedDebuggerCommand(),",
         "  connection: { kind: 'net', hostIp: '127.0.0.98', port: 50098, key: '1.2.3.4' },",
-        "  clock: scaledClock(), redactor: new Redactor(), verifierPolicy: () => 'b',",
+        "  clock: wallClock(), redactor: new Redactor(), verifierPolicy: () => 'b',",
         '});',
         "setTimeout(() => console.log('kd ' + kd.pid), 500);",
         'setInterval(() => {}, 1000);',
@@ -84,7 +84,7 @@ describe("kd's lifetime", () => {
       subject: "VM 'nobody-home'",
       executable: embeddedDebuggerCommand(),
       connection: { kind: 'net', hostIp: '127.0.0.97', port: 50_097, key: '1.2.3.4' },
-      clock: scaledClock({ factor: 1000, graceMs: 300 }),
+      clock: virtualClock({ wallBudgetMs: 300 }),
       redactor: new Redactor(),
       verifierPolicy: () => 'b',
       timeouts: { noTargetMs: 60_000, connectMs: 1e9 },
@@ -126,7 +126,7 @@ describe("kd's lifetime", () => {
       executable: { file: process.execPath, leadingArgs: ['-e', stand, '--'] },
       connection: { kind: 'dump', path: 'C:\\Dumps\\été.dmp' },
       outputEncoding: 'windows-1252',
-      clock: scaledClock({ factor: 1000, graceMs: 3000 }),
+      clock: virtualClock({ wallBudgetMs: 3000 }),
       redactor: new Redactor(),
       verifierPolicy: () => 'b',
     });

@@ -2,7 +2,7 @@ import { strict as expect } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { scaledClock } from '../clock.js';
+import { virtualClock } from '../clock.js';
 import { debuggerCommand } from '../compose.js';
 import { parseLabFile, Timeouts } from '../config/lab-file.js';
 import { Redactor } from '../config/secrets.js';
@@ -15,7 +15,7 @@ const embedded = parseLabFile(readFileSync(paths.embeddedLab, 'utf8'), paths.emb
 function labOf(file = embedded) {
   return {
     file,
-    clock: scaledClock({ factor: 1000 }),
+    clock: virtualClock(),
     redactor: new Redactor(),
     timeouts: Timeouts.parse({}),
     debuggerExecutable: () => debuggerCommand(file),

@@ -79,10 +79,10 @@ function common(lab: LabView, subject: string, request: DebuggerRequest) {
     redactor: lab.redactor,
     verifierPolicy: verifierPolicyOf(lab, request),
     timeouts: {
-      connectMs: lab.timeouts.kdConnect * 1000,
-      commandMs: lab.timeouts.kdCommand * 1000,
-      stopMs: lab.timeouts.bugcheck * 1000,
-      breakInMs: lab.timeouts.kdBreakIn * 1000,
+      connectMs: lab.timeouts.kdConnect,
+      commandMs: lab.timeouts.kdCommand,
+      stopMs: lab.timeouts.bugcheck,
+      breakInMs: lab.timeouts.kdBreakIn,
     },
   };
 }

@@ -1,7 +1,7 @@
 /** KDNET after a checkpoint restore: both ways a lab file can choose, and the probe that recommends one. */
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
-import { scaledClock } from '../clock.js';
+import { virtualClock } from '../clock.js';
 import { LabCompromisedError } from '../errors.js';
 import type { KdEvent } from './port.js';
 import { probeAfterRestore, rearmAfterRestore } from './restore.js';
@@ -21,7 +21,7 @@ function guest(rearms: 'by-itself' | 'after-restart' | 'never') {
   };
 }
 
-const clock = scaledClock({ factor: 1000 });
+const clock = virtualClock({ wallBudgetMs: 1000 });
 const common = { subject: "VM 'win11-a'", checkpoint: 'driverlab-debug-baseline', timeoutMs: 60_000, clock };
 
 describe('KDNET after a checkpoint restore', () => {

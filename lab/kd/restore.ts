@@ -6,7 +6,11 @@
  * — or `reboot` — the guest is restarted after the restore, and the debugger waits for that boot.
  * `probeAfterRestore` tries both on a VM and recommends one (`driverlab doctor --lab`).
  */
-import { formatLabDuration, type LabClock } from '../clock.js';
+import { formatLabDuration, type LabClock, wallSleep } from '../clock.js';
+
+/** How often a wait for the debugger's connection looks again, in wall milliseconds. */
+const LOOK_WALL_MS = 2;
+
 import { LabCompromisedError } from '../errors.js';
 import type { KdEvent } from './port.js';
 
@@ -48,10 +52,13 @@ async function connects(
   timeoutMs: number,
   clock: LabClock,
 ): Promise<boolean> {
-  const deadline = clock.now() + timeoutMs;
+  // A wait on the debugger process, not on lab time: bounded in wall time by the clock (exactly the
+  // lab time on a real lab; the embedded lab's wall budget on its virtual time).
+  const budget = clock.wallTimeout(timeoutMs);
+  const started = performance.now();
   while (!connectedSince(session, from)) {
-    if (clock.now() >= deadline) return false;
-    await clock.sleep(Math.min(500, Math.max(1, timeoutMs / 20)));
+    if (performance.now() - started >= budget) return false;
+    await wallSleep(LOOK_WALL_MS);
   }
   return true;
 }

@@ -239,15 +239,14 @@ export class KdSession implements Debugger {
   /**
    * Watches the debugger for `labMs` of lab time and says whether it stayed without a connection
    * (true) — for a scenario that expects the debugger never to connect, such as one with a wrong
-   * key. A positive wait gets the clock's grace (a loaded machine must not fail it); this one waits
-   * the lab time with a small floor instead: what can go wrong by waiting less is a connection
-   * that comes later, and the floor keeps the window well above a loaded machine's scheduling
-   * delays on a fast embedded clock. On a real lab (factor 1) it is exactly the lab time.
+   * key. It watches for the clock's wallWatch window: on a real lab exactly the lab time; on the
+   * embedded lab's virtual time a short window, since what can go wrong by watching less is only a
+   * connection that comes later, and a wrong key never connects at all.
    */
   async staysDisconnected(labMs: number): Promise<boolean> {
     this.throwIfDead('watching for a connection');
     if (this.current !== 'disconnected' && this.current !== 'rebooting') return false;
-    const wallMs = Math.max(labMs / this.clock.factor, Math.min(this.clock.graceMs, QUIET_FLOOR_MS));
+    const wallMs = this.clock.wallWatch(labMs);
     const quiet = new Error('no connection');
     try {
       const doing = 'watching for a connection';
@@ -992,8 +991,5 @@ export class KdSession implements Debugger {
 }
 
 class StopTimeout extends Error {}
-
-/** The least wall time staysDisconnected watches on a fast embedded clock. */
-const QUIET_FLOOR_MS = 500;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

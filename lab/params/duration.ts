@@ -23,15 +23,22 @@ const UNITS: Readonly<Record<string, number>> = {
 /** The pattern a duration parameter matches in a step (the number and its unit). */
 export const DURATION_PATTERN = '\\d+(?:\\.\\d+)? ?(?:ms|milliseconds?|s|sec|seconds?|min|minutes?|h|hours?)';
 
-/** "2 min" → 120000 (lab ms); anything else is a configuration error that says how to write one. */
-export function parseDuration(text: string): number {
+/** "2 min" → 120000 (lab ms), or null when the text is not a positive number and a unit. */
+export function readDuration(text: string): number | null {
   const m = /^(\d+(?:\.\d+)?) ?([a-z]+)$/i.exec(text.trim());
   const factor = m ? UNITS[(m[2] ?? '').toLowerCase()] : undefined;
   const amount = Number(m?.[1]);
-  if (!m || factor === undefined || !Number.isFinite(amount) || amount <= 0) {
+  if (!m || factor === undefined || !Number.isFinite(amount) || amount <= 0) return null;
+  return Math.round(amount * factor);
+}
+
+/** "2 min" → 120000 (lab ms); anything else is a configuration error that says how to write one. */
+export function parseDuration(text: string): number {
+  const ms = readDuration(text);
+  if (ms === null) {
     throw new ConfigurationError(
       `'${text}' is not a duration a step can wait for; write a positive number and a unit, such as "500 ms", "40 s", "2 min" or "1 h".`,
     );
   }
-  return Math.round(amount * factor);
+  return ms;
 }

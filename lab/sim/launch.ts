@@ -12,10 +12,12 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
+import { type VirtualClock, virtualClock } from '../clock.js';
 import { projectRoot } from '../paths.js';
 import { writeAtomically } from '../util/files.js';
 import type { ProcessCommand } from '../wiring.js';
 import { embeddedShellIsPwsh, standInShellCommand } from './pwsh/launch.js';
+import { TimeFile } from './shared-time.js';
 
 /** The embedded lab's two processes: the simulated Hyper-V host and the simulated debugger. */
 export type SimEntry = 'host' | 'kd';
@@ -102,18 +104,43 @@ export const embeddedStateDir = join(tmpdir(), 'driverlab-embedded');
 /**
  * The command that starts the embedded lab host in place of pwsh, for one lab file and worker.
  *
- * Each call names a new state file (owned by this process, by pid): the host processes one lab
- * session starts — the first, and any the adapter starts after a timeout or a crash — keep the
+ * Each call names a new state file (owned by this process, by pid) and the session's time file:
+ * the host processes one lab session starts — the first, and any the adapter starts after a timeout or a crash — keep the
  * same simulated VMs in it.
  */
-export function embeddedHostCommand(labFile: string, workerIndex: number): ProcessCommand {
+export function embeddedHostCommand(
+  labFile: string,
+  workerIndex: number,
+  session: EmbeddedSession = embeddedSession(),
+): ProcessCommand {
   const state = join(embeddedStateDir, `lab-${process.pid}-${randomBytes(6).toString('hex')}.json`);
   // DRIVERLAB_EMBEDDED_SHELL=pwsh: a real pwsh runs the scripts, the stand-in Hyper-V module answers.
-  if (embeddedShellIsPwsh()) return standInShellCommand(labFile, state);
+  if (embeddedShellIsPwsh()) return standInShellCommand(labFile, state, process.env, session.timePath);
   return {
     file: process.execPath,
-    leadingArgs: [ensureSimBundle('host'), `--lab=${labFile}`, `--worker=${workerIndex}`, `--state=${state}`],
+    leadingArgs: [
+      ensureSimBundle('host'),
+      `--lab=${labFile}`,
+      `--worker=${workerIndex}`,
+      `--state=${state}`,
+      `--time=${session.timePath}`,
+    ],
   };
+}
+
+/** One embedded lab session: the file of its shared lab time (lab/sim/shared-time.ts). */
+export interface EmbeddedSession {
+  timePath: string;
+}
+
+/** A new embedded lab session, owned by this process (by pid): its file is removed once it is gone. */
+export function embeddedSession(): EmbeddedSession {
+  return { timePath: join(embeddedStateDir, `lab-${process.pid}-${randomBytes(6).toString('hex')}.time`) };
+}
+
+/** The harness's clock for an embedded lab session: virtual lab time, shared with its host processes. */
+export function embeddedLabClock(session: EmbeddedSession, wallBudgetMs: number): VirtualClock {
+  return virtualClock({ store: new TimeFile(session.timePath), wallBudgetMs });
 }
 
 /** The command that starts the simulated debugger in place of kd.exe; kd's own arguments follow. */

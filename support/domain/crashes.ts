@@ -115,7 +115,7 @@ export class Crashes {
   /** A debugger is attached: the bug check stops the VM in it, where the crash is examined. */
   private async stoppedInDebugger(session: KdSession, during: string, cause: unknown): Promise<CrashRecord> {
     const vm = this.world.vm;
-    const timeoutMs = this.world.lab.timeouts.bugcheck * 1000;
+    const timeoutMs = this.world.lab.timeouts.bugcheck;
     const stop = await session.waitForStop({ timeoutMs });
     if (stop?.kind !== 'bugcheck') {
       throw new LabCompromisedError(
@@ -141,7 +141,7 @@ export class Crashes {
   private async afterGoingDown(during: string, cause: unknown): Promise<CrashRecord> {
     const lab = this.world.lab;
     const vm = this.world.vm;
-    await vm.waitUntilReady({ timeoutMs: (lab.timeouts.bugcheck + lab.timeouts.boot) * 1000 });
+    await vm.waitUntilReady({ timeoutMs: lab.timeouts.bugcheck + lab.timeouts.boot });
     const clock = lab.clock;
     const deadline = clock.now() + REPORT_WAIT_MS;
     for (;;) {

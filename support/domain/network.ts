@@ -82,7 +82,7 @@ export class Network {
         "The network adapter was removed before the scenario named its miniport driver; start with 'Given {driver} drives the network adapter'.",
       );
     }
-    const limit = this.world.lab.timeouts.guestCommand * 1000;
+    const limit = this.world.lab.timeouts.guestCommand;
     this.world.did(`the adapter of ${driver.binary} was removed`);
     const outcome = await this.world.guest.runBounded(this.removeCommand(driver), limit);
     this.removal = outcome.finished

@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
-import { scaledClock } from '../../clock.js';
+import { virtualClock } from '../../clock.js';
 import { Redactor } from '../../config/secrets.js';
 import { debuggerChildren, noProc } from '../kd.testkit.js';
 import { commandWord, resumingCommand } from '../kd-text.js';
@@ -115,7 +115,7 @@ describe('KdSession replays real kd sessions', () => {
         subject: `the recording '${name}'`,
         executable: { file: process.execPath, leadingArgs: [bundle, file] },
         connection: connectionFor(recording),
-        clock: scaledClock({ factor: 1000, graceMs: 5000 }),
+        clock: virtualClock({ wallBudgetMs: 5000 }),
         redactor: new Redactor(),
         verifierPolicy: () => 'b',
         timeouts: { noTargetMs: 1e12 },

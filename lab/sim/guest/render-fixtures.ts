@@ -10,8 +10,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { virtualClock } from '../../clock.js';
 import { paths } from '../../paths.js';
-import { inProcessVm, type LabVm, manualClock } from '../host/host.testkit.js';
+import { inProcessVm, type LabVm } from '../host/host.testkit.js';
 import { type GuestUnderTest, guestUnderTest, seedFilterGuest } from './guest.testkit.js';
 
 export const RENDERED_DIR = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'rendered');
@@ -42,7 +43,7 @@ async function installed(g: GuestUnderTest, ...drivers: string[]): Promise<void>
 
 /** A VM of the embedded lab on a clock that moves only when the host waits: the same JSON every run. */
 function fixtureVm(lab: string, vm: string): Promise<LabVm> {
-  return inProcessVm(lab, vm, { clock: manualClock(), calendarOrigin: CALENDAR });
+  return inProcessVm(lab, vm, { clock: virtualClock(), calendarOrigin: CALENDAR });
 }
 
 async function events(vm: LabVm, logName: string, ids: number[]): Promise<string> {

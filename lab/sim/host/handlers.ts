@@ -121,7 +121,7 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
     // running when it passes is given up on (exit code -1), and the guest goes on without it.
     const limit = new AbortController();
     const expired = host.time
-      .sleep(p.timeoutSeconds * 1000, limit.signal)
+      .guestSleep(p.timeoutSeconds * 1000, limit.signal)
       .then(() => null)
       .catch(() => null);
     // What the program printed so far: a program stopped at its limit answers with it.

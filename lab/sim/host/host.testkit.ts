@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabClock } from '../../clock.js';
+import type { VirtualClock } from '../../clock.js';
 import { composeLab } from '../../compose.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import type { OperationName, OperationResult } from '../../hyperv/ops/operations.js';
@@ -14,55 +14,6 @@ import type { GuestEvent } from '../../ports.js';
 import type { KernelState } from '../kernel/index.js';
 import { SimHost } from '../model/host.js';
 import { handle } from './handlers.js';
-
-/**
- * A lab clock the test moves. Sleeping moves it too, in order: whenever nothing else is left to
- * run, the clock jumps to the earliest pending wake-up, so concurrent sleeps (a command racing its
- * time limit) end in lab-time order, as on a real clock, without any real waiting.
- */
-export function manualClock(): LabClock & { advance(ms: number): void } {
-  let now = 0;
-  const sleepers: { at: number; wake: () => void }[] = [];
-  let scheduled = false;
-  const wakeNext = (): void => {
-    scheduled = false;
-    sleepers.sort((a, b) => a.at - b.at);
-    const next = sleepers.shift();
-    if (!next) return;
-    now = Math.max(now, next.at);
-    next.wake();
-    schedule();
-  };
-  const schedule = (): void => {
-    if (scheduled || sleepers.length === 0) return;
-    scheduled = true;
-    setImmediate(wakeNext);
-  };
-  return {
-    factor: 1,
-    graceMs: 0,
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        const sleeper = { at: now + ms, wake: resolve };
-        sleepers.push(sleeper);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            const i = sleepers.indexOf(sleeper);
-            if (i >= 0) sleepers.splice(i, 1);
-            reject(signal.reason);
-          },
-          { once: true },
-        );
-        schedule();
-      }),
-    wallTimeout: (ms) => ms,
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
 
 /** The reason an operation cannot be sent from this tree (its script is not here), or false. */
 export function missingScripts(...ops: OperationName[]): string | false {
@@ -99,7 +50,7 @@ const POLL_MS = 1000;
 export async function inProcessVm(
   labFile: string,
   vmName: string,
-  options: { clock?: LabClock; calendarOrigin?: number } = {},
+  options: { clock?: VirtualClock; calendarOrigin?: number } = {},
 ): Promise<LabVm> {
   const host = await SimHost.open({ lab: await loadLabFile(labFile), statePath: null, ...options });
   const op = <N extends OperationName>(name: N, params: object) =>

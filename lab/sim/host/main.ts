@@ -9,7 +9,6 @@
  * host IP and port with a key, or a COM port on a pipe) is reachable by the simulated debugger.
  */
 import { readFileSync } from 'node:fs';
-import { scaledClock } from '../../clock.js';
 import { parseLabFile } from '../../config/lab-file.js';
 import { debugLinkFactory } from '../kdnet/links.js';
 import { runHost } from './run.js';
@@ -51,6 +50,6 @@ process.on('unhandledRejection', (reason) => {
 void runHost({
   lab,
   statePath: argument('state') ?? null,
-  // The link's offer cadence follows the lab clock (only its factor matters there).
-  links: debugLinkFactory(scaledClock(lab.data.clock)),
+  timePath: argument('time') ?? null,
+  links: debugLinkFactory(),
 });

@@ -162,7 +162,7 @@ describe('the host process protocol', () => {
 
   test('stdin closing mid-operation: the host saves and exits cleanly at once', async () => {
     const lab = await labWith((doc) => {
-      (doc.clock as { factor: number }).factor = 1;
+      (doc.clock as { pace: number }).pace = 1;
     });
     const h = hostUnderTest(lab);
     await h.invoke(getVm());

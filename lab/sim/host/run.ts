@@ -18,6 +18,8 @@ import { readHostLine } from './protocol.js';
 export interface HostRunOptions {
   lab: LabFile;
   statePath: string | null;
+  /** The session's shared lab time file (lab/sim/shared-time.ts). */
+  timePath?: string | null;
   links?: DebugLinkFactory;
   input?: NodeJS.ReadableStream;
   out?: (text: string) => void;
@@ -88,7 +90,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
           return;
         }
         try {
-          reply('output', await handle(sim, read.name, read.input.params));
+          reply('output', await sim.operation(() => handle(sim, read.name, read.input.params)));
         } catch (error) {
           reply(
             'error',
@@ -142,6 +144,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
     host = await SimHost.open({
       lab: options.lab,
       statePath: options.statePath,
+      timePath: options.timePath ?? null,
       ...(options.links ? { links: options.links } : {}),
     });
   } catch (error) {

@@ -4,7 +4,6 @@
 import { strict as expect } from 'node:assert';
 import { createSocket } from 'node:dgram';
 import { after, describe, it } from 'node:test';
-import { scaledClock } from '../../clock.js';
 import type { DebugTarget, TargetIdentity } from '../ports.js';
 import { decodeDatagram, encodeDatagram } from './datagram.js';
 import { type HostLinkHandlers, KdnetHostLink, type LinkEnd } from './host.js';
@@ -14,7 +13,6 @@ import { ReliableChannel } from './reliable.js';
 import { KdnetTargetEndpoint } from './target.js';
 
 const KEY = '1.2.3.4';
-const clock = scaledClock({ factor: 1000 });
 
 /** A target that echoes commands; `execute('size N')` answers N bytes. */
 class EchoTarget implements DebugTarget {
@@ -105,7 +103,6 @@ describe('the KDNET link', () => {
       port,
       key: targetKey,
       target: new EchoTarget(),
-      clock,
     });
     await endpoint.start();
     closers.push(() => endpoint.stop());
@@ -200,7 +197,6 @@ describe('the COM pipe link', () => {
     const endpoint = new KdPipeTargetEndpoint({
       pipe: `\\\\.\\pipe\\${name}`,
       target: new EchoTarget(),
-      clock,
     });
     await endpoint.start();
     closers.push(() => endpoint.stop());

@@ -4,14 +4,12 @@
  */
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
-import { scaledClock } from '../../clock.js';
 import type { EffectiveDebugSettings } from '../model/debug-link.js';
 import type { DebugTarget } from '../ports.js';
 import { endpointFor } from './links.js';
 import { KdPipeTargetEndpoint } from './pipe.js';
 import { KdnetTargetEndpoint } from './target.js';
 
-const clock = scaledClock({ factor: 1000 });
 /** Never asked anything: only which endpoint is made is under test. */
 const target = {} as DebugTarget;
 
@@ -36,28 +34,24 @@ function settings(overrides: Partial<EffectiveDebugSettings>): EffectiveDebugSet
 
 describe('the debug link a boot opens', () => {
   it('is KDNET for debugtype NET with host IP, port and key, and nothing without one of them', () => {
-    expect.ok(endpointFor(settings({}), target, clock) instanceof KdnetTargetEndpoint);
-    expect.equal(endpointFor(settings({ key: null }), target, clock), null);
-    expect.equal(endpointFor(settings({ hostip: null }), target, clock), null);
-    expect.equal(endpointFor(settings({ hostip: 'fe80::1' }), target, clock), null);
-    expect.equal(endpointFor(settings({ port: null }), target, clock), null);
+    expect.ok(endpointFor(settings({}), target) instanceof KdnetTargetEndpoint);
+    expect.equal(endpointFor(settings({ key: null }), target), null);
+    expect.equal(endpointFor(settings({ hostip: null }), target), null);
+    expect.equal(endpointFor(settings({ hostip: 'fe80::1' }), target), null);
+    expect.equal(endpointFor(settings({ port: null }), target), null);
   });
 
   it('is the COM port’s pipe for debugtype Serial (COM1 unless debugport says), nothing when the port points nowhere', () => {
     const pipes = { 1: '\\\\.\\pipe\\win11-a_com1', 2: null };
     expect.ok(
-      endpointFor(settings({ debugtype: 'Serial', comPipes: pipes }), target, clock) instanceof
-        KdPipeTargetEndpoint,
+      endpointFor(settings({ debugtype: 'Serial', comPipes: pipes }), target) instanceof KdPipeTargetEndpoint,
     );
-    expect.equal(
-      endpointFor(settings({ debugtype: 'Serial', debugport: 2, comPipes: pipes }), target, clock),
-      null,
-    );
-    expect.equal(endpointFor(settings({ debugtype: 'Serial' }), target, clock), null);
+    expect.equal(endpointFor(settings({ debugtype: 'Serial', debugport: 2, comPipes: pipes }), target), null);
+    expect.equal(endpointFor(settings({ debugtype: 'Serial' }), target), null);
   });
 
   it('is nothing for a local, 1394 or USB debugger', () => {
     for (const debugtype of ['Local', '1394', 'USB'] as const)
-      expect.equal(endpointFor(settings({ debugtype }), target, clock), null);
+      expect.equal(endpointFor(settings({ debugtype }), target), null);
   });
 });

@@ -14,7 +14,7 @@
  * points nowhere) opens a link nothing can attach to: the kernel runs with debugging on, and a
  * debugger waits for it, printing "Waiting to reconnect...", as it would on a real lab.
  */
-import type { LabClock } from '../../clock.js';
+
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from '../model/debug-link.js';
 import type { DebugTarget } from '../ports.js';
 import type { TargetEndpoint } from './endpoint.js';
@@ -30,20 +30,16 @@ const unreachable: DebugLink = {
 };
 
 /** Which endpoint a boot's debug settings make, or null when no debugger can reach it. */
-export function endpointFor(
-  settings: EffectiveDebugSettings,
-  target: DebugTarget,
-  clock: LabClock,
-): TargetEndpoint | null {
+export function endpointFor(settings: EffectiveDebugSettings, target: DebugTarget): TargetEndpoint | null {
   if (settings.debugtype === 'NET') {
     const { hostip, port, key } = settings;
     if (hostip === null || parseIpv4(hostip) === null || port === null || !key) return null;
-    return new KdnetTargetEndpoint({ hostIp: hostip, port, key, target, clock });
+    return new KdnetTargetEndpoint({ hostIp: hostip, port, key, target });
   }
   if (settings.debugtype === 'Serial') {
     const com = settings.debugport ?? 1;
     const pipe = com === 1 || com === 2 ? settings.comPipes[com] : null;
-    return pipe ? new KdPipeTargetEndpoint({ pipe, target, clock }) : null;
+    return pipe ? new KdPipeTargetEndpoint({ pipe, target }) : null;
   }
   return null;
 }
@@ -75,10 +71,10 @@ class EndpointLink implements DebugLink {
 }
 
 /** The factory the embedded host plugs into its VMs (lab/sim/host/main.ts). */
-export function debugLinkFactory(clock: LabClock): DebugLinkFactory {
+export function debugLinkFactory(): DebugLinkFactory {
   return {
     open(vm, settings) {
-      const endpoint = endpointFor(settings, vm.target, clock);
+      const endpoint = endpointFor(settings, vm.target);
       return endpoint ? new EndpointLink(endpoint) : unreachable;
     },
   };

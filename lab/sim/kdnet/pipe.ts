@@ -12,7 +12,6 @@ import { existsSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LabClock } from '../../clock.js';
 import type { DebugTarget } from '../ports.js';
 import { EndpointBase, type GoingDownReason } from './endpoint.js';
 import {
@@ -145,7 +144,6 @@ export interface KdPipeTargetOptions {
   /** The pipe name, or `\\.\pipe\NAME` as Set-VMComPort takes it. */
   pipe: string;
   target: DebugTarget;
-  clock: LabClock;
 }
 
 /** The VM's COM port end of the pipe: connects to the debugger's pipe, retrying until it is there. */
@@ -184,7 +182,7 @@ export class KdPipeTargetEndpoint extends EndpointBase<{ socket: Socket; server:
     if (this.connecting && !this.connecting.signal.aborted) return;
     const controller = new AbortController();
     this.connecting = controller;
-    void repeatEveryOffer(this.options.clock, controller.signal, async () => {
+    void repeatEveryOffer(controller.signal, async () => {
       if (this.session || this.down || !this.running) return true;
       const socket = await this.tryConnect();
       if (!socket) return false;

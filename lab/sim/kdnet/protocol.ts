@@ -31,17 +31,15 @@
  *      JSON with no key, no acknowledgement and no keepalive (a serial line has none of these;
  *      the stream closing is the only loss signal).
  *
- * The link's timers are wall time: the datagrams really travel over loopback. Only the target's
- * offer cadence follows the lab clock, because it models a guest behaviour (see target.ts).
+ * The link's timers are wall time, its offers included: the datagrams really travel over loopback,
+ * and none of them moves the lab's virtual time (see offers.ts).
  */
 import { z } from 'zod';
 import type { TargetEvent } from '../ports.js';
 
 /** Wall-time constants of the UDP transport (see the header). */
 export const LINK_TIMING = {
-  /** Lab milliseconds between two offers of a target waiting for its host (KDNET: about 3 s). */
-  offerEveryLabMs: 3000,
-  /** The least wall time between two offers, however fast the lab clock runs. */
+  /** Wall milliseconds between two offers of a target waiting for its host (KDNET: about 3 s of its time). */
   minOfferWallMs: 20,
   /** Wall milliseconds before an unacknowledged datagram is sent again. */
   retransmitWallMs: 25,

@@ -3,13 +3,12 @@
  * `bcdedit /debug on` and NET dbgsettings: it offers itself to hostip:port until a debugger that
  * knows the key answers, then serves the DebugTarget to it (see protocol.ts).
  *
- *   const endpoint = new KdnetTargetEndpoint({ hostIp, port, key, target, clock });
+ *   const endpoint = new KdnetTargetEndpoint({ hostIp, port, key, target });
  *   await endpoint.start();               // at boot
  *   endpoint.notify({ kind: 'bugcheck', text });   // the kernel crashed: kd prints it, then a prompt
  *   await endpoint.stop('reboot');        // at shutdown: kd prints the shutdown text and waits
  */
 import type { RemoteInfo } from 'node:dgram';
-import type { LabClock } from '../../clock.js';
 import type { DebugTarget } from '../ports.js';
 import type { DatagramBody } from './datagram.js';
 import { newNonce } from './datagram.js';
@@ -28,7 +27,6 @@ export interface KdnetTargetOptions {
   port: number;
   key: string;
   target: DebugTarget;
-  clock: LabClock;
   timing?: Partial<LinkTiming>;
 }
 
@@ -86,7 +84,7 @@ export class KdnetTargetEndpoint extends EndpointBase<Session> {
     const controller = new AbortController();
     this.offering = controller;
     this.tid = newNonce();
-    void repeatEveryOffer(this.options.clock, controller.signal, () => {
+    void repeatEveryOffer(controller.signal, () => {
       if (this.session || this.down || !this.socket.isOpen) return true;
       this.socket.send({ v: 1, k: 'offer', tid: this.tid }, this.host);
       return false;

@@ -16,10 +16,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { scaledClock } from '../../clock.js';
+import { virtualClock } from '../../clock.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import { paths } from '../../paths.js';
+import type { DebugTarget } from '../ports.js';
 import { SimHost } from './host.js';
+import { DURATIONS } from './vm.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -36,7 +38,7 @@ describe('the simulated host', () => {
   test('a second host process finds the VMs the first left, lab time continued', async () => {
     const lab = await loadLabFile(paths.embeddedLab);
     const statePath = join(tempDir(), `lab-${process.pid}-0123abcd.json`);
-    const first = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
+    const first = await SimHost.open({ lab, statePath, clock: virtualClock() });
     const vm = first.vm('win11-a');
     ok(vm);
     const credential = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };
@@ -45,7 +47,7 @@ describe('the simulated host', () => {
     await vm.checkpoint('mine');
     await first.save();
     const leftAt = first.time.now();
-    const second = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
+    const second = await SimHost.open({ lab, statePath, clock: virtualClock() });
     const again = second.vm('WIN11-A');
     ok(again);
     equal(again.state.power, 'Off');
@@ -71,7 +73,7 @@ describe('the simulated host', () => {
     const lab = await loadLabFile(paths.embeddedLab);
     const dir = tempDir();
     const statePath = join(dir, `lab-${process.pid}-5a7e5a7e.json`);
-    const host = await SimHost.open({ lab, statePath, clock: scaledClock({ factor: 1000 }) });
+    const host = await SimHost.open({ lab, statePath, clock: virtualClock() });
     const folder = join(dir, `lab-${process.pid}-5a7e5a7e.checkpoints`);
     const vm = host.vm('win11-a');
     ok(vm);
@@ -154,19 +156,23 @@ describe('the simulated host', () => {
   });
 });
 
+/** How many there are (a count the assertions above must not narrow). */
+const count = (list: readonly unknown[]): number => list.length;
+
 describe('the simulated host with a debug link plugged in', () => {
-  test('lets a VM go on by itself: a reboot started in the guest ends, and the link reopens, with no operation asked', async () => {
+  test('lets a VM whose debugger is attached go on by itself: after g on a crash the dump is written, the VM reboots and the link reopens, with no operation asked', async () => {
     const lab = await loadLabFile(paths.embeddedLab);
-    const opened: string[] = [];
+    const opened: DebugTarget[] = [];
     const told: string[] = [];
+    const clock = virtualClock();
     const host = await SimHost.open({
       lab,
       statePath: null,
-      clock: scaledClock({ factor: 1000 }),
+      clock,
       links: {
         open: (vm) => {
-          opened.push(vm.name);
-          return { attached: () => false, notify: (e) => told.push(e.kind), close: () => {} };
+          opened.push(vm.target);
+          return { attached: () => true, notify: (e) => told.push(e.kind), close: () => {} };
         },
       },
     });
@@ -178,12 +184,26 @@ describe('the simulated host with a debug link plugged in', () => {
       await run('bcdedit', '/dbgsettings', 'NET', 'HOSTIP:127.0.0.11', 'PORT:50011', 'KEY:1.2.3.4');
       await run('bcdedit', '/debug', 'on');
       await run('shutdown', '/r', '/t', '0');
+      // Nobody is attached during the shutdown: the VM waits until lab time passes (the harness's wait).
+      clock.advance(120_000);
+      await vm.settle();
+      equal(opened.length, 1, 'the boot with debugging on opened the link');
+      equal(vm.state.phase, 'up');
+      await vm.injectNmi();
+      equal(vm.state.phase, 'frozen', 'the bugcheck stops in the attached debugger');
+      const before = clock.now();
+      await opened[0]?.execute('g');
       await host.save();
-      // 0 s + 10 s shutdown + the boot: about 10 ms of wall time at factor 1000; no operation follows.
-      for (let i = 0; i < 200 && opened.length === 0; i += 1) await new Promise((r) => setTimeout(r, 5));
-      deepStrictEqual(opened, ['win11-a'], 'the boot with debugging on opened the link by itself');
-      for (let i = 0; i < 200 && vm.state.phase !== 'up'; i += 1) await new Promise((r) => setTimeout(r, 5));
+      // No operation follows: the host's own idle steps take it through the dump and the reboot.
+      for (let i = 0; i < 5000 && !(count(opened) === 2 && vm.state.phase === 'up'); i += 1)
+        await new Promise((r) => setTimeout(r, 2));
+      equal(count(opened), 2, 'the reboot after the dump opened the link again');
       equal(vm.state.phase, 'up', 'the boot finished by itself');
+      equal(
+        clock.now() - before,
+        DURATIONS.dump + 40_000,
+        'lab time went on by the dump and the boot exactly',
+      );
     } finally {
       host.stopWaking();
     }

@@ -10,28 +10,32 @@
  * Saving stays cheap however many checkpoints the VMs have: a checkpoint never changes once taken,
  * so each is written once, to its own file in a folder beside the state file, and the state file
  * holds the live VMs only — rewritten only when they changed (merely looking at a VM changes
- * nothing; lab time is kept as a pair of lab and wall time that stays true).
+ * nothing). Lab time itself is the session's time file (lab/sim/shared-time.ts), which outlives
+ * any one host process.
  */
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { type LabClock, scaledClock } from '../../clock.js';
+import { memoryTime, type VirtualClock, virtualClock } from '../../clock.js';
 import type { LabFault } from '../../config/embedded.js';
 import type { EmbeddedLabFileData, LabFile } from '../../config/lab-file.js';
 import { Redactor, resolveSecret } from '../../config/secrets.js';
 import { writeAtomically } from '../../util/files.js';
 import type { GuestEnvironment } from '../guest/guest.js';
+import { TimeFile } from '../shared-time.js';
 import type { DebugLinkFactory } from './debug-link.js';
-import { continuedClock, SimTime } from './time.js';
+import { SimTime } from './time.js';
 import { type CheckpointState, SimVm, type VmSnapshot, type VmState } from './vm.js';
 
 export interface SimHostOptions {
   lab: LabFile;
   /** Where the VMs are kept between host processes; null keeps them in memory only (tests). */
   statePath: string | null;
-  /** The lab clock before continuation (tests pass their own). */
-  clock?: LabClock;
+  /** The lab clock (tests pass their own); without it, virtual time from the time file or from 0. */
+  clock?: VirtualClock;
+  /** The session's shared lab time (lab/sim/shared-time.ts), when the host runs as a process. */
+  timePath?: string | null;
   /** The calendar time (epoch ms) of lab time 0 for a new host; now when absent. */
   calendarOrigin?: number;
   /** The debug link's target ends (lab/sim/kdnet); without it no debugger can attach. */
@@ -44,9 +48,8 @@ type CheckpointEntry = Omit<CheckpointState, 'snapshot'>;
 
 /** What the state file holds. */
 interface HostStateFile {
-  version: 2;
+  version: 3;
   savedAtLab: number;
-  savedAtWall: number;
   calendarOrigin: number;
   vms: Record<string, Omit<VmState, 'checkpoints'> & { checkpoints: CheckpointEntry[] }>;
   /** Operations answered per VM, and the host-shell-dies faults already fired. */
@@ -93,9 +96,8 @@ const VmStateShape = z.looseObject({
 });
 const SnapshotShape = z.looseObject({ power, phase, guest: GuestStateShape });
 const HostStateShape = z.strictObject({
-  version: z.literal(2),
+  version: z.literal(3),
   savedAtLab: z.number(),
-  savedAtWall: z.number(),
   calendarOrigin: z.number(),
   vms: z.record(z.string(), VmStateShape),
   operations: z.record(z.string(), z.number()),
@@ -169,7 +171,7 @@ export function removeOrphanStateFiles(dir: string): void {
     return;
   }
   for (const name of names) {
-    const m = /^lab-(\d+)-[0-9a-f]+(\.json(\.\d+\.tmp)?|\.checkpoints)$/.exec(name);
+    const m = /^lab-(\d+)-[0-9a-f]+(\.json(\.\d+\.tmp)?|\.checkpoints|\.time)$/.exec(name);
     if (!m) continue;
     try {
       process.kill(Number(m[1]), 0);
@@ -179,6 +181,9 @@ export function removeOrphanStateFiles(dir: string): void {
     }
   }
 }
+
+/** Wall milliseconds between two looks for a VM whose debugger waits on its next transition. */
+const IDLE_WAKE_WALL_MS = 2;
 
 export class SimHost {
   readonly vms = new Map<string, SimVm>();
@@ -190,7 +195,10 @@ export class SimHost {
   private readonly writtenCheckpoints = new Set<string>();
   private lastWritten: string | null = null;
   /** The timer that settles the VMs at their next transition (only with a debug link, see armWake). */
-  private wake: { at: number; timer: ReturnType<typeof setTimeout> } | null = null;
+  private wake: ReturnType<typeof setTimeout> | null = null;
+  /** Operations being answered now: the VMs do not go on by themselves meanwhile. */
+  private operating = 0;
+  private readonly timeFile: TimeFile | null;
 
   private constructor(
     private readonly options: SimHostOptions,
@@ -200,12 +208,12 @@ export class SimHost {
     if (data.kind !== 'embedded')
       throw new Error(`the lab file '${options.lab.path}' is not an embedded lab`);
     this.data = data;
-    const base = options.clock ?? scaledClock(data.clock);
-    const offset = saved ? saved.savedAtLab + Math.max(0, Date.now() - saved.savedAtWall) * base.factor : 0;
-    this.time = new SimTime(
-      continuedClock(base, offset),
-      saved?.calendarOrigin ?? options.calendarOrigin ?? Date.now(),
-    );
+    this.timeFile = !options.clock && options.timePath ? new TimeFile(options.timePath) : null;
+    const clock =
+      options.clock ?? virtualClock({ store: this.timeFile ?? memoryTime(), pace: data.clock.pace });
+    // A host process that takes over a session goes on from the lab time its VMs were saved at.
+    if (saved) clock.advanceTo(saved.savedAtLab);
+    this.time = new SimTime(clock, saved?.calendarOrigin ?? options.calendarOrigin ?? Date.now());
     this.operations = saved?.operations ?? {};
     this.shellDeaths = new Set(saved?.shellDeaths ?? []);
   }
@@ -296,34 +304,60 @@ export class SimHost {
   /**
    * With a debug link plugged in, the VMs go on by themselves between operations: a debugger
    * watches the link, not the host's operations, so a dump written after `g`, the reboot that
-   * follows and the link coming back must happen when their lab time comes, not when the next
-   * operation looks. (Without a link nobody can tell the difference, and the VMs settle lazily.)
+   * follows and the link coming back must happen without an operation to look. So when a VM with
+   * a debugger attached has a transition ahead and no operation is being answered, lab time jumps
+   * to that transition: the discrete-event step of lab/clock.ts across the process boundary (the
+   * harness is waiting on the debugger, the debugger on the VM). A VM whose link no debugger has
+   * attached to yet is watched until one does. Without a debugger nobody can tell the difference,
+   * and the VMs settle lazily when an operation looks (docs/adr/0004-virtual-lab-time.md).
    */
   private armWake(): void {
-    if (!this.options.links) return;
-    let due = Number.POSITIVE_INFINITY;
-    for (const vm of this.vms.values()) due = Math.min(due, vm.nextTransitionAt() ?? due);
-    if (this.wake && this.wake.at <= due) return;
-    if (this.wake) clearTimeout(this.wake.timer);
-    this.wake = null;
-    if (!Number.isFinite(due)) return;
-    const wallMs = Math.max(1, Math.ceil((due - this.time.now()) / this.time.clock.factor));
+    if (!this.options.links || this.wake) return;
+    if (![...this.vms.values()].some((vm) => vm.hasOpenLink() && vm.nextTransitionAt() !== null)) return;
     const timer = setTimeout(() => {
       this.wake = null;
-      void this.settleAll();
-    }, wallMs);
+      void this.wakeUp();
+    }, IDLE_WAKE_WALL_MS);
     timer.unref();
-    this.wake = { at: due, timer };
+    this.wake = timer;
   }
 
-  private async settleAll(): Promise<void> {
+  /** The next transition of a VM whose debugger is attached, or null. */
+  private nextWatchedTransition(): number | null {
+    let due: number | null = null;
+    for (const vm of this.vms.values()) {
+      const at = vm.debuggerAttached() ? vm.nextTransitionAt() : null;
+      if (at !== null && (due === null || at < due)) due = at;
+    }
+    return due;
+  }
+
+  private async wakeUp(): Promise<void> {
+    const due = this.operating > 0 ? null : this.nextWatchedTransition();
+    if (due === null) {
+      // An operation is being answered (its end saves, which looks again), or no debugger has
+      // attached yet: look again shortly.
+      if (this.operating === 0) this.armWake();
+      return;
+    }
+    this.time.clock.advanceTo(due);
     for (const vm of this.vms.values()) await vm.settle();
     await this.save();
   }
 
+  /** Answers one operation: meanwhile the VMs do not go on by themselves. */
+  async operation<T>(answer: () => Promise<T>): Promise<T> {
+    this.operating += 1;
+    try {
+      return await answer();
+    } finally {
+      this.operating -= 1;
+    }
+  }
+
   /** Stops settling by itself (the host process is leaving). */
   stopWaking(): void {
-    if (this.wake) clearTimeout(this.wake.timer);
+    if (this.wake) clearTimeout(this.wake);
     this.wake = null;
   }
 
@@ -358,8 +392,7 @@ export class SimHost {
     const body = JSON.stringify({ vms, operations: this.operations, shellDeaths: [...this.shellDeaths] });
     if (body === this.lastWritten && existsSync(path)) return;
     mkdirSync(dirname(path), { recursive: true });
-    // Any lab time with the wall time it was read at: a later host goes on from that pair.
-    const head = `{"version":2,"savedAtLab":${this.time.now()},"savedAtWall":${Date.now()},"calendarOrigin":${this.time.calendarOrigin},`;
+    const head = `{"version":3,"savedAtLab":${this.time.now()},"calendarOrigin":${this.time.calendarOrigin},`;
     writeAtomically(path, head + body.slice(1));
     this.lastWritten = body;
   }

@@ -1,24 +1,14 @@
 /**
- * Time in the simulated lab: lab milliseconds from lab/clock.ts, continued across host processes
- * (the adapter restarts its PowerShell after a timeout; the simulated VMs must not notice), and a
- * calendar so the guest has dates (event times, checkpoint times, boot times).
+ * Time in the simulated lab: lab milliseconds on a virtual clock (lab/clock.ts) — shared with the
+ * harness through the session's time file when the host runs as a process, so lab time survives a
+ * restart of the host process — and a calendar so the guest has dates (event times, checkpoint
+ * times, boot times).
  */
-import type { LabClock } from '../../clock.js';
-
-/** A clock that goes on from `offset` lab ms: lab time survives a restart of the host process. */
-export function continuedClock(base: LabClock, offset: number): LabClock {
-  return {
-    factor: base.factor,
-    graceMs: base.graceMs,
-    now: () => base.now() + offset,
-    sleep: (labMs, signal) => base.sleep(labMs, signal),
-    wallTimeout: (labMs) => base.wallTimeout(labMs),
-  };
-}
+import type { VirtualClock } from '../../clock.js';
 
 export class SimTime {
   constructor(
-    readonly clock: LabClock,
+    readonly clock: VirtualClock,
     /** The calendar time (epoch ms) of lab time 0. */
     readonly calendarOrigin: number,
   ) {}
@@ -37,5 +27,18 @@ export class SimTime {
 
   sleep(labMs: number, signal?: AbortSignal): Promise<void> {
     return this.clock.sleep(labMs, signal);
+  }
+
+  /**
+   * A wait of the guest itself (a program's run, a command's time limit, a call stalled on the
+   * stopped guest): it stands still while a guest is held stopped in the debugger (see hold).
+   */
+  guestSleep(labMs: number, signal?: AbortSignal): Promise<void> {
+    return this.clock.sleepHeld(labMs, signal);
+  }
+
+  /** Keeps the guests' waits (guestSleep) back while something outside the host decides. */
+  hold(): () => void {
+    return this.clock.hold();
   }
 }

@@ -7,9 +7,9 @@
  */
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { virtualClock } from '../../clock.js';
 import type { LabFault } from '../../config/embedded.js';
 import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/guest.testkit.js';
-import { manualClock } from '../host/host.testkit.js';
 import { readDump } from '../kernel/dump.js';
 import type { DebugTarget, TargetEvent } from '../ports.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';
@@ -37,7 +37,7 @@ async function vmUnderTest(
   options: { faults?: LabFault[]; links?: DebugLinkFactory; diskFull?: boolean } = {},
 ) {
   const g = await guestUnderTest({ diskFull: options.diskFull ?? false });
-  const clock = manualClock();
+  const clock = virtualClock();
   const persisted: number[] = [];
   const vm = new SimVm({
     name: 'win11-a',
@@ -540,7 +540,7 @@ describe('lab faults in the model', () => {
   });
 
   test('slow-boot: a boot takes the fault’s time', async () => {
-    const { vm, clock } = await vmUnderTest({ faults: [{ kind: 'slow-boot', bootSeconds: 600 }] });
+    const { vm, clock } = await vmUnderTest({ faults: [{ kind: 'slow-boot', boot: 600_000 }] });
     await vm.restart();
     clock.advance(599_000);
     equal((await vm.status()).heartbeat, 'NoContact');

@@ -15,7 +15,6 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
-import { scaledClock } from '../../clock.js';
 import { parseLabFile } from '../../config/lab-file.js';
 import type { OperationName } from '../../hyperv/ops/operations.js';
 import { handle } from '../host/handlers.js';
@@ -340,7 +339,8 @@ async function main(): Promise<void> {
   const host = await SimHost.open({
     lab,
     statePath: arg('state'),
-    links: debugLinkFactory(scaledClock(lab.data.clock)),
+    timePath: arg('time'),
+    links: debugLinkFactory(),
   });
   const bridge = new Bridge(host);
   const trace = process.env.DRIVERLAB_STANDIN_TRACE;

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { delimiter, join } from 'node:path';
-import type { ShellCommand } from '../../hyperv/session.js';
 import { projectRoot } from '../../paths.js';
+import type { ProcessCommand } from '../../wiring.js';
 
 export const standInModulePath = join(projectRoot, 'lab', 'sim', 'pwsh');
 
@@ -29,13 +29,15 @@ export function standInShellCommand(
   labFile: string,
   statePath: string,
   env: NodeJS.ProcessEnv = process.env,
-): ShellCommand {
+  timePath: string | null = null,
+): ProcessCommand {
   const modelArgs = [
     '--import',
     'tsx',
     join(standInModulePath, 'bridge.ts'),
     `--lab=${labFile}`,
     `--state=${statePath}`,
+    ...(timePath ? [`--time=${timePath}`] : []),
   ];
   return {
     file: pwshExecutable(env),

@@ -5,15 +5,14 @@
  * must run under the e2e lock (`flock /tmp/dl-e2e.lock …` around npm test or this file).
  *
  * A pwsh round trip costs ~100 ms of wall time where the Node host costs ~5 ms; the embedded lab's
- * clock runs 1000 lab ms per wall ms, so the contract suite's "ready in a fraction of the readiness
- * timeout" would measure pwsh, not the lab. The contract suite therefore runs on a copy of the
- * embedded lab file with a clock factor of 100 (written beside it, removed after).
+ * time is virtual (docs/adr/0004-virtual-lab-time.md), so that costs no lab time and changes no
+ * outcome: the suite runs on the embedded lab file as it is.
  */
 import { strict as expect } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { paths, projectRoot } from '../../paths.js';
 import { pwshExecutable } from './launch.js';
 
@@ -38,19 +37,13 @@ const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
 const env = { ...inherited, DRIVERLAB_EMBEDDED_SHELL: 'pwsh', DRIVERLAB_PWSH: pwsh };
 
 describe('the contract suite and the seed features through pwsh', { skip: probe.status !== 0 }, () => {
-  const slower = join(paths.embeddedLab, '..', `.pwsh-engine-${process.pid}.yaml`);
-  after(() => rmSync(slower, { force: true }));
-
   it('passes the contract suite', () => {
-    const text = readFileSync(paths.embeddedLab, 'utf8');
-    const changed = text.replace(/^(\s*factor:\s*)1000\s*$/m, '$1100');
-    writeFileSync(slower, changed);
     const r = spawnSync(
       process.execPath,
       ['--import', 'tsx', join(projectRoot, 'lab', 'contract', 'run.ts'), '--test-reporter=tap'],
       {
         cwd: projectRoot,
-        env: { ...env, DRIVERLAB_LAB: slower },
+        env: { ...env, DRIVERLAB_LAB: paths.embeddedLab },
         encoding: 'utf8',
         timeout: 900_000,
       },
