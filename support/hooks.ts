@@ -14,7 +14,7 @@ import { detachAll, restoreForScenario, scenarioTranscript } from './debuggers.j
 import { allureNarrator } from './narrator.js';
 import { keepForPostMortem } from './post-mortem.js';
 import { preflight } from './preflight.js';
-import { closeLab, labFilePath, openLab, theLab, workerIndex } from './runtime.js';
+import { closeLab, labFilePath, leaseIndex, openLab, theLab } from './runtime.js';
 import type { LabWorld } from './world.js';
 
 BeforeAll({ name: 'Open the lab' }, async function () {
@@ -72,7 +72,7 @@ Before({ name: 'Describe the scenario for the report' }, async function (this: L
 
 Before({ name: 'Restore the VM to its baseline' }, async function (this: LabWorld) {
   await orRefuse(this, async () => {
-    const vm = theLab().lease(workerIndex());
+    const vm = theLab().lease(leaseIndex(theLab().vms().length));
     // Allure's own `host` label names the machine driverlab runs on; the VM gets a label of its own.
     await allure.label('vm', vm.name);
     // The VM is the worker's lease: which one runs a scenario must not change its history.

@@ -22,6 +22,17 @@ export function workerIndex(): number {
   return Number.isInteger(id) && id >= 0 ? id : 0;
 }
 
+/**
+ * The VM this worker leases: its own, moved on by one VM per retry attempt (DRIVERLAB_ATTEMPT), so
+ * a broken scenario is retried on another VM when the lab has one; workers still never share one.
+ */
+export function leaseIndex(vmCount: number): number {
+  const worker = workerIndex();
+  const attempt = Number(process.env.DRIVERLAB_ATTEMPT ?? '1');
+  const shift = Number.isInteger(attempt) && attempt > 1 ? attempt - 1 : 0;
+  return worker < vmCount ? (worker + shift) % vmCount : worker;
+}
+
 /** The lab file this run uses: DRIVERLAB_LAB when set, else the profile's world parameter. */
 export function labFilePath(parameter: string | undefined, required: boolean): string {
   const chosen = process.env.DRIVERLAB_LAB || parameter || '';

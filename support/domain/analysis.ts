@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { LabCompromisedError } from '../../lab/errors.js';
 import type { Debugger } from '../../lab/kd/port.js';
 import type { AnalyzeResult, CommandKind } from '../../lab/parsers/index.js';
+import { labelAnalysis } from '../report-labels.js';
 import type { LabWorld } from '../world.js';
 import type { CrashRecord } from './crashes.js';
 import { type Parsed, readOutput } from './read.js';
@@ -73,7 +74,10 @@ export class Analysis {
 
   /** `!analyze -v`, once per crash. */
   async analyze(): Promise<AnalyzeResult> {
-    this.analyzed ??= await this.run('!analyze -v', 'analyze');
+    if (this.analyzed === null) {
+      this.analyzed = await this.run('!analyze -v', 'analyze');
+      await labelAnalysis(this.analyzed, this.world.crashes.last?.code ?? 0);
+    }
     return this.analyzed;
   }
 

@@ -9,6 +9,7 @@ import type { DriverConfig } from '../../lab/config/lab-file.js';
 import { ConfigurationError } from '../../lab/errors.js';
 import type { GuestCommandResult } from '../../lab/ports.js';
 import { failed } from '../expectations.js';
+import { labelDriver } from '../report-labels.js';
 import type { LabWorld } from '../world.js';
 
 /** Where driver packages go in the guest. */
@@ -90,6 +91,7 @@ export class Drivers {
       });
     }
     this.installed.set(driver.name, driver);
+    await labelDriver(driver.binary);
   }
 
   /** Installs the driver if needed and starts it. */

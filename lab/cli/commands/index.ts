@@ -3,7 +3,9 @@
  * module in this folder exporting a Command, and one line here.
  */
 import type { Command } from '../command.js';
+import { bucketsCommand } from './buckets.js';
 import { doctorCommand } from './doctor.js';
+import { gateCommand } from './gate.js';
 import { opsCommand } from './ops.js';
 import { parseCommand } from './parse.js';
 import { reportCommand } from './report.js';
@@ -13,6 +15,8 @@ import { stepsCommand } from './steps.js';
 export const commands: readonly Command[] = [
   runCommand,
   reportCommand,
+  gateCommand,
+  bucketsCommand,
   parseCommand,
   opsCommand,
   doctorCommand,

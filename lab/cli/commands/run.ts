@@ -4,11 +4,17 @@
  * HTML report and prints one summary line.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { loadLabFile } from '../../config/lab-file.js';
+import { ConfigurationError } from '../../errors.js';
+import { gatePaths, runGate } from '../../gate/gate.js';
+import { brokenLocations, markFlaky, retryEnv } from '../../gate/retry.js';
+import { verdictLine } from '../../gate/verdict.js';
+import { loadWaivers, markKnownIssues, type Waivers } from '../../gate/waivers.js';
 import { cucumberBin, paths } from '../../paths.js';
 import { formatSummary, type RunSummary, readAllureResults, summarise } from '../../report/allure-results.js';
+import { runContext, writeRunContext } from '../../report/environment.js';
 import { generateHtmlReport } from '../../report/html.js';
 import { type CliIo, type Command, EXIT, positiveInteger, UsageError } from '../command.js';
 
@@ -24,8 +30,6 @@ const CUCUMBER_OPTIONS: ReadonlyMap<string, boolean> = new Map([
   ['--format-options', true],
   ['--name', true],
   ['--order', true],
-  ['--retry', true],
-  ['--retry-tag-filter', true],
   ['--shard', true],
   ['--strict', false],
   ['--no-strict', false],
@@ -45,13 +49,21 @@ Options:
   --parallel N      N Cucumber workers, each leasing its own VM from the lab
   --profile NAME    one of ${PROFILES.join(', ')} (default: hyperv when a lab file is named, else default)
   --no-report       skip the HTML report (results and summary are still written)
+  --retry N         run a broken scenario (the lab failed) again, up to N times, on the next VM;
+                    a failed one is never retried; broken then passed is flaky
+  --db URL          record the run in this PostgreSQL run store (default: reports/run-store;
+                    also $DRIVERLAB_DB)
+  --no-gate         do not record the run or judge it (reports/gate.json)
   -h, --help        this text
 
 Any of these cucumber-js options are passed through: ${[...CUCUMBER_OPTIONS.keys()].filter((o) => o.startsWith('--')).join(', ')}.
 
 Writes reports/allure-results/, reports/cucumber-messages.ndjson, reports/junit.xml,
-reports/summary.json and reports/allure-report/index.html, then prints one summary line.
-Exit code: 0 when every scenario passed, 1 when any failed or broke, 2 for a wrong command line.`;
+reports/summary.json and reports/allure-report/index.html, records the run in the run store,
+judges it by the default gate policy (reports/gate.json, gate.md) and prints one summary line and
+the gate's verdict. A malformed or expired waiver in lab/waivers.yaml stops it before anything runs.
+Exit code: 0 when every scenario passed, 1 when any failed or broke, 2 for a wrong command line or
+a bad waiver.`;
 
 interface RunOptions {
   lab: string | undefined;
@@ -59,6 +71,11 @@ interface RunOptions {
   parallel: number | undefined;
   profile: (typeof PROFILES)[number] | undefined;
   report: boolean;
+  retry: number;
+  db: string | undefined;
+  gate: boolean;
+  /** Feature paths named on the command line (part of passthrough too). */
+  featurePaths: string[];
   passthrough: string[];
 }
 
@@ -69,6 +86,10 @@ function parseRunArgs(args: string[]): RunOptions {
     parallel: undefined,
     profile: undefined,
     report: true,
+    retry: 0,
+    db: undefined,
+    gate: true,
+    featurePaths: [],
     passthrough: [],
   };
   for (let i = 0; i < args.length; i += 1) {
@@ -108,9 +129,21 @@ function parseRunArgs(args: string[]): RunOptions {
       case '--no-report':
         options.report = false;
         break;
+      case '--retry': {
+        const n = value();
+        options.retry = n === '0' ? 0 : positiveInteger('run', 'retry', n);
+        break;
+      }
+      case '--db':
+        options.db = value();
+        break;
+      case '--no-gate':
+        options.gate = false;
+        break;
       default: {
         if (!flag.startsWith('-') || flag === '-') {
           options.passthrough.push(arg);
+          options.featurePaths.push(arg);
           break;
         }
         const takesValue = CUCUMBER_OPTIONS.get(flag);
@@ -137,8 +170,17 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const labArg = options.lab ?? io.env.DRIVERLAB_LAB;
   const lab = labArg ? (isAbsolute(labArg) ? labArg : resolve(io.cwd, labArg)) : undefined;
   // A bad lab file is a configuration error, raised before cucumber or any VM starts.
-  if (lab) await loadLabFile(lab);
+  const labFile = await loadLabFile(lab ?? paths.embeddedLab);
   const profile = options.profile ?? (lab ? 'hyperv' : 'default');
+  // A malformed or expired waiver stops the run before anything runs: exit 2, one sentence.
+  let waivers: Waivers;
+  try {
+    waivers = await loadWaivers(gatePaths.waivers);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    io.stderr(`driverlab run: ${error.message}\n`);
+    return EXIT.usage;
+  }
 
   const cucumber = cucumberBin();
   const cucumberArgs = [cucumber, '--profile', profile];
@@ -148,12 +190,34 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
   const env: NodeJS.ProcessEnv = { ...io.env };
   if (lab) env.DRIVERLAB_LAB = lab;
-  const child = await execa(process.execPath, cucumberArgs, {
+  let child = await execa(process.execPath, cucumberArgs, {
     cwd: paths.root,
     env,
     stdio: 'inherit',
     reject: false,
   });
+  // Honest retries: broken scenarios only, by file:line, into the same results, on the next VM.
+  const dryRun = options.passthrough.includes('--dry-run') || options.passthrough.includes('-d');
+  for (let attempt = 2; attempt <= options.retry + 1 && !dryRun; attempt += 1) {
+    const broken = await brokenLocations(paths.allureResults).catch(() => []);
+    if (broken.length === 0) break;
+    io.stdout(`driverlab: attempt ${attempt} of ${broken.length} broken scenario(s): ${broken.join(' ')}\n`);
+    const keep = options.passthrough.filter((a) => !options.featurePaths.includes(a));
+    child = await execa(process.execPath, [cucumber, '--profile', profile, ...keep, ...broken], {
+      cwd: paths.root,
+      env: { ...env, ...retryEnv(attempt) },
+      stdio: 'inherit',
+      reject: false,
+    });
+  }
+  if (options.retry > 0) await markFlaky(paths.allureResults).catch(() => []);
+  await markKnownIssues(paths.allureResults, waivers).catch(() => []);
+  const complete =
+    !dryRun && !options.tags && options.featurePaths.length === 0 && !options.passthrough.includes('--name');
+  const context = await runContext(labFile, { profile, tags: options.tags ?? null, complete }, io.env);
+  await writeRunContext(context, paths.allureResults, gatePaths.context).catch((error: unknown) =>
+    io.stderr(`driverlab: the run's environment could not be written (${String(error)}).\n`),
+  );
 
   const { results, unreadable } = await readAllureResults(paths.allureResults);
   for (const u of unreadable)
@@ -164,7 +228,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
   let reportNote = 'no HTML report (--no-report)';
   if (options.report) {
     try {
-      const index = await generateHtmlReport({ results: paths.allureResults, output: paths.allureReport });
+      // History only from complete runs of a profile meant for it, never from a dry run or a subset.
+      const history = complete && (profile === 'nightly' || profile === 'gating');
+      const index = await generateHtmlReport({
+        results: paths.allureResults,
+        output: paths.allureReport,
+        history,
+      });
       reportNote = `report: ${relative(index)}`;
     } catch (error) {
       io.stderr(`driverlab: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -172,6 +242,31 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
   }
   io.stdout(`driverlab: ${formatSummary(summary)}; ${reportNote}\n`);
+  if (options.gate && !dryRun && summary.total > 0) {
+    try {
+      const verdict = await runGate({
+        results: paths.allureResults,
+        summary: paths.summary,
+        context: gatePaths.context,
+        policyFile: undefined,
+        waiversFile: gatePaths.waivers,
+        baselineId: null,
+        db: options.db ?? (io.env.DRIVERLAB_DB || undefined),
+        storeDir: gatePaths.store,
+        record: true,
+        out: {
+          json: gatePaths.json,
+          markdown: gatePaths.markdown,
+          report: join(paths.allureReport, 'index.html'),
+        },
+      });
+      io.stdout(`driverlab ${verdictLine(verdict)}; reports/gate.md\n`);
+    } catch (error) {
+      io.stderr(
+        `driverlab: the run could not be recorded or judged: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    }
+  }
 
   const clean = summary.failed + summary.broken + summary.unknown === 0 && unreadable.length === 0;
   return child.exitCode === 0 && clean ? EXIT.ok : EXIT.problem;

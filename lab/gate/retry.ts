@@ -1,0 +1,52 @@
+/**
+ * Honest retries (`driverlab run --retry N`): only a broken scenario — the lab could not do its
+ * job — is run again, never a failed one (the driver misbehaved: running it again until it passes
+ * would hide the bug). Each retry is a new Cucumber run of the broken scenarios by file:line, into
+ * the same results (every attempt's evidence stays), on the next VM of the lab when there is one
+ * (DRIVERLAB_ATTEMPT moves each worker's lease on by one VM). A scenario that was broken and then
+ * passed is marked flaky in its last result, so the report and the gate say so; AutoHCK's retry
+ * that makes a retried test look passed "without any indication that it was failed" is what this
+ * refuses to be.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readAttempts, scenariosOf } from './record.js';
+
+/** The env a retry run gets: keep the results of the attempts before, lease the next VM. */
+export function retryEnv(attempt: number): Record<string, string> {
+  return { DRIVERLAB_KEEP_RESULTS: '1', DRIVERLAB_ATTEMPT: String(attempt) };
+}
+
+/** `features/x.feature:12` of every scenario whose last attempt is broken (and that says where it is). */
+export async function brokenLocations(resultsDir: string): Promise<string[]> {
+  const scenarios = scenariosOf(await readAttempts(resultsDir));
+  return scenarios
+    .filter((s) => s.status === 'broken' && s.location !== null)
+    .map((s) => s.location as string)
+    .sort();
+}
+
+/**
+ * Marks the last attempt of every broken-then-passed scenario flaky (Allure's statusDetails.flaky)
+ * and returns their titles.
+ */
+export async function markFlaky(resultsDir: string): Promise<string[]> {
+  const flaky = scenariosOf(await readAttempts(resultsDir)).filter((s) => s.flaky);
+  for (const s of flaky) {
+    const last = s.attempts[s.attempts.length - 1];
+    if (!last) continue;
+    const file = join(resultsDir, `${last.uuid}-result.json`);
+    const result = JSON.parse(await readFile(file, 'utf8')) as { statusDetails?: Record<string, unknown> };
+    const before = s.attempts
+      .slice(0, -1)
+      .map((a) => `${a.status} on ${a.vm ?? 'no VM'}`)
+      .join(', then ');
+    result.statusDetails = {
+      ...(result.statusDetails ?? {}),
+      flaky: true,
+      message: `Flaky: passed on attempt ${last.attempt} on ${last.vm ?? 'no VM'} after ${before}; the earlier attempts are under Retries.`,
+    };
+    await writeFile(file, JSON.stringify(result));
+  }
+  return flaky.map((s) => s.title);
+}
