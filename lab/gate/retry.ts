@@ -10,6 +10,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
+import { paths } from '../paths.js';
 import { readAttempts, scenariosOf } from './record.js';
 
 /** The env a retry run gets: keep the results of the attempts before, lease the next VM. */
@@ -49,4 +51,38 @@ export async function markFlaky(resultsDir: string): Promise<string[]> {
     await writeFile(file, JSON.stringify(result));
   }
   return flaky.map((s) => s.title);
+}
+
+export interface RetryOptions {
+  retries: number;
+  resultsDir: string;
+  /** The node arguments of a Cucumber run of these `file:line` locations (cucumber's bin first). */
+  argsFor: (locations: string[]) => string[];
+  env: NodeJS.ProcessEnv;
+  say: (line: string) => void;
+  /** How Cucumber's output is shown: inherited by a run, piped by a test. */
+  stdio?: 'inherit' | 'pipe';
+}
+
+/**
+ * Runs the broken scenarios again, up to `retries` times, then marks the broken-then-passed ones
+ * flaky. Returns the last retry's exit code, or null when nothing was broken.
+ */
+export async function retryBroken(options: RetryOptions): Promise<number | null> {
+  let last: number | null = null;
+  for (let attempt = 2; attempt <= options.retries + 1; attempt += 1) {
+    const broken = await brokenLocations(options.resultsDir);
+    if (broken.length === 0) break;
+    options.say(`attempt ${attempt} of ${broken.length} broken scenario(s): ${broken.join(' ')}`);
+    const retry = await execa(process.execPath, options.argsFor(broken), {
+      cwd: paths.root,
+      env: { ...options.env, ...retryEnv(attempt) },
+      stdio: options.stdio ?? 'inherit',
+      reject: false,
+    });
+    last = retry.exitCode ?? 1;
+  }
+  const flaky = await markFlaky(options.resultsDir);
+  if (flaky.length > 0) options.say(`flaky (broken, then passed on a retry): ${flaky.join('; ')}`);
+  return last;
 }

@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { loadLabFile } from '../../config/lab-file.js';
 import { ConfigurationError } from '../../errors.js';
 import { gatePaths, runGate } from '../../gate/gate.js';
-import { brokenLocations, markFlaky, retryEnv } from '../../gate/retry.js';
+import { retryBroken } from '../../gate/retry.js';
 import { verdictLine } from '../../gate/verdict.js';
 import { loadWaivers, markKnownIssues, type Waivers } from '../../gate/waivers.js';
 import { cucumberBin, paths } from '../../paths.js';
@@ -190,27 +190,26 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
   const env: NodeJS.ProcessEnv = { ...io.env };
   if (lab) env.DRIVERLAB_LAB = lab;
-  let child = await execa(process.execPath, cucumberArgs, {
+  const child = await execa(process.execPath, cucumberArgs, {
     cwd: paths.root,
     env,
     stdio: 'inherit',
     reject: false,
   });
+  let cucumberExit = child.exitCode ?? 1;
   // Honest retries: broken scenarios only, by file:line, into the same results, on the next VM.
   const dryRun = options.passthrough.includes('--dry-run') || options.passthrough.includes('-d');
-  for (let attempt = 2; attempt <= options.retry + 1 && !dryRun; attempt += 1) {
-    const broken = await brokenLocations(paths.allureResults).catch(() => []);
-    if (broken.length === 0) break;
-    io.stdout(`driverlab: attempt ${attempt} of ${broken.length} broken scenario(s): ${broken.join(' ')}\n`);
+  if (!dryRun && options.retry > 0) {
     const keep = options.passthrough.filter((a) => !options.featurePaths.includes(a));
-    child = await execa(process.execPath, [cucumber, '--profile', profile, ...keep, ...broken], {
-      cwd: paths.root,
-      env: { ...env, ...retryEnv(attempt) },
-      stdio: 'inherit',
-      reject: false,
+    const last = await retryBroken({
+      retries: options.retry,
+      resultsDir: paths.allureResults,
+      argsFor: (locations) => [cucumber, '--profile', profile, ...keep, ...locations],
+      env,
+      say: (line) => io.stdout(`driverlab: ${line}\n`),
     });
+    if (last !== null) cucumberExit = last;
   }
-  if (options.retry > 0) await markFlaky(paths.allureResults).catch(() => []);
   await markKnownIssues(paths.allureResults, waivers).catch(() => []);
   const complete =
     !dryRun && !options.tags && options.featurePaths.length === 0 && !options.passthrough.includes('--name');
@@ -223,7 +222,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   for (const u of unreadable)
     io.stderr(`driverlab: the result file '${u.file}' could not be read (${u.reason}).\n`);
   const summary = summarise(results);
-  await writeSummary(summary, child.exitCode ?? 1, profile, lab);
+  await writeSummary(summary, cucumberExit, profile, lab);
 
   let reportNote = 'no HTML report (--no-report)';
   if (options.report) {
@@ -269,7 +268,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
 
   const clean = summary.failed + summary.broken + summary.unknown === 0 && unreadable.length === 0;
-  return child.exitCode === 0 && clean ? EXIT.ok : EXIT.problem;
+  return cucumberExit === 0 && clean ? EXIT.ok : EXIT.problem;
 }
 
 async function writeSummary(
