@@ -58,6 +58,9 @@ export default {
       options: {
         reportName: 'driverlab',
         reportLanguage: 'en',
+        // One self-contained index.html: a browser opens it from the disk (file://), where it
+        // would refuse to fetch the report's data files.
+        singleFile: true,
         // The README's tree: epic (the capability, a folder of features) › feature › story (scenario).
         groupBy: ['epic', 'feature', 'story'],
       },

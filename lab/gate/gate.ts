@@ -33,6 +33,8 @@ export interface GateOptions {
   baselineId: number | null;
   db: string | undefined;
   storeDir: string;
+  /** How many runs the store keeps (default DEFAULT_KEEP_RUNS; $DRIVERLAB_KEEP_RUNS). */
+  keepRuns?: number | undefined;
   /** Record the run in the store before judging it (a run does; `driverlab gate` reads only). */
   record: boolean;
   out: { json: string; markdown: string; report: string };
@@ -65,7 +67,7 @@ export async function runGate(options: GateOptions): Promise<GateReport> {
         }
       : {}),
   });
-  const store = await RunStore.open({ url: options.db, dir: options.storeDir });
+  const store = await RunStore.open({ url: options.db, dir: options.storeDir, keepRuns: options.keepRuns });
   let report: GateReport;
   try {
     if (options.record) await store.record(run);
@@ -78,4 +80,17 @@ export async function runGate(options: GateOptions): Promise<GateReport> {
   const href = relative(join(options.out.markdown, '..'), options.out.report).split('\\').join('/');
   await writeFile(options.out.markdown, gateMarkdown(report, href));
   return report;
+}
+
+/** $DRIVERLAB_KEEP_RUNS as a whole number of 1 or more, or undefined; anything else is refused. */
+export function keepRunsFrom(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.DRIVERLAB_KEEP_RUNS;
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1) {
+    throw new ConfigurationError(
+      `DRIVERLAB_KEEP_RUNS is '${text}', not a whole number of 1 or more; set it to how many runs the run store keeps, or unset it to keep 500.`,
+    );
+  }
+  return n;
 }

@@ -5,7 +5,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigurationError } from '../../errors.js';
-import { gatePaths, runGate } from '../../gate/gate.js';
+import { gatePaths, keepRunsFrom, runGate } from '../../gate/gate.js';
 import { verdictLine } from '../../gate/verdict.js';
 import { paths } from '../../paths.js';
 import { type CliIo, type Command, EXIT, parseCommandArgs, positiveInteger, UsageError } from '../command.js';
@@ -61,6 +61,7 @@ async function gate(args: string[], io: CliIo): Promise<number> {
       baselineId: values.baseline === undefined ? null : positiveInteger('gate', 'baseline', values.baseline),
       db: values.db ?? (io.env.DRIVERLAB_DB || undefined),
       storeDir: at(values.store) ?? gatePaths.store,
+      keepRuns: keepRunsFrom(io.env),
       record: false,
       out: {
         json: values.out ? join(at(values.out) as string, 'gate.json') : gatePaths.json,

@@ -8,7 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { loadLabFile } from '../../config/lab-file.js';
 import { ConfigurationError } from '../../errors.js';
-import { gatePaths, runGate } from '../../gate/gate.js';
+import { gatePaths, keepRunsFrom, runGate } from '../../gate/gate.js';
 import { retryBroken } from '../../gate/retry.js';
 import { verdictLine } from '../../gate/verdict.js';
 import { loadWaivers, markKnownIssues, type Waivers } from '../../gate/waivers.js';
@@ -252,6 +252,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
         baselineId: null,
         db: options.db ?? (io.env.DRIVERLAB_DB || undefined),
         storeDir: gatePaths.store,
+        keepRuns: keepRunsFrom(io.env),
         record: true,
         out: {
           json: gatePaths.json,
