@@ -2,11 +2,16 @@
  * The run store's schema: plain PostgreSQL, the same on the embedded PGlite file and on a server
  * (`--db postgres://…`). Runs, their scenario results and every attempt of each, the crashes with
  * their buckets, and the VMs that ran them. The work queue and VM leases of a many-host lab go in
- * the same database (their own tables), keyed by the same run and VM rows.
+ * the same database (their own schema), and can refer to these runs and VMs.
  */
 export const SCHEMA_VERSION = 1;
 
+/** The PostgreSQL schema (namespace) the run store's tables live in, beside other users of the database. */
+export const NAMESPACE = 'driverlab_store';
+
 export const SCHEMA = `
+create schema if not exists ${NAMESPACE};
+set search_path to ${NAMESPACE};
 create table if not exists driverlab_schema (version integer not null);
 
 create table if not exists runs (
