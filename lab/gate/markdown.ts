@@ -25,7 +25,9 @@ export function gateMarkdown(report: GateReport, reportHref: string): string {
   else {
     out.push('| bucket | status | bug check | scenarios |', '| --- | --- | --- | --- |');
     for (const b of report.buckets) {
-      const scenarios = b.scenarios.map((s) => `[${cell(s)}](${searchLink(reportHref, s)})`).join('<br>');
+      const scenarios = b.scenarios
+        .map((s) => `[${cell(s)}](${scenarioLink(reportHref, report, s)})`)
+        .join('<br>');
       const waiver = b.waiver
         ? ` (waived until ${b.waiver.expires}, ${b.waiver.owner}: ${cell(b.waiver.justification)})`
         : '';
@@ -43,14 +45,14 @@ export function gateMarkdown(report: GateReport, reportHref: string): string {
   );
   list(
     'Failed',
-    report.failed.map((s) => `[${cell(s)}](${searchLink(reportHref, s)})`),
+    report.failed.map((s) => `[${cell(s)}](${scenarioLink(reportHref, report, s)})`),
     'None.',
   );
   list(
     'Broken (the lab failed)',
     report.broken.map(
       (b) =>
-        `[${cell(b.scenario)}](${searchLink(reportHref, b.scenario)}) after ${b.attempts} attempt(s): ${cell(b.message ?? '')}`,
+        `[${cell(b.scenario)}](${scenarioLink(reportHref, report, b.scenario)}) after ${b.attempts} attempt(s): ${cell(b.message ?? '')}`,
     ),
     'None.',
   );
@@ -75,8 +77,8 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-/** The report filtered to one scenario's name (the awesome report's search query). */
-function searchLink(reportHref: string, scenario: string): string {
-  const name = scenario.split(' › ').pop() ?? scenario;
-  return `${reportHref}?search=${encodeURIComponent(name)}`;
+/** A scenario's page in the report (the awesome report routes `#<test result id>`). */
+function scenarioLink(reportHref: string, report: GateReport, scenario: string): string {
+  const id = report.reportIds[scenario];
+  return id ? `${reportHref}#${id}` : reportHref;
 }

@@ -9,6 +9,7 @@
  * and no rule counts it; a broken-then-passed scenario is flaky, reported, and passed.
  */
 
+import { createHash } from 'node:crypto';
 import type { StoredRun } from '../store/store.js';
 import type { Policy } from './policy.js';
 import type { RunRecord, ScenarioRecord } from './record.js';
@@ -50,6 +51,8 @@ export interface GateReport {
   broken: { scenario: string; message: string | null; attempts: number }[];
   flaky: { scenario: string; attempts: { status: string; vm: string | null }[] }[];
   passRate: { byTag: Record<string, PassRate>; byDriver: Record<string, PassRate> };
+  /** Each scenario's id in the Allure report (the md5 of its last attempt's uuid): `index.html#<id>`. */
+  reportIds: Record<string, string>;
 }
 
 export interface GateInput {
@@ -208,6 +211,14 @@ export function judge(input: GateInput): GateReport {
       .filter((s) => s.flaky)
       .map((s) => ({ scenario: s.title, attempts: s.attempts.map((a) => ({ status: a.status, vm: a.vm })) })),
     passRate: { byTag: rate(run.scenarios, (s) => s.tags), byDriver: rate(run.scenarios, (s) => s.drivers) },
+    reportIds: Object.fromEntries(
+      run.scenarios.map((s) => [
+        s.title,
+        createHash('md5')
+          .update(s.attempts[s.attempts.length - 1]?.uuid ?? s.historyId)
+          .digest('hex'),
+      ]),
+    ),
   };
 }
 

@@ -15,12 +15,17 @@ import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { loadLabFile } from '../config/lab-file.js';
-import { loadWaivers, markKnownIssues } from '../gate/waivers.js';
+import { gateMarkdown } from '../gate/markdown.js';
+import { DEFAULT_POLICY } from '../gate/policy.js';
+import { readAttempts, runRecord } from '../gate/record.js';
+import { judge } from '../gate/verdict.js';
+import { loadWaivers, markKnownIssues, type Waivers } from '../gate/waivers.js';
 import { cucumberBin, paths } from '../paths.js';
 import { runContext, writeRunContext } from './environment.js';
 import { generateHtmlReport } from './html.js';
 
 const CONFIG = 'test/fixtures/gate/cucumber.mjs';
+const none: Waivers = { file: 'none', list: [], covering: () => null };
 const BUCKET = 'AV_VRF_W_myfault!unknown_function';
 
 function findChromium(): string | null {
@@ -128,6 +133,20 @@ describe('the report in headless Chromium', { skip: executable === null, timeout
     mkdirSync(paths.reports, { recursive: true });
     await page.screenshot({ path: join(paths.reports, 'report-in-chromium.png'), fullPage: true });
     await page.goBack();
+  });
+
+  test("gate.md's link to a scenario opens its page in the report", async () => {
+    const run = runRecord(await readAttempts(results), null);
+    const report = judge({ run, history: [], baselineId: null, policy: DEFAULT_POLICY, waivers: none });
+    const failed = 'Release candidate › an IRP log entry is expected from a driver that issued none';
+    const link = /\]\((index\.html#[0-9a-f]{32})\)/.exec(
+      gateMarkdown(report, 'index.html')
+        .split('\n')
+        .find((l) => l.includes(failed)) ?? '',
+    );
+    ok(link, 'gate.md links the failed scenario');
+    await page.goto(`file://${join(root, 'allure-report', link[1] as string)}`);
+    await page.getByText('Category: Product: expectation not met').waitFor();
   });
 
   test('the categories separate the lab from the product', async () => {
