@@ -210,7 +210,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
     });
     if (last !== null) cucumberExit = last;
   }
-  await markKnownIssues(paths.allureResults, waivers).catch(() => []);
+  await markKnownIssues(paths.allureResults, waivers).catch((error: unknown) =>
+    io.stderr(`driverlab: the known issues could not be marked in the results (${String(error)}).\n`),
+  );
   const complete =
     !dryRun && !options.tags && options.featurePaths.length === 0 && !options.passthrough.includes('--name');
   const context = await runContext(labFile, { profile, tags: options.tags ?? null, complete }, io.env);
