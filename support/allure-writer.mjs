@@ -31,8 +31,8 @@ export class ResultsWriter extends FileSystemWriter {
   writeResult(result) {
     // allure-js labels every result with the language, the framework and the worker thread: noise
     // for a driver team, so they never reach the results.
-    const labels = (result.labels ?? []).filter((l) => !NOISE_LABELS.has(l.name));
-    this.#publishJson(`${result.uuid}-result.json`, { ...result, labels });
+    const labels = result.labels?.filter((l) => !NOISE_LABELS.has(l.name));
+    this.#publishJson(`${result.uuid}-result.json`, labels ? { ...result, labels } : result);
   }
 
   #publishJson(name, value) {
