@@ -8,8 +8,9 @@ import { join } from 'node:path';
 const outDir = process.env.DRIVERLAB_RESULTS_DIR || 'reports';
 const resultsDir = join(outDir, 'allure-results');
 
-// Clean the Allure results at the start of every run, once: in the coordinator, never in a worker.
-if (!process.env.CUCUMBER_WORKER_ID) {
+// Clean the Allure results at the start of every run, once: in the coordinator, never in a worker,
+// and never in a retry of broken scenarios (DRIVERLAB_KEEP_RESULTS), whose earlier attempts stay.
+if (!process.env.CUCUMBER_WORKER_ID && !process.env.DRIVERLAB_KEEP_RESULTS) {
   rmSync(resultsDir, { recursive: true, force: true });
 }
 

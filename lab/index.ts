@@ -10,6 +10,7 @@ export * from './config/lab-file.js';
 export * from './config/secrets.js';
 export * from './config/zod-errors.js';
 export * from './errors.js';
+export { bucketId, bugcheckTag } from './gate/buckets.js';
 export type { HypervLab, HypervVm } from './hyperv/lab.js';
 export { type DebuggerRequest, debuggerOptions, openDebugger, openDumpDebugger } from './kd/open.js';
 export * from './kd/port.js';

@@ -13,6 +13,8 @@ import { dirname, join } from 'node:path';
 import AllureCucumberReporter from 'allure-cucumberjs/reporter';
 import { FileSystemWriter } from 'allure-js-commons/sdk/reporter';
 
+const NOISE_LABELS = new Set(['language', 'framework', 'thread']);
+
 export class ResultsWriter extends FileSystemWriter {
   writeAttachment(distFileName, content) {
     this.#publish(distFileName, (temp) => writeFileSync(temp, content));
@@ -27,7 +29,10 @@ export class ResultsWriter extends FileSystemWriter {
   }
 
   writeResult(result) {
-    this.#publishJson(`${result.uuid}-result.json`, result);
+    // allure-js labels every result with the language, the framework and the worker thread: noise
+    // for a driver team, so they never reach the results.
+    const labels = result.labels?.filter((l) => !NOISE_LABELS.has(l.name));
+    this.#publishJson(`${result.uuid}-result.json`, labels ? { ...result, labels } : result);
   }
 
   #publishJson(name, value) {

@@ -55,7 +55,8 @@ export class Evidence {
 
   /** Attaches what an expectation read: the raw output and, when it was parsed, the parsed JSON. */
   async attach(name: string, raw: string | null, parsed?: unknown): Promise<void> {
-    const file = name.replace(/[^A-Za-z0-9 ._-]+/g, '_').slice(0, 80);
+    // `!` stays: `kd !analyze -v` is the command a reader looks for.
+    const file = name.replace(/[^A-Za-z0-9 !._-]+/g, '_').slice(0, 80);
     if (raw !== null) {
       await this.attachFn(this.redact(raw), { mediaType: 'text/plain', fileName: `${file}.txt` });
     }

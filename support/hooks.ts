@@ -15,7 +15,16 @@ import { detachAll, forgetVm, restoreForScenario, scenarioTranscript } from './d
 import { allureNarrator } from './narrator.js';
 import { keepForPostMortem } from './post-mortem.js';
 import { preflight } from './preflight.js';
-import { closeLab, labFilePath, leaseVm, openLab, quarantineVm, releaseVm, theLab } from './runtime.js';
+import {
+  closeLab,
+  labFilePath,
+  leaseVm,
+  openLab,
+  quarantineVm,
+  releaseVm,
+  theLab,
+  triedBefore,
+} from './runtime.js';
 import { budgetOf } from './watchdog.js';
 import type { LabWorld } from './world.js';
 
@@ -96,9 +105,11 @@ Before({ name: 'Lease a VM and restore it to its baseline' }, async function (th
       pickle.tags.map((t) => t.name),
       theLab().timeouts.scenario,
     );
+    // A retry of a broken scenario goes to another VM when the lab has one.
+    const tried = triedBefore(pickle.uri, pickle.location?.line);
     const given: string[] = [];
     for (;;) {
-      this.held = await leaseVm(requirement, given, forgetVm);
+      this.held = await leaseVm(requirement, [...tried, ...given], forgetVm);
       const vm = this.held.vm;
       try {
         await restoreForScenario(this, vm);

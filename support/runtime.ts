@@ -29,6 +29,17 @@ export function workerIndex(): number {
   return Number.isInteger(id) && id >= 0 ? id : 0;
 }
 
+/**
+ * The VM this worker leases: its own, moved on by one VM per retry attempt (DRIVERLAB_ATTEMPT), so
+ * a broken scenario is retried on another VM when the lab has one; workers still never share one.
+ */
+export function leaseIndex(vmCount: number): number {
+  const worker = workerIndex();
+  const attempt = Number(process.env.DRIVERLAB_ATTEMPT ?? '1');
+  const shift = Number.isInteger(attempt) && attempt > 1 ? attempt - 1 : 0;
+  return worker < vmCount ? (worker + shift) % vmCount : worker;
+}
+
 /** The lab file this run uses: DRIVERLAB_LAB when set, else the profile's world parameter. */
 export function labFilePath(parameter: string | undefined, required: boolean): string {
   const chosen = process.env.DRIVERLAB_LAB || parameter || '';
@@ -88,11 +99,25 @@ export async function leaseVm(
   const lab = theLab();
   const client = await poolClient(onSurrender);
   if (client === null) {
-    const vm = requirement.vm === undefined ? lab.lease(workerIndex()) : lab.vm(requirement.vm);
+    const vm =
+      requirement.vm === undefined ? lab.lease(leaseIndex(lab.vms().length)) : lab.vm(requirement.vm);
     return { vm, lease: null };
   }
   const lease = await client.lease(requirement, avoid);
   return { vm: lab.vm(lease.vm), lease };
+}
+
+/** The VMs a retried scenario ran on before (`driverlab run --retry`), to lease another when there is one. */
+export function triedBefore(uri: string, line: number | undefined): string[] {
+  const text = process.env.DRIVERLAB_RETRY_AVOID;
+  if (!text || line === undefined) return [];
+  try {
+    const tried = JSON.parse(text) as Record<string, unknown>;
+    const vms = tried[`${uri.replace(/\\/g, '/')}:${line}`];
+    return Array.isArray(vms) ? vms.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Gives a leased VM back to the pool. */

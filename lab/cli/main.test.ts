@@ -8,8 +8,10 @@ describe('the driverlab command line', () => {
     const io = captureIo();
     expect.equal(await main(['--help'], io), 0);
     expect.match(io.out, /^Usage: driverlab <command> \[options\]/);
-    expect.match(io.out, /\n {2}run {5}run the features on a lab/);
-    expect.match(io.out, /\n {2}report {2}generate the HTML report/);
+    // Names are padded to the longest command name ('buckets').
+    expect.match(io.out, /\n {2}run {6}run the features on a lab/);
+    expect.match(io.out, /\n {2}report {3}generate the HTML report/);
+    expect.match(io.out, /\n {2}gate {5}the release-gate verdict/);
     expect.equal(io.err, '');
   });
 

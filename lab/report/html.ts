@@ -15,6 +15,8 @@ export interface HtmlReportOptions {
   results: string;
   output: string;
   name?: string;
+  /** Add this run to the report's history (reports/history.jsonl): complete runs of nightly or gating only. */
+  history?: boolean;
 }
 
 /** Generates the report and returns the path of its index.html. */
@@ -36,7 +38,7 @@ export async function generateHtmlReport(options: HtmlReportOptions): Promise<st
   const run = await execa(process.execPath, args, {
     reject: false,
     all: true,
-    env: { NO_COLOR: '1', FORCE_COLOR: '0' },
+    env: { NO_COLOR: '1', FORCE_COLOR: '0', DRIVERLAB_APPEND_HISTORY: options.history ? '1' : '0' },
     cwd: paths.root,
   });
   const index = join(options.output, 'index.html');

@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AnalyzeResult, type CommandKind, type Debugger, LabCompromisedError } from '../../lab/index.js';
+import { labelAnalysis } from '../report-labels.js';
 import type { LabWorld } from '../world.js';
 import type { CrashRecord } from './crashes.js';
 import { type Parsed, readOutput } from './read.js';
@@ -71,7 +72,10 @@ export class Analysis {
 
   /** `!analyze -v`, once per crash. */
   async analyze(): Promise<AnalyzeResult> {
-    this.analyzed ??= await this.run('!analyze -v', 'analyze');
+    if (this.analyzed === null) {
+      this.analyzed = await this.run('!analyze -v', 'analyze');
+      await labelAnalysis(this.analyzed, this.world.crashes.last?.code ?? 0);
+    }
     return this.analyzed;
   }
 

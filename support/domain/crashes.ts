@@ -17,6 +17,7 @@ import {
 } from '../../lab/index.js';
 import { attachedDebugger } from '../debuggers.js';
 import { expectThat } from '../expectations.js';
+import { labelCrash } from '../report-labels.js';
 import type { LabWorld } from '../world.js';
 import { Analysis } from './analysis.js';
 
@@ -135,6 +136,7 @@ export class Crashes {
     };
     this.current = Analysis.live(this.world, session);
     this.opened.push(this.current);
+    await labelCrash(this.record.code, null, vm.name);
     return this.record;
   }
 
@@ -149,6 +151,7 @@ export class Crashes {
       if (report) {
         this.record = { ...report, during, reportedBy: 'event 1001' };
         this.current = null;
+        await labelCrash(report.code, report.dumpPath, vm.name);
         return this.record;
       }
       if (clock.now() >= deadline) {

@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigurationError, type DriverConfig, type GuestCommandResult } from '../../lab/index.js';
 import { failed } from '../expectations.js';
+import { labelDriver } from '../report-labels.js';
 import type { LabWorld } from '../world.js';
 
 /** Where driver packages go in the guest. */
@@ -88,6 +89,7 @@ export class Drivers {
       });
     }
     this.installed.set(driver.name, driver);
+    await labelDriver(driver.binary);
   }
 
   /** Installs the driver if needed and starts it. */

@@ -42,6 +42,23 @@ describe('the results writer', () => {
     equal(readFileSync(join(results, 'a-2-attachment.txt'), 'utf8'), 'copied');
   });
 
+  test("leaves out allure-js's language, framework and thread labels, and keeps the others", () => {
+    const dir = fresh();
+    const writer = new ResultsWriter({ resultsDir: dir });
+    const labels = [
+      { name: 'language', value: 'javascript' },
+      { name: 'framework', value: 'cucumberjs' },
+      { name: 'thread', value: 'pid-1' },
+      { name: 'host', value: 'ci-01' },
+      { name: 'epic', value: 'Verifier' },
+    ];
+    writer.writeResult({ uuid: 'r-3', name: 'a scenario', labels } as never);
+    deepStrictEqual(JSON.parse(readFileSync(join(dir, 'r-3-result.json'), 'utf8')).labels, [
+      { name: 'host', value: 'ci-01' },
+      { name: 'epic', value: 'Verifier' },
+    ]);
+  });
+
   test('leaves no temporary file behind when a file cannot be put in place', () => {
     const dir = fresh();
     const writer = new ResultsWriter({ resultsDir: dir });

@@ -4,7 +4,9 @@
  */
 import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
+import { bucketsCommand } from './buckets.js';
 import { doctorCommand } from './doctor.js';
+import { gateCommand } from './gate.js';
 import { opsCommand } from './ops.js';
 import { parseCommand } from './parse.js';
 import { reportCommand } from './report.js';
@@ -14,6 +16,8 @@ import { stepsCommand } from './steps.js';
 export const commands: readonly Command[] = [
   runCommand,
   reportCommand,
+  gateCommand,
+  bucketsCommand,
   parseCommand,
   opsCommand,
   doctorCommand,

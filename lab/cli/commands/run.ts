@@ -4,14 +4,20 @@
  * HTML report and prints one summary line.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { loadLabFile } from '../../config/lab-file.js';
+import { ConfigurationError } from '../../errors.js';
+import { gatePaths, keepRunsFrom, runGate } from '../../gate/gate.js';
+import { retryBroken } from '../../gate/retry.js';
+import { verdictLine } from '../../gate/verdict.js';
+import { loadWaivers, markKnownIssues, type Waivers } from '../../gate/waivers.js';
 import { parseDuration } from '../../params/duration.js';
 import { cucumberBin, paths } from '../../paths.js';
 import { LeaseBroker } from '../../pool/broker.js';
 import { VmPool } from '../../pool/pool.js';
 import { formatSummary, type RunSummary, readAllureResults, summarise } from '../../report/allure-results.js';
+import { runContext, writeRunContext } from '../../report/environment.js';
 import { generateHtmlReport } from '../../report/html.js';
 import { type CliIo, type Command, EXIT, positiveInteger, UsageError } from '../command.js';
 
@@ -27,8 +33,6 @@ const CUCUMBER_OPTIONS: ReadonlyMap<string, boolean> = new Map([
   ['--format-options', true],
   ['--name', true],
   ['--order', true],
-  ['--retry', true],
-  ['--retry-tag-filter', true],
   ['--shard', true],
   ['--strict', false],
   ['--no-strict', false],
@@ -49,19 +53,26 @@ Options:
                     (more workers than VMs wait for a free one)
   --profile NAME    one of ${PROFILES.join(', ')} (default: hyperv when a lab file is named, else default)
   --no-report       skip the HTML report (results and summary are still written)
-  --db URL          run on the fleet: enqueue the scenarios in this PostgreSQL database, where
-                    'driverlab agent' processes on the lab hosts take them ($DRIVERLAB_DB)
+  --retry N         run a broken scenario (the lab failed) again, up to N times, on another VM;
+                    a failed one is never retried; broken then passed is flaky
+  --db URL          the lab's PostgreSQL database ($DRIVERLAB_DB): the run goes to the fleet —
+                    the scenarios are enqueued there for the 'driverlab agent' of each lab host —
+                    and is recorded in the run store there (default: no fleet, reports/run-store)
   --deadline DURATION  with --db: end the run cleanly, as cut short, when it is still going
                     after this long (e.g. 6 h)
   --agent-timeout DURATION  with --db: requeue what an agent runs when it has been silent this
                     long (default: 30 s)
+  --no-gate         do not record the run or judge it (reports/gate.json)
   -h, --help        this text
 
 Any of these cucumber-js options are passed through: ${[...CUCUMBER_OPTIONS.keys()].filter((o) => o.startsWith('--')).join(', ')}.
 
 Writes reports/allure-results/, reports/cucumber-messages.ndjson, reports/junit.xml,
-reports/summary.json and reports/allure-report/index.html, then prints one summary line.
-Exit code: 0 when every scenario passed, 1 when any failed or broke, 2 for a wrong command line.`;
+reports/summary.json and reports/allure-report/index.html, records the run in the run store,
+judges it by the default gate policy (reports/gate.json, gate.md) and prints one summary line and
+the gate's verdict. A malformed or expired waiver in lab/waivers.yaml stops it before anything runs.
+Exit code: 0 when every scenario passed, 1 when any failed or broke, 2 for a wrong command line or
+a bad waiver.`;
 
 interface RunOptions {
   lab: string | undefined;
@@ -69,8 +80,12 @@ interface RunOptions {
   parallel: number | undefined;
   profile: (typeof PROFILES)[number] | undefined;
   report: boolean;
-  passthrough: string[];
+  retry: number;
   db: string | undefined;
+  gate: boolean;
+  /** Feature paths named on the command line (part of passthrough too). */
+  featurePaths: string[];
+  passthrough: string[];
   deadlineMs: number | undefined;
   agentTimeoutMs: number;
 }
@@ -82,8 +97,11 @@ function parseRunArgs(args: string[]): RunOptions {
     parallel: undefined,
     profile: undefined,
     report: true,
-    passthrough: [],
+    retry: 0,
     db: undefined,
+    gate: true,
+    featurePaths: [],
+    passthrough: [],
     deadlineMs: undefined,
     agentTimeoutMs: 30_000,
   };
@@ -124,6 +142,11 @@ function parseRunArgs(args: string[]): RunOptions {
       case '--no-report':
         options.report = false;
         break;
+      case '--retry': {
+        const n = value();
+        options.retry = n === '0' ? 0 : positiveInteger('run', 'retry', n);
+        break;
+      }
       case '--db':
         options.db = value();
         break;
@@ -133,9 +156,13 @@ function parseRunArgs(args: string[]): RunOptions {
       case '--agent-timeout':
         options.agentTimeoutMs = parseDuration(value());
         break;
+      case '--no-gate':
+        options.gate = false;
+        break;
       default: {
         if (!flag.startsWith('-') || flag === '-') {
           options.passthrough.push(arg);
+          options.featurePaths.push(arg);
           break;
         }
         const takesValue = CUCUMBER_OPTIONS.get(flag);
@@ -164,6 +191,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
   // A bad lab file is a configuration error, raised before cucumber or any VM starts.
   const labFile = await loadLabFile(lab ?? paths.embeddedLab);
   const profile = options.profile ?? (lab ? 'hyperv' : 'default');
+  // A malformed or expired waiver stops the run before anything runs: exit 2, one sentence.
+  let waivers: Waivers;
+  try {
+    waivers = await loadWaivers(gatePaths.waivers);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    io.stderr(`driverlab run: ${error.message}\n`);
+    return EXIT.usage;
+  }
 
   const cucumber = cucumberBin();
   const cucumberArgs = [cucumber, '--profile', profile];
@@ -171,10 +207,17 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (options.parallel) cucumberArgs.push('--parallel', String(options.parallel));
   cucumberArgs.push(...options.passthrough);
 
-  const db = options.db ?? io.env.DRIVERLAB_DB;
-  let exitCode: number;
-  if (db) {
-    exitCode = await runOnTheFleet(db, profile, options, io);
+  const db = options.db ?? (io.env.DRIVERLAB_DB || undefined);
+  const dryRun = options.passthrough.includes('--dry-run') || options.passthrough.includes('-d');
+  let cucumberExit: number;
+  if (db && !dryRun) {
+    if (options.retry > 0) {
+      io.stderr(
+        'driverlab run: --retry cannot be combined with --db yet, because a fleet run retries only the scenarios whose agent was lost; leave out --retry, or run on one host without --db.\n',
+      );
+      return EXIT.usage;
+    }
+    cucumberExit = await runOnTheFleet(db, profile, options, io);
   } else {
     const env: NodeJS.ProcessEnv = { ...io.env };
     if (lab) env.DRIVERLAB_LAB = lab;
@@ -186,28 +229,59 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ),
     );
     env.DRIVERLAB_POOL = broker.url;
-    const child = await execa(process.execPath, cucumberArgs, {
-      cwd: paths.root,
-      env,
-      stdio: 'inherit',
-      reject: false,
-    }).finally(() => broker.close());
+    try {
+      const child = await execa(process.execPath, cucumberArgs, {
+        cwd: paths.root,
+        env,
+        stdio: 'inherit',
+        reject: false,
+      });
+      cucumberExit = child.exitCode ?? 1;
+      // Honest retries: broken scenarios only, by file:line, into the same results, on another VM.
+      if (!dryRun && options.retry > 0) {
+        const keep = options.passthrough.filter((a) => !options.featurePaths.includes(a));
+        const last = await retryBroken({
+          retries: options.retry,
+          resultsDir: paths.allureResults,
+          argsFor: (locations) => [cucumber, '--profile', profile, ...keep, ...locations],
+          env,
+          say: (line) => io.stdout(`driverlab: ${line}\n`),
+        });
+        if (last !== null) cucumberExit = last;
+      }
+    } finally {
+      await broker.close();
+    }
     for (const [vm, reason] of broker.pool.quarantined()) {
       io.stderr(`driverlab: VM '${vm}' was quarantined during the run: it ${reason}.\n`);
     }
-    exitCode = child.exitCode ?? 1;
   }
+  await markKnownIssues(paths.allureResults, waivers).catch((error: unknown) =>
+    io.stderr(`driverlab: the known issues could not be marked in the results (${String(error)}).\n`),
+  );
+  const complete =
+    !dryRun && !options.tags && options.featurePaths.length === 0 && !options.passthrough.includes('--name');
+  const context = await runContext(labFile, { profile, tags: options.tags ?? null, complete }, io.env);
+  await writeRunContext(context, paths.allureResults, gatePaths.context).catch((error: unknown) =>
+    io.stderr(`driverlab: the run's environment could not be written (${String(error)}).\n`),
+  );
 
   const { results, unreadable } = await readAllureResults(paths.allureResults);
   for (const u of unreadable)
     io.stderr(`driverlab: the result file '${u.file}' could not be read (${u.reason}).\n`);
   const summary = summarise(results);
-  await writeSummary(summary, exitCode, profile, lab);
+  await writeSummary(summary, cucumberExit, profile, lab);
 
   let reportNote = 'no HTML report (--no-report)';
   if (options.report) {
     try {
-      const index = await generateHtmlReport({ results: paths.allureResults, output: paths.allureReport });
+      // History only from complete runs of a profile meant for it, never from a dry run or a subset.
+      const history = complete && (profile === 'nightly' || profile === 'gating');
+      const index = await generateHtmlReport({
+        results: paths.allureResults,
+        output: paths.allureReport,
+        history,
+      });
       reportNote = `report: ${relative(index)}`;
     } catch (error) {
       io.stderr(`driverlab: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -215,9 +289,35 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
   }
   io.stdout(`driverlab: ${formatSummary(summary)}; ${reportNote}\n`);
+  if (options.gate && !dryRun && summary.total > 0) {
+    try {
+      const verdict = await runGate({
+        results: paths.allureResults,
+        summary: paths.summary,
+        context: gatePaths.context,
+        policyFile: undefined,
+        waiversFile: gatePaths.waivers,
+        baselineId: null,
+        db: options.db ?? (io.env.DRIVERLAB_DB || undefined),
+        storeDir: gatePaths.store,
+        keepRuns: keepRunsFrom(io.env),
+        record: true,
+        out: {
+          json: gatePaths.json,
+          markdown: gatePaths.markdown,
+          report: join(paths.allureReport, 'index.html'),
+        },
+      });
+      io.stdout(`driverlab ${verdictLine(verdict)}; reports/gate.md\n`);
+    } catch (error) {
+      io.stderr(
+        `driverlab: the run could not be recorded or judged: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    }
+  }
 
   const clean = summary.failed + summary.broken + summary.unknown === 0 && unreadable.length === 0;
-  return exitCode === 0 && clean ? EXIT.ok : EXIT.problem;
+  return cucumberExit === 0 && clean ? EXIT.ok : EXIT.problem;
 }
 
 /** The run on the fleet: the scenarios go to the agents; their results come back here. */

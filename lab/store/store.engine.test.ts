@@ -1,0 +1,82 @@
+/**
+ * The run store on a PostgreSQL server (`--db URL`): the same schema and queries as the embedded
+ * PGlite store. The server comes from DRIVERLAB_PG_URL (.ci/engines/postgres.sh start prints it);
+ * without one the tier says so in one line, and fails under CI=true.
+ */
+import { deepStrictEqual, equal } from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import type { RunRecord } from '../gate/record.js';
+import { RunStore } from './store.js';
+
+const url = process.env.DRIVERLAB_PG_URL || null;
+if (url === null) {
+  const how =
+    'the PostgreSQL tier of the run store did not run: DRIVERLAB_PG_URL is not set (run bash .ci/engines/postgres.sh install && bash .ci/engines/postgres.sh start)';
+  if (process.env.CI === 'true') throw new Error(how);
+  console.log(how);
+}
+
+function run(key: string, finishedAt: string, status: 'passed' | 'failed', bucket: string): RunRecord {
+  return {
+    key,
+    startedAt: null,
+    finishedAt,
+    profile: 'nightly',
+    lab: 'embedded',
+    tags: null,
+    complete: true,
+    interrupted: false,
+    featuresCommit: 'abc1234',
+    labCommit: null,
+    executor: null,
+    scenarios: [
+      {
+        historyId: 'h1',
+        title: 'Crashes › wrong',
+        feature: 'Crashes',
+        scenario: 'wrong',
+        epic: 'Verifier',
+        location: 'features/verifier/x.feature:3',
+        tags: ['@gating'],
+        drivers: ['myfault.sys'],
+        status,
+        flaky: false,
+        message: null,
+        durationMs: 10,
+        vm: 'win11-a',
+        attempts: [
+          { attempt: 1, uuid: `${key}-a`, status, vm: 'win11-a', start: 1, stop: 11, message: null, bucket },
+        ],
+        crash: { bucket, bugcheck: '0xD6' },
+      },
+    ],
+  };
+}
+
+describe('the run store on PostgreSQL', { skip: url === null, timeout: 60_000 }, () => {
+  test('the same schema: runs recorded once, buckets across runs, failing buckets per run', async () => {
+    const store = await RunStore.open({ url: url as string, dir: 'unused' });
+    const tag = randomUUID().slice(0, 8);
+    try {
+      const id = await store.record(run(`${tag}-1`, '2026-12-01T00:00:00.000Z', 'failed', `B-${tag}`));
+      equal(await store.record(run(`${tag}-1`, '2026-12-01T00:00:00.000Z', 'failed', `B-${tag}`)), id);
+      await store.record(run(`${tag}-2`, '2026-12-02T00:00:00.000Z', 'passed', `B-${tag}`));
+      const bucket = (await store.buckets()).find((b) => b.id === `B-${tag}`);
+      deepStrictEqual(
+        { count: bucket?.count, unexpected: bucket?.unexpected, drivers: bucket?.drivers },
+        { count: 2, unexpected: 1, drivers: ['myfault.sys'] },
+      );
+      const runs = (await store.runs()).filter((r) => r.key.startsWith(tag));
+      deepStrictEqual(
+        runs.map((r) => [r.key, r.failingBuckets]),
+        [
+          [`${tag}-2`, []],
+          [`${tag}-1`, [`B-${tag}`]],
+        ],
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});
