@@ -2,23 +2,33 @@
 // `cucumber-js -p <name>` works the same.
 import { rmSync } from 'node:fs';
 
-const resultsDir = 'reports/allure-results';
+// `driverlab run` gives each run a folder of its own (reports/runs/<id>/) and publishes its files
+// to reports/ whole when it ends; a plain `cucumber-js` run writes to reports/ directly.
+const runDir = process.env.DRIVERLAB_RUN_DIR || 'reports';
+const resultsDir = `${runDir}/allure-results`;
 
-// Clean the Allure results at the start of every run, once: in the coordinator, never in a worker.
-if (!process.env.CUCUMBER_WORKER_ID) {
+// A plain cucumber-js run cleans the Allure results at its start, once: in the coordinator, never
+// in a worker. A driverlab run's folder is new, so there is nothing to clean.
+if (!process.env.CUCUMBER_WORKER_ID && !process.env.DRIVERLAB_RUN_DIR) {
   rmSync(resultsDir, { recursive: true, force: true });
 }
 
+// `driverlab run features/x.feature[:12]` runs just that: the paths replace the profile's.
+const featurePaths = process.env.DRIVERLAB_PATHS
+  ? JSON.parse(process.env.DRIVERLAB_PATHS)
+  : ['features/**/*.feature'];
+
 const common = {
-  paths: ['features/**/*.feature'],
+  paths: featurePaths,
   import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
   format: [
-    'progress',
+    // One line per finished scenario (a live progress line on a terminal); see support/console-formatter.mjs.
+    './support/console-formatter.mjs',
     // Allure gets a file target of its own: two formatters on stdout silently drop one. It is
     // allure-cucumberjs's reporter, writing without an fsync per file (support/allure-writer.mjs).
-    ['./support/allure-writer.mjs', 'reports/allure-formatter.log'],
-    ['message', 'reports/cucumber-messages.ndjson'],
-    ['junit', 'reports/junit.xml'],
+    ['./support/allure-writer.mjs', `${runDir}/allure-formatter.log`],
+    ['message', `${runDir}/cucumber-messages.ndjson`],
+    ['junit', `${runDir}/junit.xml`],
   ],
   formatOptions: {
     resultsDir,

@@ -28,7 +28,9 @@ Given(
     example: 'Given the test VM win11-a',
   },
   async function (this: LabWorld, vm: Vm) {
-    await restoreForScenario(this, vm);
+    // The hooks restore the VM a scenario names before it starts (and label it); this only waits for it.
+    if (this.hasVm && this.vm === vm) await this.ready();
+    else await restoreForScenario(this, vm);
   },
 );
 

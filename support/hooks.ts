@@ -8,14 +8,20 @@
  * A Before hook that fails would leave the scenario `skipped` in Allure, so the hooks hand their
  * error to the scenario's first step (world.refused), which reports it: broken, with its sentence.
  */
+import { existsSync } from 'node:fs';
 import { After, AfterAll, Before, BeforeAll, type ITestCaseHookParameter, Status } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
+import type { Vm } from '../lab/ports.js';
+import { recordedSteps } from './catalog.js';
 import { detachAll, restoreForScenario, scenarioTranscript } from './debuggers.js';
 import { allureNarrator } from './narrator.js';
 import { keepForPostMortem } from './post-mortem.js';
 import { preflight } from './preflight.js';
 import { closeLab, labFilePath, openLab, theLab, workerIndex } from './runtime.js';
 import type { LabWorld } from './world.js';
+
+/** The step that names the scenario's VM (steps/vm.steps.ts). */
+export const NAMED_VM_STEP = 'the test VM {vm}';
 
 BeforeAll({ name: 'Open the lab' }, async function () {
   const { readWorldParameters } = await import('./settings.js');
@@ -36,6 +42,17 @@ async function orRefuse(world: LabWorld, work: () => Promise<void>): Promise<voi
     world.refused = error instanceof Error ? error : new Error(String(error));
   }
 }
+
+/**
+ * When the run was asked to stop (Ctrl-C, SIGTERM: `driverlab run` writes the stop file), no
+ * further scenario starts: it is skipped and labelled as never run, and the running ones finish.
+ */
+Before({ name: 'Start only while the run goes on' }, async () => {
+  const stopFile = process.env.DRIVERLAB_STOP_FILE;
+  if (!stopFile || !existsSync(stopFile)) return undefined;
+  await allure.label('run', 'never ran: the run was interrupted');
+  return 'skipped';
+});
 
 Before({ name: "Check the scenario's steps and parameters" }, async function (this: LabWorld, { pickle }) {
   await orRefuse(this, () => preflight(this, pickle));
@@ -70,9 +87,10 @@ Before({ name: 'Describe the scenario for the report' }, async function (this: L
   await allure.parameter('lab', lab.name);
 });
 
-Before({ name: 'Restore the VM to its baseline' }, async function (this: LabWorld) {
+Before({ name: 'Restore the VM to its baseline' }, async function (this: LabWorld, hook) {
   await orRefuse(this, async () => {
-    const vm = theLab().lease(workerIndex());
+    // The VM a scenario names (`Given the test VM win11-b`) is the one it runs on, and the one its labels name.
+    const vm = namedVm(this, hook.pickle) ?? theLab().lease(workerIndex());
     // Allure's own `host` label names the machine driverlab runs on; the VM gets a label of its own.
     await allure.label('vm', vm.name);
     // The VM is the worker's lease: which one runs a scenario must not change its history.
@@ -120,3 +138,14 @@ After({ name: 'End the debugger sessions' }, async function (this: LabWorld, { r
     await this.crashes.close();
   }
 });
+
+/** The VM the scenario names in a `the test VM {vm}` step, or null when it uses the worker's lease. */
+function namedVm(world: LabWorld, pickle: ITestCaseHookParameter['pickle']): Vm | null {
+  const step = recordedSteps().find((s) => s.expression === NAMED_VM_STEP);
+  if (!step) return null;
+  for (const s of pickle.steps) {
+    const args = step.compiled.match(s.text);
+    if (args?.[0]) return args[0].getValue(world) as Vm;
+  }
+  return null;
+}

@@ -29,8 +29,10 @@ export const EXIT = {
   ok: 0,
   /** The command ran and found a problem (a failed run, unreadable input, a missing lab part). */
   problem: 1,
-  /** The command line itself was wrong. */
+  /** The command line itself was wrong, or the configuration it names: nothing ran. */
   usage: 2,
+  /** The run was interrupted (128 + SIGINT, as a shell reports it). */
+  interrupted: 130,
 } as const;
 
 /** A wrong command line: printed as one sentence, exit code 2. */

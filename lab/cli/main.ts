@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DriverlabError, describeError } from '../errors.js';
+import { ConfigurationError, DriverlabError, describeError } from '../errors.js';
 import { paths } from '../paths.js';
 import { closest } from '../util/similar.js';
 import { type CliIo, type Command, EXIT, UsageError } from './command.js';
@@ -69,6 +69,12 @@ export async function main(
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigurationError) {
+      // Bad input (a lab file, a secret, a feature parameter): refused before anything ran.
+      const detail = io.env.DRIVERLAB_DEBUG ? `\n${describeError(error)}` : '';
+      io.stderr(`driverlab ${command.name}: ${error.message}${detail}\n`);
       return EXIT.usage;
     }
     if (error instanceof DriverlabError) {
