@@ -103,9 +103,12 @@ export default class ConsoleFormatter extends Formatter {
   readVm(attachment) {
     try {
       const message = JSON.parse(attachment.body);
-      const vm = message?.data?.labels?.find((l) => l.name === 'vm')?.value;
+      const labels = message?.data?.labels ?? [];
+      const vm = labels.find((l) => l.name === 'vm')?.value;
       const started = this.started.get(attachment.testCaseStartedId);
-      if (vm && started) {
+      if (!started) return;
+      if (labels.some((l) => l.name === 'run' && l.value.startsWith('never ran'))) started.neverRan = true;
+      if (vm) {
         started.vm = vm;
         this.drawLive();
       }
@@ -119,14 +122,18 @@ export default class ConsoleFormatter extends Formatter {
     if (!started) return;
     this.started.delete(finished.testCaseStartedId);
     const pickle = this.pickles.get(this.testCases.get(started.testCaseId));
-    const { status, message } = statusOf(started.steps);
+    const { status, message } = started.neverRan
+      ? { status: 'never ran (the run was interrupted)', message: null }
+      : statusOf(started.steps);
     const retried = finished.willBeRetried ? ' (will be retried)' : '';
     if (!finished.willBeRetried) this.done += 1;
     if (!finished.willBeRetried && (status === 'failed' || status === 'broken')) this.failures += 1;
     const feature = this.features.get(pickle?.uri) ?? pickle?.uri ?? '?';
     const width = String(this.total).length;
     const lines = [
-      `${String(this.done).padStart(width)}/${this.total} ${feature} › ${pickle?.name ?? '?'} · ${started.vm ?? 'no VM'} · ${status}${retried} · ${seconds(started.timestamp, finished.timestamp)}`,
+      started.neverRan
+        ? `${String(this.done).padStart(width)}/${this.total} ${feature} › ${pickle?.name ?? '?'} · ${status}`
+        : `${String(this.done).padStart(width)}/${this.total} ${feature} › ${pickle?.name ?? '?'} · ${started.vm ?? 'no VM'} · ${status}${retried} · ${seconds(started.timestamp, finished.timestamp)}`,
     ];
     if ((status === 'failed' || status === 'broken') && message) {
       lines.push(`    ${firstSentence(message)}`);
