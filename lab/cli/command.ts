@@ -9,8 +9,11 @@ import { ConfigurationError } from '../errors.js';
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  /** Standard input as text, read only when a command asks for it (`driverlab parse … -`). */
-  readStdin: () => Promise<string>;
+  /**
+   * Standard input as text, read only when a command asks for it (`driverlab parse … -`); null
+   * when it holds more than `maxBytes` (reading stops there).
+   */
+  readStdin: (maxBytes?: number) => Promise<string | null>;
   cwd: string;
   env: NodeJS.ProcessEnv;
 }
