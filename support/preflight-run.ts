@@ -72,7 +72,9 @@ async function main(request: Request): Promise<void> {
   );
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
   const documents = new Map<string, GherkinDocument>();
-  const pickles: Pickle[] = [];
+  const parsed: Pickle[] = [];
+  // Cucumber emits every pickle it parsed, then a test case for each one the selection keeps.
+  const selected = new Set<string>();
   const problems: PreflightProblem[] = [];
   await runCucumber(
     {
@@ -84,7 +86,8 @@ async function main(request: Request): Promise<void> {
     (envelope: Envelope) => {
       if (envelope.gherkinDocument?.uri)
         documents.set(envelope.gherkinDocument.uri, envelope.gherkinDocument);
-      if (envelope.pickle) pickles.push(envelope.pickle);
+      if (envelope.pickle) parsed.push(envelope.pickle);
+      if (envelope.testCase) selected.add(envelope.testCase.pickleId);
       if (envelope.parseError) {
         const { source, message } = envelope.parseError;
         problems.push({
@@ -96,6 +99,8 @@ async function main(request: Request): Promise<void> {
       }
     },
   );
+
+  const pickles = parsed.filter((p) => selected.has(p.id));
 
   // The parameter types read the lab file (its VMs, its driver catalog); nothing is started.
   const { labFilePath, openLab, theLab } = await import('./runtime.js');

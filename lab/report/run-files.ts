@@ -118,7 +118,7 @@ export async function prunePastRuns(
   return removed;
 }
 
-/** Reads the number of pickles (selected scenarios) from a Cucumber message stream, even one cut short. */
+/** Reads the number of test cases (selected scenarios) from a Cucumber message stream, even one cut short. */
 export async function countSelected(messagesFile: string): Promise<number | null> {
   let text: string;
   try {
@@ -126,11 +126,12 @@ export async function countSelected(messagesFile: string): Promise<number | null
   } catch {
     return null;
   }
-  let pickles = 0;
+  // Cucumber writes every parsed pickle, then one test case per pickle the selection keeps.
+  let testCases = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith('{"pickle":')) pickles += 1;
+    if (line.startsWith('{"testCase":')) testCases += 1;
   }
-  return pickles;
+  return testCases;
 }
 
 /** True when a JUnit file is a whole XML document (Cucumber writes it only when the run ends). */
