@@ -76,6 +76,23 @@ function processesOf(runDir: string): string[] {
   return left;
 }
 
+/** The processes of the newest run whose command line contains `marker` (Linux: /proc). */
+function newestRunProcesses(marker: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (environ.includes(`DRIVERLAB_RUN_DIR=${join(paths.reports, 'runs')}`) && cmdline.includes(marker)) {
+        found.push(Number(pid));
+      }
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return found;
+}
+
 /** A JUnit document is whole: its XML declaration, one root, every testcase closed. */
 function isWholeJunit(text: string): boolean {
   const opened = (text.match(/<testcase\b/g) ?? []).length;
@@ -214,4 +231,25 @@ describe('driverlab run', () => {
     }
     equal(totals.length, 2);
   });
+
+  for (const [what, marker] of [
+    ['the debugger process', 'sim/kd'],
+    ['the host shell', 'sim/host'],
+  ] as const) {
+    test(`killing ${what} mid-run costs at most the scenario it hit; the rest pass and no process is left`, {
+      skip: !existsSync('/proc') && 'needs /proc to find the process',
+    }, async () => {
+      const child = start(['run', '--no-report']);
+      await lineMatching(child, /^ *4\/\d+ /m);
+      const victims = newestRunProcesses(marker);
+      ok(victims.length > 0, `a ${marker} process of the run`);
+      for (const pid of victims) process.kill(pid, 'SIGKILL');
+      const run = await child;
+      const s = summary();
+      ok(s.status === 'broken' || s.status === 'passed', run.all);
+      ok(s.broken <= 1 && s.failed === 0 && s.passed === s.total - s.broken, JSON.stringify(s));
+      equal(s.total, s.selected);
+      equal(processesOf(s.runDir).join('\n'), '');
+    });
+  }
 });
