@@ -131,7 +131,10 @@ export async function reconnect(vm: Vm, eventsBefore: number): Promise<void> {
   }
   const session = live.session;
   const clock = theLab().clock;
-  const deadline = clock.now() + theLab().timeouts.kdConnect * 1000;
+  // Bounded in wall time as every lab timeout is (wallTimeout: never less than the clock's grace).
+  // A deadline counted in lab time alone was 120 ms of wall time on the embedded lab's clock, so a
+  // loaded machine (or a debugger process started anew) missed it: "did not connect again".
+  const wallDeadline = Date.now() + clock.wallTimeout(theLab().timeouts.kdConnect * 1000);
   // The restore ends the link and the restored VM opens a new one: wait for that connection, not an older one.
   while (
     !session
@@ -139,7 +142,7 @@ export async function reconnect(vm: Vm, eventsBefore: number): Promise<void> {
       .slice(eventsBefore)
       .some((e) => e.kind === 'established')
   ) {
-    if (clock.now() >= deadline) {
+    if (Date.now() >= wallDeadline) {
       throw new LabCompromisedError(
         `${session.describe()} did not connect again after ${vm.describe()} was restored to '${DEBUG_BASELINE}' (within ${formatLabDuration(theLab().timeouts.kdConnect * 1000)}); check the kd transcript and that the restored VM boots with debugging on.`,
       );
