@@ -1,31 +1,34 @@
 // Cucumber profiles. `driverlab run` picks one (default, or hyperv when a lab file is named);
 // `cucumber-js -p <name>` works the same.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 
-// A run may name a folder of its own for everything it writes (a fleet agent runs each scenario
-// in one); otherwise reports/.
-const outDir = process.env.DRIVERLAB_RESULTS_DIR || 'reports';
-const resultsDir = join(outDir, 'allure-results');
+// `driverlab run` gives each run a folder of its own (reports/runs/<id>/) and publishes its files
+// to reports/ whole when it ends; a plain `cucumber-js` run writes to reports/ directly.
+const runDir = process.env.DRIVERLAB_RUN_DIR || 'reports';
+const resultsDir = `${runDir}/allure-results`;
 
-// Clean the Allure results at the start of every run, once: in the coordinator, never in a worker,
-// and never in a retry of broken scenarios (DRIVERLAB_KEEP_RESULTS), whose earlier attempts stay.
-if (!process.env.CUCUMBER_WORKER_ID && !process.env.DRIVERLAB_KEEP_RESULTS) {
+// A plain cucumber-js run cleans the Allure results at its start, once: in the coordinator, never
+// in a worker. A driverlab run's folder is new, so there is nothing to clean.
+if (!process.env.CUCUMBER_WORKER_ID && !process.env.DRIVERLAB_RUN_DIR) {
   rmSync(resultsDir, { recursive: true, force: true });
 }
 
+// `driverlab run features/x.feature[:12]` runs just that: the paths replace the profile's.
+const featurePaths = process.env.DRIVERLAB_PATHS
+  ? JSON.parse(process.env.DRIVERLAB_PATHS)
+  : ['features/**/*.feature'];
+
 const common = {
-  // Every feature, unless the caller names the features itself (paths given on the command line
-  // are added to these, never instead of them).
-  paths: process.env.DRIVERLAB_SELECTED_PATHS_ONLY ? [] : ['features/**/*.feature'],
+  paths: featurePaths,
   import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
   format: [
-    'progress',
+    // One line per finished scenario (a live progress line on a terminal); see support/console-formatter.mjs.
+    './support/console-formatter.mjs',
     // Allure gets a file target of its own: two formatters on stdout silently drop one. It is
     // allure-cucumberjs's reporter, writing without an fsync per file (support/allure-writer.mjs).
-    ['./support/allure-writer.mjs', join(outDir, 'allure-formatter.log')],
-    ['message', join(outDir, 'cucumber-messages.ndjson')],
-    ['junit', join(outDir, 'junit.xml')],
+    ['./support/allure-writer.mjs', `${runDir}/allure-formatter.log`],
+    ['message', `${runDir}/cucumber-messages.ndjson`],
+    ['junit', `${runDir}/junit.xml`],
   ],
   formatOptions: {
     resultsDir,

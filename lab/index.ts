@@ -29,3 +29,4 @@ export * from './triage/addresses.js';
 export * from './triage/commit.js';
 export * from './triage/filters.js';
 export * from './triage/pool.js';
+export { closest } from './util/similar.js';

@@ -28,7 +28,7 @@ Given(
     example: 'Given the test VM win11-a',
   },
   async function (this: LabWorld, vm: Vm) {
-    // The lease hook read this step and leased the VM already; restore only if it could not.
+    // The hooks lease and restore the VM a scenario names before it starts (and label it); this only waits for it.
     if (this.hasVm && this.vm.name === vm.name) await this.ready();
     else await restoreForScenario(this, vm);
   },

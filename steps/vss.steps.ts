@@ -10,7 +10,7 @@ const { When, Then } = domain(
 );
 
 When(
-  '{int} files are created in the Temporary ASP.NET Files',
+  '{count} files are created in the Temporary ASP.NET Files',
   {
     description: "Fills a folder under .NET Framework 4's Temporary ASP.NET Files with that many files",
     example: 'When 10001 files are created in the Temporary ASP.NET Files',
@@ -21,7 +21,7 @@ When(
 );
 
 When(
-  '{int} folders are created in the Temporary ASP.NET Files',
+  '{count} folders are created in the Temporary ASP.NET Files',
   {
     description:
       "Fills a folder under .NET Framework 4's Temporary ASP.NET Files with that many empty folders",

@@ -40,6 +40,11 @@ function newKey(): string {
   return [0, 8, 16, 24].map((at) => bytes.readBigUInt64BE(at).toString(36)).join('.');
 }
 
+/** Whether the session's debugger process has exited. */
+export function hasExited(session: KdSession): boolean {
+  return session.events().some((e) => e.kind === 'exited');
+}
+
 /** The VM's live debugger, when it has one. */
 export function attachedDebugger(vm: Vm): AttachedDebugger | null {
   return attached.get(vm.name) ?? null;
@@ -109,6 +114,13 @@ export async function reconnect(vm: Vm, eventsBefore: number): Promise<void> {
   const transport = prepared.get(vm.name);
   if (!transport) return;
   let live = attached.get(vm.name);
+  // A debugger process that died (killed, crashed) is replaced here, before the scenario uses it:
+  // only the scenario it died under is broken, the next ones get a new session.
+  if (live && hasExited(live.session)) {
+    attached.delete(vm.name);
+    await live.session.close().catch(() => {});
+    live = undefined;
+  }
   if (!live) {
     live = { vm, session: await startSession(vm, transport), mark: 0, ...transport };
     attached.set(vm.name, live);

@@ -8,6 +8,7 @@
  * A Before hook that fails would leave the scenario `skipped` in Allure, so the hooks hand their
  * error to the scenario's first step (world.refused), which reports it: broken, with its sentence.
  */
+import { existsSync } from 'node:fs';
 import { After, AfterAll, Before, BeforeAll, type ITestCaseHookParameter, Status } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
 import { LabCompromisedError, requirementOf } from '../lab/index.js';
@@ -54,6 +55,17 @@ async function orRefuse(world: LabWorld, work: () => Promise<void>): Promise<voi
     world.refused = error instanceof Error ? error : new Error(String(error));
   }
 }
+
+/**
+ * When the run was asked to stop (Ctrl-C, SIGTERM: `driverlab run` writes the stop file), no
+ * further scenario starts: it is skipped and labelled as never run, and the running ones finish.
+ */
+Before({ name: 'Start only while the run goes on' }, async () => {
+  const stopFile = process.env.DRIVERLAB_STOP_FILE;
+  if (!stopFile || !existsSync(stopFile)) return undefined;
+  await allure.label('run', 'never ran: the run was interrupted');
+  return 'skipped';
+});
 
 Before({ name: "Check the scenario's steps and parameters" }, async function (this: LabWorld, { pickle }) {
   await orRefuse(this, () => preflight(this, pickle));

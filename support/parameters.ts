@@ -6,8 +6,11 @@
 import {
   BUGCHECK_PATTERN,
   type BugcheckId,
+  ConfigurationError,
+  closest,
   type DriverConfig,
   DURATION_PATTERN,
+  type HypervLab,
   parseBugcheck,
   parseBugcheckList,
   parseDuration,
@@ -41,7 +44,7 @@ parameter<DriverConfig>({
   examples: ['myfault.sys', 'baddriver'],
   useForSnippets: false,
   transformer(text) {
-    return this.lab.driver(text);
+    return catalogDriver(this.lab, text);
   },
 });
 
@@ -131,6 +134,40 @@ parameter<DriverConfig[]>({
   examples: ['encryptionlegacy.sys, avlegacy.sys and avminifilter.sys'],
   useForSnippets: false,
   transformer(text) {
-    return text.split(/, | and /).map((name) => this.lab.driver(name));
+    return text.split(/, | and /).map((name) => catalogDriver(this.lab, name));
+  },
+});
+
+/** A driver of the lab's catalog; a name it lacks is refused with the closest names it has. */
+function catalogDriver(lab: HypervLab, text: string): DriverConfig {
+  const names = lab.file.data.drivers.map((d) => d.name);
+  const bare = text.replace(/\.sys$/i, '');
+  const found = lab.file.data.drivers.find((d) => d.name.toLowerCase() === bare.toLowerCase());
+  if (found) return found;
+  const like = closest(bare, names);
+  const hint = like.length > 0 ? `did you mean ${like.map((n) => `'${n}'`).join(' or ')}? ` : '';
+  throw new ConfigurationError(
+    `The ${lab.describe()} has no driver '${text}' in its catalog (${hint}its drivers: ${names.map((n) => `'${n}'`).join(', ') || 'none'}); correct the step, or add the driver to the drivers section of ${lab.file.path}.`,
+  );
+}
+
+/** How many files or folders a step may create: at least one, and no more than a guest volume holds in reason. */
+export const ITEM_COUNT = { min: 1, max: 1_000_000 } as const;
+
+parameter<number>({
+  name: 'count',
+  tsType: 'number',
+  regexp: '\\d+',
+  description: `a number of items to create, ${ITEM_COUNT.min} to ${ITEM_COUNT.max.toLocaleString('en-US')}`,
+  examples: ['10001'],
+  useForSnippets: false,
+  transformer(text) {
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n < ITEM_COUNT.min || n > ITEM_COUNT.max) {
+      throw new ConfigurationError(
+        `The count ${text} is out of range, because a step that creates items needs ${ITEM_COUNT.min} to ${ITEM_COUNT.max.toLocaleString('en-US')} of them; write a count in that range.`,
+      );
+    }
+    return n;
   },
 });

@@ -1,13 +1,17 @@
 /**
- * The preflight check, run by the first Before hook of every scenario, before any VM is touched:
- * every step of the scenario must match exactly one step definition, and every parameter must read
- * (a driver of the catalog, a verifier option, a KDNET port …). A step without a definition gets
- * the closest existing steps and a snippet; a wrong parameter the sentence its type gives.
+ * The preflight check of a scenario, before any VM is touched: every step must match exactly one
+ * step definition, and every parameter must read (a driver of the catalog, a verifier option, a
+ * KDNET port, a count in range …). Every problem of every step is found, not only the first: an
+ * undefined step gets the closest existing steps and a snippet, a wrong parameter the sentence its
+ * type gives, each pinned to its own step.
+ *
+ * Two callers: `driverlab run` checks every selected scenario this way before the run starts
+ * (support/preflight-run.ts, also its --dry-run), and the first Before hook of every scenario
+ * checks its own again, which is what a plain `cucumber-js` run has.
  */
 import type { ITestCaseHookParameter } from '@cucumber/cucumber';
-import { ConfigurationError } from '../lab/index.js';
+import { ConfigurationError, DriverlabError, describeError } from '../lab/index.js';
 import { generatedExpression, recordedSteps, stepCatalog } from './catalog.js';
-import type { LabWorld } from './world.js';
 
 const KEYWORDS: Readonly<Record<string, string>> = {
   Context: 'Given',
@@ -15,11 +19,24 @@ const KEYWORDS: Readonly<Record<string, string>> = {
   Outcome: 'Then',
 };
 
-/** Checks every step of the pickle against the step definitions and reads its parameters. */
-export async function preflight(world: LabWorld, pickle: ITestCaseHookParameter['pickle']): Promise<void> {
+type Pickle = ITestCaseHookParameter['pickle'];
+
+export interface StepProblem {
+  /** The pickle step's AST node ids (the step, then the example row of an outline). */
+  astNodeIds: readonly string[];
+  /** The step as written, keyword first. */
+  step: string;
+  /** One sentence (an undefined step's snippet follows on its own lines). */
+  message: string;
+}
+
+/** Every problem of every step of the pickle; `world` is what the parameter types read (its lab). */
+export async function stepProblems(world: unknown, pickle: Pickle): Promise<StepProblem[]> {
   const steps = recordedSteps();
+  const problems: StepProblem[] = [];
   for (const step of pickle.steps) {
     const keyword = KEYWORDS[step.type ?? ''] ?? 'Given';
+    const at = { astNodeIds: step.astNodeIds, step: `${keyword} ${step.text}` };
     const matches = steps.flatMap((s) => {
       const args = s.compiled.match(step.text);
       return args ? [{ s, args }] : [];
@@ -27,14 +44,36 @@ export async function preflight(world: LabWorld, pickle: ITestCaseHookParameter[
     if (matches.length === 0) {
       const { undefinedStepAdvice } = await import('../lab/index.js');
       const advice = undefinedStepAdvice(keyword, step.text, generatedExpression(step.text), stepCatalog());
-      throw new ConfigurationError(`${advice.sentence}\n${advice.snippet}`);
+      problems.push({ ...at, message: `${advice.sentence}\n${advice.snippet}` });
+      continue;
     }
     if (matches.length > 1) {
-      throw new ConfigurationError(
-        `The step '${keyword} ${step.text}' matches ${matches.length} step definitions (${matches.map((m) => `'${m.s.keyword} ${m.s.expression}' in steps/${m.s.domain}.steps.ts`).join(', ')}), so it is ambiguous; reword the step or one of the definitions.`,
-      );
+      problems.push({
+        ...at,
+        message: `The step '${keyword} ${step.text}' matches ${matches.length} step definitions (${matches.map((m) => `'${m.s.keyword} ${m.s.expression}' in steps/${m.s.domain}.steps.ts`).join(', ')}), so it is ambiguous; reword the step or one of the definitions.`,
+      });
+      continue;
     }
-    const [only] = matches;
-    for (const arg of only?.args ?? []) arg.getValue(world);
+    for (const arg of matches[0]?.args ?? []) {
+      try {
+        arg.getValue(world);
+      } catch (error) {
+        problems.push({
+          ...at,
+          message: error instanceof DriverlabError ? error.message : describeError(error),
+        });
+      }
+    }
   }
+  return problems;
+}
+
+/** Checks the scenario's steps and parameters; throws every problem found as one configuration error. */
+export async function preflight(world: unknown, pickle: Pickle): Promise<void> {
+  const problems = await stepProblems(world, pickle);
+  if (problems.length === 0) return;
+  if (problems.length === 1) throw new ConfigurationError((problems[0] as StepProblem).message);
+  throw new ConfigurationError(
+    `The scenario has ${problems.length} problems, each on its own step, so it cannot run:\n${problems.map((p) => `- ${p.step}: ${p.message}`).join('\n')}`,
+  );
 }

@@ -161,7 +161,7 @@ describe('the failure side of the features, on the embedded lab', { timeout: 120
     equal(unknown.status, 'broken');
     match(
       unknown.statusDetails?.message ?? '',
-      /has no driver 'yourfault\.sys' in its drivers list \(drivers: 'myfault', /,
+      /has no driver 'yourfault\.sys' in its catalog \(its drivers: 'myfault', /,
     );
     for (const r of [misspelt, unknown]) {
       ok(

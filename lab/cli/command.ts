@@ -9,8 +9,11 @@ import { ConfigurationError } from '../errors.js';
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  /** Standard input as text, read only when a command asks for it (`driverlab parse … -`). */
-  readStdin: () => Promise<string>;
+  /**
+   * Standard input as text, read only when a command asks for it (`driverlab parse … -`); null
+   * when it holds more than `maxBytes` (reading stops there).
+   */
+  readStdin: (maxBytes?: number) => Promise<string | null>;
   cwd: string;
   env: NodeJS.ProcessEnv;
 }
@@ -29,8 +32,10 @@ export const EXIT = {
   ok: 0,
   /** The command ran and found a problem (a failed run, unreadable input, a missing lab part). */
   problem: 1,
-  /** The command line itself was wrong. */
+  /** The command line itself was wrong, or the configuration it names: nothing ran. */
   usage: 2,
+  /** The run was interrupted (128 + SIGINT, as a shell reports it). */
+  interrupted: 130,
 } as const;
 
 /** A wrong command line: printed as one sentence, exit code 2. */

@@ -20,7 +20,10 @@ export function captureIo(
     stderr: (t) => {
       io.err += t;
     },
-    readStdin: async () => options.stdin ?? '',
+    readStdin: async (maxBytes = Number.POSITIVE_INFINITY) => {
+      const text = options.stdin ?? '';
+      return Buffer.byteLength(text) > maxBytes ? null : text;
+    },
     cwd: options.cwd ?? process.cwd(),
     env: options.env ?? {},
   };

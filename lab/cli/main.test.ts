@@ -60,7 +60,7 @@ describe('the driverlab command line', () => {
     for (const [args, sentence] of [
       [
         ['run', '--bogus'],
-        "'driverlab run' has no option '--bogus' and cucumber-js does not take it either; run 'driverlab run --help' to see the options.\n",
+        "'driverlab run' has no option '--bogus'; run 'driverlab run --help' to see the options it takes.\n",
       ],
       [
         ['run', '--parallel', 'two'],
@@ -93,18 +93,18 @@ describe('the driverlab command line', () => {
     }
   });
 
-  it('reports a bad lab file as a configuration problem before anything runs (exit 1)', async () => {
+  it('reports a bad lab file as a configuration problem before anything runs (exit 2)', async () => {
     const io = captureIo();
-    expect.equal(await main(['run', '--lab', 'no/such/lab.yaml'], io), 1);
+    expect.equal(await main(['run', '--lab', 'no/such/lab.yaml'], io), 2);
     expect.match(
       io.err,
       /^driverlab run: The lab file '.*no\/such\/lab\.yaml' cannot be read \(ENOENT\); check the path given with --lab or DRIVERLAB_LAB\.\n$/,
     );
   });
 
-  it('reports a missing results directory as one sentence (exit 1)', async () => {
+  it('reports a missing results directory as one sentence (exit 2)', async () => {
     const io = captureIo();
-    expect.equal(await main(['report', '--results', 'no/such/results'], io), 1);
+    expect.equal(await main(['report', '--results', 'no/such/results'], io), 2);
     expect.match(
       io.err,
       /There are no Allure results in '.*no\/such\/results', because the directory cannot be read; run 'driverlab run' first/,

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DriverlabError, describeError } from '../errors.js';
+import { ConfigurationError, DriverlabError, describeError } from '../errors.js';
 import { paths } from '../paths.js';
 import { closest } from '../util/similar.js';
 import { type CliIo, type Command, EXIT, UsageError } from './command.js';
@@ -71,6 +71,12 @@ export async function main(
       io.stderr(`${error.message}\n`);
       return EXIT.usage;
     }
+    if (error instanceof ConfigurationError) {
+      // Bad input (a lab file, a secret, a feature parameter): refused before anything ran.
+      const detail = io.env.DRIVERLAB_DEBUG ? `\n${describeError(error)}` : '';
+      io.stderr(`driverlab ${command.name}: ${error.message}${detail}\n`);
+      return EXIT.usage;
+    }
     if (error instanceof DriverlabError) {
       // The message is the whole sentence; the chain of causes is for whoever debugs driverlab.
       const detail = io.env.DRIVERLAB_DEBUG ? `\n${describeError(error)}` : '';
@@ -88,9 +94,17 @@ export async function main(
 export const processIo: CliIo = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
-  readStdin: async () => {
+  readStdin: async (maxBytes = Number.POSITIVE_INFINITY) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        process.stdin.destroy();
+        return null;
+      }
+      chunks.push(chunk as Buffer);
+    }
     return Buffer.concat(chunks).toString('utf8');
   },
   cwd: process.cwd(),

@@ -180,15 +180,17 @@ export async function runScenario(
 ): Promise<AttemptResult> {
   const dir = await mkdtemp(join(tmpdir(), 'driverlab-agent-'));
   try {
-    const child = await execa(process.execPath, [cucumberBin(), '--profile', profile, `${uri}:${line}`], {
+    const child = await execa(process.execPath, [cucumberBin(), '--profile', profile], {
       cwd: paths.root,
       env: {
         ...process.env,
         DRIVERLAB_LAB: lab,
         DRIVERLAB_POOL: poolUrl,
-        DRIVERLAB_RESULTS_DIR: dir,
-        // Only the scenario named on the command line, not the profile's every feature.
-        DRIVERLAB_SELECTED_PATHS_ONLY: '1',
+        // Everything the run writes goes to this folder; it runs only the scenario at uri:line.
+        DRIVERLAB_RUN_DIR: dir,
+        DRIVERLAB_PATHS: JSON.stringify([`${uri}:${line}`]),
+        // The scenario's own temp folder: its debugger logs and simulated state go with it.
+        TMPDIR: dir,
       },
       reject: false,
       all: true,

@@ -22,8 +22,10 @@ import { DEFAULT_QUEUE_SETTINGS, type QueueSettings, type ScenarioJob, WorkQueue
 export interface FleetRunOptions {
   db: string;
   profile: string;
-  /** Tag expression, feature paths and the other cucumber-js selection options, as given. */
-  selection: string[];
+  /** The selection, as `driverlab run` takes it: a tag expression, name filters, feature paths. */
+  tags: string | null;
+  names: string[];
+  features: string[];
   /** Requeue what an agent runs when it has not beaten for this long. */
   deadAfterMs: number;
   pollMs: number;
@@ -76,17 +78,30 @@ const Envelope = z
 /** Lists the scenarios a selection picks, with the requirement each has of its VM. */
 export async function listScenarios(
   profile: string,
-  selection: readonly string[],
+  selection: { tags: string | null; names: readonly string[]; features: readonly string[] },
 ): Promise<ListedScenario[]> {
   const dir = await mkdtemp(join(tmpdir(), 'driverlab-list-'));
   try {
     const messages = join(dir, 'messages.ndjson');
     const child = await execa(
       process.execPath,
-      [cucumberBin(), '--profile', profile, '--dry-run', '--format', `message:${messages}`, ...selection],
+      [
+        cucumberBin(),
+        '--profile',
+        profile,
+        '--dry-run',
+        '--format',
+        `message:${messages}`,
+        ...(selection.tags ? ['--tags', selection.tags] : []),
+        ...selection.names.flatMap((n) => ['--name', n]),
+      ],
       {
         cwd: paths.root,
-        env: { ...process.env, DRIVERLAB_RESULTS_DIR: dir },
+        env: {
+          ...process.env,
+          DRIVERLAB_RUN_DIR: dir,
+          ...(selection.features.length > 0 ? { DRIVERLAB_PATHS: JSON.stringify(selection.features) } : {}),
+        },
         reject: false,
         all: true,
         stdin: 'ignore',
@@ -137,10 +152,10 @@ export async function listScenarios(
 
 /** Runs a selection on the fleet; the scenarios' Allure results end up in `resultsDir`. */
 export async function runOnFleet(options: FleetRunOptions, resultsDir: string): Promise<FleetRunResult> {
-  const scenarios = await listScenarios(options.profile, options.selection);
+  const scenarios = await listScenarios(options.profile, options);
   if (scenarios.length === 0) {
     throw new ConfigurationError(
-      `The selection (${options.selection.join(' ') || 'every feature'}) picks no scenario, so there is nothing to enqueue; check the tags and paths.`,
+      'The selection picks no scenario, so there is nothing to enqueue; check the tags, names and paths.',
     );
   }
   const db = await FleetDb.open(options.db);
@@ -152,7 +167,7 @@ export async function runOnFleet(options: FleetRunOptions, resultsDir: string): 
     await db.createRun({
       id: runId,
       profile: options.profile,
-      selection: options.selection,
+      selection: { tags: options.tags, names: options.names, features: options.features },
       total: scenarios.length,
       deadline: options.deadline,
     });

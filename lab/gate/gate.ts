@@ -33,7 +33,7 @@ export interface GateOptions {
   baselineId: number | null;
   db: string | undefined;
   storeDir: string;
-  /** How many runs the store keeps (default DEFAULT_KEEP_RUNS; $DRIVERLAB_KEEP_RUNS). */
+  /** How many runs the store keeps (default DEFAULT_KEEP_RUNS; $DRIVERLAB_STORE_KEEP_RUNS). */
   keepRuns?: number | undefined;
   /** Record the run in the store before judging it (a run does; `driverlab gate` reads only). */
   record: boolean;
@@ -82,14 +82,14 @@ export async function runGate(options: GateOptions): Promise<GateReport> {
   return report;
 }
 
-/** $DRIVERLAB_KEEP_RUNS as a whole number of 1 or more, or undefined; anything else is refused. */
+/** $DRIVERLAB_STORE_KEEP_RUNS as a whole number of 1 or more, or undefined; anything else is refused. */
 export function keepRunsFrom(env: NodeJS.ProcessEnv): number | undefined {
-  const text = env.DRIVERLAB_KEEP_RUNS;
+  const text = env.DRIVERLAB_STORE_KEEP_RUNS;
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < 1) {
     throw new ConfigurationError(
-      `DRIVERLAB_KEEP_RUNS is '${text}', not a whole number of 1 or more; set it to how many runs the run store keeps, or unset it to keep 500.`,
+      `DRIVERLAB_STORE_KEEP_RUNS is '${text}', not a whole number of 1 or more; set it to how many runs the run store keeps, or unset it to keep 500.`,
     );
   }
   return n;

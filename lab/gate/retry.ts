@@ -15,13 +15,12 @@ import { paths } from '../paths.js';
 import { readAttempts, scenariosOf } from './record.js';
 
 /**
- * The env a retry run gets: keep the results of the attempts before, and for each scenario the VMs
+ * The env a retry run gets (into the same run folder, so the earlier attempts' results stay): for each scenario the VMs
  * its earlier attempts ran on (DRIVERLAB_RETRY_AVOID, `file:line` → VMs), which its lease avoids
  * when the lab has another; without a pool the worker's lease moves on by one VM per attempt.
  */
 export function retryEnv(attempt: number, avoid: Record<string, string[]> = {}): Record<string, string> {
   return {
-    DRIVERLAB_KEEP_RESULTS: '1',
     DRIVERLAB_ATTEMPT: String(attempt),
     DRIVERLAB_RETRY_AVOID: JSON.stringify(avoid),
   };

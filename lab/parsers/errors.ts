@@ -13,10 +13,20 @@ export interface ParseErrorDetails {
   excerpt: string;
 }
 
-/** Shortens a line for a message: at most 70 characters, control characters shown as spaces. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to escape
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Input text as a message may show it: every control character (ESC, BEL, … C0, DEL and C1) as a
+ * visible `\xNN` escape, so a pasted file can never drive the terminal the message is printed on.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Shortens a line for a message: at most 70 characters, tabs and line ends as spaces, other control characters escaped. */
 export function excerptOf(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: input may carry any byte; show it as a space
-  const flat = text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  const flat = escapeControls(text.replace(/[\t\r\n]/g, ' ')).trim();
   return flat.length > 70 ? `${flat.slice(0, 67)}...` : flat;
 }
 
@@ -31,9 +41,11 @@ export class ParseError extends Error {
 
   constructor(kind: string, command: string, details: ParseErrorDetails) {
     const where = details.line === null ? '' : ` at line ${details.line}`;
-    const looked = details.excerpt === '' ? 'the input is empty' : `it reads '${details.excerpt}'`;
+    // A reason may quote the input too: its control characters are escaped like the excerpt's.
+    const looked =
+      details.excerpt === '' ? 'the input is empty' : `it reads '${escapeControls(details.excerpt)}'`;
     super(
-      `The ${kind} parser could not read this text because ${details.reason}${where} (${looked}); give it the complete, English output of ${command}.`,
+      `The ${kind} parser could not read this text because ${escapeControls(details.reason)}${where} (${looked}); give it the complete, English output of ${command}.`,
     );
     this.name = 'ParseError';
     this.kind = kind;

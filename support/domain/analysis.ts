@@ -63,9 +63,13 @@ export class Analysis {
   }
 
   /** Runs a debugger command, reads its output with the parser of `kind`, and keeps both as evidence. */
-  async run<K extends CommandKind>(command: string, kind: K): Promise<Parsed<K>> {
+  async run<K extends CommandKind>(
+    command: string,
+    kind: K,
+    options: { whenEmpty?: Parsed<K> } = {},
+  ): Promise<Parsed<K>> {
     const raw = await this.raw(command);
-    const value = await readOutput(kind, raw, `'${command}' on ${this.source}`);
+    const value = await readOutput(kind, raw, `'${command}' on ${this.source}`, options);
     await this.world.evidence.attach(`kd ${command}`, raw, value);
     return value;
   }

@@ -12,7 +12,13 @@ import type { LabWorld } from '../world.js';
 export const TEMPORARY_ASPNET_FILES =
   'C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files';
 
+/** What makes the System Writer give up in OnIdentify: a folder under Microsoft.NET with more than this many. */
+export const SYSTEM_WRITER_LIMITS = { files: 10_000, folders: 1_000 } as const;
+
 export class Backup {
+  /** What the scenario put in the Temporary ASP.NET Files, or null. */
+  private bloat: { count: number; kind: 'files' | 'folders' } | null = null;
+
   constructor(private readonly world: LabWorld) {}
 
   /** Fills a folder under the Temporary ASP.NET Files with `count` files, or `count` folders. */
@@ -28,13 +34,21 @@ export class Backup {
         `Only ${created} of ${count} ${kind} could be created under '${TEMPORARY_ASPNET_FILES}' in ${this.world.vm.describe()}; check the guest's free disk space.`,
       );
     }
+    this.bloat = { count, kind };
     this.world.did(`${count} ${kind} were created under the Temporary ASP.NET Files`);
   }
 
   /** Deletes the Temporary ASP.NET Files folder, the only .NET bloat that is safe to delete. */
   async cleanTemporaryAspNetFiles(): Promise<void> {
     await this.world.vm.guest.remove(TEMPORARY_ASPNET_FILES);
+    this.bloat = null;
     this.world.did('the Temporary ASP.NET Files were deleted');
+  }
+
+  /** The limit the scenario's bloat is about: files or folders, by what it created. */
+  private limitClause(): string {
+    const n = (k: 'files' | 'folders') => `more than ${SYSTEM_WRITER_LIMITS[k].toLocaleString('en-US')} ${k}`;
+    return this.bloat ? n(this.bloat.kind) : `${n('files')} or ${n('folders')}`;
   }
 
   /** The VSS writers as `vssadmin list writers` lists them (raw and parsed kept as evidence). */
@@ -52,7 +66,7 @@ export class Backup {
       expected: `the VSS writers of ${this.world.vm.describe()} ${listed ? 'to include' : 'not to include'} the ${name}`,
       because: listed
         ? because
-        : `${because}, and the System Writer gives up in OnIdentify on a folder under Microsoft.NET with more than 10,000 files`,
+        : `${because}, and the System Writer gives up in OnIdentify on a folder under Microsoft.NET with ${this.limitClause()}`,
       actual: listed
         ? `the writers are ${names}`
         : `it is listed${writer?.state ? ` as [${writer.state.code}] ${writer.state.text}` : ''}`,

@@ -10,13 +10,12 @@ import {
   formatLabDuration,
   type GuestCommandResult,
   type GuestEvent,
-  HarnessLogicError,
   type KdSession,
   LabCompromisedError,
   type WindowsEvent,
 } from '../../lab/index.js';
 import { attachedDebugger } from '../debuggers.js';
-import { expectThat } from '../expectations.js';
+import { expectThat, failed } from '../expectations.js';
 import { labelCrash } from '../report-labels.js';
 import type { LabWorld } from '../world.js';
 import { Analysis } from './analysis.js';
@@ -188,11 +187,23 @@ export class Crashes {
   /** The debugger that examines the last crash: its dump, opened once per crash. */
   async analysis(): Promise<Analysis> {
     const crash = this.record;
-    if (!crash) {
-      throw new HarnessLogicError(
-        `There is no crash of ${this.world.vm.describe()} to examine, because it has not bugchecked in this scenario; a step that looks into a crash must follow one that makes or forces it.`,
-      );
-    }
+    // Nothing crashed: the driver or the OS did not do what the scenario expected, which is a product
+    // outcome (failed), not a fault of the lab or of the harness.
+    if (!crash)
+      throw this.noCrash(`${this.world.vm.describe()} to have bugchecked, so that its crash can be examined`);
+    return this.openAnalysis(crash);
+  }
+
+  /** The failed expectation of a step that looks into a crash when the VM did not go down. */
+  noCrash(expected: string): Error {
+    return failed(this.world, {
+      expected,
+      because: this.because(),
+      actual: `${this.world.vm.describe()} did not bugcheck in this scenario (it reported no bug check since the scenario began)`,
+    });
+  }
+
+  private async openAnalysis(crash: CrashRecord): Promise<Analysis> {
     if (!this.current) {
       this.current = await Analysis.ofDump(this.world, crash);
       this.opened.push(this.current);
@@ -241,6 +252,8 @@ export class Crashes {
 
   /** The crash's analysis names this driver as the faulting image. */
   async expectBlamedOn(binary: string): Promise<void> {
+    if (!this.record)
+      throw this.noCrash(`the crash of ${this.world.vm.describe()} to be blamed on ${binary}`);
     const analysis = await (await this.analysis()).analyze();
     const image = analysis.imageName ?? (analysis.moduleName ? `${analysis.moduleName}.sys` : null);
     expectThat(this.world, image?.toLowerCase() === binary.toLowerCase(), {

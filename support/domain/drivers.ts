@@ -29,6 +29,8 @@ function lastLines(r: GuestCommandResult): string {
 export class Drivers {
   /** The catalog drivers the scenario installed, by name (the suspects of a crash). */
   private readonly installed = new Map<string, DriverConfig>();
+  /** Every catalog trigger the scenario ran, by driver. */
+  private readonly triggered: { binary: string; trigger: string }[] = [];
 
   constructor(private readonly world: LabWorld) {}
 
@@ -119,7 +121,13 @@ export class Drivers {
         `The driver '${driver.name}' has no trigger '${trigger}' in the catalog of ${this.world.lab.describe()} (${known.length > 0 ? `its triggers: ${known.join(', ')}` : 'it has none'}); add it under its triggers in ${this.world.lab.file.path}.`,
       );
     }
+    this.triggered.push({ binary: driver.binary, trigger });
     await this.world.crashes.run(command, `${driver.binary} ${what}`);
+  }
+
+  /** The binaries the scenario made run this catalog trigger ("overrun"), in order. */
+  triggeredBy(trigger: string): string[] {
+    return [...new Set(this.triggered.filter((t) => t.trigger === trigger).map((t) => t.binary))];
   }
 
   private crashedWhile(expected: string, because: string): never {

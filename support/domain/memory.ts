@@ -87,12 +87,13 @@ export class Memory {
   /** `!vm` counts this many failed commit requests. */
   async expectReportedFailures(count: number): Promise<void> {
     const report = await this.report();
-    expectThat(this.world, report.commitFailures === count, {
+    const reported = failedCommits(report);
+    expectThat(this.world, reported === count, {
       expected: `the memory report of ${this.world.vm.describe()} to count ${count} failed commit request(s)`,
-      because: `${this.world.lastAction ?? 'commit requests failed'}`,
+      because: this.world.lastAction ?? 'the scenario made no commit request fail',
       actual:
         report.commitFailures === null
-          ? '!vm prints no "commit requests have failed" line'
+          ? '!vm prints no "commit requests have failed" line, so none failed'
           : `!vm counts ${report.commitFailures}`,
     });
   }
@@ -106,10 +107,18 @@ export class Memory {
       counted,
       reported: report.commitFailures,
     });
-    expectThat(this.world, report.commitFailures === counted.total, {
-      expected: `!vm's ${report.commitFailures ?? 'missing'} failed commit requests to be the sum of nt!MiChargeCommitmentFailures`,
+    expectThat(this.world, failedCommits(report) === counted.total, {
+      expected: `!vm's ${report.commitFailures === null ? 'no line about failed commit requests (none failed)' : `${report.commitFailures} failed commit requests`} to be the sum of nt!MiChargeCommitmentFailures`,
       because: `${counted.rule} (the seed's rule)`,
       actual: `the members are ${values.join(', ')}, which makes ${counted.total}`,
     });
   }
+}
+
+/**
+ * The failed commit requests `!vm` reports: it prints its "commit requests have failed" line only
+ * when some have, so no line means none failed (data, not a reading problem).
+ */
+export function failedCommits(report: Pick<VmResult, 'commitFailures'>): number {
+  return report.commitFailures ?? 0;
 }

@@ -32,6 +32,8 @@ export interface Removal {
 
 export class Network {
   private miniport: DriverConfig | null = null;
+  /** NBL owner tracking as the scenario set it, or null when it left the VM's baseline setting. */
+  private tracking: boolean | null = null;
   removal: Removal | null = null;
 
   constructor(private readonly world: LabWorld) {}
@@ -48,6 +50,7 @@ export class Network {
         `TrackNblOwner in ${this.world.vm.describe()} reads ${JSON.stringify(value.value)} after the reboot instead of ${on ? 1 : 0}; check that the guest's registry keeps ${NDIS_PARAMETERS}.`,
       );
     }
+    this.tracking = on;
     this.world.did(`NBL owner tracking was turned ${on ? 'on' : 'off'}`);
   }
 
@@ -133,7 +136,7 @@ export class Network {
   /** The pending NBLs are held by this miniport, which is in this PnP state with this operational flag. */
   async expectNblsHeldBy(adapter: string, pnp: string, flag: string): Promise<void> {
     const pending = await this.pendingNbls();
-    const because = `${this.world.lastAction ?? 'the adapter was removed'} and NBL owner tracking is on`;
+    const because = `${this.world.lastAction ?? 'the adapter was removed'}, ${this.trackingClause()}`;
     const holders = [...new Set(pending.rows.map((r) => `${r.holderName} [${r.holderType ?? '?'}]`))];
     const held = pending.rows.filter((r) => r.holderName === adapter && r.holderType === 'Miniport');
     expectThat(
@@ -161,12 +164,23 @@ export class Network {
     );
   }
 
+  /** What the scenario did to NBL owner tracking, for the because of an expectation. */
+  private trackingClause(): string {
+    if (this.tracking === true)
+      return 'with NBL owner tracking turned on (TrackNblOwner = 1), so NDIS records who holds each NBL';
+    if (this.tracking === false) return 'with NBL owner tracking turned off (TrackNblOwner = 0)';
+    return "with NBL owner tracking as the VM's baseline has it (the scenario did not set TrackNblOwner)";
+  }
+
   /** The debugger cannot list pending NBLs and asks for NBL tracking (TrackNblOwner). */
   async expectTrackingRequired(): Promise<void> {
     const pending = await this.pendingNbls();
     expectThat(this.world, !pending.trackingEnabled, {
       expected: 'the debugger to ask for NBL tracking before it lists pending NBLs',
-      because: 'NBL owner tracking was turned off, so NDIS keeps no owner to show',
+      because:
+        this.tracking === false
+          ? 'NBL owner tracking was turned off, so NDIS keeps no owner to show'
+          : this.trackingClause(),
       actual: `it listed ${pending.rows.length} pending NBL(s)`,
     });
   }

@@ -113,11 +113,21 @@ export class Pool {
     const t = await this.triage();
     expectThat(this.world, t.corrupt, {
       expected: 'the crash to have met corrupt pool',
-      because: `${this.world.crashes.last?.during ?? 'the driver'} after ${this.world.drivers.suspects.join(', ') || 'a driver'} wrote past its allocation`,
+      because: this.becauseOfCorruption(),
       actual: t.corrupt
         ? ''
         : `!pool found no corrupt page at ${t.looked.join(', ') || 'any address the crash touched'}`,
     });
+  }
+
+  /** Why the scenario expects corrupt pool, from what it did: an overrun before the crash, or only the crash. */
+  private becauseOfCorruption(): string {
+    const during = this.world.crashes.last?.during ?? this.world.lastAction ?? 'the VM went down';
+    const overran = this.world.drivers.triggeredBy('overrun');
+    if (overran.length > 0)
+      return `${during} after ${overran.join(' and ')} overran ${overran.length === 1 ? 'its' : 'their'} pool allocation`;
+    const loaded = this.world.drivers.suspects;
+    return `${during}${loaded.length > 0 ? ` with ${loaded.join(', ')} loaded` : ''}, and the scenario made no driver overrun its pool`;
   }
 
   /** The triage's next step is special pool for this driver. */

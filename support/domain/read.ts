@@ -21,7 +21,11 @@ export async function readOutput<K extends CommandKind>(
   kind: K,
   text: string,
   what: string,
+  options: { whenEmpty?: Parsed<K> } = {},
 ): Promise<Parsed<K>> {
+  // A command that legitimately prints nothing when there is nothing to show (an IRP log with no
+  // entries): its empty output is that value, not an unreadable text.
+  if (options.whenEmpty !== undefined && isEmptyOutput(text)) return options.whenEmpty;
   const all = await theParsers();
   try {
     return all[kind].parse(text) as Parsed<K>;
@@ -31,4 +35,12 @@ export async function readOutput<K extends CommandKind>(
       cause: error,
     });
   }
+}
+
+/**
+ * Output that shows nothing: blank, or only kd's own "# …" progress lines (`!verifier 100` prints
+ * "# Parsing 00004000 array entries." and then nothing when the log has no entry).
+ */
+export function isEmptyOutput(text: string): boolean {
+  return text.split(/\r?\n/).every((line) => line.trim() === '' || line.trim().startsWith('#'));
 }

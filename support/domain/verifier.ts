@@ -70,7 +70,16 @@ export class Verifier {
    * stack shows the I/O issued from `binary`.
    */
   async expectIrpLogEntry(binary: string, specialApcDisable: number): Promise<void> {
-    const log = await (await this.world.crashes.analysis()).run('!verifier 100', 'verifier-irplog');
+    if (!this.world.crashes.last) {
+      throw this.world.crashes.noCrash(
+        `the IRP log of a crash of ${this.world.vm.describe()} to have an entry with SpecialApcDisable = ${specialApcDisable} issued from ${binary}`,
+      );
+    }
+    // No IRP logging, another driver verified, or Driver Verifier off: !verifier 100 lists no entry.
+    // That is data — the expectation below fails with its sentence — not a reading problem.
+    const log = await (await this.world.crashes.analysis()).run('!verifier 100', 'verifier-irplog', {
+      whenEmpty: { entries: [], truncated: false },
+    });
     const module = binary.replace(/\.sys$/i, '').toLowerCase();
     const from = log.entries.filter((e) => e.stack.some((f) => f.module?.toLowerCase() === module));
     const hit = from.find((e) => e.specialApcDisable === specialApcDisable);
@@ -79,11 +88,32 @@ export class Verifier {
       because: `${this.description} and ${this.world.crashes.last?.during ?? this.world.lastAction ?? 'the driver issued I/O'}`,
       actual:
         log.entries.length === 0
-          ? 'the IRP log is empty'
+          ? `the IRP log has no entries${this.logsIrps(binary) ? '' : ` (${this.irpLoggingGap(binary)})`}`
           : from.length === 0
             ? `none of its ${log.entries.length} entries has ${binary} on its stack`
             : `the entries from ${binary} have SpecialApcDisable ${[...new Set(from.map((e) => e.specialApcDisable))].join(', ')}`,
     });
+  }
+
+  /** Whether Driver Verifier logs the IRPs of this driver: I/O verification (0x10) and IRP logging (0x400) on it. */
+  private logsIrps(binary: string): boolean {
+    const s = this.settings;
+    if (!s || (s.flags & 0x410) !== 0x410) return false;
+    return s.drivers === 'all' || s.drivers.some((d) => d.toLowerCase() === binary.toLowerCase());
+  }
+
+  /** Why no IRP of this driver is logged, from the settings the scenario gave. */
+  private irpLoggingGap(binary: string): string {
+    const s = this.settings;
+    if (!s) return 'Driver Verifier is off, so no IRP is logged';
+    const missing = [
+      (s.flags & 0x10) === 0 ? 'I/O verification' : null,
+      (s.flags & 0x400) === 0 ? 'IRP logging' : null,
+    ]
+      .filter((m) => m !== null)
+      .join(' and ');
+    if (missing !== '') return `Driver Verifier runs without ${missing}, so no IRP is logged`;
+    return `Driver Verifier does not verify ${binary}, so its IRPs are not logged`;
   }
 
   /** Confirms the settings after the reboot: /querysettings, or the registry when its text cannot be read. */

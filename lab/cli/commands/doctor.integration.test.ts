@@ -26,6 +26,7 @@ describe('driverlab doctor', () => {
       "✖ The guest password of VM 'win10-kdnet' is read from the environment variable WIN10_KDNET_PASSWORD, which is not set; set it, or point the lab file at a secret file with { file: … }.",
       "✖ The KDNET key of VM 'win10-kdnet' is read from the environment variable WIN10_KDNET_KEY, which is not set; set it, or point the lab file at a secret file with { file: … }.",
       "✖ The guest password of VM 'win10-pipe' is read from the environment variable WIN10_PIPE_PASSWORD, which is not set; set it, or point the lab file at a secret file with { file: … }.",
+      "✔ The KDNET endpoint 192.168.50.1:50000 of VM 'win10-kdnet' is free on this machine.",
       "✖ kd.exe is not at 'C:\\Program Files (x86)\\Windows Kits\\10\\Debuggers\\x64\\kd.exe' (debugger.executable in the lab file); install the Debugging Tools for Windows (part of the Windows SDK or WDK) or fix the path.",
       "✖ PowerShell 'powershell' for host 'hv-01' is not on this machine's PATH, so no PowerShell and no Hyper-V host can be reached from here; run driverlab on the Hyper-V host or a Windows machine with Windows PowerShell 5.1 or PowerShell 7, or set the host's shell in the lab file to the full path of powershell.exe or pwsh.exe.",
       "✖ VM 'win10-kdnet' on host 'hv-01' was not checked, because host 'hv-01' cannot be asked (see above).",
@@ -62,6 +63,7 @@ describe('driverlab doctor', () => {
         ['secret:vms.0.guestCredential.password', true],
         ['secret:vms.0.debug.key', true],
         ['secret:vms.1.guestCredential.password', true],
+        ['kdnet:192.168.50.1:50000', true],
         ['kd', false],
         ['powershell:hv-01', false],
         ['vm:win10-kdnet', false],
@@ -80,11 +82,17 @@ describe('driverlab doctor', () => {
     expect.match(r.stdout, /^✖ The lab file '.*README\.md' is not valid/);
   });
 
-  it('for the embedded lab checks that its host starts and answers, and exits 0', async () => {
+  it('for the embedded lab checks its secrets, its debugger ports and that its host starts and answers, and exits 0', async () => {
     const r = await doctor({ PATH: emptyPath });
     expect.equal(r.code, 0, r.stdout);
     expect.deepEqual(r.stdout.trimEnd().split('\n'), [
       `✔ The lab file '${paths.embeddedLab}' is valid: the embedded lab 'embedded' with 1 host(s), 2 VM(s) and ${(await loadLabFile(paths.embeddedLab)).data.drivers.length} driver(s).`,
+      "✔ The guest password of VM 'win11-a' resolves (vms.0.guestCredential.password).",
+      "✔ The guest password of VM 'win11-b' resolves (vms.1.guestCredential.password).",
+      "✔ The password of account 'Administrator' of the embedded guest 'win11-a' resolves (embedded.guests.win11-a.accounts.0.password).",
+      "✔ The password of account 'Administrator' of the embedded guest 'win11-b' resolves (embedded.guests.win11-b.accounts.0.password).",
+      "✔ The KDNET endpoint 127.0.0.11:50011 of VM 'win11-a' is free on this machine.",
+      "✔ The KDNET endpoint 127.0.0.12:50012 of VM 'win11-b' is free on this machine.",
       "✔ The embedded lab host for host 'lab-01' starts and answers (PowerShell: the embedded lab host process, edition Desktop 5.1).",
       "✔ VM 'win11-a' on host 'lab-01' exists (Running).",
       "✔ VM 'win11-b' on host 'lab-01' exists (Running).",

@@ -11,13 +11,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { composeLab } from '../../compose.js';
-import { type LabFile, loadLabFile, resolveLabPath, type SecretRef } from '../../config/lab-file.js';
-import { Redactor, resolveSecret } from '../../config/secrets.js';
+import { type LabFile, loadLabFile, resolveLabPath } from '../../config/lab-file.js';
 import { DriverlabError, describeError } from '../../errors.js';
 import { editionRefusal } from '../../hyperv/edition.js';
 import type { HypervLab, HypervVm, LabHost } from '../../hyperv/lab.js';
 import { paths } from '../../paths.js';
 import { type CliIo, type Command, EXIT, parseCommandArgs, UsageError } from '../command.js';
+import { checkSecrets, endpointProblem, kdnetEndpoints, lockEndpoints } from '../lab-checks.js';
 
 const HELP = `Usage: driverlab doctor [--lab FILE] [--json]
 
@@ -84,32 +84,6 @@ export function findOnPath(file: string, env: NodeJS.ProcessEnv): string | null 
 
 function message(error: unknown): string {
   return error instanceof DriverlabError ? error.message : describeError(error);
-}
-
-function secretsOf(lab: LabFile): { ref: SecretRef; what: string; at: string }[] {
-  const data = lab.data;
-  const found: { ref: SecretRef; what: string; at: string }[] = [];
-  data.hosts.forEach((h, i) => {
-    if (h.credential)
-      found.push({
-        ref: h.credential.password,
-        what: `the credential of host '${h.name}'`,
-        at: `hosts.${i}.credential.password`,
-      });
-  });
-  data.vms.forEach((v, i) => {
-    if ('password' in v.guestCredential) {
-      found.push({
-        ref: v.guestCredential.password,
-        what: `the guest password of VM '${v.name}'`,
-        at: `vms.${i}.guestCredential.password`,
-      });
-    }
-    if (v.debug?.transport === 'net' && v.debug.key) {
-      found.push({ ref: v.debug.key, what: `the KDNET key of VM '${v.name}'`, at: `vms.${i}.debug.key` });
-    }
-  });
-  return found;
 }
 
 function vmsOf(lab: HypervLab, host: LabHost): HypervVm[] {
@@ -293,19 +267,29 @@ export async function diagnose(
     `The lab file '${labPath}' is valid: ${data.kind === 'embedded' ? 'the embedded lab' : 'a Hyper-V lab'} '${data.name}' with ${data.hosts.length} host(s), ${data.vms.length} VM(s) and ${data.drivers.length} driver(s).`,
   );
   const embedded = data.kind === 'embedded';
+  // Every secret reference resolves — on the embedded lab too: a run resolves them all before any VM is touched.
+  for (const { use, problem } of checkSecrets(file, env)) {
+    if (problem) checks.fail(`secret:${use.at}`, problem);
+    else
+      checks.pass(
+        `secret:${use.at}`,
+        `${use.what.charAt(0).toUpperCase()}${use.what.slice(1)} resolves (${use.at}).`,
+      );
+  }
+  // The KDNET endpoints the debuggers of this machine listen on: free, and held by no other run.
+  for (const endpoint of kdnetEndpoints(file)) {
+    const id = `kdnet:${endpoint.hostIp}:${endpoint.port}`;
+    const locks = lockEndpoints([endpoint]);
+    const problem = locks.refused[0] ?? (await endpointProblem(endpoint));
+    locks.release();
+    if (problem) checks.fail(id, problem);
+    else
+      checks.pass(
+        id,
+        `The KDNET endpoint ${endpoint.hostIp}:${endpoint.port} of VM '${endpoint.vm}' is free on this machine.`,
+      );
+  }
   if (!embedded) {
-    const context = { baseDir: file.dir, env, redactor: new Redactor() };
-    for (const secret of secretsOf(file)) {
-      try {
-        resolveSecret(secret.ref, secret.what, context);
-        checks.pass(
-          `secret:${secret.at}`,
-          `${secret.what.charAt(0).toUpperCase()}${secret.what.slice(1)} resolves (${secret.at}).`,
-        );
-      } catch (error) {
-        checks.fail(`secret:${secret.at}`, message(error));
-      }
-    }
     const kd = resolveLabPath(file, data.debugger.executable);
     if (existsSync(kd)) checks.pass('kd', `kd.exe is at ${kd}.`);
     else {

@@ -9,7 +9,10 @@ import { main } from '../main.js';
 
 const FIXTURES = fileURLToPath(new URL('../../parsers/fixtures/', import.meta.url));
 
-function capture(stdin = ''): { io: CliIo; out: () => string; err: () => string } {
+function capture(
+  stdin = '',
+  env: NodeJS.ProcessEnv = {},
+): { io: CliIo; out: () => string; err: () => string } {
   let out = '';
   let err = '';
   return {
@@ -20,9 +23,10 @@ function capture(stdin = ''): { io: CliIo; out: () => string; err: () => string 
       stderr: (t) => {
         err += t;
       },
-      readStdin: async () => stdin,
+      readStdin: async (maxBytes = Number.POSITIVE_INFINITY) =>
+        Buffer.byteLength(stdin) > maxBytes ? null : stdin,
       cwd: FIXTURES,
-      env: {},
+      env,
     },
     out: () => out,
     err: () => err,
@@ -53,6 +57,34 @@ describe('driverlab parse', () => {
       expect.equal(bad.err().trim().split('\n').length, 1);
     });
   }
+
+  it('refuses input past its size limit unread, with one sentence', async () => {
+    const c = capture('x'.repeat(2048), { DRIVERLAB_PARSE_MAX_BYTES: '1024' });
+    expect.equal(await main(['parse', 'locks', '-'], c.io), 1);
+    expect.equal(
+      c.err(),
+      "Standard input holds more than 1 KB, more than the 1 KB 'driverlab parse' reads (no kd or tool output it knows is that long), so it was not read; give it the output of one command, or raise the limit with DRIVERLAB_PARSE_MAX_BYTES.\n",
+    );
+    const file = firstFixture('locks') as string;
+    const f = capture('', { DRIVERLAB_PARSE_MAX_BYTES: '16' });
+    expect.equal(await main(['parse', 'locks', file], f.io), 1);
+    expect.match(
+      f.err(),
+      new RegExp(
+        `^The input file '${file}' holds [\\d.]+ (bytes|KB), more than the 16 bytes 'driverlab parse' reads`,
+      ),
+    );
+  });
+
+  it('shows control characters of the input escaped, so a pasted file cannot drive the terminal', async () => {
+    const c = capture('\u001b]0;owned\u0007\u001b[2J not a lock list\n');
+    expect.equal(await main(['parse', 'locks', '-'], c.io), 1);
+    const controls = [...c.err()].filter(
+      (ch) => ch !== '\n' && (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f),
+    );
+    expect.deepEqual(controls, [], c.err());
+    expect.match(c.err(), /\\x1b\]0;owned\\x07\\x1b\[2J/);
+  });
 
   it('reads standard input when no file is named', async () => {
     const c = capture('    8: kd> !locks\n    84372 total locks, 2 locks currently held\n');

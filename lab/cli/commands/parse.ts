@@ -3,7 +3,7 @@
  * that kind reads from it, as one JSON object. Text that cannot be read gets one sentence on
  * stderr and exit code 1; nothing is guessed.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigurationError } from '../../errors.js';
 import { decodeBytes, isKind, kinds, ParseError, parsers } from '../../parsers/index.js';
@@ -24,6 +24,8 @@ ${lines.join('\n')}
 
 Options:
   -h, --help   this text
+
+Input larger than 32 MB (DRIVERLAB_PARSE_MAX_BYTES) is refused unread.
 
 Exit code: 0 when the text was read, 1 when it could not be (one sentence on stderr says why),
 2 for a wrong command line.`;
@@ -49,11 +51,26 @@ async function parse(args: string[], io: CliIo): Promise<number> {
       `'driverlab parse' takes one input file, not also '${extra}'; pass one file or '-' for standard input.`,
     );
   }
+  const maxBytes = parseInputLimit(io.env);
+  const tooBig = (what: string, size: string) =>
+    `${what} holds ${size}, more than the ${formatBytes(maxBytes)} 'driverlab parse' reads (no kd or tool output it knows is that long), so it was not read; give it the output of one command, or raise the limit with DRIVERLAB_PARSE_MAX_BYTES.\n`;
   let text: string;
-  if (file === undefined || file === '-') text = await io.readStdin();
-  else {
+  if (file === undefined || file === '-') {
+    const read = await io.readStdin(maxBytes);
+    if (read === null) {
+      io.stderr(tooBig('Standard input', `more than ${formatBytes(maxBytes)}`));
+      return EXIT.problem;
+    }
+    text = read;
+  } else {
     const path = isAbsolute(file) ? file : resolve(io.cwd, file);
     try {
+      // Bounded before it is read: a parser never holds more than the limit.
+      const { size } = await stat(path);
+      if (size > maxBytes) {
+        io.stderr(tooBig(`The input file '${file}'`, formatBytes(size)));
+        return EXIT.problem;
+      }
       text = decodeBytes(await readFile(path));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'an I/O error';
@@ -76,6 +93,27 @@ async function parse(args: string[], io: CliIo): Promise<number> {
     }
     throw error;
   }
+}
+
+/** The most 'driverlab parse' reads (DRIVERLAB_PARSE_MAX_BYTES): no output a parser knows comes near it. */
+export const DEFAULT_PARSE_MAX_BYTES = 32 * 1024 * 1024;
+
+function parseInputLimit(env: NodeJS.ProcessEnv): number {
+  const raw = env.DRIVERLAB_PARSE_MAX_BYTES;
+  if (raw === undefined || raw === '') return DEFAULT_PARSE_MAX_BYTES;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(
+      `DRIVERLAB_PARSE_MAX_BYTES must be a whole number of bytes of 1 or more, not '${raw}'; unset it for the default of ${formatBytes(DEFAULT_PARSE_MAX_BYTES)}.`,
+    );
+  }
+  return n;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KB`;
+  return `${n} bytes`;
 }
 
 export const parseCommand: Command = {

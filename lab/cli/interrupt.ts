@@ -1,0 +1,89 @@
+/**
+ * How a run stops when its user asks: the first SIGINT or SIGTERM stops scheduling (a stop file
+ * every scenario looks for before it starts) and gives the running scenarios a grace period; after
+ * it, or at a second signal, the whole process tree of the run is ended at once. A run started
+ * through npm (`npm start`, `npx driverlab`) also stops when npm itself goes away: npm may exit
+ * on a signal without passing it on, and a run nobody waits for must not go on writing results.
+ */
+import { writeFileSync } from 'node:fs';
+
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'parent-exited';
+
+export interface InterruptOptions {
+  /** The file whose existence tells every worker to start no more scenarios. */
+  stopFile: string;
+  /** Wall milliseconds the running scenarios get after the first signal. */
+  graceMs: number;
+  /** Ends the run's whole process tree at once. */
+  abort: () => void;
+  /** Tells the user what happens now (one line each). */
+  say: (line: string) => void;
+  /** Watch the parent process (set when npm started this run). */
+  watchParent: boolean;
+}
+
+/** What happened to the run, read when it ends. */
+export interface InterruptState {
+  /** The first stop request, or null when the run was never asked to stop. */
+  reason: StopReason | null;
+  /** True when the run was ended at once (a second signal or the end of the grace period). */
+  aborted: boolean;
+  /** Removes the signal handlers and timers. */
+  dispose: () => void;
+}
+
+/** Installs the handlers for one run. */
+export function handleInterrupts(options: InterruptOptions): InterruptState {
+  const state: InterruptState = { reason: null, aborted: false, dispose: () => {} };
+  let grace: NodeJS.Timeout | undefined;
+  const abortNow = (why: string) => {
+    if (state.aborted) return;
+    state.aborted = true;
+    options.say(`driverlab: ${why}; ending every process of the run now.`);
+    options.abort();
+  };
+  const stop = (reason: StopReason) => {
+    if (state.reason !== null) {
+      abortNow(`a second stop request (${reason}) came`);
+      return;
+    }
+    state.reason = reason;
+    writeFileSync(options.stopFile, `${reason}\n`);
+    const seconds = Math.round(options.graceMs / 1000);
+    options.say(
+      `driverlab: ${reason === 'parent-exited' ? 'the npm process that started this run exited' : `${reason} received`}; no further scenario starts, the running ones get ${seconds} s to finish (a second Ctrl-C ends them at once).`,
+    );
+    grace = setTimeout(() => abortNow(`the ${seconds} s grace period is over`), options.graceMs);
+    grace.unref();
+  };
+  const onInt = () => stop('SIGINT');
+  const onTerm = () => stop('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  let watcher: NodeJS.Timeout | undefined;
+  if (options.watchParent) {
+    const parent = process.ppid;
+    watcher = setInterval(() => {
+      if (process.ppid !== parent) stop('parent-exited');
+    }, 250);
+    watcher.unref();
+  }
+  state.dispose = () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    if (grace) clearTimeout(grace);
+    if (watcher) clearInterval(watcher);
+  };
+  return state;
+}
+
+/** Ends a process group (POSIX) or the process itself (Windows), ignoring one that is gone. */
+export function killTree(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (pid === undefined) return;
+  try {
+    if (process.platform === 'win32') process.kill(pid, signal);
+    else process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * `driverlab run` and `driverlab report` as a user starts them (a child process, the embedded lab):
+ * the dry run lists every problem at its line before any VM is touched; a Ctrl-C mid-run leaves an
+ * honest summary, a valid junit.xml, a report that says so, and no process; a second run on the
+ * same machine refuses with a sentence; `driverlab report` twice shows the latest results.
+ *
+ * Runs the embedded lab: wrap the suite in `flock /tmp/dl-e2e.lock`.
+ */
+import { equal, match, ok } from 'node:assert/strict';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { execa, type ResultPromise } from 'execa';
+import { paths } from '../lab/paths.js';
+import { SummaryFile } from '../lab/report/run-files.js';
+
+const BIN = join(paths.root, 'bin', 'driverlab.js');
+const scratch = mkdtempSync(join(tmpdir(), 'driverlab-run-it-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A feature that takes a few scenarios on one VM: long enough to interrupt between two of them. */
+const SEVERAL = 'features/storage/event-153.feature';
+const ONE = 'features/vm/test-vm.feature';
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}): ResultPromise<{ reject: false; all: true }> {
+  return execa(process.execPath, [BIN, ...args], {
+    cwd: paths.root,
+    env: { ...process.env, CI: 'true', ...env },
+    reject: false,
+    all: true,
+  });
+}
+
+/** Resolves when the child has printed a line matching `pattern`. */
+function lineMatching(child: ResultPromise, pattern: RegExp): Promise<void> {
+  return new Promise((done, fail) => {
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) done();
+    });
+    child.once('exit', () =>
+      pattern.test(seen) ? done() : fail(new Error(`the run ended before printing ${pattern}:\n${seen}`)),
+    );
+  });
+}
+
+function summary(): SummaryFile {
+  return SummaryFile.parse(JSON.parse(readFileSync(paths.summary, 'utf8')));
+}
+
+/** The processes still running with this run's folder in their environment (Linux: /proc). */
+function processesOf(runDir: string): string[] {
+  if (!existsSync('/proc')) return [];
+  const left: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      if (environ.includes(`DRIVERLAB_RUN_DIR=${join(paths.root, runDir)}\u0000`)) {
+        left.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\u0000').join(' ')}`);
+      }
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return left;
+}
+
+/** The processes of the newest run whose command line contains `marker` (Linux: /proc). */
+function newestRunProcesses(marker: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (environ.includes(`DRIVERLAB_RUN_DIR=${join(paths.reports, 'runs')}`) && cmdline.includes(marker)) {
+        found.push(Number(pid));
+      }
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return found;
+}
+
+/** A JUnit document is whole: its XML declaration, one root, every testcase closed. */
+function isWholeJunit(text: string): boolean {
+  const opened = (text.match(/<testcase\b/g) ?? []).length;
+  const closed =
+    (text.match(/<testcase\b[^>]*\/>/g) ?? []).length + (text.match(/<\/testcase>/g) ?? []).length;
+  return /^<\?xml[^>]*\?>\s*<testsuite\b/.test(text) && /<\/testsuite>\s*$/.test(text) && opened === closed;
+}
+
+describe('driverlab run', () => {
+  test('the dry run lists an undefined step, a misspelt driver and a count of 0 at their lines, exits 2 and sends no VM operation', async () => {
+    // A Hyper-V lab whose PowerShell records every call: a dry run must never call it.
+    const bin = join(scratch, 'bin');
+    const calls = join(scratch, 'powershell-calls.log');
+    mkdirSync(bin, { recursive: true });
+    const fake = join(bin, 'powershell');
+    writeFileSync(fake, `#!/bin/sh\necho "$@" >> '${calls}'\nexit 1\n`);
+    chmodSync(fake, 0o755);
+    const run = await start(
+      [
+        'run',
+        '--dry-run',
+        '--lab',
+        'lab/labs/example-hyperv.yaml',
+        'test/fixtures/preflight/three-problems.feature',
+      ],
+      {
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        WIN10_KDNET_PASSWORD: 'x',
+        WIN10_KDNET_KEY: '1.2.3.4',
+        WIN10_PIPE_PASSWORD: 'y',
+      },
+    );
+    equal(run.exitCode, 2, run.all);
+    match(run.stderr, /^driverlab run: 3 problems found before any VM was touched, so nothing ran:\n/);
+    match(
+      run.stderr,
+      /\n {2}- test\/fixtures\/preflight\/three-problems\.feature:6 \(Given Driver Verifier checks myfalt\.sys with special pool\): The lab 'driver-lab-01' has no driver 'myfalt\.sys' in its catalog \(did you mean 'myfault'\?/,
+    );
+    match(
+      run.stderr,
+      /\n {2}- test\/fixtures\/preflight\/three-problems\.feature:7 \(When 0 files are created in the Temporary ASP\.NET Files\): The count 0 is out of range/,
+    );
+    match(
+      run.stderr,
+      /\n {2}- test\/fixtures\/preflight\/three-problems\.feature:8 \(Then the guest hums a happy tune\): The step 'Then the guest hums a happy tune' has no definition/,
+    );
+    equal(existsSync(calls), false, 'no PowerShell operation was sent');
+  });
+
+  test('a tag expression that selects nothing says so in one sentence and exits 2', async () => {
+    const run = await start(['run', '--tags', '@no-such-case']);
+    equal(run.exitCode, 2, run.all);
+    equal(
+      run.stderr,
+      "driverlab run: the tag expression '@no-such-case' selects no scenario of the 'default' profile's features, so nothing ran; check it with 'driverlab run --dry-run' and --tags, --name or feature paths.",
+    );
+  });
+
+  test('feature paths select just what they name: a file, or the scenario at a line', async () => {
+    const whole = await start(['run', '--dry-run', SEVERAL]);
+    equal(whole.exitCode, 0, whole.all);
+    match(whole.stdout, /^driverlab run --dry-run: 5 scenarios selected;/);
+    const outline = await start(['run', '--dry-run', `${SEVERAL}:10`]);
+    equal(outline.exitCode, 0, outline.all);
+    match(outline.stdout, /^driverlab run --dry-run: 2 scenarios selected;/);
+    const run = await start(['run', `${ONE}:6`, '--no-report']);
+    equal(run.exitCode, 0, run.all);
+    match(
+      run.stdout,
+      /^1\/1 The lab answers for its test VMs › A test VM can be turned off and started again · win11-a · passed · /,
+    );
+    equal(summary().selected, 1);
+  });
+
+  test('Ctrl-C mid-run: exit 130, an interrupted summary, a whole junit.xml, a report that says so, no process left; the next run passes', async () => {
+    const child = start(['run', SEVERAL, '--grace', '120']);
+    await lineMatching(child, /^ *1\/\d+ /m);
+    const during = summary();
+    equal(during.status, 'running');
+    child.kill('SIGINT');
+    const run = await child;
+    equal(run.exitCode, 130, run.all);
+    match(run.stderr, /SIGINT received; no further scenario starts/);
+    const s = summary();
+    equal(s.status, 'interrupted');
+    ok((s.neverRan ?? 0) > 0 && s.total + (s.neverRan ?? 0) === s.selected, JSON.stringify(s));
+    match(
+      run.stdout,
+      new RegExp(`driverlab: interrupted, ${s.neverRan} of ${s.selected} scenarios never ran; `),
+    );
+    ok(isWholeJunit(readFileSync(join(paths.reports, 'junit.xml'), 'utf8')));
+    const report = JSON.parse(readFileSync(join(paths.allureReport, 'summary.json'), 'utf8')) as {
+      name: string;
+    };
+    equal(report.name, `driverlab — interrupted: ${s.neverRan} of ${s.selected} scenarios never ran`);
+    const after = await start(['report']);
+    equal(after.exitCode, 1, after.all);
+    match(after.stdout, /^driverlab: the run \S+ was interrupted: \d+ of \d+ scenarios never ran; /);
+    equal(processesOf(s.runDir).join('\n'), '');
+
+    const next = await start(['run', ONE, '--no-report']);
+    equal(next.exitCode, 0, next.all);
+    equal(summary().status, 'passed');
+  });
+
+  test('a second run on the same machine refuses with a sentence while the first one finishes', async () => {
+    const first = start(['run', '--no-report']);
+    await lineMatching(first, /^ *1\/\d+ /m);
+    const second = await start(['run', ONE, '--no-report']);
+    equal(second.exitCode, 2, second.all);
+    match(
+      second.stderr,
+      /The KDNET endpoint 127\.0\.0\.11:50011 of VM 'win11-a' is held by another driverlab run \(process \d+, started .+\), so this run would break its debugger; wait until that run ends, or run with a lab file that gives the VMs other ports\./,
+    );
+    const done = await first;
+    equal(done.exitCode, 0, done.all);
+    equal(summary().status, 'passed');
+  });
+
+  test('driverlab report twice in a row: the report shows the latest results', async () => {
+    const runs = join(paths.reports, 'runs');
+    const folders = readdirSync(runs).sort().slice(-2);
+    ok(folders.length === 2, 'two runs were kept');
+    const totals: number[] = [];
+    for (const folder of folders) {
+      const results = join(runs, folder as string, 'allure-results');
+      const report = await start(['report', '--results', results]);
+      ok(report.exitCode === 0 || report.exitCode === 1, report.all);
+      const written = JSON.parse(readFileSync(join(paths.allureReport, 'summary.json'), 'utf8')) as {
+        stats: { total: number };
+      };
+      const expected = readdirSync(results).filter((f) => f.endsWith('-result.json')).length;
+      equal(written.stats.total, expected);
+      totals.push(written.stats.total);
+      equal(existsSync(join(paths.allureReport, 'awesome')), false);
+    }
+    equal(totals.length, 2);
+  });
+
+  for (const [what, marker] of [
+    ['the debugger process', 'sim/kd'],
+    ['the host shell', 'sim/host'],
+  ] as const) {
+    test(`killing ${what} mid-run costs at most the scenario it hit; the rest pass and no process is left`, {
+      skip: !existsSync('/proc') && 'needs /proc to find the process',
+    }, async () => {
+      const child = start(['run', '--no-report']);
+      await lineMatching(child, /^ *4\/\d+ /m);
+      const victims = newestRunProcesses(marker);
+      ok(victims.length > 0, `a ${marker} process of the run`);
+      for (const pid of victims) process.kill(pid, 'SIGKILL');
+      const run = await child;
+      const s = summary();
+      ok(s.status === 'broken' || s.status === 'passed', run.all);
+      ok(s.broken <= 1 && s.failed === 0 && s.passed === s.total - s.broken, JSON.stringify(s));
+      equal(s.total, s.selected);
+      equal(processesOf(s.runDir).join('\n'), '');
+    });
+  }
+});
