@@ -10,8 +10,16 @@
  * checks its own again, which is what a plain `cucumber-js` run has.
  */
 import type { ITestCaseHookParameter } from '@cucumber/cucumber';
-import { ConfigurationError, DriverlabError, describeError } from '../lab/index.js';
+import {
+  ConfigurationError,
+  checkServable,
+  DriverlabError,
+  describeError,
+  type HypervLab,
+  requirementOf,
+} from '../lab/index.js';
 import { generatedExpression, recordedSteps, stepCatalog } from './catalog.js';
+import { budgetOf } from './watchdog.js';
 
 const KEYWORDS: Readonly<Record<string, string>> = {
   Context: 'Given',
@@ -63,6 +71,48 @@ export async function stepProblems(world: unknown, pickle: Pickle): Promise<Step
           message: error instanceof DriverlabError ? error.message : describeError(error),
         });
       }
+    }
+  }
+  problems.push(...scenarioProblems(world, pickle));
+  return problems;
+}
+
+/**
+ * What the scenario's tags ask of the lab: a VM with the capabilities of its `@needs:` tags (and
+ * the VM it names) must be in the lab, and its `@budget:` must read as a duration. Reported at the
+ * scenario's first step.
+ */
+function scenarioProblems(world: unknown, pickle: Pickle): StepProblem[] {
+  const lab = (world as { lab?: HypervLab }).lab;
+  const first = pickle.steps[0];
+  if (!lab || !first) return [];
+  const at = {
+    astNodeIds: first.astNodeIds,
+    step: `the scenario's tags (${pickle.tags.map((t) => t.name).join(' ')})`,
+  };
+  const tags = pickle.tags.map((t) => t.name);
+  const problems: StepProblem[] = [];
+  const vms = lab.file.data.vms.map((vm) => ({ name: vm.name, capabilities: vm.capabilities }));
+  const checks = [
+    () => {
+      const wanted = requirementOf(
+        tags,
+        pickle.steps.map((s) => s.text),
+      );
+      // A VM name the lab lacks is the {vm} parameter's problem, reported at its step already.
+      const named = wanted.vm === undefined || vms.some((vm) => vm.name === wanted.vm);
+      checkServable(vms, named ? wanted : { capabilities: wanted.capabilities }, lab.name);
+    },
+    () => budgetOf(tags, lab.timeouts.scenario),
+  ];
+  for (const check of checks) {
+    try {
+      check();
+    } catch (error) {
+      problems.push({
+        ...at,
+        message: error instanceof DriverlabError ? error.message : describeError(error),
+      });
     }
   }
   return problems;
