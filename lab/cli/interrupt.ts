@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 
-export type StopReason = 'SIGINT' | 'SIGTERM' | 'parent-exited';
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'parent-exited' | 'deadline';
 
 export interface InterruptOptions {
   /** The file whose existence tells every worker to start no more scenarios. */
@@ -20,6 +20,8 @@ export interface InterruptOptions {
   say: (line: string) => void;
   /** Watch the parent process (set when npm started this run). */
   watchParent: boolean;
+  /** Wall milliseconds after which the run is stopped as at a first signal (`--deadline`). */
+  deadlineMs?: number;
 }
 
 /** What happened to the run, read when it ends. */
@@ -51,7 +53,7 @@ export function handleInterrupts(options: InterruptOptions): InterruptState {
     writeFileSync(options.stopFile, `${reason}\n`);
     const seconds = Math.round(options.graceMs / 1000);
     options.say(
-      `driverlab: ${reason === 'parent-exited' ? 'the npm process that started this run exited' : `${reason} received`}; no further scenario starts, the running ones get ${seconds} s to finish (a second Ctrl-C ends them at once).`,
+      `driverlab: ${reason === 'parent-exited' ? 'the npm process that started this run exited' : reason === 'deadline' ? "the run's deadline (--deadline) passed" : `${reason} received`}; no further scenario starts, the running ones get ${seconds} s to finish (a second Ctrl-C ends them at once).`,
     );
     grace = setTimeout(() => abortNow(`the ${seconds} s grace period is over`), options.graceMs);
     grace.unref();
@@ -68,7 +70,11 @@ export function handleInterrupts(options: InterruptOptions): InterruptState {
     }, 250);
     watcher.unref();
   }
+  const deadline =
+    options.deadlineMs === undefined ? undefined : setTimeout(() => stop('deadline'), options.deadlineMs);
+  deadline?.unref();
   state.dispose = () => {
+    if (deadline) clearTimeout(deadline);
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     if (grace) clearTimeout(grace);

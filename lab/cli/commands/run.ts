@@ -96,8 +96,8 @@ Options:
   --db URL          the lab's PostgreSQL database ($DRIVERLAB_DB): the run goes to the fleet —
                     its scenarios are enqueued there for the 'driverlab agent' of each lab host —
                     and is recorded in the run store there (default: this machine, reports/run-store)
-  --deadline DURATION  with --db: end the run cleanly, as cut short, when it is still going
-                    after this long (e.g. 6 h)
+  --deadline DURATION  end the run cleanly, as cut short, when it is still going after this long
+                    (e.g. 6 h): no further scenario starts, the running ones get the grace period
   --agent-timeout DURATION  with --db: requeue what an agent runs when it has been silent this
                     long (default: 30 s)
   --no-gate         do not record the run or judge it (reports/gate.json)
@@ -496,7 +496,9 @@ async function runFeatures(context: RunContext): Promise<number> {
   let cucumberExitCode: number | null;
   let interruption: { reason: string | null; aborted: boolean };
   if (context.db) {
-    const fleet = await runOnTheFleet(context.db, profile, options, context.features, resultsDir, io);
+    const fleet = await runOnTheFleet(context.db, profile, options, context.features, resultsDir, io).finally(
+      () => rm(runTmp, { recursive: true, force: true }),
+    );
     cucumberExitCode = fleet.exitCode;
     interruption = { reason: fleet.interrupted, aborted: false };
   } else {
@@ -525,6 +527,7 @@ async function runFeatures(context: RunContext): Promise<number> {
       abort: () => killTree(child.pid, 'SIGKILL'),
       say: (line) => io.stderr(`\n${line}\n`),
       watchParent: Boolean(io.env.npm_command || io.env.npm_lifecycle_event),
+      ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
     });
     try {
       cucumberExitCode = (await child).exitCode ?? null;
@@ -618,7 +621,7 @@ async function runFeatures(context: RunContext): Promise<number> {
       const index = await generateHtmlReport({
         results: resultsDir,
         output: paths.allureReport,
-        name: reportName(status, neverRan, selected),
+        name: reportName(status, neverRan, selected, interruption.reason === 'deadline'),
         history: complete && (profile === 'nightly' || profile === 'gating'),
       });
       reportNote = `report: ${relative(index)}`;
@@ -630,7 +633,10 @@ async function runFeatures(context: RunContext): Promise<number> {
   writeSummaryFile(paths.summary, final);
   await prunePastRuns(runsDir, context.keepRuns, [runId]);
 
-  const head = interrupted ? `interrupted, ${neverRan} of ${selected} scenarios never ran; ` : '';
+  const cutShort = interruption.reason === 'deadline';
+  const head = interrupted
+    ? `${cutShort ? 'cut short at its deadline' : 'interrupted'}, ${neverRan} of ${selected} scenarios never ran; `
+    : '';
   io.stdout(`driverlab: ${head}${formatSummary(counts)}; ${reportNote}\n`);
   if (options.gate && counts.total > 0) {
     try {
@@ -658,7 +664,8 @@ async function runFeatures(context: RunContext): Promise<number> {
       );
     }
   }
-  if (interrupted) return EXIT.interrupted;
+  // Cut short at its deadline is the run's own end, not the user's: it exits as a run with a problem.
+  if (interrupted) return cutShort ? EXIT.problem : EXIT.interrupted;
   const clean = status === 'passed' && unreadable.length === 0;
   return cucumberExitCode === 0 && clean ? EXIT.ok : EXIT.problem;
 }
@@ -703,7 +710,7 @@ async function runOnTheFleet(
     );
     if (result.ending === 'interrupted') return { exitCode: 130, interrupted: signal ?? 'a stop request' };
     if (result.ending === 'cut-short') {
-      return { exitCode: 1, interrupted: `its deadline passed (--deadline)` };
+      return { exitCode: 1, interrupted: 'deadline' };
     }
     return { exitCode: 0, interrupted: null };
   } finally {
@@ -713,9 +720,15 @@ async function runOnTheFleet(
 }
 
 /** The report's title: what the run came to, so its overview never shows an interrupted run as a whole one. */
-export function reportName(status: SummaryFile['status'], neverRan: number, selected: number): string {
-  if (status === 'interrupted')
-    return `driverlab — interrupted: ${neverRan} of ${selected} scenarios never ran`;
+export function reportName(
+  status: SummaryFile['status'],
+  neverRan: number,
+  selected: number,
+  cutShort = false,
+): string {
+  if (status === 'interrupted') {
+    return `driverlab — ${cutShort ? 'cut short at its deadline' : 'interrupted'}: ${neverRan} of ${selected} scenarios never ran`;
+  }
   if (status === 'running') return 'driverlab — unfinished run';
   return 'driverlab';
 }
