@@ -196,6 +196,24 @@ After({ name: 'End the debugger sessions' }, async function (this: LabWorld, { r
   }
 });
 
+/** The line of the scenario (or of an outline's example row) in its feature file. */
+function lineOf({ gherkinDocument, pickle }: ITestCaseHookParameter): number | null {
+  const [scenarioId, rowId] = pickle.astNodeIds;
+  for (const child of gherkinDocument.feature?.children ?? []) {
+    const scenarios = [child.scenario, ...(child.rule?.children.map((c) => c.scenario) ?? [])];
+    const found = scenarios.find((s) => s?.id === scenarioId);
+    if (!found) continue;
+    const row = found.examples.flatMap((e) => e.tableBody).find((r) => r.id === rowId);
+    return (row ?? found).location.line;
+  }
+  return null;
+}
+
+Before({ name: 'Locate the scenario for a retry' }, async (hook) => {
+  const line = lineOf(hook);
+  if (line !== null) await allure.label('location', `${hook.pickle.uri.replace(/\\/g, '/')}:${line}`);
+});
+
 // Defined last, so it runs first after the scenario: the budget covers the steps, not the hooks.
 After({ name: 'Stop the watchdog' }, function (this: LabWorld) {
   this.watchdog.disarm();

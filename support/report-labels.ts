@@ -4,29 +4,11 @@
  * its VM (`driver`), the bug check it met (`bugcheck`, with a link to the dump when one was
  * written) and the crash's bucket (`crash-bucket`, lab/gate/buckets.ts) once `!analyze` ran.
  * Allure takes labels and links only from steps and Before hooks, so the domain calls these from
- * the steps that install a driver, notice a crash and analyse it.
+ * the steps that install a driver, notice a crash and analyse it; the `location` label is given by
+ * a Before hook in hooks.ts (this module registers no hook, so domain code and its tests can import it).
  */
-import { Before, type ITestCaseHookParameter } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
 import { type AnalyzeResult, bucketId, bugcheckTag } from '../lab/index.js';
-
-/** The line of the scenario (or of an outline's example row) in its feature file. */
-function lineOf({ gherkinDocument, pickle }: ITestCaseHookParameter): number | null {
-  const [scenarioId, rowId] = pickle.astNodeIds;
-  for (const child of gherkinDocument.feature?.children ?? []) {
-    const scenarios = [child.scenario, ...(child.rule?.children.map((c) => c.scenario) ?? [])];
-    const found = scenarios.find((s) => s?.id === scenarioId);
-    if (!found) continue;
-    const row = found.examples.flatMap((e) => e.tableBody).find((r) => r.id === rowId);
-    return (row ?? found).location.line;
-  }
-  return null;
-}
-
-Before({ name: 'Locate the scenario for a retry' }, async (hook) => {
-  const line = lineOf(hook);
-  if (line !== null) await allure.label('location', `${hook.pickle.uri.replace(/\\/g, '/')}:${line}`);
-});
 
 /** A driver the scenario put on its VM. */
 export async function labelDriver(binary: string): Promise<void> {
