@@ -7,10 +7,18 @@
  * otherwise it writes a dump), the crash's `!analyze -v` is attached, and the step ends `broken`
  * with a sentence saying so. The VM is restored by the next scenario as always, so the run goes on.
  */
-import { describeError, formatLabDuration, LabCompromisedError, parseDuration } from '../lab/index.js';
+import {
+  describeError,
+  formatLabDuration,
+  LabCompromisedError,
+  parseDuration,
+  wallSleep,
+} from '../lab/index.js';
 import type { LabWorld } from './world.js';
 
 const BUDGET_TAG = /^@budget:(.+)$/;
+/** How often the watchdog looks at the lab clock, in wall milliseconds. */
+const LOOK_WALL_MS = 50;
 
 /** The scenario's budget in lab milliseconds: its @budget tag, else the lab's default. */
 export function budgetOf(tags: readonly string[], labDefaultMs: number): number {
@@ -22,13 +30,20 @@ export class Watchdog {
   private expiry: Promise<never> | null = null;
   private stop = new AbortController();
 
-  /** Starts counting the scenario's budget on the lab clock. */
+  /**
+   * Starts counting the scenario's budget in lab time. It watches the clock rather than sleeping on
+   * it: on the embedded lab a sleep of the budget would itself move the virtual time to its end
+   * whenever the harness waits on another process, while a look at the clock only reads the lab
+   * time the scenario's own operations and waits have spent.
+   */
   arm(world: LabWorld, budgetMs: number): void {
     this.disarm();
     const stop = new AbortController();
     this.stop = stop;
+    const clock = world.lab.clock;
+    const start = clock.now();
     this.expiry = (async () => {
-      await world.lab.clock.sleep(budgetMs, stop.signal);
+      while (clock.now() - start < budgetMs) await wallSleep(LOOK_WALL_MS, stop.signal);
       throw await this.fire(world, budgetMs);
     })();
     // Nobody may be racing it when it ends (between steps, or disarmed): never an unhandled rejection.
