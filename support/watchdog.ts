@@ -29,37 +29,59 @@ export function budgetOf(tags: readonly string[], labDefaultMs: number): number 
 export class Watchdog {
   private expiry: Promise<never> | null = null;
   private stop = new AbortController();
+  /** The armed budget: whose, from when, how long (null when disarmed). */
+  private armed: { world: LabWorld; start: number; budgetMs: number } | null = null;
+  /** The watchdog's one sentence, once it has fired. */
+  private fired: Promise<LabCompromisedError> | null = null;
 
   /**
    * Starts counting the scenario's budget in lab time. It watches the clock rather than sleeping on
    * it: on the embedded lab a sleep of the budget would itself move the virtual time to its end
    * whenever the harness waits on another process, while a look at the clock only reads the lab
-   * time the scenario's own operations and waits have spent.
+   * time the scenario's own operations and waits have spent. A step that ends past the budget (on
+   * the embedded lab, lab time can pass faster than any look) is stopped as it ends.
    */
   arm(world: LabWorld, budgetMs: number): void {
     this.disarm();
     const stop = new AbortController();
     this.stop = stop;
     const clock = world.lab.clock;
-    const start = clock.now();
+    const armed = { world, start: clock.now(), budgetMs };
+    this.armed = armed;
+    this.fired = null;
     this.expiry = (async () => {
-      while (clock.now() - start < budgetMs) await wallSleep(LOOK_WALL_MS, stop.signal);
-      throw await this.fire(world, budgetMs);
+      while (clock.now() - armed.start < budgetMs) await wallSleep(LOOK_WALL_MS, stop.signal);
+      throw await this.fireOnce();
     })();
     // Nobody may be racing it when it ends (between steps, or disarmed): never an unhandled rejection.
     this.expiry.catch(() => {});
   }
 
   /** A step's work, raced against the budget: whichever ends first decides the step. */
-  guard<T>(work: T | Promise<T>): Promise<T> {
+  async guard<T>(work: T | Promise<T>): Promise<T> {
     const expiry = this.expiry;
-    return expiry === null ? Promise.resolve(work) : Promise.race([Promise.resolve(work), expiry]);
+    if (expiry === null) return work;
+    const result = await Promise.race([Promise.resolve(work), expiry]);
+    const armed = this.armed;
+    if (armed && armed.world.lab.clock.now() - armed.start >= armed.budgetMs) throw await this.fireOnce();
+    return result;
   }
 
   /** The scenario's steps are over: the budget no longer runs. */
   disarm(): void {
     this.stop.abort();
     this.expiry = null;
+    this.armed = null;
+  }
+
+  private fireOnce(): Promise<LabCompromisedError> {
+    const armed = this.armed;
+    if (!armed)
+      return Promise.resolve(
+        new LabCompromisedError('The watchdog fired after the scenario had ended; report this with the run.'),
+      );
+    this.fired ??= this.fire(armed.world, armed.budgetMs);
+    return this.fired;
   }
 
   private async fire(world: LabWorld, budgetMs: number): Promise<LabCompromisedError> {
