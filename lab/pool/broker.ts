@@ -9,6 +9,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { z } from 'zod';
+import { onLines } from './lines.js';
 import { type Lease, type LeaseAnswer, LeaseQueue, type VmPool } from './pool.js';
 
 export const RequirementSchema = z.strictObject({
@@ -102,18 +103,7 @@ export class LeaseBroker {
     const holder = `worker-${this.nextHolder++}`;
     this.sockets.add(socket);
     this.byHolder.set(holder, socket);
-    socket.setEncoding('utf8');
-    let buffered = '';
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        this.handle(holder, socket, line);
-        newline = buffered.indexOf('\n');
-      }
-    });
+    onLines(socket, (line) => this.handle(holder, socket, line));
     const gone = (): void => {
       if (!this.sockets.delete(socket)) return;
       this.byHolder.delete(holder);

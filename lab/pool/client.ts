@@ -5,6 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import { LabCompromisedError } from '../errors.js';
 import { BrokerReply, type BrokerRequest } from './broker.js';
+import { onLines } from './lines.js';
 import { describeRequirement, type Lease, type Requirement } from './pool.js';
 
 type Pending = { resolve: (reply: BrokerReply) => void; reject: (error: Error) => void };
@@ -22,17 +23,7 @@ export class PoolClient {
     private readonly socket: Socket,
     readonly url: string,
   ) {
-    socket.setEncoding('utf8');
-    let buffered = '';
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        this.receive(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-        newline = buffered.indexOf('\n');
-      }
-    });
+    onLines(socket, (line) => this.receive(line));
     const fail = (error?: Error): void => {
       this.closedBecause ??= new LabCompromisedError(
         `The connection to the run's VM lease broker at ${url} closed${error ? ` (${error.message})` : ''}, so this worker cannot lease a VM; the run that started it has probably ended.`,
