@@ -777,19 +777,21 @@ export class KdSession implements Debugger {
   private async settleRefresh(): Promise<void> {
     const until = this.refreshUntil;
     if (until === null) return;
-    const left = until - this.clock.now();
-    if (left > 0) {
-      try {
-        await this.waitFor(
-          this.log.length,
-          (e) => e.kind === 'established' || e.kind === 'stopped',
-          left,
-          () => new StopTimeout(),
-          'waiting for KDNET to connect again',
-        );
-      } catch (error) {
-        if (!(error instanceof StopTimeout)) throw error;
-      }
+    // The second connect is a message from the debugger process: wait for it in wall time. On the
+    // embedded lab the target's lab time can pass the refresh window before kd's line arrives, so
+    // the window is never judged as over by lab time alone.
+    const left = Math.max(until - this.clock.now(), 0);
+    try {
+      await this.waitFor(
+        this.log.length,
+        (e) => e.kind === 'established' || e.kind === 'stopped',
+        left,
+        () => new StopTimeout(),
+        'waiting for KDNET to connect again',
+        this.clock.wallTimeout(Math.max(left, this.timeouts.refreshMs)),
+      );
+    } catch (error) {
+      if (!(error instanceof StopTimeout)) throw error;
     }
     this.refreshUntil = null;
   }
