@@ -195,6 +195,8 @@ export async function runOnFleet(options: FleetRunOptions, resultsDir: string): 
     );
 
     const seen = new Set<string>();
+    /** Jobs seen active with no attempt begun, and since when (wall ms). */
+    const takenNotBegun = new Map<string, number>();
     let ending: FleetRunResult['ending'] = 'complete';
     for (;;) {
       for (const o of await db.outcomes(runId)) {
@@ -228,10 +230,25 @@ export async function runOnFleet(options: FleetRunOptions, resultsDir: string): 
           `driverlab: agent '${lost.agent}' stopped beating; ${lost.scenario} goes back to the queue.`,
         );
       }
-      // A scenario whose every attempt was lost ends broken, with the reason.
+      // A scenario whose every attempt was lost ends broken, with the reason; one an agent took but
+      // never began (it died between taking and beginning) goes back to the queue.
       for (const [scenario, job] of jobs) {
         if (seen.has(scenario)) continue;
-        if ((await queue.state(job)) !== 'failed') continue;
+        const state = await queue.state(job);
+        if (state === 'active' && !(await db.hasOpenAttempt(job.id))) {
+          const since = takenNotBegun.get(job.id) ?? Date.now();
+          takenNotBegun.set(job.id, since);
+          if (Date.now() - since >= options.deadAfterMs) {
+            takenNotBegun.delete(job.id);
+            await queue.fail(job, 'the agent that took it stopped before it began');
+            options.log(
+              `driverlab: ${scenario} was taken by an agent that stopped before it began; it goes back to the queue.`,
+            );
+          }
+          continue;
+        }
+        takenNotBegun.delete(job.id);
+        if (state !== 'failed') continue;
         await db.recordOutcome({
           runId,
           scenario,

@@ -220,6 +220,15 @@ export class FleetDb {
     );
   }
 
+  /** Whether an attempt at this job is open (an agent said it began it and has not finished). */
+  async hasOpenAttempt(jobId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `select 1 from ${SCHEMA}.attempts where job_id = $1 and finished_at is null limit 1`,
+      [jobId],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
   /** Records a scenario's final outcome, unless it has one: returns whether this one counted. */
   async recordOutcome(o: Omit<Outcome, 'run_id'> & { runId: string }): Promise<boolean> {
     const { rowCount } = await this.pool.query(
