@@ -108,7 +108,18 @@ export const MiniportResult = z.object({
 });
 export type MiniportResult = z.infer<typeof MiniportResult>;
 
-/** Parses `!ndiskd.miniport <handle>` output. */
+/** Link words current ndiskd prints after a value (`Device PnP  Started  Show state history`). */
+const LINK = /\s{2,}(?:More information|Show state history|Show detail)$/;
+/** A section heading of the current layout, at the left margin (`MINIPORT`, `STATE`, `MORE INFORMATION`). */
+const SECTION = /^[A-Z]+(?: [A-Z&]+)*$/;
+/** The sections whose `Label  value` lines the result holds; the others list other objects. */
+const READ_SECTIONS = new Set(['MINIPORT', 'STATE']);
+
+/**
+ * Parses `!ndiskd.miniport <handle>` output, also as current ndiskd prints it (the same report
+ * under `!ndiskd.netadapter <handle>`): `MINIPORT` (the name, then its labels), `STATE`, and
+ * sections listing other objects (`BINDINGS`, `WDI`, `MORE INFORMATION`), which are skipped.
+ */
 export function parseMiniport(text: string): MiniportResult {
   const reader = new Reader('miniport', '!ndiskd.miniport <handle>', text);
   const lines = filled(prepare(text));
@@ -116,34 +127,65 @@ export function parseMiniport(text: string): MiniportResult {
   if (!first) throw reader.fail('it is empty');
   const fields: Record<string, string> = {};
   const flags: string[] = [];
+  const sectioned = SECTION.test(first.text);
+  let section = sectioned ? first.text : '';
+  let name = sectioned ? null : first.text.trim();
+  let last: string | null = null;
   for (const line of lines.slice(1) as Line[]) {
     const t = line.text.trim();
+    if (sectioned && line.text === t && SECTION.test(t)) {
+      section = t;
+      last = null;
+      continue;
+    }
+    if (sectioned && !READ_SECTIONS.has(section)) continue;
+    if (name === null) {
+      name = t;
+      continue;
+    }
     if (/^[A-Z0-9_]+(?:,\s*[A-Z0-9_]+)*,?$/.test(t)) {
-      flags.push(
-        ...t
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== ''),
-      );
+      // The rest of a list the line above left open with a comma, or a flags line of its own.
+      const open = last !== null && (fields[last] ?? '').endsWith(',');
+      if (open && last !== null) fields[last] = `${fields[last]} ${t}`;
+      if (!open || last === 'Flags')
+        flags.push(
+          ...t
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+        );
       continue;
     }
     const kv =
       /^([A-Za-z][A-Za-z /]*?[A-Za-z])\s{2,}(\S.*)$|^(Operational (?:status|flags)|Ndis handle|Media type)\s+(\S.*)$/.exec(
-        t,
+        t.replace(LINK, ''),
       );
     if (kv) {
-      fields[(kv[1] ?? kv[3] ?? '').trim()] = (kv[2] ?? kv[4] ?? '').trim();
+      const value = (kv[2] ?? kv[4] ?? '').trim();
+      last = (kv[1] ?? kv[3] ?? '').trim();
+      fields[last] = value;
+      if (last === 'Flags')
+        flags.push(
+          ...value
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+        );
       continue;
     }
     throw reader.fail('a line is not a "Label   value" line of !ndiskd.miniport', line);
   }
+  if (name === null) throw reader.fail('it has a MINIPORT heading but no miniport under it', first);
   if (!('Ndis handle' in fields) && !('Miniport' in fields))
     throw reader.fail('it has no "Ndis handle" or "Miniport" line', first);
-  const num = (k: string) =>
-    fields[k] !== undefined && /^\d+$/.test(fields[k] ?? '') ? Number(fields[k]) : null;
+  // Current ndiskd marks a decimal count `0n10`.
+  const num = (k: string) => {
+    const m = /^(?:0n)?(\d+)$/.exec(fields[k] ?? '');
+    return m ? Number(m[1]) : null;
+  };
   const str = (k: string) => fields[k] ?? null;
   return built(MiniportResult, {
-    name: first.text.trim(),
+    name,
     fields,
     ndisHandle:
       fields['Ndis handle'] === undefined ? null : hexOrNull(fields['Ndis handle'].split(/\s+/)[0] ?? ''),

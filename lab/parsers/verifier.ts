@@ -1,9 +1,12 @@
 /**
  * `!verifier [flags]` (not 100): the verify level, the options it enables (names as printed),
  * the statistics, and the driver verification list. Reads the Windows 7 layout
- * (`Verify Level 9bb ... enabled options are:` + indented names) and the later flag table
- * (`Verify Flags Level 0x…` + `[X] (0x…) Name` rows; ⚠ that layout is known only from
- * descriptions, so rows are read leniently and unknown lines in it are refused).
+ * (`Verify Level 9bb ... enabled options are:` + indented names, one `Entry State NonPagedPool
+ * PagedPool Module` row per driver) and the later flag table (`Verify Flags Level 0x…` +
+ * `[X] (0x…) Name` rows, then one block per driver headed `MODULE: 0x… name (state)` or
+ * `nt!_VF_TARGET_DRIVER 0x…: name (state)` whose `Current Pool Bytes: ( nonpaged / paged )` line
+ * gives the same two values as the older row). Both layouts are read from captures
+ * (lab/parsers/corpus/verifier).
  */
 import { z } from 'zod';
 import { built } from './built.js';
@@ -33,9 +36,14 @@ export function parseVerifier(text: string): VerifierResult {
   const statistics: Record<string, string> = {};
   const drivers: VerifierResult['drivers'] = [];
   let section: 'options' | 'table' | 'stats' | 'drivers' | 'other' | null = null;
+  let listAt = -1;
+  /** A flag-table module block whose `Current Pool Bytes` line has not been read yet. */
+  let pending: Omit<VerifierResult['drivers'][number], 'nonPagedPool' | 'pagedPool'> | null = null;
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] as Line;
     const t = line.text.trim();
+    // The command typed without a prompt (`!verifier` on a line of its own, as a web page shows it).
+    if (i === 0 && /^!verifier(?:\s.*)?$/.test(t)) continue;
     const level = /^Verify Level ([0-9a-fA-F]+) \.\.\. enabled options are:$/.exec(t);
     if (level) {
       flags = hexOrNull(level[1] ?? '');
@@ -52,10 +60,14 @@ export function parseVerifier(text: string): VerifierResult {
       section = 'stats';
       continue;
     }
-    if (t === 'Driver Verification List') {
+    // `## ` is a markdown heading mark a page put inside its code block.
+    if (/^(?:## )?Driver Verification List$/.test(t)) {
       section = 'drivers';
+      listAt = i;
       continue;
     }
+    // The flag-table layout underlines the heading.
+    if (section === 'drivers' && i === listAt + 1 && /^-+$/.test(t)) continue;
     if (/^-{10,}$/.test(t)) {
       section = 'other';
       continue;
@@ -82,6 +94,29 @@ export function parseVerifier(text: string): VerifierResult {
       }
     }
     if (section === 'drivers') {
+      const block =
+        /^MODULE: (0x[0-9a-fA-F`]+) (\S+) \((.+)\)$/.exec(t) ??
+        /^nt!_VF_TARGET_DRIVER (0x[0-9a-fA-F`]+): (\S+) \((.+)\)$/.exec(t);
+      if (block) {
+        pending = {
+          entry: hexOrNull(block[1] ?? '') as string,
+          module: block[2] ?? '',
+          state: block[3] ?? '',
+        };
+        continue;
+      }
+      const bytes = /^Current Pool Bytes:\s*\(\s*(0x[0-9a-fA-F]+)\s*\/\s*(0x[0-9a-fA-F]+)\s*\)$/.exec(t);
+      if (bytes && pending) {
+        drivers.push({
+          entry: pending.entry,
+          state: pending.state,
+          nonPagedPool: hexOrNull(bytes[1] ?? '') as string,
+          pagedPool: hexOrNull(bytes[2] ?? '') as string,
+          module: pending.module,
+        });
+        pending = null;
+        continue;
+      }
       const d = /^([0-9a-fA-F`]{8,17}) (\w+)\s+([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+(\S+)$/.exec(t);
       if (d) {
         drivers.push({
@@ -103,5 +138,13 @@ export function parseVerifier(text: string): VerifierResult {
   }
   if (flags === null)
     throw reader.fail('it has no "Verify Level …" or "Verify Flags Level …" line', lines[0]);
-  return built(VerifierResult, { flags, enabled, disabled, statistics, drivers, truncated: false });
+  // A module block cut before its pool bytes is dropped, as a cut-off row is.
+  return built(VerifierResult, {
+    flags,
+    enabled,
+    disabled,
+    statistics,
+    drivers,
+    truncated: pending !== null,
+  });
 }

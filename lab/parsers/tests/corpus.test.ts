@@ -41,6 +41,46 @@ const FLOORS: Record<string, number> = {
   'vssadmin-writers': 1,
 };
 
+/**
+ * How many captures each kind holds at least. Every kind needs three; a kind below that is named
+ * in FEWER_CAPTURES with what was searched. Raise a count when captures are added; a capture
+ * removed fails here instead of silently thinning a kind.
+ */
+const CAPTURES: Record<string, number> = {
+  analyze: 15,
+  auto: 3,
+  'bcdedit-dbgsettings': 3,
+  'bcdedit-enum': 6,
+  'bugcheck-banner': 6,
+  dwords: 4,
+  event: 7,
+  'fltmc-filters': 7,
+  'fltmc-instances': 3,
+  irp: 6,
+  lm: 4,
+  locks: 5,
+  miniport: 3,
+  pendingnbls: 3,
+  pool: 13,
+  poolused: 4,
+  pte: 8,
+  registers: 19,
+  stack: 25,
+  thread: 5,
+  verifier: 5,
+  'verifier-irplog': 1,
+  'verifier-query': 1,
+  vm: 3,
+  'vssadmin-writers': 3,
+};
+
+/** Kinds with fewer than three public captures, and why (the searches are in lab/parsers/README.md). */
+const FEWER_CAPTURES: Record<string, string> = {
+  'verifier-irplog': "no published `!verifier 100` IRP log but the seed's was found",
+  'verifier-query':
+    'no published `verifier /query` or current `/querysettings` output but the documented example was found',
+};
+
 /** Kinds with no public capture found yet (see lab/parsers/README.md). */
 const WITHOUT_CAPTURES = new Set<string>();
 
@@ -60,6 +100,32 @@ describe('the corpus of real captures', () => {
       kinds.filter((k) => !covered.has(k) && !WITHOUT_CAPTURES.has(k)),
       [],
     );
+  });
+
+  it('holds at least three captures of every kind, and no fewer than before', () => {
+    const short: string[] = [];
+    for (const kind of kinds) {
+      const n = corpus.filter((c) => c.kind === kind).length;
+      const least = CAPTURES[kind];
+      if (least === undefined) short.push(`${kind} has no capture count`);
+      else if (n < least) short.push(`${kind}: ${n} captures, ${least} before`);
+      if (n < 3 && FEWER_CAPTURES[kind] === undefined) short.push(`${kind}: ${n} captures, fewer than three`);
+      if (n >= 3 && FEWER_CAPTURES[kind] !== undefined)
+        short.push(`${kind} has ${n} captures: take it off FEWER_CAPTURES`);
+    }
+    expect.deepEqual(short, []);
+  });
+
+  it('holds captures of x86 and x64 targets and of both debugger generations', () => {
+    // The `%% arch:` line says both: `x86 (Windows 7); debugger: old; language: en`.
+    const said = (word: RegExp) => corpus.filter((c) => word.test(c.provenance.arch ?? '')).length;
+    for (const [what, word] of [
+      ['x86', /^[^;]*\bx86\b/],
+      ['x64', /^[^;]*\bx64\b/],
+      ['old-debugger', /debugger: old\b/],
+      ['new-debugger', /debugger: new\b/],
+    ] as const)
+      expect.ok(said(word) >= 10, `${said(word)} ${what} captures`);
   });
 
   it('reads each kind at or above its floor', () => {
