@@ -39,6 +39,7 @@ const PROMPT =
 /** A line an author put in place of output they left out. */
 const ELISION =
   /^(?:\[(?:\.{3}|…|snip|cut|\.\.\. ?snip(?:ped)? ?\.\.\.)\]|-{2,} ?(?:cut|snip)(?: here)? ?-{2,}|\.{3,}|…|<snip>|\(\.\.\.\)|\[\s*output (?:truncated|omitted)\s*\])$/i;
+const BOLD = /(?<![*\w])\*\*(?!\*)([^*\s](?:[^*\n]*[^*\s])?)\*\*(?!\*)/g;
 const FENCE = /^(?:`{3,}|~{3,})[\w+-]*$/;
 
 /** Normalised text, the original line number of each of its lines, and the command typed before it. */
@@ -68,15 +69,17 @@ export function normalize(input: string, options: NormalizeOptions = {}): Normal
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.indexOf('\r') !== -1) text = text.replace(/\r\n?/g, '\n');
   if (text.indexOf('&') !== -1) text = decodeEntities(text);
-  // Markdown bold an author put on part of a line (`**win32kbase!QueuePowerRequest**+0x187`);
-  // kd's own stars (`*** ERROR`, `**** DUMP`, `** Transition`) never wrap a word this way.
-  if (text.indexOf('**') !== -1)
-    text = text.replace(/(?<![*\w])\*\*(?!\*)([^*\s](?:[^*\n]*[^*\s])?)\*\*(?!\*)/g, '$1');
   let lines: L[] = text.split('\n').map((t, i) => ({ t, no: i + 1 }));
   lines = stripFences(lines);
   lines = stripQuotes(lines);
+  // A fence inside a quote (`> ```output` in an e-mail or an issue reply) shows once the quote is off.
+  lines = stripFences(lines);
   lines = lines.map((l) => ({ t: expandTabs(l.t), no: l.no }));
   lines = unwrap(lines).map(trimEnd);
+  // Markdown bold an author put on part of a line (`**win32kbase!QueuePowerRequest**+0x187`),
+  // once a console's wrapping is undone (it may cut between the stars); kd's own stars
+  // (`*** ERROR`, `**** DUMP`, `** Transition`) never wrap a word this way.
+  lines = lines.map((l) => (l.t.indexOf('**') === -1 ? l : { t: l.t.replace(BOLD, '$1'), no: l.no }));
   lines = stripIndent(lines);
   lines = lines.filter((l) => !ELISION.test(l.t.trim()));
   let command: string | null = null;
@@ -231,8 +234,12 @@ function stripPrompts(input: L[]): { lines: L[]; command: string | null; line: n
     line = (lines[first] as L).no;
     lines.splice(0, first + 1);
   }
-  let last = lines.length - 1;
-  while (last >= 0 && (lines[last] as L).t.trim() === '') last -= 1;
-  if (last >= 0 && isPromptLine((lines[last] as L).t)) lines.splice(last);
+  // The prompts after the output (a shell's, then the debugger's, when both were pasted).
+  for (;;) {
+    let last = lines.length - 1;
+    while (last >= 0 && (lines[last] as L).t.trim() === '') last -= 1;
+    if (last < 0 || !isPromptLine((lines[last] as L).t)) break;
+    lines.splice(last);
+  }
   return { lines, command, line };
 }

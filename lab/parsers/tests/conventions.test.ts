@@ -5,6 +5,7 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ParseError, parseCallSite, parsers } from '../index.js';
+import * as normalize from '../normalize.js';
 import { fixture } from './fixtures.testkit.js';
 
 describe('conventions: frames and hex values', () => {
@@ -143,6 +144,34 @@ describe('prompts of a WoW64 target', () => {
         ['k', 'stack', null],
         ['', null, null],
       ],
+    );
+  });
+});
+
+describe('wrappings found around published captures', () => {
+  const instances = fixture('fltmc-instances.recent-client');
+  const read = (kind: 'fltmc-instances' | 'thread', text: string) => parsers[kind].parse(text);
+
+  it('removes a code fence that sits inside a quote (`> ```output`)', () => {
+    const quoted = ['```output', ...instances.split('\n'), '```'].map((l) => `> ${l}`).join('\n');
+    expect.deepEqual(read('fltmc-instances', quoted), read('fltmc-instances', instances));
+  });
+
+  it("removes every prompt after the output (a shell's, then the debugger's)", () => {
+    const text = `${instances.replace(/\n*$/, '')}\n\nC:\\Windows\\system32>\n0: kd> `;
+    expect.deepEqual(read('fltmc-instances', text), read('fltmc-instances', instances));
+  });
+
+  it('removes markdown bold that a console wrap cut between its stars', () => {
+    const line =
+      'ffffa681`16596da0 fffff99b`3c0787b2     : ffffa681`16597248 00000000`00000005 00000000`6f707355 00000000`00000044 : **win32kbase!QueuePowerRequest**+0x187';
+    const wrapped = (l: string) => [l.slice(0, 120), l.slice(120)].join('\n');
+    const other =
+      'ffffa681`16596e40 fffff99b`3c07b3c5     : 00000000`00000000 00000000`00000000 00000000`00000000 00000000`00000000 : win32kbase!xxxUserPowerCalloutWorker+0x42';
+    const { normalizeText } = normalize;
+    expect.equal(
+      normalizeText(`${wrapped(line)}\n${wrapped(other)}`),
+      `${line.replace(/\*\*/g, '')}\n${other}`,
     );
   });
 });
