@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import AllureCucumberReporter from 'allure-cucumberjs/reporter';
+import { getMessageAndTraceFromError } from 'allure-js-commons/sdk';
 import { FileSystemWriter } from 'allure-js-commons/sdk/reporter';
 
 const NOISE_LABELS = new Set(['language', 'framework', 'thread']);
@@ -53,11 +54,45 @@ export class ResultsWriter extends FileSystemWriter {
   }
 }
 
-/** allure-cucumberjs's reporter, writing through ResultsWriter into the run's `resultsDir`. */
+/**
+ * allure-cucumberjs's reporter, writing through ResultsWriter into the run's `resultsDir`.
+ *
+ * A Before or After hook that throws is marked in the scenario's container (broken, or failed for
+ * an expectation), but allure-cucumberjs takes the scenario's status from its steps only: a
+ * throwing Before hook left the scenario `skipped` (its steps never ran) and a throwing After hook
+ * left it `passed`. Here the hook also becomes a step of the scenario, with the hook's status and
+ * sentence, so the scenario's status is the worst of its hooks and steps, as Cucumber's is.
+ */
 export default class AllureReporter extends AllureCucumberReporter {
   constructor(options) {
     const argv = options.parsedArgvOptions ?? {};
     const writer = new ResultsWriter({ resultsDir: argv.resultsDir ?? './allure-results' });
     super({ ...options, parsedArgvOptions: { ...argv, writer } });
+  }
+
+  onTestStepFinished(data) {
+    super.onTestStepFinished(data);
+    const step = this.testStepMap.get(data.testStepId);
+    if (!step?.hookId) return;
+    const status = this.parseStatus(data.testStepResult);
+    if (status !== 'failed' && status !== 'broken') return;
+    const testUuid = this.testResultUuids.get(data.testCaseStartedId);
+    if (!testUuid) return;
+    const kind = this.beforeHooks[step.hookId] ? 'Before' : 'After';
+    const error = this.exceptionToError(data.testStepResult.message, data.testStepResult.exception);
+    const stop = Date.now();
+    this.allureRuntime.updateTest(testUuid, (result) => {
+      result.steps.push({
+        name: `${kind} hook: ${this.getHookName(step.hookId)}`,
+        status,
+        stage: 'finished',
+        statusDetails: error ? getMessageAndTraceFromError(error) : {},
+        steps: [],
+        attachments: [],
+        parameters: [],
+        start: stop,
+        stop,
+      });
+    });
   }
 }

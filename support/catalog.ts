@@ -96,10 +96,7 @@ export function domain(name: string, summary: string): Record<Keyword, Define> {
       };
       entry.steps.push(recorded);
       steps.push({ ...recorded, domain: name });
-      // A scenario the preflight check refused runs none of its steps: the first one reports why,
-      // so the report shows the scenario broken (a failing Before hook would show it skipped).
       const guarded = function (this: LabWorld, ...args: A) {
-        this.throwIfRefused();
         // A step still running when the scenario's budget runs out ends with the watchdog's sentence.
         return this.watchdog.guard(code.apply(this, args));
       };

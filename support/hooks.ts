@@ -5,8 +5,10 @@
  * post-mortem as a checkpoint named after the scenario, attach the guest outputs and the
  * PowerShell transcript — all redacted.
  *
- * A Before hook that fails would leave the scenario `skipped` in Allure, so the hooks hand their
- * error to the scenario's first step (world.refused), which reports it: broken, with its sentence.
+ * A hook that throws makes the scenario broken (failed for an expectation), with the hook's
+ * sentence, in its container and in its result (support/allure-writer.mjs). Cucumber skips the
+ * Before hooks after one that threw, so the hooks that only describe the scenario for the report
+ * and for a retry come first.
  */
 import { existsSync } from 'node:fs';
 import { After, AfterAll, Before, BeforeAll, type ITestCaseHookParameter, Status } from '@cucumber/cucumber';
@@ -46,16 +48,6 @@ After({ name: 'Give the VM back to the pool' }, async function (this: LabWorld) 
   if (held) await releaseVm(held);
 });
 
-/** Runs a Before hook's work; its error goes to the scenario's first step. */
-async function orRefuse(world: LabWorld, work: () => Promise<void>): Promise<void> {
-  if (world.refused) return;
-  try {
-    await work();
-  } catch (error) {
-    world.refused = error instanceof Error ? error : new Error(String(error));
-  }
-}
-
 /**
  * When the run was asked to stop (Ctrl-C, SIGTERM: `driverlab run` writes the stop file), no
  * further scenario starts: it is skipped and labelled as never run, and the running ones finish.
@@ -65,10 +57,6 @@ Before({ name: 'Start only while the run goes on' }, async () => {
   if (!stopFile || !existsSync(stopFile)) return undefined;
   await allure.label('run', 'never ran: the run was interrupted');
   return 'skipped';
-});
-
-Before({ name: "Check the scenario's steps and parameters" }, async function (this: LabWorld, { pickle }) {
-  await orRefuse(this, () => preflight(this, pickle));
 });
 
 /** The capability of a feature: its folder under features/ ("verifier" → "Verifier"). */
@@ -106,45 +94,65 @@ Before({ name: 'Describe the scenario for the report' }, async function (this: L
   await allure.parameter('lab', lab.name);
 });
 
+/** The line of the scenario (or of an outline's example row) in its feature file. */
+function lineOf({ gherkinDocument, pickle }: ITestCaseHookParameter): number | null {
+  const [scenarioId, rowId] = pickle.astNodeIds;
+  for (const child of gherkinDocument.feature?.children ?? []) {
+    const scenarios = [child.scenario, ...(child.rule?.children.map((c) => c.scenario) ?? [])];
+    const found = scenarios.find((s) => s?.id === scenarioId);
+    if (!found) continue;
+    const row = found.examples.flatMap((e) => e.tableBody).find((r) => r.id === rowId);
+    return (row ?? found).location.line;
+  }
+  return null;
+}
+
+Before({ name: 'Locate the scenario for a retry' }, async (hook) => {
+  const line = lineOf(hook);
+  if (line !== null) await allure.label('location', `${hook.pickle.uri.replace(/\\/g, '/')}:${line}`);
+});
+
+Before({ name: "Check the scenario's steps and parameters" }, async function (this: LabWorld, { pickle }) {
+  await preflight(this, pickle);
+});
+
 Before({ name: 'Lease a VM and restore it to its baseline' }, async function (this: LabWorld, { pickle }) {
-  await orRefuse(this, async () => {
-    const requirement = requirementOf(
-      pickle.tags.map((t) => t.name),
-      pickle.steps.map((s) => s.text),
-    );
-    // A malformed @budget tag is refused here, before any VM is leased.
-    const budgetMs = budgetOf(
-      pickle.tags.map((t) => t.name),
-      theLab().timeouts.scenario,
-    );
-    // A retry of a broken scenario goes to another VM when the lab has one.
-    const tried = triedBefore(pickle.uri, pickle.location?.line);
-    const given: string[] = [];
-    for (;;) {
-      this.held = await leaseVm(requirement, [...tried, ...given], forgetVm);
-      const vm = this.held.vm;
-      try {
-        await restoreForScenario(this, vm);
-      } catch (error) {
-        // A VM that cannot be made ready is out of the run; the scenario moves to another one.
-        if (!(error instanceof LabCompromisedError) || this.held.lease === null) throw error;
-        given.push(vm.name);
-        const reason = error.message.replace(/\.$/, '');
-        await quarantineVm(vm, `failed its health check: ${reason}`);
-        await allure.logStep(`${vm.describe()} is quarantined for this run: ${reason}`, allure.Status.BROKEN);
-        await releaseVm(this.held);
-        this.held = undefined;
-        if (given.length >= theLab().vms().length) throw error;
-        continue;
-      }
-      this.watchdog.arm(this, budgetMs);
-      // Allure's own `host` label names the machine driverlab runs on; the VM gets a label of its own.
-      await allure.label('vm', vm.name);
-      // Which VM a scenario ran on must not change its history.
-      await allure.parameter('VM', vm.name, { excluded: true });
-      return;
+  const requirement = requirementOf(
+    pickle.tags.map((t) => t.name),
+    pickle.steps.map((s) => s.text),
+  );
+  // A malformed @budget tag is refused here, before any VM is leased.
+  const budgetMs = budgetOf(
+    pickle.tags.map((t) => t.name),
+    theLab().timeouts.scenario,
+  );
+  // A retry of a broken scenario goes to another VM when the lab has one.
+  const tried = triedBefore(pickle.uri, pickle.location?.line);
+  const given: string[] = [];
+  for (;;) {
+    this.held = await leaseVm(requirement, [...tried, ...given], forgetVm);
+    const vm = this.held.vm;
+    try {
+      await restoreForScenario(this, vm);
+    } catch (error) {
+      // A VM that cannot be made ready is out of the run; the scenario moves to another one.
+      if (!(error instanceof LabCompromisedError) || this.held.lease === null) throw error;
+      given.push(vm.name);
+      const reason = error.message.replace(/\.$/, '');
+      await quarantineVm(vm, `failed its health check: ${reason}`);
+      await allure.logStep(`${vm.describe()} is quarantined for this run: ${reason}`, allure.Status.BROKEN);
+      await releaseVm(this.held);
+      this.held = undefined;
+      if (given.length >= theLab().vms().length) throw error;
+      continue;
     }
-  });
+    this.watchdog.arm(this, budgetMs);
+    // Allure's own `host` label names the machine driverlab runs on; the VM gets a label of its own.
+    await allure.label('vm', vm.name);
+    // Which VM a scenario ran on must not change its history.
+    await allure.parameter('VM', vm.name, { excluded: true });
+    return;
+  }
 });
 
 After(
@@ -194,24 +202,6 @@ After({ name: 'End the debugger sessions' }, async function (this: LabWorld, { r
   } finally {
     await this.crashes.close();
   }
-});
-
-/** The line of the scenario (or of an outline's example row) in its feature file. */
-function lineOf({ gherkinDocument, pickle }: ITestCaseHookParameter): number | null {
-  const [scenarioId, rowId] = pickle.astNodeIds;
-  for (const child of gherkinDocument.feature?.children ?? []) {
-    const scenarios = [child.scenario, ...(child.rule?.children.map((c) => c.scenario) ?? [])];
-    const found = scenarios.find((s) => s?.id === scenarioId);
-    if (!found) continue;
-    const row = found.examples.flatMap((e) => e.tableBody).find((r) => r.id === rowId);
-    return (row ?? found).location.line;
-  }
-  return null;
-}
-
-Before({ name: 'Locate the scenario for a retry' }, async (hook) => {
-  const line = lineOf(hook);
-  if (line !== null) await allure.label('location', `${hook.pickle.uri.replace(/\\/g, '/')}:${line}`);
 });
 
 // Defined last, so it runs first after the scenario: the budget covers the steps, not the hooks.

@@ -47,8 +47,6 @@ export class LabWorld extends World<WorldParameters> {
   readonly network = new Network(this);
   readonly debugging = new Debugging(this);
   scenario: ScenarioInfo = { name: '', uri: '', tags: [] };
-  /** Why the preflight check refused the scenario (a configuration error), or null. */
-  refused: Error | null = null;
   /** What the scenario last did to the VM, as a sentence part ("myfault.sys overran its pool allocation"). */
   lastAction: string | null = null;
   private leased: Vm | undefined;
@@ -108,11 +106,6 @@ export class LabWorld extends World<WorldParameters> {
     await this.vm.guest.reboot();
     this.filters.changed();
     this.did(this.lastAction ? `${this.lastAction}, and the VM restarted` : 'the VM restarted');
-  }
-
-  /** Throws the preflight check's refusal, so the scenario's first step reports it. */
-  throwIfRefused(): void {
-    if (this.refused) throw this.refused;
   }
 
   /** Remembers what the scenario did, for the "because" of the expectations that follow. */
