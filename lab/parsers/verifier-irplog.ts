@@ -31,8 +31,18 @@ const HEADER =
   /^IRP ([0-9a-fA-F`]+), Thread ([0-9a-fA-F`]+), IRQL = (-?\d+), KernelApcDisable = (-?\d+), SpecialApcDisable = (-?\d+)$/;
 const LOWER_HEX = /^[0-9a-f]+$/;
 const COMMAND = '!verifier 100';
-/** The line the extension prints before walking a log ("# Parsing 00004000 array entries[, searching for address …]."). */
-const LOG_HEADER = /^#\s*Parsing [0-9a-fA-F]+ array entries\b/;
+/**
+ * The line the extension prints before walking a log: the documented Vista-era walk
+ * ("# Parsing 00004000 array entries[, searching for address …].") or a current debugger's
+ * ("Parsing 0x00010000 log entries, searching for address 0x982a8fe0.", after "Log of recent …
+ * operations:" and "There are up to 0x10000 entries in the log."). Both are documented for
+ * `!verifier 0x80`'s pool log (lab/parsers/README.md, "What is inferred"); `!verifier 100`'s own
+ * header has no published capture.
+ */
+const LOG_HEADER = /^#\s*Parsing [0-9a-fA-F]+ array entries\b|^Parsing (?:0x)?[0-9a-fA-F]+ log entries\b/;
+/** The lines a current debugger prints above the walk line (no value in them). */
+const LOG_PREAMBLE =
+  /^Log of recent .+ operations:$|^There are up to (?:0x)?[0-9a-fA-F]+ entries in the log\.$/;
 
 /** Reads a log line by line; `push` returns a finished entry when a new one begins. */
 export class IrpLogScanner {
@@ -79,7 +89,10 @@ export class IrpLogScanner {
     }
     if (
       !this.started &&
-      (text.startsWith('#') || promptCommand(text) !== null || /^(?:Recent|Parsing|Searching)/.test(text))
+      (text.startsWith('#') ||
+        promptCommand(text) !== null ||
+        /^(?:Recent|Parsing|Searching)/.test(text) ||
+        LOG_PREAMBLE.test(text))
     ) {
       if (LOG_HEADER.test(text)) this.walked = true;
       return null;

@@ -175,3 +175,30 @@ describe('wrappings found around published captures', () => {
     );
   });
 });
+
+describe("!verifier 100's header, as each debugger generation walks a verifier log", () => {
+  // The two walk headers documented for `!verifier 0x80` (lab/parsers/README.md, "What is inferred").
+  const vista = '# Parsing 00004000 array entries, searching for address fffff9800a3f4ee0.';
+  const current = [
+    'Log of recent kernel pool Allocate and Free operations:',
+    '',
+    'There are up to 0x10000 entries in the log.',
+    '',
+    'Parsing 0x00010000 log entries, searching for address 0xfffff9800a3f4ee0.',
+  ].join('\n');
+  const log = fixture('verifier-irplog.apc-disabled');
+  const read = (text: string) => parsers['verifier-irplog'].parse(text);
+
+  it('reads the same entries under either header', () => {
+    const plain = read(log);
+    expect.equal(plain.entries.length, 3);
+    expect.deepEqual(read(`${vista}\n\n${log}`), plain);
+    expect.deepEqual(read(`${current}\n\n${log}`), plain);
+  });
+
+  it('reads either header alone as a walked log with no entries, and nothing at all as a refusal', () => {
+    expect.deepEqual(read(vista), { entries: [], truncated: false });
+    expect.deepEqual(read(current), { entries: [], truncated: false });
+    expect.throws(() => read('There are up to 0x10000 entries in the log.'), /holds no IRP log entry/);
+  });
+});
