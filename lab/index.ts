@@ -1,6 +1,6 @@
 /**
  * The lab's public surface: what steps/ and support/ may use (the layout check enforces it).
- * Ports, errors, the lab file, parameters, parsers and the triage rules are library code; the lab
+ * Ports, errors, the lab file, parameters, parsers and the domain rules (lab/rules/) are library code; the lab
  * itself is made by the composition root (`composeLab`), so no caller names an adapter's internals.
  */
 export * from './catalog/steps.js';
@@ -10,7 +10,6 @@ export * from './config/lab-file.js';
 export * from './config/secrets.js';
 export * from './config/zod-errors.js';
 export * from './errors.js';
-export { bucketId, bugcheckTag } from './gate/buckets.js';
 export type { HypervLab, HypervVm } from './hyperv/lab.js';
 export { type DebuggerRequest, debuggerOptions, openDebugger, openDumpDebugger } from './kd/open.js';
 export * from './kd/port.js';
@@ -25,8 +24,13 @@ export { paths } from './paths.js';
 export { PoolClient } from './pool/client.js';
 export * from './pool/pool.js';
 export * from './ports.js';
-export * from './triage/addresses.js';
-export * from './triage/commit.js';
-export * from './triage/filters.js';
-export * from './triage/pool.js';
+export * from './rules/addresses.js';
+export { bucketId, bugcheckTag } from './rules/buckets.js';
+export * from './rules/commit.js';
+export * from './rules/crash.js';
+export * from './rules/filters.js';
+export * from './rules/pool.js';
+export * from './rules/storage.js';
+export * from './rules/verifier.js';
+export * from './rules/vss.js';
 export { closest } from './util/similar.js';

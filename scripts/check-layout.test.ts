@@ -147,6 +147,27 @@ describe('the layout check', () => {
     );
   });
 
+  it('keeps the domain rules free of support/, Cucumber and the lab adapters, and lets their tests read captures', () => {
+    const root = tree({
+      'lab/rules/crash.ts':
+        "import type { AnalyzeResult } from '../parsers/index.js';\nimport { bugcheckCode } from '../params/bugcheck.js';\n",
+      'lab/rules/crash.test.ts':
+        "import { readFileSync } from 'node:fs';\nimport { parsers } from '../parsers/index.js';\n",
+      'lab/rules/blame.ts':
+        "import type { LabWorld } from '../../support/world.js';\nimport { KdSession } from '../kd/session.js';\n",
+      'lab/rules/blame.test.ts': "import { Given } from '@cucumber/cucumber';\n",
+    });
+    expect.deepEqual(
+      checkLayout(root, rules).map((v) => v.message),
+      [
+        "lab/rules/blame.test.ts imports '@cucumber/cucumber', but files in lab/ may not import @cucumber/, because lab/ is a plain TypeScript library with no Cucumber or Allure import, so it runs under node --test and serves the CLI; move the code that needs it to support/ or steps/.",
+        "lab/rules/blame.ts imports '../../support/world.js', but files in lab/rules/ may import only lab/rules/, lab/parsers/, lab/params/, because the domain rules (what a crash means, the filter-frame rule, the commit rule, pool triage, Driver Verifier's settings) are plain reasoning over parsed values: no Cucumber, no World, no lab adapter, no I/O, so they are unit-tested on real captures without a lab; pass the rule the values it reasons about, and keep the reading and the waiting in support/domain/.",
+        "lab/rules/blame.ts imports '../../support/world.js', but files in lab/ may not import support/, because lab/ is a plain TypeScript library with no Cucumber or Allure import, so it runs under node --test and serves the CLI; move the code that needs it to support/ or steps/.",
+        "lab/rules/blame.ts imports '../kd/session.js', but files in lab/rules/ may import only lab/rules/, lab/parsers/, lab/params/, because the domain rules (what a crash means, the filter-frame rule, the commit rule, pool triage, Driver Verifier's settings) are plain reasoning over parsed values: no Cucumber, no World, no lab adapter, no I/O, so they are unit-tested on real captures without a lab; pass the rule the values it reasons about, and keep the reading and the waiting in support/domain/.",
+      ],
+    );
+  });
+
   it('reads imports but not the ones inside comments', () => {
     expect.deepEqual(
       importsOf("// import x from 'nope';\n/* import y from 'nope2' */\nimport z from 'yes';\n"),

@@ -1,9 +1,8 @@
 /**
  * Steps about storage: the storage driver under test, disk load, storage timeout events.
  */
-import type { DriverConfig } from '../lab/index.js';
+import type { DriverConfig, Event153Field } from '../lab/index.js';
 import { domain } from '../support/catalog.js';
-import type { Event153Field } from '../support/domain/storage.js';
 import type { LabWorld } from '../support/world.js';
 
 const { Given, When, Then } = domain(

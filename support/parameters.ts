@@ -10,6 +10,8 @@ import {
   closest,
   type DriverConfig,
   DURATION_PATTERN,
+  EVENT_153_FIELDS,
+  type Event153Field,
   type HypervLab,
   parseBugcheck,
   parseBugcheckList,
@@ -21,7 +23,6 @@ import {
   type Vm,
 } from '../lab/index.js';
 import { parameter } from './catalog.js';
-import { EVENT_153_FIELDS, type Event153Field } from './domain/storage.js';
 
 parameter<Vm>({
   name: 'vm',

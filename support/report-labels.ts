@@ -2,13 +2,13 @@
  * What the release gate and the report read from each result beside the labels hooks.ts gives:
  * where the scenario is (`location`, so a broken one can be retried alone), the drivers it put on
  * its VM (`driver`), the bug check it met (`bugcheck`, with a link to the dump when one was
- * written) and the crash's bucket (`crash-bucket`, lab/gate/buckets.ts) once `!analyze` ran.
+ * written) and the crash's bucket (`crash-bucket`, lab/rules/buckets.ts) once `!analyze` ran.
  * Allure takes labels and links only from steps and Before hooks, so the domain calls these from
  * the steps that install a driver, notice a crash and analyse it; the `location` label is given by
  * a Before hook in hooks.ts (this module registers no hook, so domain code and its tests can import it).
  */
 import * as allure from 'allure-js-commons';
-import { type AnalyzeResult, bucketId, bugcheckTag } from '../lab/index.js';
+import { type AnalyzeResult, bugcheckTag, crashBucket } from '../lab/index.js';
 
 /** A driver the scenario put on its VM. */
 export async function labelDriver(binary: string): Promise<void> {
@@ -29,9 +29,5 @@ export async function labelCrash(code: number, dumpPath: string | null, vm: stri
 
 /** `!analyze -v` read the crash: its bucket. */
 export async function labelAnalysis(analysis: AnalyzeResult, code: number): Promise<void> {
-  const analysed = analysis.bugcheck.code === null ? code : Number.parseInt(analysis.bugcheck.code, 16);
-  await allure.label(
-    'crash-bucket',
-    bucketId({ code: analysed, failureBucketId: analysis.failureBucketId, frames: analysis.stack ?? [] }),
-  );
+  await allure.label('crash-bucket', crashBucket(analysis, code));
 }

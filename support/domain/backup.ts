@@ -4,16 +4,14 @@
  * OnIdentify. Only the Temporary ASP.NET Files are safe to delete, so that is where the scenario
  * puts its files and what it cleans up.
  */
-import { LabCompromisedError, type VssWritersResult } from '../../lab/index.js';
+import {
+  LabCompromisedError,
+  systemWriterLimit,
+  TEMPORARY_ASPNET_FILES,
+  type VssWritersResult,
+} from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
-
-/** The Temporary ASP.NET Files folder of .NET Framework 4 (64-bit). */
-export const TEMPORARY_ASPNET_FILES =
-  'C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files';
-
-/** What makes the System Writer give up in OnIdentify: a folder under Microsoft.NET with more than this many. */
-export const SYSTEM_WRITER_LIMITS = { files: 10_000, folders: 1_000 } as const;
 
 export class Backup {
   /** What the scenario put in the Temporary ASP.NET Files, or null. */
@@ -47,8 +45,7 @@ export class Backup {
 
   /** The limit the scenario's bloat is about: files or folders, by what it created. */
   private limitClause(): string {
-    const n = (k: 'files' | 'folders') => `more than ${SYSTEM_WRITER_LIMITS[k].toLocaleString('en-US')} ${k}`;
-    return this.bloat ? n(this.bloat.kind) : `${n('files')} or ${n('folders')}`;
+    return systemWriterLimit(this.bloat?.kind ?? null);
   }
 
   /** The VSS writers as `vssadmin list writers` lists them (raw and parsed kept as evidence). */

@@ -5,13 +5,17 @@
  */
 import {
   type BugcheckId,
-  bugcheckCode,
+  blamedImage,
+  bugcheckParameter,
+  crashReportedBy,
   describeBugcheck,
+  describeStack,
   formatLabDuration,
   type GuestCommandResult,
   type GuestEvent,
   type KdSession,
   LabCompromisedError,
+  stackPassesThrough,
   type WindowsEvent,
 } from '../../lab/index.js';
 import { attachedDebugger } from '../debuggers.js';
@@ -33,11 +37,6 @@ export interface CrashRecord {
   /** Event 1001 as read, and as the event parser reads it (null when the debugger reported the crash). */
   event: GuestEvent | null;
   parsed: WindowsEvent | null;
-}
-
-/** A parameter as kd or event 1001 prints it, as 0x + 16 lower-case hex digits. */
-function hex64(printed: string): string {
-  return `0x${printed.replace(/^0x/i, '').replace(/`/g, '').toLowerCase().padStart(16, '0')}`;
 }
 
 /** How long the guest may take to log event 1001 after it is back (WER writes it after the boot). */
@@ -126,7 +125,7 @@ export class Crashes {
     await this.world.evidence.attach('debugger bug check', stop.text, stop.bugcheck);
     this.record = {
       code: stop.bugcheck.code,
-      args: (stop.bugcheck.args ?? []).map(hex64),
+      args: (stop.bugcheck.args ?? []).map(bugcheckParameter),
       dumpPath: null,
       during,
       reportedBy: 'the debugger',
@@ -168,20 +167,13 @@ export class Crashes {
     const events = await this.world.events.read('System', [1001], 5);
     const fresh = events.find((e) => this.watermark === null || e.raw.timeCreated > (this.watermark ?? ''));
     if (!fresh) return null;
-    const decoded = fresh.parsed.decoded;
-    const code = decoded?.type === 'bugcheck' ? bugcheckCode(decoded.code) : null;
-    if (decoded?.type !== 'bugcheck' || code === null) {
+    const reported = crashReportedBy(fresh.parsed.decoded);
+    if (reported === null) {
       throw new LabCompromisedError(
         `Event 1001 of ${this.world.vm.describe()} does not say which bug check it reports (${JSON.stringify(fresh.raw.message.slice(0, 120))}); check the guest's language (driverlab reads the English message) and attach its System log.`,
       );
     }
-    return {
-      code,
-      args: decoded.args,
-      dumpPath: decoded.dumpPath || null,
-      event: fresh.raw,
-      parsed: fresh.parsed,
-    };
+    return { ...reported, event: fresh.raw, parsed: fresh.parsed };
   }
 
   /** The debugger that examines the last crash: its dump, opened once per crash. */
@@ -255,7 +247,7 @@ export class Crashes {
     if (!this.record)
       throw this.noCrash(`the crash of ${this.world.vm.describe()} to be blamed on ${binary}`);
     const analysis = await (await this.analysis()).analyze();
-    const image = analysis.imageName ?? (analysis.moduleName ? `${analysis.moduleName}.sys` : null);
+    const image = blamedImage(analysis);
     expectThat(this.world, image?.toLowerCase() === binary.toLowerCase(), {
       expected: `the crash of ${this.world.vm.describe()} to be blamed on ${binary}`,
       because: this.because(),
@@ -268,17 +260,11 @@ export class Crashes {
     const analysis = await this.analysis();
     const analyzed = await analysis.analyze();
     const frames = analyzed.stack ?? (await analysis.run('k', 'stack')).frames;
-    const found = frames.some(
-      (f) =>
-        f.module?.toLowerCase() === module.toLowerCase() && f.function?.toLowerCase() === fn.toLowerCase(),
-    );
+    const found = stackPassesThrough(frames, module, fn);
     expectThat(this.world, found, {
       expected: `${this.world.vm.describe()} to have crashed while ${doing} (${module}!${fn} on the stack)`,
       because: this.because(),
-      actual: `the crash stack is ${frames
-        .map((f) => `${f.module ?? '?'}!${f.function ?? '?'}`)
-        .slice(0, 8)
-        .join(' ← ')}`,
+      actual: `the crash stack is ${describeStack(frames, 8)}`,
     });
   }
 

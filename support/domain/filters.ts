@@ -1,7 +1,7 @@
 /**
  * File-system filters (seed: "Understanding File System Minifilter and Legacy Filter Load Order"):
  * the filter stack `fltmc filters` shows after the filters loaded at boot, and whether it is in
- * altitude order (lab/triage/filters.ts).
+ * altitude order (lab/rules/filters.ts).
  */
 import {
   type DriverConfig,

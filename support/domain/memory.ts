@@ -1,12 +1,13 @@
 /**
  * Memory (seed: "Commitment Failures, Not Just a Failed Love Story"): a program that asks for more
  * commit than the VM can back, and where `!vm`'s "N commit requests have failed" comes from — the
- * members of nt!MiChargeCommitmentFailures the OS version counts (lab/triage/commit.ts).
+ * members of nt!MiChargeCommitmentFailures the OS version counts (lab/rules/commit.ts).
  */
 import {
   type CommitFailureCount,
   ConfigurationError,
   countedCommitFailures,
+  failedCommits,
   LabCompromisedError,
   type VmResult,
 } from '../../lab/index.js';
@@ -113,12 +114,4 @@ export class Memory {
       actual: `the members are ${values.join(', ')}, which makes ${counted.total}`,
     });
   }
-}
-
-/**
- * The failed commit requests `!vm` reports: it prints its "commit requests have failed" line only
- * when some have, so no line means none failed (data, not a reading problem).
- */
-export function failedCommits(report: Pick<VmResult, 'commitFailures'>): number {
-  return report.commitFailures ?? 0;
 }

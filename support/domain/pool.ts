@@ -1,25 +1,23 @@
 /**
  * Pool in a crash (seeds: "Understanding Pool Corruption" parts 1 and 2): the special-pool guard
  * page an overrun hits (stop 0xD6), and, without special pool, the corrupt pool page a later crash
- * meets and the next step that follows from it (lab/triage/pool.ts).
+ * meets and the next step that follows from it (lab/rules/pool.ts).
  */
 import {
+  contextRecordOf,
   describeBugcheck,
   HarnessLogicError,
   isKernelAddress,
   type PoolLook,
   type PoolResult,
   type PoolTriage,
+  REFERENCED_IN_ARG1,
+  referencedMemory,
   triagePoolCorruption,
 } from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import { readOutput } from './read.js';
-
-/** Bug checks whose first parameter is the memory the faulting code referenced. */
-const REFERENCED_IN_ARG1 = new Set([0x0a, 0x50, 0xd1, 0xd6]);
-/** Bug checks whose parameters hold a context record (.cxr): 0x3B (Arg3), 0x7E (Arg4). */
-const CONTEXT_ARG: Readonly<Record<number, number>> = { 59: 2, 126: 3 };
 
 export class Pool {
   private triaged: PoolTriage | null = null;
@@ -29,12 +27,13 @@ export class Pool {
   /** The memory the crash referenced (Arg1 of 0xD6 and its kin). */
   private referenced(): string {
     const crash = this.world.crashes.last;
-    if (!crash || !REFERENCED_IN_ARG1.has(crash.code)) {
+    const address = crash ? referencedMemory(crash) : null;
+    if (!crash || address === null) {
       throw new HarnessLogicError(
         `The memory a crash referenced is known for ${[...REFERENCED_IN_ARG1].map((c) => describeBugcheck(c)).join(', ')}, ${crash ? `not for ${describeBugcheck(crash.code)}` : 'and the VM has not crashed'}; expect that bug check first.`,
       );
     }
-    return crash.args[0] as string;
+    return address;
   }
 
   /** The referenced memory is special pool: `!pool` on it says so. */
@@ -75,8 +74,7 @@ export class Pool {
       );
     const analysis = await this.world.crashes.analysis();
     const candidates = crash.args.filter(isKernelAddress);
-    const context = CONTEXT_ARG[crash.code];
-    const record = context === undefined ? undefined : crash.args[context];
+    const record = contextRecordOf(crash);
     if (record && isKernelAddress(record)) {
       const { registers } = await analysis.run(`.cxr ${record}`, 'registers');
       await analysis.raw('.cxr');

@@ -4,20 +4,22 @@
  * timed a request out and the disk class driver retried it, 129 when storport timed it out and
  * reset the device.
  */
-import { type DriverConfig, HarnessLogicError } from '../../lab/index.js';
+import {
+  type DriverConfig,
+  type Event153Field,
+  event153Field,
+  HarnessLogicError,
+  storageTimeouts,
+  TIMEOUT_EVENTS,
+  timeoutKind,
+  whyTimeoutIsLogged,
+} from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import type { ReadEvent } from './events.js';
 
 /** The trigger a storage driver's catalog entry gives for putting its disks under load. */
 export const DISK_LOAD_TRIGGER = 'io-stress';
-
-/** The storage timeout events: 129 (storport reset the device) and 153 (the disk class driver retried). */
-const TIMEOUT_EVENTS = [129, 153];
-
-/** What a feature calls each field of event 153's data (offsets 29, 30, 31). */
-export const EVENT_153_FIELDS = ['SCSI status', 'SRB status', 'SCSI command'] as const;
-export type Event153Field = (typeof EVENT_153_FIELDS)[number];
 
 export class Storage {
   private driver: DriverConfig | null = null;
@@ -38,22 +40,27 @@ export class Storage {
         "The disk was put under load before the scenario named its storage driver; start with 'Given {driver} drives the storage controller'.",
       );
     }
-    await this.world.events.mark('System', TIMEOUT_EVENTS);
+    await this.world.events.mark('System', [...TIMEOUT_EVENTS]);
     await this.world.drivers.trigger(driver, DISK_LOAD_TRIGGER, 'had its disks put under load');
   }
 
   private async timeouts(id: number): Promise<ReadEvent[]> {
-    return (await this.world.events.since('System', TIMEOUT_EVENTS)).filter((e) => e.parsed.eventId === id);
+    return (await this.world.events.since('System', [...TIMEOUT_EVENTS])).filter(
+      (e) => e.parsed.eventId === id,
+    );
   }
 
   /** The System log has a storage timeout as event 129 (storport reset) or 153 (disk retry). */
   async expectTimeoutEvent(id: number): Promise<void> {
-    const kind = id === 153 ? 'disk-retry' : id === 129 ? 'storport-reset' : null;
+    const kind = timeoutKind(id);
     const events = await this.timeouts(id);
-    const decoded = events.filter((e) => e.parsed.decoded?.type === kind);
+    const decoded = storageTimeouts(
+      events.map((e) => e.parsed),
+      id,
+    );
     expectThat(this.world, kind !== null && decoded.length > 0, {
       expected: `the System log of ${this.world.vm.describe()} to record a storage timeout as event ${id}`,
-      because: `${this.world.lastAction ?? 'the disk was put under load'}, and ${id === 153 ? 'the disk class driver logs 153 when it retries a request the miniport timed out' : 'storport logs 129 when it times a request out and resets the device'}`,
+      because: `${this.world.lastAction ?? 'the disk was put under load'}, and ${whyTimeoutIsLogged(id)}`,
       actual:
         events.length === 0
           ? `it has no event ${id} since the load began`
@@ -63,11 +70,12 @@ export class Storage {
 
   /** Event 153 reports this field (SCSI status, SRB status, SCSI command) as this code and name. */
   async expectEvent153(field: Event153Field, code: number, name: string): Promise<void> {
-    const [event] = (await this.timeouts(153)).filter((e) => e.parsed.decoded?.type === 'disk-retry');
-    const d = event?.parsed.decoded?.type === 'disk-retry' ? event.parsed.decoded : null;
-    const value = d
-      ? { 'SCSI status': d.scsiStatus, 'SRB status': d.srbStatus, 'SCSI command': d.scsiOpcode }[field]
-      : null;
+    const [event] = storageTimeouts(
+      (await this.timeouts(153)).map((e) => e.parsed),
+      153,
+    );
+    const d = event?.decoded?.type === 'disk-retry' ? event.decoded : null;
+    const value = event153Field(d, field);
     const hex = `0x${code.toString(16).padStart(2, '0')}`;
     expectThat(
       this.world,

@@ -4,25 +4,28 @@
  * the guest then reports; the IRP log (`!verifier 100`) is read from the crash in the debugger.
  */
 import {
+  type ActiveVerifier,
   type DriverConfig,
+  describeVerifier,
   describeVerifierFlags,
+  irpLogEntriesFrom,
+  irpLoggingGap,
   LabCompromisedError,
+  logsIrpsOf,
+  missingSettings,
   ParseError,
+  type ShownVerifier,
+  settingsFromQuery,
+  settingsFromRegistry,
+  underSpecialPool,
   type VerifierFlags,
   type VerifierQueryResult,
-  verifierOption,
 } from '../../lab/index.js';
 import { expectThat } from '../expectations.js';
 import type { LabWorld } from '../world.js';
 import { theParsers } from './read.js';
 
 const MEMORY_MANAGEMENT = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Memory Management';
-
-export interface ActiveVerifier {
-  flags: number;
-  /** The verified driver binaries, or 'all'. */
-  drivers: string[] | 'all';
-}
 
 export class Verifier {
   private settings: ActiveVerifier | null = null;
@@ -36,16 +39,12 @@ export class Verifier {
 
   /** "Driver Verifier checks myfault.sys with 0x1 (special pool)", for the because of expectations. */
   get description(): string {
-    const s = this.settings;
-    if (!s) return 'Driver Verifier is off';
-    return `Driver Verifier checks ${s.drivers === 'all' ? 'all drivers' : s.drivers.join(', ')} with ${describeVerifierFlags(s.flags)}`;
+    return describeVerifier(this.settings);
   }
 
   /** The drivers special pool covers ('all' with /all), for the pool triage. */
   get underSpecialPool(): string[] | 'all' {
-    const s = this.settings;
-    if (!s || (s.flags & 0x1) === 0) return [];
-    return s.drivers;
+    return underSpecialPool(this.settings);
   }
 
   /** Sets Driver Verifier's options for these drivers (or all), reboots, and confirms the guest runs with them. */
@@ -80,40 +79,18 @@ export class Verifier {
     const log = await (await this.world.crashes.analysis()).run('!verifier 100', 'verifier-irplog', {
       whenEmpty: { entries: [], truncated: false },
     });
-    const module = binary.replace(/\.sys$/i, '').toLowerCase();
-    const from = log.entries.filter((e) => e.stack.some((f) => f.module?.toLowerCase() === module));
+    const from = irpLogEntriesFrom(log, binary);
     const hit = from.find((e) => e.specialApcDisable === specialApcDisable);
     expectThat(this.world, hit !== undefined, {
       expected: `the IRP log to have an entry with SpecialApcDisable = ${specialApcDisable} issued from ${binary}`,
       because: `${this.description} and ${this.world.crashes.last?.during ?? this.world.lastAction ?? 'the driver issued I/O'}`,
       actual:
         log.entries.length === 0
-          ? `the IRP log has no entries${this.logsIrps(binary) ? '' : ` (${this.irpLoggingGap(binary)})`}`
+          ? `the IRP log has no entries${logsIrpsOf(this.settings, binary) ? '' : ` (${irpLoggingGap(this.settings, binary)})`}`
           : from.length === 0
             ? `none of its ${log.entries.length} entries has ${binary} on its stack`
             : `the entries from ${binary} have SpecialApcDisable ${[...new Set(from.map((e) => e.specialApcDisable))].join(', ')}`,
     });
-  }
-
-  /** Whether Driver Verifier logs the IRPs of this driver: I/O verification (0x10) and IRP logging (0x400) on it. */
-  private logsIrps(binary: string): boolean {
-    const s = this.settings;
-    if (!s || (s.flags & 0x410) !== 0x410) return false;
-    return s.drivers === 'all' || s.drivers.some((d) => d.toLowerCase() === binary.toLowerCase());
-  }
-
-  /** Why no IRP of this driver is logged, from the settings the scenario gave. */
-  private irpLoggingGap(binary: string): string {
-    const s = this.settings;
-    if (!s) return 'Driver Verifier is off, so no IRP is logged';
-    const missing = [
-      (s.flags & 0x10) === 0 ? 'I/O verification' : null,
-      (s.flags & 0x400) === 0 ? 'IRP logging' : null,
-    ]
-      .filter((m) => m !== null)
-      .join(' and ');
-    if (missing !== '') return `Driver Verifier runs without ${missing}, so no IRP is logged`;
-    return `Driver Verifier does not verify ${binary}, so its IRPs are not logged`;
   }
 
   /** Confirms the settings after the reboot: /querysettings, or the registry when its text cannot be read. */
@@ -129,16 +106,10 @@ export class Verifier {
         `${r.stdout}\n\n${error.message}`,
       );
     }
-    let flags: number;
-    let drivers: string[] | 'all' | null;
+    let shown: ShownVerifier;
     if (query) {
       await this.world.evidence.attach('verifier querysettings', r.stdout, query);
-      flags = query.flags
-        ? Number(query.flags)
-        : Object.entries(query.options)
-            .filter(([, on]) => on)
-            .reduce((all, [label]) => all | (verifierOption(label)?.bit ?? 0), 0);
-      drivers = query.allDrivers ? 'all' : query.drivers;
+      shown = settingsFromQuery(query);
     } else {
       const level = await this.world.vm.guest.registryValue(MEMORY_MANAGEMENT, 'VerifyDriverLevel');
       const list = await this.world.vm.guest.registryValue(MEMORY_MANAGEMENT, 'VerifyDrivers');
@@ -146,19 +117,11 @@ export class Verifier {
         VerifyDriverLevel: level,
         VerifyDrivers: list,
       });
-      flags = typeof level.value === 'number' ? level.value : Number(level.value ?? 0);
-      const text = typeof list.value === 'string' ? list.value.trim() : '';
-      drivers = text === '*' ? 'all' : text.split(/\s+/).filter((d) => d !== '');
+      shown = settingsFromRegistry(level.value, list.value);
     }
-    const missingFlags = expected.flags & ~flags;
-    const missingDrivers =
-      expected.drivers === 'all'
-        ? drivers === 'all' || drivers === null
-          ? []
-          : ['all drivers']
-        : expected.drivers.filter(
-            (d) => drivers !== 'all' && !(drivers ?? []).some((x) => x.toLowerCase() === d.toLowerCase()),
-          );
+    const missing = missingSettings(expected, shown);
+    const missingFlags = missing.flags;
+    const missingDrivers = missing.drivers;
     if (missingFlags !== 0 || missingDrivers.length > 0) {
       throw new LabCompromisedError(
         `Driver Verifier on ${this.world.vm.describe()} did not take its settings after the reboot (${missingFlags !== 0 ? `options ${describeVerifierFlags(missingFlags)} are off` : ''}${missingFlags !== 0 && missingDrivers.length > 0 ? ' and ' : ''}${missingDrivers.length > 0 ? `${missingDrivers.join(', ')} not verified` : ''}); check the guest's verifier /querysettings and its boot mode.`,

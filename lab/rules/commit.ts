@@ -31,3 +31,11 @@ export function countedCommitFailures(values: readonly number[], osVersion: stri
     rule: `members ${members.slice(0, -1).join(', ')} and ${members[members.length - 1]} count on NT ${version.join('.')}`,
   };
 }
+
+/**
+ * The failed commit requests `!vm` reports: it prints its "commit requests have failed" line only
+ * when some have, so no line means none failed (data, not a reading problem).
+ */
+export function failedCommits(report: { commitFailures: number | null }): number {
+  return report.commitFailures ?? 0;
+}
