@@ -74,6 +74,7 @@ export function normalize(input: string, options: NormalizeOptions = {}): Normal
   lines = stripQuotes(lines);
   // A fence inside a quote (`> ```output` in an e-mail or an issue reply) shows once the quote is off.
   lines = stripFences(lines);
+  lines = stripInlineCode(lines);
   lines = lines.map((l) => ({ t: expandTabs(l.t), no: l.no }));
   lines = unwrap(lines).map(trimEnd);
   // Markdown bold an author put on part of a line (`**win32kbase!QueuePowerRequest**+0x187`),
@@ -126,6 +127,24 @@ function stripFences(input: L[]): L[] {
   });
   if (!lines.some((l) => FENCE.test(l.t.trim()))) return lines;
   return lines.filter((l) => !FENCE.test(l.t.trim()));
+}
+
+/**
+ * Removes an inline-code span's backticks around a whole paste (`` `0: kd> !verifier `` … `` ` ``,
+ * as a GitHub comment writes it): one backtick glued to a first line that is a prompt, and one
+ * ending the last line. kd never starts a line with a backtick, nor ends one with it.
+ */
+function stripInlineCode(lines: L[]): L[] {
+  const first = lines.findIndex((l) => l.t.trim() !== '');
+  const head = first === -1 ? null : (lines[first] as L);
+  if (head === null || !/^\s*`[^`]/.test(head.t) || !PROMPT.test(head.t.trim().slice(1))) return lines;
+  const out = [...lines];
+  out[first] = { t: head.t.replace('`', ''), no: head.no };
+  let last = out.length - 1;
+  while (last > first && (out[last] as L).t.trim() === '') last -= 1;
+  const tail = out[last] as L;
+  if (/[^`]`\s*$/.test(tail.t)) out[last] = { t: tail.t.replace(/`\s*$/, ''), no: tail.no };
+  return out;
 }
 
 /** Removes `>` quote levels (e-mail, markdown) when every non-blank line carries them. */

@@ -3,8 +3,10 @@
  * this reads the documented older form (`Option name: Enabled|Disabled` lines, then
  * `Verified drivers:` and names, `None` or `All Drivers`), `/query`'s per-driver blocks
  * (`Name: x.sys, loads: 1, unloads: 0` then that driver's counters), the `Verifier Flags: 0x…` /
- * `Level: …` lines seen in other tools, and `No drivers are currently verified.`; any other line is
- * refused.
+ * `Level: …` lines seen in other tools, and `No drivers are currently verified.`; and the current
+ * layout seen in a published `/query` (`Timestamp: …`, `Verifier Flags: 0x…`, then `Standard
+ * Flags:` / `Additional Flags:` with one `[X] 0x00000001 Special Pool.` row per option, read into
+ * `options` by the name printed, its period dropped); any other line is refused.
  */
 import { z } from 'zod';
 import { built } from './built.js';
@@ -52,6 +54,14 @@ export function parseVerifierQuery(text: string): VerifierQueryResult {
     const f = /^(?:Verifier Flags|Level):\s*(?:0x)?([0-9a-fA-F]+)$/.exec(t);
     if (f) {
       flags = hexOrNull(f[1] ?? '');
+      continue;
+    }
+    // The current layout: the time of the query, the flag groups' headings, one row per option.
+    if (/^Timestamp: \S/.test(t)) continue;
+    if (/^(?:Standard|Additional|Internal|Reserved) Flags(?: \([^)]*\))?:$/i.test(t)) continue;
+    const row = /^\[([ Xx])\] 0x[0-9a-fA-F]+ (.+?)\.?$/.exec(t);
+    if (row && !inDrivers) {
+      options[(row[2] ?? '').trim()] = row[1] !== ' ';
       continue;
     }
     if (/^No drivers are currently verified\.?$/.test(t)) {

@@ -83,7 +83,8 @@ export function parseVerifier(text: string): VerifierResult {
         (row[1] === ' ' ? disabled : enabled).push((row[3] ?? '').trim());
         continue;
       }
-      if (/^(?:STANDARD|ADDITIONAL|INTERNAL) FLAGS:$/.test(t)) continue;
+      // `RESERVED FLAGS (use of these flags is unsupported):` on current debuggers.
+      if (/^(?:STANDARD|ADDITIONAL|INTERNAL|RESERVED) FLAGS(?: \([^)]*\))?:$/.test(t)) continue;
     }
     if (section === 'stats' || section === 'options' || section === 'table') {
       const stat = /^(.+?)\s+(0x[0-9a-fA-F]+(?: for [0-9a-fA-F]+ bytes)?)$/.exec(t);
