@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { checkLayout, importsOf, loadRules } from './check-layout.js';
+import { checkCircles, checkLayout, importCircles, importsOf, loadRules } from './check-layout.js';
 
 const rules = loadRules(join(dirname(fileURLToPath(import.meta.url)), 'layout-rules.json'));
 const roots: string[] = [];
@@ -165,6 +165,51 @@ describe('the layout check', () => {
         "lab/rules/blame.ts imports '../../support/world.js', but files in lab/ may not import support/, because lab/ is a plain TypeScript library with no Cucumber or Allure import, so it runs under node --test and serves the CLI; move the code that needs it to support/ or steps/.",
         "lab/rules/blame.ts imports '../kd/session.js', but files in lab/rules/ may import only lab/rules/, lab/parsers/, lab/params/, because the domain rules (what a crash means, the filter-frame rule, the commit rule, pool triage, Driver Verifier's settings) are plain reasoning over parsed values: no Cucumber, no World, no lab adapter, no I/O, so they are unit-tested on real captures without a lab; pass the rule the values it reasons about, and keep the reading and the waiting in support/domain/.",
       ],
+    );
+  });
+
+  it('fails when support files import each other in a circle, type-only imports included', () => {
+    const root = tree({
+      'support/world.ts': "import { Crashes } from './domain/crashes.js';\nexport class LabWorld {}\n",
+      'support/domain/crashes.ts':
+        "import { attachedDebugger } from '../debuggers.js';\nimport { readOutput } from './read.js';\n",
+      'support/debuggers.ts': "import type { LabWorld } from './world.js';\n",
+      'support/domain/read.ts': "import { parsers } from '../../lab/index.js';\n",
+    });
+    expect.deepEqual(
+      checkCircles(root, rules).map((v) => v.message),
+      [
+        '3 files in support/ import each other in a circle (support/debuggers.ts → support/world.ts → support/domain/crashes.ts → support/debuggers.ts), which the layout forbids because a support file that reaches back to the files that import it cannot be read, changed or tested on its own: the World and the fixtures compose the domain helpers, each helper is given the capabilities it uses, and nothing imports the World back; take what the file needs as a capability the composition passes in (support/world.ts, support/fixtures.ts), or move the shared part into a file both import.',
+      ],
+    );
+  });
+
+  it('passes support files that import in one direction, and names every file of a larger circle', () => {
+    const acyclic = tree({
+      'support/world.ts': "import { Crashes } from './domain/crashes.js';\n",
+      'support/domain/crashes.ts': "import type { Needs } from '../capabilities.js';\n",
+      'support/capabilities.ts': "import type { Vm } from '../lab/index.js';\n",
+    });
+    expect.deepEqual(checkCircles(acyclic, rules), []);
+    const tangled = tree({
+      'support/a.ts': "import { b } from './b.js';\nimport { c } from './c.js';\n",
+      'support/b.ts': "import { a } from './a.js';\n",
+      'support/c.ts': "import { a } from './a.js';\n",
+      'support/self.ts': "import { me } from './self.js';\n",
+    });
+    expect.deepEqual(
+      importCircles(tangled, 'support/', rules).map((c) => [c.files, c.circle]),
+      [
+        [
+          ['support/a.ts', 'support/b.ts', 'support/c.ts'],
+          ['support/a.ts', 'support/b.ts', 'support/a.ts'],
+        ],
+        [['support/self.ts'], ['support/self.ts', 'support/self.ts']],
+      ],
+    );
+    expect.match(
+      checkCircles(tangled, rules)[0]?.message ?? '',
+      /^3 files in support\/ import each other in a circle \(support\/a\.ts → support\/b\.ts → support\/a\.ts, and support\/c\.ts with them\)/,
     );
   });
 

@@ -5,7 +5,7 @@
  *
  * Usage: node --import tsx scripts/check-layout.ts [root]
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -29,6 +29,8 @@ export const LayoutRules = z.strictObject({
   skip: z.array(z.string()),
   rooms: z.array(Room),
   forbiddenPathWords: z.array(z.strictObject({ word: z.string(), why: z.string() })),
+  /** Rooms whose files may not import each other in a circle (type-only imports count too). */
+  acyclic: z.array(z.strictObject({ room: z.string(), why: z.string(), fix: z.string() })).optional(),
 });
 export type LayoutRules = z.infer<typeof LayoutRules>;
 
@@ -143,6 +145,112 @@ export function checkLayout(root: string, rules: LayoutRules): Violation[] {
   return violations;
 }
 
+/** A project path an import names, as the source file on disk ('./world.js' is world.ts). */
+function sourceFile(root: string, path: string, extensions: readonly string[]): string | null {
+  const stem = path.replace(/\.[cm]?js$/, '');
+  for (const candidate of [path, ...extensions.map((ext) => `${stem}${ext}`)]) {
+    const full = join(root, candidate);
+    if (existsSync(full) && statSync(full).isFile()) return candidate;
+  }
+  return null;
+}
+
+/**
+ * The import circles among the files of one room: each strongly connected set of files (two or more
+ * files that reach each other through their imports, or a file that imports itself), with one
+ * circle through it to show. Sorted by their first file.
+ */
+export function importCircles(
+  root: string,
+  room: string,
+  rules: Pick<LayoutRules, 'skip' | 'sourceExtensions'>,
+): { files: string[]; circle: string[] }[] {
+  const files = [...walk(root, root, rules.skip)].filter(
+    (f) => f.startsWith(room) && rules.sourceExtensions.includes(extname(f)),
+  );
+  const edges = new Map<string, string[]>();
+  for (const file of files) {
+    const to = importsOf(readFileSync(join(root, file), 'utf8'))
+      .filter((s) => s.startsWith('.'))
+      .map((s) => sourceFile(root, target(file, s), rules.sourceExtensions))
+      .filter((t): t is string => t?.startsWith(room) === true);
+    edges.set(file, [...new Set(to)].sort());
+  }
+  // Tarjan's strongly connected components.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  let next = 0;
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next);
+    next += 1;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      for (;;) {
+        const w = stack.pop() as string;
+        onStack.delete(w);
+        component.push(w);
+        if (w === v) break;
+      }
+      const selfImport = component.length === 1 && (edges.get(v) ?? []).includes(v);
+      if (component.length > 1 || selfImport) components.push(component.sort());
+    }
+  };
+  for (const f of [...files].sort()) if (!index.has(f)) visit(f);
+  return components
+    .map((component) => ({ files: component, circle: circleThrough(component, edges) }))
+    .sort((a, b) => (a.files[0] as string).localeCompare(b.files[0] as string));
+}
+
+/** One circle through a strongly connected set: from its first file back to it, shortest first. */
+function circleThrough(component: string[], edges: Map<string, string[]>): string[] {
+  const start = component[0] as string;
+  const inside = new Set(component);
+  const from = new Map<string, string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const v = queue.shift() as string;
+    for (const w of edges.get(v) ?? []) {
+      if (!inside.has(w)) continue;
+      if (w === start) {
+        const path = [v];
+        while (path[0] !== start) path.unshift(from.get(path[0] as string) as string);
+        return [...path, start];
+      }
+      if (!from.has(w)) {
+        from.set(w, v);
+        queue.push(w);
+      }
+    }
+  }
+  return [start, start];
+}
+
+/** One violation per import circle in the rooms the rules keep acyclic. */
+export function checkCircles(root: string, rules: LayoutRules): Violation[] {
+  const violations: Violation[] = [];
+  for (const { room, why, fix } of rules.acyclic ?? []) {
+    for (const { files, circle } of importCircles(root, room, rules)) {
+      violations.push({
+        file: files[0] as string,
+        message: `${files.length} files in ${room} import each other in a circle (${circle.join(' → ')}${files.length > circle.length - 1 ? `, and ${files.filter((f) => !circle.includes(f)).join(', ')} with them` : ''}), which the layout forbids because ${why}; ${fix}.`,
+      });
+    }
+  }
+  return violations;
+}
+
 export function loadRules(path: string): LayoutRules {
   return LayoutRules.parse(JSON.parse(readFileSync(path, 'utf8')));
 }
@@ -151,7 +259,8 @@ const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) =
 if (isMain) {
   const here = dirname(fileURLToPath(import.meta.url));
   const root = process.argv[2] ?? join(here, '..');
-  const violations = checkLayout(root, loadRules(join(here, 'layout-rules.json')));
+  const rules = loadRules(join(here, 'layout-rules.json'));
+  const violations = [...checkLayout(root, rules), ...checkCircles(root, rules)];
   for (const v of violations) console.error(v.message);
   if (violations.length > 0) {
     console.error(`The layout check found ${violations.length} violation(s) of docs/architecture.md.`);

@@ -3,7 +3,6 @@
  */
 import type { Vm } from '../lab/index.js';
 import { domain } from '../support/catalog.js';
-import { restoreForScenario } from '../support/debuggers.js';
 import { expectVmState } from '../support/expectations.js';
 import type { LabWorld } from '../support/world.js';
 
@@ -30,7 +29,7 @@ Given(
   async function (this: LabWorld, vm: Vm) {
     // The hooks lease and restore the VM a scenario names before it starts (and label it); this only waits for it.
     if (this.hasVm && this.vm.name === vm.name) await this.ready();
-    else await restoreForScenario(this, vm);
+    else await this.restoreForScenario(vm);
   },
 );
 

@@ -12,11 +12,19 @@
  *
  * With `{"debugger": "dumps"}` in the world parameters, or for a VM debugged over a COM pipe,
  * nothing of this happens: the lab's baseline is restored and crashes are examined in their dumps.
+ *
+ * The registry is a worker-scoped fixture (support/fixtures.ts): made when the worker opens its lab,
+ * its sessions ended and its checkpoints removed when the worker closes it.
  */
 import { randomBytes } from 'node:crypto';
-import { type KdSession, rearmAfterRestore, type Vm } from '../lab/index.js';
-import { crashPolicy, theLab } from './runtime.js';
-import type { LabWorld } from './world.js';
+import {
+  debuggerOptions,
+  type HypervLab,
+  KdSession,
+  rearmAfterRestore,
+  resolveSecret,
+  type Vm,
+} from '../lab/index.js';
 
 /** The checkpoint of a VM's baseline with kernel debugging on, made once per run. */
 export const DEBUG_BASELINE = 'driverlab-debug-baseline';
@@ -31,8 +39,18 @@ export interface AttachedDebugger {
   mark: number;
 }
 
-const attached = new Map<string, AttachedDebugger>();
-const prepared = new Map<string, { hostIp: string; port: number; key: string }>();
+/** Where a VM's KDNET points: the debugger's address and port, and the key. */
+export interface Transport {
+  hostIp: string;
+  port: number;
+  key: string;
+}
+
+/** What a scenario lends the registry to restore its VM: its VM slot, and the bcdedit that points KDNET at a debugger. */
+export interface RestoringScenario {
+  useBaselineVm(vm: Vm, checkpoint?: string): Promise<void>;
+  readonly debugging: { pointAt(transport: Transport): Promise<void> };
+}
 
 /** A KDNET key in bcdedit's form (four base-36 parts of 64 bits). */
 function newKey(): string {
@@ -45,153 +63,157 @@ export function hasExited(session: KdSession): boolean {
   return session.events().some((e) => e.kind === 'exited');
 }
 
-/** The VM's live debugger, when it has one. */
-export function attachedDebugger(vm: Vm): AttachedDebugger | null {
-  return attached.get(vm.name) ?? null;
-}
+/** The live debuggers of one worker's VMs, and the debug baselines made for them. */
+export class DebuggerRegistry {
+  private readonly attached = new Map<string, AttachedDebugger>();
+  private readonly prepared = new Map<string, Transport>();
+  /** Debug baselines being removed at the end of the run, by VM. */
+  private readonly removing = new Map<string, Promise<void>>();
 
-async function startSession(
-  vm: Vm,
-  transport: { hostIp: string; port: number; key: string },
-): Promise<KdSession> {
-  const lab = theLab();
-  const { debuggerOptions } = await import('../lab/index.js');
-  const { KdSession } = await import('../lab/index.js');
-  const options = debuggerOptions(lab, vm, { verifierPolicy: () => 'b', key: transport.key });
-  return KdSession.start(options);
-}
+  constructor(
+    private readonly lab: HypervLab,
+    /** How this run examines crashes (the world parameter `debugger`). */
+    readonly policy: 'attach' | 'dumps',
+  ) {}
 
-/**
- * The checkpoint this scenario restores: the baseline with debugging on (made on the VM's first
- * scenario), or the lab's own baseline when the VM is not debugged over KDNET.
- */
-export async function debugBaseline(world: LabWorld, vm: Vm): Promise<string> {
-  const debug = vm.config.debug;
-  if (debug?.transport !== 'net') return vm.config.baseline;
-  if (prepared.has(vm.name)) return DEBUG_BASELINE;
-  const lab = theLab();
-  await world.useBaselineVm(vm);
-  let key: string;
-  if (debug.key) {
-    const { resolveSecret } = await import('../lab/index.js');
-    key = resolveSecret(debug.key, `the KDNET key of VM '${vm.name}'`, lab.secrets);
-  } else {
-    key = newKey();
-    lab.redactor.add(key, `the KDNET key of VM '${vm.name}'`);
+  /** The VM's live debugger, when it has one. */
+  attachedDebugger(vm: Vm): AttachedDebugger | null {
+    return this.attached.get(vm.name) ?? null;
   }
-  const transport = { hostIp: debug.hostIp, port: debug.port, key };
-  await world.debugging.pointAt(transport);
-  const session = await startSession(vm, transport);
-  try {
-    await vm.guest.reboot();
-    await session.waitUntilConnected();
-    if ((await vm.checkpoints()).some((c) => c.name === DEBUG_BASELINE))
-      await vm.removeCheckpoint(DEBUG_BASELINE);
-    await vm.checkpoint(DEBUG_BASELINE);
-  } catch (error) {
-    // The next scenario tries again from the lab's baseline; this session must not outlive the attempt.
-    await session.close();
-    throw error;
+
+  private startSession(vm: Vm, transport: Transport): KdSession {
+    const options = debuggerOptions(this.lab, vm, { verifierPolicy: () => 'b', key: transport.key });
+    return KdSession.start(options);
   }
-  attached.set(vm.name, { vm, session, mark: 0, ...transport });
-  prepared.set(vm.name, transport);
-  return DEBUG_BASELINE;
-}
 
-/**
- * Restores the VM for a scenario: to its baseline with debugging on and the session reconnected
- * when crashes are examined live, to the lab's baseline otherwise.
- */
-export async function restoreForScenario(world: LabWorld, vm: Vm): Promise<void> {
-  const checkpoint = crashPolicy() === 'attach' ? await debugBaseline(world, vm) : vm.config.baseline;
-  const eventsBefore = attachedDebugger(vm)?.session.events().length ?? 0;
-  await world.useBaselineVm(vm, checkpoint);
-  if (checkpoint !== vm.config.baseline) await reconnect(vm, eventsBefore);
-}
-
-/** After the VM was restored: the session (opened again if a scenario closed it) reconnects to it. */
-export async function reconnect(vm: Vm, eventsBefore: number): Promise<void> {
-  const transport = prepared.get(vm.name);
-  if (!transport) return;
-  let live = attached.get(vm.name);
-  // A debugger process that died (killed, crashed) is replaced here, before the scenario uses it:
-  // only the scenario it died under is broken, the next ones get a new session.
-  if (live && hasExited(live.session)) {
-    attached.delete(vm.name);
-    await live.session.close().catch(() => {});
-    live = undefined;
+  /**
+   * The checkpoint this scenario restores: the baseline with debugging on (made on the VM's first
+   * scenario), or the lab's own baseline when the VM is not debugged over KDNET.
+   */
+  async debugBaseline(scenario: RestoringScenario, vm: Vm): Promise<string> {
+    const debug = vm.config.debug;
+    if (debug?.transport !== 'net') return vm.config.baseline;
+    if (this.prepared.has(vm.name)) return DEBUG_BASELINE;
+    const lab = this.lab;
+    await scenario.useBaselineVm(vm);
+    let key: string;
+    if (debug.key) {
+      key = resolveSecret(debug.key, `the KDNET key of VM '${vm.name}'`, lab.secrets);
+    } else {
+      key = newKey();
+      lab.redactor.add(key, `the KDNET key of VM '${vm.name}'`);
+    }
+    const transport = { hostIp: debug.hostIp, port: debug.port, key };
+    await scenario.debugging.pointAt(transport);
+    const session = this.startSession(vm, transport);
+    try {
+      await vm.guest.reboot();
+      await session.waitUntilConnected();
+      if ((await vm.checkpoints()).some((c) => c.name === DEBUG_BASELINE))
+        await vm.removeCheckpoint(DEBUG_BASELINE);
+      await vm.checkpoint(DEBUG_BASELINE);
+    } catch (error) {
+      // The next scenario tries again from the lab's baseline; this session must not outlive the attempt.
+      await session.close();
+      throw error;
+    }
+    this.attached.set(vm.name, { vm, session, mark: 0, ...transport });
+    this.prepared.set(vm.name, transport);
+    return DEBUG_BASELINE;
   }
-  if (!live) {
-    live = { vm, session: await startSession(vm, transport), mark: 0, ...transport };
-    attached.set(vm.name, live);
-    eventsBefore = 0;
+
+  /**
+   * Restores the VM for a scenario: to its baseline with debugging on and the session reconnected
+   * when crashes are examined live, to the lab's baseline otherwise.
+   */
+  async restoreForScenario(scenario: RestoringScenario, vm: Vm): Promise<void> {
+    const checkpoint = this.policy === 'attach' ? await this.debugBaseline(scenario, vm) : vm.config.baseline;
+    const eventsBefore = this.attachedDebugger(vm)?.session.events().length ?? 0;
+    await scenario.useBaselineVm(vm, checkpoint);
+    if (checkpoint !== vm.config.baseline) await this.reconnect(vm, eventsBefore);
   }
-  const lab = theLab();
-  // KDNET re-arms after the restore, or only after a restart, as the lab file says (lab/kd/restore.ts).
-  await rearmAfterRestore(live.session, {
-    mode: lab.file.data.debugger.afterRestore,
-    subject: vm.describe(),
-    checkpoint: DEBUG_BASELINE,
-    eventsBefore,
-    timeoutMs: lab.timeouts.kdConnect,
-    restart: () => vm.restart(),
-    clock: lab.clock,
-  });
-}
 
-/**
- * What the VM's debugger printed since its transcript was last attached (redacted): the scenario's
- * own part, after the reconnection banners of the scenarios before it that left nothing to show
- * (their passing scenarios do not read it, since the session rebuilds its whole transcript on each
- * read). Null when there is nothing.
- */
-export function scenarioTranscript(vm: Vm): string | null {
-  const live = attached.get(vm.name);
-  if (!live) return null;
-  const whole = live.session.transcript();
-  const text = whole.slice(live.mark);
-  live.mark = whole.length;
-  return text.trim() === '' ? null : text;
-}
-
-/** Ends the VM's session (a scenario that takes its KDNET port for itself). */
-export async function detachDebugger(vm: Vm): Promise<void> {
-  const live = attached.get(vm.name);
-  attached.delete(vm.name);
-  await live?.session.close();
-}
-
-/**
- * Lets go of a VM another worker now leases: ends this worker's session on it (the session holds
- * the VM's KDNET port) and forgets its debug baseline, which the other worker makes anew.
- */
-export async function forgetVm(name: string): Promise<void> {
-  const live = attached.get(name);
-  attached.delete(name);
-  prepared.delete(name);
-  await live?.session.close().catch(() => {});
-  // A removal of its debug baseline already under way finishes before the other worker starts.
-  await removing.get(name);
-}
-
-/** Debug baselines being removed at the end of the run, by VM. */
-const removing = new Map<string, Promise<void>>();
-
-/** Ends every session and removes the checkpoints made for them (after the run). */
-export async function detachAll(): Promise<void> {
-  for (const [name, live] of [...attached]) {
-    attached.delete(name);
-    await live.session.close().catch(() => {});
+  /** After the VM was restored: the session (opened again if a scenario closed it) reconnects to it. */
+  private async reconnect(vm: Vm, eventsBefore: number): Promise<void> {
+    const transport = this.prepared.get(vm.name);
+    if (!transport) return;
+    let live = this.attached.get(vm.name);
+    // A debugger process that died (killed, crashed) is replaced here, before the scenario uses it:
+    // only the scenario it died under is broken, the next ones get a new session.
+    if (live && hasExited(live.session)) {
+      this.attached.delete(vm.name);
+      await live.session.close().catch(() => {});
+      live = undefined;
+    }
+    if (!live) {
+      live = { vm, session: this.startSession(vm, transport), mark: 0, ...transport };
+      this.attached.set(vm.name, live);
+      eventsBefore = 0;
+    }
+    const lab = this.lab;
+    // KDNET re-arms after the restore, or only after a restart, as the lab file says (lab/kd/restore.ts).
+    await rearmAfterRestore(live.session, {
+      mode: lab.file.data.debugger.afterRestore,
+      subject: vm.describe(),
+      checkpoint: DEBUG_BASELINE,
+      eventsBefore,
+      timeoutMs: lab.timeouts.kdConnect,
+      restart: () => vm.restart(),
+      clock: lab.clock,
+    });
   }
-  for (const name of [...prepared.keys()]) {
-    // Another worker may have leased the VM meanwhile (forgetVm): its baseline is that worker's now.
-    if (!prepared.delete(name)) continue;
-    const removal = theLab()
-      .vm(name)
-      .removeCheckpoint(DEBUG_BASELINE)
-      .catch(() => {});
-    removing.set(name, removal);
-    await removal;
-    removing.delete(name);
+
+  /**
+   * What the VM's debugger printed since its transcript was last attached (redacted): the scenario's
+   * own part, after the reconnection banners of the scenarios before it that left nothing to show
+   * (their passing scenarios do not read it, since the session rebuilds its whole transcript on each
+   * read). Null when there is nothing.
+   */
+  scenarioTranscript(vm: Vm): string | null {
+    const live = this.attached.get(vm.name);
+    if (!live) return null;
+    const whole = live.session.transcript();
+    const text = whole.slice(live.mark);
+    live.mark = whole.length;
+    return text.trim() === '' ? null : text;
+  }
+
+  /** Ends the VM's session (a scenario that takes its KDNET port for itself). */
+  async detachDebugger(vm: Vm): Promise<void> {
+    const live = this.attached.get(vm.name);
+    this.attached.delete(vm.name);
+    await live?.session.close();
+  }
+
+  /**
+   * Lets go of a VM another worker now leases: ends this worker's session on it (the session holds
+   * the VM's KDNET port) and forgets its debug baseline, which the other worker makes anew.
+   */
+  async forgetVm(name: string): Promise<void> {
+    const live = this.attached.get(name);
+    this.attached.delete(name);
+    this.prepared.delete(name);
+    await live?.session.close().catch(() => {});
+    // A removal of its debug baseline already under way finishes before the other worker starts.
+    await this.removing.get(name);
+  }
+
+  /** Ends every session and removes the checkpoints made for them (after the run). */
+  async detachAll(): Promise<void> {
+    for (const [name, live] of [...this.attached]) {
+      this.attached.delete(name);
+      await live.session.close().catch(() => {});
+    }
+    for (const name of [...this.prepared.keys()]) {
+      // Another worker may have leased the VM meanwhile (forgetVm): its baseline is that worker's now.
+      if (!this.prepared.delete(name)) continue;
+      const removal = this.lab
+        .vm(name)
+        .removeCheckpoint(DEBUG_BASELINE)
+        .catch(() => {});
+      this.removing.set(name, removal);
+      await removal;
+      this.removing.delete(name);
+    }
   }
 }

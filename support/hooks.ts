@@ -9,43 +9,38 @@
  * sentence, in its container and in its result (support/allure-writer.mjs). Cucumber skips the
  * Before hooks after one that threw, so the hooks that only describe the scenario for the report
  * and for a retry come first.
+ *
+ * What lives longer than a step is a fixture (support/fixtures.ts): the worker's lab, pool seat and
+ * debuggers open before the first scenario and end after the last; the scenario's VM lease is
+ * registered with the scenario's scope when it is taken, and given back when that scope ends.
  */
 import { existsSync } from 'node:fs';
 import { After, AfterAll, Before, BeforeAll, type ITestCaseHookParameter, Status } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
 import { LabCompromisedError, requirementOf } from '../lab/index.js';
-import { detachAll, forgetVm, restoreForScenario, scenarioTranscript } from './debuggers.js';
+import { closeWorker, openWorker, theWorker } from './fixtures.js';
 import { allureNarrator } from './narrator.js';
 import { keepForPostMortem } from './post-mortem.js';
 import { preflight } from './preflight.js';
-import {
-  closeLab,
-  labFilePath,
-  leaseVm,
-  openLab,
-  quarantineVm,
-  releaseVm,
-  theLab,
-  triedBefore,
-} from './runtime.js';
+import { labFilePath, triedBefore } from './runtime.js';
+import { readWorldParameters } from './settings.js';
 import { budgetOf } from './watchdog.js';
 import type { LabWorld } from './world.js';
 
 BeforeAll({ name: 'Open the lab' }, async function () {
-  const { readWorldParameters } = await import('./settings.js');
   const settings = readWorldParameters(this.parameters);
-  await openLab(labFilePath(settings.lab, settings.requireLabFile), settings.debugger);
+  await openWorker(labFilePath(settings.lab, settings.requireLabFile), settings.debugger);
 });
 
 AfterAll({ name: 'Close the lab' }, async () => {
-  await closeLab(detachAll);
+  await closeWorker();
 });
 
-// Defined before every other After hook, so it runs after all of them: the VM goes back last.
+// Defined before every other After hook, so it runs after all of them: the scenario's fixtures
+// (its VM lease) end last.
 After({ name: 'Give the VM back to the pool' }, async function (this: LabWorld) {
-  const held = this.held;
   this.held = undefined;
-  if (held) await releaseVm(held);
+  await this.fixtures.end();
 });
 
 /**
@@ -82,10 +77,10 @@ const labTimeAtStart = new WeakMap<LabWorld, number>();
 const LAB_TIME_MEDIA_TYPE = 'application/vnd.driverlab.lab-time+json';
 
 Before({ name: 'Describe the scenario for the report' }, async function (this: LabWorld, hook) {
-  const lab = theLab();
+  const lab = theWorker().lab;
   const tags = hook.pickle.tags.map((t) => t.name);
   this.scenario = { name: hook.pickle.name, uri: hook.pickle.uri, tags };
-  lab.useNarrator(allureNarrator);
+  lab.useNarrator(allureNarrator(lab.redactor));
   lab.takeTranscript();
   labTimeAtStart.set(this, lab.clock.now());
   await allure.epic(capability(hook.pickle.uri));
@@ -122,28 +117,30 @@ Before({ name: 'Lease a VM and restore it to its baseline' }, async function (th
     pickle.steps.map((s) => s.text),
   );
   // A malformed @budget tag is refused here, before any VM is leased.
+  const worker = theWorker();
   const budgetMs = budgetOf(
     pickle.tags.map((t) => t.name),
-    theLab().timeouts.scenario,
+    worker.lab.timeouts.scenario,
   );
   // A retry of a broken scenario goes to another VM when the lab has one.
   const tried = triedBefore(pickle.uri, pickle.location?.line);
   const given: string[] = [];
   for (;;) {
-    this.held = await leaseVm(requirement, [...tried, ...given], forgetVm);
-    const vm = this.held.vm;
+    const held = await worker.leaseVm(this.fixtures, requirement, [...tried, ...given]);
+    this.held = held;
+    const vm = held.vm;
     try {
-      await restoreForScenario(this, vm);
+      await worker.debuggers.restoreForScenario(this, vm);
     } catch (error) {
       // A VM that cannot be made ready is out of the run; the scenario moves to another one.
-      if (!(error instanceof LabCompromisedError) || this.held.lease === null) throw error;
+      if (!(error instanceof LabCompromisedError) || !held.fromPool) throw error;
       given.push(vm.name);
       const reason = error.message.replace(/\.$/, '');
-      await quarantineVm(vm, `failed its health check: ${reason}`);
+      await held.quarantine(`failed its health check: ${reason}`);
       await allure.logStep(`${vm.describe()} is quarantined for this run: ${reason}`, allure.Status.BROKEN);
-      await releaseVm(this.held);
+      await held.giveBack();
       this.held = undefined;
-      if (given.length >= theLab().vms().length) throw error;
+      if (given.length >= worker.lab.vms().length) throw error;
       continue;
     }
     this.watchdog.arm(this, budgetMs);
@@ -161,7 +158,7 @@ After(
     // The lab time the scenario took, restore included (npm run bench compares it with its floor).
     const started = labTimeAtStart.get(this);
     if (started !== undefined) {
-      const labTimeMs = Math.round(theLab().clock.now() - started);
+      const labTimeMs = Math.round(theWorker().lab.clock.now() - started);
       await this.attach(JSON.stringify({ labTimeMs }), {
         mediaType: LAB_TIME_MEDIA_TYPE,
         fileName: 'lab time.json',
@@ -169,7 +166,7 @@ After(
     }
     const guest = this.evidence.guestTranscript();
     if (guest !== null) await this.evidence.text('guest outputs.txt', guest);
-    const entries = theLab().takeTranscript();
+    const entries = theWorker().lab.takeTranscript();
     if (entries.length === 0) return;
     // A passed scenario keeps what each operation answered; a failed or broken one also keeps the
     // scripts sent, which is what a lab engineer needs to replay them by hand.
@@ -197,7 +194,7 @@ After({ name: 'End the debugger sessions' }, async function (this: LabWorld, { r
     await this.debugging.close();
     // The VM's own session: what it printed during the scenario, when the scenario used it or failed.
     const used = this.crashes.examinedLive || result?.status !== Status.PASSED;
-    const live = used && this.hasVm ? scenarioTranscript(this.vm) : null;
+    const live = used && this.hasVm ? theWorker().debuggers.scenarioTranscript(this.vm) : null;
     if (live !== null) await this.evidence.text('kd transcript (live debugger).txt', live);
   } finally {
     await this.crashes.close();

@@ -5,20 +5,21 @@
  * so titles and attachments go through the lab's Redactor on their way to the report.
  */
 import * as allure from 'allure-js-commons';
-import type { Narrator } from '../lab/index.js';
-import { theLab } from './runtime.js';
+import type { Narrator, Redactor } from '../lab/index.js';
 
-const redact = (text: string): string => theLab().redactor.redact(text);
-
-export const allureNarrator: Narrator = {
-  step: async (title, body) => await allure.step(redact(title), () => body()),
-  attach: async (name, content, mediaType) => {
-    await allure.attachment(
-      redact(name),
-      typeof content === 'string' ? redact(content) : Buffer.from(content),
-      {
-        contentType: mediaType,
-      },
-    );
-  },
+/** The narrator of a lab: its steps and attachments reach Allure through the lab's redactor. */
+export const allureNarrator = (redactor: Pick<Redactor, 'redact'>): Narrator => {
+  const redact = (text: string): string => redactor.redact(text);
+  return {
+    step: async (title, body) => await allure.step(redact(title), () => body()),
+    attach: async (name, content, mediaType) => {
+      await allure.attachment(
+        redact(name),
+        typeof content === 'string' ? redact(content) : Buffer.from(content),
+        {
+          contentType: mediaType,
+        },
+      );
+    },
+  };
 };

@@ -4,7 +4,7 @@
  * failed state is still there to start or export. At most KEEP such checkpoints stay per VM (the
  * oldest go first), so a bad night cannot fill the host's disk.
  */
-import type { LabWorld } from './world.js';
+import type { Keeps, ScenarioInfo, TestVm } from './capabilities.js';
 
 export const FAILED_PREFIX = 'driverlab-failed';
 const KEEP = 10;
@@ -21,7 +21,10 @@ export function failedCheckpointName(featureUri: string, scenario: string, at: D
   return name.length > MAX_NAME ? `${name.slice(0, MAX_NAME - 1)}…` : name;
 }
 
-export async function keepForPostMortem(world: LabWorld): Promise<void> {
+/** What keeping a failed VM uses: the VM, which scenario failed, the evidence. */
+export type PostMortemNeeds = Pick<TestVm, 'vm'> & Keeps & { readonly scenario: ScenarioInfo };
+
+export async function keepForPostMortem(world: PostMortemNeeds): Promise<void> {
   const vm = world.vm;
   const name = failedCheckpointName(world.scenario.uri, world.scenario.name, new Date());
   try {

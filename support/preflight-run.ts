@@ -103,10 +103,10 @@ async function main(request: Request): Promise<void> {
   const pickles = parsed.filter((p) => selected.has(p.id));
 
   // The parameter types read the lab file (its VMs, its driver catalog); nothing is started.
-  const { labFilePath, openLab, theLab } = await import('./runtime.js');
+  const { labFilePath } = await import('./runtime.js');
+  const { openLabFile } = await import('./fixtures.js');
   const { stepProblems } = await import('./preflight.js');
-  await openLab(labFilePath(request.lab, false));
-  const world = { lab: theLab() };
+  const world = { lab: await openLabFile(labFilePath(request.lab, false)) };
   const seen = new Set<string>();
   for (const pickle of pickles) {
     const lines = documents.get(pickle.uri)

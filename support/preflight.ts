@@ -17,6 +17,7 @@ import {
   describeError,
   type HypervLab,
   requirementOf,
+  undefinedStepAdvice,
 } from '../lab/index.js';
 import { generatedExpression, recordedSteps, stepCatalog } from './catalog.js';
 import { budgetOf } from './watchdog.js';
@@ -50,7 +51,6 @@ export async function stepProblems(world: unknown, pickle: Pickle): Promise<Step
       return args ? [{ s, args }] : [];
     });
     if (matches.length === 0) {
-      const { undefinedStepAdvice } = await import('../lab/index.js');
       const advice = undefinedStepAdvice(keyword, step.text, generatedExpression(step.text), stepCatalog());
       problems.push({ ...at, message: `${advice.sentence}\n${advice.snippet}` });
       continue;

@@ -1,27 +1,11 @@
 /**
- * The lab of this Cucumber worker: opened once per worker (BeforeAll), shared by its scenarios,
- * closed at the end (AfterAll). Each worker leases its own VM, so workers never share a VM.
+ * What a worker knows about its place in the run, from its environment: which worker it is, which
+ * VM it takes when the run has no pool, the lab file it uses, and the VMs a retried scenario ran on
+ * before. Stateless; the lifecycle of the lab, the pool and the debuggers is support/fixtures.ts.
  */
 
 import { isAbsolute, resolve } from 'node:path';
-import {
-  ConfigurationError,
-  HarnessLogicError,
-  type HypervLab,
-  type Lease,
-  PoolClient,
-  paths,
-  type Requirement,
-  type Vm,
-} from '../lab/index.js';
-
-let current: HypervLab | undefined;
-let examineCrashes: 'attach' | 'dumps' = 'attach';
-
-/** How this run examines crashes (the world parameter `debugger`). */
-export function crashPolicy(): 'attach' | 'dumps' {
-  return examineCrashes;
-}
+import { ConfigurationError, paths } from '../lab/index.js';
 
 /** Which worker this process is: CUCUMBER_WORKER_ID in parallel runs, 0 otherwise. */
 export function workerIndex(): number {
@@ -54,59 +38,6 @@ export function labFilePath(parameter: string | undefined, required: boolean): s
   return isAbsolute(chosen) ? chosen : resolve(paths.root, chosen);
 }
 
-export async function openLab(labPath: string, policy: 'attach' | 'dumps' = 'attach'): Promise<HypervLab> {
-  examineCrashes = policy;
-  if (current) return current;
-  // Loaded here, not at the top: a dry run never opens the lab and never pays for these modules.
-  const { loadLabFile } = await import('../lab/index.js');
-  const { composeLab } = await import('../lab/index.js');
-  current = composeLab(await loadLabFile(labPath), { workerIndex: workerIndex() });
-  return current;
-}
-
-let pool: Promise<PoolClient> | undefined;
-
-/**
- * The run's VM pool, when the run has one (`driverlab run` starts a lease broker and names it in
- * DRIVERLAB_POOL); null when cucumber-js runs on its own and each worker takes the VM of its index.
- */
-async function poolClient(onSurrender: (vm: string) => Promise<void>): Promise<PoolClient | null> {
-  const url = process.env.DRIVERLAB_POOL;
-  if (!url) return null;
-  pool ??= PoolClient.connect(url).then((client) => {
-    client.onSurrender(onSurrender);
-    return client;
-  });
-  return pool;
-}
-
-/** A VM this scenario holds, and how to give it back. */
-export interface HeldVm {
-  vm: Vm;
-  lease: Lease | null;
-}
-
-/**
- * Leases a VM that meets the scenario's requirement from the run's pool (waiting while every such
- * VM is busy), or takes the worker's own VM when the run has no pool. `avoid` names VMs a lab
- * retry should not get again.
- */
-export async function leaseVm(
-  requirement: Requirement,
-  avoid: readonly string[],
-  onSurrender: (vm: string) => Promise<void>,
-): Promise<HeldVm> {
-  const lab = theLab();
-  const client = await poolClient(onSurrender);
-  if (client === null) {
-    const vm =
-      requirement.vm === undefined ? lab.lease(leaseIndex(lab.vms().length)) : lab.vm(requirement.vm);
-    return { vm, lease: null };
-  }
-  const lease = await client.lease(requirement, avoid);
-  return { vm: lab.vm(lease.vm), lease };
-}
-
 /** The VMs a retried scenario ran on before (`driverlab run --retry`), to lease another when there is one. */
 export function triedBefore(uri: string, line: number | undefined): string[] {
   const text = process.env.DRIVERLAB_RETRY_AVOID;
@@ -117,40 +48,5 @@ export function triedBefore(uri: string, line: number | undefined): string[] {
     return Array.isArray(vms) ? vms.filter((v): v is string => typeof v === 'string') : [];
   } catch {
     return [];
-  }
-}
-
-/** Gives a leased VM back to the pool. */
-export async function releaseVm(held: HeldVm): Promise<void> {
-  if (held.lease === null || pool === undefined) return;
-  await (await pool).release(held.lease);
-}
-
-/** Takes a VM out of the run's pool: it failed its health check, and the next scenario should not get it. */
-export async function quarantineVm(vm: Vm, reason: string): Promise<void> {
-  if (pool === undefined) return;
-  await (await pool).quarantine(vm.name, reason);
-}
-
-export function theLab(): HypervLab {
-  if (!current) {
-    throw new HarnessLogicError(
-      'A step asked for the lab before it was opened; the BeforeAll hook that opens it did not run or failed.',
-    );
-  }
-  return current;
-}
-
-export async function closeLab(beforeClosing: () => Promise<void> = async () => {}): Promise<void> {
-  const lab = current;
-  if (!lab) return;
-  try {
-    await beforeClosing();
-  } finally {
-    current = undefined;
-    const client = pool;
-    pool = undefined;
-    (await client?.catch(() => null))?.close();
-    await lab.close();
   }
 }

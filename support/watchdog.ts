@@ -14,7 +14,14 @@ import {
   parseDuration,
   wallSleep,
 } from '../lab/index.js';
-import type { LabWorld } from './world.js';
+import type { LabAccess, Narrative, TestVm } from './capabilities.js';
+import type { Crashes } from './domain/crashes.js';
+
+/** What the watchdog uses: the lab's clock, the VM (when the scenario has one), the crashes (an NMI and its analysis), the narrative. */
+export interface WatchdogNeeds extends LabAccess, TestVm {
+  readonly crashes: Pick<Crashes, 'forceDump' | 'analysis'>;
+  readonly narrative: Pick<Narrative, 'lastAction'>;
+}
 
 const BUDGET_TAG = /^@budget:(.+)$/;
 /** How often the watchdog looks at the lab clock, in wall milliseconds. */
@@ -30,7 +37,7 @@ export class Watchdog {
   private expiry: Promise<never> | null = null;
   private stop = new AbortController();
   /** The armed budget: whose, from when, how long (null when disarmed). */
-  private armed: { world: LabWorld; start: number; budgetMs: number } | null = null;
+  private armed: { world: WatchdogNeeds; start: number; budgetMs: number } | null = null;
   /** The watchdog's one sentence, once it has fired. */
   private fired: Promise<LabCompromisedError> | null = null;
 
@@ -41,7 +48,7 @@ export class Watchdog {
    * time the scenario's own operations and waits have spent. A step that ends past the budget (on
    * the embedded lab, lab time can pass faster than any look) is stopped as it ends.
    */
-  arm(world: LabWorld, budgetMs: number): void {
+  arm(world: WatchdogNeeds, budgetMs: number): void {
     this.disarm();
     const stop = new AbortController();
     this.stop = stop;
@@ -84,9 +91,10 @@ export class Watchdog {
     return this.fired;
   }
 
-  private async fire(world: LabWorld, budgetMs: number): Promise<LabCompromisedError> {
+  private async fire(world: WatchdogNeeds, budgetMs: number): Promise<LabCompromisedError> {
     const budget = formatLabDuration(budgetMs);
-    const step = world.lastAction ? ` (the scenario's last action: ${world.lastAction})` : '';
+    const last = world.narrative.lastAction;
+    const step = last ? ` (the scenario's last action: ${last})` : '';
     if (!world.hasVm) {
       return new LabCompromisedError(
         `The scenario ran past its time budget of ${budget} before it had a VM${step}, so the watchdog stopped it; look at the lab's host and raise the budget with a @budget tag if the scenario needs longer.`,

@@ -7,20 +7,35 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AnalyzeResult, type CommandKind, type Debugger, LabCompromisedError } from '../../lab/index.js';
+import {
+  type AnalyzeResult,
+  type CommandKind,
+  type Debugger,
+  LabCompromisedError,
+  openDumpDebugger,
+} from '../../lab/index.js';
+import type { Keeps, LabAccess, TestVm } from '../capabilities.js';
 import { labelAnalysis } from '../report-labels.js';
-import type { LabWorld } from '../world.js';
-import type { CrashRecord } from './crashes.js';
 import { type Parsed, readOutput } from './read.js';
 
 /** Where dumps copied from the guests wait for the debugger (removed when the scenario ends). */
 const DUMP_DIR = join(tmpdir(), 'driverlab-dumps');
 
+/** What an analysis uses: the lab (its debugger), the crashed VM, the evidence. */
+export type AnalysisNeeds = LabAccess & Pick<TestVm, 'vm'> & Keeps;
+
+/** The crash an analysis examines: its code (for the crash's bucket) and its dump, if the guest wrote one. */
+export interface ExaminedCrash {
+  code: number;
+  dumpPath: string | null;
+}
+
 export class Analysis {
   private analyzed: AnalyzeResult | null = null;
 
   private constructor(
-    private readonly world: LabWorld,
+    private readonly my: AnalysisNeeds,
+    private readonly crash: ExaminedCrash,
     private readonly debuggerSession: Debugger,
     /** "the dump of 0x000000D6 from VM 'win11-a'" */
     readonly source: string,
@@ -30,8 +45,8 @@ export class Analysis {
   ) {}
 
   /** Copies the crash's kernel dump to the host and opens it in the lab's debugger. */
-  static async ofDump(world: LabWorld, crash: CrashRecord): Promise<Analysis> {
-    const vm = world.vm;
+  static async ofDump(my: AnalysisNeeds, crash: ExaminedCrash): Promise<Analysis> {
+    const vm = my.vm;
     if (!crash.dumpPath) {
       throw new LabCompromisedError(
         `${vm.describe()} wrote no dump for its bug check 0x${crash.code.toString(16)} (event 1001 says none was saved), so the crash cannot be examined; check the guest's free disk space and its CrashControl settings.`,
@@ -42,9 +57,8 @@ export class Analysis {
     const remove = () => rmSync(hostPath, { force: true });
     try {
       await vm.guest.copyOut(crash.dumpPath, hostPath);
-      const { openDumpDebugger } = await import('../../lab/index.js');
-      const session = await openDumpDebugger(world.lab, hostPath, { verifierPolicy: () => 'b' });
-      return new Analysis(world, session, `the dump of ${vm.describe()}`, remove);
+      const session = await openDumpDebugger(my.lab, hostPath, { verifierPolicy: () => 'b' });
+      return new Analysis(my, crash, session, `the dump of ${vm.describe()}`, remove);
     } catch (error) {
       remove();
       throw error;
@@ -52,8 +66,8 @@ export class Analysis {
   }
 
   /** The VM's live debugger, stopped at the crash; its session outlives the scenario. */
-  static live(world: LabWorld, session: Debugger): Analysis {
-    return new Analysis(world, session, `the live debugger of ${world.vm.describe()}`, () => {}, false);
+  static live(my: AnalysisNeeds, crash: ExaminedCrash, session: Debugger): Analysis {
+    return new Analysis(my, crash, session, `the live debugger of ${my.vm.describe()}`, () => {}, false);
   }
 
   /** Runs a debugger command and returns its raw output (for readers outside lab/parsers). */
@@ -70,7 +84,7 @@ export class Analysis {
   ): Promise<Parsed<K>> {
     const raw = await this.raw(command);
     const value = await readOutput(kind, raw, `'${command}' on ${this.source}`, options);
-    await this.world.evidence.attach(`kd ${command}`, raw, value);
+    await this.my.evidence.attach(`kd ${command}`, raw, value);
     return value;
   }
 
@@ -78,7 +92,7 @@ export class Analysis {
   async analyze(): Promise<AnalyzeResult> {
     if (this.analyzed === null) {
       this.analyzed = await this.run('!analyze -v', 'analyze');
-      await labelAnalysis(this.analyzed, this.world.crashes.last?.code ?? 0);
+      await labelAnalysis(this.analyzed, this.crash.code);
     }
     return this.analyzed;
   }
@@ -100,7 +114,7 @@ export class Analysis {
     // A live session is the VM's: its transcript is attached after each scenario (support/hooks.ts).
     if (!this.ownsSession) return;
     try {
-      await this.world.evidence.text(
+      await this.my.evidence.text(
         `kd transcript (${this.source}).txt`.replace(/[^A-Za-z0-9 ()._-]+/g, '_'),
         this.debuggerSession.transcript(),
       );

@@ -10,37 +10,44 @@ import {
   TEMPORARY_ASPNET_FILES,
   type VssWritersResult,
 } from '../../lab/index.js';
-import { expectThat } from '../expectations.js';
-import type { LabWorld } from '../world.js';
+import type { Expect, Narrative, TestVm } from '../capabilities.js';
+import type { GuestTools } from './guest.js';
+
+/** What backups use: the VM (its files), the guest tools (vssadmin), the narrative and expectations. */
+export interface BackupNeeds extends Pick<TestVm, 'vm'> {
+  readonly guest: Pick<GuestTools, 'read'>;
+  readonly narrative: Narrative;
+  readonly expect: Expect;
+}
 
 export class Backup {
   /** What the scenario put in the Temporary ASP.NET Files, or null. */
   private bloat: { count: number; kind: 'files' | 'folders' } | null = null;
 
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: BackupNeeds) {}
 
   /** Fills a folder under the Temporary ASP.NET Files with `count` files, or `count` folders. */
   async bloatTemporaryAspNetFiles(count: number, kind: 'files' | 'folders' = 'files'): Promise<void> {
     const directory = `${TEMPORARY_ASPNET_FILES}\\root\\driverlab`;
-    const guest = this.world.vm.guest;
+    const guest = this.my.vm.guest;
     const created =
       kind === 'files'
         ? await guest.createFiles(directory, count)
         : await guest.createFolders(directory, count);
     if (created < count) {
       throw new LabCompromisedError(
-        `Only ${created} of ${count} ${kind} could be created under '${TEMPORARY_ASPNET_FILES}' in ${this.world.vm.describe()}; check the guest's free disk space.`,
+        `Only ${created} of ${count} ${kind} could be created under '${TEMPORARY_ASPNET_FILES}' in ${this.my.vm.describe()}; check the guest's free disk space.`,
       );
     }
     this.bloat = { count, kind };
-    this.world.did(`${count} ${kind} were created under the Temporary ASP.NET Files`);
+    this.my.narrative.did(`${count} ${kind} were created under the Temporary ASP.NET Files`);
   }
 
   /** Deletes the Temporary ASP.NET Files folder, the only .NET bloat that is safe to delete. */
   async cleanTemporaryAspNetFiles(): Promise<void> {
-    await this.world.vm.guest.remove(TEMPORARY_ASPNET_FILES);
+    await this.my.vm.guest.remove(TEMPORARY_ASPNET_FILES);
     this.bloat = null;
-    this.world.did('the Temporary ASP.NET Files were deleted');
+    this.my.narrative.did('the Temporary ASP.NET Files were deleted');
   }
 
   /** The limit the scenario's bloat is about: files or folders, by what it created. */
@@ -50,17 +57,17 @@ export class Backup {
 
   /** The VSS writers as `vssadmin list writers` lists them (raw and parsed kept as evidence). */
   async writers(): Promise<VssWritersResult> {
-    return (await this.world.guest.read(['vssadmin', 'list', 'writers'], 'vssadmin-writers')).value;
+    return (await this.my.guest.read(['vssadmin', 'list', 'writers'], 'vssadmin-writers')).value;
   }
 
   /** The writer is (or is not) in the list; `stable` also wants it in state [1] Stable. */
   async expectWriter(name: string, listed: boolean, stable = false): Promise<void> {
     const writers = await this.writers();
     const writer = writers.writers.find((w) => w.name.toLowerCase() === name.toLowerCase());
-    const because = this.world.lastAction ?? 'the guest is at its baseline';
+    const because = this.my.narrative.lastAction ?? 'the guest is at its baseline';
     const names = writers.writers.map((w) => w.name).join(', ');
-    expectThat(this.world, (writer !== undefined) === listed, {
-      expected: `the VSS writers of ${this.world.vm.describe()} ${listed ? 'to include' : 'not to include'} the ${name}`,
+    this.my.expect.that((writer !== undefined) === listed, {
+      expected: `the VSS writers of ${this.my.vm.describe()} ${listed ? 'to include' : 'not to include'} the ${name}`,
       because: listed
         ? because
         : `${because}, and the System Writer gives up in OnIdentify on a folder under Microsoft.NET with ${this.limitClause()}`,
@@ -69,7 +76,7 @@ export class Backup {
         : `it is listed${writer?.state ? ` as [${writer.state.code}] ${writer.state.text}` : ''}`,
     });
     if (writer && stable) {
-      expectThat(this.world, writer.state?.code === 1, {
+      this.my.expect.that(writer.state?.code === 1, {
         expected: `the ${name} to be stable`,
         because,
         actual: `it is ${writer.state ? `[${writer.state.code}] ${writer.state.text}` : 'listed without a state'}${writer.lastError ? `, last error: ${writer.lastError}` : ''}`,

@@ -4,25 +4,43 @@
  * debugger that examines the crash (support/domain/analysis.ts).
  */
 import {
+  type ActiveVerifier,
   type BugcheckId,
   blamedImage,
   bugcheckParameter,
   crashReportedBy,
   describeBugcheck,
   describeStack,
+  describeVerifier,
   formatLabDuration,
   type GuestCommandResult,
   type GuestEvent,
+  GuestUnreachableError,
   type KdSession,
   LabCompromisedError,
   stackPassesThrough,
   type WindowsEvent,
 } from '../../lab/index.js';
-import { attachedDebugger } from '../debuggers.js';
-import { expectThat, failed } from '../expectations.js';
+import type { Expect, Keeps, LabAccess, Narrative, TestVm } from '../capabilities.js';
+import type { DebuggerRegistry } from '../debuggers.js';
 import { labelCrash } from '../report-labels.js';
-import type { LabWorld } from '../world.js';
 import { Analysis } from './analysis.js';
+import type { EventLog } from './events.js';
+import type { GuestTools } from './guest.js';
+
+/**
+ * What noticing and examining crashes uses: the lab and the VM, the guest's commands and event log,
+ * the VM's live debugger (the worker's registry), the Driver Verifier settings for the "because",
+ * the narrative, expectations and evidence.
+ */
+export interface CrashesNeeds extends LabAccess, Pick<TestVm, 'vm'>, Keeps {
+  readonly guest: Pick<GuestTools, 'run'>;
+  readonly events: Pick<EventLog, 'read'>;
+  readonly debuggers: Pick<DebuggerRegistry, 'attachedDebugger'>;
+  readonly verifier: { readonly active: ActiveVerifier | null };
+  readonly narrative: Narrative;
+  readonly expect: Expect;
+}
 
 export interface CrashRecord {
   code: number;
@@ -51,7 +69,7 @@ export class Crashes {
   /** Every analysis of the scenario (one per crash), closed after it. */
   private readonly opened: Analysis[] = [];
 
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: CrashesNeeds) {}
 
   /** Whether the scenario examined a crash in the VM's live debugger. */
   get examinedLive(): boolean {
@@ -66,7 +84,7 @@ export class Crashes {
   /** Notes which bug check reports exist before the scenario's first action that may crash. */
   private async takeWatermark(): Promise<void> {
     if (this.watermark !== undefined) return;
-    const [newest] = await this.world.vm.guest.events({ logName: 'System', ids: [1001], maxEvents: 1 });
+    const [newest] = await this.my.vm.guest.events({ logName: 'System', ids: [1001], maxEvents: 1 });
     this.watermark = newest?.timeCreated ?? null;
   }
 
@@ -77,12 +95,11 @@ export class Crashes {
   async run(command: readonly string[], during: string): Promise<GuestCommandResult | null> {
     // With a live debugger the crash is reported by it; without, by event 1001 after the watermark.
     if (!this.liveDebugger()) await this.takeWatermark();
-    this.world.did(during);
+    this.my.narrative.did(during);
     try {
-      return await this.world.guest.run(command);
+      return await this.my.guest.run(command);
     } catch (error) {
       // A bugcheck ends the PowerShell Direct session under the command.
-      const { GuestUnreachableError } = await import('../../lab/index.js');
       if (!(error instanceof GuestUnreachableError) || error.reason !== 'unreachable') throw error;
       await this.wentDown(during, error);
       return null;
@@ -93,14 +110,14 @@ export class Crashes {
   async forceDump(): Promise<CrashRecord> {
     if (!this.liveDebugger()) await this.takeWatermark();
     const during = 'an NMI was injected to take a dump';
-    this.world.did(during);
-    await this.world.vm.injectNmi();
+    this.my.narrative.did(during);
+    await this.my.vm.injectNmi();
     return this.wentDown(during, null);
   }
 
   /** The VM's live debugger, when it is connected. */
   private liveDebugger(): KdSession | null {
-    const live = attachedDebugger(this.world.vm);
+    const live = this.my.debuggers.attachedDebugger(this.my.vm);
     return live && live.session.state !== 'disconnected' ? live.session : null;
   }
 
@@ -113,8 +130,8 @@ export class Crashes {
 
   /** A debugger is attached: the bug check stops the VM in it, where the crash is examined. */
   private async stoppedInDebugger(session: KdSession, during: string, cause: unknown): Promise<CrashRecord> {
-    const vm = this.world.vm;
-    const timeoutMs = this.world.lab.timeouts.bugcheck;
+    const vm = this.my.vm;
+    const timeoutMs = this.my.lab.timeouts.bugcheck;
     const stop = await session.waitForStop({ timeoutMs });
     if (stop?.kind !== 'bugcheck') {
       throw new LabCompromisedError(
@@ -122,7 +139,7 @@ export class Crashes {
         { cause },
       );
     }
-    await this.world.evidence.attach('debugger bug check', stop.text, stop.bugcheck);
+    await this.my.evidence.attach('debugger bug check', stop.text, stop.bugcheck);
     this.record = {
       code: stop.bugcheck.code,
       args: (stop.bugcheck.args ?? []).map(bugcheckParameter),
@@ -132,15 +149,15 @@ export class Crashes {
       event: null,
       parsed: null,
     };
-    this.current = Analysis.live(this.world, session);
+    this.current = Analysis.live(this.my, this.record, session);
     this.opened.push(this.current);
     await labelCrash(this.record.code, null, vm.name);
     return this.record;
   }
 
   private async afterGoingDown(during: string, cause: unknown): Promise<CrashRecord> {
-    const lab = this.world.lab;
-    const vm = this.world.vm;
+    const lab = this.my.lab;
+    const vm = this.my.vm;
     await vm.waitUntilReady({ timeoutMs: lab.timeouts.bugcheck + lab.timeouts.boot });
     const clock = lab.clock;
     const deadline = clock.now() + REPORT_WAIT_MS;
@@ -164,13 +181,13 @@ export class Crashes {
 
   /** The newest event 1001 after the watermark, read and parsed, or null. */
   private async newReport(): Promise<Omit<CrashRecord, 'during' | 'reportedBy'> | null> {
-    const events = await this.world.events.read('System', [1001], 5);
+    const events = await this.my.events.read('System', [1001], 5);
     const fresh = events.find((e) => this.watermark === null || e.raw.timeCreated > (this.watermark ?? ''));
     if (!fresh) return null;
     const reported = crashReportedBy(fresh.parsed.decoded);
     if (reported === null) {
       throw new LabCompromisedError(
-        `Event 1001 of ${this.world.vm.describe()} does not say which bug check it reports (${JSON.stringify(fresh.raw.message.slice(0, 120))}); check the guest's language (driverlab reads the English message) and attach its System log.`,
+        `Event 1001 of ${this.my.vm.describe()} does not say which bug check it reports (${JSON.stringify(fresh.raw.message.slice(0, 120))}); check the guest's language (driverlab reads the English message) and attach its System log.`,
       );
     }
     return { ...reported, event: fresh.raw, parsed: fresh.parsed };
@@ -182,22 +199,22 @@ export class Crashes {
     // Nothing crashed: the driver or the OS did not do what the scenario expected, which is a product
     // outcome (failed), not a fault of the lab or of the harness.
     if (!crash)
-      throw this.noCrash(`${this.world.vm.describe()} to have bugchecked, so that its crash can be examined`);
+      throw this.noCrash(`${this.my.vm.describe()} to have bugchecked, so that its crash can be examined`);
     return this.openAnalysis(crash);
   }
 
   /** The failed expectation of a step that looks into a crash when the VM did not go down. */
   noCrash(expected: string): Error {
-    return failed(this.world, {
+    return this.my.expect.failed({
       expected,
       because: this.because(),
-      actual: `${this.world.vm.describe()} did not bugcheck in this scenario (it reported no bug check since the scenario began)`,
+      actual: `${this.my.vm.describe()} did not bugcheck in this scenario (it reported no bug check since the scenario began)`,
     });
   }
 
   private async openAnalysis(crash: CrashRecord): Promise<Analysis> {
     if (!this.current) {
-      this.current = await Analysis.ofDump(this.world, crash);
+      this.current = await Analysis.ofDump(this.my, crash);
       this.opened.push(this.current);
     }
     return this.current;
@@ -205,18 +222,19 @@ export class Crashes {
 
   /** Why the scenario expects a crash: what Driver Verifier checks, and what the scenario did. */
   private because(): string {
-    const verifier = this.world.verifier.active;
-    const did = this.record?.during ?? this.world.lastAction ?? 'the scenario made the driver misbehave';
-    return verifier ? `${this.world.verifier.description} and ${did}` : did;
+    const verifier = this.my.verifier.active;
+    const did =
+      this.record?.during ?? this.my.narrative.lastAction ?? 'the scenario made the driver misbehave';
+    return verifier ? `${describeVerifier(verifier)} and ${did}` : did;
   }
 
   /** The VM bugchecked with one of these, as event 1001 and the dump's analysis both say. */
   async expectBugcheck(expected: readonly BugcheckId[]): Promise<void> {
-    const vm = this.world.vm.describe();
+    const vm = this.my.vm.describe();
     const wanted = expected.map((b) => describeBugcheck(b.code, b.name)).join(' or ');
     const crash = this.record;
     const because = this.because();
-    expectThat(this.world, crash !== null, {
+    this.my.expect.that(crash !== null, {
       expected: `${vm} to bugcheck with ${wanted}`,
       because,
       actual: 'it kept running (it reported no bug check since the scenario began)',
@@ -224,8 +242,7 @@ export class Crashes {
     const got = crash as CrashRecord;
     // The dump's analysis is evidence whichever way the comparison goes.
     const analysis = await (await this.analysis()).analyze();
-    expectThat(
-      this.world,
+    this.my.expect.that(
       expected.some((b) => b.code === got.code),
       {
         expected: `${vm} to bugcheck with ${wanted}`,
@@ -235,7 +252,7 @@ export class Crashes {
     );
     const name = analysis.bugcheck.name;
     const match = expected.find((b) => b.code === got.code);
-    expectThat(this.world, !match?.name || !name || name === match.name, {
+    this.my.expect.that(!match?.name || !name || name === match.name, {
       expected: `the dump of ${vm} to analyse as ${wanted}`,
       because: `${got.reportedBy} reported ${describeBugcheck(got.code)}`,
       actual: `!analyze -v calls it ${name}`,
@@ -244,12 +261,11 @@ export class Crashes {
 
   /** The crash's analysis names this driver as the faulting image. */
   async expectBlamedOn(binary: string): Promise<void> {
-    if (!this.record)
-      throw this.noCrash(`the crash of ${this.world.vm.describe()} to be blamed on ${binary}`);
+    if (!this.record) throw this.noCrash(`the crash of ${this.my.vm.describe()} to be blamed on ${binary}`);
     const analysis = await (await this.analysis()).analyze();
     const image = blamedImage(analysis);
-    expectThat(this.world, image?.toLowerCase() === binary.toLowerCase(), {
-      expected: `the crash of ${this.world.vm.describe()} to be blamed on ${binary}`,
+    this.my.expect.that(image?.toLowerCase() === binary.toLowerCase(), {
+      expected: `the crash of ${this.my.vm.describe()} to be blamed on ${binary}`,
       because: this.because(),
       actual: image ? `!analyze -v blames ${image}` : '!analyze -v names no faulting image',
     });
@@ -261,8 +277,8 @@ export class Crashes {
     const analyzed = await analysis.analyze();
     const frames = analyzed.stack ?? (await analysis.run('k', 'stack')).frames;
     const found = stackPassesThrough(frames, module, fn);
-    expectThat(this.world, found, {
-      expected: `${this.world.vm.describe()} to have crashed while ${doing} (${module}!${fn} on the stack)`,
+    this.my.expect.that(found, {
+      expected: `${this.my.vm.describe()} to have crashed while ${doing} (${module}!${fn} on the stack)`,
       because: this.because(),
       actual: `the crash stack is ${describeStack(frames, 8)}`,
     });
@@ -271,11 +287,11 @@ export class Crashes {
   /** No bug check since the scenario began, and the VM still runs. */
   async expectStillRunning(): Promise<void> {
     const crash = this.record;
-    const status = await this.world.vm.status();
-    await this.world.evidence.attach('vm status', null, status);
-    expectThat(this.world, crash === null && status.state === 'Running', {
-      expected: `${this.world.vm.describe()} to keep running`,
-      because: this.world.lastAction ?? 'nothing the scenario did should stop it',
+    const status = await this.my.vm.status();
+    await this.my.evidence.attach('vm status', null, status);
+    this.my.expect.that(crash === null && status.state === 'Running', {
+      expected: `${this.my.vm.describe()} to keep running`,
+      because: this.my.narrative.lastAction ?? 'nothing the scenario did should stop it',
       actual: crash
         ? `it bugchecked with ${describeBugcheck(crash.code)} while ${crash.during}`
         : `it is ${status.state}`,

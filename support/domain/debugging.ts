@@ -7,16 +7,17 @@ import { randomBytes } from 'node:crypto';
 import {
   type BcdDbgSettingsResult,
   ConfigurationError,
+  debuggerOptions,
   formatLabDuration,
   HarnessLogicError,
-  type KdSession,
+  KdSession,
   LabCompromisedError,
   type LmResult,
   type StopEvent,
 } from '../../lab/index.js';
-import { attachedDebugger, detachDebugger } from '../debuggers.js';
-import { expectThat } from '../expectations.js';
-import type { LabWorld } from '../world.js';
+import type { Expect, Keeps, LabAccess, Narrative, TestVm } from '../capabilities.js';
+import type { DebuggerRegistry } from '../debuggers.js';
+import type { GuestTools } from './guest.js';
 import { readOutput } from './read.js';
 
 /** A KDNET key in bcdedit's form (four base-36 parts of 64 bits) that no guest generated. */
@@ -32,6 +33,14 @@ export interface NetworkDebugSettings {
   key: string;
 }
 
+/** What kernel debugging of the test VM uses: the lab and its debugger, the VM, the guest tools (bcdedit), the VM's own live debugger (the worker's registry), the narrative, expectations and evidence. */
+export interface DebuggingNeeds extends LabAccess, Pick<TestVm, 'vm'>, Keeps {
+  readonly guest: Pick<GuestTools, 'run' | 'read'>;
+  readonly debuggers: Pick<DebuggerRegistry, 'attachedDebugger' | 'detachDebugger'>;
+  readonly narrative: Narrative;
+  readonly expect: Expect;
+}
+
 export class Debugging {
   settings: NetworkDebugSettings | null = null;
   private session: KdSession | null = null;
@@ -39,14 +48,14 @@ export class Debugging {
   private keyKind: 'generated' | 'wrong' | null = null;
   private stop: StopEvent | null = null;
 
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: DebuggingNeeds) {}
 
   /** The address the VM's debugger listens on, from the lab file (KDNET VMs only). */
   private debuggerHostIp(): string {
-    const debug = this.world.vm.config.debug;
+    const debug = this.my.vm.config.debug;
     if (debug?.transport !== 'net') {
       throw new ConfigurationError(
-        `VM '${this.world.vm.name}' is not debugged over the network in ${this.world.lab.file.path} (its debug transport is ${debug?.transport ?? 'not set'}), so a scenario cannot point its KDNET at the debugger; run it on a VM with debug: { transport: net, hostIp, port }.`,
+        `VM '${this.my.vm.name}' is not debugged over the network in ${this.my.lab.file.path} (its debug transport is ${debug?.transport ?? 'not set'}), so a scenario cannot point its KDNET at the debugger; run it on a VM with debug: { transport: net, hostIp, port }.`,
       );
     }
     return debug.hostIp;
@@ -54,7 +63,7 @@ export class Debugging {
 
   /** Points the VM's KDNET at a debugger with a key it is given, and turns debugging on for the next boot. */
   async pointAt(transport: { hostIp: string; port: number; key: string }): Promise<void> {
-    const set = await this.world.guest.run([
+    const set = await this.my.guest.run([
       'bcdedit',
       '/dbgsettings',
       'net',
@@ -64,17 +73,17 @@ export class Debugging {
     ]);
     if (set.exitCode !== 0) {
       throw new LabCompromisedError(
-        `bcdedit could not set the KDNET debug settings in ${this.world.vm.describe()} (exit code ${set.exitCode}: ${set.stdout.trim() || set.stderr.trim()}); check that the guest's boot configuration can be changed.`,
+        `bcdedit could not set the KDNET debug settings in ${this.my.vm.describe()} (exit code ${set.exitCode}: ${set.stdout.trim() || set.stderr.trim()}); check that the guest's boot configuration can be changed.`,
       );
     }
     await this.debugOn();
   }
 
   private async debugOn(): Promise<void> {
-    const on = await this.world.guest.run(['bcdedit', '/debug', 'on']);
+    const on = await this.my.guest.run(['bcdedit', '/debug', 'on']);
     if (on.exitCode !== 0) {
       throw new LabCompromisedError(
-        `bcdedit /debug on failed in ${this.world.vm.describe()} (exit code ${on.exitCode}); check that Secure Boot or BitLocker does not lock the boot configuration.`,
+        `bcdedit /debug on failed in ${this.my.vm.describe()} (exit code ${on.exitCode}); check that Secure Boot or BitLocker does not lock the boot configuration.`,
       );
     }
   }
@@ -85,7 +94,7 @@ export class Debugging {
    */
   async useNetwork(port: number): Promise<NetworkDebugSettings> {
     const hostIp = this.debuggerHostIp();
-    const set = await this.world.guest.run([
+    const set = await this.my.guest.run([
       'bcdedit',
       '/dbgsettings',
       'net',
@@ -96,37 +105,36 @@ export class Debugging {
     const value = await readOutput(
       'bcdedit-dbgsettings',
       set.stdout,
-      `'bcdedit /dbgsettings net' in ${this.world.vm.describe()}`,
+      `'bcdedit /dbgsettings net' in ${this.my.vm.describe()}`,
     );
     // Registered before the output reaches the report, so every attachment shows it redacted.
-    if (value.key) this.world.lab.redactor.add(value.key, `the KDNET key of VM '${this.world.vm.name}'`);
-    await this.world.evidence.attach('bcdedit dbgsettings net', set.stdout, value);
+    if (value.key) this.my.lab.redactor.add(value.key, `the KDNET key of VM '${this.my.vm.name}'`);
+    await this.my.evidence.attach('bcdedit dbgsettings net', set.stdout, value);
     if (!value.key || set.exitCode !== 0) {
       throw new LabCompromisedError(
-        `bcdedit printed no KDNET key in ${this.world.vm.describe()} (exit code ${set.exitCode}); check that the guest's boot configuration can be changed.`,
+        `bcdedit printed no KDNET key in ${this.my.vm.describe()} (exit code ${set.exitCode}); check that the guest's boot configuration can be changed.`,
       );
     }
     await this.debugOn();
     this.settings = { hostIp, port, key: value.key };
-    this.world.did(`kernel debugging over the network to ${hostIp}:${port} was turned on`);
+    this.my.narrative.did(`kernel debugging over the network to ${hostIp}:${port} was turned on`);
     return this.settings;
   }
 
   /** The debug settings as `bcdedit /dbgsettings` shows them now. */
   async current(): Promise<BcdDbgSettingsResult> {
-    return (await this.world.guest.read(['bcdedit', '/dbgsettings'], 'bcdedit-dbgsettings')).value;
+    return (await this.my.guest.read(['bcdedit', '/dbgsettings'], 'bcdedit-dbgsettings')).value;
   }
 
   /** The boot configuration sends debugging over the network to the lab's debugger on this port. */
   async expectSettings(port: number): Promise<void> {
     const hostIp = this.debuggerHostIp();
     const now = await this.current();
-    expectThat(
-      this.world,
+    this.my.expect.that(
       now.debugtype?.toUpperCase() === 'NET' && now.hostip === hostIp && now.port === port,
       {
-        expected: `the debug settings of ${this.world.vm.describe()} to send over the network to ${hostIp}:${port}`,
-        because: this.world.lastAction ?? 'network debugging was turned on',
+        expected: `the debug settings of ${this.my.vm.describe()} to send over the network to ${hostIp}:${port}`,
+        because: this.my.narrative.lastAction ?? 'network debugging was turned on',
         actual: `they say ${now.debugtype ?? 'no debug type'} to ${now.hostip ?? 'no host'}:${now.port ?? 'no port'}`,
       },
     );
@@ -141,15 +149,13 @@ export class Debugging {
       );
     }
     await this.close();
-    const lab = this.world.lab;
-    const vm = this.world.vm;
+    const lab = this.my.lab;
+    const vm = this.my.vm;
     // The VM's own session may listen on this very port (kd.exe listens on every address): end it.
-    const own = attachedDebugger(vm);
-    if (own && own.port === settings.port) await detachDebugger(vm);
+    const own = this.my.debuggers.attachedDebugger(vm);
+    if (own && own.port === settings.port) await this.my.debuggers.detachDebugger(vm);
     const wrong = key === 'wrong' ? unrelatedKey() : null;
     if (wrong) lab.redactor.add(wrong, `a KDNET key VM '${vm.name}' does not know`);
-    const { debuggerOptions } = await import('../../lab/index.js');
-    const { KdSession } = await import('../../lab/index.js');
     const options = debuggerOptions(lab, vm, { verifierPolicy: () => 'b', key: wrong ?? settings.key });
     if (options.connection.kind !== 'net')
       throw new HarnessLogicError(
@@ -160,7 +166,7 @@ export class Debugging {
       connection: { ...options.connection, port: settings.port },
     });
     this.keyKind = key;
-    this.world.did(
+    this.my.narrative.did(
       `the debugger listens on port ${settings.port} with ${key === 'generated' ? 'the key the VM generated' : 'a key the VM does not know'}`,
     );
   }
@@ -185,9 +191,9 @@ export class Debugging {
       error = e;
     }
     if (error && this.keyKind === 'generated') throw error;
-    expectThat(this.world, error === null, {
-      expected: `the debugger to connect to ${this.world.vm.describe()} within ${formatLabDuration(timeoutMs)}`,
-      because: this.world.lastAction ?? 'the VM boots with network debugging on',
+    this.my.expect.that(error === null, {
+      expected: `the debugger to connect to ${this.my.vm.describe()} within ${formatLabDuration(timeoutMs)}`,
+      because: this.my.narrative.lastAction ?? 'the VM boots with network debugging on',
       actual: `it did not: ${error instanceof Error ? error.message : ''}`,
     });
   }
@@ -196,9 +202,9 @@ export class Debugging {
   async expectNeverConnected(timeoutMs: number): Promise<void> {
     const session = this.live();
     const connected = !(await session.staysDisconnected(timeoutMs));
-    await this.world.evidence.attach('debugger events', null, session.events());
-    expectThat(this.world, !connected, {
-      expected: `the debugger to be still waiting for ${this.world.vm.describe()} after ${formatLabDuration(timeoutMs)}`,
+    await this.my.evidence.attach('debugger events', null, session.events());
+    this.my.expect.that(!connected, {
+      expected: `the debugger to be still waiting for ${this.my.vm.describe()} after ${formatLabDuration(timeoutMs)}`,
       because:
         'KDNET signs every packet with the key, and the debugger listens with one the VM does not know',
       actual: `it connected (${session.state})`,
@@ -208,7 +214,7 @@ export class Debugging {
   /** Breaks into the running VM. */
   async breakIn(): Promise<void> {
     this.stop = await this.live().breakIn();
-    this.world.did('the debugger broke in');
+    this.my.narrative.did('the debugger broke in');
   }
 
   /** The stopped target answers at the prompt: `lm` lists the kernel among its modules. */
@@ -216,12 +222,11 @@ export class Debugging {
     const session = this.live();
     const { output } = await session.execute('lm');
     const modules: LmResult = await readOutput('lm', output, `'lm' on ${session.describe()}`);
-    await this.world.evidence.attach('kd lm', output, modules);
-    expectThat(
-      this.world,
+    await this.my.evidence.attach('kd lm', output, modules);
+    this.my.expect.that(
       modules.modules.some((m) => m.name.toLowerCase() === 'nt'),
       {
-        expected: `the debugger of ${this.world.vm.describe()} to answer at its prompt with the loaded modules, the kernel (nt) among them`,
+        expected: `the debugger of ${this.my.vm.describe()} to answer at its prompt with the loaded modules, the kernel (nt) among them`,
         because: `${this.stop ? `it broke in (${this.stop.kind})` : 'it broke in'}`,
         actual: `lm lists ${
           modules.modules
@@ -243,7 +248,7 @@ export class Debugging {
   async resume(): Promise<void> {
     await this.live().go();
     this.stop = null;
-    this.world.did('the debugger let the VM run again');
+    this.my.narrative.did('the debugger let the VM run again');
   }
 
   /** Ends the session, attaching its transcript (redacted: the KDNET key never shows). */
@@ -252,7 +257,7 @@ export class Debugging {
     this.session = null;
     if (!session) return;
     try {
-      await this.world.evidence.text('kd transcript (live).txt', session.transcript());
+      await this.my.evidence.text('kd transcript (live).txt', session.transcript());
     } finally {
       await session.close();
     }

@@ -5,10 +5,15 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigurationError, type DriverConfig, type GuestCommandResult } from '../../lab/index.js';
-import { failed } from '../expectations.js';
+import {
+  ConfigurationError,
+  type DriverConfig,
+  type GuestCommandResult,
+  resolveLabPath,
+} from '../../lab/index.js';
+import type { Expect, LabAccess, TestVm } from '../capabilities.js';
 import { labelDriver } from '../report-labels.js';
-import type { LabWorld } from '../world.js';
+import type { Crashes } from './crashes.js';
 
 /** Where driver packages go in the guest. */
 const GUEST_DRIVERS = 'C:\\driverlab\\drivers';
@@ -26,13 +31,19 @@ function lastLines(r: GuestCommandResult): string {
   return text.slice(-2).join(' ') || 'nothing';
 }
 
+/** What catalog drivers use: the lab (its catalog), the VM, the crashes (a driver may bugcheck the VM), expectations. */
+export interface DriversNeeds extends LabAccess, Pick<TestVm, 'vm'> {
+  readonly crashes: Pick<Crashes, 'run' | 'last'>;
+  readonly expect: Expect;
+}
+
 export class Drivers {
   /** The catalog drivers the scenario installed, by name (the suspects of a crash). */
   private readonly installed = new Map<string, DriverConfig>();
   /** Every catalog trigger the scenario ran, by driver. */
   private readonly triggered: { binary: string; trigger: string }[] = [];
 
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: DriversNeeds) {}
 
   /** The binaries of the drivers the scenario put on the VM ("myfault.sys"). */
   get suspects(): string[] {
@@ -43,18 +54,17 @@ export class Drivers {
   fixedBuildOf(driver: DriverConfig): DriverConfig {
     if (!driver.fixedBy) {
       throw new ConfigurationError(
-        `The driver '${driver.name}' has no fixed build in the catalog of ${this.world.lab.describe()}; name it with fixedBy under its entry in ${this.world.lab.file.path}.`,
+        `The driver '${driver.name}' has no fixed build in the catalog of ${this.my.lab.describe()}; name it with fixedBy under its entry in ${this.my.lab.file.path}.`,
       );
     }
-    return this.world.lab.driver(driver.fixedBy);
+    return this.my.lab.driver(driver.fixedBy);
   }
 
   /** Copies the driver's package into the guest and installs it. */
   async install(driver: DriverConfig): Promise<void> {
     if (this.installed.has(driver.name)) return;
-    const lab = this.world.lab;
-    const guest = this.world.vm.guest;
-    const { resolveLabPath } = await import('../../lab/index.js');
+    const lab = this.my.lab;
+    const guest = this.my.vm.guest;
     const folder = resolveLabPath(lab.file, driver.package);
     let files: string[];
     try {
@@ -81,11 +91,11 @@ export class Drivers {
           'binPath=',
           `${target}\\${driver.binary}`,
         ];
-    const r = await this.world.crashes.run(install, `${driver.binary} was installed`);
+    const r = await this.my.crashes.run(install, `${driver.binary} was installed`);
     if (r === null) this.crashedWhile(`${driver.binary} to install`, because);
     else if (!INSTALLED.has(r.exitCode)) {
-      throw failed(this.world, {
-        expected: `${driver.binary} to install on ${this.world.vm.describe()}`,
+      throw this.my.expect.failed({
+        expected: `${driver.binary} to install on ${this.my.vm.describe()}`,
         because,
         actual: `'${install.slice(0, 2).join(' ')}' exited with ${r.exitCode}: ${lastLines(r)}`,
       });
@@ -97,12 +107,12 @@ export class Drivers {
   /** Installs the driver if needed and starts it. */
   async load(driver: DriverConfig): Promise<void> {
     await this.install(driver);
-    const r = await this.world.crashes.run(['sc', 'start', driver.service], `${driver.binary} was loaded`);
+    const r = await this.my.crashes.run(['sc', 'start', driver.service], `${driver.binary} was loaded`);
     const because = `${driver.binary} was installed as the service '${driver.service}'`;
     if (r === null) this.crashedWhile(`${driver.binary} to load`, because);
     else if (!STARTED.has(r.exitCode)) {
-      throw failed(this.world, {
-        expected: `${driver.binary} to load on ${this.world.vm.describe()}`,
+      throw this.my.expect.failed({
+        expected: `${driver.binary} to load on ${this.my.vm.describe()}`,
         because,
         actual: `'sc start ${driver.service}' exited with ${r.exitCode}: ${lastLines(r)}`,
       });
@@ -118,11 +128,11 @@ export class Drivers {
     if (!command) {
       const known = Object.keys(driver.triggers);
       throw new ConfigurationError(
-        `The driver '${driver.name}' has no trigger '${trigger}' in the catalog of ${this.world.lab.describe()} (${known.length > 0 ? `its triggers: ${known.join(', ')}` : 'it has none'}); add it under its triggers in ${this.world.lab.file.path}.`,
+        `The driver '${driver.name}' has no trigger '${trigger}' in the catalog of ${this.my.lab.describe()} (${known.length > 0 ? `its triggers: ${known.join(', ')}` : 'it has none'}); add it under its triggers in ${this.my.lab.file.path}.`,
       );
     }
     this.triggered.push({ binary: driver.binary, trigger });
-    await this.world.crashes.run(command, `${driver.binary} ${what}`);
+    await this.my.crashes.run(command, `${driver.binary} ${what}`);
   }
 
   /** The binaries the scenario made run this catalog trigger ("overrun"), in order. */
@@ -131,11 +141,11 @@ export class Drivers {
   }
 
   private crashedWhile(expected: string, because: string): never {
-    const crash = this.world.crashes.last;
-    throw failed(this.world, {
+    const crash = this.my.crashes.last;
+    throw this.my.expect.failed({
       expected,
       because,
-      actual: `${this.world.vm.describe()} bugchecked with 0x${(crash?.code ?? 0).toString(16).toUpperCase()} instead`,
+      actual: `${this.my.vm.describe()} bugchecked with 0x${(crash?.code ?? 0).toString(16).toUpperCase()} instead`,
     });
   }
 }

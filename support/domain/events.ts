@@ -2,10 +2,14 @@
  * The guest's event log: events as Get-WinEvent returns them, read by the event parser (which
  * decodes 129, 153, 8193 and 1001), kept as evidence raw and parsed.
  */
-import { type GuestEvent, LabCompromisedError, ParseError, type WindowsEvent } from '../../lab/index.js';
-import { expectThat } from '../expectations.js';
-import type { LabWorld } from '../world.js';
-import { theParsers } from './read.js';
+import {
+  type GuestEvent,
+  LabCompromisedError,
+  ParseError,
+  parsers,
+  type WindowsEvent,
+} from '../../lab/index.js';
+import type { Expect, Keeps, Narrative, TestVm } from '../capabilities.js';
 
 export interface ReadEvent {
   raw: GuestEvent;
@@ -26,17 +30,23 @@ function asWinEventJson(e: GuestEvent) {
   };
 }
 
+/** What the event log uses: the VM (Get-WinEvent), evidence, the narrative and expectations. */
+export interface EventLogNeeds extends Pick<TestVm, 'vm'>, Keeps {
+  readonly narrative: Narrative;
+  readonly expect: Expect;
+}
+
 export class EventLog {
   /** The newest event time of a log before the scenario acted, by log and ids ("System:129,153"). */
   private readonly marks = new Map<string, string | null>();
 
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: EventLogNeeds) {}
 
   /** Remembers the newest event of these ids, so that `since` returns only what comes after. */
   async mark(logName: 'System' | 'Application', ids: number[]): Promise<void> {
     const key = `${logName}:${ids.join(',')}`;
     if (this.marks.has(key)) return;
-    const [newest] = await this.world.vm.guest.events({ logName, ids, maxEvents: 1 });
+    const [newest] = await this.my.vm.guest.events({ logName, ids, maxEvents: 1 });
     this.marks.set(key, newest?.timeCreated ?? null);
   }
 
@@ -56,9 +66,9 @@ export class EventLog {
         e.parsed.decoded.writerName?.toLowerCase() === writer.toLowerCase() &&
         e.parsed.message.toLowerCase().includes(says.toLowerCase()),
     );
-    expectThat(this.world, match !== undefined, {
-      expected: `the Application log of ${this.world.vm.describe()} to have a VSS error for the ${writer} saying "${says}"`,
-      because: `${this.world.lastAction ?? 'the writer failed'}, and VSS logs 8193 when a writer fails to expose its metadata`,
+    this.my.expect.that(match !== undefined, {
+      expected: `the Application log of ${this.my.vm.describe()} to have a VSS error for the ${writer} saying "${says}"`,
+      because: `${this.my.narrative.lastAction ?? 'the writer failed'}, and VSS logs 8193 when a writer fails to expose its metadata`,
       actual:
         vss.length === 0
           ? 'it has no VSS error 8193'
@@ -68,20 +78,20 @@ export class EventLog {
 
   /** The newest events of a log with these ids (newest first), parsed; kept as evidence. */
   async read(logName: 'System' | 'Application', ids: number[], maxEvents = 50): Promise<ReadEvent[]> {
-    const events = await this.world.vm.guest.events({ logName, ids, maxEvents });
+    const events = await this.my.vm.guest.events({ logName, ids, maxEvents });
     if (events.length === 0) return [];
     const json = JSON.stringify(events.map(asWinEventJson), null, 2);
     let parsed: WindowsEvent[];
     try {
-      parsed = (await theParsers()).event.parse(json).events;
+      parsed = parsers.event.parse(json).events;
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
       throw new LabCompromisedError(
-        `The ${logName} log of ${this.world.vm.describe()} returned events driverlab cannot read: ${error.message}`,
+        `The ${logName} log of ${this.my.vm.describe()} returned events driverlab cannot read: ${error.message}`,
         { cause: error },
       );
     }
-    await this.world.evidence.attach(`${logName} log events ${ids.join(', ')}`, json, parsed);
+    await this.my.evidence.attach(`${logName} log events ${ids.join(', ')}`, json, parsed);
     return events.map((raw, i) => ({ raw, parsed: parsed[i] as WindowsEvent }));
   }
 }

@@ -9,29 +9,38 @@ import {
   type FltmcFiltersResult,
   filterStackOrder,
 } from '../../lab/index.js';
-import { expectThat } from '../expectations.js';
-import type { LabWorld } from '../world.js';
+import type { Expect, Keeps, Narrative } from '../capabilities.js';
+import type { Drivers } from './drivers.js';
+import type { GuestTools } from './guest.js';
+
+/** What the filter stack uses: the guest tools (fltmc), the drivers (to install filters), evidence, the narrative and expectations. */
+export interface FiltersNeeds extends Keeps {
+  readonly guest: Pick<GuestTools, 'read'>;
+  readonly drivers: Pick<Drivers, 'install'>;
+  readonly narrative: Narrative;
+  readonly expect: Expect;
+}
 
 export class Filters {
   private cached: { listing: FltmcFiltersResult; order: FilterStackOrder } | null = null;
 
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: FiltersNeeds) {}
 
   /** The filter stack as it is now (read once per state: a restart or a filter change reads it again). */
   async stack(): Promise<{ listing: FltmcFiltersResult; order: FilterStackOrder }> {
     if (this.cached) return this.cached;
-    const { value } = await this.world.guest.read(['fltmc', 'filters'], 'fltmc-filters');
+    const { value } = await this.my.guest.read(['fltmc', 'filters'], 'fltmc-filters');
     const order = filterStackOrder(value);
-    await this.world.evidence.attach('filter stack order', null, order);
+    await this.my.evidence.attach('filter stack order', null, order);
     this.cached = { listing: value, order };
     return this.cached;
   }
 
   /** Installs filter packages (boot- and system-start filters load at the next restart). */
   async install(drivers: readonly DriverConfig[]): Promise<void> {
-    for (const driver of drivers) await this.world.drivers.install(driver);
+    for (const driver of drivers) await this.my.drivers.install(driver);
     this.changed();
-    this.world.did(`${drivers.map((d) => d.binary).join(', ')} were installed`);
+    this.my.narrative.did(`${drivers.map((d) => d.binary).join(', ')} were installed`);
   }
 
   /** Forgets the stack read before (the VM restarted, a filter was loaded). */
@@ -43,9 +52,9 @@ export class Filters {
   async expectFilterInFrame(name: string, altitude: string, frame: number): Promise<void> {
     const { listing } = await this.stack();
     const f = listing.filters.find((x) => x.name.toLowerCase() === name.toLowerCase());
-    expectThat(this.world, f !== undefined && Number(f.altitude) === Number(altitude) && f.frame === frame, {
+    this.my.expect.that(f !== undefined && Number(f.altitude) === Number(altitude) && f.frame === frame, {
       expected: `the filter ${name} at altitude ${altitude} in frame ${frame}`,
-      because: this.world.lastAction ?? 'the filters loaded at boot',
+      because: this.my.narrative.lastAction ?? 'the filters loaded at boot',
       actual: f
         ? `it is at altitude ${f.altitude} in ${f.frame === 'legacy' ? 'no frame (legacy)' : `frame ${f.frame}`}`
         : `it is not in the filter stack (${listing.filters.map((x) => x.name).join(', ')})`,
@@ -60,9 +69,9 @@ export class Filters {
         x.minifilter.toLowerCase() === minifilter.toLowerCase() &&
         x.legacy.toLowerCase() === legacy.toLowerCase(),
     );
-    expectThat(this.world, v !== undefined, {
+    this.my.expect.that(v !== undefined, {
       expected: `${minifilter} to load below ${legacy} although its altitude is higher`,
-      because: `${this.world.lastAction ?? 'the filters loaded at boot'}, and a legacy filter attaches above filter manager frame 0, which then covers every minifilter altitude below the highest legacy filter`,
+      because: `${this.my.narrative.lastAction ?? 'the filters loaded at boot'}, and a legacy filter attaches above filter manager frame 0, which then covers every minifilter altitude below the highest legacy filter`,
       actual:
         order.violations.length === 0
           ? 'the filter stack is in altitude order'
@@ -73,9 +82,9 @@ export class Filters {
   /** No minifilter is loaded below a legacy filter of lower altitude. */
   async expectAltitudeOrder(): Promise<void> {
     const { order } = await this.stack();
-    expectThat(this.world, order.violations.length === 0, {
+    this.my.expect.that(order.violations.length === 0, {
       expected: 'every filter to be loaded in altitude order',
-      because: `${this.world.lastAction ?? 'the filters loaded at boot'}, and a minifilter that loads between the legacy filters makes filter manager create a frame between them`,
+      because: `${this.my.narrative.lastAction ?? 'the filters loaded at boot'}, and a minifilter that loads between the legacy filters makes filter manager create a frame between them`,
       actual: `${order.violations.map((x) => `${x.minifilter} (${x.minifilterAltitude}) is below ${x.legacy} (${x.legacyAltitude}) in frame ${x.frame}`).join('; ')}`,
     });
   }

@@ -3,27 +3,30 @@
  * goes into the scenario's guest transcript; a command the guest never finished is kept too.
  */
 import { type CommandKind, type GuestCommandResult, GuestCommandTimeoutError } from '../../lab/index.js';
-import type { LabWorld } from '../world.js';
+import type { Keeps, TestVm } from '../capabilities.js';
 import { type Parsed, readOutput } from './read.js';
 
 export type Finished =
   | { finished: true; result: GuestCommandResult }
   | { finished: false; partial: GuestCommandResult; error: GuestCommandTimeoutError };
 
+/** What guest commands use: the VM, and the evidence their outputs go to. */
+export type GuestToolsNeeds = Pick<TestVm, 'vm'> & Keeps;
+
 export class GuestTools {
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: GuestToolsNeeds) {}
 
   /** Runs a program in the guest and keeps its output as evidence. */
   async run(command: readonly string[], options: { timeoutMs?: number } = {}): Promise<GuestCommandResult> {
     try {
-      const result = await this.world.vm.guest.run(command, options);
-      this.world.evidence.guest(result);
+      const result = await this.my.vm.guest.run(command, options);
+      this.my.evidence.guest(result);
       return result;
     } catch (error) {
       if (error instanceof GuestCommandTimeoutError) {
-        this.world.evidence.guest({ ...this.outputOf(error.partial), note: 'stopped at its time limit' });
+        this.my.evidence.guest({ ...this.outputOf(error.partial), note: 'stopped at its time limit' });
       } else {
-        this.world.evidence.guest({
+        this.my.evidence.guest({
           command: command.join(' '),
           exitCode: null,
           stdout: '',
@@ -41,12 +44,8 @@ export class GuestTools {
     kind: K,
   ): Promise<{ result: GuestCommandResult; value: Parsed<K> }> {
     const result = await this.run(command);
-    const value = await readOutput(
-      kind,
-      result.stdout,
-      `'${command.join(' ')}' in ${this.world.vm.describe()}`,
-    );
-    await this.world.evidence.attach(command.join(' '), result.stdout, value);
+    const value = await readOutput(kind, result.stdout, `'${command.join(' ')}' in ${this.my.vm.describe()}`);
+    await this.my.evidence.attach(command.join(' '), result.stdout, value);
     return { result, value };
   }
 

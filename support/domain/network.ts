@@ -16,8 +16,10 @@ import {
   type PendingNblsResult,
   type ThreadResult,
 } from '../../lab/index.js';
-import { expectThat } from '../expectations.js';
-import type { LabWorld } from '../world.js';
+import type { Expect, Keeps, LabAccess, Narrative, TestVm } from '../capabilities.js';
+import type { Crashes } from './crashes.js';
+import type { Drivers } from './drivers.js';
+import type { GuestTools } from './guest.js';
 
 export const NDIS_PARAMETERS = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters';
 /** The trigger a miniport's catalog entry gives for removing its adapter (a PnP remove). */
@@ -30,33 +32,42 @@ export interface Removal {
   exitCode: number | null;
 }
 
+/** What networking uses: the lab, the VM, the guest tools, the drivers (the miniport), the crashes (the debugger's NDIS view), evidence, the narrative and expectations. */
+export interface NetworkNeeds extends LabAccess, Pick<TestVm, 'vm'>, Keeps {
+  readonly guest: Pick<GuestTools, 'runBounded'>;
+  readonly drivers: Pick<Drivers, 'install'>;
+  readonly crashes: Pick<Crashes, 'analysis'>;
+  readonly narrative: Narrative;
+  readonly expect: Expect;
+}
+
 export class Network {
   private miniport: DriverConfig | null = null;
   /** NBL owner tracking as the scenario set it, or null when it left the VM's baseline setting. */
   private tracking: boolean | null = null;
   removal: Removal | null = null;
 
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: NetworkNeeds) {}
 
   /** Sets TrackNblOwner (1 tracks the last owner of each NBL, 0 tracks none), reboots and reads it back. */
   async trackNblOwners(on: boolean): Promise<void> {
-    const guest = this.world.vm.guest;
+    const guest = this.my.vm.guest;
     await guest.setRegistryValue(NDIS_PARAMETERS, 'TrackNblOwner', 'DWord', on ? 1 : 0);
     await guest.reboot();
     const value = await guest.registryValue(NDIS_PARAMETERS, 'TrackNblOwner');
-    await this.world.evidence.attach('TrackNblOwner', null, value);
+    await this.my.evidence.attach('TrackNblOwner', null, value);
     if (value.value !== (on ? 1 : 0)) {
       throw new LabCompromisedError(
-        `TrackNblOwner in ${this.world.vm.describe()} reads ${JSON.stringify(value.value)} after the reboot instead of ${on ? 1 : 0}; check that the guest's registry keeps ${NDIS_PARAMETERS}.`,
+        `TrackNblOwner in ${this.my.vm.describe()} reads ${JSON.stringify(value.value)} after the reboot instead of ${on ? 1 : 0}; check that the guest's registry keeps ${NDIS_PARAMETERS}.`,
       );
     }
     this.tracking = on;
-    this.world.did(`NBL owner tracking was turned ${on ? 'on' : 'off'}`);
+    this.my.narrative.did(`NBL owner tracking was turned ${on ? 'on' : 'off'}`);
   }
 
   /** Installs the miniport driver of the network adapter (PnP starts it on the adapter). */
   async useMiniport(driver: DriverConfig): Promise<void> {
-    await this.world.drivers.install(driver);
+    await this.my.drivers.install(driver);
     this.miniport = driver;
   }
 
@@ -64,14 +75,14 @@ export class Network {
   private removeCommand(driver: DriverConfig): readonly string[] {
     const trigger = driver.triggers[REMOVE_ADAPTER_TRIGGER];
     if (trigger) return trigger;
-    const data = this.world.lab.file.data;
+    const data = this.my.lab.file.data;
     const adapter =
       data.kind === 'embedded'
-        ? data.embedded.guests[this.world.vm.name]?.devices.find((d) => d.class.toLowerCase() === 'net')
+        ? data.embedded.guests[this.my.vm.name]?.devices.find((d) => d.class.toLowerCase() === 'net')
         : undefined;
     if (!adapter) {
       throw new ConfigurationError(
-        `The ${this.world.lab.describe()} does not say how to remove the adapter of '${driver.name}'; give it a '${REMOVE_ADAPTER_TRIGGER}' trigger in ${this.world.lab.file.path}.`,
+        `The ${this.my.lab.describe()} does not say how to remove the adapter of '${driver.name}'; give it a '${REMOVE_ADAPTER_TRIGGER}' trigger in ${this.my.lab.file.path}.`,
       );
     }
     return ['pnputil', '/remove-device', adapter.instanceId];
@@ -85,9 +96,9 @@ export class Network {
         "The network adapter was removed before the scenario named its miniport driver; start with 'Given {driver} drives the network adapter'.",
       );
     }
-    const limit = this.world.lab.timeouts.guestCommand;
-    this.world.did(`the adapter of ${driver.binary} was removed`);
-    const outcome = await this.world.guest.runBounded(this.removeCommand(driver), limit);
+    const limit = this.my.lab.timeouts.guestCommand;
+    this.my.narrative.did(`the adapter of ${driver.binary} was removed`);
+    const outcome = await this.my.guest.runBounded(this.removeCommand(driver), limit);
     this.removal = outcome.finished
       ? { finished: true, waitedMs: outcome.result.durationMs, exitCode: outcome.result.exitCode }
       : { finished: false, waitedMs: limit, exitCode: null };
@@ -95,22 +106,22 @@ export class Network {
   }
 
   async pendingNbls(): Promise<PendingNblsResult> {
-    return (await this.world.crashes.analysis()).run('!ndiskd.pendingnbls', 'pendingnbls');
+    return (await this.my.crashes.analysis()).run('!ndiskd.pendingnbls', 'pendingnbls');
   }
 
   async miniportState(handle: string): Promise<MiniportResult> {
-    return (await this.world.crashes.analysis()).run(
+    return (await this.my.crashes.analysis()).run(
       `!ndiskd.miniport ${handle.replace(/^0x/, '')}`,
       'miniport',
     );
   }
 
   async locks(): Promise<LocksResult> {
-    return (await this.world.crashes.analysis()).run('!locks', 'locks');
+    return (await this.my.crashes.analysis()).run('!locks', 'locks');
   }
 
   async thread(address: string): Promise<ThreadResult> {
-    return (await this.world.crashes.analysis()).run(`!thread ${address.replace(/^0x/, '')}`, 'thread');
+    return (await this.my.crashes.analysis()).run(`!thread ${address.replace(/^0x/, '')}`, 'thread');
   }
 
   /** The removal had not finished after `durationMs` (lab time). */
@@ -123,10 +134,10 @@ export class Network {
     }
     if (!removal.finished && removal.waitedMs < durationMs) {
       throw new ConfigurationError(
-        `The removal was given ${formatLabDuration(removal.waitedMs)} (timeouts.guestCommand of ${this.world.lab.file.path}), less than the ${formatLabDuration(durationMs)} the scenario asks about; ask about a shorter time or raise the timeout.`,
+        `The removal was given ${formatLabDuration(removal.waitedMs)} (timeouts.guestCommand of ${this.my.lab.file.path}), less than the ${formatLabDuration(durationMs)} the scenario asks about; ask about a shorter time or raise the timeout.`,
       );
     }
-    expectThat(this.world, !removal.finished, {
+    this.my.expect.that(!removal.finished, {
       expected: `the removal of the network adapter to be still waiting after ${formatLabDuration(durationMs)}`,
       because: `the miniport ${this.miniport?.binary ?? ''} keeps NBLs it never completes, and NDIS waits for them before it lets the adapter go`,
       actual: `it finished after ${formatLabDuration(removal.waitedMs)} with exit code ${removal.exitCode}`,
@@ -136,25 +147,20 @@ export class Network {
   /** The pending NBLs are held by this miniport, which is in this PnP state with this operational flag. */
   async expectNblsHeldBy(adapter: string, pnp: string, flag: string): Promise<void> {
     const pending = await this.pendingNbls();
-    const because = `${this.world.lastAction ?? 'the adapter was removed'}, ${this.trackingClause()}`;
+    const because = `${this.my.narrative.lastAction ?? 'the adapter was removed'}, ${this.trackingClause()}`;
     const holders = [...new Set(pending.rows.map((r) => `${r.holderName} [${r.holderType ?? '?'}]`))];
     const held = pending.rows.filter((r) => r.holderName === adapter && r.holderType === 'Miniport');
-    expectThat(
-      this.world,
-      pending.trackingEnabled && held.length > 0 && held.length === pending.rows.length,
-      {
-        expected: `the pending NBLs to be held by the miniport "${adapter}"`,
-        because,
-        actual: !pending.trackingEnabled
-          ? 'the debugger says NBL tracking is off'
-          : pending.rows.length === 0
-            ? 'there are no pending NBLs'
-            : `they are held by ${holders.join(', ')}`,
-      },
-    );
+    this.my.expect.that(pending.trackingEnabled && held.length > 0 && held.length === pending.rows.length, {
+      expected: `the pending NBLs to be held by the miniport "${adapter}"`,
+      because,
+      actual: !pending.trackingEnabled
+        ? 'the debugger says NBL tracking is off'
+        : pending.rows.length === 0
+          ? 'there are no pending NBLs'
+          : `they are held by ${holders.join(', ')}`,
+    });
     const miniport = await this.miniportState((held[0] as { heldBy: string }).heldBy);
-    expectThat(
-      this.world,
+    this.my.expect.that(
       miniport.devicePnp === pnp && (miniport.operationalFlags ?? '').split(/[\s,]+/).includes(flag),
       {
         expected: `the miniport "${adapter}" to be ${pnp} and ${flag}`,
@@ -175,7 +181,7 @@ export class Network {
   /** The debugger cannot list pending NBLs and asks for NBL tracking (TrackNblOwner). */
   async expectTrackingRequired(): Promise<void> {
     const pending = await this.pendingNbls();
-    expectThat(this.world, !pending.trackingEnabled, {
+    this.my.expect.that(!pending.trackingEnabled, {
       expected: 'the debugger to ask for NBL tracking before it lists pending NBLs',
       because:
         this.tracking === false
@@ -190,7 +196,7 @@ export class Network {
     const locks = await this.locks();
     const engine = locks.resources.find((r) => r.symbol?.toLowerCase() === 'nt!pienginelock');
     const owner = engine?.mode === 'exclusive' ? engine.owners.find((o) => o.owner) : undefined;
-    expectThat(this.world, owner !== undefined, {
+    this.my.expect.that(owner !== undefined, {
       expected: 'the PnP engine lock (nt!PiEngineLock) to be held exclusively while the removal waits',
       because: 'a PnP remove runs under the PnP engine lock',
       actual: engine
@@ -201,7 +207,7 @@ export class Network {
     const removing = thread.stack.some(
       (f) => f.module?.toLowerCase() === 'ndis' && /^ndisPnPRemoveDevice/i.test(f.function ?? ''),
     );
-    expectThat(this.world, removing, {
+    this.my.expect.that(removing, {
       expected: `the owner of the PnP engine lock (${owner?.thread}) to be the thread removing the adapter`,
       because: 'NDIS removes the adapter in the PnP worker that holds the lock',
       actual: `its stack is ${thread.stack

@@ -15,18 +15,29 @@ import {
   referencedMemory,
   triagePoolCorruption,
 } from '../../lab/index.js';
-import { expectThat } from '../expectations.js';
-import type { LabWorld } from '../world.js';
+import type { Expect, Keeps, Narrative } from '../capabilities.js';
+import type { Crashes } from './crashes.js';
+import type { Drivers } from './drivers.js';
 import { readOutput } from './read.js';
+import type { Verifier } from './verifier.js';
+
+/** What pool triage uses: the crash, the drivers the scenario put on the VM, what Driver Verifier checks, evidence, the narrative and expectations. */
+export interface PoolNeeds extends Keeps {
+  readonly crashes: Pick<Crashes, 'last' | 'analysis'>;
+  readonly drivers: Pick<Drivers, 'suspects' | 'triggeredBy'>;
+  readonly verifier: Pick<Verifier, 'description' | 'underSpecialPool'>;
+  readonly narrative: Narrative;
+  readonly expect: Expect;
+}
 
 export class Pool {
   private triaged: PoolTriage | null = null;
 
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: PoolNeeds) {}
 
   /** The memory the crash referenced (Arg1 of 0xD6 and its kin). */
   private referenced(): string {
-    const crash = this.world.crashes.last;
+    const crash = this.my.crashes.last;
     const address = crash ? referencedMemory(crash) : null;
     if (!crash || address === null) {
       throw new HarnessLogicError(
@@ -39,13 +50,10 @@ export class Pool {
   /** The referenced memory is special pool: `!pool` on it says so. */
   async expectSpecialPool(): Promise<void> {
     const address = this.referenced();
-    const pool = await (await this.world.crashes.analysis()).run(
-      `!pool ${address.replace(/^0x/, '')}`,
-      'pool',
-    );
-    expectThat(this.world, /special pool/i.test(pool.region ?? ''), {
+    const pool = await (await this.my.crashes.analysis()).run(`!pool ${address.replace(/^0x/, '')}`, 'pool');
+    this.my.expect.that(/special pool/i.test(pool.region ?? ''), {
       expected: `the memory the crash referenced (${address}) to be special pool`,
-      because: this.world.verifier.description,
+      because: this.my.verifier.description,
       actual: `!pool says its region is ${pool.region ?? 'not shown'}`,
     });
   }
@@ -53,9 +61,9 @@ export class Pool {
   /** The referenced page is not valid (`!pte`): the guard page special pool puts after an allocation. */
   async expectPageNotValid(): Promise<void> {
     const address = this.referenced();
-    const pte = await (await this.world.crashes.analysis()).run(`!pte ${address.replace(/^0x/, '')}`, 'pte');
+    const pte = await (await this.my.crashes.analysis()).run(`!pte ${address.replace(/^0x/, '')}`, 'pte');
     const last = pte.levels[pte.levels.length - 1];
-    expectThat(this.world, last?.level === 'PTE' && last.valid === false, {
+    this.my.expect.that(last?.level === 'PTE' && last.valid === false, {
       expected: `the page of ${address} to be not valid`,
       because: 'special pool marks the page after each allocation as a guard page',
       actual: last
@@ -67,12 +75,12 @@ export class Pool {
   /** What the pool corruption triage concludes from `!pool` on every kernel address the crash touched. */
   async triage(): Promise<PoolTriage> {
     if (this.triaged) return this.triaged;
-    const crash = this.world.crashes.last;
+    const crash = this.my.crashes.last;
     if (!crash)
       throw new HarnessLogicError(
         'Pool corruption is looked for in a crash, and the VM has not crashed; expect the bug check first.',
       );
-    const analysis = await this.world.crashes.analysis();
+    const analysis = await this.my.crashes.analysis();
     const candidates = crash.args.filter(isKernelAddress);
     const record = contextRecordOf(crash);
     if (record && isKernelAddress(record)) {
@@ -93,23 +101,23 @@ export class Pool {
       }
       looks.push({ address, pool });
       if (pool.corrupt) {
-        await this.world.evidence.attach(`kd ${command}`, raw, pool);
+        await this.my.evidence.attach(`kd ${command}`, raw, pool);
         break;
       }
     }
     this.triaged = triagePoolCorruption({
       looks,
-      suspects: this.world.drivers.suspects,
-      underSpecialPool: this.world.verifier.underSpecialPool,
+      suspects: this.my.drivers.suspects,
+      underSpecialPool: this.my.verifier.underSpecialPool,
     });
-    await this.world.evidence.attach('pool corruption triage', null, this.triaged);
+    await this.my.evidence.attach('pool corruption triage', null, this.triaged);
     return this.triaged;
   }
 
   /** `!pool` shows a corrupt page at an address the crash touched. */
   async expectCorruption(): Promise<void> {
     const t = await this.triage();
-    expectThat(this.world, t.corrupt, {
+    this.my.expect.that(t.corrupt, {
       expected: 'the crash to have met corrupt pool',
       because: this.becauseOfCorruption(),
       actual: t.corrupt
@@ -120,11 +128,11 @@ export class Pool {
 
   /** Why the scenario expects corrupt pool, from what it did: an overrun before the crash, or only the crash. */
   private becauseOfCorruption(): string {
-    const during = this.world.crashes.last?.during ?? this.world.lastAction ?? 'the VM went down';
-    const overran = this.world.drivers.triggeredBy('overrun');
+    const during = this.my.crashes.last?.during ?? this.my.narrative.lastAction ?? 'the VM went down';
+    const overran = this.my.drivers.triggeredBy('overrun');
     if (overran.length > 0)
       return `${during} after ${overran.join(' and ')} overran ${overran.length === 1 ? 'its' : 'their'} pool allocation`;
-    const loaded = this.world.drivers.suspects;
+    const loaded = this.my.drivers.suspects;
     return `${during}${loaded.length > 0 ? ` with ${loaded.join(', ')} loaded` : ''}, and the scenario made no driver overrun its pool`;
   }
 
@@ -132,8 +140,7 @@ export class Pool {
   async expectNextStepSpecialPool(binary: string): Promise<void> {
     const t = await this.triage();
     const step = t.corrupt ? t.nextStep : null;
-    expectThat(
-      this.world,
+    this.my.expect.that(
       step?.action === 'enable-special-pool' &&
         step.drivers.some((d) => d.toLowerCase() === binary.toLowerCase()),
       {

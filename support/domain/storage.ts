@@ -14,21 +14,29 @@ import {
   timeoutKind,
   whyTimeoutIsLogged,
 } from '../../lab/index.js';
-import { expectThat } from '../expectations.js';
-import type { LabWorld } from '../world.js';
-import type { ReadEvent } from './events.js';
+import type { Expect, Narrative, TestVm } from '../capabilities.js';
+import type { Drivers } from './drivers.js';
+import type { EventLog, ReadEvent } from './events.js';
 
 /** The trigger a storage driver's catalog entry gives for putting its disks under load. */
 export const DISK_LOAD_TRIGGER = 'io-stress';
 
+/** What storage scenarios use: the VM, the drivers, the event log, the narrative and expectations. */
+export interface StorageNeeds extends Pick<TestVm, 'vm'> {
+  readonly drivers: Pick<Drivers, 'install' | 'trigger'>;
+  readonly events: Pick<EventLog, 'mark' | 'since'>;
+  readonly narrative: Narrative;
+  readonly expect: Expect;
+}
+
 export class Storage {
   private driver: DriverConfig | null = null;
 
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: StorageNeeds) {}
 
   /** Installs the driver that drives the storage controller (PnP starts it on the device). */
   async useController(driver: DriverConfig): Promise<void> {
-    await this.world.drivers.install(driver);
+    await this.my.drivers.install(driver);
     this.driver = driver;
   }
 
@@ -40,14 +48,12 @@ export class Storage {
         "The disk was put under load before the scenario named its storage driver; start with 'Given {driver} drives the storage controller'.",
       );
     }
-    await this.world.events.mark('System', [...TIMEOUT_EVENTS]);
-    await this.world.drivers.trigger(driver, DISK_LOAD_TRIGGER, 'had its disks put under load');
+    await this.my.events.mark('System', [...TIMEOUT_EVENTS]);
+    await this.my.drivers.trigger(driver, DISK_LOAD_TRIGGER, 'had its disks put under load');
   }
 
   private async timeouts(id: number): Promise<ReadEvent[]> {
-    return (await this.world.events.since('System', [...TIMEOUT_EVENTS])).filter(
-      (e) => e.parsed.eventId === id,
-    );
+    return (await this.my.events.since('System', [...TIMEOUT_EVENTS])).filter((e) => e.parsed.eventId === id);
   }
 
   /** The System log has a storage timeout as event 129 (storport reset) or 153 (disk retry). */
@@ -58,9 +64,9 @@ export class Storage {
       events.map((e) => e.parsed),
       id,
     );
-    expectThat(this.world, kind !== null && decoded.length > 0, {
-      expected: `the System log of ${this.world.vm.describe()} to record a storage timeout as event ${id}`,
-      because: `${this.world.lastAction ?? 'the disk was put under load'}, and ${whyTimeoutIsLogged(id)}`,
+    this.my.expect.that(kind !== null && decoded.length > 0, {
+      expected: `the System log of ${this.my.vm.describe()} to record a storage timeout as event ${id}`,
+      because: `${this.my.narrative.lastAction ?? 'the disk was put under load'}, and ${whyTimeoutIsLogged(id)}`,
       actual:
         events.length === 0
           ? `it has no event ${id} since the load began`
@@ -77,12 +83,11 @@ export class Storage {
     const d = event?.decoded?.type === 'disk-retry' ? event.decoded : null;
     const value = event153Field(d, field);
     const hex = `0x${code.toString(16).padStart(2, '0')}`;
-    expectThat(
-      this.world,
+    this.my.expect.that(
       value !== null && value !== undefined && Number(value.code) === code && value.name === name,
       {
         expected: `event 153 to report the ${field} as ${hex} (${name})`,
-        because: this.world.lastAction ?? 'a request timed out in the miniport',
+        because: this.my.narrative.lastAction ?? 'a request timed out in the miniport',
         actual: !d
           ? 'there is no event 153 to read'
           : !value

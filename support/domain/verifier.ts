@@ -14,6 +14,7 @@ import {
   logsIrpsOf,
   missingSettings,
   ParseError,
+  parsers,
   type ShownVerifier,
   settingsFromQuery,
   settingsFromRegistry,
@@ -21,16 +22,24 @@ import {
   type VerifierFlags,
   type VerifierQueryResult,
 } from '../../lab/index.js';
-import { expectThat } from '../expectations.js';
-import type { LabWorld } from '../world.js';
-import { theParsers } from './read.js';
+import type { Expect, Keeps, Narrative, TestVm } from '../capabilities.js';
+import type { Crashes } from './crashes.js';
+import type { GuestTools } from './guest.js';
 
 const MEMORY_MANAGEMENT = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Memory Management';
+
+/** What Driver Verifier uses: the VM, the guest tools, the crash (its IRP log), evidence, the narrative and expectations. */
+export interface VerifierNeeds extends Pick<TestVm, 'vm'>, Keeps {
+  readonly guest: Pick<GuestTools, 'run'>;
+  readonly crashes: Pick<Crashes, 'last' | 'noCrash' | 'analysis'>;
+  readonly narrative: Narrative;
+  readonly expect: Expect;
+}
 
 export class Verifier {
   private settings: ActiveVerifier | null = null;
 
-  constructor(private readonly world: LabWorld) {}
+  constructor(private readonly my: VerifierNeeds) {}
 
   /** What Driver Verifier checks since the scenario enabled it, or null. */
   get active(): ActiveVerifier | null {
@@ -52,16 +61,16 @@ export class Verifier {
     const drivers = target === 'all' ? 'all' : target.map((d) => d.binary);
     const hex = `0x${options.flags.toString(16)}`;
     const command = ['verifier', '/flags', hex, ...(drivers === 'all' ? ['/all'] : ['/driver', ...drivers])];
-    const set = await this.world.guest.run(command);
+    const set = await this.my.guest.run(command);
     if (set.exitCode !== 2 && set.exitCode !== 0) {
       throw new LabCompromisedError(
-        `Driver Verifier refused '${command.join(' ')}' on ${this.world.vm.describe()} (exit code ${set.exitCode}: ${set.stdout.trim().split(/\r?\n/).pop() ?? ''}); check that the guest's verifier.exe takes these options.`,
+        `Driver Verifier refused '${command.join(' ')}' on ${this.my.vm.describe()} (exit code ${set.exitCode}: ${set.stdout.trim().split(/\r?\n/).pop() ?? ''}); check that the guest's verifier.exe takes these options.`,
       );
     }
-    await this.world.vm.guest.reboot();
+    await this.my.vm.guest.reboot();
     await this.confirm({ flags: options.flags, drivers });
     this.settings = { flags: options.flags, drivers };
-    this.world.did(this.description);
+    this.my.narrative.did(this.description);
   }
 
   /**
@@ -69,21 +78,21 @@ export class Verifier {
    * stack shows the I/O issued from `binary`.
    */
   async expectIrpLogEntry(binary: string, specialApcDisable: number): Promise<void> {
-    if (!this.world.crashes.last) {
-      throw this.world.crashes.noCrash(
-        `the IRP log of a crash of ${this.world.vm.describe()} to have an entry with SpecialApcDisable = ${specialApcDisable} issued from ${binary}`,
+    if (!this.my.crashes.last) {
+      throw this.my.crashes.noCrash(
+        `the IRP log of a crash of ${this.my.vm.describe()} to have an entry with SpecialApcDisable = ${specialApcDisable} issued from ${binary}`,
       );
     }
     // No IRP logging, another driver verified, or Driver Verifier off: !verifier 100 lists no entry.
     // That is data — the expectation below fails with its sentence — not a reading problem.
-    const log = await (await this.world.crashes.analysis()).run('!verifier 100', 'verifier-irplog', {
+    const log = await (await this.my.crashes.analysis()).run('!verifier 100', 'verifier-irplog', {
       whenEmpty: { entries: [], truncated: false },
     });
     const from = irpLogEntriesFrom(log, binary);
     const hit = from.find((e) => e.specialApcDisable === specialApcDisable);
-    expectThat(this.world, hit !== undefined, {
+    this.my.expect.that(hit !== undefined, {
       expected: `the IRP log to have an entry with SpecialApcDisable = ${specialApcDisable} issued from ${binary}`,
-      because: `${this.description} and ${this.world.crashes.last?.during ?? this.world.lastAction ?? 'the driver issued I/O'}`,
+      because: `${this.description} and ${this.my.crashes.last?.during ?? this.my.narrative.lastAction ?? 'the driver issued I/O'}`,
       actual:
         log.entries.length === 0
           ? `the IRP log has no entries${logsIrpsOf(this.settings, binary) ? '' : ` (${irpLoggingGap(this.settings, binary)})`}`
@@ -95,25 +104,22 @@ export class Verifier {
 
   /** Confirms the settings after the reboot: /querysettings, or the registry when its text cannot be read. */
   private async confirm(expected: ActiveVerifier): Promise<void> {
-    const r = await this.world.guest.run(['verifier', '/querysettings']);
+    const r = await this.my.guest.run(['verifier', '/querysettings']);
     let query: VerifierQueryResult | null = null;
     try {
-      query = (await theParsers())['verifier-query'].parse(r.stdout);
+      query = parsers['verifier-query'].parse(r.stdout);
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
-      await this.world.evidence.attach(
-        'verifier querysettings (unreadable)',
-        `${r.stdout}\n\n${error.message}`,
-      );
+      await this.my.evidence.attach('verifier querysettings (unreadable)', `${r.stdout}\n\n${error.message}`);
     }
     let shown: ShownVerifier;
     if (query) {
-      await this.world.evidence.attach('verifier querysettings', r.stdout, query);
+      await this.my.evidence.attach('verifier querysettings', r.stdout, query);
       shown = settingsFromQuery(query);
     } else {
-      const level = await this.world.vm.guest.registryValue(MEMORY_MANAGEMENT, 'VerifyDriverLevel');
-      const list = await this.world.vm.guest.registryValue(MEMORY_MANAGEMENT, 'VerifyDrivers');
-      await this.world.evidence.attach('verifier registry settings', null, {
+      const level = await this.my.vm.guest.registryValue(MEMORY_MANAGEMENT, 'VerifyDriverLevel');
+      const list = await this.my.vm.guest.registryValue(MEMORY_MANAGEMENT, 'VerifyDrivers');
+      await this.my.evidence.attach('verifier registry settings', null, {
         VerifyDriverLevel: level,
         VerifyDrivers: list,
       });
@@ -124,7 +130,7 @@ export class Verifier {
     const missingDrivers = missing.drivers;
     if (missingFlags !== 0 || missingDrivers.length > 0) {
       throw new LabCompromisedError(
-        `Driver Verifier on ${this.world.vm.describe()} did not take its settings after the reboot (${missingFlags !== 0 ? `options ${describeVerifierFlags(missingFlags)} are off` : ''}${missingFlags !== 0 && missingDrivers.length > 0 ? ' and ' : ''}${missingDrivers.length > 0 ? `${missingDrivers.join(', ')} not verified` : ''}); check the guest's verifier /querysettings and its boot mode.`,
+        `Driver Verifier on ${this.my.vm.describe()} did not take its settings after the reboot (${missingFlags !== 0 ? `options ${describeVerifierFlags(missingFlags)} are off` : ''}${missingFlags !== 0 && missingDrivers.length > 0 ? ' and ' : ''}${missingDrivers.length > 0 ? `${missingDrivers.join(', ')} not verified` : ''}); check the guest's verifier /querysettings and its boot mode.`,
       );
     }
   }

@@ -10,33 +10,27 @@
 import { equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AssertionError } from '../../lab/errors.js';
-import { Backup } from '../../support/domain/backup.js';
-import { Crashes } from '../../support/domain/crashes.js';
-import { Drivers } from '../../support/domain/drivers.js';
-import { Memory } from '../../support/domain/memory.js';
-import { Network } from '../../support/domain/network.js';
-import { Pool } from '../../support/domain/pool.js';
+import { Expect, Narrative } from '../../support/capabilities.js';
+import { composeDomain, type DomainGround } from '../../support/domain/compose.js';
 import { isEmptyOutput, readOutput } from '../../support/domain/read.js';
-import { Verifier } from '../../support/domain/verifier.js';
-import type { LabWorld } from '../../support/world.js';
 
 interface FakeCrash {
   code: number;
   during: string;
 }
 
-/** A World with the members the domain classes read; `answers` are what the lab and debugger say. */
+/**
+ * The domain helpers of a scenario, composed as the World composes them, on a ground whose lab
+ * answers are given here; `answers` are what the lab and debugger say.
+ */
 function world(answers: {
   crash?: FakeCrash | null;
   debugger?: (command: string) => string;
   registry?: number;
   writers?: { name: string; state: { code: number; text: string } }[];
 }) {
-  const w = {
-    lastAction: null as string | null,
-    did(action: string) {
-      w.lastAction = action;
-    },
+  const narrative = new Narrative();
+  const ground = {
     lab: { redactor: { redact: (t: string) => t }, file: { path: 'lab.yaml' } },
     vm: {
       describe: () => "VM 'win11-a'",
@@ -48,30 +42,25 @@ function world(answers: {
         createFolders: async (_dir: string, count: number) => count,
       },
     },
+    hasVm: true,
     evidence: { attach: async () => {} },
-    guest: {
-      read: async () => ({ value: { writers: answers.writers ?? [] } }),
-    },
-  } as unknown as LabWorld & { lastAction: string | null };
-  const crashes = new Crashes(w);
+    narrative,
+    expect: new Expect((t) => t),
+    debuggers: { attachedDebugger: () => null, detachDebugger: async () => {} },
+  } as unknown as DomainGround;
+  const domain = composeDomain(ground);
+  Object.assign(domain.guest, {
+    read: async () => ({ value: { writers: answers.writers ?? [] } }),
+  });
   const analysis = {
     run: async (command: string, kind: 'verifier-irplog' | 'vm' | 'pendingnbls', options = {}) =>
       readOutput(kind, answers.debugger?.(command) ?? '', `'${command}' on the crash`, options),
   };
-  Object.assign(crashes, {
+  Object.assign(domain.crashes, {
     record: answers.crash ?? null,
     openAnalysis: async () => analysis,
   });
-  Object.assign(w, {
-    crashes,
-    verifier: new Verifier(w),
-    memory: new Memory(w),
-    drivers: new Drivers(w),
-    network: new Network(w),
-    backup: new Backup(w),
-    pool: new Pool(w),
-  });
-  return w;
+  return { ...domain, did: (action: string) => narrative.did(action) };
 }
 
 async function failure(work: () => Promise<unknown>): Promise<string> {
