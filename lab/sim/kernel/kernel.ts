@@ -10,6 +10,7 @@
  * Once the kernel is bugchecked, every further action answers the same bugcheck.
  */
 import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../ports.js';
+import { addressSpace } from './address-space.js';
 import { commit } from './commit.js';
 import { args4, bugcheck, meetCorruption, outcomeOf } from './crash.js';
 import { faultOutcome, miniportOf } from './faults/index.js';
@@ -24,7 +25,6 @@ import {
   loadModule,
   moduleNameOf,
   nt,
-  PAGE,
   processFor,
   seedOf,
   site,
@@ -41,10 +41,7 @@ const NMI_ARG1 = 0x4f4454n;
 export function bootState(facts: KernelFacts): KernelState {
   const bootCount = facts.bootCount;
   const seed = `${facts.vmName}#${bootCount}`;
-  const ntBase =
-    0xfffff80000000000n +
-    BigInt(0x10 + pick(0x3f0, seed, 'nt')) * 0x200000n +
-    BigInt(pick(16, seed, 'ntpage')) * PAGE;
+  const space = addressSpace(facts);
   const state: KernelState = {
     version: 1,
     boot: {
@@ -76,11 +73,11 @@ export function bootState(facts: KernelFacts): KernelState {
       failures: [0, 0, 0, 0],
     },
     cursors: {
-      driver: hex16(ntBase),
-      nonpaged: hex16(0xfffffa8000000000n + BigInt(0x1000 + pick(0x8000, seed, 'npp')) * PAGE),
-      paged: hex16(0xfffff8a000000000n + BigInt(0x10 + pick(0x800, seed, 'pp')) * PAGE),
-      special: hex16(0xfffff98000000000n + BigInt(0x1000 + pick(0x8000, seed, 'sp')) * PAGE * 2n),
-      stack: hex16(0xfffff88002000000n + BigInt(pick(0x2000, seed, 'stack')) * PAGE),
+      driver: hex16(space.ntBase),
+      nonpaged: hex16(space.nonpagedStart),
+      paged: hex16(space.pagedStart),
+      special: hex16(space.specialStart),
+      stack: hex16(space.stackStart),
       nextPid: 0x200 + 4 * pick(64, seed, 'pid'),
     },
     latentCorruption: null,
@@ -91,11 +88,13 @@ export function bootState(facts: KernelFacts): KernelState {
   };
   const { version } = osVersion(facts.os.build);
   loadModule(state, NT.module, NT.image, NT.size, 'pdb', version);
-  // Boot drivers live in the fffff880`… range, after the nt/hal/kdcom images.
+  // Before Windows 8, hal and kdcom follow nt and boot drivers live in fffff880`…; later, all of
+  // them load in the drivers' own range (address-space.ts).
   const [hal, kdcom, ...drivers] = SYSTEM_IMAGES;
+  if (space.halBase !== null) state.cursors.driver = hex16(space.halBase);
   if (hal) loadModule(state, hal.module, hal.image, hal.size, 'pdb', version);
   if (kdcom) loadModule(state, kdcom.module, kdcom.image, kdcom.size, 'pdb', version);
-  state.cursors.driver = hex16(0xfffff88000c00000n + BigInt(pick(0x40, seed, 'drivers')) * 0x10000n);
+  if (space.halBase === null) state.cursors.driver = hex16(space.driverBase);
   for (const image of drivers) loadModule(state, image.module, image.image, image.size, 'pdb', version);
 
   const ntAt = (name: string) => hex16(lookupSymbol(state, `nt!${name}`) ?? 0n);

@@ -5,6 +5,7 @@
  */
 import type { DriverFault } from '../../config/embedded.js';
 import type { LoadedDriver } from '../ports.js';
+import { addressSpace } from './address-space.js';
 import { addr, hex16, pick } from './hex.js';
 import type { DriverRecord, KernelState, Module, Process, Site, Thread } from './state.js';
 
@@ -141,7 +142,9 @@ export function createThread(state: KernelState, process: Process, options: Thre
     pid: process.pid,
     tid,
     process: process.address,
-    teb: options.user ? hex16(0x7fffffde000n - BigInt(pick(16, seed, 'teb', tid)) * 0x2000n) : hex16(0n),
+    teb: options.user
+      ? hex16(addressSpace(state.boot).tebTop - BigInt(pick(16, seed, 'teb', tid)) * 0x2000n)
+      : hex16(0n),
     state: options.state ?? 'running',
     processor: options.processor ?? pick(state.boot.os.processors, seed, 'cpu', hex16(address)),
     idealProcessor: pick(state.boot.os.processors, seed, 'ideal', hex16(address)),
@@ -167,7 +170,11 @@ export function createThread(state: KernelState, process: Process, options: Thre
 }
 
 export function userReturn(state: KernelState, label: string): Site {
-  return { raw: hex16(0x7fe00000000n + BigInt(pick(0x1000000, seedOf(state), 'user', label)) * 0x2n) };
+  return {
+    raw: hex16(
+      addressSpace(state.boot).userDlls + BigInt(pick(0x1000000, seedOf(state), 'user', label)) * 0x2n,
+    ),
+  };
 }
 
 /** The catalog record of a loaded driver, by name, binary or service name (case-insensitive). */

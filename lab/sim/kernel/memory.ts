@@ -4,6 +4,7 @@
  * seed reads (MiChargeCommitmentFailures, ndisTrackNblOwner), the instructions the debugger
  * disassembles, and zeros for the rest of a mapped range. Anything else cannot be read (KD's ????).
  */
+import { addressSpace } from './address-space.js';
 import { addr, tagValue } from './hex.js';
 import { DRIVER_SITES } from './layout.js';
 import type { KernelState } from './state.js';
@@ -240,8 +241,9 @@ export function readByte(state: KernelState, at: bigint): number | null {
     if (at >= addr(thread.stackLimit) && at < addr(thread.stackBase)) return 0;
   }
   const inRange = (lo: bigint, cursor: string) => at >= lo && at < addr(cursor);
-  if (inRange(0xfffffa8000000000n, state.cursors.nonpaged)) return 0;
-  if (inRange(0xfffff8a000000000n, state.cursors.paged)) return 0;
+  const space = addressSpace(state.boot);
+  if (inRange(space.nonpaged.start, state.cursors.nonpaged)) return 0;
+  if (inRange(space.paged.start, state.cursors.paged)) return 0;
   return null;
 }
 

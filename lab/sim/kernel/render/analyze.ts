@@ -4,6 +4,7 @@
  * PROCESS_NAME, STACK_TEXT, SYMBOL_NAME, MODULE_NAME, IMAGE_NAME, FAILURE_BUCKET_ID, …).
  * A target that has not bugchecked reads a zero KiBugCheckData, as KD does ("Unknown bugcheck code (0)").
  */
+import { addressSpace, poolRegionOf } from '../address-space.js';
 import { argumentLines, bugcheckText } from '../bugchecks.js';
 import { addr, bare, hash64, hex16, tick } from '../hex.js';
 import { osVersion } from '../os.js';
@@ -66,12 +67,8 @@ function culpritOf(state: KernelState): Culprit | null {
   };
 }
 
-function regionOf(address: string): string {
-  const a = addr(address);
-  if (a >= 0xfffff98000000000n && a < 0xfffffa8000000000n) return 'Special pool';
-  if (a >= 0xfffffa8000000000n) return 'Nonpaged pool';
-  if (a >= 0xfffff8a000000000n && a < 0xfffff98000000000n) return 'Paged pool';
-  return '';
+function regionOf(state: KernelState, address: string): string {
+  return poolRegionOf(addressSpace(state.boot), addr(address)) ?? '';
 }
 
 function header(state: KernelState): string[] {
@@ -225,7 +222,7 @@ export function renderAnalyzeVerbose(state: KernelState, context: RenderContext)
     );
   }
   if (crash?.access) {
-    const region = regionOf(crash.access.address);
+    const region = regionOf(state, crash.access.address);
     out.push(`${crash.access.kind}_ADDRESS:  ${crash.access.address}${region ? ` ${region}` : ' '}`, '');
   }
   out.push(`PROCESS_NAME:  ${processName(state)}`, '');

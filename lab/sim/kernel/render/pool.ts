@@ -3,6 +3,7 @@
  * line), a page whose headers an overrun destroyed (the seed's "__inVALID" walk), special-pool data
  * pages and their guard pages, and addresses outside any pool.
  */
+import { addressSpace, poolRegionOf, selfMap } from '../address-space.js';
 import { addr, bare, hex16, pick } from '../hex.js';
 import { readByte } from '../memory.js';
 import type { KernelState, PoolBlock } from '../state.js';
@@ -108,14 +109,7 @@ export function renderPool(args: string, state: KernelState, context: RenderCont
     ].join('\n');
   }
 
-  const region =
-    at >= 0xfffffa8000000000n
-      ? 'Nonpaged pool'
-      : at >= 0xfffff98000000000n
-        ? 'Special pool'
-        : at >= 0xfffff8a000000000n && at < 0xfffff90000000000n
-          ? 'Paged pool'
-          : 'Unknown';
+  const region = poolRegionOf(addressSpace(state.boot), at) ?? 'Unknown';
   const p = hex16(page);
   return [
     `Pool page ${hex16(at)} region is ${region}`,
@@ -127,14 +121,15 @@ export function renderPool(args: string, state: KernelState, context: RenderCont
 
 const up = (value: bigint) => hex16(value).toUpperCase();
 
-/** `!pte <address>`: the four paging levels through the x64 self-map at FFFFF680`00000000. */
+/** `!pte <address>`: the four paging levels through the x64 self-map (FFFFF680`00000000 before Windows 10 1607). */
 export function renderPte(args: string, state: KernelState, context: RenderContext): string {
   const va = evaluate(args, state, context);
   const mask = (bits: bigint) => (1n << bits) - 1n;
-  const pte = 0xfffff68000000000n + ((va >> 9n) & (mask(39n) & ~7n));
-  const pde = 0xfffff6fb40000000n + ((va >> 18n) & (mask(30n) & ~7n));
-  const ppe = 0xfffff6fb7da00000n + ((va >> 27n) & (mask(21n) & ~7n));
-  const pxe = 0xfffff6fb7dbed000n + ((va >> 36n) & (mask(12n) & ~7n));
+  const bases = selfMap(addressSpace(state.boot).selfMapIndex);
+  const pte = bases.pte + ((va >> 9n) & (mask(39n) & ~7n));
+  const pde = bases.pde + ((va >> 18n) & (mask(30n) & ~7n));
+  const ppe = bases.ppe + ((va >> 27n) & (mask(21n) & ~7n));
+  const pxe = bases.pxe + ((va >> 36n) & (mask(12n) & ~7n));
   const mapped = readByte(state, va & ~0xfffn) !== null;
   const seed = `${state.boot.vmName}#${state.boot.bootCount}`;
   const pfn = (level: string, table: bigint) => BigInt(0x1000 + pick(0x1f000, seed, level, hex16(table)));
