@@ -11,6 +11,7 @@
  */
 
 import type { PeerAddress } from '../kdnet/host.js';
+import { kdProductName, osVersion, servicePackOf } from '../kernel/os.js';
 import type { TargetIdentity } from '../ports.js';
 
 /** The debugger version the simulated kd claims; its header and !analyze -v keys are that version's. */
@@ -20,8 +21,7 @@ export const DEBUGGER_VERSION = '10.0.29617.1000';
  * What a current kd prints before its header: the Debugger Extensions Gallery preparation, as a kd
  * 10.0.29617.1000 printed it in a public capture (lab/kd/replay/corpus/dump-whea-124-gallery.txt).
  */
-const GALLERY = `
-************* Preparing the environment for Debugger Extensions Gallery repositories **************
+const GALLERY = `************* Preparing the environment for Debugger Extensions Gallery repositories **************
    ExtensionRepository : Implicit
    UseExperimentalFeatureForNugetShare : true
    AllowNugetExeUpdate : true
@@ -42,12 +42,6 @@ const GALLERY = `
    ----> Repository : LocalInstalled, Enabled: true, Packages count: 46
 `;
 
-/** Build lab strings of the builds seen in captures; other builds print the build number only. */
-const BUILD_LABS: Record<number, string> = {
-  19041: '19041.1.amd64fre.vb_release.191206-1406',
-  17134: '17134.1.amd64fre.rs4_release.180410-1804',
-};
-
 export function header(): string {
   return `${GALLERY}\nMicrosoft (R) Windows Debugger Version ${DEBUGGER_VERSION} AMD64\nCopyright (c) Microsoft Corporation. All rights reserved.\n\n`;
 }
@@ -62,7 +56,7 @@ export function refreshText(): string {
  * target again (public captures: `.reload` and `!analyze -v` print it first).
  */
 export function reconnectedLine(identity: TargetIdentity, now: Date): string {
-  return `Connected to ${identity.product} ${identity.build} ${identity.arch} target at (${kdDate(now)}), ptr64 TRUE\n`;
+  return `Connected to ${kdProductName(identity.build)} ${identity.build} ${identity.arch} target at (${kdDate(now)}), ptr64 TRUE\n`;
 }
 
 /**
@@ -126,12 +120,16 @@ export function kdUptime(seconds: number): string {
   return `${days} days ${h}:${pad(m)}:${pad(s)}.${pad(ms % 1000, 3)}`;
 }
 
-/** The path validation summary kd prints for a symbol path (nothing when none is set). */
+/**
+ * The path validation summary kd prints for a symbol path: nothing when none is set, and nothing
+ * for a bare `srv*` (the captures of kd with `srv*` alone show no summary — dump-whea-124-gallery,
+ * kdnet-walkthrough-16299 — while `srv*;srv*c:\symbols*…` and `cache*…;srv*https://…` print one).
+ */
 export function pathValidationSummary(symbols: string | null): string {
   if (!symbols) return '';
-  const rows = symbols
-    .split(';')
-    .filter((e) => e !== '')
+  const elements = symbols.split(';').filter((e) => e !== '');
+  if (elements.every((e) => /^srv\*$/i.test(e))) return '';
+  const rows = elements
     .map(
       (element) => `${(/^(srv|symsrv|cache)\*/i.test(element) ? 'Deferred' : 'OK').padEnd(47)}${element}\n`,
     )
@@ -161,7 +159,7 @@ export function connectedBanner(options: {
     lines.push('You can get the target MAC address by running .kdtargetmac command.');
   }
   lines.push(
-    `Connected to ${identity.product} ${identity.build} ${identity.arch} target at (${kdDate(options.now)}), ptr64 TRUE`,
+    `Connected to ${kdProductName(identity.build)} ${identity.build} ${identity.arch} target at (${kdDate(options.now)}), ptr64 TRUE`,
   );
   lines.push(
     `Kernel Debugger connection established.${options.initialBreak ? '  (Initial Breakpoint requested)' : ''}`,
@@ -170,29 +168,42 @@ export function connectedBanner(options: {
   return `${lines.join('\n')}\n${symbolPathLines(options.symbols)}${systemLines(identity, 'live', options.now)}`;
 }
 
-function systemLines(identity: TargetIdentity, kind: 'live' | 'dump', now: Date): string {
-  const lab = BUILD_LABS[identity.build] ?? `${identity.build}.1.amd64fre`;
+/**
+ * The target's lines, as a current kd prints them (`vertarget`'s text): the kernel's name and
+ * version, the product and suite, the build lab ("Edition build lab:" in current kd, "Built by:" in
+ * kd before about 2019), the machine name, kernel base, session time and uptime. A minidump has no
+ * build lab and no machine name (lab/kd/replay/corpus/dump-whea-124-gallery.txt); a live target
+ * prints them all (kdnet-connect-refresh-18362.txt). Server SKUs print "Product: Server, suite:
+ * Enterprise …" (a public Server 2008 R2 `vertarget`).
+ */
+function systemLines(identity: TargetIdentity, kind: 'live' | 'dump' | 'minidump', now: Date): string {
+  const pack = servicePackOf(identity.build);
+  const server = /server/i.test(identity.product);
   const lines = [
     'Executable search path is: ',
-    `${identity.product} Kernel Version ${identity.build} MP (${identity.processors} procs) Free ${identity.arch}`,
+    `${kdProductName(identity.build)} Kernel Version ${identity.build}${pack === null ? '' : ` (Service Pack ${pack})`} MP (${identity.processors} procs) Free ${identity.arch}`,
+    server
+      ? 'Product: Server, suite: Enterprise TerminalServer SingleUserTS'
+      : 'Product: WinNt, suite: TerminalServer SingleUserTS',
   ];
-  if (kind === 'dump') {
-    lines.push('Product: WinNt, suite: TerminalServer SingleUserTS', `Edition build lab: ${lab}`);
-  } else {
-    lines.push(`Built by: ${lab}`);
-  }
+  if (kind !== 'minidump')
+    lines.push(`Edition build lab: ${osVersion(identity.build).kdBuildLab}`, 'Machine Name:');
   lines.push(
-    'Machine Name:',
     `Kernel base = ${identity.kernelBase} PsLoadedModuleList = ${identity.psLoadedModuleList}`,
+    `Debug session time: ${kdDate(now)}`,
+    `System Uptime: ${kdUptime(identity.uptimeSeconds)}`,
   );
-  if (kind === 'dump') lines.push(`Debug session time: ${kdDate(now)}`);
-  lines.push(`System Uptime: ${kdUptime(identity.uptimeSeconds)}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** What kd prints while it waits for a KDNET target. */
-export function netWaitingBanner(): string {
-  return 'Using NET for debugging\nOpened WinSock 2.0\nWaiting to reconnect...\n';
+/**
+ * What kd prints while it waits for a KDNET target. At start a current kd says it listens on IPv4
+ * only (kd 10.0.18914 in a public capture, MicrosoftDocs/windows-driver-docs#1755: "Using NET for
+ * debugging", "Opened WinSock 2.0", "Using IPv4 only.", "Waiting to reconnect..."); when it waits
+ * again after the target rebooted it does not repeat that line (lab/kd/replay/corpus/sxe-ld-reboot-19041.txt).
+ */
+export function netWaitingBanner(atStart: boolean): string {
+  return `Using NET for debugging\nOpened WinSock 2.0\n${atStart ? 'Using IPv4 only.\n' : ''}Waiting to reconnect...\n`;
 }
 
 /** What kd prints while it waits on a COM pipe. */
@@ -214,14 +225,19 @@ export function retryText(count: number): string {
   return `... Retry sending the same data packet for ${count} times.\n`;
 }
 
-/** What `.reload` prints (symbols load lazily, so only the progress lines). */
-export function reloadText(): string {
-  return `Loading Kernel Symbols\n${'.'.repeat(63)}\n${'.'.repeat(64)}\nLoading User Symbols\n\nLoading unloaded module list\n${'.'.repeat(7)}\n`;
+/**
+ * What `.reload` prints (symbols load lazily, so only the progress lines). With a user-mode process
+ * in context — a live target stopped by a bug check in a process — the user symbols load too and
+ * print their own dots (lab/kd/replay/corpus/live-bugcheck-0x50-win11-26100.txt); a dump or a
+ * break in the idle loop prints an empty line there (dump-whea-124-gallery.txt, reload-lm-18362.txt).
+ */
+export function reloadText(userSymbols = false): string {
+  return `Loading Kernel Symbols\n${'.'.repeat(63)}\n${'.'.repeat(64)}\nLoading User Symbols\n${userSymbols ? '.'.repeat(21) : ''}\nLoading unloaded module list\n${'.'.repeat(7)}\n`;
 }
 
-/** The first line kd prints for -z, before it knows whether the dump opens. */
+/** The first line kd prints for -z, before it knows whether the dump opens (right after the header's blank line). */
 export function dumpLoadingLine(path: string): string {
-  return `\nLoading Dump File [${path}]\n`;
+  return `Loading Dump File [${path}]\n`;
 }
 
 /** What kd prints once the dump is open, up to its first prompt. */
@@ -235,7 +251,7 @@ export function dumpBanner(
   const kind = full
     ? 'Kernel Bitmap Dump File: Kernel address space is available, User address space may not be available.'
     : 'Mini Kernel Dump File: Only registers and stack trace are available';
-  return `${kind}\n\n${symbolPathLines(symbols)}${systemLines(identity, 'dump', now)}${reloadText()}For analysis of this file, run !analyze -v\n`;
+  return `${kind}\n\n${symbolPathLines(symbols)}${systemLines(identity, full ? 'dump' : 'minidump', now)}${reloadText()}For analysis of this file, run !analyze -v\n`;
 }
 
 /** kd's answer to a dump it cannot open. */

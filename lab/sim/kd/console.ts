@@ -116,6 +116,10 @@ class KdConsole implements HostLinkHandlers {
   private refreshing = false;
   /** The next command first says the debugger reached the target again (after a refresh or a bug check). */
   private reconnectText = false;
+  /** A bug check stopped the target in a process: the next reload loads its user symbols too. */
+  private userSymbols = false;
+  /** A dump's first `!analyze` reloads the symbols first. */
+  private analyzeReloads = false;
   private identity: TargetIdentity | null = null;
   /** Abandons the command in flight on the stopped target (CTRL+C), when one is. */
   private abortCommand: (() => void) | null = null;
@@ -168,7 +172,7 @@ class KdConsole implements HostLinkHandlers {
       if (!parseIpv4(listenIp)) {
         return this.fail(`kd: DRIVERLAB_KD_LISTEN='${listenIp}' is not an IPv4 address`);
       }
-      this.print(netWaitingBanner());
+      this.print(netWaitingBanner(true));
       link = new KdnetHostLink({
         listenIp,
         port: connection.port,
@@ -205,7 +209,9 @@ class KdConsole implements HostLinkHandlers {
     try {
       target = await opener(path);
     } catch (error) {
-      this.print(dumpOpenFailure(path, (error as NodeJS.ErrnoException).code));
+      // The opener may wrap the file system's error; its cause says whether the file was missing.
+      const failure = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+      this.print(dumpOpenFailure(path, failure.code ?? failure.cause?.code));
       await this.quit(1);
       return;
     }
@@ -217,8 +223,13 @@ class KdConsole implements HostLinkHandlers {
     const hello = server.hello();
     if (hello.op !== 'hello') return;
     this.print(dumpBanner(path, hello.identity, this.symbols, this.now()));
+    // Then the instruction the dump stopped at: the last two lines of `r` ("nt!KeBugCheckEx:" and
+    // its disassembly with the operand's value), as kd shows them before its first prompt.
+    const registers = await this.request({ op: 'execute', command: 'r' });
+    if (registers?.op === 'reply') this.printBlock(registers.text.split('\n').slice(-2).join('\n'));
     this.attached = true;
     this.stopped = true;
+    this.analyzeReloads = true;
     this.processor = hello.processor;
     this.showPrompt();
   }
@@ -274,6 +285,7 @@ class KdConsole implements HostLinkHandlers {
         // after it talks to the target again and says so ("Connected to … target at (…)").
         this.printBlock(withAnalysisHint(event.text));
         this.reconnectText = true;
+        this.userSymbols = true;
         if (this.stopped && !this.busy) this.showPrompt();
         return;
       case 'break':
@@ -309,7 +321,7 @@ class KdConsole implements HostLinkHandlers {
       this.print(shutdownText(this.now()));
       this.print(
         this.args.connection.kind === 'net'
-          ? `\n${pathValidationSummary(this.symbols)}${netWaitingBanner()}`
+          ? `\n${pathValidationSummary(this.symbols)}${netWaitingBanner(false)}`
           : 'Waiting to reconnect...\n',
       );
     } else {
@@ -473,7 +485,15 @@ class KdConsole implements HostLinkHandlers {
   }
 
   private async execute(command: string): Promise<Outcome> {
-    if (commandWord(command).word === '!analyze') this.printReconnected(true);
+    if (commandWord(command).word === '!analyze') {
+      if (this.analyzeReloads) {
+        // The first analysis of a dump loads the symbols again before its banner, as kd does.
+        this.analyzeReloads = false;
+        this.print(reloadText());
+      } else {
+        this.printReconnected(true);
+      }
+    }
     this.busy = true;
     // CTRL+C abandons a command that runs on the stopped target, as kd does: the prompt comes back.
     const aborted = new Promise<'aborted'>((resolve) => {
@@ -547,7 +567,8 @@ class KdConsole implements HostLinkHandlers {
     if (!this.reconnectText || !this.identity) return;
     this.reconnectText = false;
     this.print(reconnectedLine(this.identity, this.now()));
-    if (reload) this.print(reloadText());
+    if (reload) this.print(reloadText(this.userSymbols));
+    this.userSymbols = false;
   }
 
   private showPrompt(): void {

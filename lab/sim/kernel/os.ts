@@ -27,8 +27,11 @@ const BUILDS: readonly BuildRow[] = [
   { build: 9600, major: 6, minor: 3, revision: 16384, lab: 'winblue_rtm', stamp: '130821-1623' },
   { build: 10240, major: 10, minor: 0, revision: 16384, lab: 'th1', stamp: '150709-1700' },
   { build: 14393, major: 10, minor: 0, revision: 0, lab: 'rs1_release', stamp: '160715-1616' },
+  // 16299 and 18362: the build labs real kd printed for them (lab/kd/replay/corpus/).
+  { build: 16299, major: 10, minor: 0, revision: 15, lab: 'rs3_release', stamp: '170928-1534' },
   { build: 17134, major: 10, minor: 0, revision: 1, lab: 'rs4_release', stamp: '180410-1804' },
   { build: 17763, major: 10, minor: 0, revision: 1, lab: 'rs5_release', stamp: '180914-1434' },
+  { build: 18362, major: 10, minor: 0, revision: 1, lab: '19h1_release', stamp: '190318-1202' },
   { build: 19041, major: 10, minor: 0, revision: 1, lab: 'vb_release', stamp: '191206-1406' },
   { build: 22000, major: 10, minor: 0, revision: 1, lab: 'co_release', stamp: '210604-1628' },
   { build: 22621, major: 10, minor: 0, revision: 1, lab: 'ni_release', stamp: '220506-1250' },
@@ -42,6 +45,8 @@ export interface OsVersion {
   lab: string;
   /** BuildLabEx / BUILDOSVER_STR: "10.0.19041.1.amd64fre.vb_release.191206-1406". */
   buildLabEx: string;
+  /** What kd prints as the build lab ("Edition build lab:", "Built by:"): "19041.1.amd64fre.vb_release.191206-1406". */
+  kdBuildLab: string;
 }
 
 /** The version strings of a build (x64). */
@@ -50,5 +55,40 @@ export function osVersion(build: number): OsVersion {
   const exact = row.build === build;
   const revision = exact ? row.revision : 0;
   const version = `${row.major}.${row.minor}.${build}.${revision}`;
-  return { version, lab: row.lab, buildLabEx: `${version}.amd64fre.${row.lab}.${row.stamp}` };
+  return {
+    version,
+    lab: row.lab,
+    buildLabEx: `${version}.amd64fre.${row.lab}.${row.stamp}`,
+    kdBuildLab: `${build}.${revision}.amd64fre.${row.lab}.${row.stamp}`,
+  };
+}
+
+/**
+ * The name kd gives a target's kernel, from its build — not the product's marketing name: Windows
+ * 11 and Server 2016+ are "Windows 10", Server 2008 R2 is "Windows 7" (public captures: "Windows
+ * 10 Kernel Version 22000", "Windows 7 Kernel Version 7601 (Service Pack 1)" for a 2008 R2 server;
+ * the replay corpus's 26100 guest connects as "Windows 10 26100"). OSNAME in `!analyze -v` is the same.
+ */
+export function kdProductName(build: number): string {
+  if (build >= 10240) return 'Windows 10';
+  if (build >= 9600) return 'Windows 8.1';
+  if (build >= 9200) return 'Windows 8';
+  if (build >= 7600) return 'Windows 7';
+  if (build >= 6000) return 'Windows Vista';
+  if (build >= 3790) return 'Windows Server 2003';
+  return 'Windows XP';
+}
+
+/** The service pack kd prints after the build ("7601 (Service Pack 1)"), or null. */
+export function servicePackOf(build: number): number | null {
+  switch (build) {
+    case 7601:
+    case 6001:
+      return 1;
+    case 6002:
+    case 3790:
+      return 2;
+    default:
+      return null;
+  }
 }

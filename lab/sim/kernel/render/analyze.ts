@@ -7,7 +7,7 @@
 import { addressSpace, poolRegionOf } from '../address-space.js';
 import { argumentLines, bugcheckText } from '../bugchecks.js';
 import { addr, bare, hash64, hex16, tick } from '../hex.js';
-import { osVersion } from '../os.js';
+import { kdProductName, osVersion } from '../os.js';
 import type { KernelState } from '../state.js';
 import { moduleAt, moduleNamed, siteAddress } from '../symbols.js';
 import { currentThread, type RenderContext } from './context.js';
@@ -23,6 +23,8 @@ const BANNER = [
 ];
 
 interface Culprit {
+  /** The faulting instruction and its offset in the module's image. */
+  ip: { address: bigint; rva: bigint } | null;
   symbol: string;
   module: string;
   image: string;
@@ -58,6 +60,7 @@ function culpritOf(state: KernelState): Culprit | null {
     }
   })();
   return {
+    ip: { address: at, rva: at - addr(module.base) },
     symbol,
     module: module.name,
     image: module.image,
@@ -166,11 +169,14 @@ const HYPERVISOR: readonly (readonly [string, string])[] = [
 function keyValues(state: KernelState, culprit: Culprit, context: RenderContext): string[] {
   const crash = state.crash;
   const code = `0x${bare(crash?.code ?? 0)}`;
-  const live = context.source === 'live';
-  const mini = !live && context.dumpFile !== undefined && !/^memory\.dmp$/i.test(context.dumpFile);
+  const mini = isMinidump(context);
+  const modern = state.boot.os.build >= 10240;
   const measure = (name: string, range: number, floor: number) =>
     String(floor + Number(hash64('analysis', name, culprit.bucket) % BigInt(range)));
-  const pairs: [string, string][] = [
+  const pairs: [string, string][] = [];
+  // An access violation says what kind first (a live 0x50 on 26100: "AV.Type  Read").
+  if (crash?.access) pairs.push(['AV.Type', crash.access.kind === 'WRITE' ? 'Write' : 'Read']);
+  pairs.push(
     ['Analysis.CPU.mSec', measure('cpu', 4000, 1500)],
     ['Analysis.Elapsed.mSec', measure('elapsed', 20000, 8000)],
     ['Analysis.IO.Other.Mb', measure('io-other', 8, 0)],
@@ -180,18 +186,37 @@ function keyValues(state: KernelState, culprit: Culprit, context: RenderContext)
     ['Analysis.Init.Elapsed.mSec', measure('init-elapsed', 30000, 15000)],
     ['Analysis.Memory.CommitPeak.Mb', measure('commit', 200, 80)],
     ...ANALYSIS_VERSION.map(([k, v]): [string, string] => [k, v]),
-  ];
-  if (live) pairs.push(['Bugcheck.Code.KiBugCheckData', code]);
+  );
+  // KiBugCheckData is read from a live target and a kernel dump, not from a triage dump.
+  if (!mini) pairs.push(['Bugcheck.Code.KiBugCheckData', code]);
   pairs.push(['Bugcheck.Code.LegacyAPI', code], ['Bugcheck.Code.TargetModel', code]);
   if (mini)
     pairs.push(['Dump.Attributes.AsUlong', '0x8'], ['Dump.Attributes.KernelGeneratedTriageDump', '1']);
-  pairs.push(['Failure.Bucket', culprit.bucket], ['Failure.Hash', guidOf(culprit.bucket)]);
-  pairs.push(...HYPERVISOR.map(([k, v]): [string, string] => [k, v]));
+  pairs.push(['Failure.Bucket', culprit.bucket]);
+  if (crash?.access && culprit.ip) {
+    pairs.push(
+      ['Failure.Exception.IP.Address', `0x${bare(culprit.ip.address)}`],
+      ['Failure.Exception.IP.Module', culprit.module],
+      ['Failure.Exception.IP.Offset', `0x${bare(culprit.ip.rva)}`],
+    );
+  }
+  pairs.push(['Failure.Hash', guidOf(culprit.bucket)]);
+  // The hypervisor's and the secure kernel's keys come from kernel globals Windows 10 has.
+  if (modern) {
+    pairs.push(...HYPERVISOR.map(([k, v]): [string, string] => [k, v]));
+    pairs.push(['SecureKernel.HalpHvciEnabled', '0']);
+  }
   pairs.push(
     ['WER.OS.Branch', osVersion(state.boot.os.build).lab],
     ['WER.OS.Version', osVersion(state.boot.os.build).version],
   );
   return pairs.flatMap(([key, value]) => [`    Key  : ${key}`, `    Value: ${value}`, '']);
+}
+
+function isMinidump(context: RenderContext): boolean {
+  return (
+    context.source === 'dump' && context.dumpFile !== undefined && !/^memory\.dmp$/i.test(context.dumpFile)
+  );
 }
 
 /** `!analyze -v`. */
@@ -202,12 +227,16 @@ export function renderAnalyzeVerbose(state: KernelState, context: RenderContext)
   if (culprit) out.push('KEY_VALUES_STRING: 1', '', ...keyValues(state, culprit, context), '');
   out.push(...details(state));
   const dump = context.source === 'dump';
-  const mini = dump && context.dumpFile !== undefined && !/^memory\.dmp$/i.test(context.dumpFile);
+  const mini = isMinidump(context);
+  const modern = state.boot.os.build >= 10240;
   if (dump && context.dumpFile) out.push(`FILE_IN_CAB:  ${context.dumpFile}`, '');
+  // A Windows 10 Hyper-V guest's kernel dump names its hypervisor (a 19041 guest's MEMORY.DMP).
+  if (dump && !mini && modern) out.push('VIRTUAL_MACHINE:  HyperV', '');
   if (mini) out.push('DUMP_FILE_ATTRIBUTES: 0x8', '  Kernel Generated Triage Dump', '');
   const faulting = currentThread(state);
   if (faulting) out.push(`FAULTING_THREAD:  ${bare(addr(faulting.address))}`, '');
-  if (dump) {
+  // The black boxes (!blackboxbsd, …) are data Windows 10 keeps for a dump.
+  if (dump && modern) {
     out.push(
       'BLACKBOXBSD: 1 (!blackboxbsd)',
       '',
@@ -255,7 +284,7 @@ export function renderAnalyzeVerbose(state: KernelState, context: RenderContext)
     '',
     'OSPLATFORM_TYPE:  x64',
     '',
-    `OSNAME:  ${state.boot.os.product}`,
+    `OSNAME:  ${kdProductName(state.boot.os.build)}`,
     '',
   );
   if (culprit) out.push(`FAILURE_ID_HASH:  ${guidOf(culprit.bucket)}`, '');
