@@ -117,7 +117,8 @@ describe('the crashing thread', () => {
 describe('the memory and the context a crash carries', () => {
   test('0xD6 and 0xD1 name the referenced memory in Arg1; 0x9F and 0x7E do not', () => {
     const d6 = parsers.analyze.parse(rendered('analyze-v.special-pool-d6.txt')).bugcheck.args;
-    equal(referencedMemory({ code: 0xd6, args: d6 }), '0xfffff98006ac1000');
+    // The simulated Windows 10 guest's special pool page (a per-boot region, lab/sim/kernel/address-space.ts).
+    equal(referencedMemory({ code: 0xd6, args: d6 }), '0xffffc18555701000');
     const d1 = parsers.analyze.parse(capture('analyze.new-layout-d1.txt')).bugcheck.args;
     equal(referencedMemory({ code: 0xd1, args: d1 }), '0xffff8001acdc6010');
     equal(referencedMemory({ code: 0x9f, args: d1 }), null);
