@@ -29,6 +29,7 @@ export { bucketId, bugcheckTag } from './rules/buckets.js';
 export * from './rules/commit.js';
 export * from './rules/crash.js';
 export * from './rules/filters.js';
+export * from './rules/ndis.js';
 export * from './rules/pool.js';
 export * from './rules/storage.js';
 export * from './rules/verifier.js';

@@ -8,12 +8,17 @@
 import {
   ConfigurationError,
   type DriverConfig,
+  describeStack,
   formatLabDuration,
   HarnessLogicError,
+  isRemovingAdapter,
   LabCompromisedError,
   type LocksResult,
   type MiniportResult,
+  nblHolders,
   type PendingNblsResult,
+  pnpEngineLock,
+  pnpEngineLockOwner,
   type ThreadResult,
 } from '../../lab/index.js';
 import type { Expect, Keeps, LabAccess, Narrative, TestVm } from '../capabilities.js';
@@ -148,9 +153,8 @@ export class Network {
   async expectNblsHeldBy(adapter: string, pnp: string, flag: string): Promise<void> {
     const pending = await this.pendingNbls();
     const because = `${this.my.narrative.lastAction ?? 'the adapter was removed'}, ${this.trackingClause()}`;
-    const holders = [...new Set(pending.rows.map((r) => `${r.holderName} [${r.holderType ?? '?'}]`))];
-    const held = pending.rows.filter((r) => r.holderName === adapter && r.holderType === 'Miniport');
-    this.my.expect.that(pending.trackingEnabled && held.length > 0 && held.length === pending.rows.length, {
+    const { held, holders, onlyThisMiniport } = nblHolders(pending, adapter);
+    this.my.expect.that(onlyThisMiniport, {
       expected: `the pending NBLs to be held by the miniport "${adapter}"`,
       because,
       actual: !pending.trackingEnabled
@@ -194,26 +198,21 @@ export class Network {
   /** The thread removing the adapter holds the PnP engine lock while it waits. */
   async expectRemovalHoldsPnpLock(): Promise<void> {
     const locks = await this.locks();
-    const engine = locks.resources.find((r) => r.symbol?.toLowerCase() === 'nt!pienginelock');
-    const owner = engine?.mode === 'exclusive' ? engine.owners.find((o) => o.owner) : undefined;
-    this.my.expect.that(owner !== undefined, {
+    const engine = pnpEngineLock(locks);
+    const owner = pnpEngineLockOwner(locks);
+    this.my.expect.that(owner !== null, {
       expected: 'the PnP engine lock (nt!PiEngineLock) to be held exclusively while the removal waits',
       because: 'a PnP remove runs under the PnP engine lock',
       actual: engine
         ? `it is ${engine.mode ?? 'available'}`
         : `!locks lists ${locks.resources.map((r) => r.symbol ?? r.address).join(', ') || 'no held lock'}`,
     });
-    const thread = await this.thread((owner as { thread: string }).thread);
-    const removing = thread.stack.some(
-      (f) => f.module?.toLowerCase() === 'ndis' && /^ndisPnPRemoveDevice/i.test(f.function ?? ''),
-    );
+    const thread = await this.thread(owner as string);
+    const removing = isRemovingAdapter(thread.stack);
     this.my.expect.that(removing, {
-      expected: `the owner of the PnP engine lock (${owner?.thread}) to be the thread removing the adapter`,
+      expected: `the owner of the PnP engine lock (${owner}) to be the thread removing the adapter`,
       because: 'NDIS removes the adapter in the PnP worker that holds the lock',
-      actual: `its stack is ${thread.stack
-        .map((f) => `${f.module ?? '?'}!${f.function ?? '?'}`)
-        .slice(0, 6)
-        .join(' ← ')}`,
+      actual: `its stack is ${describeStack(thread.stack, 6)}`,
     });
   }
 }
