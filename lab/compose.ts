@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { type LabFile, resolveLabPath } from './config/lab-file.js';
+import { type ChosenPorts, chooseAutoPorts, withChosenPorts } from './endpoints.js';
 import { ConfigurationError } from './errors.js';
 import { HypervLab } from './hyperv/lab.js';
 import {
@@ -22,6 +23,11 @@ export interface ComposeOptions {
   env?: NodeJS.ProcessEnv;
   /** Which Cucumber worker the lab serves (the embedded lab starts one simulated host per worker). */
   workerIndex?: number;
+  /**
+   * KDNET ports already chosen for the lab file's `auto` VMs (by `driverlab run`, which holds them
+   * for its workers); any other `auto` VM gets a free port held by this process until the lab closes.
+   */
+  kdnetPorts?: ChosenPorts;
 }
 
 /** The debugger executable the lab file names; a missing kd.exe is a configuration error. */
@@ -55,10 +61,17 @@ export function wiringFor(file: LabFile, options: ComposeOptions = {}): LabWirin
   };
 }
 
-/** The lab a lab file describes, wired to the processes it names. */
+/**
+ * The lab a lab file describes, wired to the processes it names, with a KDNET port chosen for
+ * every VM whose lab file says `auto` (lab/endpoints.ts): the debugger listens on it and the
+ * scenarios point the guest's KDNET at it.
+ */
 export function composeLab(file: LabFile, options: ComposeOptions = {}): HypervLab {
-  return new HypervLab(file, {
+  const chosen = chooseAutoPorts(file, options.kdnetPorts ?? {});
+  const settled = withChosenPorts(file, chosen.ports);
+  const wiring = wiringFor(settled, options);
+  return new HypervLab(settled, {
     ...(options.env === undefined ? {} : { env: options.env }),
-    wiring: wiringFor(file, options),
+    wiring: { ...wiring, release: chosen.release },
   });
 }

@@ -9,6 +9,7 @@ export { type ComposeOptions, composeLab } from './compose.js';
 export * from './config/lab-file.js';
 export * from './config/secrets.js';
 export * from './config/zod-errors.js';
+export * from './endpoints.js';
 export * from './errors.js';
 export type { HypervLab, HypervVm } from './hyperv/lab.js';
 export { type DebuggerRequest, debuggerOptions, openDebugger, openDumpDebugger } from './kd/open.js';

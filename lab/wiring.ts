@@ -29,4 +29,6 @@ export interface LabWiring {
    * one that is not there. Asked only when a debugger is opened.
    */
   debuggerExecutable(): ProcessCommand;
+  /** Gives back what the composition root took for the lab (its chosen KDNET ports) when it closes. */
+  release?(): void;
 }

@@ -18,6 +18,18 @@ When(
   },
 );
 
+When(
+  "network debugging to the lab's debugger is turned on, on a free port",
+  {
+    description:
+      'As above, on a port no other run on this machine holds and no program has bound, chosen now: two runs side by side never share it',
+    example: "When network debugging to the lab's debugger is turned on, on a free port",
+  },
+  async function (this: LabWorld) {
+    await this.debugging.useNetworkOnFreePort();
+  },
+);
+
 Then(
   "the debug settings send to the lab's debugger on port {port}",
   {

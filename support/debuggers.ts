@@ -21,6 +21,7 @@ import {
   debuggerOptions,
   type HypervLab,
   KdSession,
+  kdnetPort,
   rearmAfterRestore,
   resolveSecret,
   type Vm,
@@ -103,7 +104,7 @@ export class DebuggerRegistry {
       key = newKey();
       lab.redactor.add(key, `the KDNET key of VM '${vm.name}'`);
     }
-    const transport = { hostIp: debug.hostIp, port: debug.port, key };
+    const transport = { hostIp: debug.hostIp, port: kdnetPort(vm.config), key };
     await scenario.debugging.pointAt(transport);
     const session = this.startSession(vm, transport);
     try {

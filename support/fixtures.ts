@@ -12,6 +12,7 @@
  * module's one piece of state; everything else hangs off it.
  */
 import {
+  chosenPortsFrom,
   composeLab,
   HarnessLogicError,
   type HypervLab,
@@ -50,9 +51,15 @@ export class Scope {
   }
 }
 
-/** Opens a lab file as this worker's lab (nothing starts until the lab is used). */
+/**
+ * Opens a lab file as this worker's lab (nothing starts until the lab is used), on the KDNET ports
+ * `driverlab run` chose for the lab file's `auto` VMs (lab/endpoints.ts).
+ */
 export async function openLabFile(path: string): Promise<HypervLab> {
-  return composeLab(await loadLabFile(path), { workerIndex: workerIndex() });
+  return composeLab(await loadLabFile(path), {
+    workerIndex: workerIndex(),
+    kdnetPorts: chosenPortsFrom(process.env),
+  });
 }
 
 /** A VM this scenario holds, and how to give it back. */

@@ -18,11 +18,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
+import { claimFreeKdnetPort } from '../lab/endpoints.js';
+import { gatePaths } from '../lab/gate/gate.js';
 import { paths } from '../lab/paths.js';
 import { SummaryFile } from '../lab/report/run-files.js';
+import { RunStore } from '../lab/store/store.js';
 
 const BIN = join(paths.root, 'bin', 'driverlab.js');
 const scratch = mkdtempSync(join(tmpdir(), 'driverlab-run-it-'));
@@ -99,6 +102,48 @@ function isWholeJunit(text: string): boolean {
   const closed =
     (text.match(/<testcase\b[^>]*\/>/g) ?? []).length + (text.match(/<\/testcase>/g) ?? []).length;
   return /^<\?xml[^>]*\?>\s*<testsuite\b/.test(text) && /<\/testsuite>\s*$/.test(text) && opened === closed;
+}
+
+/** The folder and summary of the run a `driverlab run` process made (its run id ends in its pid). */
+function ownRun(pid: number | undefined): { dir: string; summary: SummaryFile } {
+  const runs = join(paths.reports, 'runs');
+  const name = readdirSync(runs).find((n) => n.endsWith(`-${pid}`));
+  ok(name !== undefined, `a run folder of process ${pid}`);
+  const dir = join(runs, name);
+  return { dir, summary: SummaryFile.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'))) };
+}
+
+/** How many runs the embedded run store holds. */
+async function recordedRuns(): Promise<number> {
+  const store = await RunStore.open({ dir: gatePaths.store });
+  try {
+    return (await store.runs()).length;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The embedded lab with fixed KDNET ports, as a Hyper-V lab has them: ports free now and of this
+ * test alone (another test run beside it has its own), its folders named absolutely.
+ */
+async function fixedPortLab(): Promise<{ path: string; ports: number[] }> {
+  const ports: number[] = [];
+  for (const hostIp of ['127.0.0.11', '127.0.0.12']) {
+    const claim = await claimFreeKdnetPort(hostIp);
+    claim.lock.release();
+    ports.push(claim.port);
+  }
+  const labs = dirname(paths.embeddedLab);
+  const text = readFileSync(paths.embeddedLab, 'utf8')
+    .replace('hostIp: 127.0.0.11, port: auto', `hostIp: 127.0.0.11, port: ${ports[0]}`)
+    .replace('hostIp: 127.0.0.12, port: auto', `hostIp: 127.0.0.12, port: ${ports[1]}`)
+    .replaceAll('{ file: embedded.secrets/', `{ file: ${join(labs, 'embedded.secrets')}/`)
+    .replaceAll('package: drivers/', `package: ${join(labs, 'drivers')}/`);
+  ok(!text.includes('port: auto'), 'both VMs have fixed ports');
+  const path = join(scratch, 'fixed-ports.yaml');
+  writeFileSync(path, text);
+  return { path, ports };
 }
 
 describe('driverlab run', () => {
@@ -198,18 +243,63 @@ describe('driverlab run', () => {
     equal(summary().status, 'passed');
   });
 
-  test('a second run on the same machine refuses with a sentence while the first one finishes', async () => {
-    const first = start(['run', '--no-report']);
+  test('a second run on a lab with fixed KDNET ports refuses with a sentence while the first one finishes', async () => {
+    const lab = await fixedPortLab();
+    const first = start(['run', '--lab', lab.path, SEVERAL, '--no-report']);
     await lineMatching(first, /^ *1\/\d+ /m);
-    const second = await start(['run', ONE, '--no-report']);
+    const second = await start(['run', '--lab', lab.path, ONE, '--no-report']);
     equal(second.exitCode, 2, second.all);
     match(
       second.stderr,
-      /The KDNET endpoint 127\.0\.0\.11:50011 of VM 'win11-a' is held by another driverlab run \(process \d+, started .+\), so this run would break its debugger; wait until that run ends, or run with a lab file that gives the VMs other ports\./,
+      new RegExp(
+        `The KDNET endpoint 127\\.0\\.0\\.11:${lab.ports[0]} of VM 'win11-a' is held by another driverlab run \\(process ${first.pid}, started .+\\), so this run would break its debugger; wait until that run ends, or run with a lab file that gives the VMs other ports\\.`,
+      ),
     );
     const done = await first;
     equal(done.exitCode, 0, done.all);
-    equal(summary().status, 'passed');
+  });
+
+  test('two runs in one clone at the same time both finish: every scenario passed, each in its own folder, reports/ whole and from one of them', async () => {
+    const features = [ONE, 'features/debugger/kdnet.feature'];
+    const before = await recordedRuns();
+    const children = [start(['run', ...features, '--no-report']), start(['run', ...features, '--no-report'])];
+    const runs = await Promise.all(children);
+    const ids: string[] = [];
+    for (const [i, run] of runs.entries()) {
+      equal(run.exitCode, 0, run.all);
+      match(run.stdout, /driverlab: 3 scenarios: 3 passed, 0 failed, 0 broken, 0 skipped;/);
+      match(run.stdout, /driverlab gate: /);
+      // Each run's own folder (its id names its process) says it passed, with its own results.
+      const own = ownRun(children[i]?.pid);
+      equal(own.summary.status, 'passed', JSON.stringify(own.summary));
+      equal(own.summary.passed, 3);
+      ok(isWholeJunit(readFileSync(join(own.dir, 'junit.xml'), 'utf8')));
+      ids.push(own.summary.runId);
+    }
+    equal(new Set(ids).size, 2, 'two runs, two ids');
+    // reports/'s top-level files are one run's as a set, never a mix of the two.
+    const top = summary();
+    ok(ids.includes(top.runId), `reports/summary.json is one of the two runs (${top.runId})`);
+    equal(top.status, 'passed');
+    const results = (dir: string) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('-result.json'))
+        .sort();
+    const topDir = join(paths.root, top.runDir);
+    equal(
+      readFileSync(join(paths.reports, 'junit.xml'), 'utf8'),
+      readFileSync(join(topDir, 'junit.xml'), 'utf8'),
+      "reports/junit.xml is that run's",
+    );
+    equal(
+      results(paths.allureResults).join('\n'),
+      results(join(topDir, 'allure-results')).join('\n'),
+      "reports/allure-results is that run's",
+    );
+    const gate = JSON.parse(readFileSync(join(paths.reports, 'gate.json'), 'utf8')) as { verdict?: unknown };
+    ok(gate.verdict !== undefined, 'reports/gate.json is whole');
+    // The run store took both, one after the other.
+    ok((await recordedRuns()) >= before + 2, 'both runs were recorded in the run store');
   });
 
   test('driverlab report twice in a row: the report shows the latest results', async () => {

@@ -9,7 +9,7 @@ Feature: A test VM is debugged over the network with the key it generates
 
   Scenario: The debugger connects with the key the VM generated, breaks in and lets it run
     Given a test VM
-    When network debugging to the lab's debugger is turned on, on port 50000
+    When network debugging to the lab's debugger is turned on, on a free port
     And the debugger listens with the key the VM generated
     And the VM restarts
     Then the debugger connects to the VM within 2 min
@@ -19,7 +19,7 @@ Feature: A test VM is debugged over the network with the key it generates
 
   Scenario: A debugger with another key never connects
     Given a test VM
-    When network debugging to the lab's debugger is turned on, on port 50001
+    When network debugging to the lab's debugger is turned on, on a free port
     And the debugger listens with a key the VM does not know
     And the VM restarts
     Then the debugger is still waiting for the VM after 1 min

@@ -6,11 +6,11 @@
  */
 import { createSocket } from 'node:dgram';
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { LabFile, SecretRef } from '../config/lab-file.js';
 import { Redactor, resolveSecret } from '../config/secrets.js';
+import { kdnetLockFile } from '../endpoints.js';
 import { DriverlabError, describeError } from '../errors.js';
+import { machineLockDir } from '../util/lock.js';
 
 export interface SecretUse {
   ref: SecretRef;
@@ -83,10 +83,15 @@ export interface Endpoint {
   port: number;
 }
 
-/** The KDNET endpoints the debuggers of this machine listen on (one per VM debugged over the network). */
+/**
+ * The fixed KDNET endpoints the debuggers of this machine listen on (one per VM debugged over the
+ * network with a port of its lab file; an `auto` port is chosen free at the start, lab/endpoints.ts).
+ */
 export function kdnetEndpoints(lab: LabFile): Endpoint[] {
   return lab.data.vms.flatMap((v) =>
-    v.debug?.transport === 'net' ? [{ vm: v.name, hostIp: v.debug.hostIp, port: v.debug.port }] : [],
+    v.debug?.transport === 'net' && v.debug.port !== 'auto'
+      ? [{ vm: v.name, hostIp: v.debug.hostIp, port: v.debug.port }]
+      : [],
   );
 }
 
@@ -111,9 +116,9 @@ export async function endpointProblem(endpoint: Endpoint): Promise<string | null
   return `The KDNET endpoint ${endpoint.hostIp}:${endpoint.port} of VM '${endpoint.vm}' cannot be bound on this machine (${error.code ?? error.message}), so no debugger could listen on it; check the host IP and port in the lab file.`;
 }
 
-/** Where the lock file of an endpoint lives: one per machine, whichever clone runs. */
-export function endpointLockFile(endpoint: Endpoint, dir: string = tmpdir()): string {
-  return join(dir, `driverlab-kdnet-${endpoint.hostIp}-${endpoint.port}.lock`);
+/** Where the lock file of an endpoint lives: one per machine, whichever clone runs (lab/endpoints.ts). */
+export function endpointLockFile(endpoint: Endpoint, dir: string = machineLockDir()): string {
+  return kdnetLockFile(endpoint, dir);
 }
 
 interface LockOwner {
@@ -151,7 +156,7 @@ export interface EndpointLocks {
  * Takes the lock of every endpoint for this process (a lock left by a process that is gone is taken
  * over). When another live run holds one, no lock is kept and `refused` says which and by whom.
  */
-export function lockEndpoints(endpoints: readonly Endpoint[], dir: string = tmpdir()): EndpointLocks {
+export function lockEndpoints(endpoints: readonly Endpoint[], dir: string = machineLockDir()): EndpointLocks {
   const taken: string[] = [];
   const refused: string[] = [];
   const release = () => {

@@ -162,7 +162,7 @@ describe('a lab file', () => {
     );
     expect.equal(
       problem(valid.replace('port: 50000', 'port: "50000"')),
-      `${PREFIX}vms.0.debug.port must be a number, not "50000"${SUFFIX}`,
+      `${PREFIX}vms.0.debug.port must be a port from 49152 to 65535, or auto on the embedded lab (a free one chosen at run start) (got "50000")${SUFFIX}`,
     );
   });
 
@@ -266,6 +266,10 @@ describe('a lab file', () => {
         ),
       ),
       "vms.1.debug: VMs 'win10-a' and 'win10-b' both debug to 192.168.50.1:50000, but KDNET needs one port per target; give each VM its own port.",
+    );
+    expect.equal(
+      cross(valid.replace('port: 50000 }', 'port: auto }')),
+      "vms.0.debug.port is 'auto', but a Hyper-V guest's boot settings (bcdedit /dbgsettings) fix the port its KDNET sends to, so driverlab cannot choose one; give the port the guest's debug settings name (Microsoft recommends 50000–50039).",
     );
     expect.equal(
       cross(

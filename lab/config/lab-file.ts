@@ -87,12 +87,17 @@ const ipv4 = z
     'an IPv4 address such as 192.168.0.2',
   );
 
-/** KDNET: the guest sends to hostIp:port; the debugger on the host listens on port. */
+/**
+ * KDNET: the guest sends to hostIp:port; the debugger on the host listens on port. On the embedded
+ * lab the port may be `auto`: a free one is chosen when a run starts (lab/endpoints.ts).
+ */
 export const NetDebugTransport = z.strictObject({
   transport: z.literal('net'),
   hostIp: ipv4,
   /** kd accepts 49152–65535; Microsoft recommends 50000–50039, one per target/host pair. */
-  port: z.number().int().min(49152).max(65535),
+  port: z
+    .union([z.number().int().min(49152).max(65535), z.literal('auto')])
+    .describe('a port from 49152 to 65535, or auto on the embedded lab (a free one chosen at run start)'),
   /** A pre-provisioned KDNET key; scenarios that run `bcdedit /dbgsettings` capture their own. */
   key: SecretRef.optional(),
   /** PCI bus.device.function of the debug NIC, when the guest has several. */
@@ -394,7 +399,13 @@ export function crossReferenceProblems(data: LabFileData): string[] {
   const endpoints = new Map<string, string>();
   const pipes = new Map<string, string>();
   data.vms.forEach((vm, i) => {
-    if (vm.debug?.transport === 'net') {
+    if (vm.debug?.transport === 'net' && vm.debug.port === 'auto') {
+      if (data.kind === 'hyperv') {
+        problems.push(
+          `vms.${i}.debug.port is 'auto', but a Hyper-V guest's boot settings (bcdedit /dbgsettings) fix the port its KDNET sends to, so driverlab cannot choose one; give the port the guest's debug settings name (Microsoft recommends 50000–50039)`,
+        );
+      }
+    } else if (vm.debug?.transport === 'net') {
       // The endpoint is on the machine kd runs on, whichever Hyper-V host the VM lives on.
       const key = `${vm.debug.hostIp}:${vm.debug.port}`;
       const other = endpoints.get(key);

@@ -206,7 +206,11 @@ export class HypervLab implements Lab {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.hosts.values()].map((h) => h.close()));
+    try {
+      await Promise.all([...this.hosts.values()].map((h) => h.close()));
+    } finally {
+      this.wiring.release?.();
+    }
   }
 }
 

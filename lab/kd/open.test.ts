@@ -4,13 +4,17 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { virtualClock } from '../clock.js';
 import { debuggerCommand } from '../compose.js';
-import { parseLabFile, Timeouts } from '../config/lab-file.js';
+import { type LabFile, parseLabFile, Timeouts } from '../config/lab-file.js';
 import { Redactor } from '../config/secrets.js';
-import { ConfigurationError } from '../errors.js';
+import { withChosenPorts } from '../endpoints.js';
+import { ConfigurationError, HarnessLogicError } from '../errors.js';
 import { paths } from '../paths.js';
 import { debuggerOptions } from './open.js';
 
-const embedded = parseLabFile(readFileSync(paths.embeddedLab, 'utf8'), paths.embeddedLab);
+const asWritten = parseLabFile(readFileSync(paths.embeddedLab, 'utf8'), paths.embeddedLab);
+// The embedded lab's ports are `auto`: the composition root chooses them (lab/endpoints.ts).
+const chosen = (file: LabFile) => withChosenPorts(file, { 'win11-a': 50011, 'win11-b': 50012 });
+const embedded = chosen(asWritten);
 
 function labOf(file = embedded) {
   return {
@@ -64,7 +68,7 @@ describe('a debugger as the lab file says', () => {
         '  verifierAnswer: i',
       ].join('\n'),
     );
-    const file = parseLabFile(text, paths.embeddedLab);
+    const file = chosen(parseLabFile(text, paths.embeddedLab));
     const { vm, nmis } = vmOf('win11-a', file);
     const options = debuggerOptions(labOf(file), vm, { key: '1.2.3.4' });
     expect.deepEqual(
@@ -108,11 +112,26 @@ describe('a debugger as the lab file says', () => {
       'executable: embedded',
       'executable: C:\\Debuggers\\x64\\kd.exe',
     );
-    const file = parseLabFile(text, paths.embeddedLab);
+    const file = chosen(parseLabFile(text, paths.embeddedLab));
     const { vm } = vmOf('win11-a', file);
     expect.throws(
       () => debuggerOptions(labOf(file), vm, { verifierPolicy: () => 'b', key: '1.2.3.4' }),
       /names the debugger '.*kd\.exe' \(debugger\.executable\), which does not exist; install the Debugging Tools for Windows or correct the path/,
+    );
+  });
+
+  it('never starts a debugger on an `auto` port nobody chose (the composition root chooses it)', () => {
+    const { vm } = vmOf('win11-a', asWritten);
+    expect.throws(
+      () => debuggerOptions(labOf(asWritten), vm, { verifierPolicy: () => 'b', key: '1.2.3.4' }),
+      (e: unknown) => {
+        expect.ok(e instanceof HarnessLogicError, 'a HarnessLogicError');
+        expect.equal(
+          e.message,
+          "The KDNET port of VM 'win11-a' is 'auto' and was never chosen; a lab is opened through composeLab (lab/compose.ts), which chooses it.",
+        );
+        return true;
+      },
     );
   });
 });

@@ -5,6 +5,7 @@
  */
 import { resolveLabPath } from '../config/lab-file.js';
 import { resolveSecret } from '../config/secrets.js';
+import { kdnetPort } from '../endpoints.js';
 import { ConfigurationError } from '../errors.js';
 import type { Lab, Vm } from '../ports.js';
 import { type BreakInStrategy, defaultBreakInStrategies } from './break-in.js';
@@ -114,7 +115,7 @@ export function debuggerOptions(lab: LabView, vm: VmView, request: DebuggerReque
       );
     }
     lab.redactor.add(key, what);
-    connection = { kind: 'net', hostIp: debug.hostIp, port: debug.port, key };
+    connection = { kind: 'net', hostIp: debug.hostIp, port: kdnetPort(vm.config), key };
   } else {
     connection = { kind: 'pipe', pipe: debug.name };
   }

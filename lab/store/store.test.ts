@@ -1,9 +1,10 @@
-import { deepStrictEqual, equal, rejects } from 'node:assert/strict';
+import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { RunRecord, ScenarioRecord } from '../gate/record.js';
+import { LockWaitError } from '../util/lock.js';
 import { RunStore } from './store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'driverlab-store-'));
@@ -52,6 +53,34 @@ function run(key: string, finishedAt: string, scenarios: ScenarioRecord[]): RunR
 }
 
 describe('the run store on PGlite', { timeout: 60_000 }, () => {
+  test('is opened by one holder at a time: a second waits, and past its wait says who holds it', async () => {
+    const where = join(dir, 'held');
+    const first = await RunStore.open({ dir: where });
+    const waiting = RunStore.open({ dir: where, waitMs: 60_000 });
+    await rejects(RunStore.open({ dir: where, waitMs: 200 }), (e: unknown) => {
+      ok(e instanceof LockWaitError, 'a LockWaitError');
+      match(
+        e.message,
+        new RegExp(
+          `^The run store '${where.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' is held by another driverlab process \\(process ${process.pid}, since .+\\), which did not let it go within 0.2 s \\(lock file '.+held\\.lock'\\); wait until that process ends, or end it, and try again\\.$`,
+        ),
+      );
+      return true;
+    });
+    await first.record(run('h1', '2026-12-01T00:00:00.000Z', []));
+    await first.close();
+    const second = await waiting;
+    try {
+      deepStrictEqual(
+        (await second.runs()).map((r) => r.key),
+        ['h1'],
+        'the second holder sees what the first recorded',
+      );
+    } finally {
+      await second.close();
+    }
+  });
+
   test('records runs once, lists buckets across runs and keeps only the newest runs', async () => {
     const store = await RunStore.open({ dir: join(dir, 'store'), keepRuns: 2 });
     try {

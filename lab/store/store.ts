@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigurationError, LabCompromisedError } from '../errors.js';
 import type { RunRecord } from '../gate/record.js';
+import { waitForLock } from '../util/lock.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 /** What the store needs of a database: parameterised queries and a transaction. */
@@ -26,14 +27,35 @@ export interface StoreOptions {
   dir: string;
   /** How many runs to keep; older ones (and their scenarios, attempts, crashes) go. Default 500. */
   keepRuns?: number | undefined;
+  /** Wall ms to wait while another process holds the embedded store (default STORE_WAIT_MS). */
+  waitMs?: number | undefined;
 }
 
 export const DEFAULT_KEEP_RUNS = 500;
 
-async function pglite(dir: string): Promise<Sql> {
+/**
+ * How long a process waits for another to let go of the embedded store (wall ms): recording a run
+ * and judging it takes seconds, so a wait this long means the other process hangs.
+ */
+export const STORE_WAIT_MS = 120_000;
+
+async function pglite(dir: string, waitMs: number): Promise<Sql> {
   await mkdir(dirname(dir), { recursive: true });
-  const { PGlite } = await import('@electric-sql/pglite');
-  const db = new PGlite(dir);
+  // PGlite is one process's database: a second process opening the folder at once could corrupt
+  // it, so the folder is held through a lock file beside it for as long as it is open.
+  const lock = await waitForLock(`${dir}.lock`, {
+    waitMs,
+    what: `The run store '${dir}'`,
+  });
+  let db: import('@electric-sql/pglite').PGlite;
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    db = new PGlite(dir);
+    await db.waitReady;
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const sql: Sql = {
     query: async <T>(text: string, params?: readonly unknown[]) =>
       (await db.query<T>(text, params ? [...params] : undefined)).rows,
@@ -48,7 +70,11 @@ async function pglite(dir: string): Promise<Sql> {
         }),
       ),
     close: async () => {
-      await db.close();
+      try {
+        await db.close();
+      } finally {
+        lock.release();
+      }
     },
   };
   return sql;
@@ -130,7 +156,9 @@ export class RunStore {
         `The run store URL '${redactUrl(options.url)}' is not a PostgreSQL URL; give --db as postgres://user@host/database, or leave it out to use the embedded store.`,
       );
     }
-    const sql = options.url ? await postgres(options.url) : await pglite(options.dir);
+    const sql = options.url
+      ? await postgres(options.url)
+      : await pglite(options.dir, options.waitMs ?? STORE_WAIT_MS);
     const store = new RunStore(sql, options.keepRuns ?? DEFAULT_KEEP_RUNS);
     try {
       await store.migrate();

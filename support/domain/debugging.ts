@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type BcdDbgSettingsResult,
   ConfigurationError,
+  claimFreeKdnetPort,
   debuggerOptions,
   formatLabDuration,
   HarnessLogicError,
@@ -119,6 +120,15 @@ export class Debugging {
     this.settings = { hostIp, port, key: value.key };
     this.my.narrative.did(`kernel debugging over the network to ${hostIp}:${port} was turned on`);
     return this.settings;
+  }
+
+  /**
+   * As useNetwork, on a port chosen free now and held by this worker until it ends (lab/endpoints.ts),
+   * so a scenario of another run on this machine never listens on the same one.
+   */
+  async useNetworkOnFreePort(): Promise<NetworkDebugSettings> {
+    const { port } = await claimFreeKdnetPort(this.debuggerHostIp());
+    return this.useNetwork(port);
   }
 
   /** The debug settings as `bcdedit /dbgsettings` shows them now. */

@@ -8,10 +8,12 @@
  * or a COM port pointed at its pipe). For the embedded lab: that the embedded host starts and
  * answers for every VM.
  */
+
 import { existsSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { composeLab } from '../../compose.js';
 import { type LabFile, loadLabFile, resolveLabPath } from '../../config/lab-file.js';
+import { autoPortVms, claimFreeKdnetPort } from '../../endpoints.js';
 import { DriverlabError, describeError } from '../../errors.js';
 import { editionRefusal } from '../../hyperv/edition.js';
 import type { HypervLab, HypervVm, LabHost } from '../../hyperv/lab.js';
@@ -288,6 +290,21 @@ export async function diagnose(
         id,
         `The KDNET endpoint ${endpoint.hostIp}:${endpoint.port} of VM '${endpoint.vm}' is free on this machine.`,
       );
+  }
+  // An `auto` port is chosen free when a run starts (lab/endpoints.ts): one must be free now.
+  for (const vm of autoPortVms(file)) {
+    const hostIp = vm.debug?.transport === 'net' ? vm.debug.hostIp : '127.0.0.1';
+    const id = `kdnet:${hostIp}:auto`;
+    try {
+      const claim = await claimFreeKdnetPort(hostIp);
+      claim.lock.release();
+      checks.pass(
+        id,
+        `VM '${vm.name}' debugs over KDNET to ${hostIp} on a port each run chooses free (auto); ${claim.port} is free now.`,
+      );
+    } catch (error) {
+      checks.fail(id, message(error));
+    }
   }
   if (!embedded) {
     const kd = resolveLabPath(file, data.debugger.executable);

@@ -15,6 +15,7 @@ import { isAbsolute, join, relative as relativePath, resolve } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
 import { type LabFile, loadLabFile } from '../../config/lab-file.js';
+import { chooseFreeAutoPorts } from '../../endpoints.js';
 import { ConfigurationError, HarnessLogicError } from '../../errors.js';
 import { gatePaths, keepRunsFrom, runGate } from '../../gate/gate.js';
 import { retryBroken } from '../../gate/retry.js';
@@ -44,6 +45,7 @@ import {
   type SummaryFile,
   writeSummaryFile,
 } from '../../report/run-files.js';
+import { machineLockDir, withLock } from '../../util/lock.js';
 import { type CliIo, type Command, EXIT, positiveInteger, UsageError } from '../command.js';
 import { handleInterrupts, killTree } from '../interrupt.js';
 import { checkSecrets, endpointProblem, kdnetEndpoints, lockEndpoints } from '../lab-checks.js';
@@ -54,6 +56,14 @@ const PROFILES = ['default', 'hyperv', 'nightly', 'gating'] as const;
 export const DEFAULT_KEEP_RUNS = 10;
 /** Wall seconds the running scenarios get after the first stop request (DRIVERLAB_GRACE_SECONDS, --grace). */
 export const DEFAULT_GRACE_SECONDS = 60;
+
+/**
+ * The lock of reports/'s top-level files (summary.json, junit.xml, allure-results/, the report, the
+ * gate's files): a run holds it while it publishes them, so two runs in one clone never leave a mix.
+ * Publishing takes seconds (the HTML report the longest); a wait this long means the other hangs.
+ */
+const PUBLISH_LOCK = 'publish.lock';
+const publishLockOptions = { waitMs: 600_000, what: 'The top-level files of reports/' } as const;
 
 /** cucumber-js options passed through untouched: name → whether it takes a value. */
 const CUCUMBER_OPTIONS: ReadonlyMap<string, boolean> = new Map([
@@ -375,7 +385,18 @@ async function run(args: string[], io: CliIo): Promise<number> {
   // refuses with a sentence instead of breaking both.
   // A fleet run starts no debugger here: the agents' hosts hold the endpoints.
   const locks = lockEndpoints(db ? [] : kdnetEndpoints(labFile));
+  let chosen: { release: () => void } = { release: () => {} };
   try {
+    // The embedded lab's `auto` KDNET ports: chosen free now, held for the run, handed to its
+    // workers, so two runs on one machine never share an endpoint (lab/endpoints.ts).
+    if (!db) {
+      const lockDir = machineLockDir(io.env);
+      const auto = await chooseFreeAutoPorts(labFile, lockDir);
+      chosen = auto;
+      env.DRIVERLAB_LOCK_DIR = lockDir;
+      if (Object.keys(auto.ports).length > 0) env.DRIVERLAB_KDNET_PORTS = JSON.stringify(auto.ports);
+      else delete env.DRIVERLAB_KDNET_PORTS;
+    }
     // Preflight: every problem of the features and of the lab, in one pass, before any VM is touched.
     const preflightEnv = { ...env, DRIVERLAB_RUN_DIR: join(tmpdir(), 'driverlab-preflight') };
     const plan = await preflightFeatures(
@@ -432,6 +453,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     });
   } finally {
     locks.release();
+    chosen.release();
   }
 }
 
@@ -478,7 +500,9 @@ async function runFeatures(context: RunContext): Promise<number> {
     selected: plan.selected,
   };
   writeSummaryFile(join(runDir, 'summary.json'), base);
-  writeSummaryFile(paths.summary, base);
+  await withLock(join(paths.reports, PUBLISH_LOCK), publishLockOptions, async () =>
+    writeSummaryFile(paths.summary, base),
+  );
 
   const cucumberArgs = [cucumberBin(), '--profile', profile];
   if (options.tags) cucumberArgs.push('--tags', options.tags);
@@ -566,7 +590,8 @@ async function runFeatures(context: RunContext): Promise<number> {
     { profile, tags: options.tags ?? null, complete },
     io.env,
   );
-  await writeRunContext(environment, resultsDir, gatePaths.context).catch((error: unknown) =>
+  const runContextFile = join(runDir, 'run-context.json');
+  await writeRunContext(environment, resultsDir, runContextFile).catch((error: unknown) =>
     io.stderr(`driverlab: the run's environment could not be written (${String(error)}).\n`),
   );
 
@@ -605,65 +630,70 @@ async function runFeatures(context: RunContext): Promise<number> {
   };
   writeSummaryFile(join(runDir, 'summary.json'), final);
 
-  // Published to reports/ whole: a reader sees the previous run's files or this run's, never a mix.
-  await publishFolder(resultsDir, paths.allureResults);
-  await publishFile(junit, join(paths.reports, 'junit.xml'));
-  if (existsSync(join(runDir, 'cucumber-messages.ndjson'))) {
-    await publishFile(
-      join(runDir, 'cucumber-messages.ndjson'),
-      join(paths.reports, 'cucumber-messages.ndjson'),
-    );
-  }
-
+  // Published to reports/ whole: a reader sees the previous run's files or this run's, never a mix;
+  // and as a set: a run beside this one (in this clone) publishes before or after, never between.
   let reportNote = 'no HTML report (--no-report)';
-  if (options.report) {
-    try {
-      const index = await generateHtmlReport({
-        results: resultsDir,
-        output: paths.allureReport,
-        name: reportName(status, neverRan, selected, interruption.reason === 'deadline'),
-        history: complete && (profile === 'nightly' || profile === 'gating'),
-      });
-      reportNote = `report: ${relative(index)}`;
-    } catch (error) {
-      io.stderr(`driverlab: ${error instanceof Error ? error.message : String(error)}\n`);
-      reportNote = 'the HTML report could not be generated';
-    }
-  }
-  writeSummaryFile(paths.summary, final);
-  await prunePastRuns(runsDir, context.keepRuns, [runId]);
-
-  const cutShort = interruption.reason === 'deadline';
-  const head = interrupted
-    ? `${cutShort ? 'cut short at its deadline' : 'interrupted'}, ${neverRan} of ${selected} scenarios never ran; `
-    : '';
-  io.stdout(`driverlab: ${head}${formatSummary(counts)}; ${reportNote}\n`);
-  if (options.gate && counts.total > 0) {
-    try {
-      const verdict = await runGate({
-        results: paths.allureResults,
-        summary: paths.summary,
-        context: gatePaths.context,
-        policyFile: undefined,
-        waiversFile: gatePaths.waivers,
-        baselineId: null,
-        db: context.db,
-        storeDir: gatePaths.store,
-        keepRuns: keepRunsFrom(io.env),
-        record: true,
-        out: {
-          json: gatePaths.json,
-          markdown: gatePaths.markdown,
-          report: join(paths.allureReport, 'index.html'),
-        },
-      });
-      io.stdout(`driverlab ${verdictLine(verdict)}; reports/gate.md\n`);
-    } catch (error) {
-      io.stderr(
-        `driverlab: the run could not be recorded or judged: ${error instanceof Error ? error.message : String(error)}\n`,
+  await withLock(join(paths.reports, PUBLISH_LOCK), publishLockOptions, async () => {
+    await publishFolder(resultsDir, paths.allureResults);
+    await publishFile(junit, join(paths.reports, 'junit.xml'));
+    if (existsSync(join(runDir, 'cucumber-messages.ndjson'))) {
+      await publishFile(
+        join(runDir, 'cucumber-messages.ndjson'),
+        join(paths.reports, 'cucumber-messages.ndjson'),
       );
     }
-  }
+    if (existsSync(runContextFile)) await publishFile(runContextFile, gatePaths.context);
+
+    if (options.report) {
+      try {
+        const index = await generateHtmlReport({
+          results: resultsDir,
+          output: paths.allureReport,
+          name: reportName(status, neverRan, selected, interruption.reason === 'deadline'),
+          history: complete && (profile === 'nightly' || profile === 'gating'),
+        });
+        reportNote = `report: ${relative(index)}`;
+      } catch (error) {
+        io.stderr(`driverlab: ${error instanceof Error ? error.message : String(error)}\n`);
+        reportNote = 'the HTML report could not be generated';
+      }
+    }
+    writeSummaryFile(paths.summary, final);
+    await prunePastRuns(runsDir, context.keepRuns, [runId]);
+
+    const cutShort = interruption.reason === 'deadline';
+    const head = interrupted
+      ? `${cutShort ? 'cut short at its deadline' : 'interrupted'}, ${neverRan} of ${selected} scenarios never ran; `
+      : '';
+    io.stdout(`driverlab: ${head}${formatSummary(counts)}; ${reportNote}\n`);
+    if (options.gate && counts.total > 0) {
+      try {
+        const verdict = await runGate({
+          results: paths.allureResults,
+          summary: paths.summary,
+          context: gatePaths.context,
+          policyFile: undefined,
+          waiversFile: gatePaths.waivers,
+          baselineId: null,
+          db: context.db,
+          storeDir: gatePaths.store,
+          keepRuns: keepRunsFrom(io.env),
+          record: true,
+          out: {
+            json: gatePaths.json,
+            markdown: gatePaths.markdown,
+            report: join(paths.allureReport, 'index.html'),
+          },
+        });
+        io.stdout(`driverlab ${verdictLine(verdict)}; reports/gate.md\n`);
+      } catch (error) {
+        io.stderr(
+          `driverlab: the run could not be recorded or judged: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+      }
+    }
+  });
+  const cutShort = interruption.reason === 'deadline';
   // Cut short at its deadline is the run's own end, not the user's: it exits as a run with a problem.
   if (interrupted) return cutShort ? EXIT.problem : EXIT.interrupted;
   const clean = status === 'passed' && unreadable.length === 0;
