@@ -1,7 +1,7 @@
 /** Where driverlab's own files are, independent of the directory a command is started from. */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -28,12 +28,21 @@ function findRoot(start: string): string {
 
 export const projectRoot = findRoot(dirname(fileURLToPath(import.meta.url)));
 
+/**
+ * Where runs write their files: reports/ in the project, or the folder DRIVERLAB_REPORTS names (a
+ * test that runs driverlab gives its runs a folder of their own, so a test run beside it in the same
+ * clone never reads its files).
+ */
+const reports = process.env.DRIVERLAB_REPORTS
+  ? resolve(process.env.DRIVERLAB_REPORTS)
+  : join(projectRoot, 'reports');
+
 export const paths = {
   root: projectRoot,
-  reports: join(projectRoot, 'reports'),
-  allureResults: join(projectRoot, 'reports', 'allure-results'),
-  allureReport: join(projectRoot, 'reports', 'allure-report'),
-  summary: join(projectRoot, 'reports', 'summary.json'),
+  reports,
+  allureResults: join(reports, 'allure-results'),
+  allureReport: join(reports, 'allure-report'),
+  summary: join(reports, 'summary.json'),
   embeddedLab: join(projectRoot, 'lab', 'labs', 'embedded.yaml'),
   operationScripts: join(projectRoot, 'lab', 'hyperv', 'ops', 'scripts'),
 } as const;

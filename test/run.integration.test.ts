@@ -18,11 +18,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import { claimFreeKdnetPort } from '../lab/endpoints.js';
-import { gatePaths } from '../lab/gate/gate.js';
 import { paths } from '../lab/paths.js';
 import { SummaryFile } from '../lab/report/run-files.js';
 import { RunStore } from '../lab/store/store.js';
@@ -30,6 +29,10 @@ import { RunStore } from '../lab/store/store.js';
 const BIN = join(paths.root, 'bin', 'driverlab.js');
 const scratch = mkdtempSync(join(tmpdir(), 'driverlab-run-it-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
+/** This test's runs write here, not to the clone's reports/: a test run beside it reads its own. */
+const REPORTS = join(scratch, 'reports');
+const SUMMARY = join(REPORTS, 'summary.json');
+const ALLURE_REPORT = join(REPORTS, 'allure-report');
 
 /** A feature that takes a few scenarios on one VM: long enough to interrupt between two of them. */
 const SEVERAL = 'features/storage/event-153.feature';
@@ -38,7 +41,7 @@ const ONE = 'features/vm/test-vm.feature';
 function start(args: string[], env: NodeJS.ProcessEnv = {}): ResultPromise<{ reject: false; all: true }> {
   return execa(process.execPath, [BIN, ...args], {
     cwd: paths.root,
-    env: { ...process.env, CI: 'true', ...env },
+    env: { ...process.env, CI: 'true', DRIVERLAB_REPORTS: REPORTS, ...env },
     reject: false,
     all: true,
   });
@@ -59,7 +62,7 @@ function lineMatching(child: ResultPromise, pattern: RegExp): Promise<void> {
 }
 
 function summary(): SummaryFile {
-  return SummaryFile.parse(JSON.parse(readFileSync(paths.summary, 'utf8')));
+  return SummaryFile.parse(JSON.parse(readFileSync(SUMMARY, 'utf8')));
 }
 
 /** The processes still running with this run's folder in their environment (Linux: /proc). */
@@ -69,7 +72,7 @@ function processesOf(runDir: string): string[] {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      if (environ.includes(`DRIVERLAB_RUN_DIR=${join(paths.root, runDir)}\u0000`)) {
+      if (environ.includes(`DRIVERLAB_RUN_DIR=${resolve(paths.root, runDir)}\u0000`)) {
         left.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\u0000').join(' ')}`);
       }
     } catch {
@@ -79,15 +82,21 @@ function processesOf(runDir: string): string[] {
   return left;
 }
 
-/** The processes of the newest run whose command line contains `marker` (Linux: /proc). */
-function newestRunProcesses(marker: string): number[] {
+/**
+ * The processes of the run of `driverlab run` process `pid` whose command line contains `marker`
+ * (Linux: /proc): never those of another run beside it.
+ */
+function runProcesses(pid: number | undefined, marker: string): number[] {
+  const runDir = new RegExp(
+    `DRIVERLAB_RUN_DIR=${join(REPORTS, 'runs').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/[^\u0000]*-${pid}\u0000`,
+  );
   const found: number[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+  for (const proc of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (environ.includes(`DRIVERLAB_RUN_DIR=${join(paths.reports, 'runs')}`) && cmdline.includes(marker)) {
-        found.push(Number(pid));
+      const environ = readFileSync(`/proc/${proc}/environ`, 'utf8');
+      const cmdline = readFileSync(`/proc/${proc}/cmdline`, 'utf8');
+      if (runDir.test(environ) && cmdline.includes(marker)) {
+        found.push(Number(proc));
       }
     } catch {
       // Gone, or not ours to read.
@@ -106,7 +115,7 @@ function isWholeJunit(text: string): boolean {
 
 /** The folder and summary of the run a `driverlab run` process made (its run id ends in its pid). */
 function ownRun(pid: number | undefined): { dir: string; summary: SummaryFile } {
-  const runs = join(paths.reports, 'runs');
+  const runs = join(REPORTS, 'runs');
   const name = readdirSync(runs).find((n) => n.endsWith(`-${pid}`));
   ok(name !== undefined, `a run folder of process ${pid}`);
   const dir = join(runs, name);
@@ -115,7 +124,7 @@ function ownRun(pid: number | undefined): { dir: string; summary: SummaryFile } 
 
 /** How many runs the embedded run store holds. */
 async function recordedRuns(): Promise<number> {
-  const store = await RunStore.open({ dir: gatePaths.store });
+  const store = await RunStore.open({ dir: join(REPORTS, 'run-store') });
   try {
     return (await store.runs()).length;
   } finally {
@@ -228,8 +237,8 @@ describe('driverlab run', () => {
       run.stdout,
       new RegExp(`driverlab: interrupted, ${s.neverRan} of ${s.selected} scenarios never ran; `),
     );
-    ok(isWholeJunit(readFileSync(join(paths.reports, 'junit.xml'), 'utf8')));
-    const report = JSON.parse(readFileSync(join(paths.allureReport, 'summary.json'), 'utf8')) as {
+    ok(isWholeJunit(readFileSync(join(REPORTS, 'junit.xml'), 'utf8')));
+    const report = JSON.parse(readFileSync(join(ALLURE_REPORT, 'summary.json'), 'utf8')) as {
       name: string;
     };
     equal(report.name, `driverlab — interrupted: ${s.neverRan} of ${s.selected} scenarios never ran`);
@@ -285,25 +294,25 @@ describe('driverlab run', () => {
       readdirSync(dir)
         .filter((f) => f.endsWith('-result.json'))
         .sort();
-    const topDir = join(paths.root, top.runDir);
+    const topDir = resolve(paths.root, top.runDir);
     equal(
-      readFileSync(join(paths.reports, 'junit.xml'), 'utf8'),
+      readFileSync(join(REPORTS, 'junit.xml'), 'utf8'),
       readFileSync(join(topDir, 'junit.xml'), 'utf8'),
       "reports/junit.xml is that run's",
     );
     equal(
-      results(paths.allureResults).join('\n'),
+      results(join(REPORTS, 'allure-results')).join('\n'),
       results(join(topDir, 'allure-results')).join('\n'),
       "reports/allure-results is that run's",
     );
-    const gate = JSON.parse(readFileSync(join(paths.reports, 'gate.json'), 'utf8')) as { verdict?: unknown };
+    const gate = JSON.parse(readFileSync(join(REPORTS, 'gate.json'), 'utf8')) as { verdict?: unknown };
     ok(gate.verdict !== undefined, 'reports/gate.json is whole');
     // The run store took both, one after the other.
     ok((await recordedRuns()) >= before + 2, 'both runs were recorded in the run store');
   });
 
   test('driverlab report twice in a row: the report shows the latest results', async () => {
-    const runs = join(paths.reports, 'runs');
+    const runs = join(REPORTS, 'runs');
     const folders = readdirSync(runs).sort().slice(-2);
     ok(folders.length === 2, 'two runs were kept');
     const totals: number[] = [];
@@ -311,13 +320,13 @@ describe('driverlab run', () => {
       const results = join(runs, folder as string, 'allure-results');
       const report = await start(['report', '--results', results]);
       ok(report.exitCode === 0 || report.exitCode === 1, report.all);
-      const written = JSON.parse(readFileSync(join(paths.allureReport, 'summary.json'), 'utf8')) as {
+      const written = JSON.parse(readFileSync(join(ALLURE_REPORT, 'summary.json'), 'utf8')) as {
         stats: { total: number };
       };
       const expected = readdirSync(results).filter((f) => f.endsWith('-result.json')).length;
       equal(written.stats.total, expected);
       totals.push(written.stats.total);
-      equal(existsSync(join(paths.allureReport, 'awesome')), false);
+      equal(existsSync(join(ALLURE_REPORT, 'awesome')), false);
     }
     equal(totals.length, 2);
   });
@@ -331,7 +340,7 @@ describe('driverlab run', () => {
     }, async () => {
       const child = start(['run', '--no-report']);
       await lineMatching(child, /^ *4\/\d+ /m);
-      const victims = newestRunProcesses(marker);
+      const victims = runProcesses(child.pid, marker);
       ok(victims.length > 0, `a ${marker} process of the run`);
       for (const pid of victims) process.kill(pid, 'SIGKILL');
       const run = await child;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { composeLab } from '../compose.js';
 import { loadLabFile } from '../config/lab-file.js';
+import { claimKdnetPort } from '../endpoints.js';
 import { LabCompromisedError } from '../errors.js';
 import type { HypervLab } from '../hyperv/lab.js';
 import { parsers } from '../parsers/index.js';
@@ -26,7 +27,8 @@ import type { KdEvent } from './port.js';
 import type { KdSession } from './session.js';
 
 /** Where win11-a's debugger listens in these tests (no other test uses it), and win11-b's pipe. */
-const NET = { hostIp: '127.0.0.41', port: 50_041 };
+/** win11-a's KDNET endpoint: a port this process holds, so a test run beside it never listens on it. */
+const NET = { hostIp: '127.0.0.41', port: claimKdnetPort('127.0.0.41').port };
 const PIPE = `driverlab-e2e-${process.pid}`;
 const OVERRUN = ['C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'];
 const ADAPTER = 'PCI\\VEN_1111&DEV_1111&SUBSYS_169D103C&REV_01\\4&2263a140&0&0010';
@@ -198,7 +200,9 @@ describe('the kernel debugger on the embedded lab', () => {
       expect.ok(e instanceof LabCompromisedError, 'a LabCompromisedError');
       expect.match(
         e.message,
-        /^The kernel debugger never connected to VM 'win11-a' over KDNET on port 50041 \(host IP 127\.0\.0\.41\) within .+ \(kd printed 'Waiting to reconnect\.\.\.'\); check the KDNET key, the port, the host firewall \(inbound UDP 50041\) and the guest's bcdedit \/dbgsettings/,
+        new RegExp(
+          `^The kernel debugger never connected to VM 'win11-a' over KDNET on port ${NET.port} \\(host IP 127\\.0\\.0\\.41\\) within .+ \\(kd printed 'Waiting to reconnect\\.\\.\\.'\\); check the KDNET key, the port, the host firewall \\(inbound UDP ${NET.port}\\) and the guest's bcdedit /dbgsettings`,
+        ),
       );
       expect.ok(!e.message.includes(wrong), 'the key stays out of the message');
       return true;

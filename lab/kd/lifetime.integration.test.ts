@@ -13,6 +13,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { virtualClock } from '../clock.js';
 import { Redactor } from '../config/secrets.js';
+import { claimKdnetPort } from '../endpoints.js';
 import { LabCompromisedError } from '../errors.js';
 import { embeddedDebuggerCommand } from '../sim/launch.js';
 import { noProc } from './kd.testkit.js';
@@ -54,7 +55,7 @@ describe("kd's lifetime", () => {
         `import { Redactor } from '${at('lab/config/secrets.ts')}';`,
         'const kd = KdSession.start({',
         "  subject: 'a parent that dies', executable: embeddedDebuggerCommand(),",
-        "  connection: { kind: 'net', hostIp: '127.0.0.98', port: 50098, key: '1.2.3.4' },",
+        `  connection: { kind: 'net', hostIp: '127.0.0.98', port: ${claimKdnetPort('127.0.0.98').port}, key: '1.2.3.4' },`,
         "  clock: wallClock(), redactor: new Redactor(), verifierPolicy: () => 'b',",
         '});',
         "setTimeout(() => console.log('kd ' + kd.pid), 500);",
@@ -83,7 +84,13 @@ describe("kd's lifetime", () => {
     const kd = KdSession.start({
       subject: "VM 'nobody-home'",
       executable: embeddedDebuggerCommand(),
-      connection: { kind: 'net', hostIp: '127.0.0.97', port: 50_097, key: '1.2.3.4' },
+      // A port this process holds: a test run beside this one never listens on it.
+      connection: {
+        kind: 'net',
+        hostIp: '127.0.0.97',
+        port: claimKdnetPort('127.0.0.97').port,
+        key: '1.2.3.4',
+      },
       clock: virtualClock({ wallBudgetMs: 300 }),
       redactor: new Redactor(),
       verifierPolicy: () => 'b',

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type LabClock, virtualClock } from '../clock.js';
 import { Redactor } from '../config/secrets.js';
+import { claimKdnetPort } from '../endpoints.js';
 import { HarnessLogicError, LabCompromisedError } from '../errors.js';
 import { KdPipeTargetEndpoint } from '../sim/kdnet/pipe.js';
 import { KdnetTargetEndpoint, type TargetEndpoint } from '../sim/kdnet/target.js';
@@ -107,10 +108,14 @@ after(async () => {
 });
 
 let nextHost = 21;
-/** A fresh host IP per test, so tests never share a KDNET endpoint. */
-function freshNet(port = 50_021): { hostIp: string; port: number } {
+/**
+ * A fresh host IP per test, so tests never share a KDNET endpoint, and a port this process holds
+ * (lab/endpoints.ts), so a test run beside this one never listens on it either.
+ */
+function freshNet(): { hostIp: string; port: number } {
   nextHost += 1;
-  return { hostIp: `127.0.0.${nextHost}`, port };
+  const hostIp = `127.0.0.${nextHost}`;
+  return { hostIp, port: claimKdnetPort(hostIp).port };
 }
 
 interface Rig {
@@ -173,8 +178,8 @@ describe('KdSession over KDNET', () => {
     expect.equal(kd.state, 'running');
     const reached = kd.events().find((e) => e.kind === 'target-reached');
     expect.ok(
-      reached?.kind === 'target-reached' && reached.port === 50_021,
-      'kd reached the target on port 50021',
+      reached?.kind === 'target-reached' && reached.port === rig.net.port,
+      `kd reached the target on port ${rig.net.port}`,
     );
 
     const stop = await kd.breakIn();
@@ -231,9 +236,12 @@ describe('KdSession over KDNET', () => {
       (e: unknown) => e,
     );
     expect.ok(error instanceof LabCompromisedError, 'a LabCompromisedError');
+    const port = rig.net.port;
     expect.match(
       error.message,
-      /^The kernel debugger never connected to VM 'kd-test' over KDNET on port 50021 \(host IP 127\.0\.0\.\d+\) within 30 s \(kd printed 'Waiting to reconnect\.\.\.'\); check the KDNET key, the port, the host firewall \(inbound UDP 50021\) and the guest's bcdedit \/dbgsettings/,
+      new RegExp(
+        `^The kernel debugger never connected to VM 'kd-test' over KDNET on port ${port} \\(host IP 127\\.0\\.0\\.\\d+\\) within 30 s \\(kd printed 'Waiting to reconnect\\.\\.\\.'\\); check the KDNET key, the port, the host firewall \\(inbound UDP ${port}\\) and the guest's bcdedit /dbgsettings`,
+      ),
     );
   });
 
@@ -244,7 +252,9 @@ describe('KdSession over KDNET', () => {
       expect.ok(e instanceof LabCompromisedError, 'a LabCompromisedError');
       expect.match(
         e.message,
-        /never connected .* on port 50021 .*check the KDNET key, the port, the host firewall/,
+        new RegExp(
+          `never connected .* on port ${rig.net.port} .*check the KDNET key, the port, the host firewall`,
+        ),
       );
       return true;
     });
@@ -439,13 +449,16 @@ describe('KdSession over KDNET', () => {
     await kd.close();
     const transcript = kd.transcript();
     expect.ok(!transcript.includes(KEY), 'the key is not in the transcript');
-    expect.match(transcript, /^> kd -k net:port=50021,key=«redacted: KDNET key of VM 'kd-test'» -y /);
+    expect.ok(
+      transcript.startsWith(`> kd -k net:port=${rig.net.port},key=«redacted: KDNET key of VM 'kd-test'» -y `),
+      transcript.slice(0, 200),
+    );
     expect.match(transcript, /0: kd> k\nChild-SP/);
     expect.ok(!transcript.includes('@@DRIVERLAB'), 'no sentinel in the transcript');
     const log = kd.readLog();
     expect.ok(log?.includes('Kernel Debugger connection established.'), 'kd wrote its log');
     expect.ok(!log?.includes(KEY), 'the key is not in the log');
-    expect.ok(kd.commandLine.includes(`net:port=50021,key=${KEY}`), 'kd itself was given the key');
+    expect.ok(kd.commandLine.includes(`net:port=${rig.net.port},key=${KEY}`), 'kd itself was given the key');
   });
 
   it('reads its transcript again and again the same, and redacts a secret registered after a read', async () => {

@@ -4,6 +4,7 @@
 import { strict as expect } from 'node:assert';
 import { createSocket } from 'node:dgram';
 import { after, describe, it } from 'node:test';
+import { claimKdnetPort } from '../../endpoints.js';
 import type { DebugTarget, TargetIdentity } from '../ports.js';
 import { decodeDatagram, encodeDatagram } from './datagram.js';
 import { type HostLinkHandlers, KdnetHostLink, type LinkEnd } from './host.js';
@@ -92,6 +93,19 @@ describe('KDNET datagrams', () => {
   });
 });
 
+/**
+ * A port per host IP that this process holds (lab/endpoints.ts): a test run beside this one never
+ * listens on it.
+ */
+const ports = new Map<string, number>();
+function portOf(hostIp: string): number {
+  const known = ports.get(hostIp);
+  if (known !== undefined) return known;
+  const { port } = claimKdnetPort(hostIp);
+  ports.set(hostIp, port);
+  return port;
+}
+
 describe('the KDNET link', () => {
   async function pair(hostIp: string, port: number, targetKey = KEY) {
     const { seen, handlers } = recorder();
@@ -110,7 +124,7 @@ describe('the KDNET link', () => {
   }
 
   it('pairs a target that knows the key, and carries requests and multi-megabyte replies intact', async () => {
-    const { host, seen } = await pair('127.0.0.61', 50_061);
+    const { host, seen } = await pair('127.0.0.61', portOf('127.0.0.61'));
     await eventually(() => host.isConnected(), 'the target paired');
     expect.equal(seen.hellos[0]?.identity.build, 19041);
     const reply = await host.call({ op: 'execute', command: 'k' });
@@ -123,7 +137,7 @@ describe('the KDNET link', () => {
   });
 
   it('never pairs a target with another key', async () => {
-    const { host, seen } = await pair('127.0.0.62', 50_062, '9.9.9.9');
+    const { host, seen } = await pair('127.0.0.62', portOf('127.0.0.62'), '9.9.9.9');
     // Offers come every 20 ms of wall time at this clock; give it many.
     await new Promise((r) => setTimeout(r, 400));
     expect.equal(host.isConnected(), false);
@@ -131,7 +145,7 @@ describe('the KDNET link', () => {
   });
 
   it('ends the session when the target goes down, and pairs again at its next boot', async () => {
-    const { host, endpoint, seen } = await pair('127.0.0.63', 50_063);
+    const { host, endpoint, seen } = await pair('127.0.0.63', portOf('127.0.0.63'));
     await eventually(() => host.isConnected(), 'the target paired');
     endpoint.notify({ kind: 'going-down', reason: 'reboot' });
     await eventually(() => seen.ends.length === 1, 'the host saw the target go down');
@@ -141,11 +155,16 @@ describe('the KDNET link', () => {
   });
 
   it('lets a new debugger on the same port take over from one that vanished', async () => {
-    const { host, endpoint } = await pair('127.0.0.64', 50_064);
+    const { host, endpoint } = await pair('127.0.0.64', portOf('127.0.0.64'));
     await eventually(() => host.isConnected(), 'the target paired');
     await host.close();
     const { seen, handlers } = recorder();
-    const next = new KdnetHostLink({ listenIp: '127.0.0.64', port: 50_064, key: KEY, handlers });
+    const next = new KdnetHostLink({
+      listenIp: '127.0.0.64',
+      port: portOf('127.0.0.64'),
+      key: KEY,
+      handlers,
+    });
     await next.open();
     closers.push(() => next.close());
     // The target's keepalives reach the new debugger, which resets the unknown session.
@@ -157,7 +176,13 @@ describe('the KDNET link', () => {
   it('notices a target that falls silent: retries, then the link is lost', async () => {
     const { seen, handlers } = recorder();
     const timing = { retransmitWallMs: 2, maxRetries: 128, retryReportEvery: 64, deadAfterWallMs: 2000 };
-    const host = new KdnetHostLink({ listenIp: '127.0.0.65', port: 50_065, key: KEY, handlers, timing });
+    const host = new KdnetHostLink({
+      listenIp: '127.0.0.65',
+      port: portOf('127.0.0.65'),
+      key: KEY,
+      handlers,
+      timing,
+    });
     await host.open();
     closers.push(() => host.close());
     // A target that pairs, says hello, then never answers again.
@@ -178,7 +203,11 @@ describe('the KDNET link', () => {
       channel.send({ op: 'hello', identity: new EchoTarget().identity(), stopped: true, processor: null });
       setTimeout(() => channel.close(), 50);
     });
-    socket.send(encodeDatagram(KEY, { v: 1, k: 'offer', tid: 'feedfacecafebeef' }), 50_065, '127.0.0.65');
+    socket.send(
+      encodeDatagram(KEY, { v: 1, k: 'offer', tid: 'feedfacecafebeef' }),
+      portOf('127.0.0.65'),
+      '127.0.0.65',
+    );
     await eventually(() => host.isConnected(), 'the mute target paired');
     await new Promise((r) => setTimeout(r, 100));
     await expect.rejects(host.call({ op: 'execute', command: 'k' }), /the debug session ended/);
