@@ -9,6 +9,7 @@ import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeAtomically } from '../util/files.js';
+import { withLock } from '../util/lock.js';
 import type { AllureResult, RunSummary } from './allure-results.js';
 
 export const RunStatus = z.enum(['running', 'passed', 'failed', 'broken', 'interrupted']);
@@ -203,4 +204,18 @@ ${cases.join('\n')}
 /** Makes sure a folder exists. */
 export async function ensureDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true });
+}
+
+/**
+ * Runs `work` holding the lock of reports/'s top-level files (summary.json, junit.xml,
+ * allure-results/, the report, the gate's files): a run holds it while it publishes them and
+ * `driverlab report` while it reads them, so two runs in one clone never leave or read a mix.
+ * Publishing takes seconds (the HTML report the longest); a wait of 10 min means the other hangs.
+ */
+export function withPublishLock<T>(reportsDir: string, work: () => Promise<T>): Promise<T> {
+  return withLock(
+    join(reportsDir, 'publish.lock'),
+    { waitMs: 600_000, what: `The top-level files of '${reportsDir}'` },
+    work,
+  );
 }

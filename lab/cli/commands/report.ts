@@ -4,11 +4,11 @@
  * or one that never finished, is never shown or reported as passed.
  */
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { paths } from '../../paths.js';
 import { formatSummary, readAllureResults, summarise } from '../../report/allure-results.js';
 import { generateHtmlReport } from '../../report/html.js';
-import { outcomeOf, readSummaryFile, type SummaryFile } from '../../report/run-files.js';
+import { outcomeOf, readSummaryFile, type SummaryFile, withPublishLock } from '../../report/run-files.js';
 import { type CliIo, type Command, EXIT, parseCommandArgs, UsageError } from '../command.js';
 import { reportName } from './run.js';
 
@@ -67,6 +67,11 @@ async function report(args: string[], io: CliIo): Promise<number> {
       `'driverlab report' takes no argument '${positionals[0]}'; name the results directory with --results.`,
     );
   }
+  // reports/'s files as one run left them: a run beside this command publishes before or after.
+  return withPublishLock(paths.reports, () => reportOn(values, io));
+}
+
+async function reportOn(values: { results?: string; output?: string }, io: CliIo): Promise<number> {
   const at = (p: string | undefined, fallback: string) =>
     p ? (isAbsolute(p) ? p : resolve(io.cwd, p)) : fallback;
   const summary = values.results ? null : await readSummaryFile(paths.summary);
@@ -74,7 +79,7 @@ async function report(args: string[], io: CliIo): Promise<number> {
   // An unfinished run has published nothing yet: its own folder holds what it wrote.
   const ownResults =
     summary && state && summary.status === 'running'
-      ? join(paths.root, summary.runDir, 'allure-results')
+      ? resolve(paths.root, summary.runDir, 'allure-results')
       : null;
   const results = at(values.results, ownResults && existsSync(ownResults) ? ownResults : paths.allureResults);
   const output = at(values.output, paths.allureReport);

@@ -43,9 +43,10 @@ import {
   publishFile,
   publishFolder,
   type SummaryFile,
+  withPublishLock,
   writeSummaryFile,
 } from '../../report/run-files.js';
-import { machineLockDir, withLock } from '../../util/lock.js';
+import { machineLockDir } from '../../util/lock.js';
 import { type CliIo, type Command, EXIT, positiveInteger, UsageError } from '../command.js';
 import { handleInterrupts, killTree } from '../interrupt.js';
 import { checkSecrets, endpointProblem, kdnetEndpoints, lockEndpoints } from '../lab-checks.js';
@@ -56,14 +57,6 @@ const PROFILES = ['default', 'hyperv', 'nightly', 'gating'] as const;
 export const DEFAULT_KEEP_RUNS = 10;
 /** Wall seconds the running scenarios get after the first stop request (DRIVERLAB_GRACE_SECONDS, --grace). */
 export const DEFAULT_GRACE_SECONDS = 60;
-
-/**
- * The lock of reports/'s top-level files (summary.json, junit.xml, allure-results/, the report, the
- * gate's files): a run holds it while it publishes them, so two runs in one clone never leave a mix.
- * Publishing takes seconds (the HTML report the longest); a wait this long means the other hangs.
- */
-const PUBLISH_LOCK = 'publish.lock';
-const publishLockOptions = { waitMs: 600_000, what: 'The top-level files of reports/' } as const;
 
 /** cucumber-js options passed through untouched: name → whether it takes a value. */
 const CUCUMBER_OPTIONS: ReadonlyMap<string, boolean> = new Map([
@@ -500,9 +493,7 @@ async function runFeatures(context: RunContext): Promise<number> {
     selected: plan.selected,
   };
   writeSummaryFile(join(runDir, 'summary.json'), base);
-  await withLock(join(paths.reports, PUBLISH_LOCK), publishLockOptions, async () =>
-    writeSummaryFile(paths.summary, base),
-  );
+  await withPublishLock(paths.reports, async () => writeSummaryFile(paths.summary, base));
 
   const cucumberArgs = [cucumberBin(), '--profile', profile];
   if (options.tags) cucumberArgs.push('--tags', options.tags);
@@ -633,7 +624,7 @@ async function runFeatures(context: RunContext): Promise<number> {
   // Published to reports/ whole: a reader sees the previous run's files or this run's, never a mix;
   // and as a set: a run beside this one (in this clone) publishes before or after, never between.
   let reportNote = 'no HTML report (--no-report)';
-  await withLock(join(paths.reports, PUBLISH_LOCK), publishLockOptions, async () => {
+  await withPublishLock(paths.reports, async () => {
     await publishFolder(resultsDir, paths.allureResults);
     await publishFile(junit, join(paths.reports, 'junit.xml'));
     if (existsSync(join(runDir, 'cucumber-messages.ndjson'))) {
