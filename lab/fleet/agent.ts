@@ -18,6 +18,7 @@ import { cucumberBin, paths } from '../paths.js';
 import { LeaseBroker } from '../pool/broker.js';
 import { candidatesFor, type PoolVm, VmPool } from '../pool/pool.js';
 import { AllureResult } from '../report/allure-results.js';
+import { machineLockDir } from '../util/lock.js';
 import { FleetDb } from './db.js';
 import { type FetchedJob, WorkQueue } from './queue.js';
 
@@ -191,6 +192,8 @@ export async function runScenario(
         DRIVERLAB_PATHS: JSON.stringify([`${uri}:${line}`]),
         // The scenario's own temp folder: its debugger logs and simulated state go with it.
         TMPDIR: dir,
+        // The machine's locks stay the machine's: an `auto` KDNET port it chooses is held there.
+        DRIVERLAB_LOCK_DIR: machineLockDir(),
       },
       reject: false,
       all: true,
