@@ -26,7 +26,7 @@ export { PoolClient } from './pool/client.js';
 export * from './pool/pool.js';
 export * from './ports.js';
 export * from './rules/addresses.js';
-export { bucketId, bugcheckTag } from './rules/buckets.js';
+export { bucketId } from './rules/buckets.js';
 export * from './rules/commit.js';
 export * from './rules/crash.js';
 export * from './rules/filters.js';

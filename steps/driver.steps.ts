@@ -1,14 +1,11 @@
 /**
- * Steps about catalog drivers: installing, loading, the fixed build, exercising them.
+ * Steps about the lab file's drivers: installing, loading, the fixed build, exercising them.
  */
 import type { DriverConfig } from '../lab/index.js';
 import { domain } from '../support/catalog.js';
 import type { LabWorld } from '../support/world.js';
 
-const { Given, When } = domain(
-  'driver',
-  "The lab catalog's drivers: installing, loading and exercising them",
-);
+const { Given, When } = domain('driver', "The lab file's drivers: installing, loading and exercising them");
 
 Given(
   '{driver} is installed',
@@ -36,7 +33,7 @@ Given(
 Given(
   'the fixed build of {driver} is loaded',
   {
-    description: "Installs and starts the catalog entry the driver's fixedBy names",
+    description: "Installs and starts the drivers-list entry the driver's fixedBy names",
     example: 'Given the fixed build of baddriver.sys is loaded',
   },
   async function (this: LabWorld, driver: DriverConfig) {

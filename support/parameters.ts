@@ -41,11 +41,11 @@ parameter<DriverConfig>({
   tsType: 'DriverConfig',
   regexp: '[A-Za-z][A-Za-z0-9_-]*(?:\\.sys)?',
   description:
-    "a driver of the lab's catalog, with or without .sys (one the catalog lacks is refused with the catalog)",
+    "a driver of the lab file's drivers list, with or without .sys (one the list lacks is refused with the names it has)",
   examples: ['myfault.sys', 'baddriver'],
   useForSnippets: false,
   transformer(text) {
-    return catalogDriver(this.lab, text);
+    return labDriver(this.lab, text);
   },
 });
 
@@ -131,16 +131,16 @@ parameter<DriverConfig[]>({
   name: 'drivers',
   tsType: 'DriverConfig[]',
   regexp: '[A-Za-z][A-Za-z0-9_-]*(?:\\.sys)?(?:(?:, | and )[A-Za-z][A-Za-z0-9_-]*(?:\\.sys)?)*',
-  description: 'drivers of the catalog joined by commas and "and"',
+  description: 'drivers of the lab file joined by commas and "and"',
   examples: ['encryptionlegacy.sys, avlegacy.sys and avminifilter.sys'],
   useForSnippets: false,
   transformer(text) {
-    return text.split(/, | and /).map((name) => catalogDriver(this.lab, name));
+    return text.split(/, | and /).map((name) => labDriver(this.lab, name));
   },
 });
 
-/** A driver of the lab's catalog; a name it lacks is refused with the closest names it has. */
-function catalogDriver(lab: HypervLab, text: string): DriverConfig {
+/** A driver of the lab file's drivers list; a name it lacks is refused with the closest names it has. */
+function labDriver(lab: HypervLab, text: string): DriverConfig {
   const names = lab.file.data.drivers.map((d) => d.name);
   const bare = text.replace(/\.sys$/i, '');
   const found = lab.file.data.drivers.find((d) => d.name.toLowerCase() === bare.toLowerCase());
@@ -148,7 +148,7 @@ function catalogDriver(lab: HypervLab, text: string): DriverConfig {
   const like = closest(bare, names);
   const hint = like.length > 0 ? `did you mean ${like.map((n) => `'${n}'`).join(' or ')}? ` : '';
   throw new ConfigurationError(
-    `The ${lab.describe()} has no driver '${text}' in its catalog (${hint}its drivers: ${names.map((n) => `'${n}'`).join(', ') || 'none'}); correct the step, or add the driver to the drivers section of ${lab.file.path}.`,
+    `The ${lab.describe()} has no driver '${text}' in its drivers list (${hint}its drivers: ${names.map((n) => `'${n}'`).join(', ') || 'none'}); correct the step, or add the driver to the drivers section of ${lab.file.path}.`,
   );
 }
 

@@ -102,7 +102,7 @@ async function main(request: Request): Promise<void> {
 
   const pickles = parsed.filter((p) => selected.has(p.id));
 
-  // The parameter types read the lab file (its VMs, its driver catalog); nothing is started.
+  // The parameter types read the lab file (its VMs, its drivers); nothing is started.
   const { labFilePath } = await import('./runtime.js');
   const { openLabFile } = await import('./fixtures.js');
   const { stepProblems } = await import('./preflight.js');

@@ -1,6 +1,6 @@
 /**
  * The preflight check of a scenario, before any VM is touched: every step must match exactly one
- * step definition, and every parameter must read (a driver of the catalog, a verifier option, a
+ * step definition, and every parameter must read (a driver of the lab file, a verifier option, a
  * KDNET port, a count in range …). Every problem of every step is found, not only the first: an
  * undefined step gets the closest existing steps and a snippet, a wrong parameter the sentence its
  * type gives, each pinned to its own step.

@@ -8,7 +8,7 @@
  * a Before hook in hooks.ts (this module registers no hook, so domain code and its tests can import it).
  */
 import * as allure from 'allure-js-commons';
-import { type AnalyzeResult, bugcheckTag, crashBucket } from '../lab/index.js';
+import { type AnalyzeResult, crashBucket, stopCodeText } from '../lab/index.js';
 
 /** A driver the scenario put on its VM. */
 export async function labelDriver(binary: string): Promise<void> {
@@ -17,7 +17,7 @@ export async function labelDriver(binary: string): Promise<void> {
 
 /** The VM bugchecked: the code, and a link to the dump the guest wrote, if it wrote one. */
 export async function labelCrash(code: number, dumpPath: string | null, vm: string): Promise<void> {
-  await allure.label('bugcheck', bugcheckTag(code));
+  await allure.label('bugcheck', stopCodeText(code));
   if (dumpPath) {
     await allure.link(
       `file:///${encodeURI(dumpPath.replace(/\\/g, '/'))}`,

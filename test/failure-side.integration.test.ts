@@ -102,7 +102,7 @@ describe('the failure side of the features, on the embedded lab', { timeout: 120
     equal(r.status, 'failed');
     match(
       r.statusDetails?.message ?? '',
-      /^AssertionError: Expected VM 'win11-a' on host 'lab-01' to bugcheck with 0xA \(IRQL_NOT_LESS_OR_EQUAL\), because Driver Verifier checks myfault\.sys with 0x1 \(special pool\) and myfault\.sys overran its pool allocation, but it bugchecked with 0xD6 \(DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION\), parameters 0x[0-9a-f]{16}, 0x0000000000000001, 0x[0-9a-f]{16}, 0x0000000000000000\.$/m,
+      /^AssertionError: Expected VM 'win11-a' on host 'lab-01' to bugcheck with 0xa \(IRQL_NOT_LESS_OR_EQUAL\), because Driver Verifier checks myfault\.sys with 0x1 \(special pool\) and myfault\.sys overran its pool allocation, but it bugchecked with 0xd6 \(DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION\), parameters 0x[0-9a-f]{16}, 0x0000000000000001, 0x[0-9a-f]{16}, 0x0000000000000000\.$/m,
     );
   });
 
@@ -157,11 +157,11 @@ describe('the failure side of the features, on the embedded lab', { timeout: 120
       misspelt.statusDetails?.message ?? '',
       /^ConfigurationError: 'special pol' is not a Driver Verifier option \(did you mean 'special pool'\?\); the options are special pool, force IRQL checking, /,
     );
-    const unknown = result('a driver is not in the catalog');
+    const unknown = result('a driver is not in the lab file');
     equal(unknown.status, 'broken');
     match(
       unknown.statusDetails?.message ?? '',
-      /has no driver 'yourfault\.sys' in its catalog \(its drivers: 'myfault', /,
+      /has no driver 'yourfault\.sys' in its drivers list \(its drivers: 'myfault', /,
     );
     for (const r of [misspelt, unknown]) {
       ok(

@@ -183,7 +183,7 @@ describe('driverlab run', () => {
     match(run.stderr, /^driverlab run: 3 problems found before any VM was touched, so nothing ran:\n/);
     match(
       run.stderr,
-      /\n {2}- test\/fixtures\/preflight\/three-problems\.feature:6 \(Given Driver Verifier checks myfalt\.sys with special pool\): The lab 'driver-lab-01' has no driver 'myfalt\.sys' in its catalog \(did you mean 'myfault'\?/,
+      /\n {2}- test\/fixtures\/preflight\/three-problems\.feature:6 \(Given Driver Verifier checks myfalt\.sys with special pool\): The lab 'driver-lab-01' has no driver 'myfalt\.sys' in its drivers list \(did you mean 'myfault'\?/,
     );
     match(
       run.stderr,

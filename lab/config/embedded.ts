@@ -71,7 +71,7 @@ export const DriverFault = z.discriminatedUnion('kind', [
     call: z.enum(['FltGetVolumeGuidName', 'ZwReadFile']).default('FltGetVolumeGuidName'),
     /** How many IRPs the call issues before the completion APC runs on a dead stack. */
     irps: z.number().int().positive().max(64).default(3),
-    /** The catalog trigger whose dispatch routine issues the I/O; the image-load notify routine when absent. */
+    /** The driver's trigger whose dispatch routine issues the I/O; the image-load notify routine when absent. */
     trigger: z.string().optional(),
     /**
      * Where the driver's own frames return to, from the call outwards (offsets in its image, as a

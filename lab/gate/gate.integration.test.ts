@@ -91,7 +91,7 @@ describe('driverlab gate on a run with a scenario that expects the wrong bug che
     const wrong = scenariosOf(await readAttempts(results)).find((s) => s.title === WRONG_BUGCHECK);
     equal(wrong?.status, 'failed');
     equal(bucket, 'AV_VRF_W_myfault!unknown_function');
-    equal(wrong?.crash?.bugcheck, '0xD6');
+    equal(wrong?.crash?.bugcheck, '0xd6');
     deepStrictEqual(wrong?.drivers, ['myfault.sys']);
     equal(wrong?.location, 'test/fixtures/gate/run/release.feature:11');
   });

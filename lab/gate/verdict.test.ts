@@ -61,7 +61,7 @@ const stored = (id: number, failingBuckets: string[], complete = true): StoredRu
 });
 
 const none: Waivers = { file: 'w.yaml', list: [], covering: () => null };
-const crash = (bucket: string) => ({ crash: { bucket, bugcheck: '0xD6' } });
+const crash = (bucket: string) => ({ crash: { bucket, bugcheck: '0xd6' } });
 
 describe('the gate verdict', () => {
   test('bucket statuses: still-failing (baseline), known (earlier), new (never), fixed (baseline only)', () => {

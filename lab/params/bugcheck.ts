@@ -36,9 +36,14 @@ export interface BugcheckId {
 /** The pattern a bug check parameter matches in a step: a hex code or an upper-case name. */
 export const BUGCHECK_PATTERN = '0x[0-9a-fA-F]{1,8}|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+';
 
-/** "0xD6 (DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION)", or "0x1234" for a code without a known name. */
+/** "0xd6": a stop code as driverlab writes it everywhere (0x, lower-case hex, no leading zeros). */
+export function stopCodeText(code: number): string {
+  return `0x${code.toString(16)}`;
+}
+
+/** "0xd6 (DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION)", or "0x1234" for a code without a known name. */
 export function describeBugcheck(code: number, name: string | null = BUGCHECK_NAMES[code] ?? null): string {
-  const hex = `0x${code.toString(16).toUpperCase()}`;
+  const hex = stopCodeText(code);
   return name ? `${hex} (${name})` : hex;
 }
 

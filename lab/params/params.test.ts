@@ -68,7 +68,7 @@ describe('bug checks by code or name', () => {
     });
     deepStrictEqual(parseBugcheck('DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION'), parseBugcheck('0xd6'));
     deepStrictEqual(parseBugcheck('0x1234'), { code: 0x1234, name: null });
-    equal(describeBugcheck(0x3b), '0x3B (SYSTEM_SERVICE_EXCEPTION)');
+    equal(describeBugcheck(0x3b), '0x3b (SYSTEM_SERVICE_EXCEPTION)');
   });
   test('a list of alternatives', () => {
     deepStrictEqual(

@@ -1,5 +1,5 @@
 /**
- * Catalog drivers in the guest: installing a package (copied from the lab's host, installed with
+ * The lab file's drivers in the guest: installing a package (copied from the lab's host, installed with
  * pnputil when it has an INF, with sc create otherwise), loading it, and running its triggers (the
  * command lines the lab file gives to exercise it).
  */
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   ConfigurationError,
   type DriverConfig,
+  describeBugcheck,
   type GuestCommandResult,
   resolveLabPath,
 } from '../../lab/index.js';
@@ -31,16 +32,16 @@ function lastLines(r: GuestCommandResult): string {
   return text.slice(-2).join(' ') || 'nothing';
 }
 
-/** What catalog drivers use: the lab (its catalog), the VM, the crashes (a driver may bugcheck the VM), expectations. */
+/** What the lab file's drivers use: the lab (its drivers list), the VM, the crashes (a driver may bugcheck the VM), expectations. */
 export interface DriversNeeds extends LabAccess, Pick<TestVm, 'vm'> {
   readonly crashes: Pick<Crashes, 'run' | 'last'>;
   readonly expect: Expect;
 }
 
 export class Drivers {
-  /** The catalog drivers the scenario installed, by name (the suspects of a crash). */
+  /** The drivers the scenario installed, by name (the suspects of a crash). */
   private readonly installed = new Map<string, DriverConfig>();
-  /** Every catalog trigger the scenario ran, by driver. */
+  /** Every driver trigger the scenario ran, by driver. */
   private readonly triggered: { binary: string; trigger: string }[] = [];
 
   constructor(private readonly my: DriversNeeds) {}
@@ -50,11 +51,11 @@ export class Drivers {
     return [...this.installed.values()].map((d) => d.binary);
   }
 
-  /** The catalog entry that is the fixed build of a driver (its `fixedBy`). */
+  /** The drivers-list entry that is the fixed build of a driver (its `fixedBy`). */
   fixedBuildOf(driver: DriverConfig): DriverConfig {
     if (!driver.fixedBy) {
       throw new ConfigurationError(
-        `The driver '${driver.name}' has no fixed build in the catalog of ${this.my.lab.describe()}; name it with fixedBy under its entry in ${this.my.lab.file.path}.`,
+        `The driver '${driver.name}' has no fixed build in the drivers list of ${this.my.lab.describe()}; name it with fixedBy under its entry in ${this.my.lab.file.path}.`,
       );
     }
     return this.my.lab.driver(driver.fixedBy);
@@ -77,7 +78,7 @@ export class Drivers {
     }
     const target = `${GUEST_DRIVERS}\\${driver.name}`;
     for (const file of files) await guest.copyIn(join(folder, file), `${target}\\${file}`);
-    const because = `its package '${driver.package}' is in the lab's catalog`;
+    const because = `its package '${driver.package}' is in the lab file's drivers list`;
     const install = driver.inf
       ? ['pnputil', '/add-driver', `${target}\\${driver.inf}`, '/install']
       : [
@@ -128,14 +129,14 @@ export class Drivers {
     if (!command) {
       const known = Object.keys(driver.triggers);
       throw new ConfigurationError(
-        `The driver '${driver.name}' has no trigger '${trigger}' in the catalog of ${this.my.lab.describe()} (${known.length > 0 ? `its triggers: ${known.join(', ')}` : 'it has none'}); add it under its triggers in ${this.my.lab.file.path}.`,
+        `The driver '${driver.name}' has no trigger '${trigger}' in the drivers list of ${this.my.lab.describe()} (${known.length > 0 ? `its triggers: ${known.join(', ')}` : 'it has none'}); add it under its triggers in ${this.my.lab.file.path}.`,
       );
     }
     this.triggered.push({ binary: driver.binary, trigger });
     await this.my.crashes.run(command, `${driver.binary} ${what}`);
   }
 
-  /** The binaries the scenario made run this catalog trigger ("overrun"), in order. */
+  /** The binaries the scenario made run this driver trigger ("overrun"), in order. */
   triggeredBy(trigger: string): string[] {
     return [...new Set(this.triggered.filter((t) => t.trigger === trigger).map((t) => t.binary))];
   }
@@ -145,7 +146,9 @@ export class Drivers {
     throw this.my.expect.failed({
       expected,
       because,
-      actual: `${this.my.vm.describe()} bugchecked with 0x${(crash?.code ?? 0).toString(16).toUpperCase()} instead`,
+      actual: crash
+        ? `${this.my.vm.describe()} bugchecked with ${describeBugcheck(crash.code)} instead`
+        : `the guest command was cut short in ${this.my.vm.describe()} before it finished`,
     });
   }
 }

@@ -27,7 +27,7 @@ import type { Drivers } from './drivers.js';
 import type { GuestTools } from './guest.js';
 
 export const NDIS_PARAMETERS = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters';
-/** The trigger a miniport's catalog entry gives for removing its adapter (a PnP remove). */
+/** The trigger a miniport's entry in the lab file gives for removing its adapter (a PnP remove). */
 export const REMOVE_ADAPTER_TRIGGER = 'remove-adapter';
 
 export interface Removal {
@@ -76,7 +76,7 @@ export class Network {
     this.miniport = driver;
   }
 
-  /** The command line that removes the miniport's adapter: its catalog trigger, or pnputil on the lab's declared adapter. */
+  /** The command line that removes the miniport's adapter: its trigger from the lab file, or pnputil on the lab's declared adapter. */
   private removeCommand(driver: DriverConfig): readonly string[] {
     const trigger = driver.triggers[REMOVE_ADAPTER_TRIGGER];
     if (trigger) return trigger;

@@ -18,7 +18,7 @@ import type { Expect, Narrative, TestVm } from '../capabilities.js';
 import type { Drivers } from './drivers.js';
 import type { EventLog, ReadEvent } from './events.js';
 
-/** The trigger a storage driver's catalog entry gives for putting its disks under load. */
+/** The trigger a storage driver's entry in the lab file gives for putting its disks under load. */
 export const DISK_LOAD_TRIGGER = 'io-stress';
 
 /** What storage scenarios use: the VM, the drivers, the event log, the narrative and expectations. */
@@ -40,7 +40,7 @@ export class Storage {
     this.driver = driver;
   }
 
-  /** Puts the disks of the storage driver under load with its catalog trigger. */
+  /** Puts the disks of the storage driver under load with its trigger from the lab file. */
   async load(): Promise<void> {
     const driver = this.driver;
     if (!driver) {

@@ -79,7 +79,7 @@ may end in :LINE to run the scenario at that line (features/x.feature:12); witho
 feature under features/ runs.
 
 Before anything runs, every selected scenario is checked — each step has one definition, each
-parameter reads (a driver of the catalog, a count in range, a port …) — and the lab (its secrets
+parameter reads (a driver of the lab file, a count in range, a port …) — and the lab (its secrets
 resolve, its debugger ports are free, every VM a scenario asks for is in it). Every problem is listed
 with its feature file and line, and nothing runs.
 

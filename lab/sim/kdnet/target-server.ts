@@ -20,7 +20,7 @@ export class TargetServer {
     const identity = TargetIdentitySchema.safeParse(this.target.identity());
     if (!identity.success) {
       throw new TypeError(
-        `The simulated target's identity does not follow the DebugTarget contract: ${identity.error.issues
+        `The simulated target's identity does not fit the DebugTarget port: ${identity.error.issues
           .map((i) => `${i.path.join('.')}: ${i.message}`)
           .join('; ')}`,
       );

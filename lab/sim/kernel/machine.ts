@@ -177,7 +177,7 @@ export function userReturn(state: KernelState, label: string): Site {
   };
 }
 
-/** The catalog record of a loaded driver, by name, binary or service name (case-insensitive). */
+/** The lab file's record of a loaded driver, by name, binary or service name (case-insensitive). */
 export function driverRecord(state: KernelState, name: string): DriverRecord | undefined {
   const lower = name.toLowerCase();
   return state.drivers.find(

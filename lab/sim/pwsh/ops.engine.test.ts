@@ -91,7 +91,7 @@ describe('the operation scripts in a real pwsh with the stand-in Hyper-V module'
     await s.close();
   });
 
-  it('runs all 24 operations and each answers in its catalog shape', async () => {
+  it('runs all 24 operations and each answers in its declared shape', async () => {
     const vm = { vmName: 'win11-a' };
     const guest = { ...vm, credential };
     const source = join(dir, 'host-file.txt');
