@@ -6,6 +6,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { wallSleep } from '../clock.js';
 import type { LabFile, SecretRef } from '../config/lab-file.js';
 import { Redactor, resolveSecret } from '../config/secrets.js';
 import { kdnetLockFile } from '../endpoints.js';
@@ -106,9 +107,17 @@ export async function endpointProblem(endpoint: Endpoint): Promise<string | null
       });
       socket.bind({ address, port: endpoint.port, exclusive: true }, () => socket.close(() => done(null)));
     });
-  let error = await bind(endpoint.hostIp);
-  // kd.exe listens on every address: a host IP that is not this machine's is checked on all of them.
-  if (error?.code === 'EADDRNOTAVAIL') error = await bind('0.0.0.0');
+  const attempt = async () => {
+    const error = await bind(endpoint.hostIp);
+    // kd.exe listens on every address: a host IP that is not this machine's is checked on all of them.
+    return error?.code === 'EADDRNOTAVAIL' ? bind('0.0.0.0') : error;
+  };
+  let error = await attempt();
+  // Another run's check binds the port for a moment too: only a port still bound a moment later is held.
+  for (let i = 0; i < 3 && error?.code === 'EADDRINUSE'; i += 1) {
+    await wallSleep(50);
+    error = await attempt();
+  }
   if (!error) return null;
   if (error.code === 'EADDRINUSE') {
     return `The KDNET endpoint ${endpoint.hostIp}:${endpoint.port} of VM '${endpoint.vm}' is already in use on this machine (UDP port ${endpoint.port} is bound by another program, perhaps a debugger left running), so no debugger could listen on it; end that program, or give the VM another port in the lab file.`;
@@ -153,6 +162,21 @@ export interface EndpointLocks {
 }
 
 /**
+ * The sentences for the endpoints another live driverlab run holds, without taking any lock: a dry
+ * run starts no debugger, so two dry runs of one lab never refuse each other.
+ */
+export function heldEndpoints(endpoints: readonly Endpoint[], dir: string = machineLockDir()): string[] {
+  return endpoints.flatMap((endpoint) => {
+    const owner = ownerOf(endpointLockFile(endpoint, dir));
+    return owner && owner.pid !== process.pid && isAlive(owner.pid) ? [heldSentence(endpoint, owner)] : [];
+  });
+}
+
+function heldSentence(endpoint: Endpoint, owner: LockOwner): string {
+  return `The KDNET endpoint ${endpoint.hostIp}:${endpoint.port} of VM '${endpoint.vm}' is held by another driverlab run (process ${owner.pid}, started ${owner.startedAt} in '${owner.cwd}'), so this run would break its debugger; wait until that run ends, or run with a lab file that gives the VMs other ports.`;
+}
+
+/**
  * Takes the lock of every endpoint for this process (a lock left by a process that is gone is taken
  * over). When another live run holds one, no lock is kept and `refused` says which and by whom.
  */
@@ -178,9 +202,7 @@ export function lockEndpoints(endpoints: readonly Endpoint[], dir: string = mach
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const owner = ownerOf(file);
         if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
-          refused.push(
-            `The KDNET endpoint ${endpoint.hostIp}:${endpoint.port} of VM '${endpoint.vm}' is held by another driverlab run (process ${owner.pid}, started ${owner.startedAt} in '${owner.cwd}'), so this run would break its debugger; wait until that run ends, or run with a lab file that gives the VMs other ports.`,
-          );
+          refused.push(heldSentence(endpoint, owner));
           break;
         }
         // Left by a process that is gone (or half written): take it over.

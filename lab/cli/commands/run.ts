@@ -49,7 +49,13 @@ import {
 import { machineLockDir } from '../../util/lock.js';
 import { type CliIo, type Command, EXIT, positiveInteger, UsageError } from '../command.js';
 import { handleInterrupts, killTree } from '../interrupt.js';
-import { checkSecrets, endpointProblem, kdnetEndpoints, lockEndpoints } from '../lab-checks.js';
+import {
+  checkSecrets,
+  endpointProblem,
+  heldEndpoints,
+  kdnetEndpoints,
+  lockEndpoints,
+} from '../lab-checks.js';
 
 const PROFILES = ['default', 'hyperv', 'nightly', 'gating'] as const;
 
@@ -375,14 +381,17 @@ async function run(args: string[], io: CliIo): Promise<number> {
   else delete env.DRIVERLAB_PATHS;
 
   // This run's debugger endpoints: held for as long as it runs, so a second run on this machine
-  // refuses with a sentence instead of breaking both.
-  // A fleet run starts no debugger here: the agents' hosts hold the endpoints.
-  const locks = lockEndpoints(db ? [] : kdnetEndpoints(labFile));
+  // refuses with a sentence instead of breaking both. A dry run starts no debugger: it only says
+  // which are held. A fleet run starts no debugger here: the agents' hosts hold the endpoints.
+  const endpoints = db ? [] : kdnetEndpoints(labFile);
+  const locks = options.dryRun
+    ? { refused: heldEndpoints(endpoints), release: () => {} }
+    : lockEndpoints(endpoints);
   let chosen: { release: () => void } = { release: () => {} };
   try {
     // The embedded lab's `auto` KDNET ports: chosen free now, held for the run, handed to its
     // workers, so two runs on one machine never share an endpoint (lab/endpoints.ts).
-    if (!db) {
+    if (!db && !options.dryRun) {
       const lockDir = machineLockDir(io.env);
       const auto = await chooseFreeAutoPorts(labFile, lockDir);
       chosen = auto;
