@@ -76,7 +76,8 @@ if (files.length === 0) {
   const reporter = process.env.DRIVERLAB_TEST_REPORTER ?? (filters.length > 0 ? 'spec' : 'dot');
   // Unit and fuzz files are in-process tests: they share one process (scripts/test-entry.mjs),
   // unless DRIVERLAB_TEST_ISOLATION=process asks for a process per file. Integration files get a
-  // process each, one at a time: the embedded lab binds fixed loopback endpoints.
+  // process each, one at a time: each starts embedded labs and debuggers of its own, and the tier's
+  // time stays what one file at a time takes.
   const shared = (tier === 'unit' || tier === 'fuzz') && process.env.DRIVERLAB_TEST_ISOLATION !== 'process';
   const result = shared
     ? spawnSync(
