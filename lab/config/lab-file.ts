@@ -7,11 +7,11 @@
  * Errors name the file and the dotted path and say what is allowed. Secrets appear only as
  * references (an environment variable or a secret file), never as values.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, win32 } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
+import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithin } from '../util/files.js';
 import { Duration } from './duration.js';
 import { EmbeddedDeclaration, GuestTool } from './embedded.js';
 import { formatSchemaIssues } from './zod-errors.js';
@@ -316,8 +316,13 @@ export interface LabFile {
 export async function loadLabFile(path: string): Promise<LabFile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextWithin(path, INPUT_LIMITS.config);
   } catch (error) {
+    if (error instanceof InputTooLargeError) {
+      throw new ConfigurationError(
+        `The lab file '${path}' holds ${formatBytes(error.size)}, more than the ${formatBytes(error.limit)} a lab file may hold, so it was not read; check that --lab or DRIVERLAB_LAB names the lab's YAML file.`,
+      );
+    }
     throw new ConfigurationError(
       `The lab file '${path}' cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}); check the path given with --lab or DRIVERLAB_LAB.`,
       { cause: error },

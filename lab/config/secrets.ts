@@ -3,9 +3,9 @@
  * variable or a secret file. Every value resolved here is registered with the redactor, so it can
  * be taken out of every transcript and attachment.
  */
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigurationError } from '../errors.js';
+import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithinSync } from '../util/files.js';
 import type { SecretRef } from './lab-file.js';
 
 /** Replaces every registered secret in a text with a placeholder naming what it was. */
@@ -59,8 +59,13 @@ export function resolveSecret(ref: SecretRef, what: string, context: SecretConte
   } else {
     const path = isAbsolute(ref.file) ? ref.file : resolve(context.baseDir, ref.file);
     try {
-      value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      value = readTextWithinSync(path, INPUT_LIMITS.secret).replace(/\r?\n$/, '');
     } catch (error) {
+      if (error instanceof InputTooLargeError) {
+        throw new ConfigurationError(
+          `${capitalise(what)} is read from the secret file '${path}', which holds ${formatBytes(error.size)}, more than the ${formatBytes(error.limit)} a secret file may hold, so it was not read; put only the secret in it.`,
+        );
+      }
       throw new ConfigurationError(
         `${capitalise(what)} is read from the secret file '${path}', which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}); create it or fix the reference in the lab file.`,
         { cause: error },

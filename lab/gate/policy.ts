@@ -2,10 +2,10 @@
  * The release gate's policy: which rules a run must keep to pass. A policy file (YAML) is read
  * strictly; with none, DEFAULT_POLICY applies (documented in lab/gate/README.md).
  */
-import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
+import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithin } from '../util/files.js';
 
 export const Policy = z
   .object({
@@ -31,8 +31,13 @@ export const DEFAULT_POLICY: Policy = Policy.parse({});
 export async function loadPolicy(file: string): Promise<Policy> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextWithin(file, INPUT_LIMITS.config);
   } catch (error) {
+    if (error instanceof InputTooLargeError) {
+      throw new ConfigurationError(
+        `The gate policy '${file}' holds ${formatBytes(error.size)}, more than the ${formatBytes(error.limit)} a policy may hold, so it was not read; name the policy's YAML file with --policy.`,
+      );
+    }
     throw new ConfigurationError(
       `The gate policy '${file}' cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); name an existing file with --policy, or leave it out for the default policy.`,
       { cause: error },

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
+import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithin } from '../util/files.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -44,9 +45,14 @@ export function waived(w: Waiver): string {
 export async function loadWaivers(file: string, today: Date = new Date()): Promise<Waivers> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextWithin(file, INPUT_LIMITS.config);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return makeWaivers(file, []);
+    if (error instanceof InputTooLargeError) {
+      throw new ConfigurationError(
+        `The waivers file '${file}' holds ${formatBytes(error.size)}, more than the ${formatBytes(error.limit)} a waivers file may hold, so it was not read and no run or gate can trust it; restore lab/waivers.yaml.`,
+      );
+    }
     throw new ConfigurationError(
       `The waivers file '${file}' cannot be read (${String(error)}); check its permissions.`,
       {

@@ -11,16 +11,36 @@ function cleanLines(text: string): string {
   return text.replace(/(?:\d+(?:\.\d+)?: )?kd(?::[A-Za-z0-9]+)?> @@DRIVERLAB:[0-9a-f]+:END@@\n/g, '');
 }
 
+/**
+ * The most of kd's output one transcript keeps (characters): far more than a scenario's session
+ * prints (an `!analyze -v` is ~10 KB, a verifier IRP log a few MB), so a debugger that prints
+ * without end costs bounded memory; what came after is counted and said at the end.
+ */
+export const TRANSCRIPT_LIMIT_CHARS = 32 * 1024 * 1024;
+
 /** The transcript of one debugger session, read many times while it grows. */
 export class KdTranscript {
   private readonly parts: TranscriptPart[] = [];
   /** The transcript's complete lines so far, cleaned and redacted. */
   private readonly clean = { parts: 0, text: '', pending: '', secrets: 0 };
+  /** Characters of kd output kept, and those past the limit that were not. */
+  private kept = 0;
+  private dropped = 0;
 
-  constructor(private readonly redactor: Redactor) {}
+  constructor(
+    private readonly redactor: Redactor,
+    private readonly limit: number = TRANSCRIPT_LIMIT_CHARS,
+  ) {}
 
   /** What kd printed. */
   output(text: string): void {
+    const room = this.limit - this.kept;
+    if (text.length > room) {
+      this.dropped += text.length - Math.max(room, 0);
+      if (room <= 0) return;
+      text = text.slice(0, room);
+    }
+    this.kept += text.length;
     this.parts.push({ kind: 'out', text });
   }
 
@@ -48,6 +68,10 @@ export class KdTranscript {
       cache.text += this.redactor.redact(cleanLines(cache.pending.slice(0, cut)));
       cache.pending = cache.pending.slice(cut);
     }
-    return cache.text + this.redactor.redact(cleanLines(cache.pending));
+    const cutNote =
+      this.dropped === 0
+        ? ''
+        : `\n[driverlab: kd printed ${this.dropped} more characters after these; a transcript keeps the first ${this.limit}]\n`;
+    return cache.text + this.redactor.redact(cleanLines(cache.pending)) + cutNote;
   }
 }

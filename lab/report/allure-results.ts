@@ -2,10 +2,11 @@
  * Reading what a run left in `allure-results/`: one `<uuid>-result.json` per scenario attempt.
  * A retried scenario leaves several attempts with the same historyId; the last one counts.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
+import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithin } from '../util/files.js';
 
 export const AllureStatus = z.enum(['passed', 'failed', 'broken', 'skipped', 'unknown']);
 export type AllureStatus = z.infer<typeof AllureStatus>;
@@ -55,11 +56,16 @@ export async function readAllureResults(dir: string): Promise<ResultsRead> {
     const file = join(dir, name);
     let parsed: AllureResult;
     try {
-      parsed = AllureResult.parse(JSON.parse(await readFile(file, 'utf8')));
+      parsed = AllureResult.parse(JSON.parse(await readTextWithin(file, INPUT_LIMITS.result)));
     } catch (error) {
       unreadable.push({
         file,
-        reason: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error),
+        reason:
+          error instanceof InputTooLargeError
+            ? `it holds ${formatBytes(error.size)}, more than the ${formatBytes(error.limit)} a result file may hold, so it was not read`
+            : error instanceof Error
+              ? (error.message.split('\n')[0] ?? '')
+              : String(error),
       });
       continue;
     }

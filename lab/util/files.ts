@@ -1,10 +1,88 @@
 /** Writing files that a reader, or another process, may look at while they are written. */
-import { renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** Writes a file whole or not at all: a temporary file (named by this process) renamed over it. */
-export function writeAtomically(path: string, contents: string | Uint8Array): void {
+/**
+ * Writes a file whole or not at all: a temporary file (named by this process) renamed over it.
+ * `mode` is the file's permission from its first byte on (0o600 for a file that holds a secret).
+ */
+export function writeAtomically(path: string, contents: string | Uint8Array, mode?: number): void {
   const temp = join(dirname(path), `${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(temp, contents);
+  writeFileSync(temp, contents, mode === undefined ? undefined : { mode });
   renameSync(temp, path);
+}
+
+/**
+ * How many bytes driverlab reads of a file a user hands it, by kind: far more than any real one
+ * holds, so that a wrong file (a dump, an archive, random bytes) is refused by its size, unread,
+ * instead of being held whole in memory by a parser.
+ */
+export const INPUT_LIMITS = {
+  /** A lab file, a gate policy, the waivers: hand-written YAML. */
+  config: 4 * 1024 * 1024,
+  /** A secret file: one password or key. */
+  secret: 64 * 1024,
+  /** One Allure result or container file of a run. */
+  result: 16 * 1024 * 1024,
+} as const;
+
+/** The size of a file, said the way the refusals say it. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KB`;
+  return `${n} bytes`;
+}
+
+/** A file larger than driverlab reads for its kind; the caller says what it was for. */
+export class InputTooLargeError extends Error {
+  constructor(
+    readonly path: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`'${path}' holds ${formatBytes(size)}, more than the ${formatBytes(limit)} driverlab reads of it`);
+  }
+}
+
+/**
+ * Reads a text file of at most `limit` bytes; a larger one throws InputTooLargeError before a byte
+ * is read (the size is taken from the open file, so a file growing meanwhile is cut at the limit).
+ * Other errors (ENOENT, EACCES) are thrown as they come.
+ */
+export async function readTextWithin(path: string, limit: number): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > limit) throw new InputTooLargeError(path, size, limit);
+    const buffer = Buffer.alloc(size);
+    let read = 0;
+    while (read < size) {
+      const { bytesRead } = await handle.read(buffer, read, size - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** readTextWithin, synchronously (a secret resolved while a lab is composed). */
+export function readTextWithinSync(path: string, limit: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    if (size > limit) throw new InputTooLargeError(path, size, limit);
+    const buffer = Buffer.alloc(size);
+    let read = 0;
+    while (read < size) {
+      const bytesRead = readSync(fd, buffer, read, size - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
