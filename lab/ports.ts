@@ -23,8 +23,18 @@ export interface Describable {
  * Allure steps and attachments; lab/ never imports Allure.
  */
 export interface Narrator {
-  step<T>(title: string, body: () => Promise<T>): Promise<T>;
+  /**
+   * A named step around `body`. When `body` throws an error `options.expected` gives a sentence for,
+   * the step is shown as having ended as the scenario expected ("cut short by …"), not as a fault,
+   * and the error still reaches the caller.
+   */
+  step<T>(title: string, body: () => Promise<T>, options?: StepOptions): Promise<T>;
   attach(name: string, content: string | Uint8Array, mediaType: string): Promise<void>;
+}
+
+export interface StepOptions {
+  /** How the step ended, when `error` is an end the scenario expected; null for a fault. */
+  expected?: (error: unknown) => string | null;
 }
 
 /** A narrator that reports nothing (CLI, unit tests). */
@@ -138,6 +148,17 @@ export interface RegistryValue {
   value: string | number | null;
 }
 
+export interface GuestRunOptions {
+  /** Lab milliseconds the program may run (default: the lab file's guestCommand timeout). */
+  timeoutMs?: number;
+  /**
+   * What may end the command on purpose, e.g. 'the bug check the scenario provoked': when the
+   * guest stops answering under it, its step says it was cut short by that, not that the guest
+   * could not be reached (the error still reaches the caller, who checks what happened).
+   */
+  cutShortBy?: string;
+}
+
 export interface Host extends Describable {
   readonly name: string;
   readonly computerName: string;
@@ -148,7 +169,7 @@ export interface Guest extends Describable {
    * Runs a program with its arguments (each a separate string) and returns its output and exit
    * code; past `timeoutMs` (lab time) the program is stopped and GuestCommandTimeoutError thrown.
    */
-  run(command: readonly string[], options?: { timeoutMs?: number }): Promise<GuestCommandResult>;
+  run(command: readonly string[], options?: GuestRunOptions): Promise<GuestCommandResult>;
   /**
    * Copies a file of the Hyper-V host into the guest (Copy-VMFile); a big file may need a longer
    * `timeoutMs` (lab time) than the default of five host operations.

@@ -11,7 +11,25 @@ import type { Narrator, Redactor } from '../lab/index.js';
 export const allureNarrator = (redactor: Pick<Redactor, 'redact'>): Narrator => {
   const redact = (text: string): string => redactor.redact(text);
   return {
-    step: async (title, body) => await allure.step(redact(title), () => body()),
+    step: async (title, body, options) => {
+      if (!options?.expected) return await allure.step(redact(title), () => body());
+      // An end the scenario expected: the step ends passed under a title that says how, and the
+      // error goes on to the caller outside it.
+      let expectedEnd: { error: unknown } | null = null;
+      const value = await allure.step(redact(title), async (step) => {
+        try {
+          return await body();
+        } catch (error) {
+          const how = options.expected?.(error) ?? null;
+          if (how === null) throw error;
+          await step.displayName(redact(`${title} — ${how}`));
+          expectedEnd = { error };
+          return undefined;
+        }
+      });
+      if (expectedEnd !== null) throw (expectedEnd as { error: unknown }).error;
+      return value as Awaited<ReturnType<typeof body>>;
+    },
     attach: async (name, content, mediaType) => {
       await allure.attachment(
         redact(name),

@@ -3,7 +3,8 @@
  * run: no undefined or ambiguous step), every seed case is there under its tag, every scenario has
  * 3–8 steps, and no scenario says how instead of what. On the embedded lab: the KDNET key a
  * scenario generates never reaches the report, and the crash features pass when crashes are
- * examined in their dumps rather than in a live debugger (the main suite attaches one).
+ * examined in their dumps rather than in a live debugger (the main suite attaches one), with no
+ * broken sub-step for the guest command their crash cut short.
  */
 import { deepStrictEqual, equal, ok } from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -209,6 +210,21 @@ describe('the KDNET key a scenario generates', { timeout: 120_000 }, () => {
   });
 });
 
+/** A result's steps, as deep as they go: name and status. */
+interface StepNode {
+  name: string;
+  status?: string | undefined;
+  steps: StepNode[];
+}
+const StepNode: z.ZodType<StepNode> = z.lazy(() =>
+  z.object({ name: z.string(), status: z.string().optional(), steps: z.array(StepNode).default([]) }),
+);
+const ResultSteps = z.object({ name: z.string(), steps: z.array(StepNode).default([]) });
+
+function allSteps(steps: readonly StepNode[]): { name: string; status?: string | undefined }[] {
+  return steps.flatMap((st) => [{ name: st.name, status: st.status }, ...allSteps(st.steps)]);
+}
+
 describe('crashes examined in their dumps instead of a live debugger', { timeout: 120_000 }, () => {
   test('the crash features pass with {"debugger": "dumps"}, each crash opened from its dump', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'driverlab-dumps-'));
@@ -240,6 +256,31 @@ describe('crashes examined in their dumps instead of a live debugger', { timeout
       // Every crash scenario: special pool (2), pool corruption, IRP logging, commit failures (2), NBL tracking (2).
       equal(dumpTranscripts.length, 8);
       ok(!files.some((f) => readFileSync(join(dir, f), 'utf8').includes('kd transcript (live debugger)')));
+      // A passed scenario shows no fault for what it expected: the guest command its crash cut
+      // short says so, and is not a broken "PowerShell Direct could not reach the guest".
+      const results = files
+        .filter((f) => f.endsWith('-result.json'))
+        .map((f) => ResultSteps.parse(JSON.parse(readFileSync(join(dir, f), 'utf8'))));
+      const steps = results.flatMap((r) => allSteps(r.steps).map((st) => ({ scenario: r.name, ...st })));
+      deepStrictEqual(
+        steps.filter((st) => st.status === 'broken' || st.status === 'failed'),
+        [],
+        'no sub-step of a passed crash scenario is broken or failed',
+      );
+      const cutShort = steps.filter((st) =>
+        st.name.endsWith(' — cut short by the bug check the scenario provoked'),
+      );
+      ok(
+        cutShort.length >= 8,
+        `a cut-short guest command in each crash scenario: ${JSON.stringify(cutShort)}`,
+      );
+      ok(cutShort.every((st) => st.status === 'passed' && /^Run '.+' in VM 'win11-[ab]'/.test(st.name)));
+      const guestOutputs = files
+        .filter((f) => f.endsWith('.txt'))
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .filter((t) => t.includes('cut short by the bug check the scenario provoked'));
+      ok(guestOutputs.length > 0, 'the guest outputs say the command was cut short by the bug check');
+      ok(!guestOutputs.some((t) => t.includes('could not reach the guest')));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

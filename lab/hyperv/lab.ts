@@ -17,6 +17,7 @@ import {
   GuestCommandTimeoutError,
   type GuestEvent,
   type GuestEventQuery,
+  type GuestRunOptions,
   type Host,
   type Lab,
   type Narrator,
@@ -618,7 +619,7 @@ export class HypervGuest implements Guest {
     }
   }
 
-  async run(command: readonly string[], options: { timeoutMs?: number } = {}): Promise<GuestCommandResult> {
+  async run(command: readonly string[], options: GuestRunOptions = {}): Promise<GuestCommandResult> {
     const [file, ...args] = command;
     if (file === undefined) {
       throw new HarnessLogicError(
@@ -627,30 +628,42 @@ export class HypervGuest implements Guest {
     }
     const timeoutMs = options.timeoutMs ?? this.vm.lab.timeouts.guestCommand;
     const shown = command.join(' ');
-    return this.vm.lab.currentNarrator.step(`Run '${shown}' in ${this.describe()}`, async () => {
-      const r = await this.vm.host.run(
-        'Invoke-GuestCommand',
-        { ...this.base, file, arguments: args, timeoutSeconds: timeoutMs / 1000 },
-        this.describe(),
-        // The guest stops the program at its limit; the host operation gets time to say so.
-        { timeoutMs: timeoutMs + this.vm.lab.timeouts.hostOperation, retry: COMMAND_RETRY },
-      );
-      const result: GuestCommandResult = {
-        command: [...command],
-        stdout: r.stdout,
-        stderr: r.stderr,
-        exitCode: r.exitCode,
-        durationMs: r.durationMs,
-      };
-      if (r.timedOut) {
-        const printed = lastLine(r.stdout) || lastLine(r.stderr);
-        throw new GuestCommandTimeoutError(
-          `'${shown}' in ${this.describe()} did not finish within ${formatLabDuration(timeoutMs)} and was stopped (${printed ? `its last line: ${JSON.stringify(printed)}` : 'it printed nothing'}); if the program can take longer, give the step a longer time limit, otherwise look at the guest, which may hang.`,
-          result,
+    return this.vm.lab.currentNarrator.step(
+      `Run '${shown}' in ${this.describe()}`,
+      async () => {
+        const r = await this.vm.host.run(
+          'Invoke-GuestCommand',
+          { ...this.base, file, arguments: args, timeoutSeconds: timeoutMs / 1000 },
+          this.describe(),
+          // The guest stops the program at its limit; the host operation gets time to say so.
+          { timeoutMs: timeoutMs + this.vm.lab.timeouts.hostOperation, retry: COMMAND_RETRY },
         );
-      }
-      return result;
-    });
+        const result: GuestCommandResult = {
+          command: [...command],
+          stdout: r.stdout,
+          stderr: r.stderr,
+          exitCode: r.exitCode,
+          durationMs: r.durationMs,
+        };
+        if (r.timedOut) {
+          const printed = lastLine(r.stdout) || lastLine(r.stderr);
+          throw new GuestCommandTimeoutError(
+            `'${shown}' in ${this.describe()} did not finish within ${formatLabDuration(timeoutMs)} and was stopped (${printed ? `its last line: ${JSON.stringify(printed)}` : 'it printed nothing'}); if the program can take longer, give the step a longer time limit, otherwise look at the guest, which may hang.`,
+            result,
+          );
+        }
+        return result;
+      },
+      {
+        // A command the scenario expects a bug check to end: the guest stops answering under it.
+        expected: (error) =>
+          options.cutShortBy !== undefined &&
+          error instanceof GuestUnreachableError &&
+          error.reason === 'unreachable'
+            ? `cut short by ${options.cutShortBy}`
+            : null,
+      },
+    );
   }
 
   /** A copy may move a kernel dump of gigabytes: five host operations' time unless told otherwise. */

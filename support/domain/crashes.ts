@@ -97,7 +97,7 @@ export class Crashes {
     if (!this.liveDebugger()) await this.takeWatermark();
     this.my.narrative.did(during);
     try {
-      return await this.my.guest.run(command);
+      return await this.my.guest.run(command, { cutShortBy: 'the bug check the scenario provoked' });
     } catch (error) {
       // A bugcheck ends the PowerShell Direct session under the command.
       if (!(error instanceof GuestUnreachableError) || error.reason !== 'unreachable') throw error;

@@ -2,7 +2,13 @@
  * Guest commands with their evidence: every command a scenario runs in the guest, with its output,
  * goes into the scenario's guest transcript; a command the guest never finished is kept too.
  */
-import { type CommandKind, type GuestCommandResult, GuestCommandTimeoutError } from '../../lab/index.js';
+import {
+  type CommandKind,
+  type GuestCommandResult,
+  GuestCommandTimeoutError,
+  type GuestRunOptions,
+  GuestUnreachableError,
+} from '../../lab/index.js';
 import type { Keeps, TestVm } from '../capabilities.js';
 import { type Parsed, readOutput } from './read.js';
 
@@ -17,13 +23,25 @@ export class GuestTools {
   constructor(private readonly my: GuestToolsNeeds) {}
 
   /** Runs a program in the guest and keeps its output as evidence. */
-  async run(command: readonly string[], options: { timeoutMs?: number } = {}): Promise<GuestCommandResult> {
+  async run(command: readonly string[], options: GuestRunOptions = {}): Promise<GuestCommandResult> {
     try {
       const result = await this.my.vm.guest.run(command, options);
       this.my.evidence.guest(result);
       return result;
     } catch (error) {
-      if (error instanceof GuestCommandTimeoutError) {
+      if (
+        options.cutShortBy !== undefined &&
+        error instanceof GuestUnreachableError &&
+        error.reason === 'unreachable'
+      ) {
+        this.my.evidence.guest({
+          command: command.join(' '),
+          exitCode: null,
+          stdout: '',
+          stderr: '',
+          note: `cut short by ${options.cutShortBy}`,
+        });
+      } else if (error instanceof GuestCommandTimeoutError) {
         this.my.evidence.guest({ ...this.outputOf(error.partial), note: 'stopped at its time limit' });
       } else {
         this.my.evidence.guest({
