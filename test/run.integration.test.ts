@@ -6,7 +6,7 @@
  *
  * Runs the embedded lab: wrap the suite in `flock /tmp/dl-e2e.lock`.
  */
-import { equal, match, ok } from 'node:assert/strict';
+import { deepEqual, equal, match, ok } from 'node:assert/strict';
 import {
   chmodSync,
   existsSync,
@@ -212,8 +212,14 @@ describe('driverlab run', () => {
     const outline = await start(['run', '--dry-run', `${SEVERAL}:10`]);
     equal(outline.exitCode, 0, outline.all);
     match(outline.stdout, /^driverlab run --dry-run: 2 scenarios selected;/);
-    const run = await start(['run', `${ONE}:6`, '--no-report']);
+    const child = start(['run', `${ONE}:6`, '--no-report']);
+    const run = await child;
     equal(run.exitCode, 0, run.all);
+    // Its private temp folder (the embedded lab's state with the KDNET key) went with it.
+    deepEqual(
+      readdirSync(tmpdir()).filter((n) => n.startsWith(`driverlab-run-${child.pid}-`)),
+      [],
+    );
     match(
       run.stdout,
       /^1\/1 The lab answers for its test VMs › A test VM can be turned off and started again · win11-a · passed · /,
@@ -347,6 +353,7 @@ describe('driverlab run', () => {
       const s = summary();
       ok(s.status === 'broken' || s.status === 'passed', run.all);
       ok(s.broken <= 1 && s.failed === 0 && s.passed === s.total - s.broken, JSON.stringify(s));
+      equal(run.exitCode, s.broken > 0 ? 1 : 0, run.all);
       equal(s.total, s.selected);
       equal(processesOf(s.runDir).join('\n'), '');
     });

@@ -1,9 +1,13 @@
 /**
  * How a run stops when its user asks: the first SIGINT or SIGTERM stops scheduling (a stop file
  * every scenario looks for before it starts) and gives the running scenarios a grace period; after
- * it, or at a second signal, the whole process tree of the run is ended at once. A run started
- * through npm (`npm start`, `npx driverlab`) also stops when npm itself goes away: npm may exit
- * on a signal without passing it on, and a run nobody waits for must not go on writing results.
+ * it, or at a second signal, the whole process tree of the run is ended at once.
+ *
+ * A run started through npm (`npm start`, `npx driverlab`) runs under `npm → sh -c → node`. npm
+ * (9.6.7 and later, @npmcli/run-script's signal manager) passes SIGINT and SIGTERM only to its
+ * child, the shell: on SIGTERM the shell dies at once and npm exits with it, on SIGINT the shell
+ * waits for its command. So a run whose parent went away ends at once, as at a second signal:
+ * nobody waits for it any more, and it must not go on writing results behind the user's prompt.
  */
 import { writeFileSync } from 'node:fs';
 
@@ -49,11 +53,17 @@ export function handleInterrupts(options: InterruptOptions): InterruptState {
       abortNow(`a second stop request (${reason}) came`);
       return;
     }
+    if (reason === 'parent-exited') {
+      state.reason = reason;
+      writeFileSync(options.stopFile, `${reason}\n`);
+      abortNow('the npm process that started this run exited, so nobody waits for the run any more');
+      return;
+    }
     state.reason = reason;
     writeFileSync(options.stopFile, `${reason}\n`);
     const seconds = Math.round(options.graceMs / 1000);
     options.say(
-      `driverlab: ${reason === 'parent-exited' ? 'the npm process that started this run exited' : reason === 'deadline' ? "the run's deadline (--deadline) passed" : `${reason} received`}; no further scenario starts, the running ones get ${seconds} s to finish (a second Ctrl-C ends them at once).`,
+      `driverlab: ${reason === 'deadline' ? "the run's deadline (--deadline) passed" : `${reason} received`}; no further scenario starts, the running ones get ${seconds} s to finish (a second Ctrl-C ends them at once).`,
     );
     grace = setTimeout(() => abortNow(`the ${seconds} s grace period is over`), options.graceMs);
     grace.unref();

@@ -119,6 +119,30 @@ export async function prunePastRuns(
   return removed;
 }
 
+/** The name a run's private temp folder starts with, before the run's pid. */
+export const RUN_TMP_PREFIX = 'driverlab-run-';
+
+/** Removes the temp folders of runs whose process is gone (a run killed at once cannot remove its own). */
+export async function removeTempFoldersOfGoneRuns(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = new RegExp(`^${RUN_TMP_PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') {
+        await rm(join(dir, name), { recursive: true, force: true }).catch(() => {});
+      }
+    }
+  }
+}
+
 /** Reads the number of test cases (selected scenarios) from a Cucumber message stream, even one cut short. */
 export async function countSelected(messagesFile: string): Promise<number | null> {
   let text: string;

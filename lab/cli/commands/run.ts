@@ -42,6 +42,8 @@ import {
   prunePastRuns,
   publishFile,
   publishFolder,
+  RUN_TMP_PREFIX,
+  removeTempFoldersOfGoneRuns,
   type SummaryFile,
   withPublishLock,
   writeSummaryFile,
@@ -481,9 +483,11 @@ async function runFeatures(context: RunContext): Promise<number> {
   const runDir = join(runsDir, runId);
   const resultsDir = join(runDir, 'allure-results');
   await mkdir(resultsDir, { recursive: true });
-  // The run's own temp folder (private, 0700): the debugger logs, the simulated lab's state files and
-  // dumps go there, and go with it when the run ends.
-  const runTmp = await mkdtemp(join(tmpdir(), 'driverlab-run-'));
+  // The run's own temp folder (private, 0700): the debugger logs, the simulated lab's state files
+  // (with the run's KDNET key) and dumps go there, and go with it when the run ends. Named by the
+  // run's pid, so one a killed run left behind is removed by the next run.
+  await removeTempFoldersOfGoneRuns(tmpdir());
+  const runTmp = await mkdtemp(join(tmpdir(), `${RUN_TMP_PREFIX}${process.pid}-`));
   const stopFile = join(runDir, 'stop-requested');
   const startedAt = new Date().toISOString();
   const base: SummaryFile = {

@@ -182,6 +182,14 @@ export function removeOrphanStateFiles(dir: string): void {
   }
 }
 
+/**
+ * The state and checkpoint files hold the VMs' debug settings, the run's KDNET key among them:
+ * readable by their owner only (`driverlab run` also keeps them in its private temp folder and
+ * removes it when the run ends).
+ */
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
+
 /** Wall milliseconds between two looks for a VM whose debugger waits on its next transition. */
 const IDLE_WAKE_WALL_MS = 2;
 
@@ -378,8 +386,8 @@ export class SimHost {
         live.add(entry.id);
         entries.push(entry);
         if (this.writtenCheckpoints.has(entry.id)) continue;
-        mkdirSync(folder, { recursive: true });
-        writeAtomically(join(folder, `${entry.id}.json`), JSON.stringify(snapshot));
+        mkdirSync(folder, { recursive: true, mode: PRIVATE_DIR });
+        writeAtomically(join(folder, `${entry.id}.json`), JSON.stringify(snapshot), PRIVATE_FILE);
         this.writtenCheckpoints.add(entry.id);
       }
       vms[vm.name] = { ...vm.state, checkpoints: entries };
@@ -391,9 +399,9 @@ export class SimHost {
     }
     const body = JSON.stringify({ vms, operations: this.operations, shellDeaths: [...this.shellDeaths] });
     if (body === this.lastWritten && existsSync(path)) return;
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR });
     const head = `{"version":3,"savedAtLab":${this.time.now()},"calendarOrigin":${this.time.calendarOrigin},`;
-    writeAtomically(path, head + body.slice(1));
+    writeAtomically(path, head + body.slice(1), PRIVATE_FILE);
     this.lastWritten = body;
   }
 }
