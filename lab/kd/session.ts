@@ -34,6 +34,7 @@ import {
   sentinelFor,
   splitCommandLine,
 } from './kd-text.js';
+import { pruneKdLogs } from './logs.js';
 import {
   DEFAULT_KD_TIMEOUTS,
   decodeLog,
@@ -72,6 +73,8 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
+/** The log folders this process has pruned. */
+const prunedLogDirs = new Set<string>();
 let sessionCounter = 0;
 
 /** One kd process attached to one target or dump. */
@@ -129,6 +132,11 @@ export class KdSession implements Debugger {
         `The debugger's log directory '${logDir}' cannot be created (${(error as NodeJS.ErrnoException).code ?? String(error)}); set debugger.logDir in the lab file to a writable directory.`,
         { cause: error },
       );
+    }
+    // Once per folder and process: the logs of finished sessions do not pile up (lab/kd/logs.ts).
+    if (!prunedLogDirs.has(logDir)) {
+      prunedLogDirs.add(logDir);
+      pruneKdLogs(logDir);
     }
     sessionCounter += 1;
     this.logFile = join(
