@@ -157,6 +157,12 @@ export interface GuestRunOptions {
    * could not be reached (the error still reaches the caller, who checks what happened).
    */
   cutShortBy?: string;
+  /**
+   * The command may legitimately still run at its time limit (a removal that never finishes is
+   * what the scenario looks at): its step says it was stopped there, not that something broke
+   * (GuestCommandTimeoutError still reaches the caller, who reads it as data).
+   */
+  limitIsData?: boolean;
 }
 
 export interface Host extends Describable {

@@ -270,11 +270,19 @@ describe('crashes examined in their dumps instead of a live debugger', { timeout
       const cutShort = steps.filter((st) =>
         st.name.endsWith(' — cut short by the bug check the scenario provoked'),
       );
+      ok(cutShort.length > 0, 'the crash scenarios provoke their bug checks under guest commands');
       ok(
-        cutShort.length >= 8,
-        `a cut-short guest command in each crash scenario: ${JSON.stringify(cutShort)}`,
+        cutShort.every((st) => st.status === 'passed' && /^Run '.+' in the guest OS of VM '/.test(st.name)),
+        JSON.stringify(cutShort),
       );
-      ok(cutShort.every((st) => st.status === 'passed' && /^Run '.+' in VM 'win11-[ab]'/.test(st.name)));
+      // The NBL scenarios' removal that never finishes is stopped at its limit, as they expect.
+      const atLimit = steps.filter((st) =>
+        / — still running at its time limit of .+, so stopped there/.test(st.name),
+      );
+      ok(
+        atLimit.length >= 2 && atLimit.every((st) => st.status === 'passed'),
+        `the removal that never finishes, stopped at its limit and passed: ${JSON.stringify(atLimit)}`,
+      );
       const guestOutputs = files
         .filter((f) => f.endsWith('.txt'))
         .map((f) => readFileSync(join(dir, f), 'utf8'))

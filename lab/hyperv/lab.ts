@@ -661,7 +661,9 @@ export class HypervGuest implements Guest {
           error instanceof GuestUnreachableError &&
           error.reason === 'unreachable'
             ? `cut short by ${options.cutShortBy}`
-            : null,
+            : options.limitIsData === true && error instanceof GuestCommandTimeoutError
+              ? `still running at its time limit of ${formatLabDuration(timeoutMs)}, so stopped there (the scenario reads that as data)`
+              : null,
       },
     );
   }

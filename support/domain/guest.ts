@@ -70,7 +70,7 @@ export class GuestTools {
   /** Runs a program that may not finish (a removal waiting on a driver): its time limit is an outcome. */
   async runBounded(command: readonly string[], timeoutMs: number): Promise<Finished> {
     try {
-      return { finished: true, result: await this.run(command, { timeoutMs }) };
+      return { finished: true, result: await this.run(command, { timeoutMs, limitIsData: true }) };
     } catch (error) {
       if (error instanceof GuestCommandTimeoutError)
         return { finished: false, partial: error.partial, error };
