@@ -15,12 +15,18 @@
  * Runs the embedded lab: wrap the suite in `flock /tmp/dl-e2e.lock`.
  */
 import { equal, match, ok } from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import { paths } from '../lab/paths.js';
 import { isWholeJunit, SummaryFile } from '../lab/report/run-files.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'driverlab-signals-it-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+/** This test's runs write here, not to the clone's reports/: a test run beside it reads its own. */
+const REPORTS = join(scratch, 'reports');
 
 /** A feature of a few short scenarios on one VM: there is always one left to interrupt. */
 const FEATURE = 'features/storage/event-153.feature';
@@ -99,7 +105,7 @@ async function leftAfter(tree: readonly Proc[]): Promise<Proc[]> {
 function start(command: string, args: readonly string[]): ResultPromise<{ reject: false; all: true }> {
   return execa(command, args, {
     cwd: paths.root,
-    env: { ...process.env, CI: 'true' },
+    env: { ...process.env, CI: 'true', DRIVERLAB_REPORTS: REPORTS },
     reject: false,
     all: true,
     // A job of its own, as a terminal starts it: Ctrl-C reaches its whole process group.
@@ -123,7 +129,7 @@ function lineMatching(child: ResultPromise, pattern: RegExp): Promise<void> {
 
 /** The run whose id names `pid` (the driverlab process): its own summary and junit.xml. */
 function runOf(pid: number): { summary: SummaryFile; junit: string } {
-  const runs = join(paths.reports, 'runs');
+  const runs = join(REPORTS, 'runs');
   const folder = readdirSync(runs).find((f) => f.endsWith(`-${pid}`));
   ok(folder, `a run folder of process ${pid} in ${runs}`);
   return {
