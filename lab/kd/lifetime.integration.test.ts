@@ -78,6 +78,88 @@ describe("kd's lifetime", () => {
     expect.ok(alive(pid), 'kd runs while its parent does');
     parent.kill('SIGKILL');
     expect.ok(await within(10_000, () => !alive(pid)), `kd (pid ${pid}) ended with its parent`);
+    // An orphan would keep the KDNET port ("Failed to initialize IPv4 socket" for the next run): the
+    // next debugger on the same port gets it and waits for its target.
+    const next = KdSession.start({
+      subject: 'the next run',
+      executable: embeddedDebuggerCommand(),
+      connection: { kind: 'net', hostIp: '127.0.0.98', port: 50098, key: '1.2.3.4' },
+      clock: virtualClock({ wallBudgetMs: 3000 }),
+      redactor: new Redactor(),
+      verifierPolicy: () => 'b',
+    });
+    sessions.push(next);
+    expect.ok(
+      await within(5_000, () => next.events().some((e) => e.kind === 'waiting')),
+      `the next kd waits on the port: ${next.transcript()}`,
+    );
+    expect.doesNotMatch(next.transcript(), /Failed to initialize IPv4 socket/);
+    await next.close();
+  });
+
+  it('takes a debugger that ignores its parent, and what it started, with it when driverlab exits: no kd is left', {
+    skip: noProc,
+  }, async () => {
+    // A stand-in for a kd that neither reads its standard input nor watches its parent, and has a
+    // child of its own: only driverlab's process group and exit hook can end them.
+    const dir = mkdtempSync(join(tmpdir(), 'driverlab-stubborn-'));
+    const stubborn = join(dir, 'stubborn.cjs');
+    writeFileSync(
+      stubborn,
+      [
+        "const { spawn } = require('node:child_process');",
+        "const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });",
+        "process.stdout.write('stubborn ' + process.pid + ' ' + child.pid + '\\n');",
+        "process.stdin.on('end', () => {});",
+        "process.on('SIGHUP', () => {});",
+        'setInterval(() => {}, 1000);',
+      ].join('\n'),
+    );
+    const script = join(dir, 'parent.mts');
+    const at = (path: string) => pathToFileURL(join(root, path)).href;
+    writeFileSync(
+      script,
+      [
+        `import { KdSession } from '${at('lab/kd/session.ts')}';`,
+        `import { wallClock } from '${at('lab/clock.ts')}';`,
+        `import { Redactor } from '${at('lab/config/secrets.ts')}';`,
+        'const kd = KdSession.start({',
+        `  subject: 'a driverlab that exits', executable: { file: process.execPath, leadingArgs: [${JSON.stringify(stubborn)}] },`,
+        "  connection: { kind: 'net', hostIp: '127.0.0.96', port: 50096, key: '1.2.3.4' },",
+        "  clock: wallClock(), redactor: new Redactor(), verifierPolicy: () => 'b',",
+        '});',
+        'const started = setInterval(() => {',
+        '  const m = /stubborn (\\d+) (\\d+)/.exec(kd.transcript());',
+        '  if (!m) return;',
+        '  clearInterval(started);',
+        "  console.log('pids ' + m[1] + ' ' + m[2]);",
+        // driverlab ends without closing its session (an uncaught error, process.exit).
+        '  setTimeout(() => process.exit(3), 200);',
+        '}, 20);',
+      ].join('\n'),
+    );
+    const parent = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    parent.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => parent.on('exit', (c) => resolve(c)));
+    const m = /pids (\d+) (\d+)/.exec(out);
+    expect.ok(m, `the parent started the stand-in: ${out}`);
+    expect.equal(code, 3);
+    const [kdPid, childPid] = [Number(m[1]), Number(m[2])];
+    // Should this test fail, it leaves no stand-in behind either.
+    after(() => {
+      for (const pid of [kdPid, childPid]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    expect.ok(
+      await within(5_000, () => !alive(kdPid)),
+      `the stand-in kd (pid ${kdPid}) ended with driverlab`,
+    );
+    expect.ok(await within(5_000, () => !alive(childPid)), `its child (pid ${childPid}) ended too`);
   });
 
   it('stops a kd that waits too long without a target, and says why', async () => {
