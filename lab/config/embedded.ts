@@ -208,6 +208,13 @@ export const GuestDeclaration = z.strictObject({
   filters: z.array(z.strictObject({ name: z.string() }).extend(FilterDeclaration.shape)).default([]),
   /** NDIS TrackNblOwner registry value in the baseline. */
   trackNblOwner: z.union([z.literal(0), z.literal(1)]).optional(),
+  /**
+   * What the guest's KDNET does after Restore-VMCheckpoint of a running checkpoint: `rearms` — it
+   * connects to the debugger again by itself — or `silent` — it stays quiet until the guest
+   * restarts (reports of real guests that log "Bad packet sent from <host>" and need a reboot).
+   * Which one a real guest does is what `driverlab doctor --lab` finds out (lab/kd/restore.ts).
+   */
+  kdnetAfterRestore: z.enum(['rearms', 'silent']).default('rearms'),
 });
 export type GuestDeclaration = z.infer<typeof GuestDeclaration>;
 

@@ -6,12 +6,17 @@
  * — or `reboot` — the guest is restarted after the restore, and the debugger waits for that boot.
  * `probeAfterRestore` tries both on a VM and recommends one (`driverlab doctor --lab`).
  */
+import { randomBytes } from 'node:crypto';
 import { formatLabDuration, type LabClock, wallSleep } from '../clock.js';
+import { resolveSecret } from '../config/secrets.js';
+import type { Lab, Vm } from '../ports.js';
+import { debuggerOptions } from './open.js';
+import { KdSession } from './session.js';
 
 /** How often a wait for the debugger's connection looks again, in wall milliseconds. */
 const LOOK_WALL_MS = 2;
 
-import { LabCompromisedError } from '../errors.js';
+import { ConfigurationError, LabCompromisedError } from '../errors.js';
 import type { KdEvent } from './port.js';
 
 export type AfterRestore = 'reconnect' | 'reboot';
@@ -51,10 +56,12 @@ async function connects(
   from: number,
   timeoutMs: number,
   clock: LabClock,
+  kind: 'wait' | 'watch' = 'wait',
 ): Promise<boolean> {
   // A wait on the debugger process, not on lab time: bounded in wall time by the clock (exactly the
-  // lab time on a real lab; the embedded lab's wall budget on its virtual time).
-  const budget = clock.wallTimeout(timeoutMs);
+  // lab time on a real lab; the embedded lab's wall budget on its virtual time). A watch for a
+  // connection that may well not come (the probe's restore) gets the clock's watch window instead.
+  const budget = kind === 'watch' ? clock.wallWatch(timeoutMs) : clock.wallTimeout(timeoutMs);
   const started = performance.now();
   while (!connectedSince(session, from)) {
     if (performance.now() - started >= budget) return false;
@@ -95,7 +102,7 @@ export async function probeAfterRestore(
 ): Promise<{ recommend: AfterRestore | null; sentence: string }> {
   const before = session.events().length;
   await options.restore();
-  if (await connects(session, before, options.timeoutMs, options.clock)) {
+  if (await connects(session, before, options.timeoutMs, options.clock, 'watch')) {
     return {
       recommend: 'reconnect',
       sentence: `After ${options.subject} was restored to '${options.checkpoint}', its KDNET connected again by itself within ${formatLabDuration(options.timeoutMs)}: debugger.afterRestore: reconnect (the default) fits this lab.`,
@@ -113,4 +120,87 @@ export async function probeAfterRestore(
     recommend: null,
     sentence: `After ${options.subject} was restored to '${options.checkpoint}', its KDNET connected neither by itself nor after a restart (${formatLabDuration(options.timeoutMs)} each); check the guest's bcdedit /dbgsettings and /debug on in that checkpoint, and the host firewall.`,
   };
+}
+
+/** The checkpoint `probeVmAfterRestore` takes of the VM running with its debugger connected. */
+export const PROBE_CHECKPOINT = 'driverlab-restore-probe';
+
+/** A KDNET key in bcdedit's form (four base-36 parts of 64 bits). */
+function probeKey(): string {
+  const bytes = randomBytes(32);
+  return [0, 8, 16, 24].map((at) => bytes.readBigUInt64BE(at).toString(36)).join('.');
+}
+
+export interface VmProbeResult {
+  /** What the lab should use, or null when KDNET came back neither way. */
+  recommend: AfterRestore | null;
+  /** What the lab file says now. */
+  configured: AfterRestore;
+  sentence: string;
+}
+
+/**
+ * `driverlab doctor --lab`: on one KDNET VM, does what a run does before its first scenario — the
+ * lab's baseline restored, KDNET pointed at the lab's debugger (bcdedit /dbgsettings, /debug on), a
+ * reboot with kd connected, a running checkpoint of that — then restores the checkpoint and watches
+ * whether kd connects again by itself or only after a restart (`probeAfterRestore`). The VM is left
+ * at its baseline and the probe's checkpoint removed, whatever happened.
+ */
+export async function probeVmAfterRestore(
+  lab: Pick<Lab, 'file' | 'clock' | 'redactor' | 'timeouts' | 'debuggerExecutable'>,
+  vm: Vm,
+  env: NodeJS.ProcessEnv,
+): Promise<VmProbeResult> {
+  const debug = vm.config.debug;
+  const configured = lab.file.data.debugger.afterRestore;
+  if (debug?.transport !== 'net') {
+    throw new ConfigurationError(
+      `${vm.describe()} is not debugged over KDNET in the lab file '${lab.file.path}', so there is no KDNET to re-arm after a restore; the restore probe is for VMs with debug: { transport: net, … }.`,
+    );
+  }
+  const subject = vm.describe();
+  const key = debug.key
+    ? resolveSecret(debug.key, `the KDNET key of VM '${vm.name}'`, {
+        baseDir: lab.file.dir,
+        env,
+        redactor: lab.redactor,
+      })
+    : probeKey();
+  lab.redactor.add(key, `the KDNET key of VM '${vm.name}'`);
+  const baseline = vm.config.baseline;
+  const restored = await vm.restore(baseline);
+  if (restored.state !== 'Running') await vm.start();
+  await vm.waitUntilReady();
+  for (const argv of [
+    ['bcdedit', '/dbgsettings', 'net', `hostip:${debug.hostIp}`, `port:${debug.port}`, `key:${key}`],
+    ['bcdedit', '/debug', 'on'],
+  ]) {
+    const result = await vm.guest.run(argv);
+    if (result.exitCode !== 0) {
+      throw new LabCompromisedError(
+        `${argv.slice(0, 2).join(' ')} failed in ${subject} (exit code ${result.exitCode}: ${lab.redactor.redact(result.stdout.trim() || result.stderr.trim())}), so the restore probe could not point its KDNET at the debugger; check that Secure Boot or BitLocker does not lock the guest's boot configuration.`,
+      );
+    }
+  }
+  const session = KdSession.start(debuggerOptions(lab, vm, { key, env }));
+  try {
+    await vm.guest.reboot();
+    await session.waitUntilConnected();
+    if ((await vm.checkpoints()).some((c) => c.name === PROBE_CHECKPOINT))
+      await vm.removeCheckpoint(PROBE_CHECKPOINT);
+    await vm.checkpoint(PROBE_CHECKPOINT);
+    const probe = await probeAfterRestore(session, {
+      subject,
+      checkpoint: PROBE_CHECKPOINT,
+      restore: () => vm.restore(PROBE_CHECKPOINT),
+      restart: () => vm.restart(),
+      timeoutMs: lab.timeouts.kdConnect,
+      clock: lab.clock,
+    });
+    return { recommend: probe.recommend, configured, sentence: probe.sentence };
+  } finally {
+    await session.close().catch(() => {});
+    await vm.removeCheckpoint(PROBE_CHECKPOINT).catch(() => {});
+    await vm.restore(baseline).catch(() => {});
+  }
 }

@@ -1,5 +1,5 @@
 import { strict as expect } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,6 +15,27 @@ const doctor = (env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> =>
   runDriverlab(['doctor', ...args], env);
 
 const example = join(paths.root, 'lab', 'labs', 'example-hyperv.yaml');
+
+/**
+ * The embedded lab with its guest win11-a's KDNET silent after a restore (the embedded lab file's
+ * kdnetAfterRestore), and the lab file's debugger.afterRestore as given: a lab beside a copy of the
+ * embedded lab's secrets and drivers.
+ */
+function silentGuestLab(afterRestore: 'reconnect' | 'reboot' | null): string {
+  const dir = mkdtempSync(join(tmpdir(), 'driverlab-doctor-lab-'));
+  const labs = join(paths.root, 'lab', 'labs');
+  cpSync(join(labs, 'embedded.secrets'), join(dir, 'embedded.secrets'), { recursive: true });
+  cpSync(join(labs, 'drivers'), join(dir, 'drivers'), { recursive: true });
+  let text = readFileSync(paths.embeddedLab, 'utf8');
+  text = text.replace(/^( {4}win11-a:\n)/m, '$1      kdnetAfterRestore: silent\n');
+  if (afterRestore) text = text.replace(/^debugger:\n/m, `debugger:\n  afterRestore: ${afterRestore}\n`);
+  const file = join(dir, 'lab.yaml');
+  writeFileSync(file, text);
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return file;
+}
+
+const probeLines = (stdout: string) => stdout.split('\n').filter((l) => /KDNET (connected|stayed)/.test(l));
 
 describe('driverlab doctor', () => {
   it('for a real lab with no PowerShell and no Hyper-V host reachable says so, line by line, and exits 1', async () => {
@@ -105,8 +126,52 @@ describe('driverlab doctor', () => {
       "✔ VM 'win11-b' debugs over KDNET to 127.0.0.12 on a port each run chooses free (auto); N is free now.",
       "✔ The embedded lab host for host 'lab-01' starts and answers (PowerShell: the embedded lab host process, edition Desktop 5.1).",
       "✔ VM 'win11-a' on host 'lab-01' exists (Running).",
+      "✔ After VM 'win11-a' on host 'lab-01' was restored to 'driverlab-restore-probe', its KDNET connected again by itself within 2 min: debugger.afterRestore: reconnect (the default) fits this lab.",
       "✔ VM 'win11-b' on host 'lab-01' exists (Running).",
+      "✔ After VM 'win11-b' on host 'lab-01' was restored to 'driverlab-restore-probe', its KDNET connected again by itself within 2 min: debugger.afterRestore: reconnect (the default) fits this lab.",
     ]);
+  });
+
+  it('probes a guest whose KDNET stays silent after a restore: recommends reboot, and fails a lab file that says reconnect', async () => {
+    const r = await doctor({ PATH: emptyPath }, '--lab', silentGuestLab(null));
+    expect.equal(r.code, 1, r.stdout);
+    expect.deepEqual(probeLines(r.stdout), [
+      "✖ After VM 'win11-a' on host 'lab-01' was restored to 'driverlab-restore-probe', its KDNET stayed silent for 2 min and connected only after a restart: set debugger.afterRestore: reboot in the lab file.",
+      "✔ After VM 'win11-b' on host 'lab-01' was restored to 'driverlab-restore-probe', its KDNET connected again by itself within 2 min: debugger.afterRestore: reconnect (the default) fits this lab.",
+    ]);
+    // The VMs are left at their baseline, without the probe's checkpoint.
+    expect.doesNotMatch(r.stdout, /✖ VM 'win11-b'/);
+  });
+
+  it('passes a lab file that says reboot for that guest, and says what reboot costs where a reconnect would do', async () => {
+    const r = await doctor({ PATH: emptyPath }, '--lab', silentGuestLab('reboot'), '--json');
+    const report = JSON.parse(r.stdout) as {
+      ok: boolean;
+      checks: { check: string; ok: boolean; message: string }[];
+    };
+    expect.equal(r.code, 0, r.stdout);
+    const probes = report.checks.filter((c) => c.check.endsWith(':after-restore'));
+    expect.deepEqual(
+      probes.map((c) => [c.check, c.ok, c.message]),
+      [
+        [
+          'vm:win11-a:after-restore',
+          true,
+          "After VM 'win11-a' on host 'lab-01' was restored to a running checkpoint, its KDNET stayed silent and connected only after a restart, which the lab file's debugger.afterRestore: reboot already does.",
+        ],
+        [
+          'vm:win11-b:after-restore',
+          true,
+          "After VM 'win11-b' on host 'lab-01' was restored to a running checkpoint, its KDNET connected again by itself, so the lab file's debugger.afterRestore: reboot works but costs a restart per scenario that reconnect would save.",
+        ],
+      ],
+    );
+  });
+
+  it('leaves the VMs alone with --skip-restore-probe', async () => {
+    const r = await doctor({ PATH: emptyPath }, '--skip-restore-probe');
+    expect.equal(r.code, 0, r.stdout);
+    expect.deepEqual(probeLines(r.stdout), []);
   });
 
   it('takes the lab file from DRIVERLAB_LAB and refuses arguments', async () => {

@@ -17,21 +17,28 @@ import { autoPortVms, claimFreeKdnetPort } from '../../endpoints.js';
 import { DriverlabError, describeError } from '../../errors.js';
 import { editionRefusal } from '../../hyperv/edition.js';
 import type { HypervLab, HypervVm, LabHost } from '../../hyperv/lab.js';
+import { probeVmAfterRestore } from '../../kd/restore.js';
 import { paths } from '../../paths.js';
 import { type CliIo, type Command, EXIT, parseCommandArgs, UsageError } from '../command.js';
 import { checkSecrets, endpointProblem, kdnetEndpoints, lockEndpoints } from '../lab-checks.js';
 
-const HELP = `Usage: driverlab doctor [--lab FILE] [--json]
+const HELP = `Usage: driverlab doctor [--lab FILE] [--json] [--skip-restore-probe]
 
 Checks that a lab can run: for a real Hyper-V lab the lab file, its secrets, PowerShell on this
 machine, the Hyper-V module on each host, kd.exe, and each VM with its baseline checkpoint,
 integration services and debug port or pipe; for the embedded lab, that its host starts and answers.
-Each check prints one line, ✔ or ✖ and a sentence saying what is missing and how to fix it.
+Then, for each VM debugged over KDNET, the restore probe: the VM's baseline is restored, its KDNET
+pointed at the lab's debugger, the VM rebooted with kd connected and checkpointed running; that
+checkpoint is restored, and the probe watches whether kd connects again by itself or only after a
+restart — and says which debugger.afterRestore the lab file needs (reconnect or reboot). The VM is
+left at its baseline. Each check prints one line, ✔ or ✖ and a sentence saying what is missing and
+how to fix it.
 
 Options:
-  --lab FILE   the lab file to check (default: $DRIVERLAB_LAB, else the embedded lab)
-  --json       the checks as JSON: {lab, kind, ok, checks: [{check, ok, message}]}
-  -h, --help   this text
+  --lab FILE            the lab file to check (default: $DRIVERLAB_LAB, else the embedded lab)
+  --json                the checks as JSON: {lab, kind, ok, checks: [{check, ok, message}]}
+  --skip-restore-probe  leave the VMs alone: no restore, reboot or checkpoint
+  -h, --help            this text
 
 Exit code: 0 when every check passed, 1 when anything is missing, 2 for a wrong command line.`;
 
@@ -250,10 +257,45 @@ async function checkDebugPort(vm: HypervVm, lab: HypervLab, checks: Checks): Pro
   }
 }
 
+/**
+ * The restore probe of one KDNET VM (lab/kd/restore.ts): which debugger.afterRestore the lab needs.
+ * The lab file's `reconnect` where the guest needs a reboot is a problem (every scenario would
+ * wait for a connection that never comes); its `reboot` where a reconnect would do only costs a boot.
+ */
+async function checkAfterRestore(
+  lab: HypervLab,
+  vm: HypervVm,
+  checks: Checks,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const key = `vm:${vm.name}:after-restore`;
+  try {
+    const probe = await probeVmAfterRestore(lab, vm, env);
+    if (probe.recommend === null) checks.fail(key, probe.sentence);
+    else if (probe.recommend === 'reconnect' && probe.configured === 'reconnect')
+      checks.pass(key, probe.sentence);
+    else if (probe.recommend === 'reboot' && probe.configured === 'reboot') {
+      checks.pass(
+        key,
+        `After ${vm.describe()} was restored to a running checkpoint, its KDNET stayed silent and connected only after a restart, which the lab file's debugger.afterRestore: reboot already does.`,
+      );
+    } else if (probe.recommend === 'reboot') checks.fail(key, probe.sentence);
+    else {
+      checks.pass(
+        key,
+        `After ${vm.describe()} was restored to a running checkpoint, its KDNET connected again by itself, so the lab file's debugger.afterRestore: reboot works but costs a restart per scenario that reconnect would save.`,
+      );
+    }
+  } catch (error) {
+    checks.fail(key, message(error));
+  }
+}
+
 /** Runs every check for a lab file; never throws for what it finds, only lists it. */
 export async function diagnose(
   labPath: string,
   env: NodeJS.ProcessEnv,
+  options: { restoreProbe?: boolean } = {},
 ): Promise<{ kind: string; checks: Check[]; ok: boolean }> {
   const checks = new Checks();
   let file: LabFile;
@@ -321,8 +363,14 @@ export async function diagnose(
     for (const host of lab.labHosts()) {
       const answers = await checkHost(lab, host, checks, env, embedded);
       for (const vm of vmsOf(lab, host)) {
-        if (answers) await checkVm(vm, lab, checks);
-        else {
+        if (answers) {
+          const before = checks.list.length;
+          await checkVm(vm, lab, checks);
+          const vmOk = checks.list.slice(before).every((c) => c.ok);
+          if (vmOk && options.restoreProbe !== false && vm.config.debug?.transport === 'net') {
+            await checkAfterRestore(lab, vm, checks, env);
+          }
+        } else {
           checks.fail(
             `vm:${vm.name}`,
             `${vm.describe()} was not checked, because host '${host.name}' cannot be asked (see above).`,
@@ -340,6 +388,7 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('doctor', args, {
     lab: { type: 'string' },
     json: { type: 'boolean' },
+    'skip-restore-probe': { type: 'boolean' },
   });
   if (positionals.length > 0) {
     throw new UsageError(
@@ -348,7 +397,7 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
   }
   const chosen = values.lab ?? io.env.DRIVERLAB_LAB;
   const labPath = chosen ? (isAbsolute(chosen) ? chosen : join(io.cwd, chosen)) : paths.embeddedLab;
-  const result = await diagnose(labPath, io.env);
+  const result = await diagnose(labPath, io.env, { restoreProbe: values['skip-restore-probe'] !== true });
   if (values.json) {
     io.stdout(
       `${JSON.stringify({ lab: labPath, kind: result.kind, ok: result.ok, checks: result.checks }, null, 2)}\n`,

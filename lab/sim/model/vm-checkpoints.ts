@@ -128,7 +128,11 @@ export abstract class VmCheckpoints extends VmPower {
     this.adoptKernel(snap.kernel);
     s.kernelClockAt = s.kernel ? now : null;
     s.currentCheckpoint = checkpoint.id;
-    if (s.power === 'Running' && s.bootDebug?.debug) this.openLink();
+    // A restored running guest's KDNET connects again, unless the lab file says this guest's does
+    // not (it then stays silent until the guest restarts; a serial link always comes back).
+    const silent =
+      s.bootDebug?.debugtype === 'NET' && this.options.env.declaration.kdnetAfterRestore === 'silent';
+    if (s.power === 'Running' && s.bootDebug?.debug && !silent) this.openLink();
     this.syncDebuggerHold();
   }
 
