@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { openDumpTarget } from '../kernel/dump.js';
 import type { DebugTarget, TargetIdentity } from '../ports.js';
 import { windows10Identity } from '../target.testkit.js';
 import { parseKdArguments } from './args.js';
@@ -157,6 +158,13 @@ describe('the simulated debugger on a dump (-z)', () => {
       kd.out(),
       /Could not open dump file \[C:\\nowhere\\MEMORY\.DMP\], Win32 error 0n2\n {4}"The system cannot find the file specified\."\n$/,
     );
+  });
+
+  it("answers a missing dump with kd's Win32 error 0n2 through the kernel's opener too, whose error wraps the file system's", async () => {
+    const missing = join(fileURLToPath(new URL('.', import.meta.url)), 'no-such-dump', 'MEMORY.DMP');
+    const kd = console(['-z', missing], { dumpOpener: openDumpTarget });
+    expect.equal(await kd.exit, 1);
+    expect.match(kd.out(), /\], Win32 error 0n2\n {4}"The system cannot find the file specified\."\n$/);
   });
 });
 

@@ -137,6 +137,16 @@ describe('the simulated kd, line kinds in order, against real current kd session
     expect.deepEqual(shared(simKeys, realKeys), realKeys);
   });
 
+  it("prints k with a current kd's ' # ' frame numbers and columns (live-bugcheck-0x50-win11-26100)", () => {
+    const real = step(recording('live-bugcheck-0x50-win11-26100'), 'k').split('\n');
+    const built = buildCase(seedCase('special-pool-d6'));
+    const simulated = built.kernel.renderCommand('k', built.context).text.split('\n');
+    expect.equal(simulated[0], real[0]);
+    const frame = /^[0-9a-f]{2} [0-9a-f]{8}`[0-9a-f]{8} [0-9a-f]{8}`[0-9a-f]{8} {5}\S/;
+    for (const line of [...real.slice(1), ...simulated.slice(1)].filter((l) => l !== ''))
+      expect.match(line, frame);
+  });
+
   it('connects over KDNET as a current kd did to Windows 10 18362 (kdnet-connect-refresh-18362)', () => {
     const real = recording('kdnet-connect-refresh-18362');
     const state = buildCase(seedCase('special-pool-d6')).kernel.state;
