@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { formatLabDuration, type LabClock, wallSleep } from '../clock.js';
 import { resolveSecret } from '../config/secrets.js';
+import { kdnetPort } from '../endpoints.js';
 import type { Lab, Vm } from '../ports.js';
 import { debuggerOptions } from './open.js';
 import { KdSession } from './session.js';
@@ -172,7 +173,14 @@ export async function probeVmAfterRestore(
   if (restored.state !== 'Running') await vm.start();
   await vm.waitUntilReady();
   for (const argv of [
-    ['bcdedit', '/dbgsettings', 'net', `hostip:${debug.hostIp}`, `port:${debug.port}`, `key:${key}`],
+    [
+      'bcdedit',
+      '/dbgsettings',
+      'net',
+      `hostip:${debug.hostIp}`,
+      `port:${kdnetPort(vm.config)}`,
+      `key:${key}`,
+    ],
     ['bcdedit', '/debug', 'on'],
   ]) {
     const result = await vm.guest.run(argv);
