@@ -27,6 +27,8 @@ import { generateHtmlReport } from './html.js';
 const CONFIG = 'test/fixtures/gate/cucumber.mjs';
 const none: Waivers = { file: 'none', list: [], covering: () => null };
 const BUCKET = 'AV_VRF_W_myfault!unknown_function';
+/** How long a wait for the page may take before the test gives up. */
+const WAIT_MS = 150_000;
 
 function findChromium(): string | null {
   const named = process.env.DRIVERLAB_CHROMIUM;
@@ -47,7 +49,7 @@ if (executable === null) {
   console.log(how);
 }
 
-describe('the report in headless Chromium', { skip: executable === null, timeout: 240_000 }, () => {
+describe('the report in headless Chromium', { skip: executable === null, timeout: 900_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), 'driverlab-report-browser-'));
   const results = join(root, 'allure-results');
   let index: string;
@@ -93,6 +95,10 @@ describe('the report in headless Chromium', { skip: executable === null, timeout
       ],
     });
     page = await browser.newPage();
+    // Each wait is a safety net, not a timing expectation: on a loaded machine (two suites beside each
+    // other on two cores) the report's script can take far longer than Playwright's 30 s default.
+    page.setDefaultTimeout(WAIT_MS);
+    page.setDefaultNavigationTimeout(WAIT_MS);
     await page.goto(`file://${index}`);
   });
 
@@ -106,9 +112,9 @@ describe('the report in headless Chromium', { skip: executable === null, timeout
   test('the results tree groups by epic › feature › scenario', async () => {
     await page.getByText('Release candidate', { exact: true }).first().waitFor();
     for (const node of ['Run', 'Faults', 'Release candidate', 'Lab fault']) {
-      ok(await page.getByText(node, { exact: true }).first().isVisible(), `'${node}' is in the tree`);
+      await page.getByText(node, { exact: true }).first().waitFor();
     }
-    ok(await leaf('the VM never reports a healthy heartbeat').isVisible());
+    await leaf('the VM never reports a healthy heartbeat').waitFor();
   });
 
   test('a failed scenario shows its sentence', async () => {
@@ -117,7 +123,7 @@ describe('the report in headless Chromium', { skip: executable === null, timeout
       /AssertionError: Expected the IRP log to have an entry with SpecialApcDisable = -1 issued from myfault\.sys, because Driver Verifier checks all drivers with 0x410/,
     );
     await sentence.first().waitFor();
-    ok(await page.getByText('Category: Product: expectation not met').isVisible());
+    await page.getByText('Category: Product: expectation not met').waitFor();
     await page.goBack();
   });
 
@@ -126,8 +132,8 @@ describe('the report in headless Chromium', { skip: executable === null, timeout
     await page.getByText('Category: Product: known issue (waived)').waitFor();
     const more = page.getByText('Show more', { exact: true });
     if (await more.first().isVisible()) await more.first().click();
-    ok(await page.getByText('crash-bucket', { exact: true }).isVisible(), 'the crash-bucket label');
-    ok(await page.getByText(BUCKET, { exact: true }).first().isVisible(), 'its value');
+    await page.getByText('crash-bucket', { exact: true }).waitFor();
+    await page.getByText(BUCKET, { exact: true }).first().waitFor();
     await page.getByText('Attachments', { exact: false }).first().click();
     await page.getByText('kd !analyze -v.txt', { exact: true }).first().waitFor();
     mkdirSync(paths.reports, { recursive: true });
@@ -163,13 +169,11 @@ describe('the report in headless Chromium', { skip: executable === null, timeout
   test('the environment names the lab, the drivers with versions and hashes, and the executor', async () => {
     await page.goto(`file://${index}`);
     await page.getByText('Metadata').first().waitFor();
-    ok(await page.getByText('embedded (lab/labs/embedded.yaml)').isVisible());
-    ok(
-      await page
-        .getByText(/^1\.0\.0\.0 \(06\/14\/2012\), sha256 [0-9a-f]{16}…$/)
-        .first()
-        .isVisible(),
-    );
-    ok(await page.getByText('fixture CI · https://ci.example/builds/1').isVisible());
+    await page.getByText('embedded (lab/labs/embedded.yaml)').waitFor();
+    await page
+      .getByText(/^1\.0\.0\.0 \(06\/14\/2012\), sha256 [0-9a-f]{16}…$/)
+      .first()
+      .waitFor();
+    await page.getByText('fixture CI · https://ci.example/builds/1').waitFor();
   });
 });
