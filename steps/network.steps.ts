@@ -37,7 +37,7 @@ When(
   'the network adapter is removed',
   {
     description:
-      "Removes the miniport's adapter (a PnP remove), giving it the lab's time for a guest command",
+      "Removes the miniport's adapter (a PnP remove), giving it as long as the scenario's 'still waiting after' step watches it, else the lab's time for a guest command",
     example: 'When the network adapter is removed',
   },
   async function (this: LabWorld) {

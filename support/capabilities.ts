@@ -22,6 +22,8 @@ export interface ScenarioInfo {
   /** The feature file, relative to the project root. */
   uri: string;
   tags: string[];
+  /** Its steps' text, without keywords: a step may be given as long as a later step watches it. */
+  steps: string[];
 }
 
 /** The lab of this worker (a worker-scoped fixture, support/fixtures.ts). */

@@ -79,7 +79,12 @@ const LAB_TIME_MEDIA_TYPE = 'application/vnd.driverlab.lab-time+json';
 Before({ name: 'Describe the scenario for the report' }, async function (this: LabWorld, hook) {
   const lab = theWorker().lab;
   const tags = hook.pickle.tags.map((t) => t.name);
-  this.scenario = { name: hook.pickle.name, uri: hook.pickle.uri, tags };
+  this.scenario = {
+    name: hook.pickle.name,
+    uri: hook.pickle.uri,
+    tags,
+    steps: hook.pickle.steps.map((s) => s.text),
+  };
   lab.useNarrator(allureNarrator(lab.redactor));
   lab.takeTranscript();
   labTimeAtStart.set(this, lab.clock.now());

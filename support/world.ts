@@ -50,7 +50,7 @@ export class LabWorld extends World<WorldParameters> {
   readonly pool: Pool;
   readonly network: Network;
   readonly debugging: Debugging;
-  scenario: ScenarioInfo = { name: '', uri: '', tags: [] };
+  scenario: ScenarioInfo = { name: '', uri: '', tags: [], steps: [] };
   /** The VM this scenario holds from the run's pool, given back when its fixtures end. */
   held: VmLease | undefined;
   /** The last restore left the VM running with a healthy heartbeat (Get-VM said so). */
@@ -62,6 +62,7 @@ export class LabWorld extends World<WorldParameters> {
     this.evidence = new Evidence((content, o) => this.attach(content, o), redact);
     this.expect = new Expect(redact);
     const slot = this.slot;
+    const scenarioOf = (): ScenarioInfo => this.scenario;
     const domain = composeDomain({
       get lab() {
         return theWorker().lab;
@@ -77,6 +78,10 @@ export class LabWorld extends World<WorldParameters> {
       expect: this.expect,
       get debuggers() {
         return theWorker().debuggers;
+      },
+      // The hooks describe the scenario before its first step: read when a helper asks.
+      get scenario() {
+        return scenarioOf();
       },
     });
     this.guest = domain.guest;

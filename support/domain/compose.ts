@@ -6,7 +6,7 @@
  * expectations; a test gives its own.
  */
 import type { HypervLab, Vm } from '../../lab/index.js';
-import { type Expect, type Narrative, only } from '../capabilities.js';
+import { type Expect, type Narrative, only, type ScenarioInfo } from '../capabilities.js';
 import type { DebuggerRegistry } from '../debuggers.js';
 import type { Evidence } from '../evidence.js';
 import { Backup } from './backup.js';
@@ -31,6 +31,8 @@ export interface DomainGround {
   readonly narrative: Narrative;
   readonly expect: Expect;
   readonly debuggers: DebuggerRegistry;
+  /** The scenario as the hooks saw it (its steps: a removal is watched as long as it asks). */
+  readonly scenario: ScenarioInfo;
 }
 
 /** The domain helpers of one scenario. */
@@ -56,7 +58,16 @@ export interface Domain {
  */
 export function composeDomain(ground: DomainGround): Domain {
   const all = {} as DomainGround & Domain;
-  for (const key of ['lab', 'vm', 'hasVm', 'evidence', 'narrative', 'expect', 'debuggers'] as const)
+  for (const key of [
+    'lab',
+    'vm',
+    'hasVm',
+    'evidence',
+    'narrative',
+    'expect',
+    'debuggers',
+    'scenario',
+  ] as const)
     Object.defineProperty(all, key, { get: () => ground[key], enumerable: true });
   const domain: Domain = {
     guest: new GuestTools(only(all, ['vm', 'evidence'])),
@@ -72,7 +83,7 @@ export function composeDomain(ground: DomainGround): Domain {
     memory: new Memory(only(all, ['lab', 'vm', 'evidence', 'crashes', 'narrative', 'expect'])),
     pool: new Pool(only(all, ['evidence', 'crashes', 'drivers', 'verifier', 'narrative', 'expect'])),
     network: new Network(
-      only(all, ['lab', 'vm', 'evidence', 'guest', 'drivers', 'crashes', 'narrative', 'expect']),
+      only(all, ['lab', 'vm', 'evidence', 'guest', 'drivers', 'crashes', 'narrative', 'expect', 'scenario']),
     ),
     debugging: new Debugging(
       only(all, ['lab', 'vm', 'evidence', 'guest', 'debuggers', 'narrative', 'expect']),

@@ -17,11 +17,12 @@ import {
   type MiniportResult,
   nblHolders,
   type PendingNblsResult,
+  parseDuration,
   pnpEngineLock,
   pnpEngineLockOwner,
   type ThreadResult,
 } from '../../lab/index.js';
-import type { Expect, Keeps, LabAccess, Narrative, TestVm } from '../capabilities.js';
+import type { Expect, Keeps, LabAccess, Narrative, ScenarioInfo, TestVm } from '../capabilities.js';
 import type { Crashes } from './crashes.js';
 import type { Drivers } from './drivers.js';
 import type { GuestTools } from './guest.js';
@@ -29,6 +30,27 @@ import type { GuestTools } from './guest.js';
 export const NDIS_PARAMETERS = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\NDIS\\Parameters';
 /** The trigger a miniport's entry in the lab file gives for removing its adapter (a PnP remove). */
 export const REMOVE_ADAPTER_TRIGGER = 'remove-adapter';
+
+/** The step that watches a removal, before its duration: `Then the removal is still waiting after 1 min`. */
+export const REMOVAL_WATCH = 'the removal is still waiting after';
+
+/**
+ * How long the scenario watches the removal: the longest duration of its "still waiting after"
+ * steps, or null when it has none (or one whose duration does not read: that step reports it).
+ */
+export function watchedFor(steps: readonly string[]): number | null {
+  let longest: number | null = null;
+  for (const step of steps) {
+    if (!step.startsWith(`${REMOVAL_WATCH} `)) continue;
+    try {
+      const ms = parseDuration(step.slice(REMOVAL_WATCH.length + 1));
+      longest = Math.max(longest ?? 0, ms);
+    } catch {
+      // The step's own parameter type refuses it with its sentence.
+    }
+  }
+  return longest;
+}
 
 export interface Removal {
   finished: boolean;
@@ -39,6 +61,8 @@ export interface Removal {
 
 /** What networking uses: the lab, the VM, the guest tools, the drivers (the miniport), the crashes (the debugger's NDIS view), evidence, the narrative and expectations. */
 export interface NetworkNeeds extends LabAccess, Pick<TestVm, 'vm'>, Keeps {
+  /** The scenario's steps: a removal is watched as long as its "still waiting after" step says. */
+  readonly scenario: Pick<ScenarioInfo, 'steps'>;
   readonly guest: Pick<GuestTools, 'runBounded'>;
   readonly drivers: Pick<Drivers, 'install'>;
   readonly crashes: Pick<Crashes, 'analysis'>;
@@ -93,7 +117,11 @@ export class Network {
     return ['pnputil', '/remove-device', adapter.instanceId];
   }
 
-  /** Removes the miniport's adapter, giving the removal the lab's time for a guest command. */
+  /**
+   * Removes the miniport's adapter, giving the removal as long as the scenario watches it (its
+   * "still waiting after" step), else the lab's time for a guest command: a removal that hangs is
+   * watched for the time asked about, not for the whole limit of a guest command.
+   */
   async removeAdapter(): Promise<Removal> {
     const driver = this.miniport;
     if (!driver) {
@@ -101,7 +129,7 @@ export class Network {
         "The network adapter was removed before the scenario named its miniport driver; start with 'Given {driver} drives the network adapter'.",
       );
     }
-    const limit = this.my.lab.timeouts.guestCommand;
+    const limit = watchedFor(this.my.scenario.steps) ?? this.my.lab.timeouts.guestCommand;
     this.my.narrative.did(`the adapter of ${driver.binary} was removed`);
     const outcome = await this.my.guest.runBounded(this.removeCommand(driver), limit);
     this.removal = outcome.finished

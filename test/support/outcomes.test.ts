@@ -47,6 +47,7 @@ function world(answers: {
     narrative,
     expect: new Expect((t) => t),
     debuggers: { attachedDebugger: () => null, detachDebugger: async () => {} },
+    scenario: { name: 'a scenario', uri: 'features/x.feature', tags: [], steps: [] },
   } as unknown as DomainGround;
   const domain = composeDomain(ground);
   Object.assign(domain.guest, {
