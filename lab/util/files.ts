@@ -1,5 +1,14 @@
 /** Writing files that a reader, or another process, may look at while they are written. */
-import { closeSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -84,5 +93,36 @@ export function readTextWithinSync(path: string, limit: number): string {
     return buffer.subarray(0, read).toString('utf8');
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Where replaceOften writes the next version of a file before it takes the file's name. */
+export function nextVersionPath(path: string): string {
+  return `${path}.next`;
+}
+
+/**
+ * Replaces a file that one process rewrites often (the embedded lab host's state, after every
+ * operation), whole or not at all, and cheaply: renaming a file over another makes ext4 write the
+ * new file's data to disk at once (its auto_da_alloc safeguard, ~1-2 ms on a busy disk), so the new
+ * version is written beside the file (`<path>.next`), the old file removed and the new one moved
+ * into the free name. Whatever moment the writer dies at, one whole version is there for
+ * readReplaced: the file, or — between the removal and the move — its whole next version. `mode`
+ * is the file's permission from its first byte on, as for writeAtomically.
+ */
+export function replaceOften(path: string, contents: string, mode?: number): void {
+  const next = nextVersionPath(path);
+  writeFileSync(next, contents, mode === undefined ? undefined : { mode });
+  rmSync(path, { force: true });
+  renameSync(next, path);
+}
+
+/** The text of a file replaceOften keeps: the file, else its next version (its writer died between the two). */
+export function readReplaced(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return readFileSync(nextVersionPath(path), 'utf8');
   }
 }

@@ -21,7 +21,7 @@ import { memoryTime, type VirtualClock, virtualClock } from '../../clock.js';
 import type { LabFault } from '../../config/embedded.js';
 import type { EmbeddedLabFileData, LabFile } from '../../config/lab-file.js';
 import { Redactor, resolveSecret } from '../../config/secrets.js';
-import { writeAtomically } from '../../util/files.js';
+import { readReplaced, replaceOften, writeAtomically } from '../../util/files.js';
 import type { GuestEnvironment } from '../guest/guest.js';
 import { TimeFile } from '../shared-time.js';
 import type { DebugLinkFactory } from './debug-link.js';
@@ -143,7 +143,7 @@ function savedVms(statePath: string, file: HostStateFile): Record<string, VmStat
 function readState(path: string): HostStateFile | null {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readReplaced(path);
   } catch {
     return null;
   }
@@ -171,7 +171,7 @@ export function removeOrphanStateFiles(dir: string): void {
     return;
   }
   for (const name of names) {
-    const m = /^lab-(\d+)-[0-9a-f]+(\.json(\.\d+\.tmp)?|\.checkpoints|\.time)$/.exec(name);
+    const m = /^lab-(\d+)-[0-9a-f]+(\.json(\.\d+\.tmp|\.next)?|\.checkpoints|\.time)$/.exec(name);
     if (!m) continue;
     try {
       process.kill(Number(m[1]), 0);
@@ -371,7 +371,8 @@ export class SimHost {
 
   /**
    * Saves the VMs for the next host process: a checkpoint's file once, when it is new (and removed
-   * with its checkpoint); the state file (atomically) when the live VMs changed since the last save.
+   * with its checkpoint); the state file (whole, lab/util/files.ts replaceOften) when the live VMs
+   * changed since the last save.
    */
   async save(): Promise<void> {
     this.armWake();
@@ -401,7 +402,8 @@ export class SimHost {
     if (body === this.lastWritten && existsSync(path)) return;
     mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR });
     const head = `{"version":3,"savedAtLab":${this.time.now()},"calendarOrigin":${this.time.calendarOrigin},`;
-    writeAtomically(path, head + body.slice(1), PRIVATE_FILE);
+    // Replaced after nearly every operation: cheaply, and whole whenever the process dies.
+    replaceOften(path, head + body.slice(1), PRIVATE_FILE);
     this.lastWritten = body;
   }
 }
