@@ -41,6 +41,15 @@ process.once('exit', () => {
  * the adapter sends is the script `driverlab ops show` prints) and the name tells nothing.
  */
 function credentialFolder(): { folder: string; key: Buffer } {
+  // Made and read once per process: every operation names its credential, and the key never changes.
+  if (folderAndKey && existsSync(folderAndKey.folder)) return folderAndKey;
+  folderAndKey = makeCredentialFolder();
+  return folderAndKey;
+}
+
+let folderAndKey: { folder: string; key: Buffer } | undefined;
+
+function makeCredentialFolder(): { folder: string; key: Buffer } {
   const folder = join(tmpdir(), `driverlab-credentials-${process.getuid?.() ?? 'user'}`);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   chmodSync(folder, 0o700);

@@ -126,12 +126,15 @@ function readSource(path: string): ScriptSource {
   return source;
 }
 
-/** The names of the shared functions there are (lab/hyperv/ops/shared/<Name>.ps1). */
+let sharedNames: string[] | undefined;
+
+/** The names of the shared functions there are (lab/hyperv/ops/shared/<Name>.ps1), read once per process. */
 export function sharedFunctionNames(): string[] {
-  return readdirSync(sharedDir)
+  sharedNames ??= readdirSync(sharedDir)
     .filter((f) => f.endsWith('.ps1'))
     .map((f) => f.slice(0, -4))
     .sort();
+  return [...sharedNames];
 }
 
 function sharedFunction(name: string, neededBy: string): ScriptSource {
@@ -148,6 +151,18 @@ function sharedFunction(name: string, neededBy: string): ScriptSource {
  * cycle or an unknown name is a defect of the scripts and stops the build.
  */
 export function functionsFor(name: OperationName): string[] {
+  let ordered = functionsOf.get(name);
+  if (ordered === undefined) {
+    ordered = orderFunctions(name);
+    functionsOf.set(name, ordered);
+  }
+  return [...ordered];
+}
+
+/** The shared functions of each operation, worked out once per process (the scripts do not change under it). */
+const functionsOf = new Map<OperationName, string[]>();
+
+function orderFunctions(name: OperationName): string[] {
   const ordered: string[] = [];
   const visiting = new Set<string>();
   const visit = (fn: string, neededBy: string): void => {
