@@ -11,6 +11,8 @@ import type { SecretRef } from './lab-file.js';
 /** Replaces every registered secret in a text with a placeholder naming what it was. */
 export class Redactor {
   private readonly secrets = new Map<string, string>();
+  /** The secrets longest first, as redact replaces them (null: to be sorted again). */
+  private ordered: [string, string][] | null = null;
 
   /**
    * Registers a secret value under a label ("KDNET key of VM 'win11-a'"); short values are ignored.
@@ -22,13 +24,17 @@ export class Redactor {
     const json = JSON.stringify(value).slice(1, -1);
     const ascii = json.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     for (const form of new Set([value, json, ascii])) this.secrets.set(form, label);
+    this.ordered = null;
   }
 
   redact(text: string): string {
     let out = text;
-    // Longest first, so a secret that contains another is replaced whole.
-    for (const [value, label] of [...this.secrets].sort((a, b) => b[0].length - a[0].length)) {
-      out = out.split(value).join(`«redacted: ${label}»`);
+    // Longest first, so a secret that contains another is replaced whole. A run redacts every
+    // operation's script and reply: the order is kept until a secret is added, and a text is only
+    // rebuilt for a secret it holds.
+    this.ordered ??= [...this.secrets].sort((a, b) => b[0].length - a[0].length);
+    for (const [value, label] of this.ordered) {
+      if (out.includes(value)) out = out.split(value).join(`«redacted: ${label}»`);
     }
     return out;
   }
