@@ -43,7 +43,7 @@ function hostUnderTest(lab: Awaited<ReturnType<typeof labWith>>, statePath: stri
     lab,
     statePath,
     input,
-    out: (t) => out.push(t),
+    out: (t) => out.push(...t.split('\n')),
     err: (t) => err.push(t),
     exit: ((code: number) => {
       exits.push(code);

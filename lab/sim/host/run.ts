@@ -22,6 +22,7 @@ export interface HostRunOptions {
   timePath?: string | null;
   links?: DebugLinkFactory;
   input?: NodeJS.ReadableStream;
+  /** Writes text (one or more lines) and a line break to standard output. */
   out?: (text: string) => void;
   err?: (text: string) => void;
   exit?: (code: number) => never;
@@ -62,10 +63,11 @@ export async function runHost(options: HostRunOptions): Promise<void> {
     return exit(code);
   };
 
+  // One write for the three lines of a reply: standard output to a pipe is written synchronously.
   const reply = (kind: 'output' | 'error', value: unknown): void => {
-    out(kind === 'output' ? MARKERS.beginOutput : MARKERS.beginError);
-    out(JSON.stringify(value));
-    out(kind === 'output' ? MARKERS.endOutput : MARKERS.endError);
+    const [begin, end] =
+      kind === 'output' ? [MARKERS.beginOutput, MARKERS.endOutput] : [MARKERS.beginError, MARKERS.endError];
+    out(`${begin}\n${JSON.stringify(value)}\n${end}`);
   };
 
   const answer = async (line: string, sim: SimHost): Promise<void> => {
