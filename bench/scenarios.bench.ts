@@ -2,7 +2,8 @@
  * 200 scenarios on the embedded lab, generated as outlines over the nine seed cases into a
  * temporary folder and run the way a nightly runs them (cucumber-js, two parallel workers each
  * leasing one of the lab's two VMs, Allure results written). Prints the wall time, scenarios per
- * second and how each scenario ended; then, for the same shape, a bare cucumber-js run (200
+ * second, the CPU all its processes spent (a run is bound by CPU, not by waiting: ADR 0004's
+ * addendum) and how each scenario ended; then, for the same shape, a bare cucumber-js run (200
  * scenarios of three steps that do nothing, two workers) and how many times longer the lab run
  * took; per seed case, the lab time a scenario took against the floor its own actions need (the
  * restore, and the reboots, crashes and waits it asks for); and the cold start of
@@ -361,7 +362,7 @@ function printLabTimes(
 }
 
 /** Runs `count` scenarios of three no-op steps with cucumber-js alone, the way the lab run is started; its wall seconds. */
-async function bareCucumber(root: string, count: number): Promise<number> {
+async function bareCucumber(root: string, count: number): Promise<{ seconds: number; cpu: string }> {
   const dir = join(root, 'bare');
   mkdirSync(join(dir, 'features'), { recursive: true });
   const rows = Array.from({ length: count }, (_, i) => `      | ${i + 1} |`).join('\n');
@@ -380,6 +381,7 @@ async function bareCucumber(root: string, count: number): Promise<number> {
     file,
     `export default { paths: [${JSON.stringify(join(dir, 'features', '*.feature'))}], import: [${JSON.stringify(join(dir, 'steps.mjs'))}], format: ['progress'] };\n`,
   );
+  const cpuBefore = childrenCpuSeconds();
   const started = performance.now();
   const child = await execa(
     process.execPath,
@@ -389,7 +391,29 @@ async function bareCucumber(root: string, count: number): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   if (child.exitCode !== 0)
     throw new Error(`the bare cucumber-js run failed: ${child.stderr.split('\n')[0]}`);
-  return seconds;
+  return { seconds, cpu: cpuBetween(cpuBefore, childrenCpuSeconds()) };
+}
+
+/**
+ * The CPU seconds (user + system) of this process's finished children so far, from /proc (Linux):
+ * a run's coordinator, its workers and every process they started, once they have all ended. Null
+ * where there is no /proc.
+ */
+function childrenCpuSeconds(): number | null {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[13]) + Number(fields[14]);
+    return Number.isFinite(ticks) ? ticks / 100 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** "CPU 12.3 s" of what ran between two readings, or nothing where /proc is missing. */
+function cpuBetween(before: number | null, after: number | null): string {
+  return before === null || after === null
+    ? ''
+    : `, CPU ${(after - before).toFixed(1)} s (user + system, all its processes)`;
 }
 
 function median(values: number[]): number {
@@ -410,6 +434,7 @@ export async function run({ print }: BenchContext): Promise<void> {
     writeFileSync(file, config(features, results));
     const env = { DRIVERLAB_LAB: '' };
 
+    const cpuBefore = childrenCpuSeconds();
     const started = performance.now();
     const child = await execa(
       process.execPath,
@@ -421,10 +446,11 @@ export async function run({ print }: BenchContext): Promise<void> {
       },
     );
     const wallS = (performance.now() - started) / 1000;
+    const labCpu = cpuBetween(cpuBefore, childrenCpuSeconds());
     const { results: read } = await readAllureResults(results);
     const s = summarise(read);
     print(
-      `scenarios: ${count} generated over ${CASES.length} cases, ${WORKERS} workers: ${wallS.toFixed(1)} s wall, ${(count / wallS).toFixed(1)} scenarios/s (target <= 6 s); ${s.passed} passed, ${s.failed} failed, ${s.broken} broken, ${s.skipped} skipped (cucumber exit ${child.exitCode})`,
+      `scenarios: ${count} generated over ${CASES.length} cases, ${WORKERS} workers: ${wallS.toFixed(1)} s wall${labCpu}, ${(count / wallS).toFixed(1)} scenarios/s (target <= 6 s); ${s.passed} passed, ${s.failed} failed, ${s.broken} broken, ${s.skipped} skipped (cucumber exit ${child.exitCode})`,
     );
     const byCase = new Map<string, number[]>();
     for (const r of read) {
@@ -446,9 +472,9 @@ export async function run({ print }: BenchContext): Promise<void> {
     }
 
     // The same shape with nothing behind it: what cucumber-js itself costs for this many scenarios.
-    const bareS = await bareCucumber(root, count);
+    const bare = await bareCucumber(root, count);
     print(
-      `bare cucumber-js: ${count} scenarios x 3 no-op steps, --parallel ${WORKERS}: ${bareS.toFixed(1)} s wall; the embedded lab run is ${(wallS / bareS).toFixed(1)}x that`,
+      `bare cucumber-js: ${count} scenarios x 3 no-op steps, --parallel ${WORKERS}: ${bare.seconds.toFixed(1)} s wall${bare.cpu}; the embedded lab run is ${(wallS / bare.seconds).toFixed(1)}x that`,
     );
     printLabTimes(labTimes(readFileSync(join(results, 'messages.ndjson'), 'utf8')), await floors(), print);
 
