@@ -214,6 +214,35 @@ describe('the KDNET link', () => {
     expect.deepEqual(seen.retries, [64, 128]);
     expect.deepEqual(seen.ends, [{ kind: 'lost' }]);
   });
+  it('keeps a debugger that falls silent: the target does not forget it, a bug check still goes to it', async () => {
+    const hostIp = '127.0.0.66';
+    const port = portOf(hostIp);
+    // A debugger that accepts the target's offer, then never answers again (a debugger process the
+    // scheduler does not run, on a loaded machine).
+    const socket = createSocket('udp4');
+    closers.push(() => new Promise((r) => socket.close(() => r())));
+    await new Promise<void>((r) => socket.bind(port, hostIp, () => r()));
+    let accepted = false;
+    socket.on('message', (datagram, from) => {
+      const body = decodeDatagram(KEY, datagram);
+      if (body?.k !== 'offer' || accepted) return;
+      accepted = true;
+      socket.send(
+        encodeDatagram(KEY, { v: 1, k: 'accept', tid: body.tid, hid: 'feedfacecafebeef' }),
+        from.port,
+        from.address,
+      );
+    });
+    const timing = { retransmitWallMs: 2, keepaliveWallMs: 10, deadAfterWallMs: 50, maxRetries: 16 };
+    const endpoint = new KdnetTargetEndpoint({ hostIp, port, key: KEY, target: new EchoTarget(), timing });
+    await endpoint.start();
+    closers.push(() => endpoint.stop());
+    await eventually(() => endpoint.isAttached(), 'the target paired with the debugger');
+    // Longer than the silence limit and than maxRetries retransmissions of the unanswered hello.
+    await new Promise((r) => setTimeout(r, 300));
+    expect.ok(endpoint.isAttached(), 'the target still holds its debugger');
+    expect.ok(endpoint.notify({ kind: 'print', text: 'still there' }), 'an event goes to the debugger');
+  });
 });
 
 describe('the COM pipe link', () => {

@@ -22,9 +22,11 @@
  *      cut into chunks of at most 6,000 bytes (base64 in the JSON) so that a multi-megabyte
  *      `!verifier 100` fits any loopback datagram limit (macOS allows 9,216 bytes); each has a
  *      sequence number per direction, is acknowledged with an `ack`, and is retransmitted until it
- *      is (window of 16 datagrams). `ping` keepalives flow both ways while idle; a side that hears
- *      nothing for 3 s of wall time, or whose datagram went unacknowledged 128 times, considers the
- *      link lost. `bye` ends a session on purpose (the target goes down); `reset` tells a peer
+ *      is (window of 16 datagrams). `ping` keepalives flow both ways while idle; the debugger's side
+ *      considers the link lost when it hears nothing for 3 s of the wall time it was running (a
+ *      stall of its own process does not count), or when its datagram went unacknowledged 128
+ *      times. The target never gives up on the debugger it paired with (a real KDNET target
+ *      retries its debugger): only a `reset` or the target going down ends its session. `bye` ends a session on purpose (the target goes down); `reset` tells a peer
  *      that a session id is unknown here (a new debugger on the same port), so it offers again at
  *      once instead of waiting for its keepalive to time out.
  *    - a COM port over a named pipe (`pipe.ts`): a byte stream, so messages are newline-delimited

@@ -16,8 +16,17 @@ export interface ChannelOptions {
   onMessage: (value: unknown) => void;
   /** The oldest unacknowledged datagram has been sent again `count` times (every retryReportEvery). */
   onRetry?: (count: number) => void;
-  /** The link is lost: a datagram went unacknowledged maxRetries times, or the peer fell silent. */
+  /**
+   * The link is lost: a datagram went unacknowledged maxRetries times, or the peer fell silent.
+   * Never called with `keepsPeer`.
+   */
   onLost: (why: 'unacknowledged' | 'silent') => void;
+  /**
+   * This side never gives up on its peer: it retransmits and keeps alive until closed, and only the
+   * peer's own word (a reset, a bye) ends the session. A KDNET target keeps the debugger it paired
+   * with: a debugger process that is merely slow (a loaded machine) must not make the VM forget it.
+   */
+  keepsPeer?: boolean;
   timing?: Partial<LinkTiming>;
 }
 
@@ -38,8 +47,11 @@ export class ReliableChannel {
   private expected = 0;
   private readonly early = new Map<number, DataBody>();
   private assembling: Buffer[] = [];
-  private lastHeard = performance.now();
   private lastSent = performance.now();
+  /** When the last tick ran: a tick that comes late means this process was not running meanwhile. */
+  private lastTick = performance.now();
+  /** Wall ms the peer has been silent while this side was running to hear it (see tick). */
+  private silentMs = 0;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
@@ -85,7 +97,7 @@ export class ReliableChannel {
 
   receive(body: ChannelBody): void {
     if (this.closed) return;
-    this.lastHeard = performance.now();
+    this.silentMs = 0;
     switch (body.k) {
       case 'ack':
         if (this.inFlight.delete(body.seq)) this.pump();
@@ -154,6 +166,12 @@ export class ReliableChannel {
   private tick(): void {
     if (this.closed) return;
     const now = performance.now();
+    // Silence is counted only over time this process was running to hear it: a tick that comes
+    // late (this process was descheduled or busy, as on a loaded machine) counts as one keepalive
+    // interval at most. What the peer sent meanwhile waits in the socket and is read right after
+    // this tick; judging it silent for the whole stall lost links that were never broken.
+    this.silentMs += Math.min(now - this.lastTick, this.timing.keepaliveWallMs);
+    this.lastTick = now;
     let oldest = true;
     for (const entry of this.inFlight.values()) {
       if (now - entry.sentAt < this.timing.retransmitWallMs) {
@@ -164,13 +182,13 @@ export class ReliableChannel {
       entry.sentAt = now;
       this.transmit(entry.body);
       if (oldest && entry.retries % this.timing.retryReportEvery === 0) this.options.onRetry?.(entry.retries);
-      if (entry.retries >= this.timing.maxRetries) {
+      if (entry.retries >= this.timing.maxRetries && !this.options.keepsPeer) {
         this.lose('unacknowledged');
         return;
       }
       oldest = false;
     }
-    if (now - this.lastHeard > this.timing.deadAfterWallMs) {
+    if (this.silentMs > this.timing.deadAfterWallMs && !this.options.keepsPeer) {
       this.lose('silent');
       return;
     }

@@ -121,6 +121,11 @@ export class KdnetTargetEndpoint extends EndpointBase<Session> {
       send: (body) => this.socket.send(body, peer),
       onMessage: (value) => server.handle(value),
       onLost: () => this.unpair(),
+      // A KDNET target keeps its debugger until the debugger says it is gone (a reset from the
+      // port, as a new debugger or one that quit sends): a debugger that is only slow to answer
+      // (a loaded machine) is retried, and a bug check meanwhile still stops in it, as on a real
+      // target. A forgotten debugger made an NMI write a dump and reboot instead of stopping.
+      keepsPeer: true,
       timing: this.options.timing,
     });
     const server = new TargetServer(this.options.target, (message) => channel.send(message));
