@@ -133,7 +133,7 @@ export class KdnetTargetEndpoint extends EndpointBase<Session> {
     channel.send(server.hello());
   }
 
-  /** The debugger went away (quit, killed, or another took its port): offer again. */
+  /** The debugger said its session is gone (a reset: it quit, or a new debugger holds its port): offer again. */
   private unpair(): void {
     const session = this.session;
     if (!session) return;
