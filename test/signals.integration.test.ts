@@ -15,9 +15,9 @@
  * Runs the embedded lab: wrap the suite in `flock /tmp/dl-e2e.lock`.
  */
 import { equal, match, ok } from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import { paths } from '../lab/paths.js';
@@ -28,9 +28,27 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 /** This test's runs write here, not to the clone's reports/: a test run beside it reads its own. */
 const REPORTS = join(scratch, 'reports');
 
+/**
+ * The embedded lab with a host slow in wall time (`clock.pace`): on virtual lab time a scenario of
+ * this feature takes a few ms of wall time, and a run could end between its first scenario and the
+ * signal. At 40 wall ms per lab second each restore alone takes 320 ms, so there is always a
+ * scenario left to interrupt, whatever the machine's load.
+ */
+function pacedLab(): string {
+  const labs = dirname(paths.embeddedLab);
+  const text = readFileSync(paths.embeddedLab, 'utf8')
+    .replace(/\n {2}wallBudget: 30 s\n/, '\n  wallBudget: 30 s\n  pace: 0.04\n')
+    .replaceAll('{ file: embedded.secrets/', `{ file: ${join(labs, 'embedded.secrets')}/`)
+    .replaceAll('package: drivers/', `package: ${join(labs, 'drivers')}/`);
+  ok(text.includes('pace: 0.04'), 'the paced lab sets its pace');
+  const path = join(scratch, 'paced.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
 /** A feature of a few short scenarios on one VM: there is always one left to interrupt. */
 const FEATURE = 'features/storage/event-153.feature';
-const RUN_ARGS = [FEATURE, '--grace', '120', '--no-report', '--no-gate'];
+const RUN_ARGS = [FEATURE, '--lab', pacedLab(), '--grace', '120', '--no-report', '--no-gate'];
 
 const ENTRY_POINTS = {
   'node bin/driverlab.js run': [process.execPath, ['bin/driverlab.js', 'run', ...RUN_ARGS]],
