@@ -136,7 +136,7 @@ async function recordedRuns(): Promise<number> {
  * The embedded lab with fixed KDNET ports, as a Hyper-V lab has them: ports free now and of this
  * test alone (another test run beside it has its own), its folders named absolutely.
  */
-async function fixedPortLab(): Promise<{ path: string; ports: number[] }> {
+async function fixedPortLab(pace = 0): Promise<{ path: string; ports: number[] }> {
   const ports: number[] = [];
   for (const hostIp of ['127.0.0.11', '127.0.0.12']) {
     const claim = await claimFreeKdnetPort(hostIp);
@@ -148,9 +148,11 @@ async function fixedPortLab(): Promise<{ path: string; ports: number[] }> {
     .replace('hostIp: 127.0.0.11, port: auto', `hostIp: 127.0.0.11, port: ${ports[0]}`)
     .replace('hostIp: 127.0.0.12, port: auto', `hostIp: 127.0.0.12, port: ${ports[1]}`)
     .replaceAll('{ file: embedded.secrets/', `{ file: ${join(labs, 'embedded.secrets')}/`)
-    .replaceAll('package: drivers/', `package: ${join(labs, 'drivers')}/`);
+    .replaceAll('package: drivers/', `package: ${join(labs, 'drivers')}/`)
+    .replace(/\n {2}wallBudget: 30 s\n/, `\n  wallBudget: 30 s\n  pace: ${pace}\n`);
   ok(!text.includes('port: auto'), 'both VMs have fixed ports');
-  const path = join(scratch, 'fixed-ports.yaml');
+  ok(text.includes(`pace: ${pace}`), 'the lab sets its pace');
+  const path = join(scratch, `fixed-ports-${ports.join('-')}.yaml`);
   writeFileSync(path, text);
   return { path, ports };
 }
@@ -228,7 +230,10 @@ describe('driverlab run', () => {
   });
 
   test('Ctrl-C mid-run: exit 130, an interrupted summary, a whole junit.xml, a report that says so, no process left; the next run passes', async () => {
-    const child = start(['run', SEVERAL, '--grace', '120']);
+    // A host paced in wall time (40 ms per lab second): on virtual time alone the run could end
+    // between its first scenario and the Ctrl-C.
+    const paced = await fixedPortLab(0.04);
+    const child = start(['run', '--lab', paced.path, SEVERAL, '--grace', '120']);
     await lineMatching(child, /^ *1\/\d+ /m);
     const during = summary();
     equal(during.status, 'running');
@@ -259,7 +264,9 @@ describe('driverlab run', () => {
   });
 
   test('a second run on a lab with fixed KDNET ports refuses with a sentence while the first one finishes', async () => {
-    const lab = await fixedPortLab();
+    // Paced (250 wall ms per lab second) so that the first run is still going, whatever the load,
+    // while the second one starts and checks the endpoints.
+    const lab = await fixedPortLab(0.25);
     const first = start(['run', '--lab', lab.path, SEVERAL, '--no-report']);
     await lineMatching(first, /^ *1\/\d+ /m);
     const second = await start(['run', '--lab', lab.path, ONE, '--no-report']);
