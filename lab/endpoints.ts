@@ -69,19 +69,22 @@ export function kdnetPort(vm: VmConfig): number {
   return debug.port;
 }
 
+/** Binds the UDP port on the address for a moment: null when that worked, else the error it gave. */
+export function bindUdpOnce(address: string, port: number): Promise<NodeJS.ErrnoException | null> {
+  return new Promise((done) => {
+    const socket = createSocket('udp4');
+    socket.once('error', (error) => {
+      socket.close();
+      done(error);
+    });
+    socket.bind({ address, port, exclusive: true }, () => socket.close(() => done(null)));
+  });
+}
+
 /** Whether nothing on this machine holds the UDP port on the address (kd.exe listens on every address: both are tried). */
 export async function isUdpPortFree(hostIp: string, port: number): Promise<boolean> {
-  const bind = (address: string) =>
-    new Promise<NodeJS.ErrnoException | null>((done) => {
-      const socket = createSocket('udp4');
-      socket.once('error', (error) => {
-        socket.close();
-        done(error);
-      });
-      socket.bind({ address, port, exclusive: true }, () => socket.close(() => done(null)));
-    });
-  let error = await bind(hostIp);
-  if (error?.code === 'EADDRNOTAVAIL') error = await bind('0.0.0.0');
+  let error = await bindUdpOnce(hostIp, port);
+  if (error?.code === 'EADDRNOTAVAIL') error = await bindUdpOnce('0.0.0.0', port);
   return error === null;
 }
 

@@ -4,14 +4,13 @@
  * machine will listen on is free — not bound by another program, and not held by another
  * driverlab run (each run holds its endpoints through a lock file for as long as it runs).
  */
-import { createSocket } from 'node:dgram';
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { wallSleep } from '../clock.js';
 import type { LabFile, SecretRef } from '../config/lab-file.js';
 import { Redactor, resolveSecret } from '../config/secrets.js';
-import { kdnetLockFile } from '../endpoints.js';
+import { bindUdpOnce, kdnetLockFile } from '../endpoints.js';
 import { DriverlabError, describeError } from '../errors.js';
-import { machineLockDir } from '../util/lock.js';
+import { isAlive, type LockOwner, machineLockDir, lockOwner as ownerOf } from '../util/lock.js';
 
 export interface SecretUse {
   ref: SecretRef;
@@ -98,15 +97,7 @@ export function kdnetEndpoints(lab: LabFile): Endpoint[] {
 
 /** Binds the endpoint for a moment: null when it is free, else the sentence that says what holds it. */
 export async function endpointProblem(endpoint: Endpoint): Promise<string | null> {
-  const bind = (address: string) =>
-    new Promise<NodeJS.ErrnoException | null>((done) => {
-      const socket = createSocket('udp4');
-      socket.once('error', (error) => {
-        socket.close();
-        done(error);
-      });
-      socket.bind({ address, port: endpoint.port, exclusive: true }, () => socket.close(() => done(null)));
-    });
+  const bind = (address: string) => bindUdpOnce(address, endpoint.port);
   const attempt = async () => {
     const error = await bind(endpoint.hostIp);
     // kd.exe listens on every address: a host IP that is not this machine's is checked on all of them.
@@ -128,31 +119,6 @@ export async function endpointProblem(endpoint: Endpoint): Promise<string | null
 /** Where the lock file of an endpoint lives: one per machine, whichever clone runs (lab/endpoints.ts). */
 export function endpointLockFile(endpoint: Endpoint, dir: string = machineLockDir()): string {
   return kdnetLockFile(endpoint, dir);
-}
-
-interface LockOwner {
-  pid: number;
-  startedAt: string;
-  cwd: string;
-}
-
-function ownerOf(file: string): LockOwner | null {
-  try {
-    const owner = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockOwner>;
-    if (typeof owner.pid !== 'number') return null;
-    return { pid: owner.pid, startedAt: String(owner.startedAt ?? '?'), cwd: String(owner.cwd ?? '?') };
-  } catch {
-    return null;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface EndpointLocks {
