@@ -75,9 +75,10 @@ if (files.length === 0) {
 } else {
   const reporter = process.env.DRIVERLAB_TEST_REPORTER ?? (filters.length > 0 ? 'spec' : 'dot');
   // Unit and fuzz files are in-process tests: they share one process (scripts/test-entry.mjs),
-  // unless DRIVERLAB_TEST_ISOLATION=process asks for a process per file. Integration files get a
-  // process each, one at a time: each starts embedded labs and debuggers of its own, and the tier's
-  // time stays what one file at a time takes.
+  // unless DRIVERLAB_TEST_ISOLATION=process asks for a process per file. Integration and engine
+  // files get a process each, two at a time (DRIVERLAB_TEST_CONCURRENCY): each starts embedded labs
+  // and debuggers of its own on ports chosen free, writes to folders of its own, and much of a
+  // file's time is spent waiting on its children, so two files share this machine's two cores.
   const shared = (tier === 'unit' || tier === 'fuzz') && process.env.DRIVERLAB_TEST_ISOLATION !== 'process';
   const result = shared
     ? spawnSync(
@@ -91,7 +92,14 @@ if (files.length === 0) {
       )
     : spawnSync(
         process.execPath,
-        ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-reporter=${reporter}`, ...files],
+        [
+          '--import',
+          'tsx',
+          '--test',
+          `--test-concurrency=${process.env.DRIVERLAB_TEST_CONCURRENCY || (tier === 'integration' ? '2' : '1')}`,
+          `--test-reporter=${reporter}`,
+          ...files,
+        ],
         { cwd: root, stdio: 'inherit', env },
       );
   status = result.status ?? 1;
