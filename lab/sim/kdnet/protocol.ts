@@ -23,9 +23,10 @@
  *      `!verifier 100` fits any loopback datagram limit (macOS allows 9,216 bytes); each has a
  *      sequence number per direction, is acknowledged with an `ack`, and is retransmitted until it
  *      is (window of 16 datagrams). `ping` keepalives flow both ways while idle; the debugger's side
- *      considers the link lost when it hears nothing for 3 s of the wall time it was running (a
- *      stall of its own process does not count), or when its datagram went unacknowledged 128
- *      times. The target never gives up on the debugger it paired with (a real KDNET target
+ *      considers the link lost when it hears nothing for 10 s of the wall time it was running (a
+ *      stall of its own process does not count), or when its datagram went unacknowledged 400
+ *      times (10 s): far above any stall of a loaded machine's process (3 s was seen on two cores
+ *      with three fleet agents), so only a VM process that is gone is a lost link. The target never gives up on the debugger it paired with (a real KDNET target
  *      retries its debugger): only a `reset` or the target going down ends its session. `bye` ends a session on purpose (the target goes down); `reset` tells a peer
  *      that a session id is unknown here (a new debugger on the same port), so it offers again at
  *      once instead of waiting for its keepalive to time out.
@@ -48,11 +49,11 @@ export const LINK_TIMING = {
   /** kd reports "... Retry sending the same data packet for N times." every this many retries. */
   retryReportEvery: 64,
   /** After this many retries of one datagram the link is lost. */
-  maxRetries: 128,
+  maxRetries: 400,
   /** Wall milliseconds of silence after which a side sends a keepalive. */
   keepaliveWallMs: 200,
   /** Wall milliseconds without any datagram from the peer after which the link is lost. */
-  deadAfterWallMs: 3000,
+  deadAfterWallMs: 10_000,
   /** Datagrams in flight, unacknowledged, at most. */
   windowDatagrams: 16,
   /** Bytes of a message per datagram (before base64). */
