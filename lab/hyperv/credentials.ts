@@ -2,7 +2,9 @@
  * Credentials by reference on the host. An operation script never holds a password: Script Block
  * Logging (event 4104) records every script a host runs, on hosts that enable it. The adapter
  * writes each password it resolved to a file of its own, readable by this user only, in a folder of
- * this user (removed by the process that wrote it when it ends; written again when missing); the
+ * this user (one per password and process, removed by that process when it ends, written again when
+ * missing: a file two processes shared was removed by the first to end, a run's worker that finished
+ * its share, while the other still named it in its scripts); the
  * script's data document names the file, and the script reads it into a PSCredential on the host
  * that runs the shell (before anything is sent on to a remote host, so the credential travels as a
  * PSCredential, encrypted by remoting). A lab file can instead name a DPAPI credential file on the
@@ -37,8 +39,8 @@ process.once('exit', () => {
 
 /**
  * One folder per user (mode 0700), with a random key made once: a file's name is a keyed hash of
- * the password, so every process of this user names the same credential the same way (the script
- * the adapter sends is the script `driverlab ops show` prints) and the name tells nothing.
+ * the password and the process's id, so the name tells nothing of the password, and no process
+ * ever removes a file another one is using.
  */
 function credentialFolder(): { folder: string; key: Buffer } {
   // Made and read once per process: every operation names its credential, and the key never changes.
@@ -74,10 +76,10 @@ function makeCredentialFolder(): { folder: string; key: Buffer } {
 export function credentialReference(credential: { user: string; password: string }): CredentialReference {
   const { folder, key } = credentialFolder();
   const name = createHmac('sha256', key).update(credential.password).digest('hex').slice(0, 24);
-  const passwordFile = join(folder, `${name}.secret`);
+  const passwordFile = join(folder, `${name}-${process.pid}.secret`);
   if (!existsSync(passwordFile)) {
-    // Written whole under a name of its own, then moved into place: a parallel worker never reads half.
-    const partial = `${passwordFile}.${process.pid}.tmp`;
+    // Written whole under another name, then moved into place: the host shell never reads half.
+    const partial = `${passwordFile}.tmp`;
     writeFileSync(partial, credential.password, { mode: 0o600 });
     renameSync(partial, passwordFile);
     written.add(passwordFile);
