@@ -1,6 +1,7 @@
 // Cucumber profiles. `driverlab run` picks one (default, or hyperv when a lab file is named);
 // `cucumber-js -p <name>` works the same.
 import { rmSync } from 'node:fs';
+import { supportImports } from './support/bundle.mjs';
 
 // `driverlab run` gives each run a folder of its own (reports/runs/<id>/) and publishes its files
 // to reports/ whole when it ends; a plain `cucumber-js` run writes to reports/ directly.
@@ -20,7 +21,8 @@ const featurePaths = process.env.DRIVERLAB_PATHS
 
 const common = {
   paths: featurePaths,
-  import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
+  // The support and step files, bundled into one module (support/bundle.mjs) or through tsx.
+  import: supportImports(['support/**/*.ts', 'steps/**/*.ts']),
   format: [
     // One line per finished scenario (a live progress line on a terminal); see support/console-formatter.mjs.
     './support/console-formatter.mjs',

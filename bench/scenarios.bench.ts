@@ -12,6 +12,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { z } from 'zod';
 import { formatLabDuration } from '../lab/clock.js';
@@ -246,12 +247,17 @@ export function generateFeatures(dir: string, total: number, cases: readonly Cas
   return written;
 }
 
-/** A cucumber-js configuration like the project's (cucumber.mjs): its imports and formatters, results in `resultsDir`. */
+/**
+ * A cucumber-js configuration like the project's (cucumber.mjs): its imports (the support code as
+ * one bundle, support/bundle.mjs) and formatters, results in `resultsDir`.
+ */
 function config(featuresDir: string, resultsDir: string): string {
   const at = (name: string) => JSON.stringify(join(resultsDir, name));
-  return `export default {
+  const bundle = pathToFileURL(join(paths.root, 'support', 'bundle.mjs')).href;
+  return `import { supportImports } from ${JSON.stringify(bundle)};
+export default {
   paths: [${JSON.stringify(join(featuresDir, '*.feature'))}],
-  import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
+  import: supportImports(['support/**/*.ts', 'steps/**/*.ts']),
   format: [
     'progress',
     ['./support/allure-writer.mjs', ${at('formatter.log')}],

@@ -93,7 +93,7 @@ describe('the layout check', () => {
     expect.deepEqual(
       checkLayout(root, rules).map((v) => v.message),
       [
-        "support/writer.test.ts is named like '\\.test\\.[cm]?[jt]s$', which support/ may not hold, because support/ holds only what Cucumber loads and uses lab/ through its public surface (lab/index.ts): the World, named hooks, config loading, the Allure narrator (Cucumber imports every support/**/*.ts, so a test there would run inside every run; tests of support code live in test/); move it out.",
+        "support/writer.test.ts is named like '\\.test\\.[cm]?[jt]s$', which support/ may not hold, because support/ holds only what Cucumber loads and uses lab/ through its public surface (lab/index.ts): the World, named hooks, config loading (with the loading of the support code itself: through tsx, or as one esbuild bundle), the Allure narrator (Cucumber imports every support/**/*.ts, so a test there would run inside every run; tests of support code live in test/); move it out.",
       ],
     );
   });

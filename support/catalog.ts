@@ -12,6 +12,8 @@
  *   recorded expressions before the scenario touches a VM.
  */
 
+import { findSourceMap } from 'node:module';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Given as cucumberGiven,
@@ -26,6 +28,7 @@ import {
   ParameterType,
   ParameterTypeRegistry,
 } from '@cucumber/cucumber-expressions';
+import { z } from 'zod';
 import {
   type GeneratedStep,
   HarnessLogicError,
@@ -112,13 +115,15 @@ export function domain(name: string, summary: string): Record<Keyword, Define> {
 /**
  * Runs a Cucumber definer so that the definition's location (which Cucumber takes from the first
  * stack frame outside its own code) is the steps file that called `domain(…)`'s definer, not this
- * file: while it runs, stack traces leave out this file's frames.
+ * file: while it runs, stack traces leave out this file's frames. When the support code runs as one
+ * bundle (support/bundle.mjs), each frame is first traced back through the bundle's source map to
+ * the TypeScript file and line it came from.
  */
 function definedAtCaller(define: () => void): void {
   const previous = Error.prepareStackTrace;
   Error.prepareStackTrace = (error, frames) => {
-    const kept = frames.filter((f) => f.getFileName() !== THIS_FILE && f.getFileName() !== THIS_PATH);
-    return previous ? previous(error, kept) : `${String(error)}${kept.map((f) => `\n    at ${f}`).join('')}`;
+    const kept = frames.map(sourceFrame).filter((f) => f.file !== THIS_SOURCE);
+    return `${String(error)}${kept.map((f) => `\n    at ${f.text}`).join('')}`;
   };
   try {
     define();
@@ -126,8 +131,53 @@ function definedAtCaller(define: () => void): void {
     Error.prepareStackTrace = previous;
   }
 }
-const THIS_FILE = import.meta.url;
-const THIS_PATH = fileURLToPath(import.meta.url);
+
+/** What a source map says of a generated position (an empty object where it says nothing). */
+const SourceMapping = z.object({
+  originalSource: z.string().min(1),
+  originalLine: z.number().int().nonnegative(),
+  originalColumn: z.number().int().nonnegative(),
+});
+
+interface SourceFrame {
+  /** The path (or node: specifier) of the file the frame's code was written in. */
+  file: string;
+  /** The frame as a stack trace prints it, at that file's line and column. */
+  text: string;
+}
+
+/** A stack frame at the place in the source it was built from (through a bundle's source map), or as it is. */
+function sourceFrame(frame: NodeJS.CallSite): SourceFrame {
+  const name = frame.getFileName() ?? '';
+  const line = frame.getLineNumber();
+  const column = frame.getColumnNumber();
+  const generated = name.startsWith('file:') ? fileURLToPath(name) : name;
+  const map = line !== null && column !== null && generated !== '' ? findSourceMap(generated) : undefined;
+  const entry = SourceMapping.safeParse(
+    map && line !== null && column !== null ? map.findEntry(line - 1, column - 1) : undefined,
+  ).data;
+  if (entry) {
+    const source = entry.originalSource.startsWith('file:')
+      ? fileURLToPath(entry.originalSource)
+      : resolve(dirname(generated), entry.originalSource);
+    const at = `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+    const fn = frame.getFunctionName();
+    return { file: source, text: fn ? `${fn} (${at})` : at };
+  }
+  return { file: generated, text: String(frame) };
+}
+
+/** This file, where its own code was written: the first frame of a stack taken here. */
+const THIS_SOURCE = (() => {
+  const previous = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_error, frames) => frames;
+  try {
+    const frames = new Error().stack as unknown as NodeJS.CallSite[];
+    return frames[0] ? sourceFrame(frames[0]).file : fileURLToPath(import.meta.url);
+  } finally {
+    Error.prepareStackTrace = previous;
+  }
+})();
 
 export interface ParameterDefinition<T> {
   name: string;

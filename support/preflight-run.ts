@@ -61,6 +61,9 @@ function linesOf(document: GherkinDocument): Map<string, number> {
 }
 
 async function main(request: Request): Promise<void> {
+  // The step checks below read the record this process's own support modules keep: Cucumber must
+  // load those very modules, not the run's bundle of them (support/bundle.mjs).
+  process.env.DRIVERLAB_SUPPORT = 'sources';
   const { loadConfiguration, runCucumber } = await import('@cucumber/cucumber/api');
   const { paths } = await import('../lab/index.js');
   const provided: Record<string, unknown> = {};

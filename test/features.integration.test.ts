@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { z } from 'zod';
 import { cucumberBin, paths } from '../lab/paths.js';
@@ -39,6 +40,7 @@ const Envelope = z.object({
     })
     .optional(),
   testStepFinished: z.object({ testStepResult: z.object({ status: z.string() }) }).optional(),
+  hook: z.object({ name: z.string().optional(), sourceReference: z.object({ uri: z.string() }) }).optional(),
   stepDefinition: z
     .object({
       pattern: z.object({ source: z.string() }),
@@ -55,32 +57,43 @@ function featureFiles(dir: string): string[] {
   });
 }
 
+/**
+ * The message stream of a dry run over the features on the example Hyper-V lab file, with the
+ * support code loaded as a run loads it (one bundle, support/bundle.mjs) or from its sources.
+ */
+async function dryRun(dir: string, support: 'bundle' | 'sources'): Promise<z.infer<typeof Envelope>[]> {
+  const messages = join(dir, `messages-${support}.ndjson`);
+  const run = await execa(
+    process.execPath,
+    [cucumberBin(), '--profile', 'hyperv', '--dry-run', '--format', `message:${messages}`],
+    {
+      cwd: paths.root,
+      // CUCUMBER_WORKER_ID keeps cucumber.mjs from emptying reports/allure-results in this test.
+      env: {
+        DRIVERLAB_LAB: join(paths.root, 'lab', 'labs', 'example-hyperv.yaml'),
+        CUCUMBER_WORKER_ID: '0',
+        DRIVERLAB_SUPPORT: support === 'sources' ? 'sources' : '',
+      },
+      reject: false,
+    },
+  );
+  equal(run.exitCode, 0, run.stderr);
+  return readFileSync(messages, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => Envelope.parse(JSON.parse(l)));
+}
+
 describe('the features on a real Hyper-V lab file, dry run', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'driverlab-dry-run-'));
   let pickles: Pickle[] = [];
   let statuses: string[] = [];
   let definitions: NonNullable<z.infer<typeof Envelope>['stepDefinition']>[] = [];
   after(() => rmSync(dir, { recursive: true, force: true }));
+  let bundled: z.infer<typeof Envelope>[] = [];
   before(async () => {
-    const messages = join(dir, 'messages.ndjson');
-    const run = await execa(
-      process.execPath,
-      [cucumberBin(), '--profile', 'hyperv', '--dry-run', '--format', `message:${messages}`],
-      {
-        cwd: paths.root,
-        // CUCUMBER_WORKER_ID keeps cucumber.mjs from emptying reports/allure-results in this test.
-        env: {
-          DRIVERLAB_LAB: join(paths.root, 'lab', 'labs', 'example-hyperv.yaml'),
-          CUCUMBER_WORKER_ID: '0',
-        },
-        reject: false,
-      },
-    );
-    equal(run.exitCode, 0, run.stderr);
-    const envelopes = readFileSync(messages, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => Envelope.parse(JSON.parse(l)));
+    const envelopes = await dryRun(dir, 'bundle');
+    bundled = envelopes;
     pickles = envelopes.flatMap((e) => (e.pickle ? [e.pickle] : []));
     definitions = envelopes.flatMap((e) => (e.stepDefinition ? [e.stepDefinition] : []));
     statuses = envelopes.flatMap((e) =>
@@ -110,6 +123,25 @@ describe('the features on a real Hyper-V lab file, dry run', { timeout: 120_000 
         `${d.sourceReference.uri}:${d.sourceReference.location.line} is '${line}'`,
       );
     }
+  });
+
+  test('loaded from their sources instead of the bundle, the same steps are defined at the same places', async () => {
+    const where = (defs: typeof definitions) =>
+      defs
+        .map((d) => `${d.pattern.source} @ ${d.sourceReference.uri}:${d.sourceReference.location.line}`)
+        .sort();
+    const fromSources = await dryRun(dir, 'sources');
+    deepStrictEqual(
+      where(fromSources.flatMap((e) => (e.stepDefinition ? [e.stepDefinition] : []))),
+      where(definitions),
+    );
+    // Hooks run in the order they were defined, so the bundle keeps the order Cucumber imports the files in.
+    const hooks = (envelopes: z.infer<typeof Envelope>[]) =>
+      envelopes.flatMap((e) =>
+        e.hook ? [`${e.hook.name ?? '(unnamed)'} @ ${e.hook.sourceReference.uri}`] : [],
+      );
+    deepStrictEqual(hooks(fromSources), hooks(bundled));
+    ok(hooks(bundled).length >= 8, `the hooks: ${hooks(bundled).join(', ')}`);
   });
 
   test('every seed case is there under its tag', () => {
@@ -180,9 +212,10 @@ describe('the KDNET key a scenario generates', { timeout: 120_000 }, () => {
       const config = join(dir, 'cucumber.mjs');
       writeFileSync(
         config,
-        `export default {
+        `import { supportImports } from ${JSON.stringify(pathToFileURL(join(paths.root, 'support', 'bundle.mjs')).href)};
+export default {
   paths: ['features/debugger/kdnet.feature'],
-  import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
+  import: supportImports(['support/**/*.ts', 'steps/**/*.ts']),
   format: [['allure-cucumberjs/reporter', ${JSON.stringify(join(dir, 'formatter.log'))}], ['message', ${JSON.stringify(join(dir, 'messages.ndjson'))}]],
   formatOptions: { resultsDir: ${JSON.stringify(dir)} },
   worldParameters: { lab: 'lab/labs/embedded.yaml' },
@@ -232,9 +265,10 @@ describe('crashes examined in their dumps instead of a live debugger', { timeout
       const config = join(dir, 'cucumber.mjs');
       writeFileSync(
         config,
-        `export default {
+        `import { supportImports } from ${JSON.stringify(pathToFileURL(join(paths.root, 'support', 'bundle.mjs')).href)};
+export default {
   paths: ['features/verifier/*.feature', 'features/memory/*.feature', 'features/network/*.feature'],
-  import: ['support/tsx-register.js', 'support/**/*.ts', 'steps/**/*.ts'],
+  import: supportImports(['support/**/*.ts', 'steps/**/*.ts']),
   format: [['allure-cucumberjs/reporter', ${JSON.stringify(join(dir, 'formatter.log'))}]],
   formatOptions: { resultsDir: ${JSON.stringify(dir)} },
   worldParameters: { lab: 'lab/labs/embedded.yaml', debugger: 'dumps' },

@@ -16,10 +16,11 @@
  * Output is decoded from the console code page kd writes (`outputEncoding`, a WHATWG label:
  * `utf-8`, `windows-1252`, `ibm866`, …), so non-ASCII module paths survive a pipe.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { TextDecoder } from 'node:util';
 import { execa, type ResultPromise } from 'execa';
 import { ConfigurationError } from '../errors.js';
+import { projectRoot } from '../paths.js';
 
 /** The debugger executable and the arguments that precede kd's own (`node kd.mjs` for the simulated one). */
 export interface KdExecutable {
@@ -73,8 +74,11 @@ export function outputDecoder(label: string | undefined): TextDecoder {
   }
 }
 
-/** The launcher that puts kd in a kill-on-close Job with its own console (Windows). */
-export const JOB_LAUNCHER = fileURLToPath(new URL('./helpers/Start-KdInJob.ps1', import.meta.url));
+/**
+ * The launcher that puts kd in a kill-on-close Job with its own console (Windows); found from the
+ * project root, since this module also runs from a bundle in dist/ (support/bundle.mjs).
+ */
+export const JOB_LAUNCHER = join(projectRoot, 'lab', 'kd', 'helpers', 'Start-KdInJob.ps1');
 
 /** How kd is started on this platform: the file, its arguments, and what is detached. */
 export function launchPlan(

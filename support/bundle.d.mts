@@ -1,0 +1,10 @@
+// The types of support/bundle.mjs (plain JavaScript, which cucumber.mjs loads before any TypeScript loader).
+
+/** Cucumber's `import` list for the support files `patterns` name: their bundle, or the files through tsx. */
+export function supportImports(patterns: readonly string[]): string[];
+
+/** The absolute paths of the files `patterns` name, in the order Cucumber imports them. */
+export function supportFiles(patterns: readonly string[]): string[];
+
+/** Builds the bundle of `patterns` when it is missing or stale; its absolute path. */
+export function ensureSupportBundle(patterns: readonly string[]): string;
