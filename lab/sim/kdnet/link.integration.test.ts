@@ -154,6 +154,51 @@ describe('the KDNET link', () => {
     await eventually(() => seen.hellos.length === 2, 'the target paired again');
   });
 
+  it('stops the last words of a target going down at the first reset: the debugger no longer knows the session', async () => {
+    // A debugger of its own on the port: it accepts the target's offer, never acknowledges, and
+    // answers the first datagram the leaving target sends with a reset (as a restored VM's
+    // debugger does for a session of the VM's earlier life).
+    const hostIp = '127.0.0.68';
+    const port = portOf(hostIp);
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(port, hostIp, () => r()));
+    closers.push(() => new Promise<void>((r) => socket.close(() => r())));
+    let sid: string | undefined;
+    let leaving = false;
+    let resetSent = false;
+    let afterReset = 0;
+    let byes = 0;
+    socket.on('message', (datagram, from) => {
+      const body = decodeDatagram(KEY, datagram);
+      if (body?.k === 'offer' && sid === undefined) {
+        sid = `${body.tid}:feedfacefeedface`;
+        socket.send(
+          encodeDatagram(KEY, { v: 1, k: 'accept', tid: body.tid, hid: 'feedfacefeedface' }),
+          from.port,
+          from.address,
+        );
+      }
+      if (body?.k === 'bye') byes += 1;
+      if (body?.k !== 'data' || !leaving) return;
+      if (resetSent) afterReset += 1;
+      else {
+        resetSent = true;
+        socket.send(encodeDatagram(KEY, { v: 1, k: 'reset', sid: body.sid }), from.port, from.address);
+      }
+    });
+    const endpoint = new KdnetTargetEndpoint({ hostIp, port, key: KEY, target: new EchoTarget() });
+    await endpoint.start();
+    await eventually(() => endpoint.isAttached(), 'the target paired');
+    leaving = true;
+    await endpoint.stop('reboot');
+    // Whatever was still on its way arrives meanwhile.
+    await new Promise((r) => setTimeout(r, 100));
+    expect.ok(resetSent, 'the leaving target sent its last words');
+    // Unacknowledged, it would send them again every 25 ms until its farewell ran out (~20 times).
+    expect.ok(afterReset <= 4, `the target sent ${afterReset} datagrams after the reset`);
+    expect.equal(byes, 0, 'no goodbye to a session the debugger does not know');
+  });
+
   it('lets a new debugger on the same port take over from one that vanished', async () => {
     const { host, endpoint } = await pair('127.0.0.64', portOf('127.0.0.64'));
     await eventually(() => host.isConnected(), 'the target paired');

@@ -45,6 +45,8 @@ export class KdnetTargetEndpoint extends EndpointBase<Session> {
   private tid = newNonce();
   private offering: AbortController | undefined;
   private farewell: Promise<void> = Promise.resolve();
+  /** The session whose debugger was told the target goes down, while its last words are delivered. */
+  private leaving: Session | undefined;
   private readonly host: Address;
 
   constructor(private readonly options: KdnetTargetOptions) {
@@ -72,8 +74,19 @@ export class KdnetTargetEndpoint extends EndpointBase<Session> {
   }
 
   protected closeSession(session: Session, reason: GoingDownReason): void {
+    this.leaving = session;
     this.farewell = (async () => {
-      await Promise.race([session.channel.drained(), new Promise((r) => setTimeout(r, FAREWELL_WALL_MS))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        session.channel.drained(),
+        new Promise((r) => {
+          timer = setTimeout(r, FAREWELL_WALL_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (this.leaving === session) this.leaving = undefined;
+      // Closed already when the debugger said it no longer knows the session: nothing to say goodbye to.
+      if (session.channel.isClosed) return;
       session.channel.close();
       this.socket.send({ v: 1, k: 'bye', sid: session.sid, reason }, session.peer);
     })();
@@ -106,6 +119,10 @@ export class KdnetTargetEndpoint extends EndpointBase<Session> {
         return;
       case 'reset':
         if (session && body.sid === session.sid) this.unpair();
+        // A debugger that no longer knows the session this target is leaving (it quit, or a
+        // restored VM's debugger holds the port): the last words have no one to reach, so they
+        // stop now instead of being sent again for the rest of the farewell.
+        else if (this.leaving?.sid === body.sid) this.leaving.channel.close();
         return;
       case 'offer':
       case 'bye':
