@@ -8,3 +8,9 @@ export function supportFiles(patterns: readonly string[]): string[];
 
 /** Builds the bundle of `patterns` when it is missing or stale; its absolute path. */
 export function ensureSupportBundle(patterns: readonly string[]): string;
+
+/** The bundle of the module `entry` (relative to the project root) in dist/<name>/, with its exports; built when missing or stale. */
+export function ensureModuleBundle(entry: string, name: string): string;
+
+/** Why a bundle could not be built, in a line. */
+export function whyNotBundled(error: unknown): string;

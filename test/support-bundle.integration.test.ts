@@ -10,8 +10,9 @@ import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { captureIo } from '../lab/cli/io.testkit.js';
 import { paths } from '../lab/paths.js';
-import { ensureSupportBundle, supportImports } from '../support/bundle.mjs';
+import { ensureModuleBundle, ensureSupportBundle, supportImports } from '../support/bundle.mjs';
 
 const FIXTURE = 'test/fixtures/bundle';
 let loads = 0;
@@ -72,6 +73,15 @@ describe('the support code as one bundle', () => {
     } finally {
       utimesSync(order, before.atime, before.mtime);
     }
+  });
+
+  test("a module's bundle keeps its exports: the command line's main, run from dist/cli/", async () => {
+    const bundle = ensureModuleBundle('lab/cli/main.ts', 'cli');
+    equal(bundle, join(paths.root, 'dist', 'cli', 'main.mjs'));
+    const cli = (await import(pathToFileURL(bundle).href)) as typeof import('../lab/cli/main.js');
+    const io = captureIo();
+    equal(await cli.main(['--help'], io), 0);
+    match(io.out, /^Usage: driverlab <command> \[options\]/);
   });
 
   test('a run imports the source maps first, then the bundle', () => {
