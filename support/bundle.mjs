@@ -32,6 +32,17 @@ const outDir = join(root, 'dist', 'support');
 const TS_LOADER = 'support/tsx-register.js';
 const SOURCE_MAPS = 'support/source-maps.mjs';
 /** The form of pattern this module expands itself: a folder, every file below it with one extension. */
+/**
+ * What a support bundle exports, by the file that defines it (when the bundle holds that file):
+ * the preflight (support/preflight-run.ts) checks steps against the record these very modules
+ * keep, so it takes them from the bundle Cucumber loaded, not from copies of its own.
+ */
+const SUPPORT_EXPORTS = {
+  'support/preflight.ts': ['stepProblems'],
+  'support/fixtures.ts': ['openLabFile'],
+  'support/runtime.ts': ['labFilePath'],
+};
+
 /** The name esbuild gives the generated entry (not a file). */
 const ENTRY = 'driverlab-support-entry.ts';
 const TREE = /^([\w./-]+)\/\*\*\/\*\.(\w+)$/;
@@ -106,7 +117,15 @@ export function ensureSupportBundle(patterns) {
     .slice(0, 12);
   return ensureBundle(join(outDir, `support-${key}.mjs`), {
     stdin: {
-      contents: files.map((f) => `import ${JSON.stringify(f)};`).join('\n'),
+      contents: files
+        .flatMap((f) => {
+          const names = SUPPORT_EXPORTS[relative(root, f).split(sep).join('/')];
+          return [
+            `import ${JSON.stringify(f)};`,
+            ...(names ? [`export { ${names.join(', ')} } from ${JSON.stringify(f)};`] : []),
+          ];
+        })
+        .join('\n'),
       resolveDir: root,
       sourcefile: ENTRY,
       loader: 'ts',

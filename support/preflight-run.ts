@@ -1,5 +1,6 @@
 /**
- * The preflight of a whole run, in a child process under tsx (lab/ may not import Cucumber):
+ * The preflight of a whole run, in a child process (lab/ may not import Cucumber; started by
+ * support/preflight-launch.mjs, from a bundle or through tsx):
  * `driverlab run` starts it before anything runs, and `driverlab run --dry-run` is only this.
  * It loads the configuration and the features as the run would (same profile, paths, tags and
  * names), lets Cucumber plan the run as a dry run (no hook runs, no VM is touched), then checks
@@ -8,8 +9,10 @@
  *
  * Cucumber imports this file as support code too; it only acts when run as the main module.
  */
+
+import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Envelope, GherkinDocument, Pickle } from '@cucumber/messages';
 
 /** What `driverlab run` asks for (argv[2], JSON). */
@@ -60,10 +63,31 @@ function linesOf(document: GherkinDocument): Map<string, number> {
   return lines;
 }
 
+/** The support modules the checks need, from where Cucumber loaded the support code. */
+interface SupportApi {
+  labFilePath: typeof import('./runtime.js').labFilePath;
+  openLabFile: typeof import('./fixtures.js').openLabFile;
+  stepProblems: typeof import('./preflight.js').stepProblems;
+}
+
+/**
+ * The step checks read the record the support modules keep as Cucumber loads the steps, so they
+ * must come from the modules Cucumber loaded: the run's bundle (support/bundle.mjs exports them;
+ * importing it again gives the loaded module), or, when the support code was loaded from its
+ * sources through tsx, this process's own modules, which are those.
+ */
+async function supportApi(importPaths: readonly string[], root: string): Promise<SupportApi> {
+  const bundle = importPaths.find((p) => /(^|[\\/])dist[\\/]support[\\/]support-[0-9a-f]{12}\.mjs$/.test(p));
+  if (bundle) return (await import(pathToFileURL(resolve(root, bundle)).href)) as SupportApi;
+  const [{ labFilePath }, { openLabFile }, { stepProblems }] = await Promise.all([
+    import('./runtime.js'),
+    import('./fixtures.js'),
+    import('./preflight.js'),
+  ]);
+  return { labFilePath, openLabFile, stepProblems };
+}
+
 async function main(request: Request): Promise<void> {
-  // The step checks below read the record this process's own support modules keep: Cucumber must
-  // load those very modules, not the run's bundle of them (support/bundle.mjs).
-  process.env.DRIVERLAB_SUPPORT = 'sources';
   const { loadConfiguration, runCucumber } = await import('@cucumber/cucumber/api');
   const { paths } = await import('../lab/index.js');
   const provided: Record<string, unknown> = {};
@@ -106,9 +130,10 @@ async function main(request: Request): Promise<void> {
   const pickles = parsed.filter((p) => selected.has(p.id));
 
   // The parameter types read the lab file (its VMs, its drivers); nothing is started.
-  const { labFilePath } = await import('./runtime.js');
-  const { openLabFile } = await import('./fixtures.js');
-  const { stepProblems } = await import('./preflight.js');
+  const { labFilePath, openLabFile, stepProblems } = await supportApi(
+    runConfiguration.support.importPaths ?? [],
+    paths.root,
+  );
   const world = { lab: await openLabFile(labFilePath(request.lab, false)) };
   const seen = new Set<string>();
   for (const pickle of pickles) {
@@ -141,8 +166,9 @@ async function main(request: Request): Promise<void> {
   );
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(JSON.parse(process.argv[2] ?? '{}') as Request).then(
+/** Runs the preflight for the request `argument` (JSON) and ends the process: 0 with its report printed, 1 when it could not run. */
+export function preflightMain(argument: string | undefined): void {
+  main(JSON.parse(argument ?? '{}') as Request).then(
     () => process.exit(0),
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
@@ -150,3 +176,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     },
   );
 }
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) preflightMain(process.argv[2]);

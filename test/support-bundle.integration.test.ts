@@ -10,6 +10,7 @@ import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { execa } from 'execa';
 import { captureIo } from '../lab/cli/io.testkit.js';
 import { paths } from '../lab/paths.js';
 import { ensureModuleBundle, ensureSupportBundle, supportImports } from '../support/bundle.mjs';
@@ -82,6 +83,29 @@ describe('the support code as one bundle', () => {
     const io = captureIo();
     equal(await cli.main(['--help'], io), 0);
     match(io.out, /^Usage: driverlab <command> \[options\]/);
+  });
+
+  test('the preflight from its bundle and from its sources finds the same problems at the same lines', async () => {
+    const request = JSON.stringify({ profile: 'hyperv', names: [], lab: 'lab/labs/example-hyperv.yaml' });
+    const preflight = async (support: string) => {
+      const child = await execa(process.execPath, ['support/preflight-launch.mjs', request], {
+        cwd: paths.root,
+        env: {
+          DRIVERLAB_SUPPORT: support,
+          DRIVERLAB_PATHS: JSON.stringify(['test/fixtures/preflight/three-problems.feature']),
+        },
+        reject: false,
+      });
+      equal(child.exitCode, 0, child.stderr);
+      equal(child.stderr, '');
+      return JSON.parse(child.stdout) as { selected: number; problems: { line: number; message: string }[] };
+    };
+    const [bundled, sources] = await Promise.all([preflight(''), preflight('sources')]);
+    deepStrictEqual(bundled, sources);
+    deepStrictEqual(
+      bundled.problems.map((p) => p.line),
+      [6, 7, 8],
+    );
   });
 
   test('a run imports the source maps first, then the bundle', () => {

@@ -286,11 +286,12 @@ async function preflightFeatures(
   request: { profile: string; tags?: string; names: string[]; lab?: string },
   env: NodeJS.ProcessEnv,
 ): Promise<PreflightReport> {
-  const child = await execa(
-    process.execPath,
-    ['--import', 'tsx', 'support/preflight-run.ts', JSON.stringify(request)],
-    { cwd: paths.root, env, reject: false, timeout: 300_000 },
-  );
+  const child = await execa(process.execPath, ['support/preflight-launch.mjs', JSON.stringify(request)], {
+    cwd: paths.root,
+    env,
+    reject: false,
+    timeout: 300_000,
+  });
   const detail = (child.stderr || child.stdout).trim().split(/\r?\n/).slice(0, 4).join(' ');
   if (child.exitCode !== 0) {
     throw new HarnessLogicError(
