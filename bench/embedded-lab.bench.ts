@@ -18,8 +18,8 @@ import type { HypervVm } from '../lab/hyperv/lab.js';
 import type { OperationName } from '../lab/hyperv/ops/operations.js';
 import { paths } from '../lab/paths.js';
 import { handle } from '../lab/sim/host/handlers.js';
-import { missingScripts } from '../lab/sim/host/host.testkit.js';
 import { SimHost } from '../lab/sim/model/host.js';
+import { missingScripts } from '../test/kits/sim/host/host.testkit.js';
 import type { BenchContext } from './run.js';
 
 const credential = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };

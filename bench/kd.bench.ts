@@ -12,14 +12,14 @@ import { virtualClock } from '../lab/clock.js';
 import { composeLab } from '../lab/compose.js';
 import { loadLabFile } from '../lab/config/lab-file.js';
 import { Redactor } from '../lab/config/secrets.js';
-import { debugOverKdnet, installDriver, runInGuest } from '../lab/kd/kd.testkit.js';
 import { openDebugger } from '../lab/kd/open.js';
 import { KdSession } from '../lab/kd/session.js';
 import { paths } from '../lab/paths.js';
 import { KdnetTargetEndpoint } from '../lab/sim/kdnet/target.js';
 import { embeddedDebuggerCommand } from '../lab/sim/launch.js';
 import type { DebugTarget, TargetIdentity } from '../lab/sim/ports.js';
-import { windows10Identity } from '../lab/sim/target.testkit.js';
+import { debugOverKdnet, installDriver, runInGuest } from '../test/kits/kd/kd.testkit.js';
+import { windows10Identity } from '../test/kits/sim/target.testkit.js';
 
 const KEY = '2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p';
 const ROUND_TRIPS = 1000;

@@ -3,10 +3,11 @@
  * and how long the PowerShell grammar (tree-sitter-powershell) takes to parse one, per operation.
  * Run: npm run bench powershell
  */
-import { parsePowerShell, syntaxProblems } from '../lab/hyperv/grammar.testkit.js';
+
 import { operationNames } from '../lab/hyperv/ops/operations.js';
 import { buildScript, wireLine } from '../lab/hyperv/script.js';
-import { exampleParams } from '../lab/hyperv/script.testkit.js';
+import { parsePowerShell, syntaxProblems } from '../test/kits/hyperv/grammar.testkit.js';
+import { exampleParams } from '../test/kits/hyperv/script.testkit.js';
 import type { BenchContext } from './run.js';
 
 const ROUNDS = 20;

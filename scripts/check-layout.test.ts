@@ -98,6 +98,23 @@ describe('the layout check', () => {
     );
   });
 
+  it('fails on a test helper in lab/ or in any room inside it, and passes one in test/kits/', () => {
+    const root = tree({
+      'lab/kd/kd.testkit.ts': 'export const kit = 1;\n',
+      'lab/parsers/tests/compare.testkit.ts': 'export const kit = 1;\n',
+      'test/kits/kd/kd.testkit.ts': 'export const kit = 1;\n',
+    });
+    const why =
+      "because a test helper is for tests only, never shipped or imported by product code, so test helpers live outside the product's folders, in test/kits/ (test/kits/kd/ for lab/kd/'s tests); move it out.";
+    expect.deepEqual(
+      checkLayout(root, rules).map((v) => v.message),
+      [
+        `lab/kd/kd.testkit.ts is named like '\\.testkit\\.ts$', which lab/ may not hold, ${why}`,
+        `lab/parsers/tests/compare.testkit.ts is named like '\\.testkit\\.ts$', which lab/ may not hold, ${why}`,
+      ],
+    );
+  });
+
   it('fails, with a sentence, when the Hyper-V adapter or the debugger imports the simulator', () => {
     const root = tree({
       'lab/hyperv/lab.ts': "import { embeddedHostCommand } from '../sim/launch.js';\n",

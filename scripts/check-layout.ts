@@ -17,6 +17,8 @@ const Room = z.strictObject({
   allowedExtensions: z.array(z.string()).optional(),
   /** File names (regular expressions) the room may not hold. */
   forbiddenNames: z.array(z.string()).optional(),
+  /** Why the room forbids those names, where that is not the room's `why`. */
+  namesWhy: z.string().optional(),
   /** File names (regular expressions) this room's import rules do not bind (tests, which wire the real code to the simulator). */
   exemptNames: z.array(z.string()).optional(),
   why: z.string(),
@@ -106,11 +108,15 @@ export function checkLayout(root: string, rules: LayoutRules): Violation[] {
       continue;
     }
     const name = file.slice(file.lastIndexOf('/') + 1);
-    const forbidden = room.forbiddenNames?.find((pattern) => new RegExp(pattern).test(name));
-    if (forbidden !== undefined) {
+    // A name a room forbids is forbidden in every room inside it too (lab/ holds no test helper, nor does lab/kd/).
+    const forbidding = enclosing
+      .flatMap((r) => (r.forbiddenNames ?? []).map((pattern) => ({ r, pattern })))
+      .find(({ pattern }) => new RegExp(pattern).test(name));
+    if (forbidding !== undefined) {
+      const { r, pattern } = forbidding;
       violations.push({
         file,
-        message: `${file} is named like '${forbidden}', which ${room.room} may not hold, because ${room.why}; move it out.`,
+        message: `${file} is named like '${pattern}', which ${r.room} may not hold, because ${r.namesWhy ?? r.why}; move it out.`,
       });
       continue;
     }

@@ -5,7 +5,13 @@
  *
  * Usage: node --import tsx scripts/parser-corpus.ts   (npm run corpus:parsers)
  */
-import { check, isEnglish, loadCorpus, type Outcome, rates } from '../lab/parsers/tests/corpus.testkit.js';
+import {
+  check,
+  isEnglish,
+  loadCorpus,
+  type Outcome,
+  rates,
+} from '../test/kits/parsers/tests/corpus.testkit.js';
 
 const outcomes: Outcome[] = loadCorpus().map(check);
 const english = outcomes.filter((o) => isEnglish(o.capture));

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import { captureIo } from '../lab/cli/io.testkit.js';
 import { paths } from '../lab/paths.js';
 import { ensureModuleBundle, ensureSupportBundle, supportImports } from '../support/bundle.mjs';
+import { captureIo } from './kits/cli/io.testkit.js';
 
 const FIXTURE = 'test/fixtures/bundle';
 let loads = 0;

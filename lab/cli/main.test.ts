@@ -1,6 +1,6 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
-import { captureIo } from './io.testkit.js';
+import { captureIo } from '../../test/kits/cli/io.testkit.js';
 import { main } from './main.js';
 
 describe('the driverlab command line', () => {

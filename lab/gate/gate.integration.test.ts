@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { runDriverlab } from '../cli/cli.testkit.js';
+import { runDriverlab } from '../../test/kits/cli/cli.testkit.js';
 import { cucumberBin, paths } from '../paths.js';
 import { RunStore } from '../store/store.js';
 import { readAttempts, runRecord, scenariosOf } from './record.js';

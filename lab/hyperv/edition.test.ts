@@ -1,11 +1,11 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
+import { editionProblems } from '../../test/kits/hyperv/edition.testkit.js';
+import { parsePowerShell } from '../../test/kits/hyperv/grammar.testkit.js';
+import { exampleParams } from '../../test/kits/hyperv/script.testkit.js';
 import { editionRefusal } from './edition.js';
-import { editionProblems } from './edition.testkit.js';
-import { parsePowerShell } from './grammar.testkit.js';
 import { operationNames } from './ops/operations.js';
 import { buildScript } from './script.js';
-import { exampleParams } from './script.testkit.js';
 
 describe('the edition check (Windows PowerShell 5.1 and PowerShell 7)', () => {
   it('finds nothing 7-only in any operation script', async () => {

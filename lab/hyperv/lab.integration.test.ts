@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { wallSpeedLab } from '../../test/kits/hyperv/script.testkit.js';
 import { composeLab } from '../compose.js';
 import { loadLabFile, parseLabFile } from '../config/lab-file.js';
 import { paths } from '../paths.js';
 import type { HypervLab, HypervVm } from './lab.js';
 import { GuestUnreachableError } from './reply.js';
-import { wallSpeedLab } from './script.testkit.js';
 
 async function embeddedLab(): Promise<HypervLab> {
   return composeLab(await loadLabFile(paths.embeddedLab));

@@ -10,7 +10,8 @@ import {
   reparse,
   skeleton,
   syntaxProblems,
-} from './grammar.testkit.js';
+} from '../../test/kits/hyperv/grammar.testkit.js';
+import { dataOf, exampleParams, TARGETS } from '../../test/kits/hyperv/script.testkit.js';
 import { type OperationName, operationNames } from './ops/operations.js';
 import {
   buildScript,
@@ -20,7 +21,6 @@ import {
   scriptInput,
   wireLine,
 } from './script.js';
-import { dataOf, exampleParams, TARGETS } from './script.testkit.js';
 
 const DATA = 'verbatim_here_string_characters';
 const RUNS = fuzzRuns(150);

@@ -1,6 +1,12 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
-import { nodesOfType, parsePowerShell, skeleton, syntaxProblems } from './grammar.testkit.js';
+import {
+  nodesOfType,
+  parsePowerShell,
+  skeleton,
+  syntaxProblems,
+} from '../../test/kits/hyperv/grammar.testkit.js';
+import { dataOf, exampleParams, TARGETS } from '../../test/kits/hyperv/script.testkit.js';
 import { operationNames } from './ops/operations.js';
 import {
   asciiJson,
@@ -13,7 +19,6 @@ import {
   sharedFunctionNames,
   wireLine,
 } from './script.js';
-import { dataOf, exampleParams, TARGETS } from './script.testkit.js';
 
 const DATA = 'verbatim_here_string_characters';
 

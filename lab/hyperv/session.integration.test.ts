@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { wallSpeedLab } from '../../test/kits/hyperv/script.testkit.js';
 import { LabCompromisedError } from '../errors.js';
 import { paths } from '../paths.js';
 import { embeddedHostCommand } from '../sim/launch.js';
 import { buildScript, MARKERS, wireLine } from './script.js';
-import { wallSpeedLab } from './script.testkit.js';
 import { PowerShellSession, ShellTimeoutError } from './session.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'driverlab-session-'));

@@ -11,6 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
+import {
+  debuggerChildren,
+  debugOverKdnet,
+  installDriver,
+  noProc,
+  runInGuest,
+} from '../../test/kits/kd/kd.testkit.js';
+import { TRACK_NBL_OWNER } from '../../test/kits/sim/guest/guest.testkit.js';
 import { composeLab } from '../compose.js';
 import { loadLabFile } from '../config/lab-file.js';
 import { claimKdnetPort } from '../endpoints.js';
@@ -19,9 +27,7 @@ import type { HypervLab } from '../hyperv/lab.js';
 import { parsers } from '../parsers/index.js';
 import { paths } from '../paths.js';
 import { GuestCommandTimeoutError } from '../ports.js';
-import { TRACK_NBL_OWNER } from '../sim/guest/guest.testkit.js';
 import { fetchNewestDump } from './dumps.js';
-import { debuggerChildren, debugOverKdnet, installDriver, noProc, runInGuest } from './kd.testkit.js';
 import { openDebugger, openDumpDebugger } from './open.js';
 import type { KdEvent } from './port.js';
 import type { KdSession } from './session.js';

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { noProc } from '../../test/kits/kd/kd.testkit.js';
 import { virtualClock } from '../clock.js';
 import { Redactor } from '../config/secrets.js';
 import { claimKdnetPort } from '../endpoints.js';
 import { LabCompromisedError } from '../errors.js';
 import { embeddedDebuggerCommand } from '../sim/launch.js';
-import { noProc } from './kd.testkit.js';
 import { KdSession } from './session.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

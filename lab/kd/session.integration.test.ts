@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { debuggerChildren, noProc } from '../../test/kits/kd/kd.testkit.js';
+import { windows10Identity } from '../../test/kits/sim/target.testkit.js';
 import { type LabClock, virtualClock } from '../clock.js';
 import { Redactor } from '../config/secrets.js';
 import { claimKdnetPort } from '../endpoints.js';
@@ -15,9 +17,7 @@ import { KdPipeTargetEndpoint } from '../sim/kdnet/pipe.js';
 import { KdnetTargetEndpoint, type TargetEndpoint } from '../sim/kdnet/target.js';
 import { embeddedDebuggerCommand } from '../sim/launch.js';
 import type { DebugTarget, TargetIdentity } from '../sim/ports.js';
-import { windows10Identity } from '../sim/target.testkit.js';
 import type { BreakInStrategy } from './break-in.js';
-import { debuggerChildren, noProc } from './kd.testkit.js';
 import type { VerifierChoice, VerifierPolicy } from './port.js';
 import { type KdConnection, KdSession, type KdTimeouts } from './session.js';
 

@@ -3,9 +3,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { type CliRun, runDriverlab } from '../../../test/kits/cli/cli.testkit.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import { paths } from '../../paths.js';
-import { type CliRun, runDriverlab } from '../cli.testkit.js';
 
 /** An empty folder as PATH: no PowerShell can be found, on any machine the tests run on. */
 const emptyPath = mkdtempSync(join(tmpdir(), 'driverlab-doctor-'));

@@ -1,8 +1,8 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
+import { type CliRun, runDriverlab } from '../../../test/kits/cli/cli.testkit.js';
 import { operationNames, operations } from '../../hyperv/ops/operations.js';
 import { buildScript, scriptFromWireLine } from '../../hyperv/script.js';
-import { type CliRun, runDriverlab } from '../cli.testkit.js';
 
 const driverlab = (...argv: string[]): Promise<CliRun> => runDriverlab(argv);
 

@@ -2,9 +2,9 @@ import { deepStrictEqual, equal, match, ok } from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { type CliRun, runDriverlab } from '../../../test/kits/cli/cli.testkit.js';
 import { StepCatalog } from '../../catalog/steps.js';
 import { paths } from '../../paths.js';
-import { type CliRun, runDriverlab } from '../cli.testkit.js';
 
 describe('driverlab steps', { timeout: 120_000 }, () => {
   let md: CliRun;

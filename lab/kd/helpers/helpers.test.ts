@@ -6,7 +6,7 @@
 import { strict as expect } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { nodesOfType, parsePowerShell, syntaxProblems } from '../../hyperv/grammar.testkit.js';
+import { nodesOfType, parsePowerShell, syntaxProblems } from '../../../test/kits/hyperv/grammar.testkit.js';
 
 const read = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
 

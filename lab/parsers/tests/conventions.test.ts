@@ -4,9 +4,9 @@
  */
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
+import { fixture } from '../../../test/kits/parsers/tests/fixtures.testkit.js';
 import { ParseError, parseCallSite, parsers } from '../index.js';
 import * as normalize from '../normalize.js';
-import { fixture } from './fixtures.testkit.js';
 
 describe('conventions: frames and hex values', () => {
   it('split call sites as the issue specifies', () => {

@@ -6,8 +6,8 @@
  */
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
+import { check, isEnglish, loadCorpus, rates } from '../../../test/kits/parsers/tests/corpus.testkit.js';
 import { kinds } from '../index.js';
-import { check, isEnglish, loadCorpus, rates } from './corpus.testkit.js';
 
 /**
  * The share of captures each kind reads exactly (a refusal that was expected counts as exact).

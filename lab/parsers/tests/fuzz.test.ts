@@ -9,8 +9,8 @@ import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fuzzRuns } from '../../../test/fuzz.testkit.js';
+import { fixture, fixturesOf } from '../../../test/kits/parsers/tests/fixtures.testkit.js';
 import { type Kind, kinds, ParseError, parsers } from '../index.js';
-import { fixture, fixturesOf } from './fixtures.testkit.js';
 
 const RUNS = fuzzRuns(300);
 

@@ -4,8 +4,8 @@
  */
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
+import { fixture } from '../../../test/kits/parsers/tests/fixtures.testkit.js';
 import { parsers } from '../index.js';
-import { fixture } from './fixtures.testkit.js';
 
 describe('analyze: the 2019 and 2024 layouts', () => {
   it('reads the old layout (0x7E): title, arguments, culprit fields and the STACK_TEXT', () => {

@@ -3,8 +3,8 @@
  */
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
+import { fixture } from '../../../test/kits/parsers/tests/fixtures.testkit.js';
 import { parsers } from '../index.js';
-import { fixture } from './fixtures.testkit.js';
 
 const f = (module: string | null, fn: string | null, offset: string | null) => ({
   module,

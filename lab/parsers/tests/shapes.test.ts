@@ -10,9 +10,9 @@
  */
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
+import { loadCorpus } from '../../../test/kits/parsers/tests/corpus.testkit.js';
+import { fixture, fixturesOf } from '../../../test/kits/parsers/tests/fixtures.testkit.js';
 import { type Kind, kinds, ParseError, parsers } from '../index.js';
-import { loadCorpus } from './corpus.testkit.js';
-import { fixture, fixturesOf } from './fixtures.testkit.js';
 
 /** Every value read from a real text, by kind, with where it came from. */
 function valuesOf(kind: Kind): { name: string; value: unknown }[] {

@@ -6,8 +6,8 @@ import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fuzzRuns } from '../../../test/fuzz.testkit.js';
+import { fixture, fixturesOf } from '../../../test/kits/parsers/tests/fixtures.testkit.js';
 import { ParseError, parseIrpLogStream, parsers, parseTranscriptStream } from '../index.js';
-import { fixture, fixturesOf } from './fixtures.testkit.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -11,11 +11,11 @@
 import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { disagreement } from '../../../test/kits/parsers/tests/compare.testkit.js';
+import { loadCorpus } from '../../../test/kits/parsers/tests/corpus.testkit.js';
+import { fixture, fixturesOf } from '../../../test/kits/parsers/tests/fixtures.testkit.js';
 import { decodeBytes } from '../decode.js';
 import { type Kind, kinds, ParseError, parsers } from '../index.js';
-import { disagreement } from './compare.testkit.js';
-import { loadCorpus } from './corpus.testkit.js';
-import { fixture, fixturesOf } from './fixtures.testkit.js';
 
 const RUNS = Number(process.env.DRIVERLAB_FUZZ_RUNS ?? '') || 25;
 

@@ -10,10 +10,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  type GuestUnderTest,
+  guestUnderTest,
+  seedFilterGuest,
+} from '../../../test/kits/sim/guest/guest.testkit.js';
+import { inProcessVm, type LabVm } from '../../../test/kits/sim/host/host.testkit.js';
 import { virtualClock } from '../../clock.js';
 import { paths } from '../../paths.js';
-import { inProcessVm, type LabVm } from '../host/host.testkit.js';
-import { type GuestUnderTest, guestUnderTest, seedFilterGuest } from './guest.testkit.js';
 
 export const RENDERED_DIR = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'rendered');
 

@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { fuzzRuns } from '../../../test/fuzz.testkit.js';
+import { guestUnderTest } from '../../../test/kits/sim/guest/guest.testkit.js';
 import type { DriverFault, GuestDeclaration } from '../../config/embedded.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import { parsers } from '../../parsers/index.js';
 import { paths } from '../../paths.js';
 import type { GuestEvent } from '../../ports.js';
-import { guestUnderTest } from './guest.testkit.js';
 import { RENDERED_DIR, RENDERED_KDNET } from './render-fixtures.js';
 import { WRITERS, writerInstanceId } from './vss.js';
 

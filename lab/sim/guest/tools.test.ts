@@ -4,8 +4,13 @@
  */
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import {
+  fixture,
+  guestUnderTest,
+  seedFilterGuest,
+  TRACK_NBL_OWNER,
+} from '../../../test/kits/sim/guest/guest.testkit.js';
 import { GuestProgramNotFound } from './guest.js';
-import { fixture, guestUnderTest, seedFilterGuest, TRACK_NBL_OWNER } from './guest.testkit.js';
 import { KDNET_KEY } from './ids.js';
 
 const lines = (text: string) => text.replace(/\r\n$/, '').split('\r\n');

@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { missingScripts } from '../../../test/kits/sim/host/host.testkit.js';
 import { composeLab } from '../../compose.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import { LabCompromisedError } from '../../errors.js';
@@ -23,7 +24,6 @@ import { openDumpTarget } from '../kernel/dump.js';
 import { SimulatedPowerShellError } from '../model/errors.js';
 import { SimHost } from '../model/host.js';
 import { handle } from './handlers.js';
-import { missingScripts } from './host.testkit.js';
 
 const FAULTS_LAB = join(paths.root, 'lab', 'labs', 'embedded-faults.yaml');
 const opened: HypervLab[] = [];

@@ -16,12 +16,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import {
+  adapterVm,
+  inProcessVm,
+  type LabVm,
+  missingScripts,
+} from '../../../test/kits/sim/host/host.testkit.js';
 import { loadLabFile, resolveLabPath } from '../../config/lab-file.js';
 import type { OperationName } from '../../hyperv/ops/operations.js';
 import { paths } from '../../paths.js';
 import { openDumpTarget, readDump } from '../kernel/dump.js';
 import { restoreKernel } from '../kernel/index.js';
-import { adapterVm, inProcessVm, type LabVm, missingScripts } from './host.testkit.js';
 
 const FAULTS_LAB = join(paths.root, 'lab', 'labs', 'embedded-faults.yaml');
 const TRIGGER = ['C:\\Tools\\notmyfault64.exe', '/accepteula', '/crash', 'overrun'];

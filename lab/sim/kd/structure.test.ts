@@ -1,6 +1,6 @@
 /**
  * The simulated debugger's session has the structure of a real current kd's: the kinds of its
- * lines, in order (line-kinds.testkit.ts), compared with real sessions of the replay corpus
+ * lines, in order (test/kits/sim/kd/line-kinds.testkit.ts), compared with real sessions of the replay corpus
  * (lab/kd/replay/corpus/) and the quoted capture in fixtures/ — never with the simulator's own
  * output. Addresses, dates and counts differ; the kinds of line and their order may not.
  */
@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { analyzeFields, analyzeKeys, structureOf } from '../../../test/kits/sim/kd/line-kinds.testkit.js';
 import { parseRecording, type Recording } from '../../kd/replay/recording.js';
 import { buildCase, SEED_CASES } from '../kernel/cases.js';
 import { DumpDebugTarget } from '../kernel/dump.js';
@@ -23,7 +24,6 @@ import {
   withAnalysisHint,
 } from './banners.js';
 import { runKd } from './console.js';
-import { analyzeFields, analyzeKeys, structureOf } from './line-kinds.testkit.js';
 
 function recording(name: string): Recording {
   const url = new URL(`../../kd/replay/corpus/${name}.txt`, import.meta.url);

@@ -9,7 +9,7 @@ import { strict as expect } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fuzzRuns } from '../../../test/fuzz.testkit.js';
-import { captureIo } from '../../cli/io.testkit.js';
+import { captureIo } from '../../../test/kits/cli/io.testkit.js';
 import { main } from '../../cli/main.js';
 import type { DriverFault } from '../../config/embedded.js';
 import {

@@ -7,9 +7,9 @@
  */
 import { deepStrictEqual, equal, match, ok, rejects } from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../../../test/kits/sim/guest/guest.testkit.js';
 import { virtualClock } from '../../clock.js';
 import type { LabFault } from '../../config/embedded.js';
-import { guestUnderTest, packageFiles, TRACK_NBL_OWNER } from '../guest/guest.testkit.js';
 import { readDump } from '../kernel/dump.js';
 import type { DebugTarget, TargetEvent } from '../ports.js';
 import type { DebugLink, DebugLinkFactory, EffectiveDebugSettings } from './debug-link.js';

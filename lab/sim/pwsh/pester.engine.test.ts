@@ -10,9 +10,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { exampleParams } from '../../../test/kits/hyperv/script.testkit.js';
 import { operationNames, operations } from '../../hyperv/ops/operations.js';
 import { buildScript } from '../../hyperv/script.js';
-import { exampleParams } from '../../hyperv/script.testkit.js';
 import { projectRoot } from '../../paths.js';
 import { pwshExecutable, standInModulePath } from './launch.js';
 

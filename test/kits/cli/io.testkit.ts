@@ -1,7 +1,7 @@
 /**
  * A CliIo that records what a command printed, for tests of commands run through main().
  */
-import type { CliIo } from './command.js';
+import type { CliIo } from '../../../lab/cli/command.js';
 
 export interface CapturedIo extends CliIo {
   out: string;

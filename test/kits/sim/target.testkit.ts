@@ -2,7 +2,7 @@
  * For test doubles of a DebugTarget (tests and benches only): the identity a Windows 10 x64
  * target reports when kd connects, with its uptime.
  */
-import type { TargetIdentity } from './ports.js';
+import type { TargetIdentity } from '../../../lab/sim/ports.js';
 
 export function windows10Identity(uptimeSeconds: number): TargetIdentity {
   return {

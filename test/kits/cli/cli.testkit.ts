@@ -1,7 +1,8 @@
 /** Runs `driverlab` in-process, as tests of its commands need: argv in, exit code and output back. */
-import { paths } from '../paths.js';
-import type { CliIo } from './command.js';
-import { main } from './main.js';
+
+import type { CliIo } from '../../../lab/cli/command.js';
+import { main } from '../../../lab/cli/main.js';
+import { paths } from '../../../lab/paths.js';
 
 export interface CliRun {
   code: number;

@@ -5,13 +5,19 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GuestDeclaration, SimulatedDriver } from '../../config/embedded.js';
-import { type LabFile, loadLabFile, resolveLabPath } from '../../config/lab-file.js';
-import { paths } from '../../paths.js';
-import { createKernel, type Kernel } from '../kernel/index.js';
-import type { KernelAction } from '../ports.js';
-import { baselineGuest, GuestDown, type GuestEnvironment, type GuestHost, GuestOs } from './guest.js';
-import type { ToolResult } from './tool.js';
+import type { GuestDeclaration, SimulatedDriver } from '../../../../lab/config/embedded.js';
+import { type LabFile, loadLabFile, resolveLabPath } from '../../../../lab/config/lab-file.js';
+import { paths } from '../../../../lab/paths.js';
+import {
+  baselineGuest,
+  GuestDown,
+  type GuestEnvironment,
+  type GuestHost,
+  GuestOs,
+} from '../../../../lab/sim/guest/guest.js';
+import type { ToolResult } from '../../../../lab/sim/guest/tool.js';
+import { createKernel, type Kernel } from '../../../../lab/sim/kernel/index.js';
+import type { KernelAction } from '../../../../lab/sim/ports.js';
 
 export interface GuestUnderTest {
   guest: GuestOs;

@@ -6,9 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Kind, kinds, ParseError, parsers } from '../index.js';
+import { type Kind, kinds, ParseError, parsers } from '../../../../lab/parsers/index.js';
 
-export const CORPUS_DIR = fileURLToPath(new URL('../corpus/', import.meta.url));
+export const CORPUS_DIR = fileURLToPath(new URL('../../../../lab/parsers/corpus/', import.meta.url));
 
 /** One capture: its text as published, where it came from, and what a reader sees in it. */
 export interface Capture {

@@ -5,15 +5,15 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VirtualClock } from '../../clock.js';
-import { composeLab } from '../../compose.js';
-import { loadLabFile } from '../../config/lab-file.js';
-import type { OperationName, OperationResult } from '../../hyperv/ops/operations.js';
-import { paths } from '../../paths.js';
-import type { GuestEvent } from '../../ports.js';
-import type { KernelState } from '../kernel/index.js';
-import { SimHost } from '../model/host.js';
-import { handle } from './handlers.js';
+import type { VirtualClock } from '../../../../lab/clock.js';
+import { composeLab } from '../../../../lab/compose.js';
+import { loadLabFile } from '../../../../lab/config/lab-file.js';
+import type { OperationName, OperationResult } from '../../../../lab/hyperv/ops/operations.js';
+import { paths } from '../../../../lab/paths.js';
+import type { GuestEvent } from '../../../../lab/ports.js';
+import { handle } from '../../../../lab/sim/host/handlers.js';
+import type { KernelState } from '../../../../lab/sim/kernel/index.js';
+import { SimHost } from '../../../../lab/sim/model/host.js';
 
 /** The reason an operation cannot be sent from this tree (its script is not here), or false. */
 export function missingScripts(...ops: OperationName[]): string | false {

@@ -2,9 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { paths } from '../paths.js';
-import { type OperationName, operations } from './ops/operations.js';
-import type { ScriptTarget } from './script.js';
+import { type OperationName, operations } from '../../../lab/hyperv/ops/operations.js';
+import type { ScriptTarget } from '../../../lab/hyperv/script.js';
+import { paths } from '../../../lab/paths.js';
 
 /** Every kind of place an operation can run: the local shell, a remote host as the current identity, with a credential. */
 export const TARGETS: Record<string, ScriptTarget> = {

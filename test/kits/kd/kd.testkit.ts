@@ -5,8 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveLabPath } from '../config/lab-file.js';
-import type { Lab, Vm } from '../ports.js';
+import { resolveLabPath } from '../../../lab/config/lab-file.js';
+import type { Lab, Vm } from '../../../lab/ports.js';
 
 /** The debugger processes this process started that are still alive (Linux: through /proc). */
 export function debuggerChildren(): number[] {

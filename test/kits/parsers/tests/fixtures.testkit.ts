@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const DIR = fileURLToPath(new URL('../../../../lab/parsers/fixtures/', import.meta.url));
 
 /** The text of one fixture, exactly as stored. */
 export function fixture(name: string): string {
