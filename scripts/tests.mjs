@@ -58,11 +58,7 @@ const files = all
       return tierOf(f) === 'unit' && readFileSync(join(root, f), 'utf8').includes('fuzz.testkit');
     return tierOf(f) === tier;
   })
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  // The files that run Cucumber (test/) take the longest (driverlab's runs: over a minute for
-  // test/run.integration.test.ts): they start first, so that no long file starts last and runs on
-  // alone at the end while the other slot sits idle (last in path order, the tier took ~40 s more).
-  .sort((a, b) => Number(!a.startsWith('test/')) - Number(!b.startsWith('test/')) || a.localeCompare(b));
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 
 const env = { ...process.env };
 if (tier === 'fuzz') env.DRIVERLAB_FUZZ_RUNS = process.env.DRIVERLAB_FUZZ_RUNS || '10000';
