@@ -12,5 +12,8 @@ export function ensureSupportBundle(patterns: readonly string[]): string;
 /** The bundle of the module `entry` (relative to the project root) in dist/<name>/, with its exports; built when missing or stale. */
 export function ensureModuleBundle(entry: string, name: string): string;
 
-/** Why a bundle could not be built, in a line. */
-export function whyNotBundled(error: unknown): string;
+/** Whether `path` (one of Cucumber's import paths) is a support bundle support/bundle.mjs built. */
+export function isSupportBundle(path: string): boolean;
+
+/** The module `entry` from its bundle in dist/<name>/, or from its sources through tsx (said in a line naming `what`). */
+export function loadModule(entry: string, name: string, what: string): Promise<Record<string, unknown>>;

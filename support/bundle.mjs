@@ -24,14 +24,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'dist', 'support');
 const TS_LOADER = 'support/tsx-register.js';
 const SOURCE_MAPS = 'support/source-maps.mjs';
-/** The form of pattern this module expands itself: a folder, every file below it with one extension. */
 /**
  * What a support bundle exports, by the file that defines it (when the bundle holds that file):
  * the preflight (support/preflight-run.ts) checks steps against the record these very modules
@@ -45,6 +44,7 @@ const SUPPORT_EXPORTS = {
 
 /** The name esbuild gives the generated entry (not a file). */
 const ENTRY = 'driverlab-support-entry.ts';
+/** The form of pattern this module expands itself: a folder, every file below it with one extension. */
 const TREE = /^([\w./-]+)\/\*\*\/\*\.(\w+)$/;
 
 /**
@@ -68,7 +68,7 @@ export function supportImports(patterns) {
 }
 
 /** Why a bundle could not be built, in a line: esbuild's first error at its file and line, or the error's message. */
-export function whyNotBundled(error) {
+function whyNotBundled(error) {
   const first = error?.errors?.[0];
   if (first?.text) {
     const at = first.location ? `${first.location.file}:${first.location.line}: ` : '';
@@ -108,6 +108,14 @@ function walk(dir, extension) {
   return found;
 }
 
+/** A support bundle's file: dist/support/support-<key>.mjs. */
+const SUPPORT_BUNDLE = /(^|[\\/])dist[\\/]support[\\/]support-[0-9a-f]{12}\.mjs$/;
+
+/** Whether `path` (one of Cucumber's import paths) is a support bundle this module built. */
+export function isSupportBundle(path) {
+  return SUPPORT_BUNDLE.test(path);
+}
+
 /** Builds the bundle of `patterns` when it is missing or older than a file it was built from; its path. */
 export function ensureSupportBundle(patterns) {
   const files = supportFiles(patterns);
@@ -143,6 +151,32 @@ export function ensureModuleBundle(entry, name) {
   return ensureBundle(join(root, 'dist', name, `${basename(entry).replace(/\.ts$/, '')}.mjs`), {
     entryPoints: [join(root, entry)],
   });
+}
+
+/**
+ * The module `entry` (a TypeScript file, relative to the project root), loaded from its bundle in
+ * dist/<name>/ with source maps on; with DRIVERLAB_SUPPORT=sources, or where the bundle cannot be
+ * built (said in a line that names `what`), from its sources through tsx. The command line
+ * (bin/driverlab.js) and the preflight (support/preflight-launch.mjs) start this way.
+ */
+export async function loadModule(entry, name, what) {
+  if (process.env.DRIVERLAB_SUPPORT !== 'sources') {
+    let bundle;
+    try {
+      bundle = ensureModuleBundle(entry, name);
+    } catch (error) {
+      process.stderr.write(
+        `driverlab: ${what} runs from its sources through tsx, because it could not be bundled (${whyNotBundled(error)}).\n`,
+      );
+    }
+    if (bundle) {
+      process.setSourceMapsEnabled(true);
+      return import(pathToFileURL(bundle).href);
+    }
+  }
+  const { register } = await import('tsx/esm/api');
+  register();
+  return import(pathToFileURL(join(root, entry)).href);
 }
 
 function ensureBundle(bundle, source) {

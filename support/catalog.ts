@@ -152,10 +152,10 @@ function sourceFrame(frame: NodeJS.CallSite): SourceFrame {
   const line = frame.getLineNumber();
   const column = frame.getColumnNumber();
   const generated = name.startsWith('file:') ? fileURLToPath(name) : name;
-  const map = line !== null && column !== null && generated !== '' ? findSourceMap(generated) : undefined;
-  const entry = SourceMapping.safeParse(
-    map && line !== null && column !== null ? map.findEntry(line - 1, column - 1) : undefined,
-  ).data;
+  const entry =
+    line !== null && column !== null && generated !== ''
+      ? SourceMapping.safeParse(findSourceMap(generated)?.findEntry(line - 1, column - 1)).data
+      : undefined;
   if (entry) {
     const source = entry.originalSource.startsWith('file:')
       ? fileURLToPath(entry.originalSource)

@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Envelope, GherkinDocument, Pickle } from '@cucumber/messages';
+import { isSupportBundle } from './bundle.mjs';
 
 /** What `driverlab run` asks for (argv[2], JSON). */
 interface Request {
@@ -77,7 +78,7 @@ interface SupportApi {
  * sources through tsx, this process's own modules, which are those.
  */
 async function supportApi(importPaths: readonly string[], root: string): Promise<SupportApi> {
-  const bundle = importPaths.find((p) => /(^|[\\/])dist[\\/]support[\\/]support-[0-9a-f]{12}\.mjs$/.test(p));
+  const bundle = importPaths.find(isSupportBundle);
   if (bundle) return (await import(pathToFileURL(resolve(root, bundle)).href)) as SupportApi;
   const [{ labFilePath }, { openLabFile }, { stepProblems }] = await Promise.all([
     import('./runtime.js'),

@@ -12,7 +12,7 @@ import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { paths } from '../lab/paths.js';
-import { ensureModuleBundle, ensureSupportBundle, supportImports } from '../support/bundle.mjs';
+import { ensureModuleBundle, ensureSupportBundle, loadModule, supportImports } from '../support/bundle.mjs';
 import { captureIo } from './kits/cli/io.testkit.js';
 
 const FIXTURE = 'test/fixtures/bundle';
@@ -27,20 +27,33 @@ async function run(bundle: string): Promise<string[]> {
   return record.driverlabBundleOrder ?? [];
 }
 
-/** What supportImports wrote to standard error meanwhile, and what it returned. */
-function imports(patterns: string[], env: Record<string, string> = {}): { list: string[]; said: string } {
+/** What `run` returned, and what was written to standard error meanwhile. */
+async function stderrOf<T>(run: () => T | Promise<T>): Promise<{ value: T; said: string }> {
   let said = '';
   const write = process.stderr.write;
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
   process.stderr.write = ((chunk: string | Uint8Array) => {
     said += String(chunk);
     return true;
   }) as typeof process.stderr.write;
   try {
-    return { list: supportImports(patterns), said };
+    const value = await run();
+    return { value, said };
   } finally {
     process.stderr.write = write;
+  }
+}
+
+/** What supportImports returned under `env`, and what it wrote to standard error meanwhile. */
+async function imports(
+  patterns: string[],
+  env: Record<string, string> = {},
+): Promise<{ list: string[]; said: string }> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const { value, said } = await stderrOf(() => supportImports(patterns));
+    return { list: value, said };
+  } finally {
     process.env = saved;
   }
 }
@@ -108,22 +121,43 @@ describe('the support code as one bundle', () => {
     );
   });
 
-  test('a run imports the source maps first, then the bundle', () => {
-    const { list, said } = imports([`${FIXTURE}/**/*.ts`]);
+  test('a module esbuild cannot bundle runs from its sources through tsx, and a sentence says why', async () => {
+    mkdirSync(scratch, { recursive: true });
+    // tsx runs it (the missing module is only imported when asked for); esbuild refuses to bundle it.
+    writeFileSync(
+      join(scratch, 'later.ts'),
+      "export const ready = 1;\nexport const later = () => import('./missing.js');\n",
+    );
+    const { value: loaded, said } = await stderrOf(() =>
+      loadModule(`.tmp/bundle-test-${process.pid}/later.ts`, `bundle-test-${process.pid}`, 'the module'),
+    );
+    equal(loaded.ready, 1);
+    ok(
+      said.startsWith(
+        'driverlab: the module runs from its sources through tsx, because it could not be bundled (',
+      ),
+      said,
+    );
+    match(said, /later\.ts:2: Could not resolve "\.\/missing\.js"/);
+    rmSync(join(paths.root, 'dist', `bundle-test-${process.pid}`), { recursive: true, force: true });
+  });
+
+  test('a run imports the source maps first, then the bundle', async () => {
+    const { list, said } = await imports([`${FIXTURE}/**/*.ts`]);
     equal(said, '');
     equal(list.length, 2);
     equal(list[0], 'support/source-maps.mjs');
     match(list[1] ?? '', /^dist\/support\/support-[0-9a-f]{12}\.mjs$/);
   });
 
-  test('DRIVERLAB_SUPPORT=sources loads the files through tsx, silently', () => {
-    const { list, said } = imports([`${FIXTURE}/**/*.ts`], { DRIVERLAB_SUPPORT: 'sources' });
+  test('DRIVERLAB_SUPPORT=sources loads the files through tsx, silently', async () => {
+    const { list, said } = await imports([`${FIXTURE}/**/*.ts`], { DRIVERLAB_SUPPORT: 'sources' });
     deepStrictEqual(list, ['support/tsx-register.js', `${FIXTURE}/**/*.ts`]);
     equal(said, '');
   });
 
-  test('a pattern the bundle cannot read: the files through tsx, and a sentence that says why', () => {
-    const { list, said } = imports([`${FIXTURE}/*.ts`]);
+  test('a pattern the bundle cannot read: the files through tsx, and a sentence that says why', async () => {
+    const { list, said } = await imports([`${FIXTURE}/*.ts`]);
     deepStrictEqual(list, ['support/tsx-register.js', `${FIXTURE}/*.ts`]);
     equal(
       said,
@@ -131,11 +165,11 @@ describe('the support code as one bundle', () => {
     );
   });
 
-  test('a file esbuild cannot read: the files through tsx, where Cucumber reports it as always', () => {
+  test('a file esbuild cannot read: the files through tsx, where Cucumber reports it as always', async () => {
     mkdirSync(scratch, { recursive: true });
     writeFileSync(join(scratch, 'broken.ts'), 'export const x = ;\n');
     const pattern = `.tmp/bundle-test-${process.pid}/**/*.ts`;
-    const { list, said } = imports([pattern]);
+    const { list, said } = await imports([pattern]);
     deepStrictEqual(list, ['support/tsx-register.js', pattern]);
     ok(said.startsWith('driverlab: the support code is loaded from its sources through tsx, because'), said);
     match(said, /broken\.ts|Unexpected/);
