@@ -1,6 +1,7 @@
 /**
- * The run's Allure results writer: the files allure-js would write, each renamed into place whole
- * (no temporary file left behind, none on failure), without an fsync per file.
+ * The run's Allure results writer: the files allure-js would write, results and containers renamed
+ * into place whole (no temporary file left behind, none on failure), attachments written in place
+ * (nothing left of one that fails), a scenario's hooks in one container, without an fsync per file.
  */
 import { deepStrictEqual, equal, ok, throws } from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,5 +70,71 @@ describe('the results writer', () => {
       readdirSync(dir).every((name) => !name.endsWith('.tmp')),
       `no temporary file: ${readdirSync(dir).join(', ')}`,
     );
+  });
+
+  test("writes a scenario's hooks as one container: every before and after, in order, around the same result", () => {
+    const dir = fresh();
+    const writer = new ResultsWriter({ resultsDir: dir });
+    const hook = (name: string) => ({ name, status: 'passed', steps: [], attachments: [], parameters: [] });
+    writer.holdGroups();
+    writer.writeGroup({
+      uuid: 'g-1',
+      name: 'Lease a VM',
+      children: ['r-1'],
+      befores: [hook('Lease a VM')],
+      afters: [],
+    } as never);
+    writer.writeGroup({
+      uuid: 'g-2',
+      name: 'Check the steps',
+      children: ['r-1'],
+      befores: [hook('Check the steps')],
+      afters: [],
+    } as never);
+    writer.writeGroup({
+      uuid: 'g-3',
+      name: 'Give the VM back',
+      children: ['r-1'],
+      befores: [],
+      afters: [hook('Give the VM back')],
+    } as never);
+    writer.writeGroup({
+      uuid: 'g-4',
+      name: 'End the debugger',
+      children: ['r-1'],
+      befores: [],
+      afters: [hook('End the debugger')],
+    } as never);
+    writer.writeGroup({
+      uuid: 'g-5',
+      name: 'Open the lab',
+      children: ['r-2'],
+      befores: [hook('Open the lab')],
+      afters: [],
+    } as never);
+    deepStrictEqual(readdirSync(dir), [], 'nothing is written while the containers are held');
+    writer.releaseGroups();
+    deepStrictEqual(readdirSync(dir).sort(), ['g-1-container.json', 'g-5-container.json']);
+    const merged = JSON.parse(readFileSync(join(dir, 'g-1-container.json'), 'utf8'));
+    deepStrictEqual(merged.children, ['r-1']);
+    deepStrictEqual(
+      merged.befores.map((h: { name: string }) => h.name),
+      ['Lease a VM', 'Check the steps'],
+    );
+    deepStrictEqual(
+      merged.afters.map((h: { name: string }) => h.name),
+      ['Give the VM back', 'End the debugger'],
+    );
+    equal(JSON.parse(readFileSync(join(dir, 'g-5-container.json'), 'utf8')).name, 'Open the lab');
+    // Released: the next container is written at once.
+    writer.writeGroup({ uuid: 'g-6', children: ['r-3'], befores: [], afters: [] } as never);
+    ok(readdirSync(dir).includes('g-6-container.json'));
+  });
+
+  test('leaves nothing of an attachment that cannot be written', () => {
+    const dir = fresh();
+    const writer = new ResultsWriter({ resultsDir: dir });
+    throws(() => writer.writeAttachmentFromPath('a-3-attachment.txt', join(dir, 'no-such-file.txt')));
+    deepStrictEqual(readdirSync(dir), []);
   });
 });
