@@ -12,7 +12,12 @@ import { ConfigurationError, LabCompromisedError } from '../errors.js';
 
 export const SCHEMA = 'driverlab_fleet';
 
+// One statement list, so one transaction: the advisory lock (held until it ends) lets the hosts of
+// a fleet that start together create the tables one after the other. PostgreSQL's own
+// "create schema if not exists" and "create table if not exists" race with themselves (a duplicate
+// key in pg_namespace), which stopped an agent at its start.
 const MIGRATION = `
+select pg_advisory_xact_lock(hashtext('${SCHEMA} migration'));
 create schema if not exists ${SCHEMA};
 create table if not exists ${SCHEMA}.runs (
   id text primary key,

@@ -14,6 +14,7 @@ import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import { findEngine } from '../../test/engines.testkit.js';
 import { paths } from '../paths.js';
+import { FleetDb } from './db.js';
 
 const baseUrl = findEngine({
   name: 'PostgreSQL',
@@ -109,6 +110,23 @@ describe('a run on three agents over PostgreSQL', { skip: !baseUrl }, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('lets every host of a fleet create the tables at the same moment', async () => {
+    // Agents started together all create the schema: PostgreSQL's "create schema if not exists"
+    // races with itself (a duplicate key in pg_namespace), which stopped an agent at its start.
+    const fresh = `driverlab_fleet_${randomBytes(4).toString('hex')}`;
+    await admin.query(`create database ${fresh}`);
+    const at = new URL(baseUrl as string);
+    at.pathname = `/${fresh}`;
+    try {
+      const opened = await Promise.allSettled(Array.from({ length: 8 }, () => FleetDb.open(at.toString())));
+      const refused = opened.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []));
+      for (const o of opened) if (o.status === 'fulfilled') await o.value.close();
+      deepEqual(refused, []);
+    } finally {
+      await admin.query(`drop database if exists ${fresh} with (force)`).catch(() => {});
+    }
+  });
+
   it('finishes with exactly one result per scenario when an agent is killed mid-run', {
     timeout: 600_000,
   }, async () => {
@@ -134,6 +152,10 @@ describe('a run on three agents over PostgreSQL', { skip: !baseUrl }, () => {
     const run = start(['run', '--db', url, '--agent-timeout', '2s', '--no-report'], false);
     const db = new pg.Client({ connectionString: url });
     let victimScenario = '';
+    // What failed in the run, kept so that the agents' exit codes checked after it cannot hide it.
+    let failure: unknown = null;
+    const outputs = () =>
+      agents.map((a, i) => `--- agent-${i + 1} ---\n${a.output().slice(-4000)}`).join('\n');
     try {
       // Wait until agent 2 is in the middle of a scenario, then kill it and all it started.
       await db.connect();
@@ -163,6 +185,7 @@ describe('a run on three agents over PostgreSQL', { skip: !baseUrl }, () => {
       deepEqual(
         outcomes.filter((o) => o.status !== 'passed').map((o) => `${o.scenario}: ${o.status}`),
         [],
+        `every scenario passed:\n${outputs()}`,
       );
       const victim = outcomes.find((o) => o.scenario === victimScenario);
       ok(
@@ -181,17 +204,20 @@ describe('a run on three agents over PostgreSQL', { skip: !baseUrl }, () => {
       const files = (await readdir(paths.allureResults)).filter((f) => f.endsWith('-result.json'));
       equal(files.length, runs[0].total);
       ok(!groupAlive(agents[1]?.child.pid as number), 'nothing the killed agent started is left');
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
       await db.end().catch(() => {});
       for (const a of agents) {
         if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGINT');
       }
       const codes = await Promise.all(agents.map((a) => a.exit));
-      // The two agents stopped with Ctrl-C finish what they run and exit cleanly.
-      deepEqual([codes[0], codes[2]], [0, 0]);
       for (const a of agents) {
         if (groupAlive(a.child.pid as number)) process.kill(-(a.child.pid as number), 'SIGKILL');
       }
+      // The two agents stopped with Ctrl-C finish what they run and exit cleanly.
+      if (failure === null) deepEqual([codes[0], codes[2]], [0, 0], `agents 1 and 3 exit 0:\n${outputs()}`);
     }
   });
 });
