@@ -2,12 +2,7 @@
 import type { Formatter, IFormatterOptions } from '@cucumber/cucumber';
 import type { FileSystemWriter } from 'allure-js-commons/sdk/reporter';
 
-export declare class ResultsWriter extends FileSystemWriter {
-  /** From now until releaseGroups, containers are held back, to be written together. */
-  holdGroups(): void;
-  /** Writes the held containers: those around the same results as one. */
-  releaseGroups(): void;
-}
+export declare class ResultsWriter extends FileSystemWriter {}
 
 export default class AllureReporter extends Formatter {
   constructor(options: IFormatterOptions);
