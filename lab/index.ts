@@ -12,6 +12,7 @@ export * from './config/zod-errors.js';
 export * from './endpoints.js';
 export * from './errors.js';
 export type { HypervLab, HypervVm } from './hyperv/lab.js';
+export { followRestart } from './kd/follow.js';
 export { type DebuggerRequest, debuggerOptions, openDebugger, openDumpDebugger } from './kd/open.js';
 export * from './kd/port.js';
 export { rearmAfterRestore } from './kd/restore.js';

@@ -138,7 +138,7 @@ export class LabWorld extends World<WorldParameters> {
 
   /** Restarts the guest OS and waits until it is ready; what loads at boot has loaded. */
   async restartGuest(): Promise<void> {
-    await this.vm.guest.reboot();
+    await this.debugging.restartGuest();
     this.filters.changed();
     this.did(this.lastAction ? `${this.lastAction}, and the VM restarted` : 'the VM restarted');
   }

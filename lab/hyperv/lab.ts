@@ -589,34 +589,55 @@ export class HypervGuest implements Guest {
   }
 
   /**
-   * Proves PowerShell Direct answers, polling refusals until `deadline` (lab time); the last
-   * refusal, with how long it was tried, is the error. An unreachable guest is still booting and is
-   * polled to the deadline; a refused credential is tried only GUEST_RETRY.attempts times, since a
-   * wrong password never heals and the guest may refuse only briefly while its profile loads.
+   * Proves PowerShell Direct answers, waiting for it until `deadline` (lab time); the last refusal,
+   * with how many looks it took and how long, is the error.
    */
   async probe(deadline: number): Promise<{ bootTime: string }> {
+    const answer = await this.waitForAnswer(deadline, null);
+    if (answer === null) {
+      throw new LabCompromisedError(
+        `Wait-VMPowerShellDirect on ${this.describe()} ended with neither an answer nor a refusal, which the operation's script never reports; look at its reply in the transcript, since the script on the host may not be driverlab's.`,
+      );
+    }
+    return answer;
+  }
+
+  /**
+   * Waits on the host until PowerShell Direct answers — with a boot time other than `otherThan`,
+   * when given: the guest came back from a reboot — looking every POLL_MS until `deadline` (lab
+   * time), in one operation however long the guest takes (Wait-VMPowerShellDirect). A guest that
+   * cannot be reached is still booting and is looked at to the deadline; a refused credential is
+   * tried only GUEST_RETRY.attempts times, since a wrong password never heals and the guest may
+   * refuse only briefly while its profile loads. Null when the guest answered only with the boot
+   * time `otherThan` until the deadline; the last refusal, with the looks and the time, is the error.
+   */
+  async waitForAnswer(deadline: number, otherThan: string | null): Promise<{ bootTime: string } | null> {
     const clock = this.vm.lab.clock;
     const started = clock.now();
-    let refusals = 0;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.vm.host.run('Test-VMPowerShellDirect', this.base, this.describe(), {
-          timeoutMs: remaining(clock, deadline),
-          retry: NO_RETRY,
-        });
-      } catch (error) {
-        if (!(error instanceof GuestUnreachableError)) throw error;
-        if (error.reason === 'credential') refusals += 1;
-        if (timeIsUp(clock, deadline, attempt) || refusals >= GUEST_RETRY.attempts) {
-          throw new GuestUnreachableError(
-            `${error.message.replace(/\.$/, '')} (${attempt} attempts in ${formatLabDuration(clock.now() - started)}).`,
-            error.reason,
-            { cause: error },
-          );
-        }
-        await clock.sleep(POLL_MS);
-      }
-    }
+    const timeoutMs = remaining(clock, deadline);
+    const r = await this.vm.host.run(
+      'Wait-VMPowerShellDirect',
+      {
+        ...this.base,
+        timeoutSeconds: timeoutMs / 1000,
+        pollMilliseconds: POLL_MS,
+        minimumLooks: MIN_LOOKS,
+        credentialRefusals: GUEST_RETRY.attempts,
+        bootTimeOtherThan: otherThan,
+      },
+      this.describe(),
+      // The host ends the wait at the deadline; the operation gets time to say so.
+      { timeoutMs: timeoutMs + this.vm.lab.timeouts.hostOperation, retry: NO_RETRY },
+    );
+    if (r.answered && r.bootTime !== null) return { bootTime: r.bootTime };
+    if (r.lastError === null) return null;
+    const refusal = classifyHostError(r.lastError, `Wait-VMPowerShellDirect on ${this.describe()}`);
+    if (!(refusal instanceof GuestUnreachableError)) throw refusal;
+    throw new GuestUnreachableError(
+      `${refusal.message.replace(/\.$/, '')} (${r.looks} attempts in ${formatLabDuration(clock.now() - started)}).`,
+      refusal.reason,
+      { cause: refusal },
+    );
   }
 
   async run(command: readonly string[], options: GuestRunOptions = {}): Promise<GuestCommandResult> {
@@ -714,17 +735,13 @@ export class HypervGuest implements Guest {
         if (!(error instanceof GuestUnreachableError)) throw error;
       }
       // The guest is back when PowerShell Direct answers with another boot time.
-      for (let looks = 0; ; looks += 1) {
-        if (timeIsUp(clock, deadline, looks)) throw gone();
-        await clock.sleep(POLL_MS);
-        let after: { bootTime: string };
-        try {
-          after = await this.probe(deadline);
-        } catch (error) {
-          throw error instanceof GuestUnreachableError ? gone(error) : error;
-        }
-        if (after.bootTime !== before.bootTime) break;
+      let after: { bootTime: string } | null;
+      try {
+        after = await this.waitForAnswer(deadline, before.bootTime);
+      } catch (error) {
+        throw error instanceof GuestUnreachableError ? gone(error) : error;
       }
+      if (after === null) throw gone();
       return this.vm.waitUntilReady({ timeoutMs: remaining(clock, deadline) });
     });
   }

@@ -9,6 +9,7 @@ import {
   ConfigurationError,
   claimFreeKdnetPort,
   debuggerOptions,
+  followRestart,
   formatLabDuration,
   HarnessLogicError,
   KdSession,
@@ -148,6 +149,26 @@ export class Debugging {
         actual: `they say ${now.debugtype ?? 'no debug type'} to ${now.hostip ?? 'no host'}:${now.port ?? 'no port'}`,
       },
     );
+  }
+
+  /**
+   * Restarts the guest OS and waits until it is ready — and, when the VM's live debugger still
+   * owns its KDNET (this scenario did not point KDNET at a debugger of its own), until kd has seen
+   * it go down and connected to it again (lab/kd/follow.ts): a bug check that follows is then
+   * reported by that connection and never taken for the restart.
+   */
+  async restartGuest(): Promise<void> {
+    const vm = this.my.vm;
+    const live = this.settings === null ? this.my.debuggers.attachedDebugger(vm) : null;
+    const eventsBefore = live?.session.events().length ?? 0;
+    await vm.guest.reboot();
+    if (!live || live.session.state === 'disconnected') return;
+    await followRestart(live.session, {
+      subject: vm.describe(),
+      eventsBefore,
+      timeoutMs: this.my.lab.timeouts.kdConnect,
+      clock: this.my.lab.clock,
+    });
   }
 
   /** Starts the lab's debugger listening for the VM on the scenario's KDNET port, with its key or another. */

@@ -24,6 +24,7 @@ import {
 } from '../../lab/index.js';
 import type { Expect, Keeps, LabAccess, Narrative, ScenarioInfo, TestVm } from '../capabilities.js';
 import type { Crashes } from './crashes.js';
+import type { Debugging } from './debugging.js';
 import type { Drivers } from './drivers.js';
 import type { GuestTools } from './guest.js';
 
@@ -66,6 +67,8 @@ export interface NetworkNeeds extends LabAccess, Pick<TestVm, 'vm'>, Keeps {
   readonly guest: Pick<GuestTools, 'runBounded'>;
   readonly drivers: Pick<Drivers, 'install'>;
   readonly crashes: Pick<Crashes, 'analysis'>;
+  /** Restarts the guest, with its live debugger following (TrackNblOwner is read at boot). */
+  readonly debugging: Pick<Debugging, 'restartGuest'>;
   readonly narrative: Narrative;
   readonly expect: Expect;
 }
@@ -82,7 +85,7 @@ export class Network {
   async trackNblOwners(on: boolean): Promise<void> {
     const guest = this.my.vm.guest;
     await guest.setRegistryValue(NDIS_PARAMETERS, 'TrackNblOwner', 'DWord', on ? 1 : 0);
-    await guest.reboot();
+    await this.my.debugging.restartGuest();
     const value = await guest.registryValue(NDIS_PARAMETERS, 'TrackNblOwner');
     await this.my.evidence.attach('TrackNblOwner', null, value);
     if (value.value !== (on ? 1 : 0)) {

@@ -24,6 +24,7 @@ import {
 } from '../../lab/index.js';
 import type { Expect, Keeps, Narrative, TestVm } from '../capabilities.js';
 import type { Crashes } from './crashes.js';
+import type { Debugging } from './debugging.js';
 import type { GuestTools } from './guest.js';
 
 const MEMORY_MANAGEMENT = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Memory Management';
@@ -31,6 +32,8 @@ const MEMORY_MANAGEMENT = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Man
 /** What Driver Verifier uses: the VM, the guest tools, the crash (its IRP log), evidence, the narrative and expectations. */
 export interface VerifierNeeds extends Pick<TestVm, 'vm'>, Keeps {
   readonly guest: Pick<GuestTools, 'run'>;
+  /** Restarts the guest, with its live debugger following (the settings take effect at boot). */
+  readonly debugging: Pick<Debugging, 'restartGuest'>;
   readonly crashes: Pick<Crashes, 'last' | 'noCrash' | 'analysis'>;
   readonly narrative: Narrative;
   readonly expect: Expect;
@@ -67,7 +70,7 @@ export class Verifier {
         `Driver Verifier refused '${command.join(' ')}' on ${this.my.vm.describe()} (exit code ${set.exitCode}: ${set.stdout.trim().split(/\r?\n/).pop() ?? ''}); check that the guest's verifier.exe takes these options.`,
       );
     }
-    await this.my.vm.guest.reboot();
+    await this.my.debugging.restartGuest();
     await this.confirm({ flags: options.flags, drivers });
     this.settings = { flags: options.flags, drivers };
     this.my.narrative.did(this.description);

@@ -181,6 +181,42 @@ export const operations = {
     result: z.object({ computerName: z.string(), bootTime: z.string() }),
     example: exampleGuest,
   }),
+  'Wait-VMPowerShellDirect': op({
+    name: 'Wait-VMPowerShellDirect',
+    description:
+      "Looks at the guest through PowerShell Direct on the host until it answers (with another boot time, when one is given: it came back from a reboot), waiting out PowerShell Direct's own refusals, up to a time limit.",
+    guest: true,
+    params: z.strictObject({
+      ...withGuest,
+      timeoutSeconds: z.number().positive().max(86400),
+      pollMilliseconds: z.number().int().min(1).max(600_000),
+      /** The fewest looks before the time limit may end the wait (a look can take longer than the limit). */
+      minimumLooks: z.number().int().min(1).max(1000),
+      /** After this many refusals of the credential the wait ends: a wrong password never heals. */
+      credentialRefusals: z.number().int().min(1).max(1000),
+      /** The guest counts as answering only with a boot time other than this one. */
+      bootTimeOtherThan: z.string().min(1).nullable().default(null),
+    }),
+    result: z.object({
+      answered: z.boolean(),
+      computerName: z.string().nullable(),
+      bootTime: z.string().nullable(),
+      looks: z.number().int().positive(),
+      waitedSeconds: z.number().nonnegative(),
+      /** The refusal of the last look, when it was refused; null when the guest answered. */
+      lastError: z
+        .object({ error: z.string(), fqid: z.string(), type: z.string(), category: z.string() })
+        .nullable(),
+    }),
+    example: {
+      ...exampleGuest,
+      timeoutSeconds: 120,
+      pollMilliseconds: 1000,
+      minimumLooks: 3,
+      credentialRefusals: 3,
+      bootTimeOtherThan: null,
+    },
+  }),
   'Invoke-GuestCommand': op({
     name: 'Invoke-GuestCommand',
     description:

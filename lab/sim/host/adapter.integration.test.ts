@@ -75,6 +75,14 @@ describe('every operation, through the adapter', () => {
       'Get-VMComPort': { vmName: 'win11-b' },
       'Get-VMIntegrationService': { vmName: 'win11-b' },
       'Test-VMPowerShellDirect': { vmName: 'win11-b', credential },
+      'Wait-VMPowerShellDirect': {
+        vmName: 'win11-b',
+        credential,
+        timeoutSeconds: 120,
+        pollMilliseconds: 1000,
+        minimumLooks: 3,
+        credentialRefusals: 3,
+      },
       'Invoke-GuestCommand': {
         vmName: 'win11-b',
         credential,
@@ -282,7 +290,7 @@ describe('lab faults, through the adapter', () => {
   });
 
   test('psdirect-credential-refused: readiness fails on PowerShell Direct with a sentence', {
-    skip: missing('Get-VMHeartbeat', 'Test-VMPowerShellDirect', 'Get-VM'),
+    skip: missing('Get-VMHeartbeat', 'Wait-VMPowerShellDirect', 'Get-VM'),
   }, async () => {
     const lab = await openLab(FAULTS_LAB);
     const vm = lab.vm('credential-refused');
@@ -291,7 +299,7 @@ describe('lab faults, through the adapter', () => {
         /in \d+(\.\d+)? (ms|s|min)\)\.$/,
         'in <lab time>).',
       ),
-      `Test-VMPowerShellDirect on the guest OS of VM 'credential-refused' on host 'lab-01' failed because PowerShell Direct refused the guest credential ("The credential is invalid"); check the guest account and its password reference in the lab file, or whether the guest has finished booting (3 attempts in <lab time>).`,
+      `Wait-VMPowerShellDirect on the guest OS of VM 'credential-refused' on host 'lab-01' failed because PowerShell Direct refused the guest credential ("The credential is invalid"); check the guest account and its password reference in the lab file, or whether the guest has finished booting (3 attempts in <lab time>).`,
     );
     equal((await vm.status()).state, 'Running');
   });

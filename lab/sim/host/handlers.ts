@@ -114,6 +114,52 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
     const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
     return vm.probe(p.credential);
   },
+  'Wait-VMPowerShellDirect': async (host, p) => {
+    // The script finds the VM before it waits: a wrong name fails at once.
+    const vm = vmOf(host, p.vmName, 'GetVM');
+    const started = host.time.now();
+    const deadline = started + p.timeoutSeconds * 1000;
+    let looks = 0;
+    let refusals = 0;
+    let lastError: ReturnType<SimulatedPowerShellError['toJSON']> | null = null;
+    let answer: { computerName: string; bootTime: string } | null = null;
+    for (;;) {
+      looks += 1;
+      try {
+        const seen = await vm.probe(p.credential);
+        lastError = null;
+        if (p.bootTimeOtherThan === null || seen.bootTime !== p.bootTimeOtherThan) {
+          answer = seen;
+          break;
+        }
+      } catch (error) {
+        // Only PowerShell Direct's own refusals are waited out, as the script tells them apart.
+        if (!(error instanceof SimulatedPowerShellError)) throw error;
+        const refusal = error.toJSON();
+        const refused = /The credential is invalid/i.test(refusal.error);
+        const unreachable =
+          /A remote session might have ended/i.test(refusal.error) ||
+          /PSDirect/i.test(refusal.type) ||
+          /PSDirect/i.test(refusal.fqid);
+        if (!refused && !unreachable) throw error;
+        lastError = refusal;
+        if (refused) {
+          refusals += 1;
+          if (refusals >= p.credentialRefusals) break;
+        }
+      }
+      if (looks >= p.minimumLooks && host.time.now() + p.pollMilliseconds > deadline) break;
+      await host.time.sleep(p.pollMilliseconds);
+    }
+    return {
+      answered: answer !== null,
+      computerName: answer?.computerName ?? null,
+      bootTime: answer?.bootTime ?? null,
+      looks,
+      waitedSeconds: (host.time.now() - started) / 1000,
+      lastError,
+    };
+  },
   'Invoke-GuestCommand': async (host, p) => {
     const vm = vmOf(host, p.vmName, 'InvokeCommandCommand');
     const started = host.time.now();

@@ -265,6 +265,17 @@ export class Bridge {
         await vm.setComPort(number, pipe[1] as string);
         return null;
       }
+      case 'now':
+        // Get-Date without arguments: the lab's time, which a script waiting on the host measures by.
+        return { iso: host.time.iso() };
+      case 'sleep': {
+        // Start-Sleep in a script on the host: lab time passes, as it does for a real host's wait.
+        const ms = Number(request.ms);
+        if (!Number.isFinite(ms) || ms < 0)
+          throw new Error(`the stand-in sent a sleep of ${String(request.ms)} ms`);
+        await host.time.sleep(ms);
+        return null;
+      }
       case 'nmi': {
         await this.byId(request.vmId, 'DebugVM').injectNmi();
         return null;

@@ -12,7 +12,7 @@
     'Get-VM', 'Start-VM', 'Stop-VM', 'Restart-VM', 'Resume-VM', 'Checkpoint-VM', 'Get-VMSnapshot',
     'Restore-VMSnapshot', 'Remove-VMSnapshot', 'Get-VMIntegrationService', 'Get-VMNetworkAdapter',
     'Get-VMComPort', 'Set-VMComPort', 'Debug-VM', 'Copy-VMFile',
-    'Invoke-Command', 'New-PSSession', 'Remove-PSSession', 'Copy-Item'
+    'Invoke-Command', 'New-PSSession', 'Remove-PSSession', 'Copy-Item', 'Get-Date', 'Start-Sleep'
   )
   AliasesToExport = @('Get-VMCheckpoint', 'Restore-VMCheckpoint', 'Remove-VMCheckpoint')
   CmdletsToExport = @()

@@ -165,6 +165,35 @@ function New-StandInJob {
   Start-ThreadJob -ScriptBlock { param($o) $o } -ArgumentList (, $Output)
 }
 
+# The host's clock, as the lab keeps it. A script that waits on the host (Wait-VMPowerShellDirect)
+# measures its time limit with Get-Date and pauses with Start-Sleep: here both are lab time, which
+# the model advances at once, as the embedded lab's own host does; on a real host they are the
+# cmdlets themselves. Get-Date with any argument, and every other caller's, is the real cmdlet's.
+function Get-Date {
+  if ($args.Count -gt 0 -or $MyInvocation.ExpectingInput) {
+    return (Microsoft.PowerShell.Utility\Get-Date @args)
+  }
+  $answer = Invoke-StandInModel -Command 'now'
+  if ($answer -is [System.Management.Automation.ErrorRecord]) { throw $answer }
+  [datetime]::Parse($answer.iso, [Globalization.CultureInfo]::InvariantCulture, [Globalization.DateTimeStyles]::RoundtripKind).ToLocalTime()
+}
+
+# Source: https://learn.microsoft.com/en-us/powershell/module/microsoft.powershell.utility/start-sleep
+function Start-Sleep {
+  [CmdletBinding(DefaultParameterSetName = 'Seconds')]
+  param(
+    [Parameter(ParameterSetName = 'Seconds', Mandatory = $true, Position = 0, ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true)][double]$Seconds,
+    [Parameter(ParameterSetName = 'Milliseconds', Mandatory = $true, ValueFromPipelineByPropertyName = $true)][Alias('ms')][int]$Milliseconds,
+    [Parameter(ParameterSetName = 'FromTimeSpan', Mandatory = $true, ValueFromPipelineByPropertyName = $true)][Alias('ts')][timespan]$Duration
+  )
+  $ms = switch ($PSCmdlet.ParameterSetName) {
+    'Seconds' { $Seconds * 1000 }
+    'Milliseconds' { $Milliseconds }
+    default { $Duration.TotalMilliseconds }
+  }
+  $null = Get-StandInAnswer $PSCmdlet 'sleep' @{ ms = [double]$ms }
+}
+
 # Source: https://learn.microsoft.com/en-us/powershell/module/hyper-v/get-vm
 function Get-VM {
   [CmdletBinding(DefaultParameterSetName = 'Name')]
