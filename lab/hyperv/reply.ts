@@ -215,7 +215,7 @@ const RULES: Rule[] = [
       ),
   },
   {
-    matches: (_e, m) => /The credential is invalid/i.test(m),
+    matches: (e) => powerShellDirectRefusal(e) === 'credential',
     raise: (what, said, cause) =>
       new GuestUnreachableError(
         `${what} failed because PowerShell Direct refused the guest credential ("${said}"); check the guest account and its password reference in the lab file, or whether the guest has finished booting.`,
@@ -224,8 +224,7 @@ const RULES: Rule[] = [
       ),
   },
   {
-    matches: (e, m) =>
-      /A remote session might have ended/i.test(m) || /PSDirect/i.test(e.type) || /PSDirect/i.test(e.fqid),
+    matches: (e) => powerShellDirectRefusal(e) === 'unreachable',
     raise: (what, said, cause) =>
       new GuestUnreachableError(
         `${what} failed because PowerShell Direct could not reach the guest ("${said}"); the VM is not running or its OS has not finished booting.`,
@@ -309,6 +308,23 @@ const RULES: Rule[] = [
       ),
   },
 ];
+
+/**
+ * PowerShell Direct's own refusals (domain brief §1.6): the credential refused, or the guest not
+ * reached (not up yet, or the session dropped). A guest that is booting gives both for a while, so a
+ * wait for it looks again after either (Wait-VMPowerShellDirect.ps1 tells them apart the same way);
+ * null for any other error.
+ */
+export function powerShellDirectRefusal(e: PsError): 'credential' | 'unreachable' | null {
+  if (/The credential is invalid/i.test(e.error)) return 'credential';
+  if (
+    /A remote session might have ended/i.test(e.error) ||
+    /PSDirect/i.test(e.type) ||
+    /PSDirect/i.test(e.fqid)
+  )
+    return 'unreachable';
+  return null;
+}
 
 /** The default classification: which host answers are whose fault, each as one sentence. */
 export function classifyHostError(error: PsError, what: string): Error {

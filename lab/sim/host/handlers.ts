@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import type { OperationName, OperationResult, VmRecord } from '../../hyperv/ops/operations.js';
 import { operations } from '../../hyperv/ops/operations.js';
+import { powerShellDirectRefusal } from '../../hyperv/reply.js';
 import { SimulatedPowerShellError, vmNotFound } from '../model/errors.js';
 import type { SimHost } from '../model/host.js';
 import type { CheckpointState, SimVm } from '../model/vm.js';
@@ -136,14 +137,10 @@ export const handlers: { [N in OperationName]: Handler<N> } = {
         // Only PowerShell Direct's own refusals are waited out, as the script tells them apart.
         if (!(error instanceof SimulatedPowerShellError)) throw error;
         const refusal = error.toJSON();
-        const refused = /The credential is invalid/i.test(refusal.error);
-        const unreachable =
-          /A remote session might have ended/i.test(refusal.error) ||
-          /PSDirect/i.test(refusal.type) ||
-          /PSDirect/i.test(refusal.fqid);
-        if (!refused && !unreachable) throw error;
+        const kind = powerShellDirectRefusal(refusal);
+        if (kind === null) throw error;
         lastError = refusal;
-        if (refused) {
+        if (kind === 'credential') {
           refusals += 1;
           if (refusals >= p.credentialRefusals) break;
         }
