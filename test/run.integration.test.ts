@@ -361,7 +361,10 @@ describe('driverlab run', () => {
       const run = await child;
       const s = summary();
       ok(s.status === 'broken' || s.status === 'passed', run.all);
-      ok(s.broken <= 1 && s.failed === 0 && s.passed === s.total - s.broken, JSON.stringify(s));
+      ok(
+        s.broken <= 1 && s.failed === 0 && s.passed === s.total - s.broken,
+        `${JSON.stringify(s)}\n${run.all}`,
+      );
       equal(run.exitCode, s.broken > 0 ? 1 : 0, run.all);
       equal(s.total, s.selected);
       equal(processesOf(s.runDir).join('\n'), '');
