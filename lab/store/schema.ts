@@ -9,7 +9,12 @@ export const SCHEMA_VERSION = 1;
 /** The PostgreSQL schema (namespace) the run store's tables live in, beside other users of the database. */
 export const NAMESPACE = 'driverlab_store';
 
+// One statement list, so one transaction: the advisory lock (held until it ends) lets processes that
+// open one PostgreSQL store at the same moment create its tables and its version row one after the
+// other. PostgreSQL's own "create schema if not exists" races with itself (a duplicate key in
+// pg_namespace), and two processes could each find no version and write one.
 export const SCHEMA = `
+select pg_advisory_xact_lock(hashtext('${NAMESPACE} migration'));
 create schema if not exists ${NAMESPACE};
 set search_path to ${NAMESPACE};
 create table if not exists driverlab_schema (version integer not null);
@@ -88,4 +93,5 @@ create table if not exists crashes (
 
 create index if not exists scenario_results_run on scenario_results(run_id);
 create index if not exists crashes_bucket on crashes(bucket_id);
+insert into driverlab_schema (version) select ${SCHEMA_VERSION} where not exists (select 1 from driverlab_schema);
 `;

@@ -55,6 +55,34 @@ function run(key: string, finishedAt: string, status: 'passed' | 'failed', bucke
 }
 
 describe('the run store on PostgreSQL', { skip: url === null, timeout: 60_000 }, () => {
+  test('opened by several processes at the same moment, it is made once', async () => {
+    // PostgreSQL's "create schema if not exists" races with itself: each open runs in a database
+    // of its own here, so the race is the one this test makes.
+    const { default: pg } = await import('pg');
+    const admin = new pg.Client({ connectionString: url as string });
+    await admin.connect();
+    const database = `driverlab_store_${randomUUID().replaceAll('-', '').slice(0, 8)}`;
+    await admin.query(`create database ${database}`);
+    const at = new URL(url as string);
+    at.pathname = `/${database}`;
+    try {
+      const opened = await Promise.allSettled(
+        Array.from({ length: 8 }, () => RunStore.open({ url: at.toString(), dir: 'unused' })),
+      );
+      const refused = opened.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []));
+      for (const o of opened) if (o.status === 'fulfilled') await o.value.close();
+      deepStrictEqual(refused, []);
+      const check = new pg.Client({ connectionString: at.toString() });
+      await check.connect();
+      const { rows } = await check.query('select version from driverlab_store.driverlab_schema');
+      await check.end();
+      deepStrictEqual(rows, [{ version: 1 }]);
+    } finally {
+      await admin.query(`drop database if exists ${database} with (force)`).catch(() => {});
+      await admin.end();
+    }
+  });
+
   test('the same schema: runs recorded once, buckets across runs, failing buckets per run', async () => {
     const store = await RunStore.open({ url: url as string, dir: 'unused' });
     const tag = randomUUID().slice(0, 8);

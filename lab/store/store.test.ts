@@ -138,4 +138,23 @@ describe('the run store on PGlite', { timeout: 60_000 }, () => {
         "The run store URL 'mysql://u:«redacted»@h/db' is not a PostgreSQL URL; give --db as postgres://user@host/database, or leave it out to use the embedded store.",
     });
   });
+
+  test('a store whose tables cannot be set up is refused with a sentence that says why', async () => {
+    // A folder PGlite opens, where the version table is something else: a view, which takes no row.
+    const damaged = join(dir, 'damaged');
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = new PGlite(damaged);
+    await db.exec(
+      'create schema driverlab_store; create view driverlab_store.driverlab_schema as select 1 as version;',
+    );
+    await db.close();
+    await rejects(RunStore.open({ dir: damaged, waitMs: 1000 }), (error: Error) => {
+      equal(error.name, 'LabCompromisedError');
+      equal(
+        error.message,
+        `The run store '${damaged}' could not be set up (cannot insert into view "driverlab_schema"); check that the folder is the run store of this driverlab and not damaged, or give another store.`,
+      );
+      return true;
+    });
+  });
 });

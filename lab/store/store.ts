@@ -164,7 +164,12 @@ export class RunStore {
       await store.migrate();
     } catch (error) {
       await sql.close();
-      throw error;
+      if (error instanceof ConfigurationError) throw error;
+      const where = options.url ? `at '${redactUrl(options.url)}'` : `'${options.dir}'`;
+      throw new LabCompromisedError(
+        `The run store ${where} could not be set up (${error instanceof Error ? error.message : String(error)}); check that ${options.url ? "the URL's user may create a schema and tables in that database" : 'the folder is the run store of this driverlab and not damaged'}, or give another store.`,
+        { cause: error },
+      );
     }
     return store;
   }
@@ -175,9 +180,7 @@ export class RunStore {
       'select max(version) as version from driverlab_schema',
     );
     const version = row?.version ?? null;
-    if (version === null)
-      await this.sql.query('insert into driverlab_schema(version) values ($1)', [SCHEMA_VERSION]);
-    else if (version > SCHEMA_VERSION) {
+    if (version !== null && version > SCHEMA_VERSION) {
       throw new ConfigurationError(
         `The run store has schema version ${version}, newer than this driverlab's ${SCHEMA_VERSION}; use a newer driverlab with it, or another store.`,
       );
