@@ -23,9 +23,13 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildSync } from 'esbuild';
+
+// esbuild is loaded only to build a bundle (~0.1 s of CPU per process otherwise: the coordinator
+// and every worker read this file, and the bundles are nearly always fresh).
+const requireLazily = createRequire(import.meta.url);
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'dist', 'support');
@@ -182,6 +186,7 @@ export async function loadModule(entry, name, what) {
 function ensureBundle(bundle, source) {
   const inputsFile = `${bundle}.inputs.json`;
   if (isFresh(bundle, inputsFile)) return bundle;
+  const { buildSync } = requireLazily('esbuild');
   const result = buildSync({
     ...source,
     bundle: true,

@@ -339,9 +339,14 @@ export function filled(lines: readonly Line[]): Line[] {
 const LOCALIZED_LABELS =
   /^\s*(?:Bezeichner|Verfassername:|Verfasserkennung:|Letzter Fehler:|Protokollname:|Ereignis-ID:|Identificateur|Nom de l'enregistreur|Nom du journal|Identificador|Nombre del escritor|Windows-Start-Manager|Windows-Startladeprogramm|Gestionnaire de d.marrage Windows|Chargeur de d.marrage Windows)\b/m;
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /** A share of letters outside ASCII (or a localized label) that says the text is not English output. */
 export function looksLocalized(text: string): boolean {
   if (LOCALIZED_LABELS.test(text)) return true;
+  // Most output is ASCII throughout: no letter outside it, nothing to count (a 160 KB
+  // !ndiskd.pendingnbls would otherwise become an array of every letter it holds).
+  if (!NON_ASCII.test(text)) return false;
   const letters = text.match(/\p{L}/gu) ?? [];
   if (letters.length === 0) return false;
   const foreign = letters.filter((c) => c.charCodeAt(0) > 0x7f).length;
