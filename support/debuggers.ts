@@ -36,8 +36,6 @@ export interface AttachedDebugger {
   hostIp: string;
   port: number;
   key: string;
-  /** How much of the session's transcript earlier scenarios attached. */
-  mark: number;
 }
 
 /** Where a VM's KDNET points: the debugger's address and port, and the key. */
@@ -118,7 +116,7 @@ export class DebuggerRegistry {
       await session.close();
       throw error;
     }
-    this.attached.set(vm.name, { vm, session, mark: 0, ...transport });
+    this.attached.set(vm.name, { vm, session, ...transport });
     this.prepared.set(vm.name, transport);
     return DEBUG_BASELINE;
   }
@@ -147,7 +145,7 @@ export class DebuggerRegistry {
       live = undefined;
     }
     if (!live) {
-      live = { vm, session: this.startSession(vm, transport), mark: 0, ...transport };
+      live = { vm, session: this.startSession(vm, transport), ...transport };
       this.attached.set(vm.name, live);
       eventsBefore = 0;
     }
@@ -167,15 +165,13 @@ export class DebuggerRegistry {
   /**
    * What the VM's debugger printed since its transcript was last attached (redacted): the scenario's
    * own part, after the reconnection banners of the scenarios before it that left nothing to show
-   * (their passing scenarios do not read it, since the session rebuilds its whole transcript on each
-   * read). Null when there is nothing.
+   * (a scenario that did not use the debugger does not take it). The session lets go of what it
+   * hands out, so each take costs what was printed since the last. Null when there is nothing.
    */
   scenarioTranscript(vm: Vm): string | null {
     const live = this.attached.get(vm.name);
     if (!live) return null;
-    const whole = live.session.transcript();
-    const text = whole.slice(live.mark);
-    live.mark = whole.length;
+    const text = live.session.takeTranscript();
     return text.trim() === '' ? null : text;
   }
 

@@ -414,6 +414,14 @@ export class KdSession implements Debugger {
     return this.record.text();
   }
 
+  /**
+   * The transcript since the last take, which the session then lets go of (transcript() starts
+   * after it): how a session kept across scenarios hands each scenario its own part.
+   */
+  takeTranscript(): string {
+    return this.record.take();
+  }
+
   /** kd's own log, secrets redacted (null when kd wrote none); a `-logou` log is read as UTF-16. */
   readLog(): string | null {
     try {

@@ -49,6 +49,33 @@ export class KdTranscript {
     this.parts.push({ kind: 'in', text: shown.endsWith('\n') ? shown : `${shown}\n` });
   }
 
+  /**
+   * What kd printed since the last take (or since the start), cleaned and redacted with every secret
+   * known now; the transcript then lets go of it. A session kept for many scenarios is read this
+   * way, a scenario at a time: each read costs what that scenario printed, not everything before
+   * it, and the limit counts from the last take, so a nightly of thousands of scenarios never
+   * reaches it and leaves a late scenario without its transcript. text() then starts after it.
+   */
+  take(): string {
+    let raw = '';
+    for (const part of this.parts) {
+      if (part.kind === 'in' && part.text.startsWith('.echo "@@DRIVERLAB:')) continue;
+      raw += part.text;
+    }
+    const note = this.cutNote();
+    this.parts.length = 0;
+    this.kept = 0;
+    this.dropped = 0;
+    Object.assign(this.clean, { parts: 0, text: '', pending: '', secrets: this.redactor.size });
+    return this.redactor.redact(cleanLines(raw)) + note;
+  }
+
+  private cutNote(): string {
+    return this.dropped === 0
+      ? ''
+      : `\n[driverlab: kd printed ${this.dropped} more characters after these; a transcript keeps the first ${this.limit}]\n`;
+  }
+
   /** The transcript so far; reading does not grow with everything before it. */
   text(): string {
     // A sentinel line and a secret never span lines, so line by line gives the same text as a whole.
@@ -68,10 +95,6 @@ export class KdTranscript {
       cache.text += this.redactor.redact(cleanLines(cache.pending.slice(0, cut)));
       cache.pending = cache.pending.slice(cut);
     }
-    const cutNote =
-      this.dropped === 0
-        ? ''
-        : `\n[driverlab: kd printed ${this.dropped} more characters after these; a transcript keeps the first ${this.limit}]\n`;
-    return cache.text + this.redactor.redact(cleanLines(cache.pending)) + cutNote;
+    return cache.text + this.redactor.redact(cleanLines(cache.pending)) + this.cutNote();
   }
 }
