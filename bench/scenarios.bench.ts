@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatLabDuration } from '../lab/clock.js';
 import { loadLabFile } from '../lab/config/lab-file.js';
 import { cucumberBin, paths } from '../lab/paths.js';

@@ -10,7 +10,7 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LabFile, VmConfig } from './config/lab-file.js';
 import { ConfigurationError, HarnessLogicError } from './errors.js';
 import { type HeldLock, machineLockDir, tryLock } from './util/lock.js';

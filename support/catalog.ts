@@ -28,7 +28,7 @@ import {
   ParameterType,
   ParameterTypeRegistry,
 } from '@cucumber/cucumber-expressions';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type GeneratedStep,
   HarnessLogicError,

@@ -2,7 +2,7 @@
  * The Cucumber world parameters driverlab takes, read through a schema when the lab opens
  * (BeforeAll); a dry run never opens the lab, so it never loads zod.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError, formatZodIssues } from '../lab/index.js';
 
 export const WorldParameters = z.strictObject({

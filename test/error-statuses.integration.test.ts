@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cucumberBin, paths } from '../lab/paths.js';
 import { readAllureResults } from '../lab/report/allure-results.js';
 

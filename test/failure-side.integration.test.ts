@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cucumberBin, paths } from '../lab/paths.js';
 import { type AllureResult, readAllureResults } from '../lab/report/allure-results.js';
 

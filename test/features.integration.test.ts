@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cucumberBin, paths } from '../lab/paths.js';
 
 const CASE_TAGS = [

@@ -5,7 +5,7 @@
  * lab/ never imports Cucumber. This module is the data's schema and its renderings (markdown,
  * JSON), and what driverlab suggests for a step that has no definition.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { editDistance } from '../util/similar.js';
 
 export const Keyword = z.enum(['Given', 'When', 'Then']);

@@ -3,7 +3,7 @@
  * milliseconds: the one unit every wait and timeout of the lab uses (lab/clock.ts). A bare number
  * is refused: it would have to guess its unit.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { readDuration } from '../params/duration.js';
 
 const FORM = 'a duration with its unit, such as "300 ms", "40 s" or "2 min"';

@@ -6,7 +6,7 @@
  * A real Hyper-V lab file has none of this; everything here describes the world the embedded lab
  * host simulates, never harness behaviour.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration } from './duration.js';
 
 const secretRef = z.union([z.strictObject({ env: z.string() }), z.strictObject({ file: z.string() })]);

@@ -9,7 +9,7 @@
  */
 import { dirname, isAbsolute, resolve, win32 } from 'node:path';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '../errors.js';
 import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithin } from '../util/files.js';
 import { Duration } from './duration.js';

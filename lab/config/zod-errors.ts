@@ -3,7 +3,7 @@
  * "vms.0.debug.port must be at most 65535 (got 70000)", "hosts.0 has an unknown key 'shel'
  * (allowed: name, computerName, credential, shell)".
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 type Issue = z.core.$ZodIssue;
 

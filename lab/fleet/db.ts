@@ -7,7 +7,7 @@
  * attempt was requeued after its agent died cannot be recorded twice, whatever finishes later.
  */
 import pg from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError, LabCompromisedError } from '../errors.js';
 
 export const SCHEMA = 'driverlab_fleet';

@@ -6,7 +6,7 @@
  * seconds: pg-boss hands out the highest first, which is longest-expected-first scheduling.
  */
 import PgBoss from 'pg-boss';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PoolVm, Requirement } from '../pool/pool.js';
 import { candidatesFor } from '../pool/pool.js';
 import { unreachable } from './db.js';

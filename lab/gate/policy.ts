@@ -3,7 +3,7 @@
  * strictly; with none, DEFAULT_POLICY applies (documented in lab/gate/README.md).
  */
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '../errors.js';
 import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithin } from '../util/files.js';
 

@@ -4,7 +4,7 @@
  * real Hyper-V host and the embedded simulated lab host. Which shell a host's session starts, and
  * which debugger executable the lab's debuggers run, it is given (lab/compose.ts decides).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { formatLabDuration, type LabClock, wallClock } from '../clock.js';
 import type { DriverConfig, HostConfig, LabFile, Timeouts, VmConfig } from '../config/lab-file.js';
 import { Redactor, resolveSecret, type SecretContext } from '../config/secrets.js';

@@ -16,7 +16,7 @@
  * The numeric maps are a fallback only: two independent third-party sources agree on the VMState
  * numbers; the Heartbeat numbers come from a single third-party list.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const VM_STATES: Readonly<Record<number, string>> = {
   1: 'Other',

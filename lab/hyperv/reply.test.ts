@@ -2,7 +2,7 @@ import { strict as expect } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigurationError, LabCompromisedError } from '../errors.js';
 import { paths } from '../paths.js';
 import { type OperationName, type OperationResult, operations } from './ops/operations.js';

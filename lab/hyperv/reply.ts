@@ -7,7 +7,7 @@
  * output, the CLIXML progress records Windows PowerShell writes to a redirected stderr); it stays
  * in the transcript, and it is quoted when there is no reply to read.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatZodIssues } from '../config/zod-errors.js';
 import { ConfigurationError, LabCompromisedError } from '../errors.js';
 import { GuestUnreachableError } from '../ports.js';

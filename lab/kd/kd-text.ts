@@ -3,7 +3,7 @@
  * prompts, connection banners, the lost-link text, the bug check banner, the verifier question.
  * Pure text in, zod-validated values out.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * kd's prompt: "kd> " on a uniprocessor target, "3: kd> " on processor 3 of a multiprocessor one,

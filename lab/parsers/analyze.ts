@@ -3,7 +3,7 @@
  * (title, description, `Arguments:`, `UPPER_CASE_KEY:  value` lines) and the 2024 layout (which
  * adds `KEY_VALUES_STRING` with `Key  : …` / `Value: …` pairs and `BUGCHECK_CODE`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Frame } from './frame.js';
 import { Hex, hexOrNull, StopCode, stopCodeOrNull } from './hex.js';

@@ -4,7 +4,7 @@
  * unparsed (kind null), never dropped. Text before the first prompt (a bug check banner, a
  * break-in) is reported with command null.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ParseError } from './errors.js';
 import { type StreamOptions, type TextSource, wholeLines } from './lines.js';
 import { normalizeText } from './normalize.js';

@@ -3,7 +3,7 @@
  * Both print `name` in a 24-character field, then the value; `/enum` groups them under a
  * title underlined with dashes, and continues multi-value elements on indented lines.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 

@@ -3,7 +3,7 @@
  * parameters (a bug check), or `Break instruction exception` alone (a breakpoint, not a crash).
  * Also reads `.bugcheck` (`Bugcheck code 0000000a` / `Arguments …`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Hex, hexOrNull, StopCode, stopCodeOrNull } from './hex.js';
 import { filled, prepare, Reader } from './text.js';

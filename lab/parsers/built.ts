@@ -11,7 +11,7 @@
  * debugger fixture (LF and CRLF, any chunking), and the fuzz tests run the validating path on
  * 230,000 mutated inputs.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** Returns the value a parser built, typed as its schema's output. */
 export function built<S extends z.ZodType>(_schema: S, value: z.output<S>): z.output<S> {

@@ -2,7 +2,7 @@
  * `dd` and `dc` (double words): `fffff800`01e45ce0  00000000 0000bd38 00000000 00000000  ....8...`.
  * Used for small kernel arrays such as nt!MiChargeCommitmentFailures.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { ParseError } from './errors.js';
 import { Hex } from './hex.js';

@@ -4,7 +4,7 @@
  * CSV (Event Viewer "Save as" or Export-Csv) and JSON (`ConvertTo-Json`). Events 8193/8194 (VSS),
  * 153 (disk retry), 129 (storport reset) and 1001 (bugcheck) are decoded from their message and data.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Hex, hexOrNull, StopCode, stopCodeOrNull } from './hex.js';
 import { SCSI_OPCODE, SCSI_STATUS, SRB_FLAGS, SRB_STATUS } from './storage-codes.js';

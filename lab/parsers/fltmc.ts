@@ -3,7 +3,7 @@
  * cells can be empty (legacy filters have no instance count, unnamed volumes no name) or hold
  * spaces (`UCPD - Top Instance`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { cellsOf, type Span, spansOf } from './columns.js';
 import { filled, type Line, prepare, Reader } from './text.js';

@@ -8,7 +8,7 @@
  *   0x000007fc`4fe22c5a        → null / null / null           (a bare address)
  *   nt! ?? ::FNODOBFM::`string'+0x33c2b → nt / ?? ::FNODOBFM::`string' / 0x33c2b (BBT names kept as printed)
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Hex, hexOrNull } from './hex.js';
 
 export const Frame = z.object({

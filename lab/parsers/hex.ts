@@ -2,7 +2,7 @@
  * Hex values in every parser result: `0x` + lowercase hex digits, backtick separators removed,
  * leading zeros kept as printed (`fffff880\`04822658` → `0xfffff88004822658`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const Hex = z.string().regex(/^0x[0-9a-f]+$/, 'a hex value written 0x + lowercase digits');
 export type Hex = z.infer<typeof Hex>;

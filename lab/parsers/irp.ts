@@ -3,7 +3,7 @@
  * locations it shows, in the Windows 10 layout (`>[IRP_MJ_READ(3), N/A(0)]` then a values
  * line) and the older one (`>[  3,34]  40 e1 …` on one line).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';

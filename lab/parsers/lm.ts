@@ -2,7 +2,7 @@
  * `lm` (and `lm m pattern`, `lmv`): loaded modules with start, end, name and symbol state, and
  * the unloaded modules list.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';

@@ -2,7 +2,7 @@
  * `!locks`: ERESOURCE locks with their owners. When a thread address printed with an offset is
  * followed by `*** Actual Thread <address>`, the actual address is the owner.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';

@@ -2,7 +2,7 @@
  * NDIS debugger extension output: `!ndiskd.pendingnbls` (who holds pending NET_BUFFER_LISTs)
  * and `!ndiskd.miniport <handle>` (a miniport's state).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';

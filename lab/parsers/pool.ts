@@ -2,7 +2,7 @@
  * `!pool <address>`: the page, its region, its blocks, and whether the debugger found the page
  * corrupt (the output then changes shape: diagnostics instead of a block list).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';

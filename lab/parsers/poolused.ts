@@ -3,7 +3,7 @@
  * number is printed glued to the tag description (`0UNKNOWN pooltag…`, `01394 OHCI…`), so its
  * end is taken from the header's last `Used` column.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 

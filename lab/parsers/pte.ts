@@ -2,7 +2,7 @@
  * `!pte <address>`: one entry per paging level (PXE, PPE, PDE, PTE), with its address, its
  * contents, and the PFN and flags of the third line (or "not valid").
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, prepare, Reader } from './text.js';

@@ -2,7 +2,7 @@
  * `r` and `.cxr <context>` (and the register block `!analyze -v` prints after CONTEXT:): the
  * general-purpose registers, `rax=4f4f4f4f4f4f4f4f rbx=… ` lines, x64 or x86.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { ParseError } from './errors.js';
 import { Hex } from './hex.js';

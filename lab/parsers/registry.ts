@@ -1,7 +1,7 @@
 /**
  * Every single-command parser by kind: what `driverlab parse <kind>` and `parse auto` dispatch to.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { AnalyzeResult, parseAnalyze } from './analyze.js';
 import { BcdDbgSettingsResult, BcdEnumResult, parseBcdDbgSettings, parseBcdEnum } from './bcdedit.js';
 import { BugcheckBannerResult, parseBugcheckBanner } from './bugcheck.js';

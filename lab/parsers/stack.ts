@@ -2,7 +2,7 @@
  * `k`, `kb`, `kn`, `kp`, `kv`, `kc` and `STACK_TEXT:` blocks, 64-bit (Child-SP) and 32-bit
  * (ChildEBP): a list of frames.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { type CallSite, Frame, parseCallSite } from './frame.js';
 import type { Hex } from './hex.js';

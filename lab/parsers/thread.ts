@@ -1,7 +1,7 @@
 /**
  * `!thread [address [flags]]`: the thread, its process, its IRP list and its stack.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Frame } from './frame.js';
 import { Hex, hexOrNull } from './hex.js';

@@ -3,7 +3,7 @@
  * IoCancelIrp record with the thread, IRQL, APC-disable counts and the caller's stack.
  * The log can be tens of megabytes, so the same line scanner also serves a streaming entry point.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { excerptOf, ParseError } from './errors.js';
 import { type CallSite, Frame, parseCallSite } from './frame.js';

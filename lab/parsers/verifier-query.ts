@@ -8,7 +8,7 @@
  * Flags:` / `Additional Flags:` with one `[X] 0x00000001 Special Pool.` row per option, read into
  * `options` by the name printed, its period dropped); any other line is refused.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';

@@ -8,7 +8,7 @@
  * gives the same two values as the older row). Both layouts are read from captures
  * (lab/parsers/corpus/verifier).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { Hex, hexOrNull } from './hex.js';
 import { filled, type Line, prepare, Reader } from './text.js';

@@ -2,7 +2,7 @@
  * `!vm [flags]`: the virtual memory counters by name (pages and Kb), the page files, the commit
  * charge and the count of failed commit requests.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 

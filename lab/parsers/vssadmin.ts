@@ -2,7 +2,7 @@
  * `vssadmin list writers`: one block per writer. Values are kept as printed; an inconsistent
  * state (`[1] Stable` with `Last error: Timed out`) is reported as it is, never "fixed".
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { built } from './built.js';
 import { filled, type Line, prepare, Reader } from './text.js';
 

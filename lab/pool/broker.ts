@@ -8,7 +8,7 @@
  * Many hosts do not use this: they lease through PostgreSQL (lab/fleet/).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { onLines } from './lines.js';
 import { type Lease, type LeaseAnswer, LeaseQueue, type VmPool } from './pool.js';
 

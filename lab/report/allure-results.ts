@@ -4,7 +4,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '../errors.js';
 import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithin } from '../util/files.js';
 

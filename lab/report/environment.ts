@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type LabFile, resolveLabPath } from '../config/lab-file.js';
 import { paths } from '../paths.js';
 

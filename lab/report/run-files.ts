@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeAtomically } from '../util/files.js';
 import { withLock } from '../util/lock.js';
 import type { AllureResult, RunSummary } from './allure-results.js';

@@ -17,7 +17,7 @@
  * state is plain JSON, so a checkpoint or a crash dump can carry it.
  */
 
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { DriverFault, FilterDeclaration } from '../config/embedded.js';
 
 /** What the kernel knows about its guest, as of the last boot (BCD and verifier settings apply at boot). */

@@ -2,7 +2,7 @@
  * `driverlab ops`: the Hyper-V operations the adapter can run, and the exact PowerShell it sends for
  * one of them, so a lab engineer can read (or run by hand) what driverlab does on the host.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatSchemaIssues } from '../../config/zod-errors.js';
 import {
   isOperationName,

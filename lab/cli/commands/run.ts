@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative as relativePath, resolve } from 'node:path';
 import { execa } from 'execa';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type LabFile, loadLabFile } from '../../config/lab-file.js';
 import { chooseFreeAutoPorts } from '../../endpoints.js';
 import { ConfigurationError, HarnessLogicError } from '../../errors.js';

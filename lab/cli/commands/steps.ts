@@ -10,7 +10,7 @@
  * child also lists every pattern Cucumber registered, so a step defined around the record is caught.
  */
 import { execa } from 'execa';
-import { z } from 'zod';
+import * as z from 'zod';
 import { catalogJson, catalogMarkdown, StepCatalog } from '../../catalog/steps.js';
 import { HarnessLogicError } from '../../errors.js';
 import { paths } from '../../paths.js';

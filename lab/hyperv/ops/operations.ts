@@ -14,7 +14,7 @@
  * Every operation carries an example of its parameters: `driverlab ops show` uses it when no
  * --params are given, and the syntax tests build every script from it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { HEARTBEATS, psEnum, psList, VM_STATES } from '../normalise.js';
 
 const vmName = z.string().min(1).max(100).describe('the VM name as Hyper-V knows it');

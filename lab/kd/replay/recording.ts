@@ -6,7 +6,7 @@
  * Pure: text in, zod-validated value out. The prompt pattern here is the replayer's own, written
  * from the recordings, so a prompt KdSession fails to recognise shows as a failed replay.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const RECORDING_MAGIC = '# kd-replay: 1';
 export const TRANSCRIPT_MARK = '--- transcript ---';

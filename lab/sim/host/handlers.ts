@@ -5,7 +5,7 @@
  * the script reports, with the texts Hyper-V and PowerShell use.
  */
 import { readFileSync } from 'node:fs';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { OperationName, OperationResult, VmRecord } from '../../hyperv/ops/operations.js';
 import { operations } from '../../hyperv/ops/operations.js';
 import { powerShellDirectRefusal } from '../../hyperv/reply.js';

@@ -3,7 +3,7 @@
  * KDNET key over the body's bytes exactly as sent (see protocol.ts for the whole protocol).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const nonce = z.string().regex(/^[0-9a-f]{16}$/, '16 hex digits');
 const sessionId = z.string().regex(/^[0-9a-f]{16}:[0-9a-f]{16}$/, 'two nonces joined by a colon');

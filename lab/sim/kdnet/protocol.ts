@@ -37,7 +37,7 @@
  * The link's timers are wall time, its offers included: the datagrams really travel over loopback,
  * and none of them moves the lab's virtual time (see offers.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TargetEvent } from '../ports.js';
 
 /** Wall-time constants of the UDP transport (see the header). */

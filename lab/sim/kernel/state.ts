@@ -3,7 +3,7 @@
  * Every address is 16 lowercase hex digits (`hex16`), every count a number. The schema is the
  * type; `parseKernelState` is the only way a state read back from a file is used.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const address = z.string().regex(/^[0-9a-f]{16}$/, '16 lowercase hex digits');
 

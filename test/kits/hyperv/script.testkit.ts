@@ -1,7 +1,7 @@
 /** What the adapter's tests share: where operations run, example parameters, embedded lab files. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type OperationName, operations } from '../../../lab/hyperv/ops/operations.js';
 import type { ScriptTarget } from '../../../lab/hyperv/script.js';
 import { paths } from '../../../lab/paths.js';
