@@ -106,7 +106,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
                 },
           );
         }
-        await sim.save();
+        sim.saveSoon();
         return;
       }
     }
@@ -148,6 +148,10 @@ export async function runHost(options: HostRunOptions): Promise<void> {
       statePath: options.statePath,
       timePath: options.timePath ?? null,
       ...(options.links ? { links: options.links } : {}),
+      onSaveError: (error) =>
+        err(
+          `driverlab embedded lab host: could not save the VMs (${error instanceof Error ? error.message : String(error)}).`,
+        ),
     });
   } catch (error) {
     err(

@@ -20,7 +20,7 @@ import { virtualClock } from '../../clock.js';
 import { loadLabFile } from '../../config/lab-file.js';
 import { paths } from '../../paths.js';
 import type { DebugTarget } from '../ports.js';
-import { SimHost } from './host.js';
+import { SAVE_COALESCE_WALL_MS, SimHost } from './host.js';
 import { DURATIONS } from './vm.js';
 
 const dirs: string[] = [];
@@ -99,6 +99,45 @@ describe('the simulated host', () => {
     await vm.removeCheckpoint('mine');
     await host.save();
     ok(!existsSync(file), 'a removed checkpoint’s file goes with it');
+  });
+
+  test('after operations it saves once, within a moment, and at once when a checkpoint is new', async (t) => {
+    const lab = await loadLabFile(paths.embeddedLab);
+    const statePath = join(tempDir(), `lab-${process.pid}-5a0e5a0e.json`);
+    const errors: unknown[] = [];
+    const host = await SimHost.open({
+      lab,
+      statePath,
+      clock: virtualClock(),
+      onSaveError: (e) => errors.push(e),
+    });
+    const vm = host.vm('win11-a');
+    ok(vm);
+    const credential = { user: 'Administrator', password: 'Embedded-Lab-Only-1' };
+    const saved = () => readFileSync(statePath, 'utf8');
+    await vm.invoke(credential, 'bcdedit', ['/set', '{current}', 'description', 'first-change']);
+    await vm.invoke(credential, 'bcdedit', ['/set', '{current}', 'description', 'second-change']);
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    host.saveSoon();
+    host.saveSoon();
+    ok(!saved().includes('second-change'), 'not yet: the save waits for the operations that follow');
+    t.mock.timers.tick(SAVE_COALESCE_WALL_MS);
+    await new Promise((r) => setImmediate(r));
+    ok(saved().includes('second-change'), 'saved once the moment has passed');
+    t.mock.timers.reset();
+
+    await vm.checkpoint('made-now');
+    host.saveSoon();
+    await new Promise((r) => setImmediate(r));
+    ok(saved().includes('made-now'), 'a new checkpoint is saved at once: a host taking over must find it');
+    const second = await SimHost.open({ lab, statePath, clock: virtualClock() });
+    ok(
+      second
+        .vm('win11-a')
+        ?.checkpoints()
+        .some((c) => c.name === 'made-now'),
+    );
+    deepStrictEqual(errors, []);
   });
 
   test('a state file whose checkpoint file is missing is refused with a sentence naming both', async () => {

@@ -12,7 +12,8 @@ export abstract class VmCrashes extends VmCore {
   /** What the debugger's commands do to this VM (the kernel's debug target calls these). */
   protected targetVm(): TargetVm {
     const changed = async () => {
-      await this.options.persist?.();
+      if (this.options.persistSoon) this.options.persistSoon();
+      else await this.options.persist?.();
     };
     return {
       kernel: () => {

@@ -93,8 +93,10 @@ export interface VmOptions {
   timings: { boot: number; restore: number; command: number; shutdown: number };
   /** Opens the target end of the debug link at each boot with debugging on (lab/sim/kdnet). */
   links?: DebugLinkFactory;
-  /** Called when state changed outside an operation (debugger activity), or before a guest command hangs. */
+  /** Saves the VM at once: before a guest command hangs (it never answers), or a verifier break. */
   persist?: () => Promise<void>;
+  /** Saves the VM within a moment: its state changed outside an operation (debugger activity). */
+  persistSoon?: () => void;
 }
 
 /** Lab milliseconds for what the guest timings in the lab file do not cover. */
