@@ -40,7 +40,8 @@ describe('a debugger as the lab file says', () => {
     const options = debuggerOptions(lab, vm, { verifierPolicy: () => 'b', key: '1.2.3.4' });
     expect.deepEqual(options.connection, { kind: 'net', hostIp: '127.0.0.11', port: 50011, key: '1.2.3.4' });
     expect.equal(options.subject, "VM 'win11-a'");
-    expect.match(options.executable.leadingArgs[0] ?? '', /kd\.mjs$/);
+    // The simulated debugger: its startup snapshot where this Node makes one, else its bundle.
+    expect.match(options.executable.leadingArgs.join(' '), /^--snapshot-blob \S+kd\.blob --$|kd\.mjs$/);
     expect.deepEqual(options.timeouts, {
       connectMs: 120_000,
       commandMs: 60_000,
