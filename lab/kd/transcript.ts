@@ -6,6 +6,11 @@ import type { Redactor } from '../config/secrets.js';
 
 type TranscriptPart = { kind: 'out' | 'in'; text: string };
 
+/** The `.echo` of a sentinel KdSession types after each command: never part of the transcript. */
+function isSentinelEcho(part: TranscriptPart): boolean {
+  return part.kind === 'in' && part.text.startsWith('.echo "@@DRIVERLAB:');
+}
+
 /** Takes the sentinel lines KdSession frames commands with out of transcript text. */
 function cleanLines(text: string): string {
   return text.replace(/(?:\d+(?:\.\d+)?: )?kd(?::[A-Za-z0-9]+)?> @@DRIVERLAB:[0-9a-f]+:END@@\n/g, '');
@@ -58,10 +63,7 @@ export class KdTranscript {
    */
   take(): string {
     let raw = '';
-    for (const part of this.parts) {
-      if (part.kind === 'in' && part.text.startsWith('.echo "@@DRIVERLAB:')) continue;
-      raw += part.text;
-    }
+    for (const part of this.parts) if (!isSentinelEcho(part)) raw += part.text;
     const note = this.cutNote();
     this.parts.length = 0;
     this.kept = 0;
@@ -87,8 +89,7 @@ export class KdTranscript {
     }
     for (; cache.parts < this.parts.length; cache.parts += 1) {
       const part = this.parts[cache.parts] as TranscriptPart;
-      if (part.kind === 'in' && part.text.startsWith('.echo "@@DRIVERLAB:')) continue;
-      cache.pending += part.text;
+      if (!isSentinelEcho(part)) cache.pending += part.text;
     }
     const cut = cache.pending.lastIndexOf('\n') + 1;
     if (cut > 0) {

@@ -11,7 +11,7 @@ import type { LabFile } from '../../config/lab-file.js';
 import { MARKERS } from '../../hyperv/script.js';
 import type { DebugLinkFactory } from '../model/debug-link.js';
 import { SimulatedPowerShellError } from '../model/errors.js';
-import { SimHost } from '../model/host.js';
+import { SimHost, saveFailure } from '../model/host.js';
 import { handle, operationVm } from './handlers.js';
 import { readHostLine } from './protocol.js';
 
@@ -58,7 +58,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
     try {
       await host?.save();
     } catch (error) {
-      err(`driverlab embedded lab host: could not save the VMs (${String(error)}).`);
+      err(saveFailure(error));
     }
     return exit(code);
   };
@@ -148,10 +148,7 @@ export async function runHost(options: HostRunOptions): Promise<void> {
       statePath: options.statePath,
       timePath: options.timePath ?? null,
       ...(options.links ? { links: options.links } : {}),
-      onSaveError: (error) =>
-        err(
-          `driverlab embedded lab host: could not save the VMs (${error instanceof Error ? error.message : String(error)}).`,
-        ),
+      onSaveError: (error) => err(saveFailure(error)),
     });
   } catch (error) {
     err(

@@ -205,6 +205,11 @@ const IDLE_WAKE_WALL_MS = 2;
  */
 export const SAVE_COALESCE_WALL_MS = 50;
 
+/** What the host says when it could not save its VMs. */
+export function saveFailure(error: unknown): string {
+  return `driverlab embedded lab host: could not save the VMs (${error instanceof Error ? error.message : String(error)}).`;
+}
+
 export class SimHost {
   readonly vms = new Map<string, SimVm>();
   readonly time: SimTime;
@@ -394,11 +399,7 @@ export class SimHost {
    */
   saveSoon(): void {
     const onError =
-      this.options.onSaveError ??
-      ((error: unknown) =>
-        process.stderr.write(
-          `driverlab embedded lab host: could not save the VMs (${error instanceof Error ? error.message : String(error)}).\n`,
-        ));
+      this.options.onSaveError ?? ((error: unknown) => process.stderr.write(`${saveFailure(error)}\n`));
     this.armWake();
     if (!this.options.statePath) return;
     if (this.checkpointsChanged()) {
