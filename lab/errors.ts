@@ -40,6 +40,11 @@ export function neutraliseAssertWord(text: string): string {
   return text.replace(/(a)(ssert)/gi, '$1\u200b$2');
 }
 
+/** A description ("the kernel debugger of VM 'win11-a'") as the start of an error's sentence. */
+export function sentenceStart(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** The driver or product did not do what the scenario expects. Reported as `failed`. */
 export class AssertionError extends DriverlabError {
   readonly owner = 'product' as const;

@@ -4,7 +4,7 @@
  * be taken out of every transcript and attachment.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError, sentenceStart } from '../errors.js';
 import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithinSync } from '../util/files.js';
 import type { SecretRef } from './lab-file.js';
 
@@ -58,7 +58,7 @@ export function resolveSecret(ref: SecretRef, what: string, context: SecretConte
     const v = context.env[ref.env];
     if (v === undefined || v === '') {
       throw new ConfigurationError(
-        `${capitalise(what)} is read from the environment variable ${ref.env}, which is not set; set it, or point the lab file at a secret file with { file: … }.`,
+        `${sentenceStart(what)} is read from the environment variable ${ref.env}, which is not set; set it, or point the lab file at a secret file with { file: … }.`,
       );
     }
     value = v;
@@ -69,24 +69,20 @@ export function resolveSecret(ref: SecretRef, what: string, context: SecretConte
     } catch (error) {
       if (error instanceof InputTooLargeError) {
         throw new ConfigurationError(
-          `${capitalise(what)} is read from the secret file '${path}', which holds ${formatBytes(error.size)}, more than the ${formatBytes(error.limit)} a secret file may hold, so it was not read; put only the secret in it.`,
+          `${sentenceStart(what)} is read from the secret file '${path}', which holds ${formatBytes(error.size)}, more than the ${formatBytes(error.limit)} a secret file may hold, so it was not read; put only the secret in it.`,
         );
       }
       throw new ConfigurationError(
-        `${capitalise(what)} is read from the secret file '${path}', which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}); create it or fix the reference in the lab file.`,
+        `${sentenceStart(what)} is read from the secret file '${path}', which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}); create it or fix the reference in the lab file.`,
         { cause: error },
       );
     }
     if (value === '') {
       throw new ConfigurationError(
-        `${capitalise(what)} is read from the secret file '${path}', which is empty; put the secret in it.`,
+        `${sentenceStart(what)} is read from the secret file '${path}', which is empty; put the secret in it.`,
       );
     }
   }
   context.redactor.add(value, what);
   return value;
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -17,7 +17,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { LabCompromisedError } from '../errors.js';
+import { LabCompromisedError, sentenceStart } from '../errors.js';
 
 export interface ShellCommand {
   /** The executable: pwsh, powershell(.exe), a full path, or node for the embedded host. */
@@ -256,9 +256,4 @@ async function stop(shell: Shell): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
-}
-
-/** "the PowerShell session …" at the start of a sentence. */
-function sentenceStart(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -10,7 +10,7 @@
  * On a real lab kd has printed both long before the guest answers, and this returns at once.
  */
 import { formatLabDuration, type LabClock, wallSleep } from '../clock.js';
-import { LabCompromisedError } from '../errors.js';
+import { LabCompromisedError, sentenceStart } from '../errors.js';
 import type { KdEvent } from './port.js';
 
 /** How often the wait looks at the session's events again, in wall milliseconds. */
@@ -54,8 +54,7 @@ export async function followRestart(session: FollowedDebugger, options: FollowOp
     if (performance.now() - started >= budget) break;
     await wallSleep(LOOK_WALL_MS);
   }
-  const who = session.describe();
-  const Who = `${who.charAt(0).toUpperCase()}${who.slice(1)}`;
+  const Who = sentenceStart(session.describe());
   const within = formatLabDuration(options.timeoutMs);
   const { down } = seen(session.events(), options.eventsBefore);
   if (session.events().some((e) => e.kind === 'exited')) {

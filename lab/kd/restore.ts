@@ -17,7 +17,7 @@ import { KdSession } from './session.js';
 /** How often a wait for the debugger's connection looks again, in wall milliseconds. */
 const LOOK_WALL_MS = 2;
 
-import { ConfigurationError, LabCompromisedError } from '../errors.js';
+import { ConfigurationError, LabCompromisedError, sentenceStart } from '../errors.js';
 import type { KdEvent } from './port.js';
 
 export type AfterRestore = 'reconnect' | 'reboot';
@@ -82,7 +82,7 @@ export async function rearmAfterRestore(session: WatchedDebugger, options: Rearm
       : 'check that the guest boots with debugging on';
   const who = session.describe();
   throw new LabCompromisedError(
-    `${who.charAt(0).toUpperCase()}${who.slice(1)} did not connect again after ${options.subject} was restored to '${options.checkpoint}'${options.mode === 'reboot' ? ' and restarted' : ''} (within ${formatLabDuration(options.timeoutMs)}); check the kd transcript, and ${other}.`,
+    `${sentenceStart(who)} did not connect again after ${options.subject} was restored to '${options.checkpoint}'${options.mode === 'reboot' ? ' and restarted' : ''} (within ${formatLabDuration(options.timeoutMs)}); check the kd transcript, and ${other}.`,
   );
 }
 
