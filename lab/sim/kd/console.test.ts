@@ -70,6 +70,8 @@ function console(argv: string[], deps: Partial<KdDependencies> = {}) {
     out: () => out,
     err: () => err,
     type: (text: string) => stdin.write(text),
+    /** Ends kd's standard input, as a closed pipe does. */
+    end: () => stdin.end(),
     /** Waits until the output ends with a prompt, counting `n` prompts in all. */
     prompts: async (n: number) => {
       for (let i = 0; i < 400 && (out.match(/0: kd> /g) ?? []).length < n; i += 1) {
@@ -158,6 +160,40 @@ describe('the simulated debugger on a dump (-z)', () => {
       kd.out(),
       /Could not open dump file \[C:\\nowhere\\MEMORY\.DMP\], Win32 error 0n2\n {4}"The system cannot find the file specified\."\n$/,
     );
+  });
+
+  it('reads the end of its input in order: a dump it is still opening fails with its own exit code', async () => {
+    let refuse: (error: Error) => void = () => {};
+    const kd = console(['-z', 'C:\\nowhere\\MEMORY.DMP'], {
+      dumpOpener: () =>
+        new Promise((_, reject) => {
+          refuse = reject;
+        }),
+    });
+    kd.end();
+    // The end has been read (a turn of the event loop) while the opener still works.
+    await new Promise((r) => setImmediate(r));
+    refuse(Object.assign(new Error('no such file'), { code: 'ENOENT' }));
+    expect.equal(await kd.exit, 1);
+    expect.match(kd.out(), /Could not open dump file \[C:\\nowhere\\MEMORY\.DMP\], Win32 error 0n2\n/);
+  });
+
+  it('runs the lines that came before the end of its input, then quits', async () => {
+    const target = new DumpDouble();
+    let open: (t: DebugTarget) => void = () => {};
+    const kd = console(['-z', 'MEMORY.DMP'], {
+      dumpOpener: () =>
+        new Promise((resolve) => {
+          open = resolve;
+        }),
+    });
+    kd.type('k\n');
+    kd.end();
+    await new Promise((r) => setImmediate(r));
+    open(target);
+    expect.equal(await kd.exit, 0);
+    expect.deepEqual(target.executed, ['r', 'k']);
+    expect.ok(kd.out().endsWith(`0: kd> ${kFixture}0: kd> `), 'k printed the seed stack, then a prompt');
   });
 
   it("answers a missing dump with kd's Win32 error 0n2 through the kernel's opener too, whose error wraps the file system's", async () => {

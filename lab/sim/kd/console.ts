@@ -107,6 +107,10 @@ class KdConsole implements HostLinkHandlers {
   private pumping = false;
   private question: string | null = null;
   private readonly input: string[] = [];
+  /** Standard input has ended: kd quits once it has read what came before the end. */
+  private inputEnded = false;
+  /** A dump is being opened: kd reads no input before its first prompt. */
+  private openingDump = false;
   private lineBytes: number[] = [];
   private ctrlB = false;
   private ctrlR = false;
@@ -150,7 +154,10 @@ class KdConsole implements HostLinkHandlers {
     for (const note of this.args.notes) this.print(`${note}\n`);
     if (this.args.log) this.openLog(this.args.log.path, this.args.log.append);
     this.io.stdin.on('data', (chunk: Buffer | string) => this.onInput(chunk));
-    this.io.stdin.on('end', () => void this.quit(0));
+    this.io.stdin.on('end', () => {
+      this.inputEnded = true;
+      this.quitIfInputDone();
+    });
     this.stopListening = this.io.onInterrupt?.(() => this.interrupt()) ?? (() => {});
     void this.connect();
     return done;
@@ -161,7 +168,13 @@ class KdConsole implements HostLinkHandlers {
   private async connect(): Promise<void> {
     const connection = this.args.connection;
     if (connection.kind === 'dump') {
-      await this.openDump(connection.path);
+      this.openingDump = true;
+      try {
+        await this.openDump(connection.path);
+      } finally {
+        this.openingDump = false;
+      }
+      this.quitIfInputDone();
       return;
     }
     let link: HostLink;
@@ -408,7 +421,19 @@ class KdConsole implements HostLinkHandlers {
       }
     } finally {
       this.pumping = false;
+      this.quitIfInputDone();
     }
+  }
+
+  /**
+   * At the end of its input kd quits, but in the order it reads: the lines before the end run
+   * first, and a dump it is opening is opened (or fails, with its own exit code) first. While the
+   * target runs, or kd waits for one, there is nothing to read before the end: it quits at once.
+   */
+  private quitIfInputDone(): void {
+    if (!this.inputEnded || this.finished || this.openingDump || this.pumping) return;
+    const willRead = this.input.length > 0 && (this.prompting || this.busy || this.question !== null);
+    if (!willRead) void this.quit(0);
   }
 
   private async runLine(line: string): Promise<void> {
