@@ -5,7 +5,7 @@
  * The report is built in a fresh folder and swapped in whole: `index.html` is always a whole
  * report of one run, never the previous one beside a new one in a subfolder.
  */
-import { access, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { LabCompromisedError } from '../errors.js';
 import { paths } from '../paths.js';
 import { swapFolder } from './run-files.js';
+import { declareDataStoreFirst } from './single-file.js';
 
 const require = createRequire(import.meta.url);
 
@@ -56,6 +57,19 @@ export async function generateHtmlReport(options: HtmlReportOptions): Promise<st
     }
   } finally {
     await rm(derived, { force: true });
+  }
+  // Before anyone can open it: a single-file report whose app runs before its data store exists
+  // can stay on its spinner for good (see single-file.ts).
+  const index = join(fresh, 'index.html');
+  try {
+    const page = await readFile(index, 'utf8');
+    const fixed = declareDataStoreFirst(page);
+    if (fixed !== page) await writeFile(index, fixed);
+  } catch (error) {
+    await rm(fresh, { recursive: true, force: true });
+    throw new LabCompromisedError(
+      `The HTML report could not be finished in '${options.output}', because its page '${index}' could not be rewritten (${error instanceof Error ? error.message : String(error)}); the results in '${options.results}' are untouched, so run 'driverlab report' again once the cause is fixed.`,
+    );
   }
   await swapFolder(fresh, options.output);
   return join(options.output, 'index.html');

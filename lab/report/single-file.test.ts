@@ -1,0 +1,47 @@
+/**
+ * The single-file report's data store, declared before its app (single-file.ts), on the page
+ * Allure 3.18.0 wrote (fixtures/SOURCES.md).
+ */
+import { strict as expect } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { dataStoreComesFirst, declareDataStoreFirst } from './single-file.js';
+
+const page = readFileSync(
+  new URL('./fixtures/awesome-single-file.allure-3.18.0.html', import.meta.url),
+  'utf8',
+);
+
+describe("the single-file report's data store", () => {
+  it("is declared after the app's script on the page Allure writes", () => {
+    expect.equal(dataStoreComesFirst(page), false);
+  });
+
+  it('is declared before any script once the page is fixed, and the rest of the page is as Allure wrote it', () => {
+    const fixed = declareDataStoreFirst(page);
+    expect.equal(dataStoreComesFirst(fixed), true);
+    const added = '<script>window.allureReportData = window.allureReportData || {};</script>';
+    expect.equal(fixed.replace(added, ''), page);
+    // Right after <head>: before the report's options, its base URL and its app.
+    expect.ok(fixed.indexOf(added) < fixed.indexOf('window.allureReportOptions'));
+    expect.ok(fixed.indexOf(added) > fixed.indexOf('<head>'));
+  });
+
+  it('is declared once however often the page is fixed', () => {
+    const once = declareDataStoreFirst(page);
+    expect.equal(declareDataStoreFirst(once), once);
+  });
+
+  it('leaves a report whose data are files beside it (no store) unchanged', () => {
+    const files = page.replace(/<script async>[\s\S]*?<\/script>\s*<script defer>[\s\S]*?<\/script>/, '');
+    expect.ok(!files.includes('allureReportData'), 'the fixture without its data scripts');
+    expect.equal(declareDataStoreFirst(files), files);
+  });
+
+  it('puts the declaration before the first script when the page has no head', () => {
+    const headless = page.replace(/<head>[\s\S]*?<\/head>/, '');
+    const fixed = declareDataStoreFirst(headless);
+    expect.equal(dataStoreComesFirst(fixed), true);
+    expect.ok(fixed.startsWith('<!DOCTYPE html>'), 'the doctype stays first');
+  });
+});
