@@ -12,8 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { LabCompromisedError } from '../errors.js';
 import { paths } from '../paths.js';
+import { fixReportPage } from './page.js';
 import { swapFolder } from './run-files.js';
-import { declareDataStoreFirst } from './single-file.js';
 
 const require = createRequire(import.meta.url);
 
@@ -58,12 +58,12 @@ export async function generateHtmlReport(options: HtmlReportOptions): Promise<st
   } finally {
     await rm(derived, { force: true });
   }
-  // Before anyone can open it: a single-file report whose app runs before its data store exists
-  // can stay on its spinner for good (see single-file.ts).
+  // Before anyone can open it: the data store declared before the app (else the page can stay on
+  // its spinner for good) and no analytics tag (see page.ts).
   const index = join(fresh, 'index.html');
   try {
     const page = await readFile(index, 'utf8');
-    const fixed = declareDataStoreFirst(page);
+    const fixed = fixReportPage(page);
     if (fixed !== page) await writeFile(index, fixed);
   } catch (error) {
     await rm(fresh, { recursive: true, force: true });

@@ -1,12 +1,19 @@
 /**
- * The single-file report's data store, declared before its app (single-file.ts), on the page
- * Allure 3.18.0 wrote (fixtures/SOURCES.md).
+ * What driverlab changes in the report's page (page.ts), on a page Allure 3.18.0 wrote
+ * (fixtures/SOURCES.md): the data store declared before the app, and no analytics.
  */
 import { strict as expect } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { dataStoreComesFirst, declareDataStoreFirst } from './single-file.js';
+import {
+  callsAnalytics,
+  dataStoreComesFirst,
+  declareDataStoreFirst,
+  fixReportPage,
+  withoutAnalytics,
+} from './page.js';
 
+const STORE_TEXT = 'window.allureReportData = window.allureReportData || {};';
 const page = readFileSync(
   new URL('./fixtures/awesome-single-file.allure-3.18.0.html', import.meta.url),
   'utf8',
@@ -43,5 +50,33 @@ describe("the single-file report's data store", () => {
     const fixed = declareDataStoreFirst(headless);
     expect.equal(dataStoreComesFirst(fixed), true);
     expect.ok(fixed.startsWith('<!DOCTYPE html>'), 'the doctype stays first');
+  });
+});
+
+describe("the report page's analytics", () => {
+  it('are loaded and configured on the page Allure writes', () => {
+    expect.equal(callsAnalytics(page), true);
+  });
+
+  it('are gone once the page is fixed, with every other script of the page kept', () => {
+    const fixed = withoutAnalytics(page);
+    expect.equal(callsAnalytics(fixed), false);
+    const scripts = (html: string) => (html.match(/<script\b/g) ?? []).length;
+    expect.equal(scripts(page) - scripts(fixed), 2, 'the tag and its configuration, nothing else');
+    for (const kept of [
+      'window.allureReportOptions',
+      'data:text/javascript;base64,',
+      STORE_TEXT,
+      'allureReportDataReady = true',
+    ]) {
+      expect.ok(fixed.includes(kept), `the page keeps ${kept}`);
+    }
+  });
+
+  it('are taken out by the whole fix, which also declares the data store first, and a second fix changes nothing', () => {
+    const fixed = fixReportPage(page);
+    expect.equal(callsAnalytics(fixed), false);
+    expect.equal(dataStoreComesFirst(fixed), true);
+    expect.equal(fixReportPage(fixed), fixed);
   });
 });
