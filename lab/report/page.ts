@@ -43,10 +43,10 @@ export function fixReportPage(html: string): string {
 export function declareDataStoreFirst(html: string): string {
   if (!html.includes(STORE)) return html;
   if (html.includes(EARLY_STORE)) return html;
-  const head = /<head(?:\s[^>]*)?>/i.exec(html);
-  const at = head ? head.index + head[0].length : html.search(/<script\b/i);
+  // Before the page's first script, which comes after its <meta charset>: the charset stays first.
+  const at = html.search(/<script\b/i);
   if (at < 0) return html;
-  return `${html.slice(0, at)}${EARLY_STORE}${html.slice(at)}`;
+  return `${html.slice(0, at)}${EARLY_STORE}\n    ${html.slice(at)}`;
 }
 
 /** Whether the data store is declared before the first script that loads code (a `src`). */
