@@ -11,7 +11,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import * as z from 'zod';
@@ -249,10 +249,12 @@ export function generateFeatures(dir: string, total: number, cases: readonly Cas
 
 /**
  * A cucumber-js configuration like the project's (cucumber.mjs): its imports (the support code as
- * one bundle, support/bundle.mjs) and formatters, results in `resultsDir`.
+ * one bundle, support/bundle.mjs) and formatters, the Allure results in `resultsDir` and the other
+ * formatters' files beside it, as a run writes them (Allure's reader would count a junit.xml in
+ * the results folder as more results).
  */
 function config(featuresDir: string, resultsDir: string): string {
-  const at = (name: string) => JSON.stringify(join(resultsDir, name));
+  const at = (name: string) => JSON.stringify(join(dirname(resultsDir), name));
   const bundle = pathToFileURL(join(paths.root, 'support', 'bundle.mjs')).href;
   return `import { supportImports } from ${JSON.stringify(bundle)};
 export default {
@@ -482,12 +484,12 @@ export async function run({ print }: BenchContext): Promise<void> {
     print(
       `bare cucumber-js: ${count} scenarios x 3 no-op steps, --parallel ${WORKERS}: ${bare.seconds.toFixed(1)} s wall${bare.cpu}; the embedded lab run is ${(wallS / bare.seconds).toFixed(1)}x that`,
     );
-    printLabTimes(labTimes(readFileSync(join(results, 'messages.ndjson'), 'utf8')), await floors(), print);
+    printLabTimes(labTimes(readFileSync(join(root, 'messages.ndjson'), 'utf8')), await floors(), print);
 
     // The dry run over the project's own features, as `cucumber-js --dry-run` starts it (the same
     // imports and formatters; results in the temporary folder, so the last run's reports stay).
-    const dryResults = join(root, 'dry-run-results');
-    mkdirSync(dryResults);
+    const dryResults = join(root, 'dry-run', 'allure-results');
+    mkdirSync(dryResults, { recursive: true });
     const dry = join(root, 'dry-run.mjs');
     writeFileSync(dry, config(join(paths.root, 'features', '**'), dryResults));
     const times: number[] = [];
