@@ -1,13 +1,22 @@
 /**
  * A file replaced often (the embedded lab host's state): whatever moment its writer dies at, a
- * reader finds one whole version.
+ * reader finds one whole version, and a reader beside a live writer never takes the moment of the
+ * move for a missing file.
  */
 import { equal, throws } from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { nextVersionPath, readReplaced, replaceOften } from './files.js';
+import { nextVersionPath, readReplaced, replaceOften, throughReplace } from './files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'driverlab-files-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,6 +44,35 @@ describe('a file replaced often', () => {
     const path = join(dir, 'moving.json');
     writeFileSync(nextVersionPath(path), '{"v":3}');
     equal(readReplaced(path), '{"v":3}');
+  });
+
+  test('a live writer that moves the next version into place between the two looks: the file is looked at again', () => {
+    const path = join(dir, 'live.json');
+    writeFileSync(nextVersionPath(path), '{"v":4}');
+    const looked: string[] = [];
+    const text = throughReplace(path, (at) => {
+      looked.push(at === path ? 'file' : 'next');
+      // The writer's move happens just as the reader turns to the next version.
+      if (at !== path && existsSync(at)) {
+        renameSync(at, path);
+        throw Object.assign(new Error(`ENOENT: ${at}`), { code: 'ENOENT' });
+      }
+      return readFileSync(at, 'utf8');
+    });
+    equal(text, '{"v":4}');
+    equal(looked.join(' '), 'file next file');
+  });
+
+  test('a failure other than a missing file is not taken for a missing file', () => {
+    const path = join(dir, 'denied.json');
+    replaceOften(path, '{"v":5}');
+    throws(
+      () =>
+        throughReplace(path, () => {
+          throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+        }),
+      { code: 'EACCES' },
+    );
   });
 
   test('a file never written reads as missing', () => {

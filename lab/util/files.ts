@@ -119,10 +119,27 @@ export function replaceOften(path: string, contents: string, mode?: number): voi
 
 /** The text of a file replaceOften keeps: the file, else its next version (its writer died between the two). */
 export function readReplaced(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return readFileSync(nextVersionPath(path), 'utf8');
+  return throughReplace(path, (at) => readFileSync(at, 'utf8'));
+}
+
+/**
+ * `read` applied to a file replaceOften keeps, whatever its writer is doing: the file, else its
+ * next version (the writer is between the removal and the move, or died there). When neither is
+ * there at the moment it is looked at, a live writer may have moved the next version into place in
+ * between, so both are looked at again; only when they are missing twice in a row is the file
+ * missing (ENOENT).
+ */
+export function throughReplace<T>(path: string, read: (at: string) => T): T {
+  let missing: unknown;
+  for (let round = 0; round < 2; round += 1) {
+    for (const at of [path, nextVersionPath(path)]) {
+      try {
+        return read(at);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        missing = error;
+      }
+    }
   }
+  throw missing;
 }

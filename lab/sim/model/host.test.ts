@@ -179,6 +179,16 @@ describe('the simulated host', () => {
     await rejects(SimHost.open({ lab, statePath }), /is not one this host wrote/);
   });
 
+  test('a state file that is there but cannot be read is refused with a sentence, not taken for a new session', async () => {
+    const lab = await loadLabFile(paths.embeddedLab);
+    // A folder where the state file should be: reading it fails with EISDIR, not ENOENT.
+    const statePath = join(tempDir(), `lab-${process.pid}-d1d1d1d1.json`);
+    mkdirSync(statePath);
+    await rejects(SimHost.open({ lab, statePath }), (error: Error) =>
+      error.message.startsWith(`the state file '${statePath}' could not be read (EISDIR`),
+    );
+  });
+
   test('checkpoint-missing: the baseline is not there from the start', async () => {
     const lab = await loadLabFile(paths.embeddedLab);
     if (lab.data.kind !== 'embedded') throw new Error('embedded');

@@ -149,8 +149,12 @@ function readState(path: string): HostStateFile | null {
   let text: string;
   try {
     text = readReplaced(path);
-  } catch {
-    return null;
+  } catch (error) {
+    // No state file yet: a new lab session. Any other failure is not "no VMs".
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new Error(
+      `the state file '${path}' could not be read (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   let json: unknown;
   try {
