@@ -13,7 +13,7 @@ import type { KernelAction, KernelFacts, KernelOutcome, LoadedDriver } from '../
 import { addressSpace } from './address-space.js';
 import { commit } from './commit.js';
 import { args4, bugcheck, meetCorruption, outcomeOf } from './crash.js';
-import { faultOutcome, miniportOf } from './faults/index.js';
+import { driverImageReach, faultOutcome, miniportOf } from './faults/index.js';
 import { addr, hex16, pick } from './hex.js';
 import { driverImageSize, NT, SYSTEM_IMAGES } from './layout.js';
 import {
@@ -220,7 +220,7 @@ function mapDriverImage(state: KernelState, driver: LoadedDriver): void {
     state,
     moduleNameOf(driver.binary),
     driver.binary,
-    driverImageSize(driver.faults.length, driver.name),
+    driverImageSize(driver.faults.length, driver.name, driverImageReach(driver)),
     'none',
     driver.version,
   );

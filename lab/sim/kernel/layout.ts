@@ -218,10 +218,14 @@ export const DRIVER_SITES = {
   miniportSend: 0x2a10,
 } as const;
 
-/** The size given to a driver image that declares no size (bytes). */
-export function driverImageSize(faultCount: number, name: string): number {
+/**
+ * The size given to a driver image that declares no size (bytes): at least the page past `reach`,
+ * the highest offset its faults' frames return to.
+ */
+export function driverImageSize(faultCount: number, name: string, reach = 0): number {
   const base = 0x8000 + (name.length % 5) * 0x1000;
-  return faultCount > 0 ? Math.max(base, 0x3a000) : base;
+  const size = faultCount > 0 ? Math.max(base, 0x3a000) : base;
+  return Math.max(size, (Math.floor(reach / 0x1000) + 1) * 0x1000);
 }
 
 /** The functions of a layout in address order (for `ln`'s "next symbol"). */

@@ -600,6 +600,39 @@ const caseNamed = (name: string): SeedCase => {
   return c;
 };
 
+/** A driver doing I/O with special APCs disabled, generated: its case rendered and read back. */
+function apcRoundTrip(c: {
+  driver: string;
+  irps: number;
+  flags: number;
+  call: 'FltGetVolumeGuidName' | 'ZwReadFile';
+  fromTrigger: boolean;
+  callChain?: number[];
+}): void {
+  roundTrip(`generated ${JSON.stringify(c)}`, {
+    ...caseNamed('apc-disabled-io-0a'),
+    verifier: { flags: c.flags, drivers: 'all' },
+    actions: [
+      {
+        kind: 'driver-loaded',
+        driver: driver(c.driver, [
+          {
+            kind: 'io-with-apcs-disabled',
+            call: c.call,
+            irps: c.irps,
+            ...(c.fromTrigger ? { trigger: 'go' } : {}),
+            ...(c.callChain ? { callChain: c.callChain } : {}),
+          },
+        ]),
+      },
+      c.fromTrigger
+        ? { kind: 'trigger', driver: c.driver, trigger: 'go' }
+        : { kind: 'image-load', image: 'csrss.exe' },
+    ],
+    commands: [],
+  });
+}
+
 /** A seed case with its driver swapped for another (name, faults) and its verifier settings replaced. */
 function variant(
   base: string,
@@ -824,6 +857,30 @@ describe('simulated kernel round trip: what it renders parses to the state that 
       );
   });
 
+  it("resolves a dispatch routine whose exit lies past its call site at the end of the driver's image", () => {
+    // Found by the property below (seed -2018104521): the dispatch routine's call site 0x3c short of
+    // the image's end put its exit outside the image, and k printed a bare address for it.
+    apcRoundTrip({
+      driver: 'm6acal',
+      irps: 1,
+      flags: 0x410,
+      call: 'FltGetVolumeGuidName',
+      fromTrigger: true,
+    });
+  });
+
+  it("maps a driver's image large enough for the call chain its lab file declares", () => {
+    // The usual image of a faulty driver is 0x3a000 bytes; these frames return past it.
+    apcRoundTrip({
+      driver: 'farcalls',
+      irps: 2,
+      flags: 0x410,
+      call: 'FltGetVolumeGuidName',
+      fromTrigger: true,
+      callChain: [0x52010, 0x51a00, 0x4ff00],
+    });
+  });
+
   it('holds for generated kernel states (driver name, overrun size, tag, pattern, flags, IRPs, NBLs, commits)', () => {
     const name = fc
       .stringMatching(/^[a-z][a-z0-9]{2,10}$/)
@@ -903,27 +960,7 @@ describe('simulated kernel round trip: what it renders parses to the state that 
               commands: [],
             });
           } else if (g.t === 'apc') {
-            roundTrip(`generated ${JSON.stringify(g.c)}`, {
-              ...caseNamed('apc-disabled-io-0a'),
-              verifier: { flags: g.c.flags, drivers: 'all' },
-              actions: [
-                {
-                  kind: 'driver-loaded',
-                  driver: driver(g.c.driver, [
-                    {
-                      kind: 'io-with-apcs-disabled',
-                      call: g.c.call,
-                      irps: g.c.irps,
-                      ...(g.c.fromTrigger ? { trigger: 'go' } : {}),
-                    },
-                  ]),
-                },
-                g.c.fromTrigger
-                  ? { kind: 'trigger', driver: g.c.driver, trigger: 'go' }
-                  : { kind: 'image-load', image: 'csrss.exe' },
-              ],
-              commands: [],
-            });
+            apcRoundTrip(g.c);
           } else if (g.t === 'nbl') {
             const fault = {
               ...NBL_FAULT,

@@ -8,7 +8,7 @@
 import type { DriverFault } from '../../../config/embedded.js';
 import type { KernelAction, KernelOutcome, LoadedDriver } from '../../ports.js';
 import type { KernelState } from '../state.js';
-import { ioWithApcsDisabled } from './io-with-apcs-disabled.js';
+import { imageReach, ioWithApcsDisabled } from './io-with-apcs-disabled.js';
 import { nblLeakOnRemove } from './nbl-leak-on-remove.js';
 import { poolOverrun } from './pool-overrun.js';
 import type { FaultContext, FaultOf, FaultRule } from './rule.js';
@@ -42,4 +42,13 @@ export function faultOutcome(
     }
   }
   return null;
+}
+
+/** The highest offset in a driver's image that its faults' frames use (0 when they declare none). */
+export function driverImageReach(driver: LoadedDriver): number {
+  let reach = 0;
+  for (const fault of driver.faults) {
+    if (fault.kind === 'io-with-apcs-disabled') reach = Math.max(reach, imageReach(fault));
+  }
+  return reach;
 }

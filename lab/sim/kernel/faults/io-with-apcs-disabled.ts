@@ -40,6 +40,19 @@ import type { FaultOf, FaultRule } from './rule.js';
 
 type IoWithApcsDisabled = FaultOf<'io-with-apcs-disabled'>;
 
+/** How far past its call site the dispatch routine returns when it leaves its guarded region. */
+const DISPATCH_EXIT = 0x3c;
+
+/**
+ * The highest offset in the driver's image that this fault's frames return to: its declared call
+ * chain and the dispatch routine's exit past it. The image is mapped at least this large, so every
+ * frame of the driver resolves to `driver+0x…` (kernel.ts).
+ */
+export function imageReach(fault: IoWithApcsDisabled): number {
+  if (!fault.callChain) return 0;
+  return Math.max(...fault.callChain.map((offset) => numberOf(offset))) + DISPATCH_EXIT;
+}
+
 /** The counts MiMapViewOfSection holds while it calls the image-load notify routines (the seed's log). */
 const IMAGE_NOTIFY_APC_DISABLE = { kernel: -4, special: -1 } as const;
 
@@ -63,8 +76,10 @@ function driverChain(
   if (fault.callChain) return fault.callChain.map((offset) => site(name, null, numberOf(offset)));
   const size = moduleNamed(state, name)?.size ?? 0x3a000;
   const frames = caller === 'image-load' ? 9 : 3;
+  // Inside the image, with room for the dispatch routine's exit past the last one.
+  const room = Math.max(0x100, size - 0x1000 - DISPATCH_EXIT);
   return Array.from({ length: frames }, (_, i) =>
-    site(name, null, 0x1000 + pick(Math.max(0x100, size - 0x1000), 'io-chain', caller, driver.name, i)),
+    site(name, null, 0x1000 + pick(room, 'io-chain', caller, driver.name, i)),
   );
 }
 
@@ -89,7 +104,7 @@ function crashFrames(state: KernelState, caller: Caller, chain: Site[], verified
   const dispatch = chain[chain.length - 1] as Site;
   return [
     ...delivery,
-    'raw' in dispatch ? dispatch : { ...dispatch, offset: dispatch.offset + 0x3c },
+    'raw' in dispatch ? dispatch : { ...dispatch, offset: dispatch.offset + DISPATCH_EXIT },
     verified ? nt('IovCallDriver', 0xba) : nt('IofCallDriver', 0x55),
     nt('IopXxxControlFile', 0x7e5),
     nt('NtDeviceIoControlFile', 0x56),
