@@ -13,6 +13,10 @@ import type { TimeStore } from '../clock.js';
 export class TimeFile implements TimeStore {
   private fd: number | null;
   private readonly buffer = Buffer.alloc(8);
+  /** The latest time this process has read or written. */
+  private latest = 0;
+  /** What the file held at the last read (0 when it held no time). */
+  private inFile = 0;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -22,20 +26,27 @@ export class TimeFile implements TimeStore {
   }
 
   read(): number {
-    if (this.fd === null) return 0;
+    if (this.fd === null) return this.latest;
     const n = readSync(this.fd, this.buffer, 0, 8, 0);
-    if (n < 8) return 0;
-    const value = this.buffer.readDoubleLE(0);
-    return Number.isFinite(value) && value >= 0 ? value : 0;
+    const value = n < 8 ? 0 : this.buffer.readDoubleLE(0);
+    this.inFile = Number.isFinite(value) && value > 0 ? value : 0;
+    if (this.inFile > this.latest) this.latest = this.inFile;
+    return this.latest;
   }
 
+  /** Moves the time to `labMs` (or keeps a later one) and returns it; the file gets it too. */
   advanceTo(labMs: number): number {
     const now = this.read();
-    if (labMs <= now || this.fd === null) return now;
-    const out = Buffer.alloc(8);
-    out.writeDoubleLE(labMs, 0);
-    writeSync(this.fd, out, 0, 8, 0);
-    return labMs;
+    const to = Math.max(labMs, now);
+    this.latest = to;
+    // Also when the file holds less than this process has seen: another's write went back.
+    if (to > this.inFile && this.fd !== null) {
+      const out = Buffer.alloc(8);
+      out.writeDoubleLE(to, 0);
+      writeSync(this.fd, out, 0, 8, 0);
+      this.inFile = to;
+    }
+    return to;
   }
 
   /** Closes the file (and removes it when `remove`). */
