@@ -334,7 +334,7 @@ describe('a lab file', () => {
     );
     expect.equal(
       problem(withDebugger(['  breakIn: { strategies: [] }'])),
-      `${PREFIX}debugger.breakIn.strategies must be at least 1 items (got a list)${SUFFIX}`,
+      `${PREFIX}debugger.breakIn.strategies must hold at least 1 item (got an empty list)${SUFFIX}`,
     );
     expect.equal(
       problem(withDebugger(['  breakIn: { strategies: [nmi], helper: x.exe }'])),

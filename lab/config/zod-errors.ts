@@ -35,13 +35,18 @@ function formatIssue(issue: Issue, input: unknown): string {
       if (present === undefined) return `${at} is missing (${wanted} is required)`;
       return `${at} must be ${wanted}, not ${got}`;
     }
-    case 'too_big':
-      return `${at} must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}${unit(issue.origin)}${got ? ` (got ${got})` : ''}`;
-    case 'too_small':
-      if (issue.origin === 'string' && Number(issue.minimum) === 1) {
-        return `${at} must not be empty`;
-      }
-      return `${at} must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}${unit(issue.origin)}${got ? ` (got ${got})` : ''}`;
+    case 'too_big': {
+      const size = sizeOf(issue.origin, issue.inclusive === false ? 'fewer than' : 'at most', issue.maximum);
+      if (size) return `${at} must ${size}${got ? ` (got ${got})` : ''}`;
+      return `${at} must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}${got ? ` (got ${got})` : ''}`;
+    }
+    case 'too_small': {
+      const atLeastOne = Number(issue.minimum) === 1 && issue.inclusive !== false;
+      if (atLeastOne && issue.origin === 'string') return `${at} must not be empty`;
+      const size = sizeOf(issue.origin, issue.inclusive === false ? 'more than' : 'at least', issue.minimum);
+      if (size) return `${at} must ${size}${got ? ` (got ${got})` : ''}`;
+      return `${at} must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}${got ? ` (got ${got})` : ''}`;
+    }
     case 'invalid_format':
       return `${at} must be ${issue.message && !/^Invalid/.test(issue.message) ? issue.message : `in ${issue.format} format`}${got ? ` (got ${got})` : ''}`;
     case 'invalid_value':
@@ -74,7 +79,8 @@ function formatIssue(issue: Issue, input: unknown): string {
     case 'invalid_element':
       return `${at} has an invalid element (${issue.issues.map((i) => formatIssue(i, input)).join(', ')})`;
     default:
-      return `${at}: ${issue.message}`;
+      // A refinement written as what is required ("must name one of …") follows the path as a sentence.
+      return /^must /.test(issue.message) ? `${at} ${issue.message}` : `${at}: ${issue.message}`;
   }
 }
 
@@ -83,14 +89,27 @@ function allowedKeysNote(issue: Issue): string {
   return allowed && allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : '';
 }
 
+/** What zod calls a type, as a lab file's reader calls it. */
+const TYPE_WORDS: Record<string, string> = { int: 'whole number', array: 'list' };
+
 function article(type: string): string {
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+  const word = TYPE_WORDS[type] ?? type;
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
 }
 
-function unit(origin: string): string {
-  if (origin === 'string') return ' characters';
-  if (origin === 'array' || origin === 'set') return ' items';
-  return '';
+/** `n` of `noun`, in the plural unless one: "1 item", "3 items". */
+function counted(n: number | bigint, noun: string): string {
+  return `${String(n)} ${noun}${Number(n) === 1 ? '' : 's'}`;
+}
+
+/**
+ * The size limit of a text, list or set, to follow "must": "be at most 80 characters long",
+ * "hold at least 1 item"; null for a number's limit, which reads "must be at least 1".
+ */
+function sizeOf(origin: string, bound: string, limit: number | bigint): string | null {
+  if (origin === 'string') return `be ${bound} ${counted(limit, 'character')} long`;
+  if (origin === 'array' || origin === 'set') return `hold ${bound} ${counted(limit, 'item')}`;
+  return null;
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
@@ -107,7 +126,8 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return 'a list';
+  if (Array.isArray(value))
+    return value.length === 0 ? 'an empty list' : `a list of ${counted(value.length, 'item')}`;
   return 'an object';
 }
 

@@ -157,7 +157,10 @@ describe('driverlab gate on a run with a scenario that expects the wrong bug che
       `waivers:\n  - bucket: "${bucket}"\n    justification: "tracked in BUG-1234"\n    expires: 2999-01-31\n`,
     );
     equal(run.code, 2);
-    match(run.stderr, /^driverlab gate: The waivers file '.*' is malformed at waiver 1\.owner \(/);
+    match(
+      run.stderr,
+      /^driverlab gate: The waivers file '.*' is not valid: waiver 1\.owner is missing \(a string is required\); each waiver needs /,
+    );
   });
 
   test('a malformed policy is bad input too', async () => {
@@ -168,7 +171,7 @@ describe('driverlab gate on a run with a scenario that expects the wrong bug che
     equal(run.code, 2);
     match(
       run.stderr,
-      /^driverlab gate: The gate policy '.*policy\.yaml' is malformed at maxBrokenPercent \(/,
+      /^driverlab gate: The gate policy '.*policy\.yaml' is not valid: maxBrokenPercent must be at most 100 \(got 200\); see lab\/gate\/README\.md /,
     );
   });
 

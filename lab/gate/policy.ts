@@ -4,6 +4,7 @@
  */
 import { parseDocument } from 'yaml';
 import * as z from 'zod';
+import { formatSchemaIssues } from '../config/zod-errors.js';
 import { ConfigurationError } from '../errors.js';
 import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithin } from '../util/files.js';
 
@@ -49,12 +50,11 @@ export async function loadPolicy(file: string): Promise<Policy> {
       `The gate policy '${file}' is not valid YAML (${doc.errors[0]?.message.split('\n')[0]}); fix the file.`,
     );
   }
-  const parsed = Policy.safeParse(doc.toJS() ?? {});
+  const input: unknown = doc.toJS() ?? {};
+  const parsed = Policy.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue?.path.length ? issue.path.map(String).join('.') : 'the top level';
     throw new ConfigurationError(
-      `The gate policy '${file}' is malformed at ${at} (${issue?.message ?? 'unreadable'}); see lab/gate/README.md for the rules a policy may set.`,
+      `The gate policy '${file}' is not valid: ${formatSchemaIssues(Policy, parsed.error.issues, input)}; see lab/gate/README.md for the rules a policy may set.`,
     );
   }
   return parsed.data;

@@ -39,7 +39,7 @@ describe('waivers', () => {
         ),
         today,
       ),
-      { message: /is malformed at waiver 1 \(exactly one of bucket or scenario\)/ },
+      { message: /is not valid: waiver 1 must name exactly one of bucket or scenario; each waiver needs/ },
     );
     await rejects(
       loadWaivers(
@@ -48,7 +48,10 @@ describe('waivers', () => {
         ),
         today,
       ),
-      { message: /is malformed at waiver 1 \(Unrecognized key: "reason"\)/ },
+      {
+        message:
+          /is not valid: waiver 1 has an unknown key 'reason' \(allowed: bucket, scenario, justification, owner, expires\); /,
+      },
     );
   });
 
@@ -58,7 +61,9 @@ describe('waivers', () => {
         file('waivers:\n  - bucket: a\n    justification: j\n    owner: o\n    expires: next week\n'),
         today,
       ),
-      { message: /is malformed at waiver 1\.expires \(a date written as YYYY-MM-DD\)/ },
+      {
+        message: /is not valid: waiver 1\.expires must be a date written as YYYY-MM-DD \(got "next week"\); /,
+      },
     );
     await rejects(
       loadWaivers(

@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import * as z from 'zod';
+import { formatSchemaIssues } from '../config/zod-errors.js';
 import { ConfigurationError } from '../errors.js';
 import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithin } from '../util/files.js';
 
@@ -23,7 +24,7 @@ const Waiver = z
   })
   .strict()
   .refine((w) => (w.bucket === undefined) !== (w.scenario === undefined), {
-    message: 'exactly one of bucket or scenario',
+    message: 'must name exactly one of bucket or scenario',
   });
 export type Waiver = z.infer<typeof Waiver>;
 
@@ -66,13 +67,16 @@ export async function loadWaivers(file: string, today: Date = new Date()): Promi
       `The waivers file '${file}' is not valid YAML (${doc.errors[0]?.message.split('\n')[0]}), so no run or gate can trust it; fix the file.`,
     );
   }
-  const parsed = WaiversFile.safeParse(doc.toJS() ?? {});
+  const input: unknown = doc.toJS() ?? {};
+  const parsed = WaiversFile.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue?.path.length ? issue.path.map(String).join('.') : 'the top level';
-    const where = at.replace(/^waivers\.(\d+)/, (_m, i: string) => `waiver ${Number(i) + 1}`);
+    // "waivers.0.owner" reads as "waiver 1.owner": the waivers are counted from one, as a reader does.
+    const problems = formatSchemaIssues(WaiversFile, parsed.error.issues, input).replace(
+      /\bwaivers\.(\d+)/g,
+      (_m, i: string) => `waiver ${Number(i) + 1}`,
+    );
     throw new ConfigurationError(
-      `The waivers file '${file}' is malformed at ${where} (${issue?.message ?? 'unreadable'}); each waiver needs a bucket or a scenario, a justification, an owner and an expires date (YYYY-MM-DD), and nothing else.`,
+      `The waivers file '${file}' is not valid: ${problems}; each waiver needs a bucket or a scenario, a justification, an owner and an expires date (YYYY-MM-DD), and nothing else.`,
     );
   }
   const list = parsed.data.waivers ?? [];
