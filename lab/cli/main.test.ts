@@ -107,7 +107,7 @@ describe('the driverlab command line', () => {
     expect.equal(await main(['report', '--results', 'no/such/results'], io), 2);
     expect.match(
       io.err,
-      /There are no Allure results in '.*no\/such\/results', because the directory cannot be read; run 'driverlab run' first/,
+      /There are no Allure results in '.*no\/such\/results', because there is no such folder; run 'driverlab run' first/,
     );
   });
 });

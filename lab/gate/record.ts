@@ -14,6 +14,7 @@ import {
   AllureResult as AllureResultSchema,
   type AllureStatus,
 } from '../report/allure-results.js';
+import { whyUnreadable } from '../util/files.js';
 
 export interface AttemptRecord {
   attempt: number;
@@ -99,7 +100,7 @@ export async function readAttempts(dir: string): Promise<AllureResult[]> {
     names = (await readdir(dir)).filter((n) => n.endsWith('-result.json')).sort();
   } catch (error) {
     throw new ConfigurationError(
-      `There are no Allure results in '${dir}', because the folder cannot be read; run 'driverlab run' first, or name the results folder with --results.`,
+      `There are no Allure results in '${dir}', because ${whyUnreadable(error, 'folder')}; run 'driverlab run' first, or name the results folder with --results.`,
       { cause: error },
     );
   }

@@ -6,7 +6,13 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { ConfigurationError } from '../errors.js';
-import { formatBytes, INPUT_LIMITS, InputTooLargeError, readTextWithin } from '../util/files.js';
+import {
+  formatBytes,
+  INPUT_LIMITS,
+  InputTooLargeError,
+  readTextWithin,
+  whyUnreadable,
+} from '../util/files.js';
 
 export const AllureStatus = z.enum(['passed', 'failed', 'broken', 'skipped', 'unknown']);
 export type AllureStatus = z.infer<typeof AllureStatus>;
@@ -46,7 +52,7 @@ export async function readAllureResults(dir: string): Promise<ResultsRead> {
     names = (await readdir(dir)).filter((n) => n.endsWith('-result.json')).sort();
   } catch (error) {
     throw new ConfigurationError(
-      `There are no Allure results in '${dir}', because the directory cannot be read; run 'driverlab run' first or name the results directory with --results.`,
+      `There are no Allure results in '${dir}', because ${whyUnreadable(error, 'folder')}; run 'driverlab run' first or name the results folder with --results.`,
       { cause: error },
     );
   }

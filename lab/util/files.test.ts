@@ -6,6 +6,7 @@
 import { equal, throws } from 'node:assert/strict';
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -16,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { nextVersionPath, readReplaced, replaceOften, throughReplace } from './files.js';
+import { nextVersionPath, readReplaced, replaceOften, throughReplace, whyUnreadable } from './files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'driverlab-files-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,5 +78,68 @@ describe('a file replaced often', () => {
 
   test('a file never written reads as missing', () => {
     throws(() => readReplaced(join(dir, 'never.json')), { code: 'ENOENT' });
+  });
+});
+
+describe('why a path could not be read', () => {
+  /** The error `read` throws, as Node throws it. */
+  const errorOf = (read: () => unknown): unknown => {
+    try {
+      read();
+    } catch (error) {
+      return error;
+    }
+    throw new Error('the read did not fail');
+  };
+
+  test('says what the error says: missing, not a folder, a folder, or its own code', () => {
+    const file = join(dir, 'plain.txt');
+    writeFileSync(file, 'x');
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder, { recursive: true });
+    equal(
+      whyUnreadable(
+        errorOf(() => readdirSync(join(dir, 'absent'))),
+        'folder',
+      ),
+      'there is no such folder',
+    );
+    equal(
+      whyUnreadable(
+        errorOf(() => readFileSync(join(dir, 'absent.txt'))),
+        'file',
+      ),
+      'there is no such file',
+    );
+    equal(
+      whyUnreadable(
+        errorOf(() => readdirSync(file)),
+        'folder',
+      ),
+      'it is not a folder',
+    );
+    equal(
+      whyUnreadable(
+        errorOf(() => readFileSync(join(file, 'x'))),
+        'file',
+      ),
+      'a part of its path is not a folder',
+    );
+    equal(
+      whyUnreadable(
+        errorOf(() => readFileSync(folder)),
+        'file',
+      ),
+      'it is a folder, not a file',
+    );
+    equal(
+      whyUnreadable(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }), 'folder'),
+      'this user may not read it (EACCES)',
+    );
+    equal(
+      whyUnreadable(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }), 'file'),
+      'it cannot be read (EIO)',
+    );
+    equal(whyUnreadable(new Error('the disk went away'), 'file'), 'it cannot be read (the disk went away)');
   });
 });

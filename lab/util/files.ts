@@ -36,6 +36,27 @@ export const INPUT_LIMITS = {
   result: 16 * 1024 * 1024,
 } as const;
 
+/**
+ * Why a file or folder could not be read, to follow "because", from the error's own code: a
+ * missing folder is not said to be unreadable, nor a forbidden one missing.
+ */
+export function whyUnreadable(error: unknown, kind: 'file' | 'folder'): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return `there is no such ${kind}`;
+    case 'ENOTDIR':
+      return kind === 'folder' ? 'it is not a folder' : 'a part of its path is not a folder';
+    case 'EISDIR':
+      return 'it is a folder, not a file';
+    case 'EACCES':
+    case 'EPERM':
+      return `this user may not read it (${code})`;
+    default:
+      return `it cannot be read (${code ?? (error instanceof Error ? error.message : String(error))})`;
+  }
+}
+
 /** The size of a file, said the way the refusals say it. */
 export function formatBytes(n: number): string {
   if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MB`;
