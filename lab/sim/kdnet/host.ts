@@ -7,6 +7,7 @@ import { type DatagramBody, newNonce } from './datagram.js';
 import type { GoingDownReason } from './endpoint.js';
 import {
   type HostRequestBody,
+  LINK_TIMING,
   type LinkTiming,
   loopbackAddressFor,
   type TargetEventMessage,
@@ -142,10 +143,12 @@ export class KdnetHostLink implements HostLink {
   private readonly socket: SignedSocket;
   private session: HostSession | undefined;
   private readonly requests = new PendingRequests();
+  private readonly takeOverSilentWallMs: number;
   readonly localAddress: string;
 
   constructor(private readonly options: KdnetHostOptions) {
     this.localAddress = loopbackAddressFor(options.listenIp);
+    this.takeOverSilentWallMs = options.timing?.takeOverSilentWallMs ?? LINK_TIMING.takeOverSilentWallMs;
     // A datagram signed with another key never reaches receive(): the debugger keeps waiting.
     this.socket = new SignedSocket(options.key, (body, from) => this.receive(body, from));
   }
@@ -186,6 +189,12 @@ export class KdnetHostLink implements HostLink {
           this.end({ kind: 'lost' });
           this.accept(body.tid, from);
         } else if (!session) {
+          this.accept(body.tid, from);
+        } else if (session.channel.silentWallMs >= this.takeOverSilentWallMs) {
+          // Another target offers while the paired one has missed its keepalives: that one is gone
+          // without a word (its VM's process died), and this is most likely its VM, come back in a
+          // new process. A live target never falls this silent while its own process offers.
+          this.end({ kind: 'lost' });
           this.accept(body.tid, from);
         }
         return;

@@ -218,6 +218,78 @@ describe('the KDNET link', () => {
     expect.ok(endpoint.isAttached(), 'the target is attached');
   });
 
+  /**
+   * A target that pairs, says hello, then dies without a word (its VM's process was killed): it
+   * answers nothing more. Returns once the host has paired with it.
+   */
+  async function targetThatDies(host: KdnetHostLink, hostIp: string, port: number): Promise<void> {
+    const socket = createSocket('udp4');
+    closers.push(() => new Promise((r) => socket.close(() => r())));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    let paired = false;
+    socket.on('message', (datagram, from) => {
+      const body = decodeDatagram(KEY, datagram);
+      if (body?.k !== 'accept' || paired) return;
+      paired = true;
+      const channel = new ReliableChannel({
+        sid: `${body.tid}:${body.hid}`,
+        send: (b) => socket.send(encodeDatagram(KEY, b), from.port, from.address),
+        onMessage: () => {},
+        onLost: () => {},
+      });
+      channel.send({ op: 'hello', identity: new EchoTarget().identity(), stopped: true, processor: null });
+      setTimeout(() => channel.close(), 50);
+    });
+    socket.send(encodeDatagram(KEY, { v: 1, k: 'offer', tid: 'feedfacecafebeef' }), port, hostIp);
+    await eventually(() => host.isConnected(), 'the first target paired');
+  }
+
+  it('takes a restarted target at once when the paired one died without a word', async () => {
+    const hostIp = '127.0.0.69';
+    const port = portOf(hostIp);
+    const { seen, handlers } = recorder();
+    // A lost link would take ten minutes here: only the takeover can pair the second target.
+    const host = new KdnetHostLink({
+      listenIp: hostIp,
+      port,
+      key: KEY,
+      handlers,
+      timing: { deadAfterWallMs: 600_000 },
+    });
+    await host.open();
+    closers.push(() => host.close());
+    await targetThatDies(host, hostIp, port);
+    // The same VM in a new process: a new boot nonce, from a new port.
+    const next = new KdnetTargetEndpoint({ hostIp, port, key: KEY, target: new EchoTarget() });
+    await next.start();
+    closers.push(() => next.stop());
+    await eventually(() => seen.hellos.length === 2, 'the restarted target paired');
+    expect.deepEqual(seen.ends, [{ kind: 'lost' }], 'the dead target ended as a lost link');
+    const reply = await host.call({ op: 'execute', command: 'k' });
+    expect.equal(reply.op === 'reply' && reply.text, 'echo k', 'the new target answers');
+  });
+
+  it('keeps its target while it is alive, whatever another target on its port offers', async () => {
+    const hostIp = '127.0.0.70';
+    const port = portOf(hostIp);
+    const { host, endpoint, seen } = await pair(hostIp, port);
+    await eventually(() => host.isConnected(), 'the target paired');
+    const other = createSocket('udp4');
+    closers.push(() => new Promise((r) => other.close(() => r())));
+    await new Promise<void>((r) => other.bind(0, '127.0.0.1', () => r()));
+    // Offers every 20 ms for 2 s: twice the silence a takeover needs, while the paired target's
+    // keepalives keep coming.
+    for (let i = 0; i < 100; i += 1) {
+      other.send(encodeDatagram(KEY, { v: 1, k: 'offer', tid: '0123456789abcdef' }), port, hostIp);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect.equal(seen.hellos.length, 1, 'no second target paired');
+    expect.deepEqual(seen.ends, []);
+    expect.ok(endpoint.isAttached(), 'the first target is still attached');
+    const reply = await host.call({ op: 'execute', command: 'k' });
+    expect.equal(reply.op === 'reply' && reply.text, 'echo k');
+  });
+
   it('notices a target that falls silent: retries, then the link is lost', async () => {
     const { seen, handlers } = recorder();
     const timing = { retransmitWallMs: 2, maxRetries: 128, retryReportEvery: 64, deadAfterWallMs: 2000 };

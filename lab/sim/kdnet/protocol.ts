@@ -26,7 +26,12 @@
  *      considers the link lost when it hears nothing for 10 s of the wall time it was running (a
  *      stall of its own process does not count), or when its datagram went unacknowledged 400
  *      times (10 s): far above any stall of a loaded machine's process (3 s was seen on two cores
- *      with three fleet agents), so only a VM process that is gone is a lost link. The target never gives up on the debugger it paired with (a real KDNET target
+ *      with three fleet agents), so only a VM process that is gone is a lost link. A VM whose
+ *      process died (the host shell killed) says no goodbye, and comes back in a new process,
+ *      offering from a new port: the debugger takes it as soon as the paired target has missed five
+ *      keepalives (1 s), instead of waiting out the 10 s. A live target is never silent that long
+ *      while its own process offers, so a restored VM's new offer, sent while its earlier life's
+ *      last words are still on their way, waits for them. The target never gives up on the debugger it paired with (a real KDNET target
  *      retries its debugger): only a `reset` or the target going down ends its session. `bye` ends a session on purpose (the target goes down); `reset` tells a peer
  *      that a session id is unknown here (a new debugger on the same port), so it offers again at
  *      once instead of waiting for its keepalive to time out.
@@ -54,6 +59,11 @@ export const LINK_TIMING = {
   keepaliveWallMs: 200,
   /** Wall milliseconds without any datagram from the peer after which the link is lost. */
   deadAfterWallMs: 10_000,
+  /**
+   * Wall milliseconds the paired target must have been silent (while the debugger was running to
+   * hear it) for another target's offer on the port to replace it at once: five keepalives missed.
+   */
+  takeOverSilentWallMs: 1000,
   /** Datagrams in flight, unacknowledged, at most. */
   windowDatagrams: 16,
   /** Bytes of a message per datagram (before base64). */

@@ -67,6 +67,11 @@ export class ReliableChannel {
     return this.closed;
   }
 
+  /** Wall ms the peer has been silent while this side was running to hear it. */
+  get silentWallMs(): number {
+    return this.silentMs;
+  }
+
   /** Queues a message (any JSON value); it is cut into chunks and delivered in order. */
   send(message: unknown): void {
     if (this.closed) return;
