@@ -136,30 +136,40 @@ export class DebuggerRegistry {
   private async reconnect(vm: Vm, eventsBefore: number): Promise<void> {
     const transport = this.prepared.get(vm.name);
     if (!transport) return;
-    let live = this.attached.get(vm.name);
-    // A debugger process that died (killed, crashed) is replaced here, before the scenario uses it:
-    // only the scenario it died under is broken, the next ones get a new session.
-    if (live && hasExited(live.session)) {
-      this.attached.delete(vm.name);
-      await live.session.close().catch(() => {});
-      live = undefined;
-    }
-    if (!live) {
-      live = { vm, session: this.startSession(vm, transport), ...transport };
-      this.attached.set(vm.name, live);
-      eventsBefore = 0;
-    }
     const lab = this.lab;
-    // KDNET re-arms after the restore, or only after a restart, as the lab file says (lab/kd/restore.ts).
-    await rearmAfterRestore(live.session, {
-      mode: lab.file.data.debugger.afterRestore,
-      subject: vm.describe(),
-      checkpoint: DEBUG_BASELINE,
-      eventsBefore,
-      timeoutMs: lab.timeouts.kdConnect,
-      restart: () => vm.restart(),
-      clock: lab.clock,
-    });
+    for (let attempt = 1; ; attempt += 1) {
+      let live = this.attached.get(vm.name);
+      // A debugger process that died (killed, crashed) is replaced here, before the scenario uses it:
+      // only the scenario it died under is broken, the next ones get a new session.
+      if (live && hasExited(live.session)) {
+        this.attached.delete(vm.name);
+        await live.session.close().catch(() => {});
+        live = undefined;
+      }
+      if (!live) {
+        live = { vm, session: this.startSession(vm, transport), ...transport };
+        this.attached.set(vm.name, live);
+        eventsBefore = 0;
+      }
+      try {
+        // KDNET re-arms after the restore, or only after a restart, as the lab file says (lab/kd/restore.ts).
+        await rearmAfterRestore(live.session, {
+          mode: lab.file.data.debugger.afterRestore,
+          subject: vm.describe(),
+          checkpoint: DEBUG_BASELINE,
+          eventsBefore,
+          timeoutMs: lab.timeouts.kdConnect,
+          restart: () => vm.restart(),
+          clock: lab.clock,
+        });
+        return;
+      } catch (error) {
+        // The debugger died while the restored VM was awaited (between the check above and its
+        // reconnection): the VM is not at fault, so a new session awaits it, once.
+        if (attempt === 1 && hasExited(live.session)) continue;
+        throw error;
+      }
+    }
   }
 
   /**

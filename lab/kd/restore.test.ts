@@ -52,6 +52,28 @@ describe('KDNET after a checkpoint restore', () => {
     );
   });
 
+  it('a debugger that ends while it waits is said to have ended, as soon as it does', {
+    // Were the end not seen, the wait would run out its ten minutes of wall budget: fail well before.
+    timeout: 60_000,
+  }, async () => {
+    const events: KdEvent[] = [{ kind: 'established', initialBreak: false, atLabMs: 0 }];
+    const session = { events: () => events, describe: () => "the kernel debugger of VM 'win11-a'" };
+    setTimeout(() => events.push({ kind: 'exited', code: null, signal: 'SIGKILL', atLabMs: 1 }), 5);
+    await expect.rejects(
+      rearmAfterRestore(session, {
+        ...common,
+        clock: virtualClock({ wallBudgetMs: 600_000 }),
+        mode: 'reconnect',
+        eventsBefore: 1,
+        restart: async () => {},
+      }),
+      (e: unknown) =>
+        e instanceof LabCompromisedError &&
+        e.message ===
+          "The kernel debugger of VM 'win11-a' ended (signal SIGKILL) while it waited for VM 'win11-a' to connect again after its restore to 'driverlab-debug-baseline'; driverlab starts a new debugger session for the VM; if this recurs, check what ended kd (its log, the memory of the machine it runs on).",
+    );
+  });
+
   it('reboot: restarts the restored guest, then waits for that boot to connect', async () => {
     const silent = guest('after-restart');
     await silent.restore();

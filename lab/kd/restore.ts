@@ -51,7 +51,16 @@ function connectedSince(session: WatchedDebugger, from: number): boolean {
     .some((e) => e.kind === 'established');
 }
 
-/** Waits (polling the session's events) until it connects after `from`, or until `timeoutMs` passed. */
+/** The debugger process's end, when it ended after event `from`. */
+function exitedSince(session: WatchedDebugger, from: number): Extract<KdEvent, { kind: 'exited' }> | null {
+  for (const e of session.events().slice(from)) if (e.kind === 'exited') return e;
+  return null;
+}
+
+/**
+ * Waits (polling the session's events) until it connects after `from`, until `timeoutMs` passed,
+ * or until its debugger process ends: a debugger that is gone never connects.
+ */
 async function connects(
   session: WatchedDebugger,
   from: number,
@@ -65,7 +74,7 @@ async function connects(
   const budget = kind === 'watch' ? clock.wallWatch(timeoutMs) : clock.wallTimeout(timeoutMs);
   const started = performance.now();
   while (!connectedSince(session, from)) {
-    if (performance.now() - started >= budget) return false;
+    if (performance.now() - started >= budget || exitedSince(session, from)) return false;
     await wallSleep(LOOK_WALL_MS);
   }
   return true;
@@ -76,11 +85,18 @@ export async function rearmAfterRestore(session: WatchedDebugger, options: Rearm
   const from = options.mode === 'reboot' ? session.events().length : options.eventsBefore;
   if (options.mode === 'reboot') await options.restart();
   if (await connects(session, from, options.timeoutMs, options.clock)) return;
+  const who = session.describe();
+  const exited = exitedSince(session, from);
+  if (exited) {
+    const how = exited.signal ? `signal ${exited.signal}` : `exit code ${exited.code ?? 'unknown'}`;
+    throw new LabCompromisedError(
+      `${sentenceStart(who)} ended (${how}) while it waited for ${options.subject} to connect again after its restore to '${options.checkpoint}'; driverlab starts a new debugger session for the VM; if this recurs, check what ended kd (its log, the memory of the machine it runs on).`,
+    );
+  }
   const other =
     options.mode === 'reconnect'
       ? "if the guest's KDNET does not re-arm after a restore, set debugger.afterRestore: reboot in the lab file"
       : 'check that the guest boots with debugging on';
-  const who = session.describe();
   throw new LabCompromisedError(
     `${sentenceStart(who)} did not connect again after ${options.subject} was restored to '${options.checkpoint}'${options.mode === 'reboot' ? ' and restarted' : ''} (within ${formatLabDuration(options.timeoutMs)}); check the kd transcript, and ${other}.`,
   );
